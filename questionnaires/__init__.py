@@ -1,0 +1,39 @@
+"""Criteria sets (Bộ tiêu chí) and questionnaires as data: YAML files, their loader and validator.
+
+Pure Python: no Flask, no database. See :func:`load_criteria_set`.
+"""
+from .loader import (
+    DEFAULT_SET_DIR,
+    CriteriaSetError,
+    load_criteria_set,
+    load_criteria_set_from_texts,
+    load_default_set,
+    read_set_texts,
+    set_digest,
+)
+from .model import (
+    ClassBand,
+    CriteriaSet,
+    Criterion,
+    DistrictRule,
+    Field,
+    Group,
+    Level,
+    Option,
+    Question,
+    Questionnaire,
+    QuestionnaireItem,
+    RatingRule,
+    Scale,
+    SubCriterion,
+)
+from .table import RULES_COLUMNS, rules_table, summary_line
+from .yamlnodes import Problem
+
+__all__ = [
+    "DEFAULT_SET_DIR", "CriteriaSetError", "load_criteria_set", "load_criteria_set_from_texts",
+    "load_default_set", "read_set_texts", "set_digest", "ClassBand", "CriteriaSet", "Criterion",
+    "DistrictRule", "Field", "Group", "Level", "Option", "Question", "Questionnaire",
+    "QuestionnaireItem", "RatingRule", "Scale", "SubCriterion", "RULES_COLUMNS", "rules_table",
+    "summary_line", "Problem",
+]

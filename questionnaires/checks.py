@@ -1,0 +1,110 @@
+"""Rules that span files: questionnaires against questions, questions against sub-criteria."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .model import Question, Questionnaire, QuestionnaireItem
+from .parse_questions import QuestionnaireDraft
+from .parse_set import TOLERANCE, SetBase
+from .yamlnodes import Problem
+
+SET_FILE = "set.yaml"
+
+
+def check_cross_references(
+    base: SetBase,
+    questions: list[Question],
+    drafts: list[QuestionnaireDraft],
+    unreadable_levels: set[str],
+    problems: list[Problem],
+) -> dict:
+    """Resolve questionnaires and check the rules that span files.
+
+    Returns the keyword arguments of :class:`~questionnaires.model.CriteriaSet`
+    (without ``digest``); problems are appended to ``problems``.
+    """
+    by_key = {(q.level, q.id): q for q in questions}
+
+    def unreadable(level: str) -> bool:
+        return level in unreadable_levels or "*" in unreadable_levels
+
+    questionnaires: list[Questionnaire] = []
+    for draft in drafts:
+        items: list[QuestionnaireItem] = []
+        seen: dict[str, int] = {}
+        for line, qid, own_text in draft.items:
+            question = by_key.get((draft.level, qid))
+            if qid in seen:
+                problems.append(Problem(draft.file, line, "duplicate_in_questionnaire",
+                                        f"câu hỏi '{qid}' đã có trong phiếu này ở dòng {seen[qid]}"))
+                continue
+            seen[qid] = line
+            if question is None:
+                if not unreadable(draft.level):
+                    problems.append(Problem(draft.file, line, "unknown_question",
+                                            f"câu hỏi '{qid}' không có trong các câu hỏi của cấp '{draft.level}'"))
+                continue
+            items.append(QuestionnaireItem(qid, own_text or question.text))
+        questionnaires.append(Questionnaire(draft.level, draft.group, draft.title, draft.intro, tuple(items)))
+
+    asked: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for qn in questionnaires:
+        for item in qn.items:
+            asked[(qn.level, item.question)].add(qn.group)
+
+    present = {(qn.level, qn.group) for qn in questionnaires}
+    for group in base.groups:
+        for rule in group.rates:
+            if (rule.level, group.code) not in present:
+                problems.append(Problem(SET_FILE, base.lines[("rates", group.code, rule.level)],
+                                        "group_without_questionnaire",
+                                        f"đối tượng '{group.code}' đánh giá cấp '{rule.level}' nhưng chưa có phiếu "
+                                        f"(thêm một tệp trong questionnaires/ với level: {rule.level}, group: {group.code})"))
+
+    for q in questions:
+        file, line = base.where[("question", q.level, q.id)]
+        groups = asked.get((q.level, q.id), set())
+        if not groups:
+            problems.append(Problem(file, line, "question_not_asked",
+                                    f"câu hỏi '{q.id}' không có trong phiếu của đối tượng nào nên không thể chấm điểm"))
+        for g in sorted(set(q.weights) - groups):
+            if groups:
+                problems.append(Problem(file, line, "weight_not_asking",
+                                        f"'weights' của câu hỏi '{q.id}' có đối tượng '{g}' nhưng phiếu của '{g}' không hỏi câu này"))
+
+    _check_question_sums(base, questions, unreadable, problems)
+    return dict(
+        name=base.name,
+        year=base.year,
+        fields=tuple(base.fields),
+        levels=tuple(base.levels),
+        scales=tuple(base.scales),
+        groups=tuple(base.groups),
+        questions=tuple(questions),
+        questionnaires=tuple(sorted(questionnaires, key=lambda q: (q.level, q.group))),
+        classes=tuple(base.classes),
+        district_rule=base.district_rule,
+    )
+
+
+def _check_question_sums(base, questions, unreadable, problems) -> None:
+    """A sub-criterion's max points must be the sum of its questions' max points."""
+    per_sub: dict[tuple[str, str], list[Question]] = defaultdict(list)
+    for q in questions:
+        per_sub[(q.level, q.sub_criterion)].append(q)
+    for level in base.levels:
+        if unreadable(level.code):
+            continue
+        for sub in level.sub_criteria:
+            line = base.lines[("sub", level.code, sub.code)]
+            qs = per_sub.get((level.code, sub.code), [])
+            total = sum(q.max_points for q in qs)
+            if not qs:
+                problems.append(Problem(SET_FILE, line, "no_question",
+                                        f"tiêu chí thành phần '{sub.code}' cấp '{level.code}' chưa có câu hỏi nào "
+                                        f"(thêm câu hỏi có sub_criterion: \"{sub.code}\" trong questions/)"))
+            elif abs(total - sub.max_points) > TOLERANCE:
+                listed = " + ".join(f"{q.id} {q.max_points:g}" for q in qs)
+                problems.append(Problem(SET_FILE, line, "sum_questions",
+                                        f"điểm tối đa các câu hỏi của tiêu chí thành phần '{sub.code}' cấp '{level.code}' "
+                                        f"({listed}) cộng lại {total:g}, không bằng {sub.max_points:g}"))

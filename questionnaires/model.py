@@ -1,0 +1,294 @@
+"""Frozen, typed objects of a criteria set (Bộ tiêu chí) and its questionnaires.
+
+Everything here is plain data: the loader (:mod:`questionnaires.loader`) builds
+it from YAML and checks it; aggregation and scoring read it. Nothing here
+imports Flask or the ORM.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from fractions import Fraction
+from functools import cached_property
+from types import MappingProxyType
+from typing import Literal, Mapping
+
+RATING_MODES = ("own", "each", "choose")
+RatingMode = Literal["own", "each", "choose"]
+
+
+def _frozen(mapping: Mapping) -> Mapping:
+    return MappingProxyType(dict(mapping))
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer option of a scale.
+
+    ``fraction`` is the share of the question's max points this answer earns;
+    it is ``None`` for the "don't know" option, which is not counted at all.
+    """
+
+    code: str
+    label: str
+    fraction: float | None
+    dont_know: bool = False
+
+
+@dataclass(frozen=True)
+class Scale:
+    """An answer scale: ordered options, at most one of them "don't know"."""
+
+    code: str
+    name: str
+    options: tuple[Option, ...]
+
+    @cached_property
+    def by_code(self) -> Mapping[str, Option]:
+        return _frozen({o.code: o for o in self.options})
+
+    @property
+    def counted_options(self) -> tuple[Option, ...]:
+        """The options that enter the score (all but "don't know")."""
+        return tuple(o for o in self.options if not o.dont_know)
+
+    @property
+    def dont_know_option(self) -> Option | None:
+        return next((o for o in self.options if o.dont_know), None)
+
+    @property
+    def poor_options(self) -> tuple[Option, ...]:
+        """The "kém" / "dưới 50%" options: counted options worth 0 points."""
+        return tuple(o for o in self.counted_options if o.fraction == 0)
+
+
+@dataclass(frozen=True)
+class Field:
+    """A field (lĩnh vực) shared by all levels, e.g. ``3`` Cải cách TTHC."""
+
+    code: str
+    name: str
+    short_name: str
+
+
+@dataclass(frozen=True)
+class SubCriterion:
+    """A survey sub-criterion (tiêu chí thành phần) of one level."""
+
+    code: str
+    name: str
+    level: str
+    field: str
+    criterion: str
+    max_points: float
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """A criterion (tiêu chí) of one level, holding survey sub-criteria."""
+
+    code: str
+    name: str
+    level: str
+    field: str
+    sub_criteria: tuple[SubCriterion, ...]
+
+
+@dataclass(frozen=True)
+class Level:
+    """A level of units (``so``, ``huyen``, ``xa``) and its point maxima.
+
+    ``surveyed`` is false for a level the province does not rate by survey
+    (communes are assessed by their district).
+    """
+
+    code: str
+    name: str
+    appraisal_max: float
+    survey_max: float
+    field_max: Mapping[str, float]
+    criteria: tuple[Criterion, ...]
+    parent: str | None = None
+
+    @property
+    def surveyed(self) -> bool:
+        return bool(self.criteria)
+
+    @property
+    def sub_criteria(self) -> tuple[SubCriterion, ...]:
+        return tuple(s for c in self.criteria for s in c.sub_criteria)
+
+
+@dataclass(frozen=True)
+class RatingRule:
+    """Which units of ``level`` a group rates: its ``own``, ``each``, or ``choose``."""
+
+    level: str
+    how: RatingMode
+
+
+@dataclass(frozen=True)
+class Group:
+    """A respondent group (đối tượng điều tra)."""
+
+    code: str
+    name: str
+    rates: tuple[RatingRule, ...]
+    reached_by: str = "link"
+
+    def rule_for(self, level: str) -> RatingRule | None:
+        return next((r for r in self.rates if r.level == level), None)
+
+
+@dataclass(frozen=True)
+class Question:
+    """A survey question, defined once per level.
+
+    ``weights`` holds the raw group weights given in the file; groups that ask
+    the question and are not named there weigh 1. Use
+    :meth:`CriteriaSet.group_weights` for the normalised weights.
+    """
+
+    id: str
+    level: str
+    text: str
+    sub_criterion: str
+    max_points: float
+    scale: str
+    weights: Mapping[str, float] = dc_field(default_factory=lambda: _frozen({}))
+
+
+@dataclass(frozen=True)
+class QuestionnaireItem:
+    """One question as a questionnaire puts it (its wording may be the group's own)."""
+
+    question: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """The ordered questions one group is asked about the units of one level."""
+
+    level: str
+    group: str
+    title: str
+    intro: str
+    items: tuple[QuestionnaireItem, ...]
+
+    @property
+    def question_ids(self) -> tuple[str, ...]:
+        return tuple(i.question for i in self.items)
+
+
+@dataclass(frozen=True)
+class ClassBand:
+    """A class (xếp loại): totals at or above ``min_points`` (and below the next band)."""
+
+    code: str
+    name: str
+    min_points: float
+
+
+@dataclass(frozen=True)
+class DistrictRule:
+    """A district keeps its class only if ``min_share`` of its communes reach it."""
+
+    enabled: bool
+    min_share: Fraction = Fraction(2, 3)
+
+
+@dataclass(frozen=True)
+class CriteriaSet:
+    """A whole criteria set: what is asked, of whom, and how it scores.
+
+    Build it with :func:`questionnaires.load_criteria_set`; never by hand in
+    application code, so that every set in use has passed the validator.
+    """
+
+    name: str
+    year: int | None
+    fields: tuple[Field, ...]
+    levels: tuple[Level, ...]
+    scales: tuple[Scale, ...]
+    groups: tuple[Group, ...]
+    questions: tuple[Question, ...]
+    questionnaires: tuple[Questionnaire, ...]
+    classes: tuple[ClassBand, ...]
+    district_rule: DistrictRule
+    digest: str = ""
+
+    @cached_property
+    def field_by_code(self) -> Mapping[str, Field]:
+        return _frozen({f.code: f for f in self.fields})
+
+    @cached_property
+    def level_by_code(self) -> Mapping[str, Level]:
+        return _frozen({lv.code: lv for lv in self.levels})
+
+    @cached_property
+    def scale_by_code(self) -> Mapping[str, Scale]:
+        return _frozen({s.code: s for s in self.scales})
+
+    @cached_property
+    def group_by_code(self) -> Mapping[str, Group]:
+        return _frozen({g.code: g for g in self.groups})
+
+    @cached_property
+    def question_by_key(self) -> Mapping[tuple[str, str], Question]:
+        """Questions by ``(level, question id)``."""
+        return _frozen({(q.level, q.id): q for q in self.questions})
+
+    @cached_property
+    def sub_criterion_by_key(self) -> Mapping[tuple[str, str], SubCriterion]:
+        """Sub-criteria by ``(level, code)``."""
+        return _frozen({(s.level, s.code): s for lv in self.levels for s in lv.sub_criteria})
+
+    def questionnaire(self, level: str, group: str) -> Questionnaire | None:
+        """The questionnaire of ``group`` about units of ``level``, if any."""
+        return next(
+            (q for q in self.questionnaires if q.level == level and q.group == group), None
+        )
+
+    def level_questions(self, level: str) -> tuple[Question, ...]:
+        """The questions of a level, in file order."""
+        return tuple(q for q in self.questions if q.level == level)
+
+    def groups_asking(self, level: str, question_id: str) -> tuple[str, ...]:
+        """Codes of the groups whose questionnaire for ``level`` asks the question."""
+        return tuple(
+            qn.group
+            for qn in self.questionnaires
+            if qn.level == level and question_id in qn.question_ids
+        )
+
+    def group_weights(self, level: str, question_id: str) -> dict[str, float]:
+        """Normalised weights (adding up to 1) of the groups asking a question.
+
+        Examples
+        --------
+        >>> from questionnaires import load_default_set
+        >>> w = load_default_set().group_weights("huyen", "H01")
+        >>> round(sum(w.values()), 9)
+        1.0
+        """
+        question = self.question_by_key[(level, question_id)]
+        groups = self.groups_asking(level, question_id)
+        raw = {g: float(question.weights.get(g, 1.0)) for g in groups}
+        total = sum(raw.values())
+        return {g: w / total for g, w in raw.items()} if total else {}
+
+    def class_for(self, points: float) -> ClassBand:
+        """The class band of an index, compared at 3 decimals as published.
+
+        Examples
+        --------
+        >>> from questionnaires import load_default_set
+        >>> cs = load_default_set()
+        >>> cs.class_for(79.9996).name, cs.class_for(79.9994).name
+        ('Tốt', 'Khá')
+        """
+        shown = round(points, 3)
+        for band in self.classes:
+            if shown >= band.min_points:
+                return band
+        return self.classes[-1]

@@ -1,0 +1,148 @@
+"""Parse ``questions/*.yaml`` (questions per level) and ``questionnaires/*.yaml``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from .model import Level, Question
+from .parse_set import SetBase
+from .reader import Reader
+from .yamlnodes import LineDict, Problem
+
+
+@dataclass
+class QuestionnaireDraft:
+    """A questionnaire as written, before its question ids are resolved."""
+
+    file: str
+    line: int
+    level: str
+    group: str
+    title: str
+    intro: str
+    items: list[tuple[int, str, str | None]]  # (line, question id, own wording)
+
+
+def _level_of(r: Reader, top: LineDict, base: SetBase) -> Level | None:
+    code = r.code(top, "level")
+    if code is None:
+        return None
+    level = base.level(code)
+    if level is None:
+        r.problem(top.line_of("level"), "unknown_level", f"cấp '{code}' không có trong set.yaml")
+    elif not level.surveyed:
+        r.problem(top.line_of("level"), "unsurveyed_level", f"cấp '{code}' không có tiêu chí điều tra")
+        return None
+    return level
+
+
+def parse_questions_file(tree, file: str, base: SetBase, problems: list[Problem]) -> list[Question]:
+    """The questions of one level's file; bad items are reported and left out."""
+    if tree is None:
+        return []
+    r = Reader(file, problems)
+    top = r.mapping(tree, 1, f"tệp {file}")
+    if top is None:
+        return []
+    r.keys(top, ("level", "questions"), (), "tệp câu hỏi")
+    level = _level_of(r, top, base)
+    if level is None:
+        return []
+    subs = {s.code for s in level.sub_criteria}
+    questions: list[Question] = []
+    for line, item in r.items(top, "questions", f"tệp {file}"):
+        d = r.mapping(item, line, "câu hỏi")
+        if d is None:
+            continue
+        r.keys(d, ("id", "text", "sub_criterion", "max_points", "scale"), ("weights",), "câu hỏi")
+        qid, text = r.code(d, "id"), r.text(d, "text")
+        sub, scale = r.code(d, "sub_criterion"), r.code(d, "scale")
+        max_points = r.number(d, "max_points", positive=True)
+        key = ("question", level.code, qid)
+        if qid is not None and key in base.where:
+            f, ln = base.where[key]
+            r.problem(d.line_of("id"), "duplicate_id", f"câu hỏi '{qid}' của cấp '{level.code}' lặp lại (đã có ở {f}:{ln})")
+            continue
+        if qid is not None:
+            base.where[key] = (file, d.line)
+        ok = None not in (qid, text, sub, scale, max_points)
+        if sub is not None and sub not in subs:
+            r.problem(
+                d.line_of("sub_criterion"),
+                "unknown_sub_criterion",
+                f"tiêu chí thành phần '{sub}' không có trong cấp '{level.code}' của set.yaml",
+            )
+            ok = False
+        if scale is not None and base.scale(scale) is None:
+            r.problem(d.line_of("scale"), "unknown_scale", f"thang đo '{scale}' không có trong set.yaml")
+            ok = False
+        weights = _weights(r, d, base)
+        if ok and weights is not None:
+            questions.append(Question(qid, level.code, text, sub, max_points, scale, MappingProxyType(weights)))
+    return questions
+
+
+def _weights(r: Reader, d: LineDict, base: SetBase) -> dict[str, float] | None:
+    if "weights" not in d or d["weights"] is None:
+        return {}
+    wd = r.mapping(d["weights"], d.line_of("weights"), "'weights'")
+    if wd is None:
+        return None
+    weights: dict[str, float] = {}
+    for group in wd:
+        if base.group(str(group)) is None:
+            r.problem(wd.line_of(group), "unknown_group", f"đối tượng '{group}' trong 'weights' không có trong set.yaml")
+            return None
+        value = r.number(wd, group, positive=True)
+        if value is None:
+            return None
+        weights[str(group)] = value
+    return weights
+
+
+def parse_questionnaire_file(tree, file: str, base: SetBase, problems: list[Problem]) -> QuestionnaireDraft | None:
+    """One questionnaire file as a draft; ``None`` if unusable."""
+    if tree is None:
+        return None
+    r = Reader(file, problems)
+    top = r.mapping(tree, 1, f"tệp {file}")
+    if top is None:
+        return None
+    r.keys(top, ("level", "group", "questions"), ("title", "intro"), "phiếu khảo sát")
+    level = _level_of(r, top, base)
+    group_code = r.code(top, "group")
+    group = base.group(group_code) if group_code else None
+    if group_code is not None and group is None:
+        r.problem(top.line_of("group"), "unknown_group", f"đối tượng '{group_code}' không có trong set.yaml")
+    if level is None or group is None:
+        return None
+    if group.rule_for(level.code) is None:
+        r.problem(
+            top.line_of("group"),
+            "questionnaire_not_rated",
+            f"đối tượng '{group.code}' không đánh giá cấp '{level.code}' (xem 'rates' trong set.yaml)",
+        )
+        return None
+    key = ("questionnaire", level.code, group.code)
+    if key in base.where:
+        f, ln = base.where[key]
+        r.problem(top.line, "duplicate_questionnaire", f"phiếu của '{group.code}' cho cấp '{level.code}' đã có ở {f}:{ln}")
+        return None
+    base.where[key] = (file, top.line)
+    items: list[tuple[int, str, str | None]] = []
+    for line, item in r.items(top, "questions", "phiếu khảo sát"):
+        if isinstance(item, LineDict):
+            r.keys(item, ("id",), ("text",), "câu hỏi của phiếu")
+            qid, own_text = r.code(item, "id"), r.text(item, "text")
+        elif isinstance(item, (str, int)) and not isinstance(item, bool):
+            qid, own_text = str(item), None
+        else:
+            r.problem(line, "wrong_type", "mỗi mục của 'questions' là một mã câu hỏi hoặc {id: ..., text: ...}")
+            continue
+        if qid is not None:
+            items.append((line, qid, own_text))
+    default_title = f"Phiếu khảo sát: {group.name} đánh giá {level.name.lower()}"
+    return QuestionnaireDraft(
+        file, top.line, level.code, group.code, r.text(top, "title", default_title) or default_title,
+        r.text(top, "intro", "") or "", items,
+    )

@@ -1,0 +1,316 @@
+"""Parse ``set.yaml``: fields, levels and their criteria tree, scales, groups, classes."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field as dc_field
+from fractions import Fraction
+from types import MappingProxyType
+
+from .model import (
+    RATING_MODES,
+    ClassBand,
+    Criterion,
+    DistrictRule,
+    Field,
+    Group,
+    Level,
+    Option,
+    RatingRule,
+    Scale,
+    SubCriterion,
+)
+from .reader import Reader
+from .yamlnodes import LineDict, Problem
+
+TOLERANCE = 1e-6
+REACHED_BY = ("link", "paper", "qr", "mixed")
+
+
+@dataclass
+class SetBase:
+    """What ``set.yaml`` defines, with the lines where it was defined."""
+
+    name: str
+    year: int | None
+    fields: list[Field] = dc_field(default_factory=list)
+    levels: list[Level] = dc_field(default_factory=list)
+    scales: list[Scale] = dc_field(default_factory=list)
+    groups: list[Group] = dc_field(default_factory=list)
+    classes: list[ClassBand] = dc_field(default_factory=list)
+    district_rule: DistrictRule = DistrictRule(enabled=False)
+    lines: dict[tuple, int] = dc_field(default_factory=dict)
+    # (file, line) of things defined outside set.yaml: questions, questionnaires
+    where: dict[tuple, tuple[str, int]] = dc_field(default_factory=dict)
+
+    def level(self, code: str) -> Level | None:
+        return next((lv for lv in self.levels if lv.code == code), None)
+
+    def group(self, code: str) -> Group | None:
+        return next((g for g in self.groups if g.code == code), None)
+
+    def scale(self, code: str) -> Scale | None:
+        return next((s for s in self.scales if s.code == code), None)
+
+
+def parse_set_file(tree, file: str, problems: list[Problem]) -> SetBase | None:
+    """Parse the tree of ``set.yaml``; ``None`` if it is unusable as a whole."""
+    r = Reader(file, problems)
+    top = r.mapping(tree, 1, "tệp set.yaml") if tree is not None else None
+    if top is None:
+        if tree is None and not any(p.file == file for p in problems):
+            r.problem(0, "missing_key", "set.yaml trống")
+        return None
+    r.keys(
+        top,
+        ("name", "fields", "levels", "scales", "groups", "classes"),
+        ("year", "district_rule", "description"),
+        "bộ tiêu chí",
+    )
+    year = top.get("year")
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+        r.problem(top.line_of("year"), "wrong_type", "'year' phải là một năm, ví dụ 2023")
+        year = None
+    base = SetBase(name=r.text(top, "name", "") or "", year=year)
+    _parse_fields(r, top, base)
+    _parse_levels(r, top, base)
+    _parse_scales(r, top, base)
+    _parse_groups(r, top, base)
+    _parse_classes(r, top, base)
+    rule = top.get("district_rule")
+    if rule is not None:
+        d = r.mapping(rule, top.line_of("district_rule"), "district_rule")
+        if d is not None:
+            r.keys(d, (), ("enabled", "min_share"), "district_rule")
+            base.district_rule = DistrictRule(
+                enabled=r.boolean(d, "enabled", True), min_share=r.share(d, "min_share", Fraction(2, 3))
+            )
+    return base
+
+
+def _unique(r: Reader, seen: dict, code: str | None, line: int, what: str) -> bool:
+    """True for a new code; report a repeated one."""
+    if code is None:
+        return False
+    if code in seen:
+        r.problem(line, "duplicate_code", f"{what} '{code}' lặp lại (đã có ở dòng {seen[code]})")
+        return False
+    seen[code] = line
+    return True
+
+
+def _parse_fields(r: Reader, top: LineDict, base: SetBase) -> None:
+    seen: dict = {}
+    for line, item in r.items(top, "fields", "bộ tiêu chí"):
+        d = r.mapping(item, line, "lĩnh vực")
+        if d is None:
+            continue
+        r.keys(d, ("code", "name"), ("short_name",), "lĩnh vực")
+        code, name = r.code(d, "code"), r.text(d, "name")
+        if _unique(r, seen, code, d.line, "lĩnh vực") and name:
+            base.fields.append(Field(code, name, r.text(d, "short_name", name) or name))
+
+
+def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
+    seen: dict = {}
+    field_codes = {f.code for f in base.fields}
+    for line, item in r.items(top, "levels", "bộ tiêu chí"):
+        d = r.mapping(item, line, "cấp")
+        if d is None:
+            continue
+        r.keys(d, ("code", "name"), ("appraisal_max", "survey_max", "parent", "fields"), "cấp")
+        code = r.code(d, "code")
+        if not _unique(r, seen, code, d.line, "cấp"):
+            continue
+        field_max: dict[str, float] = {}
+        criteria: list[Criterion] = []
+        for fline, fitem in r.items(d, "fields", f"cấp '{code}'", required=False):
+            fd = r.mapping(fitem, fline, "lĩnh vực của cấp")
+            if fd is None:
+                continue
+            r.keys(fd, ("field", "survey_max", "criteria"), (), f"lĩnh vực của cấp '{code}'")
+            fcode, fmax = r.code(fd, "field"), r.number(fd, "survey_max")
+            if fcode is None:
+                continue
+            if fcode not in field_codes:
+                r.problem(fd.line_of("field"), "unknown_field", f"lĩnh vực '{fcode}' không có trong 'fields'")
+                continue
+            if fcode in field_max:
+                r.problem(fd.line, "duplicate_code", f"lĩnh vực '{fcode}' lặp lại trong cấp '{code}'")
+                continue
+            field_max[fcode] = fmax or 0.0
+            subs = _parse_criteria(r, fd, code, fcode, criteria, base)
+            if fmax is not None and abs(sum(s.max_points for s in subs) - fmax) > TOLERANCE:
+                listed = " + ".join(f"{s.max_points:g}" for s in subs) or "0"
+                r.problem(
+                    fd.line_of("survey_max"),
+                    "sum_sub_criteria",
+                    f"điểm tối đa của các tiêu chí thành phần lĩnh vực '{fcode}' cấp '{code}' "
+                    f"cộng lại {listed} = {sum(s.max_points for s in subs):g}, không bằng {fmax:g}",
+                )
+        survey_max = r.number(d, "survey_max")
+        if field_max and survey_max is None and "survey_max" not in d:
+            r.problem(d.line, "missing_key", f"cấp '{code}' có lĩnh vực nên phải có 'survey_max'")
+        if survey_max is not None and abs(sum(field_max.values()) - survey_max) > TOLERANCE:
+            r.problem(
+                d.line_of("survey_max"),
+                "sum_fields",
+                f"điểm điều tra tối đa các lĩnh vực cấp '{code}' cộng lại "
+                f"{sum(field_max.values()):g}, không bằng survey_max {survey_max:g}",
+            )
+        base.lines[("level", code)] = d.line
+        base.levels.append(
+            Level(
+                code=code,
+                name=r.text(d, "name", code) or code,
+                appraisal_max=r.number(d, "appraisal_max") or 0.0,
+                survey_max=survey_max or 0.0,
+                field_max=MappingProxyType(field_max),
+                criteria=tuple(criteria),
+                parent=r.code(d, "parent"),
+            )
+        )
+    level_codes = {lv.code for lv in base.levels}
+    for lv in base.levels:
+        if lv.parent is not None and lv.parent not in level_codes:
+            r.problem(base.lines[("level", lv.code)], "unknown_level", f"cấp cha '{lv.parent}' không có")
+
+
+def _parse_criteria(r, fd, level, fcode, criteria, base) -> list[SubCriterion]:
+    subs_of_field: list[SubCriterion] = []
+    crit_seen = {c.code: base.lines[("criterion", level, c.code)] for c in criteria}
+    sub_seen = {s.code: base.lines[("sub", level, s.code)] for c in criteria for s in c.sub_criteria}
+    for cline, citem in r.items(fd, "criteria", f"lĩnh vực '{fcode}'"):
+        cd = r.mapping(citem, cline, "tiêu chí")
+        if cd is None:
+            continue
+        r.keys(cd, ("code", "name", "sub_criteria"), (), "tiêu chí")
+        ccode, cname = r.code(cd, "code"), r.text(cd, "name")
+        if not _unique(r, crit_seen, ccode, cd.line, f"tiêu chí cấp '{level}'"):
+            continue
+        if not ccode.startswith(fcode + "."):
+            r.problem(cd.line_of("code"), "code_prefix", f"tiêu chí '{ccode}' không thuộc lĩnh vực '{fcode}'")
+        base.lines[("criterion", level, ccode)] = cd.line
+        subs: list[SubCriterion] = []
+        for sline, sitem in r.items(cd, "sub_criteria", f"tiêu chí '{ccode}'"):
+            sd = r.mapping(sitem, sline, "tiêu chí thành phần")
+            if sd is None:
+                continue
+            r.keys(sd, ("code", "name", "survey_max"), (), "tiêu chí thành phần")
+            scode, sname, smax = r.code(sd, "code"), r.text(sd, "name"), r.number(sd, "survey_max", True)
+            if not _unique(r, sub_seen, scode, sd.line, f"tiêu chí thành phần cấp '{level}'"):
+                continue
+            if not scode.startswith(ccode + "."):
+                r.problem(
+                    sd.line_of("code"), "code_prefix", f"tiêu chí thành phần '{scode}' không thuộc tiêu chí '{ccode}'"
+                )
+            if sname is None or smax is None:
+                continue
+            base.lines[("sub", level, scode)] = sd.line
+            subs.append(SubCriterion(scode, sname, level, fcode, ccode, smax))
+        criteria.append(Criterion(ccode, cname or ccode, level, fcode, tuple(subs)))
+        subs_of_field.extend(subs)
+    return subs_of_field
+
+
+def _parse_scales(r: Reader, top: LineDict, base: SetBase) -> None:
+    seen: dict = {}
+    for line, item in r.items(top, "scales", "bộ tiêu chí"):
+        d = r.mapping(item, line, "thang đo")
+        if d is None:
+            continue
+        r.keys(d, ("code", "options"), ("name",), "thang đo")
+        code = r.code(d, "code")
+        if not _unique(r, seen, code, d.line, "thang đo"):
+            continue
+        options: list[Option] = []
+        opt_seen: dict = {}
+        dont_know_line = None
+        for oline, oitem in r.items(d, "options", f"thang đo '{code}'"):
+            od = r.mapping(oitem, oline, "phương án")
+            if od is None:
+                continue
+            r.keys(od, ("code", "label"), ("fraction", "dont_know"), "phương án")
+            ocode, label = r.code(od, "code"), r.text(od, "label")
+            dont_know = r.boolean(od, "dont_know")
+            fraction = r.number(od, "fraction") if "fraction" in od else None
+            if not _unique(r, opt_seen, ocode, od.line, f"phương án của thang đo '{code}'") or label is None:
+                continue
+            if dont_know:
+                if dont_know_line is not None:
+                    r.problem(od.line, "dont_know_twice", f"thang đo '{code}' đã có phương án 'không biết' ở dòng {dont_know_line}")
+                    continue
+                dont_know_line = od.line
+                if "fraction" in od:
+                    r.problem(od.line_of("fraction"), "dont_know_fraction", "phương án 'không biết' không được tính điểm: bỏ 'fraction'")
+                options.append(Option(ocode, label, None, True))
+                continue
+            if "fraction" not in od:
+                r.problem(od.line, "missing_key", f"phương án '{ocode}' thiếu khóa 'fraction' (tỉ lệ điểm từ 0 đến 1)")
+                continue
+            if fraction is None:
+                continue
+            if not 0 <= fraction <= 1:
+                r.problem(od.line_of("fraction"), "fraction_range", f"tỉ lệ điểm {fraction:g} của phương án '{ocode}' phải từ 0 đến 1")
+                continue
+            options.append(Option(ocode, label, fraction, False))
+        if not any(not o.dont_know for o in options):
+            r.problem(d.line, "no_counted_option", f"thang đo '{code}' không có phương án nào được tính điểm")
+        base.scales.append(Scale(code, r.text(d, "name", code) or code, tuple(options)))
+
+
+def _parse_groups(r: Reader, top: LineDict, base: SetBase) -> None:
+    seen: dict = {}
+    for line, item in r.items(top, "groups", "bộ tiêu chí"):
+        d = r.mapping(item, line, "đối tượng")
+        if d is None:
+            continue
+        r.keys(d, ("code", "name", "rates"), ("reached_by",), "đối tượng")
+        code, name = r.code(d, "code"), r.text(d, "name")
+        if not _unique(r, seen, code, d.line, "đối tượng"):
+            continue
+        reached_by = r.text(d, "reached_by", "link") or "link"
+        if reached_by not in REACHED_BY:
+            r.problem(d.line_of("reached_by"), "bad_value", f"'reached_by' phải là một trong: {', '.join(REACHED_BY)}")
+        rules: list[RatingRule] = []
+        for rline, ritem in r.items(d, "rates", f"đối tượng '{code}'"):
+            rd = r.mapping(ritem, rline, "cách đánh giá")
+            if rd is None:
+                continue
+            r.keys(rd, ("level", "how"), (), "cách đánh giá")
+            level, how = r.code(rd, "level"), r.text(rd, "how")
+            lv = base.level(level) if level else None
+            if level is not None and lv is None:
+                r.problem(rd.line_of("level"), "unknown_level", f"cấp '{level}' không có trong 'levels'")
+                continue
+            if lv is not None and not lv.surveyed:
+                r.problem(rd.line_of("level"), "unsurveyed_level", f"cấp '{level}' không có tiêu chí điều tra để đánh giá")
+                continue
+            if how is not None and how not in RATING_MODES:
+                r.problem(rd.line_of("how"), "bad_value", f"'how' phải là một trong: {', '.join(RATING_MODES)}")
+                continue
+            if level is None or how is None:
+                continue
+            if any(x.level == level for x in rules):
+                r.problem(rd.line, "duplicate_code", f"đối tượng '{code}' đánh giá cấp '{level}' hai lần")
+                continue
+            base.lines[("rates", code, level)] = rd.line
+            rules.append(RatingRule(level, how))
+        base.groups.append(Group(code, name or code, tuple(rules), reached_by))
+
+
+def _parse_classes(r: Reader, top: LineDict, base: SetBase) -> None:
+    seen: dict = {}
+    previous = None
+    for line, item in r.items(top, "classes", "bộ tiêu chí"):
+        d = r.mapping(item, line, "xếp loại")
+        if d is None:
+            continue
+        r.keys(d, ("code", "name", "min"), (), "xếp loại")
+        code, name, low = r.code(d, "code"), r.text(d, "name"), r.number(d, "min")
+        if not _unique(r, seen, code, d.line, "xếp loại") or name is None or low is None:
+            continue
+        if previous is not None and low >= previous:
+            r.problem(d.line_of("min"), "class_order", f"các mức xếp loại phải xếp từ cao xuống thấp: {low:g} không nhỏ hơn {previous:g}")
+        previous = low
+        base.classes.append(ClassBand(code, name, low))
+    if base.classes and base.classes[-1].min_points != 0:
+        r.problem(top.line_of("classes"), "class_floor", "mức xếp loại thấp nhất phải bắt đầu từ 0 để mọi đơn vị đều được xếp loại")

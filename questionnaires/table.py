@@ -1,0 +1,59 @@
+"""The scoring rules of a set as one flat table, for an analyst to review in Excel."""
+from __future__ import annotations
+
+from .model import CriteriaSet
+
+RULES_COLUMNS = (
+    "level", "question", "field", "criterion", "sub_criterion", "max_points",
+    "group", "weight", "scale", "option", "fraction", "dont_know",
+)
+
+
+def rules_table(cset: CriteriaSet) -> tuple[tuple[str, ...], list[tuple]]:
+    """Every scoring rule: a row per level × question × group × option.
+
+    ``weight`` is the group's normalised weight for the question (the weights
+    of the groups asking it add up to 1); ``fraction`` is empty and
+    ``dont_know`` is 1 on the "don't know" option.
+
+    Returns
+    -------
+    (headers, rows)
+        Plain data; the caller writes CSV or Excel.
+
+    Examples
+    --------
+    >>> from questionnaires import load_default_set
+    >>> headers, rows = rules_table(load_default_set())
+    >>> dict(zip(headers, rows[0]))["level"]
+    'so'
+    """
+    rows: list[tuple] = []
+    for level in cset.levels:
+        for q in cset.level_questions(level.code):
+            sub = cset.sub_criterion_by_key[(level.code, q.sub_criterion)]
+            scale = cset.scale_by_code[q.scale]
+            for group, weight in cset.group_weights(level.code, q.id).items():
+                for option in scale.options:
+                    rows.append((
+                        level.code, q.id, sub.field, sub.criterion, sub.code, q.max_points,
+                        group, round(weight, 6), scale.code, option.code,
+                        "" if option.fraction is None else option.fraction,
+                        1 if option.dont_know else 0,
+                    ))
+    return RULES_COLUMNS, rows
+
+
+def summary_line(cset: CriteriaSet) -> str:
+    """One line saying what a set holds, for ``parsurvey questionnaires check``."""
+    parts = []
+    for level in cset.levels:
+        if level.surveyed:
+            parts.append(
+                f"{level.code}: {len(level.sub_criteria)} TCTP, "
+                f"{len(cset.level_questions(level.code))} câu hỏi, {level.survey_max:g} điểm"
+            )
+    return (
+        f"OK — {cset.name}: {len(cset.fields)} lĩnh vực; {'; '.join(parts)}; "
+        f"{len(cset.groups)} đối tượng, {len(cset.questionnaires)} phiếu"
+    )
