@@ -1,0 +1,130 @@
+"""Campaign operations: open a campaign from a criteria set, read its frozen set, its progress.
+
+Functions here take a session and only flush; the caller (a request or a CLI
+command) commits once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from questionnaires import CriteriaSet, load_criteria_set_from_texts, set_digest
+
+from .audit import record
+from .models import Answer, Ballot, Campaign, RespondentGroup, SampleTarget, Unit
+
+_SETS: dict[str, CriteriaSet] = {}
+
+
+def create_campaign(
+    session: Session, *, year: int, name: str, criteria_texts: dict[str, str], actor: str, status: str = "draft"
+) -> Campaign:
+    """Open a campaign with a frozen copy of a criteria set and its respondent groups.
+
+    Parameters
+    ----------
+    criteria_texts : dict
+        The set's files as ``{relative path: YAML text}``
+        (:func:`questionnaires.read_set_texts`); they are checked here and
+        stored as they are.
+
+    Raises
+    ------
+    questionnaires.CriteriaSetError
+        If the set does not pass the validator.
+    """
+    cset = load_criteria_set_from_texts(criteria_texts)
+    campaign = Campaign(
+        year=year,
+        name=name,
+        status=status,
+        criteria_name=cset.name,
+        criteria_digest=set_digest(criteria_texts),
+        criteria_files=dict(criteria_texts),
+    )
+    session.add(campaign)
+    for group in cset.groups:
+        campaign.groups.append(RespondentGroup(code=group.code, name=group.name, reached_by=group.reached_by))
+    session.flush()
+    record(session, actor, "create", "campaign", campaign.id, new_value=f"{year} {name} ({cset.name})")
+    return campaign
+
+
+def campaign_criteria(campaign: Campaign) -> CriteriaSet:
+    """The criteria set frozen in a campaign (parsed once per process)."""
+    digest = campaign.criteria_digest
+    if digest not in _SETS:
+        _SETS[digest] = load_criteria_set_from_texts(campaign.criteria_files)
+    return _SETS[digest]
+
+
+@dataclass(frozen=True)
+class GroupProgress:
+    """How far a group's ballots fill the sample plan."""
+
+    code: str
+    name: str
+    ballots: int
+    planned: int
+    covered: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.covered / self.planned if self.planned else 0.0
+
+
+@dataclass(frozen=True)
+class CampaignProgress:
+    campaign: Campaign
+    units: dict[str, int]
+    groups: list[GroupProgress]
+
+    @property
+    def ballots(self) -> int:
+        return sum(g.ballots for g in self.groups)
+
+
+def campaign_progress(session: Session, campaign: Campaign) -> CampaignProgress:
+    """Ballots per group and how much of the sample plan they cover.
+
+    A ballot counts for every unit it rated; a unit × group cell counts at most
+    its target, so an over-filled district does not hide an empty one.
+    Rejected ballots do not count.
+    """
+    units = dict(
+        session.execute(
+            select(Unit.level, func.count()).where(Unit.campaign_id == campaign.id).group_by(Unit.level)
+        ).all()
+    )
+    ballots = dict(
+        session.execute(
+            select(Ballot.group_id, func.count())
+            .where(Ballot.campaign_id == campaign.id, Ballot.state != "rejected")
+            .group_by(Ballot.group_id)
+        ).all()
+    )
+    received = {
+        (unit_id, group_id): n
+        for unit_id, group_id, n in session.execute(
+            select(Answer.unit_id, Ballot.group_id, func.count(distinct(Ballot.id)))
+            .join(Ballot, Answer.ballot_id == Ballot.id)
+            .where(Ballot.campaign_id == campaign.id, Ballot.state != "rejected")
+            .group_by(Answer.unit_id, Ballot.group_id)
+        )
+    }
+    planned: dict[int, int] = {}
+    covered: dict[int, int] = {}
+    for unit_id, group_id, target in session.execute(
+        select(SampleTarget.unit_id, SampleTarget.group_id, SampleTarget.target).where(
+            SampleTarget.campaign_id == campaign.id
+        )
+    ):
+        planned[group_id] = planned.get(group_id, 0) + target
+        covered[group_id] = covered.get(group_id, 0) + min(target, received.get((unit_id, group_id), 0))
+    groups = [
+        GroupProgress(g.code, g.name, ballots.get(g.id, 0), planned.get(g.id, 0), covered.get(g.id, 0))
+        for g in campaign.groups
+    ]
+    return CampaignProgress(campaign, units, groups)

@@ -1,0 +1,161 @@
+"""The ``parsurvey`` command: a Flask CLI group over :func:`survey_app.create_app`.
+
+``parsurvey run``, ``parsurvey shell`` and our own commands share one entry
+point. Our commands are registered on ``app.cli`` in the factory, so tests
+reach them through ``app.test_cli_runner()``.
+"""
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from questionnaires import DEFAULT_SET_DIR, CriteriaSetError, load_criteria_set, rules_table, summary_line
+
+from . import create_app, migrate
+from .demo import build_demo, database_is_empty
+from .extensions import get_database
+
+DEMO_ACCESS_FILE = "demo-access.txt"
+
+
+def main() -> None:
+    """Entry point of the ``parsurvey`` console script."""
+    cli = FlaskGroup(create_app=create_app, help="parsurvey: điều tra xã hội học Chỉ số CCHC.")
+    cli.main(prog_name="parsurvey")
+
+
+def register(app) -> None:
+    """Add our command groups to ``app.cli``."""
+    app.cli.add_command(questionnaires_cli)
+    app.cli.add_command(db_cli)
+    app.cli.add_command(demo_command)
+
+
+# --- questionnaires -------------------------------------------------------
+
+
+@click.group("questionnaires", help="Kiểm tra và xuất bộ tiêu chí, phiếu khảo sát (YAML).")
+def questionnaires_cli() -> None:
+    pass
+
+
+def _load_or_exit(directory: Path):
+    try:
+        return load_criteria_set(directory)
+    except CriteriaSetError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{len(exc.problems)} lỗi trong {directory}: bộ tiêu chí chưa dùng được.", err=True)
+        sys.exit(2)
+
+
+@questionnaires_cli.command("check")
+@click.argument("directory", type=click.Path(path_type=Path))
+def questionnaires_check(directory: Path) -> None:
+    """Kiểm tra bộ tiêu chí trong DIRECTORY: in mọi lỗi (tệp:dòng) và thoát mã 2 nếu có lỗi."""
+    click.echo(summary_line(_load_or_exit(directory)))
+
+
+@questionnaires_cli.command("table")
+@click.argument("directory", type=click.Path(path_type=Path), default=DEFAULT_SET_DIR, required=False)
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, allow_dash=True),
+              help="Tệp CSV (UTF-8, mở được bằng Excel); '-' để in ra màn hình.")
+def questionnaires_table(directory: Path, out: Path) -> None:
+    """Xuất mọi quy tắc chấm điểm của bộ tiêu chí thành một bảng phẳng (CSV)."""
+    headers, rows = rules_table(_load_or_exit(directory))
+    if str(out) == "-":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(headers)
+        writer.writerows(rows)
+        return
+    # utf-8-sig: Excel opens Vietnamese text correctly only with the BOM.
+    with open(out, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(headers)
+        writer.writerows(rows)
+    click.echo(f"Đã ghi {len(rows)} dòng vào {out}")
+
+
+# --- db -------------------------------------------------------------------
+
+
+@click.group("db", help="Cấu trúc cơ sở dữ liệu (Alembic).")
+def db_cli() -> None:
+    pass
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Nâng cấu trúc cơ sở dữ liệu lên REVISION (mặc định: mới nhất)."""
+    database = get_database()
+    migrate.upgrade(database, revision)
+    click.echo(f"Cơ sở dữ liệu ở phiên bản {migrate.current_revision(database)} ({_safe_url(database.url)}).")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Hạ cấu trúc cơ sở dữ liệu về REVISION ('base' xóa mọi bảng)."""
+    database = get_database()
+    migrate.downgrade(database, revision)
+    click.echo(f"Cơ sở dữ liệu ở phiên bản {migrate.current_revision(database) or 'base (trống)'}.")
+
+
+@db_cli.command("current")
+@with_appcontext
+def db_current() -> None:
+    """In phiên bản hiện tại của cơ sở dữ liệu và phiên bản mới nhất."""
+    database = get_database()
+    click.echo(f"hiện tại: {migrate.current_revision(database) or 'base (trống)'}; mới nhất: {migrate.head_revision()}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# --- demo -----------------------------------------------------------------
+
+
+@click.command("demo")
+@click.option("--seed", default=2023, show_default=True, help="Hạt giống của bộ sinh dữ liệu mẫu.")
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help="Địa chỉ in trong các đường link.")
+@with_appcontext
+def demo_command(seed: int, base_url: str) -> None:
+    """Tạo tỉnh mẫu (19 sở, 8 huyện, phiếu mô phỏng) trong cơ sở dữ liệu trống."""
+    database = get_database()
+    if migrate.current_revision(database) != migrate.head_revision():
+        click.echo("Cơ sở dữ liệu chưa ở phiên bản mới nhất: chạy 'parsurvey db upgrade' trước.", err=True)
+        sys.exit(1)
+    access_file = Path(current_app.instance_path) / DEMO_ACCESS_FILE
+    with database.transaction() as session:
+        empty, what = database_is_empty(session)
+        if not empty:
+            click.echo(f"Cơ sở dữ liệu không trống ({what}): không tạo dữ liệu mẫu, không thay đổi gì.")
+            if access_file.exists():
+                click.echo(access_file.read_text(encoding="utf-8"), nl=False)
+            return
+        access = build_demo(session, seed=seed)
+    text = _access_text(access, base_url)
+    access_file.parent.mkdir(parents=True, exist_ok=True)
+    access_file.write_text(text, encoding="utf-8")
+    access_file.chmod(0o600)
+    click.echo(f"Đã tạo tỉnh mẫu: {access.ballots} phiếu, {access.answers} câu trả lời.")
+    click.echo(text, nl=False)
+
+
+def _access_text(access, base_url: str) -> str:
+    lines = ["Đăng nhập (dữ liệu mẫu):"]
+    lines += [f"  {username:<10} mật khẩu: {access.password}   ({role})" for username, role in access.users]
+    lines.append("Đường link khảo sát mẫu:")
+    lines += [f"  {label}: {base_url.rstrip('/')}{path}" for label, path in access.links]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,21 @@
+"""Configuration read from the environment (a class, as in microblog)."""
+from __future__ import annotations
+
+import os
+
+
+class Config:
+    """Default settings; every one can be set by an environment variable.
+
+    ``DATABASE_URL``: ``sqlite:///path`` (default: ``instance/parsurvey.sqlite``)
+    or ``postgresql://user@host/db`` (psycopg 3 is used).
+    ``SECRET_KEY``: signs sessions and CSRF tokens; without it a key is
+    generated once into the instance folder.
+    """
+
+    DATABASE_URL = os.environ.get("DATABASE_URL")
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("PARSURVEY_SQLITE_BUSY_TIMEOUT_MS", "10000"))
+    WTF_CSRF_TIME_LIMIT = None  # a form opened in the morning still submits in the afternoon
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    JSON_AS_ASCII = False

@@ -1,0 +1,93 @@
+"""Engines and sessions: SQLite with WAL and ``BEGIN IMMEDIATE`` for writes, or PostgreSQL.
+
+The app factory creates a :class:`Database` (no connection is opened until
+first use). A request gets one session; requests that write (POST, PUT,
+PATCH, DELETE) get one whose transaction starts with ``BEGIN IMMEDIATE`` on
+SQLite, so two writers queue on the busy timeout instead of failing halfway
+with "database is locked".
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs written the usual way.
+
+    Examples
+    --------
+    >>> normalise_url("postgres://u@localhost/db")
+    'postgresql+psycopg://u@localhost/db'
+    >>> normalise_url("sqlite:///x.sqlite")
+    'sqlite:///x.sqlite'
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):
+        # The driver must not open transactions by itself: we emit BEGIN below.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class Database:
+    """The engines and session factories of one app.
+
+    Parameters
+    ----------
+    url : str
+        An SQLAlchemy URL; ``postgres://`` and ``postgresql://`` use psycopg 3.
+    busy_timeout_ms : int
+        How long an SQLite writer waits for another before giving up.
+    """
+
+    def __init__(self, url: str, busy_timeout_ms: int = 10000):
+        self.url = normalise_url(url)
+        self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
+        kwargs = {"pool_pre_ping": True} if not self.is_sqlite else {}
+        self.engine = create_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            _configure_sqlite(self.engine, busy_timeout_ms)
+        self.write_engine = self.engine.execution_options(sqlite_immediate=True)
+        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+
+    def session(self, write: bool = False) -> Session:
+        """A new session; ``write=True`` takes the write lock at its first statement."""
+        return (self._write if write else self._read)()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write session committed at the end of the block, rolled back on error."""
+        session = self.session(write=True)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

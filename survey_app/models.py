@@ -1,0 +1,260 @@
+"""The database schema (SQLAlchemy 2 ORM). It changes only through Alembic migrations.
+
+Times are naive UTC. A campaign keeps a frozen copy of the criteria set it
+was opened with (``criteria_files``), so later edits of the YAML never change
+a past year. Invitation tokens are stored only as SHA-256 hashes.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+LEVELS = ("so", "huyen", "xa")
+CHANNELS = ("web", "qr", "paper")
+BALLOT_STATES = ("received", "verified", "flagged", "rejected")
+COUNTED_STATES = ("received", "verified", "flagged")
+ROLES = ("admin", "staff", "analyst")
+INVITATION_KINDS = ("personal", "qr_card")
+CAMPAIGN_STATUSES = ("draft", "open", "closed")
+
+
+def utcnow() -> datetime:
+    """Now, as naive UTC (what every DateTime column stores)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class Campaign(Base):
+    """A year's survey, with the frozen criteria set it was opened with."""
+
+    __tablename__ = "campaigns"
+    __table_args__ = (CheckConstraint(_in("status", CAMPAIGN_STATUSES), name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    criteria_name: Mapped[str] = mapped_column(String(300))
+    criteria_digest: Mapped[str] = mapped_column(String(64))
+    criteria_files: Mapped[dict] = mapped_column(JSON)
+    opens_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closes_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    units: Mapped[list[Unit]] = relationship(back_populates="campaign", order_by="Unit.id")
+    groups: Mapped[list[RespondentGroup]] = relationship(back_populates="campaign", order_by="RespondentGroup.id")
+
+
+class Unit(Base):
+    """A unit rated or assessed: a department (so), district (huyen) or commune (xa)."""
+
+    __tablename__ = "units"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "code"),
+        CheckConstraint(_in("level", LEVELS), name="level"),
+        Index("ix_units_campaign_level", "campaign_id", "level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+
+    campaign: Mapped[Campaign] = relationship(back_populates="units")
+    parent: Mapped[Unit | None] = relationship(remote_side=[id])
+
+
+class RespondentGroup(Base):
+    """A respondent group of a campaign (mirrors the criteria set's groups)."""
+
+    __tablename__ = "respondent_groups"
+    __table_args__ = (UniqueConstraint("campaign_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    reached_by: Mapped[str] = mapped_column(String(16), default="link")
+
+    campaign: Mapped[Campaign] = relationship(back_populates="groups")
+
+
+class SampleTarget(Base):
+    """The sample plan: how many ballots of a group are wanted for a unit."""
+
+    __tablename__ = "sample_targets"
+    __table_args__ = (
+        UniqueConstraint("unit_id", "group_id"),
+        CheckConstraint("target >= 0", name="target"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("respondent_groups.id"))
+    target: Mapped[int] = mapped_column(Integer)
+
+
+class Invitation(Base):
+    """A personal link or a single-use QR card. The token itself is never stored."""
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "short_code"),
+        CheckConstraint(_in("kind", INVITATION_KINDS), name="kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("respondent_groups.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # the respondent's own unit
+    kind: Mapped[str] = mapped_column(String(16), default="personal")
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    short_code: Mapped[str | None] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    group: Mapped[RespondentGroup] = relationship()
+    unit: Mapped[Unit | None] = relationship()
+
+
+class Ballot(Base):
+    """One filled questionnaire (web, QR card or paper), rating one or many units."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "paper_serial"),
+        CheckConstraint(_in("channel", CHANNELS), name="channel"),
+        CheckConstraint(_in("state", BALLOT_STATES), name="state"),
+        CheckConstraint("state <> 'rejected' OR state_reason IS NOT NULL", name="reject_reason"),
+        Index("ix_ballots_campaign_state", "campaign_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)  # generated by the client: retries are harmless
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"), unique=True)  # one ballot per token
+    group_id: Mapped[int] = mapped_column(ForeignKey("respondent_groups.id"))
+    respondent_unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    channel: Mapped[str] = mapped_column(String(8))
+    state: Mapped[str] = mapped_column(String(16), default="received")
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    paper_serial: Mapped[str | None] = mapped_column(String(32))
+    payload_digest: Mapped[str | None] = mapped_column(String(64))
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    submitted_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+
+    group: Mapped[RespondentGroup] = relationship()
+    answers: Mapped[list[Answer]] = relationship(back_populates="ballot")
+
+
+class Answer(Base):
+    """One fact: this ballot gave this option to this question about this unit."""
+
+    __tablename__ = "answers"
+    __table_args__ = (UniqueConstraint("ballot_id", "unit_id", "question"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballots.id"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    question: Mapped[str] = mapped_column(String(32))
+    option: Mapped[str] = mapped_column(String(32))
+
+    ballot: Mapped[Ballot] = relationship(back_populates="answers")
+
+
+class Appraisal(Base):
+    """Imported appraisal points (thẩm định) of a unit: per field code, or ``total``."""
+
+    __tablename__ = "appraisals"
+    __table_args__ = (UniqueConstraint("unit_id", "field"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    field: Mapped[str] = mapped_column(String(16))
+    points: Mapped[float] = mapped_column(Float)
+
+
+
+
+class User(Base):
+    """A person who signs in: admin, staff (scoped to units) or analyst (read-only)."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    units: Mapped[list[Unit]] = relationship(secondary="user_units")
+
+
+class UserUnit(Base):
+    """The units a staff user covers."""
+
+    __tablename__ = "user_units"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True)
+
+
+class AuditEntry(Base):
+    """Who changed what, when, from which value to which. Only ever appended."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    attribute: Mapped[str | None] = mapped_column(String(64))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
