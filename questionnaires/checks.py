@@ -40,7 +40,8 @@ def check_cross_references(
                 continue
             seen[qid] = line
             if question is None:
-                if not unreadable(draft.level):
+                # A question written but broken was reported where it is written.
+                if not unreadable(draft.level) and ("question", draft.level, qid) not in base.where:
                     problems.append(Problem(draft.file, line, "unknown_question",
                                             f"câu hỏi '{qid}' không có trong các câu hỏi của cấp '{draft.level}'"))
                 continue
@@ -53,9 +54,24 @@ def check_cross_references(
             asked[(qn.level, item.question)].add(qn.group)
 
     present = {(qn.level, qn.group) for qn in questionnaires}
+    broken_qn = {(k[1], k[2]) for k in base.broken if k[0] == "qn"}
+
+    def questionnaire_broken(level: str | None, group: str | None) -> bool:
+        """A questionnaire file that might be this one failed (its error is reported).
+
+        ``None`` on either side means "any": a file whose level could not be read
+        might have been any level's questionnaire.
+        """
+        return any(
+            (lv is None or level is None or lv == level) and (g is None or group is None or g == group)
+            for lv, g in broken_qn
+        )
+
     for group in base.groups:
+        if ("rates", group.code) in base.broken:
+            continue
         for rule in group.rates:
-            if (rule.level, group.code) not in present:
+            if (rule.level, group.code) not in present and not questionnaire_broken(rule.level, group.code):
                 problems.append(Problem(SET_FILE, base.lines[("rates", group.code, rule.level)],
                                         "group_without_questionnaire",
                                         f"đối tượng '{group.code}' đánh giá cấp '{rule.level}' nhưng chưa có phiếu "
@@ -64,7 +80,7 @@ def check_cross_references(
     for q in questions:
         file, line = base.where[("question", q.level, q.id)]
         groups = asked.get((q.level, q.id), set())
-        if not groups:
+        if not groups and not questionnaire_broken(q.level, None):
             problems.append(Problem(file, line, "question_not_asked",
                                     f"câu hỏi '{q.id}' không có trong phiếu của đối tượng nào nên không thể chấm điểm"))
         for g in sorted(set(q.weights) - groups):
@@ -93,8 +109,8 @@ def _check_question_sums(base, questions, unreadable, problems) -> None:
     for q in questions:
         per_sub[(q.level, q.sub_criterion)].append(q)
     for level in base.levels:
-        if unreadable(level.code):
-            continue
+        if unreadable(level.code) or ("question_level", level.code) in base.broken:
+            continue  # sums are checked once every question of the level reads well
         for sub in level.sub_criteria:
             line = base.lines[("sub", level.code, sub.code)]
             qs = per_sub.get((level.code, sub.code), [])

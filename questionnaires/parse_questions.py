@@ -66,7 +66,7 @@ def parse_questions_file(tree, file: str, base: SetBase, problems: list[Problem]
         if qid is not None:
             base.where[key] = (file, d.line)
         ok = None not in (qid, text, sub, scale, max_points)
-        if sub is not None and sub not in subs:
+        if sub is not None and sub not in subs and ("sub", level.code, sub) not in base.broken:
             r.problem(
                 d.line_of("sub_criterion"),
                 "unknown_sub_criterion",
@@ -77,8 +77,10 @@ def parse_questions_file(tree, file: str, base: SetBase, problems: list[Problem]
             r.problem(d.line_of("scale"), "unknown_scale", f"thang đo '{scale}' không có trong set.yaml")
             ok = False
         weights = _weights(r, d, base)
-        if ok and weights is not None:
+        if ok and weights is not None and ("sub", level.code, sub) not in base.broken:
             questions.append(Question(qid, level.code, text, sub, max_points, scale, MappingProxyType(weights)))
+        else:
+            base.broken.add(("question_level", level.code))
     return questions
 
 
@@ -115,8 +117,12 @@ def parse_questionnaire_file(tree, file: str, base: SetBase, problems: list[Prob
     if group_code is not None and group is None:
         r.problem(top.line_of("group"), "unknown_group", f"đối tượng '{group_code}' không có trong set.yaml")
     if level is None or group is None:
+        base.broken.add(("qn", level.code if level else None, group.code if group else group_code))
         return None
     if group.rule_for(level.code) is None:
+        base.broken.add(("qn", level.code, group.code))
+        if ("rates", group.code) in base.broken:
+            return None
         r.problem(
             top.line_of("group"),
             "questionnaire_not_rated",
@@ -127,6 +133,7 @@ def parse_questionnaire_file(tree, file: str, base: SetBase, problems: list[Prob
     if key in base.where:
         f, ln = base.where[key]
         r.problem(top.line, "duplicate_questionnaire", f"phiếu của '{group.code}' cho cấp '{level.code}' đã có ở {f}:{ln}")
+        base.broken.add(("qn", level.code, group.code))
         return None
     base.where[key] = (file, top.line)
     items: list[tuple[int, str, str | None]] = []

@@ -40,6 +40,9 @@ class SetBase:
     lines: dict[tuple, int] = dc_field(default_factory=dict)
     # (file, line) of things defined outside set.yaml: questions, questionnaires
     where: dict[tuple, tuple[str, int]] = dc_field(default_factory=dict)
+    # Things written but left out for an error already reported: checks that
+    # depend on them are skipped, so one mistake gives one message.
+    broken: set[tuple] = dc_field(default_factory=set)
 
     def level(self, code: str) -> Level | None:
         return next((lv for lv in self.levels if lv.code == code), None)
@@ -105,8 +108,11 @@ def _parse_fields(r: Reader, top: LineDict, base: SetBase) -> None:
             continue
         r.keys(d, ("code", "name"), ("short_name",), "lĩnh vực")
         code, name = r.code(d, "code"), r.text(d, "name")
-        if _unique(r, seen, code, d.line, "lĩnh vực") and name:
-            base.fields.append(Field(code, name, r.text(d, "short_name", name) or name))
+        if _unique(r, seen, code, d.line, "lĩnh vực"):
+            if name:
+                base.fields.append(Field(code, name, r.text(d, "short_name", name) or name))
+            else:
+                base.broken.add(("field", code))
 
 
 def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
@@ -131,6 +137,8 @@ def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
             if fcode is None:
                 continue
             if fcode not in field_codes:
+                if ("field", fcode) in base.broken:
+                    continue
                 r.problem(fd.line_of("field"), "unknown_field", f"lĩnh vực '{fcode}' không có trong 'fields'")
                 continue
             if fcode in field_max:
@@ -138,6 +146,8 @@ def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
                 continue
             field_max[fcode] = fmax or 0.0
             subs = _parse_criteria(r, fd, code, fcode, criteria, base)
+            if ("field_subs", code, fcode) in base.broken:
+                continue
             if fmax is not None and abs(sum(s.max_points for s in subs) - fmax) > TOLERANCE:
                 listed = " + ".join(f"{s.max_points:g}" for s in subs) or "0"
                 r.problem(
@@ -197,12 +207,14 @@ def _parse_criteria(r, fd, level, fcode, criteria, base) -> list[SubCriterion]:
             r.keys(sd, ("code", "name", "survey_max"), (), "tiêu chí thành phần")
             scode, sname, smax = r.code(sd, "code"), r.text(sd, "name"), r.number(sd, "survey_max", True)
             if not _unique(r, sub_seen, scode, sd.line, f"tiêu chí thành phần cấp '{level}'"):
+                base.broken.add(("field_subs", level, fcode))
                 continue
             if not scode.startswith(ccode + "."):
                 r.problem(
                     sd.line_of("code"), "code_prefix", f"tiêu chí thành phần '{scode}' không thuộc tiêu chí '{ccode}'"
                 )
             if sname is None or smax is None:
+                base.broken |= {("sub", level, scode), ("field_subs", level, fcode)}
                 continue
             base.lines[("sub", level, scode)] = sd.line
             subs.append(SubCriterion(scode, sname, level, fcode, ccode, smax))
@@ -274,20 +286,25 @@ def _parse_groups(r: Reader, top: LineDict, base: SetBase) -> None:
         for rline, ritem in r.items(d, "rates", f"đối tượng '{code}'"):
             rd = r.mapping(ritem, rline, "cách đánh giá")
             if rd is None:
+                base.broken.add(("rates", code))
                 continue
             r.keys(rd, ("level", "how"), (), "cách đánh giá")
             level, how = r.code(rd, "level"), r.text(rd, "how")
             lv = base.level(level) if level else None
             if level is not None and lv is None:
                 r.problem(rd.line_of("level"), "unknown_level", f"cấp '{level}' không có trong 'levels'")
+                base.broken.add(("rates", code))
                 continue
             if lv is not None and not lv.surveyed:
                 r.problem(rd.line_of("level"), "unsurveyed_level", f"cấp '{level}' không có tiêu chí điều tra để đánh giá")
+                base.broken.add(("rates", code))
                 continue
             if how is not None and how not in RATING_MODES:
                 r.problem(rd.line_of("how"), "bad_value", f"'how' phải là một trong: {', '.join(RATING_MODES)}")
+                base.broken.add(("rates", code))
                 continue
             if level is None or how is None:
+                base.broken.add(("rates", code))
                 continue
             if any(x.level == level for x in rules):
                 r.problem(rd.line, "duplicate_code", f"đối tượng '{code}' đánh giá cấp '{level}' hai lần")

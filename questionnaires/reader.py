@@ -6,6 +6,7 @@ mistake in one pass.
 """
 from __future__ import annotations
 
+import difflib
 from fractions import Fraction
 
 from .yamlnodes import LineDict, LineList, Problem
@@ -38,15 +39,17 @@ class Reader:
     def keys(self, d: LineDict, required: tuple[str, ...], optional: tuple[str, ...], what: str) -> None:
         """Report missing required keys and keys that mean nothing here (typos)."""
         allowed = set(required) | set(optional)
+        missing = [key for key in required if key not in d]
         for key in d:
-            if key not in allowed:
-                names = ", ".join(sorted(allowed))
-                self.problem(
-                    d.line_of(key), "unknown_key", f"khóa '{key}' không dùng được ở {what} (dùng: {names})"
-                )
-        for key in required:
-            if key not in d:
-                self.problem(d.line, "missing_key", f"{what} thiếu khóa '{key}'")
+            if key in allowed:
+                continue
+            guess = difflib.get_close_matches(str(key), missing or sorted(allowed), n=1, cutoff=0.6)
+            if guess and guess[0] in missing:
+                missing.remove(guess[0])  # one typo, one message
+            hint = f"có phải là '{guess[0]}'?" if guess else "dùng: " + ", ".join(sorted(allowed))
+            self.problem(d.line_of(key), "unknown_key", f"khóa '{key}' không dùng được ở {what} ({hint})")
+        for key in missing:
+            self.problem(d.line, "missing_key", f"{what} thiếu khóa '{key}'")
 
     def items(self, d: LineDict, key: str, what: str, required: bool = True) -> list[tuple[int, object]]:
         """The (line, item) pairs of a list value; [] when absent or not a list."""

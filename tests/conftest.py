@@ -1,0 +1,120 @@
+"""Fixtures in the style of Flask's tutorial: ``app``, ``client``, ``runner``; plus
+``pg_url`` (a fresh database in a throwaway PostgreSQL cluster), ``demo_app``
+(the demo province, built once per session and copied per test), ``live_server``
+and ``browser`` (Debian's Chromium through Playwright)."""
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from survey_app import create_app, migrate
+from survey_app.extensions import DB_KEY
+
+from .pgcluster import PgCluster
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def make_app(database_url: str, instance: Path, **extra):
+    config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret", **extra}
+    app = create_app(config)
+    app.instance_path = str(instance)
+    return app
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'test.sqlite'}"
+
+
+@pytest.fixture
+def app(sqlite_url, tmp_path):
+    """An app on a migrated, empty SQLite database of its own."""
+    app = make_app(sqlite_url, tmp_path / "instance")
+    migrate.upgrade(app.extensions[DB_KEY])
+    yield app
+    app.extensions[DB_KEY].dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    cluster = PgCluster()
+    cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(pg_cluster):
+    """A fresh, empty PostgreSQL database for one test."""
+    url = pg_cluster.create_database()
+    yield url
+    pg_cluster.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """A SQLite file holding the demo province, built once per test session."""
+    folder = tmp_path_factory.mktemp("demo")
+    path = folder / "demo.sqlite"
+    app = make_app(f"sqlite:///{path}", folder / "instance")
+    migrate.upgrade(app.extensions[DB_KEY])
+    result = app.test_cli_runner().invoke(args=["demo", "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    app.extensions[DB_KEY].dispose()
+    return path
+
+
+@pytest.fixture
+def demo_app(demo_db, tmp_path):
+    """An app on a private copy of the demo database (tests may change it)."""
+    copy = tmp_path / "demo.sqlite"
+    shutil.copy(demo_db, copy)
+    app = make_app(f"sqlite:///{copy}", tmp_path / "instance")
+    yield app
+    app.extensions[DB_KEY].dispose()
+
+
+@pytest.fixture
+def live_server(demo_app):
+    """The demo app served on a free loopback port in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise RuntimeError(f"{CHROMIUM} not found: run 'make test', which installs Debian's chromium package")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
