@@ -26,6 +26,7 @@ from .model import (
     RatingRule,
     Scale,
     SubCriterion,
+    round_points,
 )
 from .table import RULES_COLUMNS, rules_table, summary_line
 from .yamlnodes import Problem
@@ -35,5 +36,5 @@ __all__ = [
     "load_default_set", "read_set_texts", "set_digest", "ClassBand", "CriteriaSet", "Criterion",
     "DistrictRule", "Field", "Group", "Level", "Option", "Question", "Questionnaire",
     "QuestionnaireItem", "RatingRule", "Scale", "SubCriterion", "RULES_COLUMNS", "rules_table",
-    "summary_line", "Problem",
+    "summary_line", "Problem", "round_points",
 ]

@@ -7,6 +7,7 @@ imports Flask or the ORM.
 from __future__ import annotations
 
 from dataclasses import dataclass, field as dc_field
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import cached_property
 from types import MappingProxyType
@@ -14,6 +15,22 @@ from typing import Literal, Mapping
 
 RATING_MODES = ("own", "each", "choose")
 RatingMode = Literal["own", "each", "choose"]
+
+
+def round_points(value: float, places: int = 3) -> float:
+    """Round as published: half up on the decimal value, 3 decimals by default.
+
+    Python's ``round`` works on the binary value, so ``round(69.9995, 3)``
+    gives 69.999; a person, and Excel's ROUND, read 70.000.
+
+    Examples
+    --------
+    >>> round_points(69.9995), round(69.9995, 3)
+    (70.0, 69.999)
+    >>> round_points(12.7064)
+    12.706
+    """
+    return float(Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
 
 
 def _frozen(mapping: Mapping) -> Mapping:
@@ -287,7 +304,7 @@ class CriteriaSet:
         >>> cs.class_for(79.9996).name, cs.class_for(79.9994).name
         ('Tốt', 'Khá')
         """
-        shown = round(points, 3)
+        shown = round_points(points)
         for band in self.classes:
             if shown >= band.min_points:
                 return band

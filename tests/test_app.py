@@ -1,0 +1,71 @@
+"""The app factory and the pages it serves."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from survey_app import create_app
+from survey_app.extensions import DB_KEY
+
+
+def test_factory_reads_test_config_and_opens_nothing(tmp_path):
+    url = f"sqlite:///{tmp_path / 'never.sqlite'}"
+    app = create_app({"TESTING": True, "DATABASE_URL": url, "SECRET_KEY": "s"})
+    assert app.testing and app.config["SECRET_KEY"] == "s"
+    assert app.extensions[DB_KEY].url == url
+    assert not (tmp_path / "never.sqlite").exists(), "the factory creates no database or table"
+    assert not create_app({"DATABASE_URL": url, "SECRET_KEY": "s"}).testing
+
+
+def test_factory_uses_postgres_urls_with_psycopg3(tmp_path):
+    app = create_app({"DATABASE_URL": "postgresql://u@127.0.0.1/x", "SECRET_KEY": "s"})
+    assert app.extensions[DB_KEY].url == "postgresql+psycopg://u@127.0.0.1/x"
+
+
+def test_secret_key_is_generated_once_into_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setattr("survey_app.config.Config.SECRET_KEY", None)
+    from survey_app import _instance_secret_key
+
+    first = _instance_secret_key(tmp_path / "inst")
+    assert len(first) == 64 and _instance_secret_key(tmp_path / "inst") == first
+    assert oct((tmp_path / "inst" / "secret_key").stat().st_mode)[-3:] == "600"
+
+
+def test_home_page_of_an_empty_database(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert '<html lang="vi">' in html and "Chưa có đợt khảo sát nào" in html and "parsurvey demo" in html
+
+
+def test_home_page_shows_the_demo_campaign_and_progress(demo_app):
+    html = demo_app.test_client().get("/").get_data(as_text=True)
+    assert "Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu mẫu)" in html
+    assert "19 sở, ban, ngành · 8 huyện, thành phố" in html
+    for group in ("Đại biểu HĐND tỉnh", "Người dân", "Doanh nghiệp", "Lãnh đạo cấp xã"):
+        assert f'<th scope="row">{group}</th>' in html
+    assert len(html.encode()) < 30_000, "pages stay light for a cheap phone"
+    assert "<script" not in html and "style=" not in html
+
+
+def test_progress_counts_each_cell_at_most_its_target(demo_app):
+    from sqlalchemy import select
+
+    from survey_app.campaigns import campaign_progress
+    from survey_app.models import Campaign
+
+    with demo_app.extensions[DB_KEY].session() as s:
+        progress = campaign_progress(s, s.scalars(select(Campaign)).one())
+    by_code = {g.code: g for g in progress.groups}
+    # 8 districts x 7 delegates planned; the demo answers about 86% of them.
+    assert by_code["hdnd_huyen"].planned == 56
+    assert 0 < by_code["hdnd_huyen"].covered <= by_code["hdnd_huyen"].ballots <= 56
+    assert all(0 <= g.percent <= 100 for g in progress.groups)
+    assert progress.units == {"so": 19, "huyen": 8, "xa": 29}
+
+
+def test_healthz_and_static(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    css = client.get("/static/app.css")
+    assert css.status_code == 200 and b"font-family" in css.data
+    assert client.get("/nope").status_code == 404

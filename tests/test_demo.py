@@ -1,0 +1,103 @@
+"""The demo province is shaped like seed 001 and every ballot obeys the criteria set."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+import pytest
+from sqlalchemy import func, select
+
+from survey_app.campaigns import campaign_criteria
+from survey_app.extensions import DB_KEY
+from survey_app.invitations import find_invitation
+from survey_app.models import Answer, Appraisal, Ballot, Campaign, Invitation, RespondentGroup, SampleTarget, Unit, User
+
+
+@pytest.fixture
+def session(demo_app):
+    with demo_app.extensions[DB_KEY].session() as s:
+        yield s
+
+
+def test_units_of_the_seed(session):
+    levels = Counter(session.scalars(select(Unit.level)))
+    assert levels["so"] == 19 and levels["huyen"] == 8 and levels["xa"] >= 8 * 3
+    names = set(session.scalars(select(Unit.name)))
+    assert {"Sở Tư pháp", "Văn phòng UBND tỉnh", "Thành phố Bắc Kạn", "Huyện Ba Bể"} <= names
+    communes = session.scalars(select(Unit).where(Unit.level == "xa")).all()
+    assert all(c.parent is not None and c.parent.level == "huyen" for c in communes)
+
+
+def test_sample_plan_like_the_seed(session):
+    plan: dict[tuple[str, str], set[int]] = defaultdict(set)
+    for group, level, target in session.execute(
+        select(RespondentGroup.code, Unit.level, SampleTarget.target)
+        .join(RespondentGroup, SampleTarget.group_id == RespondentGroup.id)
+        .join(Unit, SampleTarget.unit_id == Unit.id)
+    ):
+        plan[(group, level)].add(target)
+    plan = {key: sorted(targets) for key, targets in plan.items()}
+    assert plan[("hdnd_huyen", "huyen")] == [7]  # 7 district delegates per district
+    assert plan[("doanh_nghiep", "huyen")] == [10]  # 10 businesses per district
+    assert plan[("ld_xa", "huyen")] == [9]  # 3 leaders x 3 communes
+    assert plan[("hdnd_tinh", "so")] == plan[("hdnd_tinh", "huyen")] == [50]
+    assert len(plan) == 8
+
+
+def test_every_answer_is_a_question_and_option_of_its_questionnaire(session, demo_app):
+    campaign = session.scalars(select(Campaign)).one()
+    cset = campaign_criteria(campaign)
+    groups = {g.id: g.code for g in session.scalars(select(RespondentGroup))}
+    units = {u.id: u for u in session.scalars(select(Unit))}
+    rows = session.execute(select(Ballot.group_id, Answer.unit_id, Answer.question, Answer.option)
+                           .join(Ballot, Answer.ballot_id == Ballot.id)).all()
+    assert len(rows) > 20000
+    for group_id, unit_id, question, option in rows:
+        unit = units[unit_id]
+        qn = cset.questionnaire(unit.level, groups[group_id])
+        assert qn is not None and question in qn.question_ids
+        scale = cset.scale_by_code[cset.question_by_key[(unit.level, question)].scale]
+        assert option in scale.by_code
+
+
+def test_ballots_in_every_state_and_channel(session):
+    states = Counter(session.scalars(select(Ballot.state)))
+    assert set(states) == {"received", "verified", "flagged", "rejected"}
+    assert Counter(session.scalars(select(Ballot.channel))).keys() == {"web", "qr", "paper"}
+    reasons = session.scalars(select(Ballot.state_reason).where(Ballot.state == "rejected")).all()
+    assert reasons and all(reasons)
+    serials = session.scalars(select(Ballot.paper_serial).where(Ballot.channel == "paper")).all()
+    assert len(serials) == len(set(serials)) and all(serials)
+    total = session.scalar(select(func.count()).select_from(Ballot))
+    assert 700 <= total <= 1100, "about the 1,050 ballots of 2023"
+
+
+def test_a_provincial_delegate_rates_every_department_and_district(session):
+    group = session.scalar(select(RespondentGroup).where(RespondentGroup.code == "hdnd_tinh"))
+    ballot = session.scalars(select(Ballot).where(Ballot.group_id == group.id)).first()
+    rated = session.scalar(select(func.count(func.distinct(Answer.unit_id))).where(Answer.ballot_id == ballot.id))
+    assert rated == 19 + 8
+
+
+def test_tokens_are_stored_hashed_and_the_example_links_open_unanswered_invitations(session, demo_app, demo_db):
+    hashes = session.scalars(select(Invitation.token_hash)).all()
+    assert all(len(h) == 64 for h in hashes) and len(set(hashes)) == len(hashes)
+    access = (demo_db.parent / "instance" / "demo-access.txt").read_text(encoding="utf-8")
+    tokens = [line.rsplit("/s/", 1)[1] for line in access.splitlines() if "/s/" in line]
+    assert len(tokens) == 2
+    for token in tokens:
+        assert len(token) >= 32  # 24 random bytes, URL-safe
+        invitation = find_invitation(session, token)
+        assert invitation is not None
+        assert session.scalar(select(Ballot).where(Ballot.invitation_id == invitation.id)) is None
+    assert find_invitation(session, "not-a-token") is None
+
+
+def test_appraisals_and_users(session):
+    appraisal = dict(session.execute(select(Unit.code, Appraisal.points).join(Unit, Appraisal.unit_id == Unit.id)).all())
+    # Seed 001: Sở Tư pháp's index 93.395 = survey 12.907 + appraisal 80.488.
+    assert appraisal["so_tp"] == pytest.approx(80.488)
+    roles = dict(session.execute(select(User.username, User.role)).all())
+    assert roles == {"admin": "admin", "phantich": "analyst", "nhaplieu1": "staff", "nhaplieu2": "staff"}
+    staff = session.scalar(select(User).where(User.username == "nhaplieu1"))
+    assert {u.code for u in staff.units} >= {"ba_be"} and all(
+        u.code == "ba_be" or (u.parent and u.parent.code == "ba_be") for u in staff.units)
