@@ -1,0 +1,48 @@
+# The two commands: `make run` (demo province on http://127.0.0.1:5000) and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: run test install install-test system-test-deps serve-check clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || { echo "python3-venv is missing: installing it with apt"; \
+	  rm -rf $(VENV); $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv && $(PYTHON) -m venv $(VENV); }
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+## run: install, migrate, build the demo province (once) and serve it
+run: install
+	$(BIN)/parsurvey db upgrade
+	$(BIN)/parsurvey demo --base-url http://$(HOST):$(PORT)
+	@echo "Trang chủ: http://$(HOST):$(PORT)/   (Ctrl+C để dừng)"
+	$(BIN)/parsurvey run --host $(HOST) --port $(PORT)
+
+## test: install what the tests need (Chromium, PostgreSQL) and run the whole suite
+test: install-test system-test-deps
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+system-test-deps:
+	@missing=""; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing with apt:$$missing"; \
+	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
+	fi
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache tests/artifacts
