@@ -44,7 +44,23 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     app.register_blueprint(respond_bp)
     cli.register(app)
+    _register_error_pages(app)
     return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    """Vietnamese pages for errors a person can meet; never a stack trace."""
+    from flask import render_template
+
+    pages = {
+        400: ("Yêu cầu không hợp lệ", "Trang đã mở quá lâu hoặc biểu mẫu không đầy đủ. Xin tải lại trang rồi thử lại."),
+        404: ("Không tìm thấy trang", "Địa chỉ này không có trên hệ thống. Xin kiểm tra lại đường dẫn."),
+        405: ("Thao tác không hợp lệ", "Trang này không nhận thao tác vừa gửi."),
+        413: ("Dữ liệu gửi lên quá lớn", "Tệp hoặc biểu mẫu gửi lên vượt quá giới hạn cho phép."),
+        500: ("Hệ thống đang gặp sự cố", "Đã có lỗi ngoài ý muốn; dữ liệu đã lưu không bị ảnh hưởng. Xin thử lại sau ít phút."),
+    }
+    for code, (title, text) in pages.items():
+        app.register_error_handler(code, lambda _e, c=code, t=title, x=text: (render_template("error.html", title=t, text=x), c))
 
 
 def _instance_secret_key(instance: Path) -> str:

@@ -71,7 +71,7 @@ def build_demo(session: Session, seed: int = 2023) -> DemoAccess:
         session, year=2023, name=CAMPAIGN_NAME, criteria_texts=read_set_texts(DEFAULT_SET_DIR),
         actor="demo", status="open",
     )
-    campaign.opens_at, campaign.closes_at = datetime(2023, 11, 1), datetime(2023, 12, 31, 23, 59)
+    campaign.opens_at = datetime(2023, 11, 1)  # no closing date: the demo links stay open to try
     cset = campaign_criteria(campaign)
     units = _create_units(session, campaign)
     groups = {g.code: g for g in campaign.groups}

@@ -22,3 +22,16 @@ def test_home_page_reads_well(browser, live_server, artifacts, width, height, na
     page.screenshot(path=str(artifacts / f"home-{name}.png"), full_page=True)
     assert errors == []
     page.close()
+
+
+def test_welcome_page_of_a_delegate_link_on_a_phone(browser, live_server, demo_app, artifacts):
+    from .test_respond import invite
+
+    invite(demo_app, "hdnd_tinh", None, "tok-browser-000000000000000000")
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    assert page.goto(live_server + "/s/tok-browser-000000000000000000").status == 200
+    page.get_by_text("Danh sách đơn vị").first.click()
+    assert page.get_by_text("Sở Tư pháp").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(artifacts / "welcome-phone.png"), full_page=True)
+    page.close()
