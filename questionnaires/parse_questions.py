@@ -50,11 +50,8 @@ def parse_questions_file(tree, file: str, base: SetBase, problems: list[Problem]
         return []
     subs = {s.code for s in level.sub_criteria}
     questions: list[Question] = []
-    for line, item in r.items(top, "questions", f"tệp {file}"):
-        d = r.mapping(item, line, "câu hỏi")
-        if d is None:
-            continue
-        r.keys(d, ("id", "text", "sub_criterion", "max_points", "scale"), ("weights",), "câu hỏi")
+    required = ("id", "text", "sub_criterion", "max_points", "scale")
+    for d in r.entries(top, "questions", "câu hỏi", required, ("weights",)):
         qid, text = r.code(d, "id"), r.text(d, "text")
         sub, scale = r.code(d, "sub_criterion"), r.code(d, "scale")
         max_points = r.number(d, "max_points", positive=True)
@@ -137,7 +134,7 @@ def parse_questionnaire_file(tree, file: str, base: SetBase, problems: list[Prob
         return None
     base.where[key] = (file, top.line)
     items: list[tuple[int, str, str | None]] = []
-    for line, item in r.items(top, "questions", "phiếu khảo sát"):
+    for line, item in r.items(top, "questions"):
         if isinstance(item, LineDict):
             r.keys(item, ("id",), ("text",), "câu hỏi của phiếu")
             qid, own_text = r.code(item, "id"), r.text(item, "text")

@@ -102,11 +102,7 @@ def _unique(r: Reader, seen: dict, code: str | None, line: int, what: str) -> bo
 
 def _parse_fields(r: Reader, top: LineDict, base: SetBase) -> None:
     seen: dict = {}
-    for line, item in r.items(top, "fields", "bộ tiêu chí"):
-        d = r.mapping(item, line, "lĩnh vực")
-        if d is None:
-            continue
-        r.keys(d, ("code", "name"), ("short_name",), "lĩnh vực")
+    for d in r.entries(top, "fields", "lĩnh vực", ("code", "name"), ("short_name",)):
         code, name = r.code(d, "code"), r.text(d, "name")
         if _unique(r, seen, code, d.line, "lĩnh vực"):
             if name:
@@ -118,21 +114,15 @@ def _parse_fields(r: Reader, top: LineDict, base: SetBase) -> None:
 def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
     seen: dict = {}
     field_codes = {f.code for f in base.fields}
-    for line, item in r.items(top, "levels", "bộ tiêu chí"):
-        d = r.mapping(item, line, "cấp")
-        if d is None:
-            continue
-        r.keys(d, ("code", "name"), ("appraisal_max", "survey_max", "parent", "fields"), "cấp")
+    optional = ("appraisal_max", "survey_max", "parent", "fields")
+    for d in r.entries(top, "levels", "cấp", ("code", "name"), optional):
         code = r.code(d, "code")
         if not _unique(r, seen, code, d.line, "cấp"):
             continue
         field_max: dict[str, float] = {}
         criteria: list[Criterion] = []
-        for fline, fitem in r.items(d, "fields", f"cấp '{code}'", required=False):
-            fd = r.mapping(fitem, fline, "lĩnh vực của cấp")
-            if fd is None:
-                continue
-            r.keys(fd, ("field", "survey_max", "criteria"), (), f"lĩnh vực của cấp '{code}'")
+        keys = ("field", "survey_max", "criteria")
+        for fd in r.entries(d, "fields", f"lĩnh vực của cấp '{code}'", keys, required=False):
             fcode, fmax = r.code(fd, "field"), r.number(fd, "survey_max")
             if fcode is None:
                 continue
@@ -188,11 +178,7 @@ def _parse_criteria(r, fd, level, fcode, criteria, base) -> list[SubCriterion]:
     subs_of_field: list[SubCriterion] = []
     crit_seen = {c.code: base.lines[("criterion", level, c.code)] for c in criteria}
     sub_seen = {s.code: base.lines[("sub", level, s.code)] for c in criteria for s in c.sub_criteria}
-    for cline, citem in r.items(fd, "criteria", f"lĩnh vực '{fcode}'"):
-        cd = r.mapping(citem, cline, "tiêu chí")
-        if cd is None:
-            continue
-        r.keys(cd, ("code", "name", "sub_criteria"), (), "tiêu chí")
+    for cd in r.entries(fd, "criteria", "tiêu chí", ("code", "name", "sub_criteria"), ()):
         ccode, cname = r.code(cd, "code"), r.text(cd, "name")
         if not _unique(r, crit_seen, ccode, cd.line, f"tiêu chí cấp '{level}'"):
             continue
@@ -200,11 +186,7 @@ def _parse_criteria(r, fd, level, fcode, criteria, base) -> list[SubCriterion]:
             r.problem(cd.line_of("code"), "code_prefix", f"tiêu chí '{ccode}' không thuộc lĩnh vực '{fcode}'")
         base.lines[("criterion", level, ccode)] = cd.line
         subs: list[SubCriterion] = []
-        for sline, sitem in r.items(cd, "sub_criteria", f"tiêu chí '{ccode}'"):
-            sd = r.mapping(sitem, sline, "tiêu chí thành phần")
-            if sd is None:
-                continue
-            r.keys(sd, ("code", "name", "survey_max"), (), "tiêu chí thành phần")
+        for sd in r.entries(cd, "sub_criteria", "tiêu chí thành phần", ("code", "name", "survey_max"), ()):
             scode, sname, smax = r.code(sd, "code"), r.text(sd, "name"), r.number(sd, "survey_max", True)
             if not _unique(r, sub_seen, scode, sd.line, f"tiêu chí thành phần cấp '{level}'"):
                 base.broken.add(("field_subs", level, fcode))
@@ -225,22 +207,14 @@ def _parse_criteria(r, fd, level, fcode, criteria, base) -> list[SubCriterion]:
 
 def _parse_scales(r: Reader, top: LineDict, base: SetBase) -> None:
     seen: dict = {}
-    for line, item in r.items(top, "scales", "bộ tiêu chí"):
-        d = r.mapping(item, line, "thang đo")
-        if d is None:
-            continue
-        r.keys(d, ("code", "options"), ("name",), "thang đo")
+    for d in r.entries(top, "scales", "thang đo", ("code", "options"), ("name",)):
         code = r.code(d, "code")
         if not _unique(r, seen, code, d.line, "thang đo"):
             continue
         options: list[Option] = []
         opt_seen: dict = {}
         dont_know_line = None
-        for oline, oitem in r.items(d, "options", f"thang đo '{code}'"):
-            od = r.mapping(oitem, oline, "phương án")
-            if od is None:
-                continue
-            r.keys(od, ("code", "label"), ("fraction", "dont_know"), "phương án")
+        for od in r.entries(d, "options", "phương án", ("code", "label"), ("fraction", "dont_know")):
             ocode, label = r.code(od, "code"), r.text(od, "label")
             dont_know = r.boolean(od, "dont_know")
             fraction = r.number(od, "fraction") if "fraction" in od else None
@@ -271,11 +245,7 @@ def _parse_scales(r: Reader, top: LineDict, base: SetBase) -> None:
 
 def _parse_groups(r: Reader, top: LineDict, base: SetBase) -> None:
     seen: dict = {}
-    for line, item in r.items(top, "groups", "bộ tiêu chí"):
-        d = r.mapping(item, line, "đối tượng")
-        if d is None:
-            continue
-        r.keys(d, ("code", "name", "rates"), ("reached_by",), "đối tượng")
+    for d in r.entries(top, "groups", "đối tượng", ("code", "name", "rates"), ("reached_by",)):
         code, name = r.code(d, "code"), r.text(d, "name")
         if not _unique(r, seen, code, d.line, "đối tượng"):
             continue
@@ -283,12 +253,10 @@ def _parse_groups(r: Reader, top: LineDict, base: SetBase) -> None:
         if reached_by not in REACHED_BY:
             r.problem(d.line_of("reached_by"), "bad_value", f"'reached_by' phải là một trong: {', '.join(REACHED_BY)}")
         rules: list[RatingRule] = []
-        for rline, ritem in r.items(d, "rates", f"đối tượng '{code}'"):
-            rd = r.mapping(ritem, rline, "cách đánh giá")
-            if rd is None:
-                base.broken.add(("rates", code))
-                continue
-            r.keys(rd, ("level", "how"), (), "cách đánh giá")
+        def rates_broken(code=code):
+            base.broken.add(("rates", code))
+
+        for rd in r.entries(d, "rates", "cách đánh giá", ("level", "how"), on_bad=rates_broken):
             level, how = r.code(rd, "level"), r.text(rd, "how")
             lv = base.level(level) if level else None
             if level is not None and lv is None:
@@ -317,11 +285,7 @@ def _parse_groups(r: Reader, top: LineDict, base: SetBase) -> None:
 def _parse_classes(r: Reader, top: LineDict, base: SetBase) -> None:
     seen: dict = {}
     previous = None
-    for line, item in r.items(top, "classes", "bộ tiêu chí"):
-        d = r.mapping(item, line, "xếp loại")
-        if d is None:
-            continue
-        r.keys(d, ("code", "name", "min"), (), "xếp loại")
+    for d in r.entries(top, "classes", "xếp loại", ("code", "name", "min"), ()):
         code, name, low = r.code(d, "code"), r.text(d, "name"), r.number(d, "min")
         if not _unique(r, seen, code, d.line, "xếp loại") or name is None or low is None:
             continue

@@ -51,7 +51,7 @@ class Reader:
         for key in missing:
             self.problem(d.line, "missing_key", f"{what} thiếu khóa '{key}'")
 
-    def items(self, d: LineDict, key: str, what: str, required: bool = True) -> list[tuple[int, object]]:
+    def items(self, d: LineDict, key: str, required: bool = True) -> list[tuple[int, object]]:
         """The (line, item) pairs of a list value; [] when absent or not a list."""
         if key not in d:
             return []
@@ -59,11 +59,35 @@ class Reader:
         if value is None and not required:
             return []
         if not isinstance(value, LineList):
-            self.problem(d.line_of(key), "wrong_type", f"'{key}' của {what} phải là một danh sách")
+            self.problem(d.line_of(key), "wrong_type", f"'{key}' phải là một danh sách (mỗi mục một dòng bắt đầu bằng '- ')")
             return []
         if required and not value:
-            self.problem(d.line_of(key), "missing_key", f"'{key}' của {what} không được để trống")
+            self.problem(d.line_of(key), "missing_key", f"danh sách '{key}' không được để trống")
         return [(value.line_of(i), item) for i, item in enumerate(value)]
+
+    def entries(
+        self,
+        d: LineDict,
+        key: str,
+        what: str,
+        required_keys: tuple[str, ...],
+        optional_keys: tuple[str, ...] = (),
+        required: bool = True,
+        on_bad=None,
+    ):
+        """Yield the items of the list ``d[key]`` that are mappings, their keys checked.
+
+        An item that is not a mapping is reported and skipped (``on_bad`` is then
+        called, so a caller can note that something it needs was left out).
+        """
+        for line, item in self.items(d, key, required=required):
+            entry = self.mapping(item, line, what)
+            if entry is None:
+                if on_bad is not None:
+                    on_bad()
+                continue
+            self.keys(entry, required_keys, optional_keys, what)
+            yield entry
 
     def text(self, d: LineDict, key: str, default: str | None = None) -> str | None:
         if key not in d or d[key] is None:
