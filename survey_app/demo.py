@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from questionnaires import CriteriaSet, DEFAULT_SET_DIR, Scale, read_set_texts
+from questionnaires import DEFAULT_SET_DIR, Scale, read_set_texts
 
 from . import demo_data as D
 from .audit import record
@@ -76,7 +76,7 @@ def build_demo(session: Session, seed: int = 2023) -> DemoAccess:
     units = _create_units(session, campaign)
     groups = {g.code: g for g in campaign.groups}
     _create_sample_plan(session, campaign, units, groups)
-    _create_appraisals(session, campaign, units, cset)
+    _create_appraisals(session, campaign, units)
     sim = _Simulator(session, campaign, cset, units, groups, rng)
     access = DemoAccess(password=secrets.token_urlsafe(9))
     access.links = sim.run()
@@ -108,7 +108,8 @@ def _create_sample_plan(session, campaign, units, groups) -> None:
     )
 
 
-def _create_appraisals(session, campaign, units, cset: CriteriaSet) -> None:
+def _create_appraisals(session, campaign, units) -> None:
+    """Appraisal totals such that appraisal + published survey points = published index."""
     for code, final in D.FINAL.items():
         survey = round(sum(D.SURVEY[code]), 3)
         session.add(Appraisal(campaign_id=campaign.id, unit_id=units[code].id, field="total", points=round(final - survey, 3)))

@@ -1,7 +1,6 @@
 """The app factory and the pages it serves."""
 from __future__ import annotations
 
-from pathlib import Path
 
 from survey_app import create_app
 from survey_app.extensions import DB_KEY

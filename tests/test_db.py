@@ -5,7 +5,6 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from survey_app import migrate
 from survey_app.db import Database
 from survey_app.invitations import hash_token, new_token
 from survey_app.models import Answer, Ballot, Campaign, Invitation, RespondentGroup, Unit
