@@ -10,7 +10,7 @@ import random
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -21,7 +21,7 @@ from questionnaires import DEFAULT_SET_DIR, Scale, read_set_texts
 from . import demo_data as D
 from .audit import record
 from .campaigns import campaign_criteria, create_campaign
-from .invitations import hash_token, new_short_code, new_token
+from .invitations import hash_short_code, hash_token, new_short_code, new_token
 from .models import (
     Answer,
     Appraisal,
@@ -175,7 +175,7 @@ class _Simulator:
             inv = Invitation(
                 campaign_id=self.campaign.id, group_id=self.groups[group].id, unit_id=unit.id if unit else None,
                 kind=kind, token_hash=hash_token(token), name=f"{label} {i:02d}" if label else None,
-                short_code=new_short_code() if kind == "qr_card" else None,
+                short_code_hash=hash_short_code(new_short_code()) if kind == "qr_card" else None,
                 phone=f"09{self.rng.randrange(10**8):08d}" if kind == "personal" else None,
                 sent_at=datetime(2023, 11, 2) if kind == "personal" else None,
             )
@@ -216,15 +216,14 @@ class _Simulator:
     def _ballot(self, group_id, rated_units, channel, state, invitation=None, serial=None, reason=None) -> None:
         rng = self.rng
         group = next(g for g in self.groups.values() if g.id == group_id)
-        submitted = datetime(2023, 11, 3) + timedelta(minutes=rng.randrange(60 * 24 * 55))
-        duration = None if channel == "paper" else float(rng.randint(120, 1500))
+        if invitation is not None:
+            invitation.opened = invitation.used = True  # the ballot itself does not say which
         ballot = Ballot(
             campaign_id=self.campaign.id, client_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            invitation_id=invitation.id if invitation else None, group_id=group_id,
-            respondent_unit_id=invitation.unit_id if invitation else rated_units[0].id,
+            group_id=group_id, respondent_unit_id=invitation.unit_id if invitation else rated_units[0].id,
             channel=channel, state=state, state_reason=reason, paper_serial=serial,
-            submitted_at=submitted, duration_seconds=duration,
-            started_at=submitted - timedelta(seconds=duration) if duration else None,
+            submitted_on=date(2023, 11, 3) + timedelta(days=rng.randrange(55)),
+            duration_seconds=None if channel == "paper" else float(rng.randint(120, 1500)),
         )
         self.session.add(ballot)
         self.session.flush()

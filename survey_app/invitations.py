@@ -1,4 +1,8 @@
-"""Invitation tokens: 192 random bits in the link, only their SHA-256 in the database."""
+"""Invitation tokens: 192 random bits in the link, only their SHA-256 in the database.
+
+A QR card also carries a short code a person can type; it is stored hashed
+too, and opens the same form: ``/s/<short code>`` works like ``/s/<token>``.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -27,8 +31,27 @@ def new_short_code(length: int = 8) -> str:
     return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(length))
 
 
-def find_invitation(session: Session, token: str) -> Invitation | None:
-    """The invitation of a token from a link, or ``None``."""
-    if not token or len(token) > 128:
+def normalise_short_code(code: str) -> str:
+    """A typed short code as stored: capitals, without spaces or dashes.
+
+    Examples
+    --------
+    >>> normalise_short_code(" abcd-ef 23 ")
+    'ABCDEF23'
+    """
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def hash_short_code(code: str) -> str:
+    """The SHA-256 stored in place of a QR card's short code."""
+    return hash_token(normalise_short_code(code))
+
+
+def find_invitation(session: Session, key: str) -> Invitation | None:
+    """The invitation of a link's token, or of a QR card's short code; ``None`` if neither."""
+    if not key or len(key) > 128:
         return None
-    return session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+    found = session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(key)))
+    if found is None and len(normalise_short_code(key)) <= 16:
+        found = session.scalar(select(Invitation).where(Invitation.short_code_hash == hash_short_code(key)))
+    return found

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from questionnaires import Level, Questionnaire
 
 from .campaigns import campaign_criteria
-from .models import Ballot, Campaign, Invitation, Unit, utcnow
+from .models import Campaign, Invitation, Unit, utcnow
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ def link_status(session: Session, invitation: Invitation) -> str:
     """``open``, or why the link cannot be answered: ``used``, ``expired``, ``not_open``, ``closed``."""
     campaign = session.get(Campaign, invitation.campaign_id)
     now = utcnow()
-    if session.scalar(select(Ballot.id).where(Ballot.invitation_id == invitation.id)) is not None:
+    if invitation.used:
         return "used"
     if invitation.expires_at is not None and invitation.expires_at < now:
         return "expired"

@@ -80,15 +80,6 @@ def ballot(ids, **kw):
     return Ballot(**values)
 
 
-def test_one_ballot_per_invitation_is_enforced_by_the_database(seeded):
-    db, ids = seeded
-    with db.transaction() as s:
-        s.add(ballot(ids, client_id="a", invitation_id=ids["invitation"]))
-    with pytest.raises(IntegrityError):
-        with db.transaction() as s:
-            s.add(ballot(ids, client_id="b", invitation_id=ids["invitation"]))
-
-
 def test_client_ids_are_unique_so_a_retried_post_cannot_store_twice(seeded):
     db, ids = seeded
     with db.transaction() as s:

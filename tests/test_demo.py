@@ -88,7 +88,7 @@ def test_tokens_are_stored_hashed_and_the_example_links_open_unanswered_invitati
         assert len(token) >= 32  # 24 random bytes, URL-safe
         invitation = find_invitation(session, token)
         assert invitation is not None
-        assert session.scalar(select(Ballot).where(Ballot.invitation_id == invitation.id)) is None
+        assert not invitation.used and not invitation.opened
     assert find_invitation(session, "not-a-token") is None
 
 

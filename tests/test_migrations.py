@@ -11,7 +11,7 @@ from survey_app.db import Database
 from survey_app.models import Base
 
 TABLES = {"campaigns", "units", "respondent_groups", "sample_targets", "invitations", "ballots",
-          "answers", "appraisals", "users", "user_units", "audit_log"}
+          "answers", "appraisals", "users", "user_units", "audit_log", "drafts"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -29,7 +29,7 @@ def tables(db: Database) -> set[str]:
 def test_up_down_up(database):
     assert migrate.current_revision(database) is None
     migrate.upgrade(database)
-    assert migrate.current_revision(database) == migrate.head_revision() == "0001"
+    assert migrate.current_revision(database) == migrate.head_revision() == "0002"
     assert tables(database) == TABLES
     migrate.downgrade(database, "base")
     assert migrate.current_revision(database) is None and tables(database) == set()
@@ -42,3 +42,44 @@ def test_migrated_schema_matches_the_models(database):
     with database.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
     assert diff == [], "a model changed without a migration: run alembic revision --autogenerate"
+
+
+def test_sqlite_foreign_keys_are_on_again_after_migrating(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'fk.sqlite'}")
+    migrate.upgrade(db)
+    migrate.downgrade(db, "0001")
+    migrate.upgrade(db)
+    for engine in (db.engine, db.write_engine):
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_upgrade_keeps_data_and_forgets_which_invitation_a_ballot_came_from(database):
+    """0001 -> 0002 on a database holding a ballot: the ballot and its answer stay,
+    its invitation becomes used, and nothing links the two any more."""
+    from sqlalchemy import text
+
+    migrate.upgrade(database, "0001")
+    with database.transaction() as s:
+        for sql in (
+            "INSERT INTO campaigns (id, year, name, status, criteria_name, criteria_digest, criteria_files, created_at)"
+            " VALUES (1, 2023, 'c', 'open', 'x', 'd', '{}', '2023-11-01')",
+            "INSERT INTO respondent_groups (id, campaign_id, code, name, reached_by) VALUES (1, 1, 'nguoi_dan', 'Người dân', 'qr')",
+            "INSERT INTO units (id, campaign_id, code, name, level) VALUES (1, 1, 'ba_be', 'Huyện Ba Bể', 'huyen')",
+            "INSERT INTO invitations (id, campaign_id, group_id, kind, token_hash, short_code, created_at)"
+            " VALUES (1, 1, 1, 'qr_card', 'h1', 'ABCD2345', '2023-11-01'),"
+            " (2, 1, 1, 'qr_card', 'h2', NULL, '2023-11-01')",
+            "INSERT INTO ballots (id, campaign_id, client_id, invitation_id, group_id, channel, state, submitted_at)"
+            " VALUES (1, 1, 'c1', 1, 1, 'qr', 'received', '2023-11-20 10:11:12')",
+            "INSERT INTO answers (id, ballot_id, unit_id, question, option) VALUES (1, 1, 1, 'H01', 'tot')",
+        ):
+            s.execute(text(sql))
+    migrate.upgrade(database)
+    with database.session() as s:
+        assert s.execute(text("SELECT id, used, opened FROM invitations ORDER BY id")).all() == [(1, True, True), (2, False, False)]
+        assert str(s.execute(text("SELECT submitted_on FROM ballots")).scalar())[:10] == "2023-11-20"
+        assert s.execute(text("SELECT option FROM answers")).scalar() == "tot"
+        from survey_app.invitations import hash_short_code
+        assert s.execute(text("SELECT short_code_hash FROM invitations WHERE id = 1")).scalar() == hash_short_code("abcd-2345")
+    columns = {c["name"] for c in inspect(database.engine).get_columns("ballots")}
+    assert not columns & {"invitation_id", "submitted_at", "started_at"}
