@@ -2,6 +2,8 @@
 
 A ballot no longer names its invitation nor the time it was started or sent
 (only its day); an invitation keeps ``opened`` and ``used`` flags instead.
+New ballots get random 63-bit ids (BIGINT on PostgreSQL) and answers are keyed
+by (ballot, unit, question), so no key records the order of arrival.
 Existing data is carried over: an invitation that had a ballot becomes used,
 ``submitted_at`` becomes ``submitted_on``, short codes are hashed. The
 downgrade cannot restore the links between ballots and invitations, nor the
@@ -59,9 +61,29 @@ def upgrade() -> None:
         batch_op.drop_column("submitted_at")
         batch_op.drop_column("started_at")
         batch_op.drop_column("invitation_id")
+    if bind.dialect.name != "sqlite":
+        op.alter_column("ballots", "id", type_=sa.BigInteger(), existing_nullable=False)
+    with op.batch_alter_table("answers") as batch_op:
+        batch_op.drop_constraint(batch_op.f("uq_answers_ballot_id_unit_id_question"), type_="unique")
+        batch_op.drop_constraint(batch_op.f("pk_answers"), type_="primary")
+        batch_op.drop_column("id")
+        if bind.dialect.name != "sqlite":
+            batch_op.alter_column("ballot_id", type_=sa.BigInteger(), existing_nullable=False)
+        batch_op.create_primary_key(batch_op.f("pk_answers"), ["ballot_id", "unit_id", "question"])
 
 
 def downgrade() -> None:
+    bind = op.get_bind()
+    with op.batch_alter_table("answers") as batch_op:
+        batch_op.drop_constraint(batch_op.f("pk_answers"), type_="primary")
+    if bind.dialect.name == "sqlite":
+        with op.batch_alter_table("answers", recreate="always") as batch_op:
+            batch_op.add_column(sa.Column("id", sa.Integer(), nullable=True))
+    else:
+        op.add_column("answers", sa.Column("id", sa.Integer(), sa.Identity(), nullable=False))
+    with op.batch_alter_table("answers") as batch_op:
+        batch_op.create_primary_key(batch_op.f("pk_answers"), ["id"])
+        batch_op.create_unique_constraint(batch_op.f("uq_answers_ballot_id_unit_id_question"), ["ballot_id", "unit_id", "question"])
     with op.batch_alter_table("invitations") as batch_op:
         batch_op.add_column(sa.Column("short_code", sa.String(length=16), nullable=True))
         batch_op.drop_constraint(batch_op.f("uq_invitations_short_code_hash"), type_="unique")
