@@ -1,14 +1,39 @@
+"""Respondent pages. Thin: look up, call :mod:`survey_app.submission`, render.
+
+The form is one page per rated unit (a provincial delegate rates 27 units: one
+page for all would be far over 30 KB); every page saves to the draft, so the
+form resumes where it was left, on any device.
+"""
 from __future__ import annotations
 
-from flask import render_template
+from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from ..campaigns import campaign_progress
-from ..extensions import db_session
-from ..invitations import find_invitation
-from ..models import Campaign
+from .. import submission as sub
+from ..campaigns import campaign_criteria, campaign_progress
+from ..extensions import db_session, get_database
+from ..invitations import find_invitation, normalise_short_code
+from ..models import Campaign, Draft
 from ..respondents import assignments, link_status
 from . import bp
+
+PROBLEM_STATUS = {"unknown": 404}
+
+
+def _problem(problem: str, invitation=None):
+    return render_template("respond/link_problem.html", problem=problem, invitation=invitation), PROBLEM_STATUS.get(problem, 410)
+
+
+def _load(session, token: str, allow_used: bool = False):
+    """(invitation, criteria set, assignments), or a problem page to return."""
+    invitation = find_invitation(session, token)
+    if invitation is None:
+        return None, _problem("unknown")
+    status = link_status(session, invitation)
+    if status != "open" and not (allow_used and status == "used"):
+        return None, _problem(status, invitation)
+    cset = campaign_criteria(session.get(Campaign, invitation.campaign_id))
+    return (invitation, cset, assignments(session, invitation)), None
 
 
 @bp.get("/")
@@ -19,19 +44,136 @@ def index():
     return render_template("respond/index.html", progress=progress)
 
 
+@bp.get("/ma")
+def short_code():
+    """A QR card's short code typed on the home page."""
+    code = normalise_short_code(request.args.get("ma", ""))
+    if not code:
+        return redirect(url_for("respond.index"))
+    return redirect(url_for("respond.welcome", token=code))
+
+
 @bp.get("/s/<token>")
 def welcome(token: str):
+    loaded, problem = _load(db_session(), token)
+    if problem:
+        return problem
+    invitation, cset, assigns = loaded
+    draft = sub.open_draft(get_database(), invitation.id)
+    form_pages = sub.pages(assigns, draft["data"])
+    missing = sub.unanswered(cset, form_pages, draft["data"])
+    started = bool(draft["data"])
+    choose = next((a for a in assigns if a.how == "choose"), None)
+    if choose is not None and not form_pages:
+        start = url_for("respond.choose", token=token, level=choose.level.code)
+    elif missing:
+        start = url_for("respond.page", token=token, number=min(missing))
+    else:
+        start = url_for("respond.review", token=token)
+    return render_template("respond/welcome.html", invitation=invitation, assignments=assigns, start=start,
+                           started=started, pages=form_pages, missing=missing)
+
+
+@bp.route("/s/<token>/chon/<level>", methods=["GET", "POST"])
+def choose(token: str, level: str):
     session = db_session()
-    invitation = find_invitation(session, token)
-    if invitation is None:
-        return render_template("respond/link_problem.html", problem="unknown"), 404
-    status = link_status(session, invitation)
-    if status != "open":
-        return render_template("respond/link_problem.html", problem=status, invitation=invitation), 410
-    return render_template("respond/welcome.html", invitation=invitation, assignments=assignments(session, invitation))
+    loaded, problem = _load(session, token)
+    if problem:
+        return problem
+    invitation, _cset, assigns = loaded
+    assignment = next((a for a in assigns if a.how == "choose" and a.level.code == level), None)
+    draft = session.get(Draft, invitation.id)
+    if assignment is None or draft is None:
+        return redirect(url_for("respond.welcome", token=token))
+    error = None
+    if request.method == "POST":
+        chosen = [int(x) for x in request.form.getlist("unit") if x.isdigit()]
+        sub.save_choice(session, invitation.id, assignment, chosen)
+        if chosen:
+            return redirect(url_for("respond.page", token=token, number=1))
+        error = "Xin chọn ít nhất một đơn vị mà Ông/Bà đã làm việc cùng."
+    chosen = set(draft.data.get(sub.chosen_key(level), []))
+    return render_template("respond/choose.html", assignment=assignment, chosen=chosen, error=error, token=token)
+
+
+@bp.route("/s/<token>/p/<int:number>", methods=["GET", "POST"])
+def page(token: str, number: int):
+    session = db_session()
+    loaded, problem = _load(session, token)
+    if problem:
+        return problem
+    invitation, cset, assigns = loaded
+    draft = session.get(Draft, invitation.id)
+    if draft is None:
+        return redirect(url_for("respond.welcome", token=token))
+    form_pages = sub.pages(assigns, draft.data)
+    if not 1 <= number <= len(form_pages):
+        return redirect(url_for("respond.welcome", token=token))
+    current = form_pages[number - 1]
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        errors = sub.save_page(session, cset, invitation.id, current, request.form)
+        action = request.form.get("action", "next")
+        if action == "prev":
+            return redirect(url_for("respond.page", token=token, number=max(1, number - 1)))
+        if action == "later":
+            return render_template("respond/saved.html", token=token)
+        if not errors:
+            if number < len(form_pages):
+                return redirect(url_for("respond.page", token=token, number=number + 1))
+            return redirect(url_for("respond.review", token=token))
+    return render_template(
+        "respond/page.html", token=token, page=current, total=len(form_pages),
+        blocks=_field_blocks(cset, current), answers=sub.page_answers(cset, current, draft.data), errors=errors,
+    )
+
+
+@bp.get("/s/<token>/gui")
+def review(token: str):
+    session = db_session()
+    loaded, problem = _load(session, token)
+    if problem:
+        return problem
+    invitation, cset, assigns = loaded
+    draft = session.get(Draft, invitation.id)
+    if draft is None:
+        return redirect(url_for("respond.welcome", token=token))
+    form_pages = sub.pages(assigns, draft.data)
+    return render_template("respond/review.html", token=token, pages=form_pages,
+                           missing=sub.unanswered(cset, form_pages, draft.data), client_id=draft.client_id,
+                           choose=next((a for a in assigns if a.how == "choose"), None))
+
+
+@bp.post("/s/<token>/gui")
+def send(token: str):
+    database = get_database()
+    with database.session() as session:  # released before submit takes the write lock
+        loaded, problem = _load(session, token, allow_used=True)
+        if problem:
+            return problem
+        invitation, cset, assigns = loaded
+    outcome = sub.submit(database, cset, invitation.id, request.form.get("client_id", ""), assigns)
+    if outcome.status in ("stored", "replay"):
+        return render_template("respond/thanks.html")
+    if outcome.status in ("used", "stale"):
+        return _problem("used" if outcome.status == "used" else "stale", invitation)
+    return redirect(url_for("respond.review", token=token))
 
 
 @bp.get("/healthz")
 def healthz():
     db_session().execute(select(1))
     return {"status": "ok"}
+
+
+def _field_blocks(cset, page):
+    """The page's questions grouped by field, in questionnaire order: [(field, [(number, item, scale)])]."""
+    blocks: list = []
+    level = page.assignment.level.code
+    for number, item in enumerate(page.assignment.questionnaire.items, 1):
+        question = cset.question_by_key[(level, item.question)]
+        field = cset.field_by_code[cset.sub_criterion_by_key[(level, question.sub_criterion)].field]
+        if not blocks or blocks[-1][0] is not field:
+            blocks.append((field, []))
+        blocks[-1][1].append((number, item, cset.scale_by_code[question.scale]))
+    return blocks

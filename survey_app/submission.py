@@ -1,0 +1,217 @@
+"""The web form's writes: drafts (save and resume), page validation, the one-time submit.
+
+Anonymity, and how it is kept
+-----------------------------
+Once a ballot is stored, nothing in the database joins it to its invitation
+or person:
+
+* ``ballots`` has no invitation key; its id is random (63 bits), its only
+  time is the day (``submitted_on``) and the seconds spent (``duration_seconds``);
+* ``answers`` are keyed by (ballot, unit, question), with no sequence number;
+* the invitation only turns ``used`` (and ``opened``): booleans, no time;
+* the draft, the one row that tied answers to an invitation, is deleted in
+  the same transaction that stores the ballot;
+* the audit log records no submission.
+
+What remains outside our tables: the physical order of rows inside the
+database files, and web server access logs, whose lines hold the token and a
+time. Keep access logs off the respondent paths (``make serve`` does).
+
+One ballot per token
+--------------------
+:func:`submit` turns the invitation ``used`` with
+``UPDATE ... WHERE used = false`` in the transaction that inserts the ballot.
+Two racing submits cannot both change that row (SQLite serialises writers by
+``BEGIN IMMEDIATE``, PostgreSQL by the row lock), so exactly one stores. The
+form carries the draft's ``client_id``; a retried or double-clicked submit
+finds its ballot by that id and gets the thank-you page again.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta, timezone
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from questionnaires import CriteriaSet
+
+from .db import Database
+from .models import Answer, Ballot, Draft, Invitation, Unit, utcnow
+from .respondents import Assignment
+
+VIETNAM = timezone(timedelta(hours=7))  # no daylight saving time
+MISSING = "Xin chọn một câu trả lời (nếu không rõ, chọn “Không biết / không ý kiến”)."
+INVALID = "Câu trả lời này không có trong phiếu; xin chọn lại."
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the form: the questions of one assignment about one unit."""
+
+    number: int  # 1-based
+    assignment: Assignment
+    unit: Unit
+
+
+def answer_key(unit_id: int, question: str) -> str:
+    return f"{unit_id}:{question}"
+
+
+def chosen_key(level: str) -> str:
+    return f"chosen:{level}"
+
+
+def open_draft(database: Database, invitation_id: int) -> dict:
+    """Mark the invitation opened and return its draft's data, creating the draft if needed."""
+    with database.transaction() as s:
+        invitation = s.get(Invitation, invitation_id)
+        invitation.opened = True
+        draft = s.get(Draft, invitation_id)
+        if draft is None:
+            draft = Draft(invitation_id=invitation_id, client_id=str(uuid.uuid4()), data={})
+            s.add(draft)
+        return {"client_id": draft.client_id, "data": dict(draft.data)}
+
+
+def pages(assignments: list[Assignment], data: dict) -> list[Page]:
+    """The pages of the form: a unit per page; for ``choose``, only the chosen units."""
+    result: list[Page] = []
+    for a in assignments:
+        units = a.units
+        if a.how == "choose":
+            chosen = set(data.get(chosen_key(a.level.code), []))
+            units = [u for u in a.units if u.id in chosen]
+        for unit in units:
+            result.append(Page(len(result) + 1, a, unit))
+    return result
+
+
+def page_answers(cset: CriteriaSet, page: Page, data: dict) -> dict[str, str]:
+    """The answers already given on a page, by question id."""
+    return {
+        item.question: data[answer_key(page.unit.id, item.question)]
+        for item in page.assignment.questionnaire.items
+        if answer_key(page.unit.id, item.question) in data
+    }
+
+
+def save_page(session: Session, cset: CriteriaSet, invitation_id: int, page: Page, form) -> dict[str, str]:
+    """Keep the answers posted for a page; return a message per question still unanswered.
+
+    Options not in the question's scale are not kept and get their own message.
+    """
+    draft = session.get(Draft, invitation_id)
+    data = dict(draft.data)
+    errors: dict[str, str] = {}
+    for item in page.assignment.questionnaire.items:
+        question = cset.question_by_key[(page.assignment.level.code, item.question)]
+        value = form.get(f"q_{item.question}")
+        key = answer_key(page.unit.id, item.question)
+        if value in cset.scale_by_code[question.scale].by_code:
+            data[key] = value
+        elif value:
+            errors[item.question] = INVALID
+        elif key not in data:
+            errors[item.question] = MISSING
+    draft.data, draft.updated_at = data, utcnow()
+    return errors
+
+
+def save_choice(session: Session, invitation_id: int, assignment: Assignment, unit_ids: list[int]) -> None:
+    """Keep the units a ``choose`` respondent picked (only units offered to them)."""
+    offered = {u.id for u in assignment.units}
+    draft = session.get(Draft, invitation_id)
+    draft.data = {**draft.data, chosen_key(assignment.level.code): sorted(set(unit_ids) & offered)}
+    draft.updated_at = utcnow()
+
+
+def unanswered(cset: CriteriaSet, form_pages: list[Page], data: dict) -> dict[int, int]:
+    """Number of unanswered questions per page number (pages with none left out)."""
+    result = {}
+    for page in form_pages:
+        given = page_answers(cset, page, data)
+        missing = len(page.assignment.questionnaire.items) - len(given)
+        if missing:
+            result[page.number] = missing
+    return result
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a submit did: ``stored``, ``replay`` (already stored under this id),
+    ``used`` (the link's ballot was sent from elsewhere), ``stale`` (an old page),
+    ``incomplete`` (questions left; see ``missing``) or ``nothing_chosen``."""
+
+    status: str
+    missing: dict[int, int] | None = None
+
+
+def submit(database: Database, cset: CriteriaSet, invitation_id: int, client_id: str, assignments) -> Outcome:
+    """Store the draft of an invitation as its one ballot, in one transaction."""
+    try:
+        with database.transaction() as s:
+            return _submit(s, cset, invitation_id, client_id, assignments)
+    except IntegrityError:
+        # The same client id stored by a racing request: that request's ballot is ours.
+        with database.session() as s:
+            if s.scalar(select(Ballot.id).where(Ballot.client_id == client_id)) is not None:
+                return Outcome("replay")
+        raise
+
+
+def _submit(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, assignments) -> Outcome:
+    def already_stored() -> bool:
+        return s.scalar(select(Ballot.id).where(Ballot.client_id == client_id)) is not None
+
+    if already_stored():
+        return Outcome("replay")
+    invitation = s.get(Invitation, invitation_id)
+    draft = s.get(Draft, invitation_id)
+    if draft is None or draft.client_id != client_id:
+        # A racing request may have stored our ballot (and deleted the draft) since
+        # the first check: look again, and read ``used`` afresh, not from the identity map.
+        if already_stored():
+            return Outcome("replay")
+        used = s.scalar(select(Invitation.used).where(Invitation.id == invitation_id))
+        return Outcome("used" if used else "stale")
+    form_pages = pages(assignments, draft.data)
+    if any(a.how == "choose" for a in assignments) and not form_pages:
+        return Outcome("nothing_chosen")
+    missing = unanswered(cset, form_pages, draft.data)
+    if missing:
+        return Outcome("incomplete", missing)
+
+    changed = s.execute(
+        update(Invitation).where(Invitation.id == invitation_id, Invitation.used.is_(False)).values(used=True)
+    ).rowcount
+    if changed != 1:
+        return Outcome("replay" if already_stored() else "used")
+
+    rows = [
+        {"unit_id": p.unit.id, "question": item.question, "option": draft.data[answer_key(p.unit.id, item.question)]}
+        for p in form_pages
+        for item in p.assignment.questionnaire.items
+    ]
+    now = utcnow()
+    ballot = Ballot(
+        campaign_id=invitation.campaign_id, client_id=client_id, group_id=invitation.group_id,
+        respondent_unit_id=invitation.unit_id, channel="qr" if invitation.kind == "qr_card" else "web",
+        state="received", payload_digest=_digest(rows),
+        submitted_on=now.replace(tzinfo=timezone.utc).astimezone(VIETNAM).date(),
+        duration_seconds=float(round((now - draft.started_at).total_seconds())),
+    )
+    s.add(ballot)
+    s.flush()
+    s.execute(insert(Answer), [{"ballot_id": ballot.id, **row} for row in rows])
+    s.delete(draft)
+    return Outcome("stored")
+
+
+def _digest(rows: list[dict]) -> str:
+    canonical = json.dumps(sorted((r["unit_id"], r["question"], r["option"]) for r in rows))
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,240 @@
+"""The respondent form: pages, save and resume, validation, one ballot per token, anonymity."""
+from __future__ import annotations
+
+import re
+import threading
+
+import pytest
+from sqlalchemy import DateTime, func, inspect, select
+
+from questionnaires import DEFAULT_SET_DIR, read_set_texts
+from survey_app import migrate
+from survey_app.campaigns import create_campaign
+from survey_app.extensions import DB_KEY
+from survey_app.invitations import hash_token
+from survey_app.models import Answer, AuditEntry, Ballot, Draft, Invitation, RespondentGroup, Unit
+
+from .conftest import make_app
+from .test_respond import invite
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def radios(html: str) -> dict[str, list[str]]:
+    """Question field name -> option values, in page order."""
+    found: dict[str, list[str]] = {}
+    for name, value in re.findall(r'type="radio" name="(q_\w+)" value="(\w+)"', html):
+        found.setdefault(name, []).append(value)
+    return found
+
+
+def fill(client, token: str, number: int, pick=lambda options: options[0], skip=(), only=None) -> "object":
+    """GET page ``number``, answer every question (or ``only`` these) but ``skip``, POST "next"."""
+    html = client.get(f"/s/{token}/p/{number}").get_data(as_text=True)
+    data = {"csrf_token": csrf(html), "action": "next"}
+    data.update({name: pick(opts) for name, opts in radios(html).items()
+                 if name[2:] not in skip and (only is None or name[2:] in only)})
+    return client.post(f"/s/{token}/p/{number}", data=data)
+
+
+def count(app, model, *where) -> int:
+    with app.extensions[DB_KEY].session() as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where))
+
+
+TOKEN = "tok-form-0000000000000000000000"
+
+
+def test_a_citizen_answers_page_by_page_and_submits_once(demo_app):
+    inv_id = invite(demo_app, "nguoi_dan", "ba_be", TOKEN, kind="qr_card")
+    client = demo_app.test_client()
+    welcome = client.get(f"/s/{TOKEN}").get_data(as_text=True)
+    assert "Bắt đầu trả lời" in welcome and f'href="/s/{TOKEN}/p/1"' in welcome
+    page = client.get(f"/s/{TOKEN}/p/1").get_data(as_text=True)
+    assert len(radios(page)) == 13 and len(page.encode()) < 30_000
+    assert "Huyện Ba Bể" in page and "Không biết / không ý kiến" in page
+
+    # Two questions left out: the page comes back with a message beside each, the rest is kept.
+    result = fill(client, TOKEN, 1, skip=("H05", "H27"))
+    html = result.get_data(as_text=True)
+    assert result.status_code == 200 and "Còn 2 câu chưa có câu trả lời hợp lệ" in html
+    assert html.count('class="question has-error"') == 2
+    assert re.search(r'id="q-H05" aria-describedby="e-H05">\s*<legend>[^<]+</legend>\s*<p class="error" id="e-H05">Xin chọn', html)
+    assert html.count(" checked>") == 11
+
+    result = fill(client, TOKEN, 1, pick=lambda o: o[-1], only=("H05", "H27"))  # "don't know" is a real answer
+    assert result.status_code == 302 and result.headers["Location"].endswith(f"/s/{TOKEN}/gui")
+    review = client.get(f"/s/{TOKEN}/gui").get_data(as_text=True)
+    client_id = re.search(r'name="client_id" value="([^"]+)"', review).group(1)
+    before = count(demo_app, Ballot)
+    audit_before = count(demo_app, AuditEntry)
+
+    sent = client.post(f"/s/{TOKEN}/gui", data={"csrf_token": csrf(review), "client_id": client_id})
+    assert sent.status_code == 200 and "Cảm ơn Ông/Bà đã gửi phiếu" in sent.get_data(as_text=True)
+    again = client.post(f"/s/{TOKEN}/gui", data={"csrf_token": csrf(review), "client_id": client_id})
+    assert again.status_code == 200 and "Cảm ơn" in again.get_data(as_text=True), "a double click shows thanks again"
+    assert count(demo_app, Ballot) == before + 1
+    assert count(demo_app, AuditEntry) == audit_before, "no submission is logged"
+
+    with demo_app.extensions[DB_KEY].session() as s:
+        ballot = s.scalar(select(Ballot).where(Ballot.client_id == client_id))
+        answers = dict(s.execute(select(Answer.question, Answer.option).where(Answer.ballot_id == ballot.id)).all())
+        invitation = s.get(Invitation, inv_id)
+        assert (ballot.channel, ballot.state, len(answers)) == ("qr", "received", 13)
+        assert answers["H03"] == "tot" and answers["H05"] == answers["H27"] == "khong_biet"
+        assert invitation.used and invitation.opened and s.get(Draft, inv_id) is None
+    used = client.get(f"/s/{TOKEN}")
+    assert used.status_code == 410 and "Phiếu đã được gửi" in used.get_data(as_text=True)
+
+
+def test_save_and_resume_on_another_device(demo_app):
+    invite(demo_app, "hdnd_tinh", None, TOKEN)
+    phone = demo_app.test_client()
+    phone.get(f"/s/{TOKEN}")
+    for number in (1, 2, 3):
+        assert fill(phone, TOKEN, number).status_code == 302
+    html = phone.get(f"/s/{TOKEN}/p/4").get_data(as_text=True)
+    later = phone.post(f"/s/{TOKEN}/p/4", data={"csrf_token": csrf(html), "action": "later", "q_S01": "kha"})
+    assert "Đã lưu câu trả lời" in later.get_data(as_text=True)
+
+    office_pc = demo_app.test_client()  # no cookie: only the link is shared
+    welcome = office_pc.get(f"/s/{TOKEN}").get_data(as_text=True)
+    assert "Tiếp tục trả lời" in welcome and "Đã trả lời xong <strong>3/27</strong> trang" in welcome
+    assert f'href="/s/{TOKEN}/p/4"' in welcome
+    page4 = office_pc.get(f"/s/{TOKEN}/p/4").get_data(as_text=True)
+    assert 'name="q_S01" value="kha" checked' in page4
+    assert "Sở Tư pháp" in page4 and len(page4.encode()) < 30_000
+
+
+def test_an_option_not_in_the_scale_is_refused_beside_its_question(demo_app):
+    invite(demo_app, "hdnd_huyen", "na_ri", TOKEN)
+    client = demo_app.test_client()
+    client.get(f"/s/{TOKEN}")
+    html = client.get(f"/s/{TOKEN}/p/1").get_data(as_text=True)
+    data = {name: opts[0] for name, opts in radios(html).items()}
+    data.update({"csrf_token": csrf(html), "action": "next", "q_H01": "tot"})  # H01 uses the share scale
+    html = client.post(f"/s/{TOKEN}/p/1", data=data).get_data(as_text=True)
+    assert '<p class="error" id="e-H01">Câu trả lời này không có trong phiếu' in html
+
+
+def test_a_department_head_chooses_units_then_rates_each(demo_app):
+    invite(demo_app, "ldp_huyen", "pac_nam", TOKEN)
+    client = demo_app.test_client()
+    welcome = client.get(f"/s/{TOKEN}").get_data(as_text=True)
+    assert f'href="/s/{TOKEN}/chon/so"' in welcome
+    html = client.get(f"/s/{TOKEN}/chon/so").get_data(as_text=True)
+    ids = re.findall(r'name="unit" value="(\d+)"', html)
+    assert len(ids) == 19
+    nothing = client.post(f"/s/{TOKEN}/chon/so", data={"csrf_token": csrf(html)})
+    assert "Xin chọn ít nhất một đơn vị" in nothing.get_data(as_text=True)
+    picked = client.post(f"/s/{TOKEN}/chon/so", data={"csrf_token": csrf(html), "unit": [ids[3], ids[13], "99999"]})
+    assert picked.status_code == 302
+    assert fill(client, TOKEN, 1).headers["Location"].endswith("/p/2")
+    assert fill(client, TOKEN, 2).headers["Location"].endswith("/gui")
+    review = client.get(f"/s/{TOKEN}/gui").get_data(as_text=True)
+    assert "Sở Tư pháp" in review and "Văn phòng UBND tỉnh" in review and review.count("đã xong") == 2
+
+
+def test_an_incomplete_form_cannot_be_sent(demo_app):
+    invite(demo_app, "cc_so", "so_nv", TOKEN)
+    client = demo_app.test_client()
+    client.get(f"/s/{TOKEN}")
+    fill(client, TOKEN, 1, skip=("S14",))
+    review = client.get(f"/s/{TOKEN}/gui").get_data(as_text=True)
+    assert "còn 1 câu" in review and 'name="client_id"' not in review
+    with demo_app.extensions[DB_KEY].session() as s:
+        client_id = s.scalar(select(Draft.client_id))
+    token = csrf(client.get(f"/s/{TOKEN}/p/1").get_data(as_text=True))
+    sent = client.post(f"/s/{TOKEN}/gui", data={"csrf_token": token, "client_id": client_id})
+    assert sent.status_code == 302 and count(demo_app, Draft) == 1
+
+
+def test_anonymity_nothing_stored_joins_a_ballot_to_its_invitation(demo_app):
+    """The guarantee of survey_app/submission.py, checked on the schema and on the data."""
+    inv_id = invite(demo_app, "hdnd_huyen", "cho_moi", TOKEN)
+    client = demo_app.test_client()
+    client.get(f"/s/{TOKEN}")
+    fill(client, TOKEN, 1)
+    review = client.get(f"/s/{TOKEN}/gui").get_data(as_text=True)
+    client_id = re.search(r'name="client_id" value="([^"]+)"', review).group(1)
+    client.post(f"/s/{TOKEN}/gui", data={"csrf_token": csrf(review), "client_id": client_id})
+
+    schema = inspect(demo_app.extensions[DB_KEY].engine)
+    ballot_columns = {c["name"]: c["type"] for c in schema.get_columns("ballots")}
+    # A new column on ballots must be weighed against anonymity: this list is the review.
+    assert set(ballot_columns) == {"id", "campaign_id", "client_id", "group_id", "respondent_unit_id", "channel",
+                                   "state", "state_reason", "paper_serial", "payload_digest", "submitted_on",
+                                   "duration_seconds"}
+    assert not any(isinstance(t, DateTime) for t in ballot_columns.values()), "no time finer than the day"
+    assert [fk["referred_table"] for fk in schema.get_foreign_keys("ballots") if fk["referred_table"] == "invitations"] == []
+    assert {c["name"] for c in schema.get_columns("answers")} == {"ballot_id", "unit_id", "question", "option"}
+    invitation_columns = {c["name"]: c["type"] for c in schema.get_columns("invitations")}
+    assert {"opened", "used"} <= set(invitation_columns) and not {"used_at", "opened_at", "ballot_id"} & set(invitation_columns)
+
+    with demo_app.extensions[DB_KEY].session() as s:
+        ballot = s.scalar(select(Ballot).where(Ballot.client_id == client_id))
+        assert s.get(Draft, inv_id) is None, "the draft that tied answers to the link is gone"
+        stored = [str(v) for v in (ballot.id, ballot.client_id, ballot.payload_digest)]
+        assert str(inv_id) not in stored and hash_token(TOKEN) not in stored
+        # Ids are random: not one more than the largest id before.
+        others = s.scalars(select(Ballot.id).where(Ballot.id != ballot.id)).all()
+        assert ballot.id != max(others) + 1 and ballot.id > 2**32
+        assert s.scalar(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.entity.in_(["ballot", "invitation"]))) == 0
+
+
+def _small_campaign(database) -> tuple[int, str]:
+    """A campaign with one district and one citizen's link, the draft fully answered."""
+    from survey_app.submission import answer_key
+
+    with database.transaction() as s:
+        campaign = create_campaign(s, year=2024, name="Thử", criteria_texts=read_set_texts(DEFAULT_SET_DIR),
+                                   actor="test", status="open")
+        unit = Unit(campaign_id=campaign.id, code="ba_be", name="Huyện Ba Bể", level="huyen")
+        s.add(unit)
+        s.flush()
+        group = s.scalar(select(RespondentGroup).where(RespondentGroup.code == "nguoi_dan"))
+        inv = Invitation(campaign_id=campaign.id, group_id=group.id, unit_id=unit.id, token_hash=hash_token(TOKEN))
+        s.add(inv)
+        s.flush()
+        from survey_app.campaigns import campaign_criteria
+
+        qn = campaign_criteria(campaign).questionnaire("huyen", "nguoi_dan")
+        s.add(Draft(invitation_id=inv.id, client_id="race-client-id",
+                    data={answer_key(unit.id, q): "tot" for q in qn.question_ids}))
+        return inv.id, "race-client-id"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_twenty_concurrent_submits_of_one_token_store_one_ballot(backend, request, tmp_path):
+    url = f"sqlite:///{tmp_path / 'race.sqlite'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
+    app = make_app(url, tmp_path / "instance", WTF_CSRF_ENABLED=False)
+    database = app.extensions[DB_KEY]
+    migrate.upgrade(database)
+    inv_id, client_id = _small_campaign(database)
+    barrier = threading.Barrier(20)
+    statuses: list[tuple[int, str]] = []
+
+    def post(cid: str):
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(f"/s/{TOKEN}/gui", data={"client_id": cid})
+        statuses.append((response.status_code, response.get_data(as_text=True)))
+
+    # Ten double-clicks of the real form, ten forged ids.
+    threads = [threading.Thread(target=post, args=(client_id if i % 2 else f"forged-{i}",)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert len(statuses) == 20
+    assert count(app, Ballot) == 1 and count(app, Answer) == 13
+    thanked = [s for s in statuses if "Cảm ơn Ông/Bà đã gửi phiếu" in s[1]]
+    assert len(thanked) == 10, "every request with the form's id gets the thank-you page"
+    assert all(code == 410 for code, html in statuses if "forged" in html or "Cảm ơn" not in html)
+
+    replay = app.test_client().post(f"/s/{TOKEN}/gui", data={"client_id": client_id})
+    assert "Cảm ơn" in replay.get_data(as_text=True) and count(app, Ballot) == 1
+    database.dispose()
