@@ -35,3 +35,65 @@ def test_welcome_page_of_a_delegate_link_on_a_phone(browser, live_server, demo_a
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=str(artifacts / "welcome-phone.png"), full_page=True)
     page.close()
+
+
+def _answer_current_page(page) -> None:
+    """Tap the first option (Tốt / Trên 80%) of every question on the page shown."""
+    for question in page.locator("fieldset.question").all():
+        question.locator("label.opt").first.click()
+
+
+def test_a_delegate_answers_half_leaves_resumes_and_submits_on_a_phone(browser, live_server, demo_app, artifacts):
+    from .test_respond import invite
+
+    token = "tok-e2e-0000000000000000000000"
+    invite(demo_app, "hdnd_huyen", "ba_be", token)  # one district, 15 questions
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    page.goto(f"{live_server}/s/{token}")
+    page.get_by_role("link", name="Bắt đầu trả lời →").click()
+    questions = page.locator("fieldset.question")
+    assert questions.count() == 15
+    for question in questions.all()[:8]:  # half, then leave
+        question.locator("label.opt").first.click()
+    page.screenshot(path=str(artifacts / "form-phone.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.get_by_role("button", name="Lưu, làm tiếp sau").click()
+    assert page.get_by_role("heading", name="Đã lưu câu trả lời").is_visible()
+    context.close()
+
+    context = browser.new_context(viewport={"width": 360, "height": 740})  # reopened later, fresh browser
+    page = context.new_page()
+    page.goto(f"{live_server}/s/{token}")
+    page.get_by_role("link", name="Tiếp tục trả lời →").click()
+    assert page.locator("input[type=radio]:checked").count() == 8
+    page.get_by_role("button", name="Lưu và xem lại →").click()
+    assert page.locator("p.error[id^=e-]").count() == 7, "the 7 unanswered questions are marked"
+    page.screenshot(path=str(artifacts / "form-errors-phone.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "form-errors-phone-top.png"))
+    page.locator("fieldset.question.has-error").first.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / "form-errors-phone-question.png"))
+    for question in page.locator("fieldset.question.has-error").all():
+        question.locator("label.opt.dk").click()
+    page.get_by_role("button", name="Lưu và xem lại →").click()
+    assert page.get_by_text("đã xong").is_visible()
+    page.get_by_role("button", name="Gửi phiếu").click()
+    assert page.get_by_role("heading", name="Cảm ơn Ông/Bà đã gửi phiếu").is_visible()
+    page.screenshot(path=str(artifacts / "thanks-phone.png"), full_page=True)
+    context.close()
+
+
+def test_the_form_on_an_office_pc(browser, live_server, demo_app, artifacts):
+    from .test_respond import invite
+
+    token = "tok-pc-00000000000000000000000"
+    invite(demo_app, "hdnd_tinh", None, token)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{live_server}/s/{token}")
+    page.get_by_role("link", name="Bắt đầu trả lời →").click()
+    assert page.get_by_role("heading", name="Sở Giao thông vận tải").is_visible()
+    _answer_current_page(page)
+    page.screenshot(path=str(artifacts / "form-desktop.png"), full_page=True)
+    page.get_by_role("button", name="Lưu và tiếp →").click()
+    assert page.get_by_role("heading", name="Sở Kế hoạch và Đầu tư").is_visible()
+    page.close()
