@@ -40,9 +40,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     init_request_sessions(app)
 
     from . import cli
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
     from .respond import bp as respond_bp
 
     app.register_blueprint(respond_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp, url_prefix="/quan-tri")
     cli.register(app)
     _register_error_pages(app)
     return app
@@ -53,6 +57,7 @@ def _register_error_pages(app: Flask) -> None:
     from flask import render_template
 
     pages = {
+        403: ("Không có quyền truy cập", "Tài khoản của Ông/Bà không được phép mở trang này."),
         400: ("Yêu cầu không hợp lệ", "Trang đã mở quá lâu hoặc biểu mẫu không đầy đủ. Xin tải lại trang rồi thử lại."),
         404: ("Không tìm thấy trang", "Địa chỉ này không có trên hệ thống. Xin kiểm tra lại đường dẫn."),
         405: ("Thao tác không hợp lệ", "Trang này không nhận thao tác vừa gửi."),

@@ -19,6 +19,8 @@ from questionnaires import DEFAULT_SET_DIR, CriteriaSetError, load_criteria_set,
 from . import create_app, migrate
 from .demo import build_demo, database_is_empty
 from .extensions import get_database
+from .models import ROLES
+from .users import UserError, create_user
 
 DEMO_ACCESS_FILE = "demo-access.txt"
 
@@ -34,6 +36,7 @@ def register(app) -> None:
     app.cli.add_command(questionnaires_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(users_cli)
 
 
 # --- questionnaires -------------------------------------------------------
@@ -121,6 +124,32 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+# --- users ----------------------------------------------------------------
+
+
+@click.group("users", help="Tài khoản cán bộ.")
+def users_cli() -> None:
+    pass
+
+
+@users_cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), default="admin", show_default=True)
+@click.option("--full-name", default="", help="Họ tên hiển thị.")
+@click.option("--unit", "units", multiple=True, help="Mã đơn vị phụ trách (nhân viên nhập liệu; lặp lại được).")
+@click.password_option("--password", help="Mật khẩu (bỏ trống để được hỏi, không hiện khi gõ).")
+@with_appcontext
+def users_create(username: str, role: str, full_name: str, units: tuple[str, ...], password: str) -> None:
+    """Tạo tài khoản USERNAME (quản trị viên đầu tiên: parsurvey users create admin)."""
+    try:
+        with get_database().transaction() as session:
+            create_user(session, username, password, role, full_name=full_name, unit_codes=units)
+    except UserError as exc:
+        click.echo(f"Không tạo được tài khoản: {exc}.", err=True)
+        sys.exit(1)
+    click.echo(f"Đã tạo tài khoản '{username}' ({role}).")
 
 
 # --- demo -----------------------------------------------------------------

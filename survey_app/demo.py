@@ -14,7 +14,6 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
-from werkzeug.security import generate_password_hash
 
 from questionnaires import DEFAULT_SET_DIR, Scale, read_set_texts
 
@@ -22,17 +21,8 @@ from . import demo_data as D
 from .audit import record
 from .campaigns import campaign_criteria, create_campaign
 from .invitations import hash_short_code, hash_token, new_short_code, new_token
-from .models import (
-    Answer,
-    Appraisal,
-    Ballot,
-    Campaign,
-    Invitation,
-    SampleTarget,
-    Unit,
-    User,
-    UserUnit,
-)
+from .models import Answer, Appraisal, Ballot, Campaign, Invitation, SampleTarget, Unit, User
+from .users import create_user
 
 CAMPAIGN_NAME = "Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu mẫu)"
 DONT_KNOW_RATE = 0.04
@@ -80,7 +70,7 @@ def build_demo(session: Session, seed: int = 2023) -> DemoAccess:
     sim = _Simulator(session, campaign, cset, units, groups, rng)
     access = DemoAccess(password=secrets.token_urlsafe(9))
     access.links = sim.run()
-    access.users = _create_users(session, units, access.password)
+    access.users = _create_users(session, campaign, access.password)
     access.ballots, access.answers = sim.ballot_count, sim.answer_count
     record(session, "demo", "create", "demo", campaign.id, new_value=f"{sim.ballot_count} phiếu mẫu (seed {seed})")
     return access
@@ -115,21 +105,16 @@ def _create_appraisals(session, campaign, units) -> None:
         session.add(Appraisal(campaign_id=campaign.id, unit_id=units[code].id, field="total", points=round(final - survey, 3)))
 
 
-def _create_users(session, units, password) -> list[tuple[str, str]]:
+def _create_users(session, campaign, password) -> list[tuple[str, str]]:
     people = [
-        ("admin", "Quản trị viên Sở Nội vụ", "admin", []),
-        ("phantich", "Chuyên viên phân tích", "analyst", []),
-        ("nhaplieu1", "Nhập liệu huyện Ba Bể (1)", "staff", ["ba_be"]),
-        ("nhaplieu2", "Nhập liệu huyện Ba Bể (2)", "staff", ["ba_be"]),
+        ("admin", "Quản trị viên Sở Nội vụ", "admin", ()),
+        ("phantich", "Chuyên viên phân tích", "analyst", ()),
+        ("nhaplieu1", "Nhập liệu huyện Ba Bể (1)", "staff", ("ba_be",)),
+        ("nhaplieu2", "Nhập liệu huyện Ba Bể (2)", "staff", ("ba_be",)),
     ]
-    hashed = generate_password_hash(password)
     for username, full_name, role, scope in people:
-        user = User(username=username, full_name=full_name, role=role, password_hash=hashed)
-        session.add(user)
-        session.flush()
-        covered = [u for u in units.values() if u.code in scope or (u.parent is not None and u.parent.code in scope)]
-        session.add_all(UserUnit(user_id=user.id, unit_id=u.id) for u in covered)
-        record(session, "demo", "create", "user", user.id, new_value=f"{username} ({role})")
+        create_user(session, username, password, role, full_name=full_name, unit_codes=scope,
+                    campaign_id=campaign.id, actor="demo")
     return [(p[0], p[2]) for p in people]
 
 

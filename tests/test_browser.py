@@ -48,6 +48,9 @@ def test_a_delegate_answers_half_leaves_resumes_and_submits_on_a_phone(browser, 
 
     token = "tok-e2e-0000000000000000000000"
     invite(demo_app, "hdnd_huyen", "ba_be", token)  # one district, 15 questions
+    admin = _signed_in_admin(browser, live_server, demo_app)
+    submitted_before = _submitted(admin, live_server, "Huyện Ba Bể")
+    admin.screenshot(path=str(artifacts / "dashboard-desktop.png"), full_page=True)
     context = browser.new_context(viewport={"width": 360, "height": 740})
     page = context.new_page()
     page.goto(f"{live_server}/s/{token}")
@@ -81,6 +84,30 @@ def test_a_delegate_answers_half_leaves_resumes_and_submits_on_a_phone(browser, 
     assert page.get_by_role("heading", name="Cảm ơn Ông/Bà đã gửi phiếu").is_visible()
     page.screenshot(path=str(artifacts / "thanks-phone.png"), full_page=True)
     context.close()
+    assert _submitted(admin, live_server, "Huyện Ba Bể") == submitted_before + 1
+    admin.context.close()
+
+
+def _signed_in_admin(browser, live_server, demo_app):
+    from survey_app.extensions import DB_KEY
+    from survey_app.users import create_user
+
+    with demo_app.extensions[DB_KEY].transaction() as s:
+        create_user(s, "qt", "mat-khau-du-dai", "admin", actor="test")
+    page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto(f"{live_server}/dang-nhap")
+    page.get_by_label("Tên đăng nhập").fill("qt")
+    page.get_by_label("Mật khẩu").fill("mat-khau-du-dai")
+    page.get_by_role("button", name="Đăng nhập").click()
+    assert page.get_by_role("heading", name="Các đợt khảo sát").is_visible()
+    return page
+
+
+def _submitted(admin, live_server, unit: str) -> int:
+    """The "Đã gửi" count of a district's district-delegate row, read off the dashboard."""
+    admin.goto(f"{live_server}/quan-tri/dot/1/tien-do?cap=huyen&doi_tuong=hdnd_huyen")
+    row = admin.locator("table.cells tbody tr", has=admin.locator("th", has_text=unit))
+    return int(row.locator("td").nth(4).inner_text())
 
 
 def test_the_form_on_an_office_pc(browser, live_server, demo_app, artifacts):
@@ -97,3 +124,13 @@ def test_the_form_on_an_office_pc(browser, live_server, demo_app, artifacts):
     page.get_by_role("button", name="Lưu và tiếp →").click()
     assert page.get_by_role("heading", name="Sở Kế hoạch và Đầu tư").is_visible()
     page.close()
+
+
+def test_the_dashboard_on_a_phone(browser, live_server, demo_app, artifacts):
+    admin = _signed_in_admin(browser, live_server, demo_app)
+    admin.set_viewport_size({"width": 360, "height": 740})
+    admin.goto(f"{live_server}/quan-tri/dot/1/tien-do")
+    assert admin.locator("table.cells tbody tr").count() == 19 * 3 + 8 * 5
+    admin.screenshot(path=str(artifacts / "dashboard-phone.png"))
+    assert admin.evaluate("document.documentElement.scrollWidth") <= 360
+    admin.context.close()

@@ -1,0 +1,124 @@
+"""Sign-in, roles, ``parsurvey users create``, and every admin route against every role."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from survey_app.extensions import DB_KEY
+from survey_app.models import Campaign, User
+from survey_app.users import create_user
+
+PASSWORD = "mat-khau-du-dai"
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def login(client, username: str, password: str = PASSWORD):
+    page = client.get("/dang-nhap").get_data(as_text=True)
+    return client.post("/dang-nhap", data={"csrf_token": csrf(page), "username": username, "password": password})
+
+
+@pytest.fixture
+def people(demo_app):
+    """One user of each role on the demo database, all with PASSWORD."""
+    with demo_app.extensions[DB_KEY].transaction() as s:
+        campaign = s.scalars(select(Campaign)).one()
+        create_user(s, "qt", PASSWORD, "admin", actor="test")
+        create_user(s, "pt", PASSWORD, "analyst", actor="test")
+        create_user(s, "nl", PASSWORD, "staff", unit_codes=("na_ri",), campaign_id=campaign.id, actor="test")
+    return {"admin": "qt", "analyst": "pt", "staff": "nl"}
+
+
+def test_users_create_from_the_command_line(runner, app):
+    result = runner.invoke(args=["users", "create", "admin", "--password", PASSWORD])
+    assert result.exit_code == 0 and "Đã tạo tài khoản 'admin' (admin)" in result.output
+    with app.extensions[DB_KEY].session() as s:
+        user = s.scalar(select(User))
+        assert user.role == "admin" and user.password_hash.startswith(("scrypt:", "pbkdf2:")) and PASSWORD not in user.password_hash
+    for args, message in [
+        (["users", "create", "ADMIN", "--password", PASSWORD], "tên đăng nhập 'ADMIN' đã có"),
+        (["users", "create", "b", "--password", "ngan"], "mật khẩu phải có ít nhất 10 ký tự"),
+        (["users", "create", "c", "--role", "staff", "--password", PASSWORD], "phải được giao ít nhất một đơn vị"),
+        (["users", "create", "d", "--role", "staff", "--unit", "khong_co", "--password", PASSWORD], "không có đơn vị mã 'khong_co'"),
+    ]:
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1 and message in result.stderr, args
+
+
+def test_the_password_is_asked_twice_and_hidden(runner):
+    result = runner.invoke(args=["users", "create", "admin"], input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0 and PASSWORD not in result.output
+
+
+def test_sign_in_and_out(demo_app, people):
+    client = demo_app.test_client()
+    wrong = login(client, "qt", "sai-mat-khau-roi")
+    assert wrong.status_code == 401 and "Tên đăng nhập hoặc mật khẩu không đúng." in wrong.get_data(as_text=True)
+    assert login(client, "nobody").status_code == 401
+    right = login(client, "QT")  # user names are not case-sensitive
+    assert right.status_code == 302 and right.headers["Location"] == "/quan-tri/"
+    page = client.get("/quan-tri/").get_data(as_text=True)
+    assert "Các đợt khảo sát" in page and "Đăng xuất" in page
+    client.post("/dang-xuat", data={"csrf_token": csrf(page)})
+    assert client.get("/quan-tri/").status_code == 302
+
+
+def test_after_sign_in_only_a_local_page_is_followed(demo_app, people):
+    client = demo_app.test_client()
+    page = client.get("/dang-nhap?next=//evil.example/x").get_data(as_text=True)
+    result = client.post("/dang-nhap?next=//evil.example/x",
+                         data={"csrf_token": csrf(page), "username": "qt", "password": PASSWORD})
+    assert result.headers["Location"] == "/quan-tri/"
+    client = demo_app.test_client()
+    page = client.get("/dang-nhap?next=/quan-tri/dot/1/tien-do").get_data(as_text=True)
+    result = client.post("/dang-nhap?next=/quan-tri/dot/1/tien-do",
+                         data={"csrf_token": csrf(page), "username": "qt", "password": PASSWORD})
+    assert result.headers["Location"] == "/quan-tri/dot/1/tien-do"
+
+
+def test_a_post_without_csrf_token_is_refused(demo_app, people):
+    result = demo_app.test_client().post("/dang-nhap", data={"username": "qt", "password": PASSWORD})
+    assert result.status_code == 400 and "Yêu cầu không hợp lệ" in result.get_data(as_text=True)
+
+
+def admin_routes(app):
+    """Every admin GET route, with the roles its view allows, built from the URL map."""
+    routes = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("admin.") or "GET" not in rule.methods:
+            continue
+        view = app.view_functions[rule.endpoint]
+        url = rule.rule.replace("<int:campaign_id>", "1")
+        assert "<" not in url, f"give the test a value for {rule.rule}"
+        routes.append((url, view.allowed_roles))
+    assert len(routes) >= 2
+    return routes
+
+
+def test_every_admin_route_refuses_the_wrong_role(demo_app, people):
+    routes = admin_routes(demo_app)
+    anonymous = demo_app.test_client()
+    for url, _allowed in routes:
+        result = anonymous.get(url)
+        assert result.status_code == 302 and result.headers["Location"].startswith("/dang-nhap?next="), url
+    for role, username in people.items():
+        client = demo_app.test_client()
+        assert login(client, username).status_code == 302
+        for url, allowed in routes:
+            result = client.get(url)
+            expected = 200 if role in allowed else 403
+            assert result.status_code == expected, (role, url, result.status_code)
+            if expected == 403:
+                assert "Không có quyền truy cập" in result.get_data(as_text=True)
+
+
+def test_a_deactivated_user_is_signed_out(demo_app, people):
+    client = demo_app.test_client()
+    login(client, "qt")
+    with demo_app.extensions[DB_KEY].transaction() as s:
+        s.scalar(select(User).where(User.username == "qt")).active = False
+    assert client.get("/quan-tri/").status_code == 302
