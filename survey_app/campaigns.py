@@ -5,17 +5,31 @@ command) commits once.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from questionnaires import CriteriaSet, load_criteria_set_from_texts, set_digest
+from questionnaires import DEFAULT_SET_DIR, CriteriaSet, load_criteria_set_from_texts, set_digest
 
 from .audit import record
 from .models import Answer, Ballot, Campaign, RespondentGroup, SampleTarget, Unit
 
 _SETS: dict[str, CriteriaSet] = {}
+
+
+def available_sets(extra_dirs: str | None = None) -> dict[str, Path]:
+    """Criteria set folders a campaign can be opened with: the bundled ones, and every
+    folder holding a ``set.yaml`` under the ``os.pathsep``-separated ``extra_dirs``
+    (``PARSURVEY_SETS_DIR``)."""
+    roots = [DEFAULT_SET_DIR.parent] + [Path(p) for p in (extra_dirs or "").split(os.pathsep) if p]
+    found: dict[str, Path] = {}
+    for root in roots:
+        for folder in sorted(root.glob("*/set.yaml")):
+            found.setdefault(folder.parent.name, folder.parent)
+    return found
 
 
 def create_campaign(

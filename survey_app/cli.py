@@ -173,7 +173,7 @@ def demo_command(seed: int, base_url: str) -> None:
             if access_file.exists():
                 click.echo(access_file.read_text(encoding="utf-8"), nl=False)
             return
-        access = build_demo(session, seed=seed)
+        access = build_demo(session, current_app.config["SECRET_KEY"], seed=seed)
     text = _access_text(access, base_url)
     access_file.parent.mkdir(parents=True, exist_ok=True)
     access_file.write_text(text, encoding="utf-8")

@@ -20,7 +20,7 @@ from questionnaires import DEFAULT_SET_DIR, Scale, read_set_texts
 from . import demo_data as D
 from .audit import record
 from .campaigns import campaign_criteria, create_campaign
-from .invitations import hash_short_code, hash_token, new_short_code, new_token
+from .invitations import issue_link
 from .models import Answer, Appraisal, Ballot, Campaign, Invitation, SampleTarget, Unit, User
 from .users import create_user
 
@@ -46,7 +46,7 @@ def database_is_empty(session: Session) -> tuple[bool, str]:
     return campaigns == 0 and users == 0, f"{campaigns} đợt khảo sát, {users} người dùng"
 
 
-def build_demo(session: Session, seed: int = 2023) -> DemoAccess:
+def build_demo(session: Session, secret: str, seed: int = 2023) -> DemoAccess:
     """Create the demo province. The caller checks the database is empty and commits.
 
     Parameters
@@ -67,7 +67,7 @@ def build_demo(session: Session, seed: int = 2023) -> DemoAccess:
     groups = {g.code: g for g in campaign.groups}
     _create_sample_plan(session, campaign, units, groups)
     _create_appraisals(session, campaign, units)
-    sim = _Simulator(session, campaign, cset, units, groups, rng)
+    sim = _Simulator(session, campaign, cset, units, groups, rng, secret)
     access = DemoAccess(password=secrets.token_urlsafe(9))
     access.links = sim.run()
     access.users = _create_users(session, campaign, access.password)
@@ -121,8 +121,8 @@ def _create_users(session, campaign, password) -> list[tuple[str, str]]:
 class _Simulator:
     """Invitations and ballots for every group, answering like the published table."""
 
-    def __init__(self, session, campaign, cset, units, groups, rng: random.Random):
-        self.session, self.campaign, self.cset = session, campaign, cset
+    def __init__(self, session, campaign, cset, units, groups, rng: random.Random, secret: str):
+        self.session, self.campaign, self.cset, self.secret = session, campaign, cset, secret
         self.units, self.groups, self.rng = units, groups, rng
         self.ballot_count = self.answer_count = 0
         self.so = [u for u in units.values() if u.level == "so"]
@@ -156,11 +156,12 @@ class _Simulator:
     def _invite(self, group: str, own_units: list, label: str | None, kind: str = "personal"):
         result = []
         for i, unit in enumerate(own_units, 1):
-            token = new_token()
+            link = issue_link(self.secret, qr_card=kind == "qr_card")
+            token = link.token
             inv = Invitation(
                 campaign_id=self.campaign.id, group_id=self.groups[group].id, unit_id=unit.id if unit else None,
-                kind=kind, token_hash=hash_token(token), name=f"{label} {i:02d}" if label else None,
-                short_code_hash=hash_short_code(new_short_code()) if kind == "qr_card" else None,
+                kind=kind, token_hash=link.token_hash, token_salt=link.salt, name=f"{label} {i:02d}" if label else None,
+                short_code_hash=link.short_code_hash,
                 phone=f"09{self.rng.randrange(10**8):08d}" if kind == "personal" else None,
                 sent_at=datetime(2023, 11, 2) if kind == "personal" else None,
             )

@@ -1,34 +1,45 @@
-"""Invitation tokens: 192 random bits in the link, only their SHA-256 in the database.
+"""Invitation links and QR card codes: derived from the app's secret, stored only as hashes.
 
-A QR card also carries a short code a person can type; it is stored hashed
-too, and opens the same form: ``/s/<short code>`` works like ``/s/<token>``.
+A link's token is ``HMAC(key, "token" + salt)`` (24 bytes, 192 bits, URL-safe
+base64), where ``key`` is derived from ``SECRET_KEY`` and ``salt`` is random per
+invitation. The database keeps the salt and the token's SHA-256, never the
+token: a copy of the database alone opens no form. The running app can derive
+a link again, which is what mail-merge exports and reminders need. Changing
+``SECRET_KEY`` leaves every issued link working (its hash is stored) but makes
+it impossible to export or re-send.
+
+A QR card also carries an 8-character short code a person can type (from an
+alphabet without 0/O and 1/I), derived and stored the same way; ``/s/<code>``
+opens the same form as ``/s/<token>``.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Invitation
 
-SHORT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud from a card
+SHORT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 letters: one byte mod 32 is uniform
+SHORT_CODE_LENGTH = 8
 
 
-def new_token() -> str:
-    """A fresh URL-safe token carrying 192 bits of randomness."""
-    return secrets.token_urlsafe(24)
+def _key(secret: str) -> bytes:
+    return hashlib.sha256(b"parsurvey invitation links\0" + secret.encode("utf-8")).digest()
+
+
+def _mac(secret: str, purpose: bytes, salt: str) -> bytes:
+    return hmac.new(_key(secret), purpose + b"\0" + salt.encode("ascii"), hashlib.sha256).digest()
 
 
 def hash_token(token: str) -> str:
     """The SHA-256 hex digest stored in place of a token."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def new_short_code(length: int = 8) -> str:
-    """A code for a QR card that a person can type (40 bits with 8 characters)."""
-    return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(length))
 
 
 def normalise_short_code(code: str) -> str:
@@ -45,6 +56,62 @@ def normalise_short_code(code: str) -> str:
 def hash_short_code(code: str) -> str:
     """The SHA-256 stored in place of a QR card's short code."""
     return hash_token(normalise_short_code(code))
+
+
+def derive_token(secret: str, salt: str) -> str:
+    """The link token of an invitation (192 bits, 32 URL-safe characters).
+
+    Examples
+    --------
+    >>> t = derive_token("k", "00ff")
+    >>> len(t), t == derive_token("k", "00ff"), t == derive_token("other", "00ff")
+    (32, True, False)
+    """
+    return base64.urlsafe_b64encode(_mac(secret, b"token", salt)[:24]).decode("ascii")
+
+
+def derive_short_code(secret: str, salt: str) -> str:
+    """The 8-character code printed on a QR card."""
+    mac = _mac(secret, b"short code", salt)
+    return "".join(SHORT_CODE_ALPHABET[b % 32] for b in mac[:SHORT_CODE_LENGTH])
+
+
+def format_short_code(code: str) -> str:
+    """Printed in two groups of four, easier to read aloud: ``ABCD-EF23``."""
+    return f"{code[:4]}-{code[4:]}"
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    """What a new invitation stores (salt, hashes) and what is shown once (token, code)."""
+
+    salt: str
+    token: str
+    short_code: str | None
+
+    @property
+    def token_hash(self) -> str:
+        return hash_token(self.token)
+
+    @property
+    def short_code_hash(self) -> str | None:
+        return hash_short_code(self.short_code) if self.short_code else None
+
+
+def issue_link(secret: str, qr_card: bool = False) -> IssuedLink:
+    """A fresh salt and the token (and, for a QR card, the short code) it gives."""
+    salt = secrets.token_hex(16)
+    return IssuedLink(salt, derive_token(secret, salt), derive_short_code(secret, salt) if qr_card else None)
+
+
+def link_of(secret: str, invitation: Invitation) -> IssuedLink | None:
+    """The token and code of an existing invitation; ``None`` if it was not issued with a salt
+    or under another secret."""
+    if not invitation.token_salt:
+        return None
+    issued = IssuedLink(invitation.token_salt, derive_token(secret, invitation.token_salt),
+                        derive_short_code(secret, invitation.token_salt) if invitation.short_code_hash else None)
+    return issued if issued.token_hash == invitation.token_hash else None
 
 
 def find_invitation(session: Session, key: str) -> Invitation | None:

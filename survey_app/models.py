@@ -163,6 +163,7 @@ class Invitation(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))  # the respondent's own unit
     kind: Mapped[str] = mapped_column(String(16), default="personal")
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_salt: Mapped[str | None] = mapped_column(String(32))  # the link can be derived again: see invitations.py
     short_code_hash: Mapped[str | None] = mapped_column(String(64))
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(200))

@@ -215,3 +215,16 @@ def _submit(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, a
 def _digest(rows: list[dict]) -> str:
     canonical = json.dumps(sorted((r["unit_id"], r["question"], r["option"]) for r in rows))
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def field_blocks(cset: CriteriaSet, page: Page) -> list:
+    """The page's questions grouped by field, in questionnaire order: [(field, [(number, item, scale)])]."""
+    blocks: list = []
+    level = page.assignment.level.code
+    for number, item in enumerate(page.assignment.questionnaire.items, 1):
+        question = cset.question_by_key[(level, item.question)]
+        field = cset.field_by_code[cset.sub_criterion_by_key[(level, question.sub_criterion)].field]
+        if not blocks or blocks[-1][0] is not field:
+            blocks.append((field, []))
+        blocks[-1][1].append((number, item, cset.scale_by_code[question.scale]))
+    return blocks

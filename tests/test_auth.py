@@ -85,22 +85,25 @@ def test_a_post_without_csrf_token_is_refused(demo_app, people):
     assert result.status_code == 400 and "Yêu cầu không hợp lệ" in result.get_data(as_text=True)
 
 
-def admin_routes(app):
-    """Every admin GET route, with the roles its view allows, built from the URL map."""
+URL_VALUES = {"campaign_id": "1", "level": "so", "group": "hdnd_tinh", "invitation_id": "1", "fmt": "png"}
+QUERY = {"admin.cards": "?don_vi=ba_be&doi_tuong=nguoi_dan"}
+
+
+def admin_routes(app, method: str = "GET"):
+    """Every admin route for ``method``, with the roles its view allows, built from the URL map."""
     routes = []
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("admin.") or "GET" not in rule.methods:
+        if not rule.endpoint.startswith("admin.") or method not in rule.methods:
             continue
         view = app.view_functions[rule.endpoint]
-        url = rule.rule.replace("<int:campaign_id>", "1")
-        assert "<" not in url, f"give the test a value for {rule.rule}"
+        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: URL_VALUES[m.group(1)], rule.rule) + QUERY.get(rule.endpoint, "")
         routes.append((url, view.allowed_roles))
-    assert len(routes) >= 2
     return routes
 
 
 def test_every_admin_route_refuses_the_wrong_role(demo_app, people):
     routes = admin_routes(demo_app)
+    assert len(routes) >= 10
     anonymous = demo_app.test_client()
     for url, _allowed in routes:
         result = anonymous.get(url)
@@ -114,6 +117,26 @@ def test_every_admin_route_refuses_the_wrong_role(demo_app, people):
             assert result.status_code == expected, (role, url, result.status_code)
             if expected == 403:
                 assert "Không có quyền truy cập" in result.get_data(as_text=True)
+
+
+def test_every_admin_post_refuses_the_wrong_role(demo_app, people):
+    routes = admin_routes(demo_app, "POST")
+    assert len(routes) >= 7
+    anonymous = demo_app.test_client()
+    token = csrf(anonymous.get("/dang-nhap").get_data(as_text=True))
+    for url, _allowed in routes:
+        result = anonymous.post(url, data={"csrf_token": token})
+        assert result.status_code == 302 and result.headers["Location"].startswith("/dang-nhap"), url
+    for role, username in people.items():
+        client = demo_app.test_client()
+        login(client, username)
+        token = csrf(client.get("/dang-nhap").get_data(as_text=True))
+        for url, allowed in routes:
+            result = client.post(url, data={"csrf_token": token})
+            if role in allowed:
+                assert result.status_code in (200, 302, 400), (role, url, result.status_code)
+            else:
+                assert result.status_code == 403, (role, url, result.status_code)
 
 
 def test_a_deactivated_user_is_signed_out(demo_app, people):

@@ -124,7 +124,7 @@ def page(token: str, number: int):
             return redirect(url_for("respond.review", token=token))
     return render_template(
         "respond/page.html", token=token, page=current, total=len(form_pages),
-        blocks=_field_blocks(cset, current), answers=sub.page_answers(cset, current, draft.data), errors=errors,
+        blocks=sub.field_blocks(cset, current), answers=sub.page_answers(cset, current, draft.data), errors=errors,
     )
 
 
@@ -164,16 +164,3 @@ def send(token: str):
 def healthz():
     db_session().execute(select(1))
     return {"status": "ok"}
-
-
-def _field_blocks(cset, page):
-    """The page's questions grouped by field, in questionnaire order: [(field, [(number, item, scale)])]."""
-    blocks: list = []
-    level = page.assignment.level.code
-    for number, item in enumerate(page.assignment.questionnaire.items, 1):
-        question = cset.question_by_key[(level, item.question)]
-        field = cset.field_by_code[cset.sub_criterion_by_key[(level, question.sub_criterion)].field]
-        if not blocks or blocks[-1][0] is not field:
-            blocks.append((field, []))
-        blocks[-1][1].append((number, item, cset.scale_by_code[question.scale]))
-    return blocks

@@ -4,6 +4,7 @@ A ballot no longer names its invitation nor the time it was started or sent
 (only its day); an invitation keeps ``opened`` and ``used`` flags instead.
 New ballots get random 63-bit ids (BIGINT on PostgreSQL) and answers are keyed
 by (ballot, unit, question), so no key records the order of arrival.
+Links become derivable again (``token_salt``, see survey_app/invitations.py).
 Existing data is carried over: an invitation that had a ballot becomes used,
 ``submitted_at`` becomes ``submitted_on``, short codes are hashed. The
 downgrade cannot restore the links between ballots and invitations, nor the
@@ -38,6 +39,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("invitations") as batch_op:
         batch_op.add_column(sa.Column("short_code_hash", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("token_salt", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("opened", sa.Boolean(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("used", sa.Boolean(), server_default="0", nullable=False))
     bind.execute(sa.text(
@@ -90,6 +92,7 @@ def downgrade() -> None:
         batch_op.create_unique_constraint(batch_op.f("uq_invitations_campaign_id_short_code"), ["campaign_id", "short_code"])
         batch_op.drop_column("used")
         batch_op.drop_column("opened")
+        batch_op.drop_column("token_salt")
         batch_op.drop_column("short_code_hash")
 
     with op.batch_alter_table("ballots") as batch_op:
