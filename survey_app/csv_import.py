@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 from questionnaires import CriteriaSet
@@ -15,6 +16,7 @@ from questionnaires import CriteriaSet
 from .models import LEVELS, RespondentGroup, Unit
 
 MAX_ROWS = 20_000
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 class CsvProblems(ValueError):
@@ -161,7 +163,7 @@ def parse_invitations(data: bytes, units: dict[str, Unit], groups: dict[str, Res
             if own and unit is None and not r.get("unit"):
                 problems.append((number, f"đối tượng '{group.code}' đánh giá đơn vị của mình: cần cột 'unit'"))
         email, phone = r.get("email") or None, r.get("phone") or None
-        if email and ("@" not in email or " " in email or len(email) > 200):
+        if email and (not EMAIL.fullmatch(email) or len(email) > 200):
             problems.append((number, f"thư điện tử '{email}' không hợp lệ"))
         if phone and not phone.replace(" ", "").replace(".", "").lstrip("+").isdigit():
             problems.append((number, f"số điện thoại '{phone}' không hợp lệ"))

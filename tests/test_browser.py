@@ -134,3 +134,26 @@ def test_the_dashboard_on_a_phone(browser, live_server, demo_app, artifacts):
     admin.screenshot(path=str(artifacts / "dashboard-phone.png"))
     assert admin.evaluate("document.documentElement.scrollWidth") <= 360
     admin.context.close()
+
+
+def test_the_qr_card_sheet_prints_on_a4(browser, live_server, demo_app, artifacts):
+    """Eight cards to an A4 page: 10 cards print on 2 pages, nothing but the cards."""
+    from .test_admin import csrf
+
+    admin = _signed_in_admin(browser, live_server, demo_app)
+    admin.goto(f"{live_server}/quan-tri/dot/1/loi-moi")
+    admin.get_by_label("Đơn vị").select_option("pac_nam")
+    admin.get_by_label("Đối tượng").select_option("nguoi_dan")
+    admin.get_by_label("Số thẻ").fill("10")
+    admin.get_by_role("button", name="Tạo và in thẻ").click()
+    cards = admin.locator("article.qr-card")
+    unused_before = cards.count() - 10
+    assert unused_before >= 0 and admin.get_by_text("Phiếu khảo sát sự phục vụ").first.is_visible()
+    admin.goto(f"{live_server}/quan-tri/dot/1/the-qr/in?don_vi=pac_nam&doi_tuong=nguoi_dan")
+    pdf = admin.pdf(format="A4", print_background=True)
+    (artifacts / "qr-cards.pdf").write_bytes(pdf)
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert pages == -(-admin.locator("article.qr-card").count() // 8)
+    admin.emulate_media(media="print")
+    admin.screenshot(path=str(artifacts / "qr-cards-print.png"), full_page=True)
+    admin.context.close()

@@ -1,0 +1,271 @@
+"""Campaign administration and invitations, as an admin does them in the browser (test client)."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import numpy as np
+import png
+import pytest
+import zxingcpp
+from sqlalchemy import func, select
+
+from survey_app.extensions import DB_KEY
+from survey_app.models import Campaign, Invitation, SampleTarget, Unit
+from survey_app.users import create_user
+
+from .test_auth import PASSWORD, csrf, login
+
+
+@pytest.fixture
+def admin(app):
+    with app.extensions[DB_KEY].transaction() as s:
+        create_user(s, "qt", PASSWORD, "admin", actor="test")
+    client = app.test_client()
+    login(client, "qt")
+    return client
+
+
+@pytest.fixture
+def demo_admin(demo_app):
+    with demo_app.extensions[DB_KEY].transaction() as s:
+        create_user(s, "qt", PASSWORD, "admin", actor="test")
+    client = demo_app.test_client()
+    login(client, "qt")
+    return client
+
+
+def token_of(client, url="/quan-tri/") -> str:
+    return csrf(client.get(url).get_data(as_text=True))
+
+
+def flashes(client, url: str) -> list[str]:
+    return re.findall(r'<p class="flash flash-\w+">([^<]+)</p>', client.get(url).get_data(as_text=True))
+
+
+def count(app, model, *where) -> int:
+    with app.extensions[DB_KEY].session() as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def new_campaign(admin, **form):
+    data = {"csrf_token": token_of(admin, "/quan-tri/dot/moi"), "name": "Điều tra XHH 2024", "year": "2024", "set": "default"}
+    data.update(form)
+    return admin.post("/quan-tri/dot/moi", data=data)
+
+
+def test_create_a_campaign_from_the_bundled_set(admin, app):
+    result = new_campaign(admin)
+    assert result.status_code == 302
+    page = admin.get(result.headers["Location"]).get_data(as_text=True)
+    assert "Đã tạo đợt khảo sát" in page and "Điều tra XHH 2024" in page
+    assert page.count("/xem-truoc/") == 8, "a preview link per questionnaire"
+    again = new_campaign(admin)
+    assert again.status_code == 400 and "Đã có đợt khảo sát tên “Điều tra XHH 2024”." in again.get_data(as_text=True)
+    bad = new_campaign(admin, name="", year="20x4", set="khong_co")
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Xin nhập tên" in html and "Năm phải là" in html and "Xin chọn một bộ tiêu chí" in html
+    assert count(app, Campaign) == 1
+
+
+UNITS_CSV = "code,name,level,parent\nso_tp,Sở Tư pháp,so,\nba_be,Huyện Ba Bể,huyen,\nba_be_x1,Xã Nam Mẫu,xa,ba_be\n"
+
+
+def upload(client, url: str, text: str, token: str):
+    return client.post(url, data={"csrf_token": token, "file": (io.BytesIO(text.encode("utf-8")), "f.csv")},
+                       content_type="multipart/form-data")
+
+
+def test_units_csv_with_a_bad_row_imports_nothing_and_names_the_row(admin, app):
+    new_campaign(admin)
+    url = "/quan-tri/dot/1/don-vi"
+    bad = UNITS_CSV + "x9,Xã lạ,xa,khong_co\nso_tp,Trùng mã,so,\ntinh,Tỉnh,tinh,\n"
+    upload(admin, url, bad, token_of(admin, url))
+    messages = flashes(admin, url)
+    assert messages[0] == "Nhập đơn vị: không nhập gì vì tệp có 3 lỗi."
+    assert messages[1:] == ["Dòng 5: &#39;parent&#39; = &#39;khong_co&#39; không phải mã một huyện",
+                            "Dòng 6: mã đơn vị &#39;so_tp&#39; đã có (dòng 2)",
+                            "Dòng 7: cấp &#39;tinh&#39; không hợp lệ (dùng: so, huyen, xa)"]
+    assert count(app, Unit) == 0
+    upload(admin, url, UNITS_CSV, token_of(admin, url))
+    assert flashes(admin, url) == ["Đã thêm 3 đơn vị."]
+    with app.extensions[DB_KEY].session() as s:
+        commune = s.scalar(select(Unit).where(Unit.code == "ba_be_x1"))
+        assert commune.parent.code == "ba_be"
+
+
+def test_one_unit_by_form_and_its_errors(admin, app):
+    new_campaign(admin)
+    url = "/quan-tri/dot/1/don-vi"
+    admin.post(url, data={"csrf_token": token_of(admin, url), "code": "x1", "name": "Xã Một", "level": "xa", "parent": ""})
+    assert flashes(admin, url) == ["Đơn vị cấp xã phải có cột &#39;parent&#39; là mã huyện."]
+    admin.post(url, data={"csrf_token": token_of(admin, url), "code": "na_ri", "name": "Huyện Na Rì", "level": "huyen"})
+    assert count(app, Unit) == 1
+
+
+def test_sample_plan_grid_and_csv(admin, app):
+    new_campaign(admin)
+    upload(admin, "/quan-tri/dot/1/don-vi", UNITS_CSV, token_of(admin))
+    page = admin.get("/quan-tri/dot/1/ke-hoach").get_data(as_text=True)
+    fields = re.findall(r'name="(t_\d+_\d+)"', page)
+    assert len(fields) == 3 + 5  # so: 3 groups rate departments; huyen: 5 groups rate districts
+    data = {name: "7" for name in fields}
+    data[fields[0]] = "-1"
+    admin.post("/quan-tri/dot/1/ke-hoach", data={"csrf_token": csrf(page), **data})
+    assert flashes(admin, "/quan-tri/dot/1/ke-hoach") == ["Không lưu gì: 1 ô không phải số nguyên không âm."]
+    data[fields[0]] = "12"
+    admin.post("/quan-tri/dot/1/ke-hoach", data={"csrf_token": csrf(page), **data})
+    assert count(app, SampleTarget) == 8
+    exported = admin.get("/quan-tri/dot/1/ke-hoach.csv").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    assert len(rows) == 8 and {"unit": "ba_be", "group": "ld_xa", "target": "7"} in rows
+
+    bad = "unit,group,target\nba_be,cc_so,3\nso_tp,hdnd_tinh,nhiều\n"
+    upload(admin, "/quan-tri/dot/1/ke-hoach", bad, token_of(admin))
+    messages = flashes(admin, "/quan-tri/dot/1/ke-hoach")
+    assert messages[1] == "Dòng 2: đối tượng &#39;cc_so&#39; không đánh giá cấp &#39;huyen&#39;"
+    assert messages[2].startswith("Dòng 3: số phiếu kế hoạch")
+    upload(admin, "/quan-tri/dot/1/ke-hoach", "unit,group,target\nba_be,nguoi_dan,60\n", token_of(admin))
+    with app.extensions[DB_KEY].session() as s:
+        assert s.scalar(select(func.max(SampleTarget.target))) == 60
+
+
+INVITES_CSV = ("name,group,unit,email,phone\n"
+               "Nguyễn Văn An,hdnd_huyen,ba_be,an@example.vn,0912 345 678\n"
+               "Trần Thị Bình,hdnd_tinh,,binh@example.vn,\n"
+               ",ld_xa,ba_be_x1,,\n")
+
+
+def _campaign_with_units(admin):
+    new_campaign(admin)
+    upload(admin, "/quan-tri/dot/1/don-vi", UNITS_CSV, token_of(admin))
+    token = token_of(admin)
+    admin.post("/quan-tri/dot/1/lich", data={"csrf_token": token, "status": "open", "opens_at": "", "closes_at": ""})
+
+
+def test_invitations_csv_with_a_bad_row_imports_nothing(admin, app):
+    _campaign_with_units(admin)
+    url = "/quan-tri/dot/1/loi-moi"
+    bad = INVITES_CSV + "Lê Văn C,hdnd_huyen,,c@,\nD,dai_bieu,,,\n"
+    upload(admin, url + "/nhap", bad, token_of(admin, url))
+    messages = flashes(admin, url)
+    assert messages[0] == "Nhập danh sách mời: không nhập gì vì tệp có 3 lỗi."
+    assert messages[1].startswith("Dòng 5: đối tượng &#39;hdnd_huyen&#39; đánh giá đơn vị của mình: cần cột &#39;unit&#39;")
+    assert messages[2] == "Dòng 5: thư điện tử &#39;c@&#39; không hợp lệ"
+    assert messages[3].startswith("Dòng 6: không có đối tượng &#39;dai_bieu&#39;")
+    assert count(app, Invitation) == 0
+
+
+def test_imported_links_open_the_form_and_their_qr_decodes_to_the_link(admin, app):
+    _campaign_with_units(admin)
+    upload(admin, "/quan-tri/dot/1/loi-moi/nhap", INVITES_CSV, token_of(admin, "/quan-tri/dot/1/loi-moi"))
+    exported = admin.get("/quan-tri/dot/1/loi-moi.csv").get_data(as_text=True)
+    assert exported.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
+    assert sorted(r["name"] for r in rows) == ["", "Nguyễn Văn An", "Trần Thị Bình"]
+    an = next(r for r in rows if r["name"] == "Nguyễn Văn An")
+    link = an["link"]
+    assert re.fullmatch(r"http://localhost/s/[A-Za-z0-9_-]{32}", link)
+    assert an["zalo_sms_text"].startswith("Kính gửi Nguyễn Văn An,") and an["zalo_sms_text"].endswith(link)
+    assert link in an["email_body"] and an["email_subject"] == "Mời trả lời phiếu khảo sát Điều tra XHH 2024"
+    with app.extensions[DB_KEY].session() as s:
+        assert link.rsplit("/", 1)[1] not in str(s.scalars(select(Invitation.token_hash)).all()), "the token is not stored"
+    respondent = app.test_client()
+    assert "Huyện Ba Bể" in respondent.get(link.replace("http://localhost", "")).get_data(as_text=True)
+
+    with app.extensions[DB_KEY].session() as s:
+        inv_id = s.scalar(select(Invitation.id).where(Invitation.name == "Nguyễn Văn An"))
+    image = admin.get(f"/quan-tri/loi-moi/{inv_id}/qr.png")
+    assert image.mimetype == "image/png"
+    width, height, pixels, info = png.Reader(bytes=image.data).read()
+    array = np.array([list(row) for row in pixels], dtype=np.uint8) * (255 if info["bitdepth"] == 1 else 1)
+    assert [r.text for r in zxingcpp.read_barcodes(array)] == [link]
+    svg = admin.get(f"/quan-tri/loi-moi/{inv_id}/qr.svg")
+    assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+
+
+def test_qr_cards_print_and_their_short_code_opens_the_form(demo_admin, demo_app):
+    token = token_of(demo_admin, "/quan-tri/dot/1/loi-moi")
+    result = demo_admin.post("/quan-tri/dot/1/the-qr", data={"csrf_token": token, "unit": "na_ri", "group": "doanh_nghiep", "count": "3"})
+    assert result.status_code == 302 and "/the-qr/in?don_vi=na_ri&doi_tuong=doanh_nghiep" in result.headers["Location"]
+    sheet = demo_admin.get(result.headers["Location"]).get_data(as_text=True)
+    codes = re.findall(r'<p class="qr-code">([A-Z2-9]{4}-[A-Z2-9]{4})</p>', sheet)
+    assert sheet.count('<article class="qr-card">') >= 3 and len(codes) >= 3
+    assert "Quét mã QR bằng điện thoại, hoặc vào localhost và nhập mã" in sheet
+    respondent = demo_app.test_client()
+    typed = respondent.get("/ma?ma=" + codes[-1].lower().replace("-", " "))
+    assert typed.status_code == 302
+    assert "Phiếu khảo sát doanh nghiệp" in respondent.get(typed.headers["Location"]).get_data(as_text=True)
+    too_many = demo_admin.post("/quan-tri/dot/1/the-qr", data={"csrf_token": token, "unit": "na_ri", "group": "doanh_nghiep", "count": "501"})
+    assert too_many.status_code == 302 and "Chọn đơn vị, đối tượng và số thẻ từ 1 đến 500." in flashes(demo_admin, "/quan-tri/dot/1/loi-moi")[0]
+
+
+def test_closing_the_campaign_closes_its_links(admin, app):
+    _campaign_with_units(admin)
+    upload(admin, "/quan-tri/dot/1/loi-moi/nhap", INVITES_CSV, token_of(admin, "/quan-tri/dot/1/loi-moi"))
+    rows = list(csv.DictReader(io.StringIO(admin.get("/quan-tri/dot/1/loi-moi.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    path = rows[0]["link"].replace("http://localhost", "")
+    admin.post("/quan-tri/dot/1/lich", data={"csrf_token": token_of(admin), "status": "closed", "opens_at": "", "closes_at": ""})
+    page = app.test_client().get(path)
+    assert page.status_code == 410 and "Đợt khảo sát đã kết thúc" in page.get_data(as_text=True)
+    admin.post("/quan-tri/dot/1/lich", data={"csrf_token": token_of(admin), "status": "open",
+                                              "opens_at": "2030-01-02T08:00", "closes_at": "2030-01-31T17:00"})
+    with app.extensions[DB_KEY].session() as s:
+        campaign = s.get(Campaign, 1)
+        assert str(campaign.opens_at) == "2030-01-02 01:00:00", "Vietnam time stored as UTC"
+    assert "Đợt khảo sát chưa bắt đầu" in app.test_client().get(path).get_data(as_text=True)
+
+
+def test_preview_shows_a_questionnaire_as_respondents_see_it(demo_admin):
+    html = demo_admin.get("/quan-tri/dot/1/xem-truoc/huyen/nguoi_dan").get_data(as_text=True)
+    assert "Xem trước phiếu" in html and "Thành phố Bắc Kạn" in html
+    assert html.count('type="radio"') == 13 * 5 and "Lưu và tiếp" not in html
+
+
+def test_invitation_and_reminder_emails_through_smtp(admin, app, monkeypatch):
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received = []
+
+    class Collect(Message):
+        def handle_message(self, message):
+            received.append(message)
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("SMTP_PORT", str(port))
+        monkeypatch.setenv("SMTP_STARTTLS", "0")
+        _campaign_with_units(admin)
+        upload(admin, "/quan-tri/dot/1/loi-moi/nhap", INVITES_CSV, token_of(admin, "/quan-tri/dot/1/loi-moi"))
+        admin.post("/quan-tri/dot/1/gui-thu", data={"csrf_token": token_of(admin), "lan": "dau"})
+        assert flashes(admin, "/quan-tri/dot/1/loi-moi") == ["Đã gửi 2 thư."]
+        assert sorted(m["To"] for m in received) == ["an@example.vn", "binh@example.vn"]
+        from email.header import decode_header, make_header
+
+        def subject(message) -> str:
+            return str(make_header(decode_header(message["Subject"])))
+
+        body = received[0].get_payload(decode=True).decode("utf-8")
+        assert "/s/" in body and subject(received[0]) == "Mời trả lời phiếu khảo sát Điều tra XHH 2024"
+        admin.post("/quan-tri/dot/1/gui-thu", data={"csrf_token": token_of(admin), "lan": "dau"})
+        assert len(received) == 2, "a first invitation is sent once"
+        admin.post("/quan-tri/dot/1/gui-thu", data={"csrf_token": token_of(admin), "lan": "nhac"})
+        assert len(received) == 4 and subject(received[-1]).startswith("Nhắc: ")
+    finally:
+        controller.stop()
+
+
+def test_without_smtp_sending_says_how_to_configure_it(admin, monkeypatch):
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    _campaign_with_units(admin)
+    admin.post("/quan-tri/dot/1/gui-thu", data={"csrf_token": token_of(admin), "lan": "dau"})
+    assert "Chưa cấu hình máy chủ thư (SMTP_HOST)" in flashes(admin, "/quan-tri/dot/1/loi-moi")[0]
