@@ -5,8 +5,12 @@ no connection and creates no table (``parsurvey db upgrade`` does that).
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
+import re
 import secrets
+from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask
@@ -49,7 +53,41 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp, url_prefix="/quan-tri")
     cli.register(app)
     _register_error_pages(app)
+    _versioned_static(app)
+    _redact_links_in_request_logs()
     return app
+
+
+def _versioned_static(app: Flask) -> None:
+    """``asset('app.css')`` gives ``/static/app.css?v=<content hash>``, cached for a year:
+    a phone fetches the stylesheet once, and again only when it changes."""
+    from flask import url_for
+
+    @lru_cache(maxsize=None)
+    def version(filename: str) -> str:
+        return hashlib.sha256((Path(app.static_folder) / filename).read_bytes()).hexdigest()[:10]
+
+    app.jinja_env.globals["asset"] = lambda filename: url_for("static", filename=filename, v=version(filename))
+
+
+class _RedactLinks(logging.Filter):
+    """Request log lines hold paths and times; a respondent's token must not be one of them
+    (with the time it would undo the anonymity of ballots)."""
+
+    PATTERN = re.compile(r"(/s/)[^/\s?\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = self.PATTERN.sub(r"\1…", record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(self.PATTERN.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args)
+        return True
+
+
+def _redact_links_in_request_logs() -> None:
+    logger = logging.getLogger("werkzeug")
+    if not any(isinstance(f, _RedactLinks) for f in logger.filters):
+        logger.addFilter(_RedactLinks())
 
 
 def _register_error_pages(app: Flask) -> None:

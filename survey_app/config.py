@@ -19,6 +19,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a form opened in the morning still submits in the afternoon
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     JSON_AS_ASCII = False
+    SEND_FILE_MAX_AGE_DEFAULT = 365 * 24 * 3600  # static URLs carry a content hash (asset())
     # Where respondents open links (printed in texts and QR codes); default: the address the admin uses.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
     # More criteria set folders an admin may open a campaign with (os.pathsep-separated).

@@ -68,3 +68,21 @@ def test_healthz_and_static(client):
     css = client.get("/static/app.css")
     assert css.status_code == 200 and b"font-family" in css.data
     assert client.get("/nope").status_code == 404
+
+
+def test_one_stylesheet_cached_for_a_year_and_versioned_by_content(client):
+    import re as _re
+
+    html = client.get("/").get_data(as_text=True)
+    links = _re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    assert len(links) == 1 and _re.fullmatch(r"/static/app\.css\?v=[0-9a-f]{10}", links[0])
+    css = client.get(links[0])
+    assert css.status_code == 200 and css.cache_control.max_age == 365 * 24 * 3600
+
+
+def test_request_logs_do_not_keep_respondent_tokens(app, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        logging.getLogger("werkzeug").info('127.0.0.1 - - "%s" %s %s', "GET /s/AbC123-secret_token/p/2 HTTP/1.1", "200", "-")
+    assert "AbC123-secret_token" not in caplog.text and "GET /s/…/p/2" in caplog.text
