@@ -138,7 +138,6 @@ def test_the_dashboard_on_a_phone(browser, live_server, demo_app, artifacts):
 
 def test_the_qr_card_sheet_prints_on_a4(browser, live_server, demo_app, artifacts):
     """Eight cards to an A4 page: 10 cards print on 2 pages, nothing but the cards."""
-    from .test_admin import csrf
 
     admin = _signed_in_admin(browser, live_server, demo_app)
     admin.goto(f"{live_server}/quan-tri/dot/1/loi-moi")

@@ -17,7 +17,7 @@ a commune leader rates Ba Bể (verified); citizens on paper: 2 verified, 1 reje
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from questionnaires import DEFAULT_SET_DIR, read_set_texts
 from survey_app.campaigns import create_campaign

@@ -48,6 +48,15 @@ def _export_row(campaign: Campaign, inv: Invitation, reminder: bool = False) -> 
             1 if inv.sent_at else 0, int(inv.opened), int(inv.used))
 
 
+def _unit_and_group(campaign_id: int, unit_code: str, group_code: str):
+    """The unit and respondent group of a campaign named by code (``None`` where unknown)."""
+    session = db_session()
+    unit = session.scalar(select(Unit).where(Unit.campaign_id == campaign_id, Unit.code == unit_code))
+    group = session.scalar(select(RespondentGroup).where(RespondentGroup.campaign_id == campaign_id,
+                                                         RespondentGroup.code == group_code))
+    return unit, group
+
+
 @bp.get("/dot/<int:campaign_id>/loi-moi")
 @roles_required("admin")
 def invitations(campaign_id: int):
@@ -94,10 +103,7 @@ def import_invitations(campaign_id: int):
 @roles_required("admin")
 def make_cards(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
-    session = db_session()
-    unit = session.scalar(select(Unit).where(Unit.campaign_id == campaign_id, Unit.code == request.form.get("unit", "")))
-    group = session.scalar(select(RespondentGroup).where(RespondentGroup.campaign_id == campaign_id,
-                                                         RespondentGroup.code == request.form.get("group", "")))
+    unit, group = _unit_and_group(campaign_id, request.form.get("unit", ""), request.form.get("group", ""))
     count = request.form.get("count", "")
     if unit is None or group is None or not count.isdigit() or not 1 <= int(count) <= 500:
         flash("Chọn đơn vị, đối tượng và số thẻ từ 1 đến 500.", "error")
@@ -105,7 +111,7 @@ def make_cards(campaign_id: int):
     if campaign_criteria(campaign).group_by_code[group.code].rule_for(unit.level) is None:
         flash(f"{group.name} không đánh giá {unit.name}.", "error")
         return redirect(url_for("admin.invitations", campaign_id=campaign_id))
-    ops.create_qr_cards(session, campaign, unit, group, int(count), secret(), actor())
+    ops.create_qr_cards(db_session(), campaign, unit, group, int(count), secret(), actor())
     flash(f"Đã tạo {count} thẻ QR cho {group.name} — {unit.name}.", "ok")
     return redirect(url_for("admin.cards", campaign_id=campaign_id, don_vi=unit.code, doi_tuong=group.code))
 
@@ -115,14 +121,11 @@ def make_cards(campaign_id: int):
 def cards(campaign_id: int):
     """An A4 sheet of the unused QR cards of a unit × group, to print and cut."""
     campaign = campaign_or_404(campaign_id)
-    session = db_session()
-    unit = session.scalar(select(Unit).where(Unit.campaign_id == campaign_id, Unit.code == request.args.get("don_vi", "")))
-    group = session.scalar(select(RespondentGroup).where(RespondentGroup.campaign_id == campaign_id,
-                                                         RespondentGroup.code == request.args.get("doi_tuong", "")))
+    unit, group = _unit_and_group(campaign_id, request.args.get("don_vi", ""), request.args.get("doi_tuong", ""))
     if unit is None or group is None:
         abort(404)
     cards = []
-    for inv in session.scalars(select(Invitation).where(
+    for inv in db_session().scalars(select(Invitation).where(
             Invitation.campaign_id == campaign_id, Invitation.unit_id == unit.id, Invitation.group_id == group.id,
             Invitation.kind == "qr_card", Invitation.used.is_(False)).order_by(Invitation.id)):
         link = link_of(secret(), inv)

@@ -36,6 +36,19 @@ def _load(session, token: str, allow_used: bool = False):
     return (invitation, cset, assignments(session, invitation)), None
 
 
+def _load_draft(session, token: str):
+    """(invitation, criteria set, assignments, draft), or a response to return instead:
+    a problem page, or the welcome page when the form was never opened."""
+    loaded, problem = _load(session, token)
+    if problem:
+        return None, problem
+    invitation, cset, assigns = loaded
+    draft = session.get(Draft, invitation.id)
+    if draft is None:
+        return None, redirect(url_for("respond.welcome", token=token))
+    return (invitation, cset, assigns, draft), None
+
+
 @bp.get("/")
 def index():
     session = db_session()
@@ -77,13 +90,12 @@ def welcome(token: str):
 @bp.route("/s/<token>/chon/<level>", methods=["GET", "POST"])
 def choose(token: str, level: str):
     session = db_session()
-    loaded, problem = _load(session, token)
-    if problem:
-        return problem
-    invitation, _cset, assigns = loaded
+    loaded, response = _load_draft(session, token)
+    if response:
+        return response
+    invitation, _cset, assigns, draft = loaded
     assignment = next((a for a in assigns if a.how == "choose" and a.level.code == level), None)
-    draft = session.get(Draft, invitation.id)
-    if assignment is None or draft is None:
+    if assignment is None:
         return redirect(url_for("respond.welcome", token=token))
     error = None
     if request.method == "POST":
@@ -99,13 +111,10 @@ def choose(token: str, level: str):
 @bp.route("/s/<token>/p/<int:number>", methods=["GET", "POST"])
 def page(token: str, number: int):
     session = db_session()
-    loaded, problem = _load(session, token)
-    if problem:
-        return problem
-    invitation, cset, assigns = loaded
-    draft = session.get(Draft, invitation.id)
-    if draft is None:
-        return redirect(url_for("respond.welcome", token=token))
+    loaded, response = _load_draft(session, token)
+    if response:
+        return response
+    invitation, cset, assigns, draft = loaded
     form_pages = sub.pages(assigns, draft.data)
     if not 1 <= number <= len(form_pages):
         return redirect(url_for("respond.welcome", token=token))
@@ -130,14 +139,10 @@ def page(token: str, number: int):
 
 @bp.get("/s/<token>/gui")
 def review(token: str):
-    session = db_session()
-    loaded, problem = _load(session, token)
-    if problem:
-        return problem
-    invitation, cset, assigns = loaded
-    draft = session.get(Draft, invitation.id)
-    if draft is None:
-        return redirect(url_for("respond.welcome", token=token))
+    loaded, response = _load_draft(db_session(), token)
+    if response:
+        return response
+    _invitation, cset, assigns, draft = loaded
     form_pages = sub.pages(assigns, draft.data)
     return render_template("respond/review.html", token=token, pages=form_pages,
                            missing=sub.unanswered(cset, form_pages, draft.data), client_id=draft.client_id,
