@@ -91,6 +91,8 @@ class Campaign(Base):
     opens_at: Mapped[datetime | None] = mapped_column(DateTime)
     closes_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    double_entry: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")  # paper keyed twice
+    min_web_seconds: Mapped[int] = mapped_column(Integer, default=120, server_default="120")  # quality flag
 
     units: Mapped[list[Unit]] = relationship(back_populates="campaign", order_by="Unit.id")
     groups: Mapped[list[RespondentGroup]] = relationship(back_populates="campaign", order_by="RespondentGroup.id")
@@ -237,6 +239,51 @@ class Answer(Base):
     option: Mapped[str] = mapped_column(String(32))
 
     ballot: Mapped[Ballot] = relationship(back_populates="answers")
+
+
+SERIAL_STATUSES = ("printed", "entering", "conflict", "done")
+
+
+class PaperSerial(Base):
+    """A printed paper ballot: its serial, reserved for a unit × group, and how far its entry is."""
+
+    __tablename__ = "paper_serials"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "serial"),
+        CheckConstraint(_in("status", SERIAL_STATUSES), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    serial: Mapped[str] = mapped_column(String(16))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("respondent_groups.id"))
+    status: Mapped[str] = mapped_column(String(16), default="printed")
+    printed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    unit: Mapped[Unit] = relationship()
+    group: Mapped[RespondentGroup] = relationship()
+
+
+class PaperEntry(Base):
+    """One staff user's keying of a paper ballot: ``answers`` maps question id to option code.
+
+    One per serial and user (a second keying by the same user is refused, never overwrites);
+    ``session_key`` names the sitting it was keyed in, for the duplicate-vector flag.
+    """
+
+    __tablename__ = "paper_entries"
+    __table_args__ = (UniqueConstraint("serial_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    serial_id: Mapped[int] = mapped_column(ForeignKey("paper_serials.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    answers: Mapped[dict] = mapped_column(JSON)
+    session_key: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    serial: Mapped[PaperSerial] = relationship()
+    user: Mapped["User"] = relationship()
 
 
 class Appraisal(Base):

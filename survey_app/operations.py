@@ -50,11 +50,17 @@ def set_targets(s: Session, campaign: Campaign, plan: list[tuple[Unit, Responden
 
 
 def set_schedule(s: Session, campaign: Campaign, status: str, opens_at: datetime | None,
-                 closes_at: datetime | None, actor: str) -> None:
-    """Status (draft, open, closed) and the dates links work between."""
+                 closes_at: datetime | None, actor: str, double_entry: bool | None = None,
+                 min_web_seconds: int | None = None) -> None:
+    """Status (draft, open, closed), the dates links work between, and the paper/review settings."""
     if status not in CAMPAIGN_STATUSES:
         raise ValueError(status)
-    for attribute, value in (("status", status), ("opens_at", opens_at), ("closes_at", closes_at)):
+    changes = [("status", status), ("opens_at", opens_at), ("closes_at", closes_at)]
+    if double_entry is not None:
+        changes.append(("double_entry", double_entry))
+    if min_web_seconds is not None:
+        changes.append(("min_web_seconds", min_web_seconds))
+    for attribute, value in changes:
         old = getattr(campaign, attribute)
         if old != value:
             setattr(campaign, attribute, value)

@@ -24,12 +24,24 @@ def login(client, username: str, password: str = PASSWORD):
 
 @pytest.fixture
 def people(demo_app):
-    """One user of each role on the demo database, all with PASSWORD."""
+    """One user of each role on the demo database, all with PASSWORD; and a paper ballot
+    of Na Rì keyed twice with a difference (so the reconcile page has something to show)."""
+    from survey_app import paper
+    from survey_app.models import RespondentGroup, Unit
+
     with demo_app.extensions[DB_KEY].transaction() as s:
         campaign = s.scalars(select(Campaign)).one()
         create_user(s, "qt", PASSWORD, "admin", actor="test")
         create_user(s, "pt", PASSWORD, "analyst", actor="test")
-        create_user(s, "nl", PASSWORD, "staff", unit_codes=("na_ri",), campaign_id=campaign.id, actor="test")
+        staff = create_user(s, "nl", PASSWORD, "staff", unit_codes=("na_ri",), campaign_id=campaign.id, actor="test")
+        other = create_user(s, "nl2", PASSWORD, "staff", unit_codes=("na_ri",), campaign_id=campaign.id, actor="test")
+        unit = s.scalar(select(Unit).where(Unit.code == "na_ri"))
+        group = s.scalar(select(RespondentGroup).where(RespondentGroup.code == "nguoi_dan"))
+        serial = paper.reserve_serials(s, campaign, unit, group, 1, "test")[0]
+        paper.save_entry(s, serial, staff, {"H03": "tot"}, "k1")
+        paper.save_entry(s, serial, other, {"H03": "kha"}, "k2")
+        URL_VALUES["serial"] = serial.serial
+        QUERY["admin.print_sheet"] = f"?tu={serial.serial}&den={serial.serial}"
     return {"admin": "qt", "analyst": "pt", "staff": "nl"}
 
 

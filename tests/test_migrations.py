@@ -11,7 +11,7 @@ from survey_app.db import Database
 from survey_app.models import Base
 
 TABLES = {"campaigns", "units", "respondent_groups", "sample_targets", "invitations", "ballots",
-          "answers", "appraisals", "users", "user_units", "audit_log", "drafts"}
+          "answers", "appraisals", "users", "user_units", "audit_log", "drafts", "paper_serials", "paper_entries"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -29,7 +29,7 @@ def tables(db: Database) -> set[str]:
 def test_up_down_up(database):
     assert migrate.current_revision(database) is None
     migrate.upgrade(database)
-    assert migrate.current_revision(database) == migrate.head_revision() == "0002"
+    assert migrate.current_revision(database) == migrate.head_revision() == "0003"
     assert tables(database) == TABLES
     migrate.downgrade(database, "base")
     assert migrate.current_revision(database) is None and tables(database) == set()
@@ -83,3 +83,20 @@ def test_upgrade_keeps_data_and_forgets_which_invitation_a_ballot_came_from(data
         assert s.execute(text("SELECT short_code_hash FROM invitations WHERE id = 1")).scalar() == hash_short_code("abcd-2345")
     columns = {c["name"] for c in inspect(database.engine).get_columns("ballots")}
     assert not columns & {"invitation_id", "submitted_at", "started_at"}
+
+
+def test_the_audit_log_cannot_be_changed_or_deleted(database):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    migrate.upgrade(database)
+    with database.transaction() as s:
+        s.execute(text("INSERT INTO audit_log (at, actor, action, entity) VALUES (CURRENT_TIMESTAMP, 'qt', 'create', 'unit')"))
+    for statement in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with database.transaction() as s:
+                s.execute(text(statement))
+    with database.session() as s:
+        assert s.execute(text("SELECT actor FROM audit_log")).scalars().all() == ["qt"]
+    migrate.downgrade(database, "0002")
+    migrate.upgrade(database)

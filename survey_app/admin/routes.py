@@ -131,7 +131,10 @@ def schedule(campaign_id: int):
     elif status not in ("draft", "open", "closed"):
         abort(400)
     else:
-        ops.set_schedule(db_session(), campaign, status, opens, closes, actor())
+        seconds = request.form.get("min_web_seconds", str(campaign.min_web_seconds))
+        ops.set_schedule(db_session(), campaign, status, opens, closes, actor(),
+                         double_entry=request.form.get("double_entry", "1" if campaign.double_entry else "0") == "1",
+                         min_web_seconds=int(seconds) if seconds.isdigit() else campaign.min_web_seconds)
         flash("Đã lưu lịch khảo sát.", "ok")
     return redirect(url_for("admin.campaign", campaign_id=campaign_id))
 

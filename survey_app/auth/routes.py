@@ -9,7 +9,7 @@ from ..users import authenticate, current_user, sign_in
 from . import bp
 from .forms import LoginForm
 
-HOME_BY_ROLE = {"admin": "admin.index", "analyst": "admin.index", "staff": "respond.index"}
+HOME_BY_ROLE = {"admin": "admin.index", "analyst": "admin.index", "staff": "entry.start"}
 
 
 def _safe_next(target: str | None) -> str | None:
