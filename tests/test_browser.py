@@ -156,3 +156,84 @@ def test_the_qr_card_sheet_prints_on_a4(browser, live_server, demo_app, artifact
     admin.emulate_media(media="print")
     admin.screenshot(path=str(artifacts / "qr-cards-print.png"), full_page=True)
     admin.context.close()
+
+
+def _sign_in(browser, live_server, username, password, width=1280):
+    page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+    page.goto(f"{live_server}/dang-nhap")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(password)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/nhap-lieu/**" if username.startswith("bb") else "**/quan-tri/**")
+    return page
+
+
+def _key_ballot_with_keyboard_only(page, live_server, serial: str, digits: str, shot: str | None = None) -> None:
+    page.goto(f"{live_server}/nhap-lieu/")
+    page.keyboard.type(serial)  # the serial box has focus, as a scanner would find it
+    page.keyboard.press("Enter")
+    page.wait_for_selector("input.digit")
+    page.keyboard.type(digits[:5])
+    page.keyboard.press("Backspace")  # back to question 5 ...
+    page.keyboard.type(digits[4:])  # ... and on to the end: the last digit jumps to "Lưu phiếu"
+    if shot:
+        page.screenshot(path=shot, full_page=True)
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".flash")
+
+
+def test_double_entry_with_the_keyboard_only_and_reconcile(browser, live_server, demo_app, artifacts):
+    from sqlalchemy import select
+
+    from survey_app import paper
+    from survey_app.extensions import DB_KEY
+    from survey_app.models import Ballot, Campaign, RespondentGroup, Unit
+    from survey_app.users import create_user
+
+    with demo_app.extensions[DB_KEY].transaction() as s:
+        campaign = s.scalars(select(Campaign)).one()
+        for name in ("bb1", "bb2"):
+            create_user(s, name, "mat-khau-du-dai", "staff", unit_codes=("ba_be",), campaign_id=campaign.id, actor="t")
+        create_user(s, "qt", "mat-khau-du-dai", "admin", actor="t")
+        unit = s.scalar(select(Unit).where(Unit.code == "ba_be"))
+        group = s.scalar(select(RespondentGroup).where(RespondentGroup.code == "nguoi_dan"))
+        serial = paper.reserve_serials(s, campaign, unit, group, 1, "qt")[0].serial
+
+    first = _sign_in(browser, live_server, "bb1", "mat-khau-du-dai")
+    _key_ballot_with_keyboard_only(first, live_server, serial, "1112223334440", str(artifacts / "entry-desktop.png"))
+    assert "lần nhập thứ nhất" in first.locator(".flash").inner_text()
+    second = _sign_in(browser, live_server, "bb2", "mat-khau-du-dai")
+    _key_ballot_with_keyboard_only(second, live_server, serial, "1112223334410")  # question 12 differs
+    assert "đã chuyển sang đối chiếu" in second.locator(".flash").inner_text()
+
+    admin = _sign_in(browser, live_server, "qt", "mat-khau-du-dai")
+    admin.goto(f"{live_server}/quan-tri/dot/1/doi-chieu/{serial}")
+    marked = admin.locator("tr.differs")
+    assert marked.count() == 1 and "(lần 1)" in marked.inner_text() and "(lần 2)" in marked.inner_text()
+    admin.screenshot(path=str(artifacts / "reconcile-desktop.png"), full_page=True)
+    marked.locator("select").select_option(label="Kém (lần 1)")
+    admin.get_by_role("button", name="Lưu và xác minh phiếu").click()
+    assert "phiếu đã được xác minh" in admin.locator(".flash").inner_text()
+    with demo_app.extensions[DB_KEY].session() as s:
+        assert s.scalar(select(Ballot.state).where(Ballot.paper_serial == serial)) == "verified"
+    for page in (first, second, admin):
+        page.context.close()
+
+
+def test_a_printed_paper_ballot(browser, live_server, demo_app, artifacts):
+    from survey_app.extensions import DB_KEY
+    from survey_app.users import create_user
+
+    with demo_app.extensions[DB_KEY].transaction() as s:
+        create_user(s, "qt", "mat-khau-du-dai", "admin", actor="t")
+    admin = _sign_in(browser, live_server, "qt", "mat-khau-du-dai")
+    admin.goto(f"{live_server}/quan-tri/dot/1/phieu-giay")
+    admin.get_by_label("Đơn vị").select_option("ba_be")
+    admin.get_by_label("Đối tượng").select_option("doanh_nghiep")
+    admin.get_by_label("Số phiếu").fill("3")
+    admin.get_by_role("button", name="Giữ mã và in").click()
+    assert admin.locator("article.paper-ballot").count() == 3
+    pdf = admin.pdf(format="A4", print_background=True)
+    (artifacts / "paper-ballots.pdf").write_bytes(pdf)
+    assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 3, "one A4 page per ballot"
+    admin.context.close()
