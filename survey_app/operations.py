@@ -99,8 +99,13 @@ def create_qr_cards(s: Session, campaign: Campaign, unit: Unit, group: Responden
     return made
 
 
-def mark_sent(s: Session, invitations: list[Invitation]) -> None:
+def mark_sent(s: Session, invitations: list[Invitation], actor: str, reminder: bool = False) -> None:
+    """Stamp the invitations e-mailed just now (one audit entry for the batch)."""
     now = utcnow()
     for inv in invitations:
         inv.sent_at = now
     s.flush()
+    if invitations:
+        record(s, actor, "update", "invitations", invitations[0].campaign_id, attribute="sent_at",
+               new_value=f"{len(invitations)} thư {'nhắc' if reminder else 'mời'}: "
+                         + ", ".join(str(inv.id) for inv in invitations[:50]))

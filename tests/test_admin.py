@@ -260,6 +260,11 @@ def test_invitation_and_reminder_emails_through_smtp(admin, app, monkeypatch):
         assert len(received) == 2, "a first invitation is sent once"
         admin.post("/quan-tri/dot/1/gui-thu", data={"csrf_token": token_of(admin), "lan": "nhac"})
         assert len(received) == 4 and subject(received[-1]).startswith("Nhắc: ")
+        with app.extensions[DB_KEY].session() as s:
+            from survey_app.models import AuditEntry
+
+            sent = s.scalars(select(AuditEntry.new_value).where(AuditEntry.attribute == "sent_at")).all()
+            assert [v.split(":")[0] for v in sent] == ["2 thư mời", "2 thư nhắc"]
     finally:
         controller.stop()
 

@@ -192,7 +192,7 @@ def send_emails(campaign_id: int):
         flash(f"Không gửi được thư: {exc}. Không có thư nào được đánh dấu là đã gửi.", "error")
         return redirect(url_for("admin.invitations", campaign_id=campaign_id))
     refused = {address for address, _ in failed}
-    ops.mark_sent(db_session(), [inv for inv in sent if inv.email not in refused])
+    ops.mark_sent(db_session(), [inv for inv in sent if inv.email not in refused], actor(), reminder)
     flash(f"Đã gửi {len(sent) - len(refused)} thư{' nhắc' if reminder else ''}"
           + (f"; {len(refused)} địa chỉ bị từ chối: {', '.join(sorted(refused))}" if refused else "") + ".", "ok")
     return redirect(url_for("admin.invitations", campaign_id=campaign_id))
