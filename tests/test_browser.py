@@ -228,6 +228,8 @@ def test_a_printed_paper_ballot(browser, live_server, demo_app, artifacts):
         create_user(s, "qt", "mat-khau-du-dai", "admin", actor="t")
     admin = _sign_in(browser, live_server, "qt", "mat-khau-du-dai")
     admin.goto(f"{live_server}/quan-tri/dot/1/phieu-giay")
+    plan_row = admin.locator("tr", has=admin.locator("th", has_text="Huyện Ba Bể")).filter(has_text="Người dân")
+    assert "In 60 phiếu còn thiếu" in plan_row.inner_text(), "the sample plan gives the number to print"
     admin.get_by_label("Đơn vị").select_option("ba_be")
     admin.get_by_label("Đối tượng").select_option("doanh_nghiep")
     admin.get_by_label("Số phiếu").fill("3")

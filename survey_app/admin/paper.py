@@ -32,7 +32,12 @@ def paper_ballots(campaign_id: int):
     targets = {(t.unit_id, t.group_id): t.target for t in s.scalars(select(SampleTarget).where(SampleTarget.campaign_id == campaign_id))}
     groups = [g for g in campaign.groups if cset.group_by_code[g.code].reached_by in ("paper", "qr", "mixed")]
     units = s.scalars(select(Unit).where(Unit.campaign_id == campaign_id, Unit.level != "xa").order_by(Unit.level, Unit.id)).all()
-    return render_template("admin/paper.html", campaign=campaign, printed=printed, targets=targets, groups=groups,
+    printed_per_cell: dict[tuple[int, int], int] = {}
+    for unit_id, group_id, _status, n, _first, _last in printed:
+        printed_per_cell[(unit_id, group_id)] = printed_per_cell.get((unit_id, group_id), 0) + n
+    plan = [(u, g, targets[(u.id, g.id)], printed_per_cell.get((u.id, g.id), 0))
+            for u in units for g in groups if targets.get((u.id, g.id))]
+    return render_template("admin/paper.html", campaign=campaign, printed=printed, plan=plan, groups=groups,
                            units=units, unit_by_id={u.id: u for u in units},
                            group_by_id={g.id: g for g in campaign.groups})
 
