@@ -170,9 +170,13 @@ def _sign_in(browser, live_server, username, password, width=1280):
 
 def _key_ballot_with_keyboard_only(page, live_server, serial: str, digits: str, shot: str | None = None) -> None:
     page.goto(f"{live_server}/nhap-lieu/")
-    page.keyboard.type(serial)  # the serial box has focus, as a scanner would find it
+    # The page puts the cursor in the serial box itself (as a scanner user finds it): wait for
+    # that focus rather than type into a page still loading under a busy machine.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'serial'")
+    page.keyboard.type(serial)
     page.keyboard.press("Enter")
-    page.wait_for_selector("input.digit")
+    page.wait_for_url("**/nhap-lieu/phieu?serial=*")
+    page.wait_for_function("document.activeElement && document.activeElement.classList.contains('digit')")
     page.keyboard.type(digits[:5])
     page.keyboard.press("Backspace")  # back to question 5 ...
     page.keyboard.type(digits[4:])  # ... and on to the end: the last digit jumps to "Lưu phiếu"
