@@ -1,4 +1,9 @@
 """Ballots (a long DataFrame of answers) to survey points per unit, question and field.
 
-Pure Python and pandas: no Flask, no ORM. Built in the aggregation issue.
+Pure Python and pandas: no Flask, no ORM. See :func:`survey_points`.
 """
+from .answers import COLUMNS, COUNTED, AnswerProblems, check_answers, options_frame, rules_frame
+from .points import SurveyPoints, answer_counts, group_fractions, points_from_counts, survey_points
+
+__all__ = ["COLUMNS", "COUNTED", "AnswerProblems", "check_answers", "options_frame", "rules_frame",
+           "SurveyPoints", "answer_counts", "group_fractions", "points_from_counts", "survey_points"]
