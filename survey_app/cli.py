@@ -37,6 +37,7 @@ def register(app) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(users_cli)
+    app.cli.add_command(aggregate_command)
 
 
 # --- questionnaires -------------------------------------------------------
@@ -124,6 +125,56 @@ def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+# --- aggregate ------------------------------------------------------------
+
+
+def _read_ballots(path: Path):
+    """The long answers table of a CSV or XLSX file, every cell as text; row labels are file rows."""
+    import pandas as pd
+
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+    else:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    frame.index = frame.index + 2  # the header is row 1, as Excel numbers rows
+    if "state" in frame.columns:
+        frame["state"] = frame["state"].replace("", "verified")
+    return frame
+
+
+@click.command("aggregate")
+@click.option("--ballots", "ballots_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Tệp CSV hoặc XLSX: ballot_id, group, level, unit, question, option[, state].")
+@click.option("--criteria", "criteria_dir", default=DEFAULT_SET_DIR, type=click.Path(path_type=Path),
+              help="Thư mục bộ tiêu chí (mặc định: bộ kèm theo).")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="points.csv: một dòng mỗi đơn vị.")
+@click.option("--detail", type=click.Path(path_type=Path), help="Điểm từng câu hỏi của từng đơn vị (CSV).")
+@click.option("--skip-bad-rows", is_flag=True, help="Bỏ qua các dòng lỗi (được liệt kê) thay vì dừng.")
+def aggregate_command(ballots_path: Path, criteria_dir: Path, out: Path, detail: Path | None, skip_bad_rows: bool) -> None:
+    """Tính điểm điều tra XHH từ tệp câu trả lời dạng dài (không cần cơ sở dữ liệu)."""
+    from aggregation import check_answers, survey_points
+
+    cset = _load_or_exit(criteria_dir)
+    frame = _read_ballots(ballots_path)
+    problems = check_answers(frame, cset)
+    if problems:
+        for label, message in problems:
+            click.echo(f"{ballots_path.name}: dòng {label}: {message}" if label is not None else f"{ballots_path.name}: {message}", err=True)
+        rows = sorted({label for label, _ in problems if label is not None})
+        if not skip_bad_rows or len(rows) < len({label for label, _ in problems}):
+            click.echo(f"{len(rows)} dòng lỗi: không ghi tệp nào (dùng --skip-bad-rows để bỏ qua các dòng này).", err=True)
+            sys.exit(2)
+        frame = frame.drop(index=rows)
+        click.echo(f"Đã bỏ qua {len(rows)} dòng lỗi ở trên.", err=True)
+    result = survey_points(frame, cset, check=False)
+    result.table([f.code for f in cset.fields]).to_csv(out, index=False, float_format="%.6f")
+    if detail:
+        result.questions.to_csv(detail, index=False, float_format="%.6f")
+    complete = int(result.totals["complete"].sum())
+    click.echo(f"Đã ghi {len(result.totals)} đơn vị vào {out} ({complete} đủ ý kiến mọi đối tượng).")
 
 
 # --- users ----------------------------------------------------------------

@@ -1,0 +1,82 @@
+"""``parsurvey aggregate`` on files: any tool's ballots scored without a database."""
+from __future__ import annotations
+
+import csv
+
+import pandas as pd
+import pytest
+
+from .test_aggregation import COLUMNS, ROWS
+from .test_cli import write_set
+from . import minimal_set
+
+
+@pytest.fixture
+def set_dir(tmp_path):
+    texts = minimal_set.texts()
+    texts["set.yaml"] = texts["set.yaml"].replace(
+        "      - {code: kem, label: Kém, fraction: 0}",
+        "      - {code: kha, label: Khá, fraction: 0.6}\n      - {code: trung_binh, label: Trung bình, fraction: 0.2}\n"
+        "      - {code: kem, label: Kém, fraction: 0}")
+    return write_set(tmp_path / "set", texts)
+
+
+def write_csv(path, rows):
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(COLUMNS)
+        writer.writerows(rows)
+    return path
+
+
+def test_points_csv_from_a_csv_of_ballots(runner, tmp_path, set_dir):
+    ballots = write_csv(tmp_path / "ballots.csv", ROWS)
+    out, detail = tmp_path / "points.csv", tmp_path / "detail.csv"
+    result = runner.invoke(args=["aggregate", "--ballots", str(ballots), "--criteria", str(set_dir),
+                                 "--out", str(out), "--detail", str(detail)])
+    assert result.exit_code == 0, result.output
+    assert "Đã ghi 3 đơn vị" in result.output and "(2 đủ ý kiến mọi đối tượng)" in result.output
+    points = pd.read_csv(out, dtype={"unit": str})
+    assert list(points.columns) == ["level", "unit", "1", "2", "total", "complete"]
+    a = points.set_index("unit").loc["A"]
+    assert (a["1"], a["2"], a["total"], a["complete"]) == (0.375, 0.3, 0.675, 1)
+    assert len(pd.read_csv(detail)) == 7
+
+
+def test_the_same_from_xlsx(runner, tmp_path, set_dir):
+    xlsx = tmp_path / "ballots.xlsx"
+    pd.DataFrame(ROWS, columns=COLUMNS).to_excel(xlsx, index=False)
+    out = tmp_path / "points.csv"
+    result = runner.invoke(args=["aggregate", "--ballots", str(xlsx), "--criteria", str(set_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out).set_index("unit").loc["B", "total"] == 0.55
+
+
+BAD = [
+    ("b9", "khach", "so", "A", "Q1", "tot", "verified"),  # unknown group
+    ("b10", "dai_bieu", "so", "A", "Q1", "rat_tot", "verified"),  # option not in the scale
+    ("b1", "dai_bieu", "so", "A", "Q1", "kem", "verified"),  # b1 answered A/Q1 already
+]
+
+
+def test_three_kinds_of_bad_rows_are_listed_and_nothing_is_written(runner, tmp_path, set_dir):
+    ballots = write_csv(tmp_path / "ballots.csv", ROWS + BAD)
+    out = tmp_path / "points.csv"
+    result = runner.invoke(args=["aggregate", "--ballots", str(ballots), "--criteria", str(set_dir), "--out", str(out)])
+    assert result.exit_code == 2
+    first = len(ROWS) + 2  # header row 1, data from row 2
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"ballots.csv: dòng {first}: không có đối tượng 'khach'"
+    assert lines[1] == f"ballots.csv: dòng {first + 1}: phương án 'rat_tot' không có trong thang đo của câu 'Q1'"
+    assert lines[2] == f"ballots.csv: dòng {first + 2}: phiếu b1 trả lời câu 'Q1' về đơn vị 'A' hai lần"
+    assert lines[3].startswith("3 dòng lỗi: không ghi tệp nào")
+    assert not out.exists()
+
+
+def test_skip_bad_rows_lists_them_and_scores_the_rest(runner, tmp_path, set_dir):
+    ballots = write_csv(tmp_path / "ballots.csv", ROWS + BAD)
+    out = tmp_path / "points.csv"
+    result = runner.invoke(args=["aggregate", "--ballots", str(ballots), "--criteria", str(set_dir), "--out", str(out),
+                                 "--skip-bad-rows"])
+    assert result.exit_code == 0 and "Đã bỏ qua 3 dòng lỗi" in result.stderr
+    assert pd.read_csv(out).set_index("unit").loc["A", "total"] == pytest.approx(0.675)
