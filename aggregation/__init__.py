@@ -4,6 +4,10 @@ Pure Python and pandas: no Flask, no ORM. See :func:`survey_points`.
 """
 from .answers import COLUMNS, COUNTED, AnswerProblems, check_answers, options_frame, rules_frame
 from .points import SurveyPoints, answer_counts, group_fractions, points_from_counts, survey_points
+from .stats import Bootstrap, bootstrap_points, cronbach_alpha, field_reliability, group_disagreement, rank_intervals
+from .tables import level_summary, option_shares, poor_shares
 
 __all__ = ["COLUMNS", "COUNTED", "AnswerProblems", "check_answers", "options_frame", "rules_frame",
-           "SurveyPoints", "answer_counts", "group_fractions", "points_from_counts", "survey_points"]
+           "SurveyPoints", "answer_counts", "group_fractions", "points_from_counts", "survey_points",
+           "Bootstrap", "bootstrap_points", "cronbach_alpha", "field_reliability", "group_disagreement",
+           "rank_intervals", "level_summary", "option_shares", "poor_shares"]

@@ -64,7 +64,7 @@ def check_answers(answers: pd.DataFrame, cset: CriteriaSet) -> list[tuple[object
     options = options_frame(cset)
     problems: list[tuple[object, str]] = []
 
-    def flag(mask: pd.Series, message) -> None:
+    def flag(mask, message) -> None:
         for label, row in df.loc[mask].iterrows():
             problems.append((label, message(row)))
 
@@ -72,16 +72,16 @@ def check_answers(answers: pd.DataFrame, cset: CriteriaSet) -> list[tuple[object
         flag(~df["state"].isin(STATES), lambda r: f"trạng thái '{r['state']}' không hợp lệ (dùng: {', '.join(STATES)})")
     groups = set(cset.group_by_code)
     flag(~df["group"].isin(groups), lambda r: f"không có đối tượng '{r['group']}'")
-    rated = {(g.code, r.level) for g in cset.groups for r in g.rates}
-    pairs = pd.Series(list(zip(df["group"], df["level"])), index=df.index)
-    flag(df["group"].isin(groups) & ~pairs.isin(rated),
+    rated = pd.MultiIndex.from_tuples([(g.code, r.level) for g in cset.groups for r in g.rates])
+    pairs = pd.MultiIndex.from_arrays([df["group"], df["level"]]).isin(rated)
+    flag(df["group"].isin(groups) & ~pairs,
          lambda r: f"đối tượng '{r['group']}' không đánh giá cấp '{r['level']}'")
-    asked = set(zip(rules["level"], rules["question"], rules["group"]))
-    known = pd.Series(list(zip(df["level"], df["question"], df["group"])), index=df.index).isin(asked)
-    flag(pairs.isin(rated) & ~known,
+    asked = pd.MultiIndex.from_frame(rules[["level", "question", "group"]])
+    known = pd.MultiIndex.from_arrays([df["level"], df["question"], df["group"]]).isin(asked)
+    flag(pairs & ~known,
          lambda r: f"câu hỏi '{r['question']}' không có trong phiếu của '{r['group']}' cho cấp '{r['level']}'")
-    valid = set(zip(options["level"], options["question"], options["option"]))
-    in_scale = pd.Series(list(zip(df["level"], df["question"], df["option"])), index=df.index).isin(valid)
+    valid = pd.MultiIndex.from_frame(options[["level", "question", "option"]])
+    in_scale = pd.MultiIndex.from_arrays([df["level"], df["question"], df["option"]]).isin(valid)
     flag(known & ~in_scale, lambda r: f"phương án '{r['option']}' không có trong thang đo của câu '{r['question']}'")
     duplicated = df.duplicated(["ballot_id", "unit", "question"], keep="first")
     flag(duplicated, lambda r: f"phiếu {r['ballot_id']} trả lời câu '{r['question']}' về đơn vị '{r['unit']}' hai lần")

@@ -152,8 +152,13 @@ def _read_ballots(path: Path):
               help="Thư mục bộ tiêu chí (mặc định: bộ kèm theo).")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="points.csv: một dòng mỗi đơn vị.")
 @click.option("--detail", type=click.Path(path_type=Path), help="Điểm từng câu hỏi của từng đơn vị (CSV).")
+@click.option("--stats", "stats_path", type=click.Path(path_type=Path),
+              help="Khoảng tin cậy 95% (bootstrap) của điểm từng lĩnh vực, tổng điểm và thứ hạng (CSV).")
+@click.option("--replicates", default=1000, show_default=True, help="Số lần lặp bootstrap.")
+@click.option("--seed", default=2023, show_default=True, help="Hạt giống của bootstrap (cùng hạt giống, cùng kết quả).")
 @click.option("--skip-bad-rows", is_flag=True, help="Bỏ qua các dòng lỗi (được liệt kê) thay vì dừng.")
-def aggregate_command(ballots_path: Path, criteria_dir: Path, out: Path, detail: Path | None, skip_bad_rows: bool) -> None:
+def aggregate_command(ballots_path: Path, criteria_dir: Path, out: Path, detail: Path | None, stats_path: Path | None,
+                      replicates: int, seed: int, skip_bad_rows: bool) -> None:
     """Tính điểm điều tra XHH từ tệp câu trả lời dạng dài (không cần cơ sở dữ liệu)."""
     from aggregation import check_answers, survey_points
 
@@ -173,6 +178,13 @@ def aggregate_command(ballots_path: Path, criteria_dir: Path, out: Path, detail:
     result.table([f.code for f in cset.fields]).to_csv(out, index=False, float_format="%.6f")
     if detail:
         result.questions.to_csv(detail, index=False, float_format="%.6f")
+    if stats_path:
+        from aggregation.stats import bootstrap_points, rank_intervals
+
+        boot = bootstrap_points(frame, cset, replicates=replicates, seed=seed)
+        ranks, _unsettled = rank_intervals(boot)
+        table = boot.intervals.merge(ranks.assign(code="total"), on=["level", "unit", "code"], how="left")
+        table.to_csv(stats_path, index=False, float_format="%.6f")
     complete = int(result.totals["complete"].sum())
     click.echo(f"Đã ghi {len(result.totals)} đơn vị vào {out} ({complete} đủ ý kiến mọi đối tượng).")
 

@@ -80,3 +80,18 @@ def test_skip_bad_rows_lists_them_and_scores_the_rest(runner, tmp_path, set_dir)
                                  "--skip-bad-rows"])
     assert result.exit_code == 0 and "Đã bỏ qua 3 dòng lỗi" in result.stderr
     assert pd.read_csv(out).set_index("unit").loc["A", "total"] == pytest.approx(0.675)
+
+
+def test_stats_csv_holds_intervals_and_rank_intervals(runner, tmp_path, set_dir):
+    ballots = write_csv(tmp_path / "ballots.csv", ROWS)
+    stats = tmp_path / "stats.csv"
+    args = ["aggregate", "--ballots", str(ballots), "--criteria", str(set_dir), "--out", str(tmp_path / "p.csv"),
+            "--stats", str(stats), "--replicates", "300", "--seed", "5"]
+    assert runner.invoke(args=args).exit_code == 0
+    table = pd.read_csv(stats, dtype={"unit": str})
+    assert list(table.columns) == ["level", "unit", "code", "points", "low", "high", "rank", "rank_low", "rank_high"]
+    total_a = table[(table.unit == "A") & (table.code == "total")].iloc[0]
+    assert total_a.points == pytest.approx(0.675) and total_a.low <= total_a.points <= total_a.high
+    assert total_a["rank"] == 1 and 1 <= total_a.rank_low <= total_a.rank_high <= 2
+    first = stats.read_text()
+    assert runner.invoke(args=args).exit_code == 0 and stats.read_text() == first, "the same seed gives the same file"
