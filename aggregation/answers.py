@@ -92,4 +92,4 @@ def counted_answers(answers: pd.DataFrame) -> pd.DataFrame:
     """The rows that count: every state but ``rejected`` (a missing state means verified)."""
     if "state" not in answers.columns:
         return answers
-    return answers[answers["state"].astype(str) != "rejected"]
+    return answers[answers["state"] != "rejected"]

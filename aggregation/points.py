@@ -28,11 +28,31 @@ from .answers import AnswerProblems, check_answers, counted_answers, options_fra
 KEYS = ["level", "unit", "question", "group"]
 
 
+def _join_by(frame: pd.DataFrame, keys: list[str], column: str, sep: str) -> pd.DataFrame:
+    """``keys`` + ``column`` with the column's strings of each key joined by ``sep``.
+
+    Faster than ``groupby().agg(sep.join)`` on many small groups: one sort, one
+    split, no pandas object per group.
+    """
+    if frame.empty:
+        return pd.DataFrame(columns=keys + [column])
+    frame = frame.sort_values(keys, kind="stable")
+    codes = frame.groupby(keys, sort=False).ngroup().to_numpy()
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    values = frame[column].to_numpy()
+    joined = [sep.join(chunk) for chunk in np.split(values, starts[1:])]
+    out = frame.iloc[starts][keys].reset_index(drop=True)
+    out[column] = joined
+    return out
+
+
 def answer_counts(answers: pd.DataFrame) -> pd.DataFrame:
     """Counted answers per level × unit × question × group × option (column ``n``)."""
     df = counted_answers(answers)
     keys = KEYS + ["option"]
-    frame = df[keys].astype("category") if len(df) else df[keys]
+    frame = df[keys]
+    if len(frame):  # categorical keys group fastest; the database adapter already gives them
+        frame = frame.astype({k: "category" for k in keys if not isinstance(frame[k].dtype, pd.CategoricalDtype)})
     counts = frame.groupby(keys, observed=True, sort=False).size()
     counts = counts[counts > 0].rename("n").reset_index()
     return counts.astype({k: str for k in keys})
@@ -122,26 +142,31 @@ def points_from_counts(counts: pd.DataFrame, cset: CriteriaSet, units: pd.DataFr
     grid["wf"] = np.where(grid["present"], grid["weight"] * grid["f"], 0.0)
     grid["wp"] = np.where(grid["present"], grid["weight"], 0.0)
     qkeys = ["level", "unit", "question"]
-    grid["missing"] = np.where(grid["present"], "", grid["group"])
-    q = grid.groupby(qkeys, sort=False).agg(
-        sub_criterion=("sub_criterion", "first"), criterion=("criterion", "first"), field=("field", "first"),
-        max_points=("max_points", "first"), wf=("wf", "sum"), wp=("wp", "sum"),
-        missing_groups=("missing", lambda s: ",".join(sorted(x for x in s if x))),
-    ).reset_index()
+    q = grid.groupby(qkeys, sort=False)[["wf", "wp"]].sum().reset_index()
+    meta = rules.drop_duplicates(["level", "question"])[["level", "question", "sub_criterion", "criterion", "field", "max_points"]]
+    q = q.merge(meta, on=["level", "question"], how="left")
+    # Names of missing groups, built only for the (few) rows that miss one.
+    missing = grid.loc[~grid["present"], qkeys + ["group"]].sort_values("group")
+    missing = _join_by(missing, qkeys, "group", ",").rename(columns={"group": "missing_groups"})
+    q = q.merge(missing, on=qkeys, how="left")
+    q["missing_groups"] = q["missing_groups"].fillna("")
     q["fraction"] = np.where(q["wp"] > 0, q["wf"] / q["wp"].where(q["wp"] > 0, 1.0), np.nan)
     q["points"] = q["max_points"] * q["fraction"]
     q["complete"] = q["missing_groups"].eq("")
-    q = q.drop(columns=["wf", "wp"])
+    q = q.drop(columns=["wf", "wp"])[["level", "unit", "question", "sub_criterion", "criterion", "field", "max_points",
+                                      "fraction", "points", "complete", "missing_groups"]]
+    scored = q.assign(points=q["points"].fillna(0.0))
+    incomplete = q[~q["complete"]].copy()
+    incomplete["reason"] = np.where(incomplete["points"].isna(), "no answers: " + incomplete["question"],
+                                    "missing " + incomplete["missing_groups"] + ": " + incomplete["question"])
 
     def roll(by: str) -> pd.DataFrame:
         keys = ["level", "unit"] + ([by] if by else [])
-        r = q.assign(scored=q["points"].notna(), points=q["points"].fillna(0.0))
-        r["reason"] = np.where(~r["scored"], "no answers: " + r["question"],
-                               np.where(r["missing_groups"] != "", "missing " + r["missing_groups"] + ": " + r["question"], ""))
-        out = r.groupby(keys, sort=False).agg(
-            max_points=("max_points", "sum"), points=("points", "sum"), complete=("complete", "all"),
-            reason=("reason", lambda s: "; ".join(x for x in s if x)),
-        ).reset_index()
+        out = scored.groupby(keys, sort=False).agg(
+            max_points=("max_points", "sum"), points=("points", "sum"), complete=("complete", "all")).reset_index()
+        reasons = _join_by(incomplete[keys + ["question", "reason"]].sort_values("question"), keys, "reason", "; ")
+        out = out.merge(reasons, on=keys, how="left")
+        out["reason"] = out["reason"].fillna("")
         out["percent"] = 100.0 * out["points"] / out["max_points"]
         return out.rename(columns={by: "code"}) if by else out
 

@@ -71,7 +71,7 @@ def bootstrap_points(answers: pd.DataFrame, cset: CriteriaSet, replicates: int =
     df = _scored(answers, cset)
     rules = rules_frame(cset)
     weight = {(r.level, r.question, r.group): r.weight for r in rules.itertuples()}
-    meta = rules.drop_duplicates(["level", "question"]).set_index(["level", "question"])
+    meta = {(r.level, r.question): (r.max_points, r.field) for r in rules.drop_duplicates(["level", "question"]).itertuples()}
     # f(u,q,g) for every replicate (and the full sample as replicate -1), per stratum.
     fractions: dict[tuple[str, str], dict[str, np.ndarray]] = {}
     full: dict[tuple[str, str], dict[str, float]] = {}
@@ -95,7 +95,7 @@ def bootstrap_points(answers: pd.DataFrame, cset: CriteriaSet, replicates: int =
         field_rep: dict[str, np.ndarray] = {}
         field_point: dict[str, float] = {}
         for q, per_group in by_question.items():
-            m, field = meta.loc[(level, q), "max_points"], meta.loc[(level, q), "field"]
+            m, field = meta[(level, q)]
             num = np.zeros(replicates)
             den = np.zeros(replicates)
             for group, f in per_group:
