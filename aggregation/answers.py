@@ -59,7 +59,9 @@ def check_answers(answers: pd.DataFrame, cset: CriteriaSet) -> list[tuple[object
     missing = [c for c in COLUMNS if c not in answers.columns]
     if missing:
         return [(None, f"thiếu cột: {', '.join(missing)}")]
-    df = answers.astype({c: str for c in COLUMNS if c != "ballot_id"})
+    # Text columns as str; categorical ones (the database adapter's) are compared as they are.
+    df = answers.astype({c: str for c in COLUMNS if c != "ballot_id"
+                         and not isinstance(answers[c].dtype, pd.CategoricalDtype)})
     rules = rules_frame(cset)
     options = options_frame(cset)
     problems: list[tuple[object, str]] = []
