@@ -29,3 +29,16 @@ def test_the_demo_is_scored_from_the_database(demo_app):
     gaps = (totals["points"] - published.reindex(totals.index)).abs()
     assert gaps.max() < 0.6, gaps.sort_values().tail(3)
     assert totals.loc["so_tp", "max_points"] == 13.5 and totals.loc["ba_be", "max_points"] == 14.0
+
+
+def test_a_campaign_without_ballots_scores_to_nothing(app):
+    from questionnaires import DEFAULT_SET_DIR, read_set_texts
+    from survey_app.campaigns import create_campaign
+
+    with app.extensions[DB_KEY].transaction() as s:
+        campaign = create_campaign(s, year=2025, name="Trống", criteria_texts=read_set_texts(DEFAULT_SET_DIR), actor="t")
+        frame = answers_frame(s, campaign)
+        assert list(frame.columns) == ["ballot_id", "group", "level", "unit", "question", "option", "state"]
+        assert len(frame) == 0
+        result = survey_points(frame, campaign_criteria(campaign))
+        assert result.totals.empty
