@@ -13,7 +13,7 @@ single entry, the first entry stores a received ballot.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -23,8 +23,8 @@ from questionnaires import CriteriaSet, Questionnaire, Scale
 from .audit import record
 from .campaigns import campaign_criteria
 from .models import Answer, Ballot, Campaign, PaperEntry, PaperSerial, RespondentGroup, Unit, User
+from .submission import VIETNAM
 
-VIETNAM = timezone(timedelta(hours=7))
 
 
 def luhn_digit(digits: str) -> str:
