@@ -17,7 +17,7 @@ from ..mailer import SmtpSettings, send_all
 from ..models import Campaign, Invitation, RespondentGroup, Unit
 from ..users import roles_required
 from . import bp
-from .routes import actor, campaign_or_404, csv_response, show_problems, uploaded
+from .routes import actor, campaign_or_404, csv_response, show_problems, unit_and_group, uploaded
 
 EXPORT_COLUMNS = ("name", "group", "unit", "email", "phone", "kind", "link", "short_code", "zalo_sms_text",
                   "email_subject", "email_body", "sent", "opened", "answered")
@@ -46,15 +46,6 @@ def _export_row(campaign: Campaign, inv: Invitation, reminder: bool = False) -> 
             inv.kind, url, format_short_code(link.short_code) if link and link.short_code else "",
             zalo_text(inv.name, inv.group.name, campaign.name, url) if link else "", subject, body,
             1 if inv.sent_at else 0, int(inv.opened), int(inv.used))
-
-
-def _unit_and_group(campaign_id: int, unit_code: str, group_code: str):
-    """The unit and respondent group of a campaign named by code (``None`` where unknown)."""
-    session = db_session()
-    unit = session.scalar(select(Unit).where(Unit.campaign_id == campaign_id, Unit.code == unit_code))
-    group = session.scalar(select(RespondentGroup).where(RespondentGroup.campaign_id == campaign_id,
-                                                         RespondentGroup.code == group_code))
-    return unit, group
 
 
 @bp.get("/dot/<int:campaign_id>/loi-moi")
@@ -103,7 +94,7 @@ def import_invitations(campaign_id: int):
 @roles_required("admin")
 def make_cards(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
-    unit, group = _unit_and_group(campaign_id, request.form.get("unit", ""), request.form.get("group", ""))
+    unit, group = unit_and_group(campaign_id, request.form.get("unit", ""), request.form.get("group", ""))
     count = request.form.get("count", "")
     if unit is None or group is None or not count.isdigit() or not 1 <= int(count) <= 500:
         flash("Chọn đơn vị, đối tượng và số thẻ từ 1 đến 500.", "error")
@@ -121,7 +112,7 @@ def make_cards(campaign_id: int):
 def cards(campaign_id: int):
     """An A4 sheet of the unused QR cards of a unit × group, to print and cut."""
     campaign = campaign_or_404(campaign_id)
-    unit, group = _unit_and_group(campaign_id, request.args.get("don_vi", ""), request.args.get("doi_tuong", ""))
+    unit, group = unit_and_group(campaign_id, request.args.get("don_vi", ""), request.args.get("doi_tuong", ""))
     if unit is None or group is None:
         abort(404)
     cards = []

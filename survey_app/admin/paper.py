@@ -12,8 +12,7 @@ from ..models import CHANNELS, AuditEntry, PaperSerial, SampleTarget, Unit
 from ..review import FLAGS, STATE_LABELS, ReviewError, ballots_for_review, change_state
 from ..users import current_user, roles_required
 from . import bp
-from .invitations import _unit_and_group
-from .routes import READERS, actor, campaign_or_404
+from .routes import READERS, actor, campaign_or_404, unit_and_group
 
 AUDIT_PAGE = 100
 
@@ -46,7 +45,7 @@ def paper_ballots(campaign_id: int):
 @roles_required("admin")
 def print_paper_ballots(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
-    unit, group = _unit_and_group(campaign_id, request.form.get("unit", ""), request.form.get("group", ""))
+    unit, group = unit_and_group(campaign_id, request.form.get("unit", ""), request.form.get("group", ""))
     count = request.form.get("count", "")
     questionnaire = campaign_criteria(campaign).questionnaire(unit.level, group.code) if unit and group else None
     if questionnaire is None or not count.isdigit() or not 1 <= int(count) <= 1000:

@@ -16,7 +16,7 @@ from ..campaigns import available_sets, campaign_criteria, campaign_progress, cr
 from ..csv_import import CsvProblems, check_units, parse_plan, parse_units
 from ..dashboard import response_dashboard
 from ..extensions import db_session
-from ..models import LEVELS, Campaign, SampleTarget, Unit
+from ..models import LEVELS, Campaign, RespondentGroup, SampleTarget, Unit
 from ..respondents import Assignment
 from ..submission import Page, field_blocks
 from ..users import current_user, roles_required
@@ -31,6 +31,15 @@ def campaign_or_404(campaign_id: int) -> Campaign:
     if campaign is None:
         abort(404)
     return campaign
+
+
+def unit_and_group(campaign_id: int, unit_code: str, group_code: str):
+    """The unit and respondent group of a campaign named by code (``None`` where unknown)."""
+    session = db_session()
+    unit = session.scalar(select(Unit).where(Unit.campaign_id == campaign_id, Unit.code == unit_code))
+    group = session.scalar(select(RespondentGroup).where(RespondentGroup.campaign_id == campaign_id,
+                                                         RespondentGroup.code == group_code))
+    return unit, group
 
 
 def actor() -> str:
