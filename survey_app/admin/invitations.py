@@ -14,7 +14,7 @@ from ..extensions import db_session
 from ..invitations import format_short_code, link_of
 from ..links import card_instruction, email_text, form_url, qr_png, qr_svg, zalo_text
 from ..mailer import SmtpSettings, send_all
-from ..models import Campaign, Invitation, RespondentGroup, Unit
+from ..models import Campaign, Invitation, Unit
 from ..users import roles_required
 from . import bp
 from .routes import actor, campaign_or_404, csv_response, show_problems, unit_and_group, uploaded
