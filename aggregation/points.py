@@ -23,7 +23,7 @@ import pandas as pd
 
 from questionnaires import CriteriaSet
 
-from .answers import AnswerProblems, check_answers, counted_answers, options_frame, rules_frame
+from .answers import AnswerProblems, check_answers, options_frame, rules_frame
 
 KEYS = ["level", "unit", "question", "group"]
 
@@ -32,30 +32,64 @@ def _join_by(frame: pd.DataFrame, keys: list[str], column: str, sep: str) -> pd.
     """``keys`` + ``column`` with the column's strings of each key joined by ``sep``.
 
     Faster than ``groupby().agg(sep.join)`` on many small groups: one sort, one
-    split, no pandas object per group.
+    pass to find where keys change, plain list slices.
     """
     if frame.empty:
         return pd.DataFrame(columns=keys + [column])
     frame = frame.sort_values(keys, kind="stable")
-    codes = frame.groupby(keys, sort=False).ngroup().to_numpy()
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    values = frame[column].to_numpy()
-    joined = [sep.join(chunk) for chunk in np.split(values, starts[1:])]
+    changed = np.zeros(len(frame), dtype=bool)
+    changed[0] = True
+    for key in keys:
+        values = frame[key].to_numpy()
+        changed[1:] |= values[1:] != values[:-1]
+    starts = np.flatnonzero(changed)
+    ends = np.r_[starts[1:], len(frame)]
+    texts = frame[column].tolist()
     out = frame.iloc[starts][keys].reset_index(drop=True)
-    out[column] = joined
+    out[column] = [sep.join(texts[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
     return out
 
 
 def answer_counts(answers: pd.DataFrame) -> pd.DataFrame:
-    """Counted answers per level × unit × question × group × option (column ``n``)."""
-    df = counted_answers(answers)
+    """Counted answers per level × unit × question × group × option (column ``n``).
+
+    Each key becomes integer codes (free for categorical columns, which the
+    database adapter gives) and the counts come from one ``np.bincount`` over
+    the combined code; a plain ``groupby`` is the fallback when the code space
+    is too sparse for that.
+    """
     keys = KEYS + ["option"]
-    frame = df[keys]
-    if len(frame):  # categorical keys group fastest; the database adapter already gives them
-        frame = frame.astype({k: "category" for k in keys if not isinstance(frame[k].dtype, pd.CategoricalDtype)})
-    counts = frame.groupby(keys, observed=True, sort=False).size()
-    counts = counts[counts > 0].rename("n").reset_index()
-    return counts.astype({k: str for k in keys})
+    frame = answers[keys]
+    if "state" in answers.columns:
+        frame = frame[(answers["state"] != "rejected").to_numpy()]
+    if frame.empty:
+        return pd.DataFrame({**{k: pd.Series(dtype=str) for k in keys}, "n": pd.Series(dtype="int64")})
+    codes, uniques = [], []
+    for k in keys:
+        column = frame[k]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            codes.append(column.cat.codes.to_numpy().astype(np.int64))
+            uniques.append(column.cat.categories.astype(str).to_numpy())
+        else:
+            c, u = pd.factorize(column.astype(str))
+            codes.append(c.astype(np.int64))
+            uniques.append(np.asarray(u, dtype=object))
+    sizes = [max(len(u), 1) for u in uniques]
+    space = int(np.prod(sizes, dtype=np.float64))
+    if space <= max(4 * len(frame), 1 << 20):
+        combined = np.ravel_multi_index(codes, sizes)
+        n = np.bincount(combined, minlength=space)
+        present = np.flatnonzero(n)
+        parts = np.unravel_index(present, sizes)
+        counts = n[present]
+    else:
+        key_frame = pd.DataFrame(dict(zip(keys, codes)))
+        grouped = key_frame.groupby(keys, sort=False).size()
+        parts = [grouped.index.get_level_values(k).to_numpy() for k in keys]
+        counts = grouped.to_numpy()
+    out = pd.DataFrame({k: u[p] for k, u, p in zip(keys, uniques, parts)})
+    out["n"] = counts.astype(np.int64)
+    return out
 
 
 @dataclass(frozen=True)
@@ -129,45 +163,104 @@ def group_fractions(counts: pd.DataFrame, cset: CriteriaSet) -> pd.DataFrame:
     return g[KEYS + ["f", "n"]]
 
 
+def _joined(slots: np.ndarray, texts: np.ndarray, size: int, sep: str) -> np.ndarray:
+    """``size`` strings: slot *i* holds the ``texts`` whose slot is *i*, in their order, joined by ``sep``."""
+    out = np.full(size, "", dtype=object)
+    if len(slots):
+        order = np.argsort(slots, kind="stable")
+        slots, texts = slots[order], texts[order].tolist()
+        starts = np.flatnonzero(np.r_[True, slots[1:] != slots[:-1]])
+        ends = np.r_[starts[1:], len(slots)]
+        out[slots[starts]] = [sep.join(texts[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
+    return out
+
+
+def _codes(values, index: pd.Index) -> np.ndarray:
+    return index.get_indexer(pd.Index(np.asarray(values, dtype=object)))
+
+
 def points_from_counts(counts: pd.DataFrame, cset: CriteriaSet, units: pd.DataFrame | None = None) -> SurveyPoints:
-    """:func:`survey_points` from answer counts (the bootstrap reuses this)."""
+    """:func:`survey_points` from answer counts (the bootstrap reuses this).
+
+    Works level by level on dense arrays: units × questions × groups of
+    ``f(u,q,g)``, so the weighting, the missing groups and every roll-up are
+    array operations; only the reason texts of incomplete questions are strings.
+    """
     rules = rules_frame(cset)
-    seen = counts[["level", "unit"]].drop_duplicates()
+    seen = counts[["level", "unit"]].astype(str).drop_duplicates()
     if units is not None:
         seen = pd.concat([seen, units[["level", "unit"]].astype(str)]).drop_duplicates()
-    seen = seen[seen["level"].isin(rules["level"].unique())]
-    grid = seen.merge(rules, on="level")  # every unit × question × asking group
-    grid = grid.merge(group_fractions(counts, cset), on=KEYS, how="left")
-    grid["present"] = grid["f"].notna()
-    grid["wf"] = np.where(grid["present"], grid["weight"] * grid["f"], 0.0)
-    grid["wp"] = np.where(grid["present"], grid["weight"], 0.0)
-    qkeys = ["level", "unit", "question"]
-    q = grid.groupby(qkeys, sort=False)[["wf", "wp"]].sum().reset_index()
-    meta = rules.drop_duplicates(["level", "question"])[["level", "question", "sub_criterion", "criterion", "field", "max_points"]]
-    q = q.merge(meta, on=["level", "question"], how="left")
-    # Names of missing groups, built only for the (few) rows that miss one.
-    missing = grid.loc[~grid["present"], qkeys + ["group"]].sort_values("group")
-    missing = _join_by(missing, qkeys, "group", ",").rename(columns={"group": "missing_groups"})
-    q = q.merge(missing, on=qkeys, how="left")
-    q["missing_groups"] = q["missing_groups"].fillna("")
-    q["fraction"] = np.where(q["wp"] > 0, q["wf"] / q["wp"].where(q["wp"] > 0, 1.0), np.nan)
-    q["points"] = q["max_points"] * q["fraction"]
-    q["complete"] = q["missing_groups"].eq("")
-    q = q.drop(columns=["wf", "wp"])[["level", "unit", "question", "sub_criterion", "criterion", "field", "max_points",
-                                      "fraction", "points", "complete", "missing_groups"]]
-    scored = q.assign(points=q["points"].fillna(0.0))
-    incomplete = q[~q["complete"]].copy()
-    incomplete["reason"] = np.where(incomplete["points"].isna(), "no answers: " + incomplete["question"],
-                                    "missing " + incomplete["missing_groups"] + ": " + incomplete["question"])
+    fractions = group_fractions(counts, cset)
+    parts = [_level_points(level, seen.loc[seen["level"] == level, "unit"].to_numpy(dtype=object),
+                           level_rules, fractions[fractions["level"] == level])
+             for level, level_rules in rules.groupby("level", sort=False)
+             if (seen["level"] == level).any()]
+    if not parts:
+        parts = [_level_points(level, np.array([], dtype=object), level_rules, fractions.iloc[:0])
+                 for level, level_rules in rules.groupby("level", sort=False)][:1]
+    return SurveyPoints(*(pd.concat(frames, ignore_index=True) for frames in zip(*parts)))
 
-    def roll(by: str) -> pd.DataFrame:
-        keys = ["level", "unit"] + ([by] if by else [])
-        out = scored.groupby(keys, sort=False).agg(
-            max_points=("max_points", "sum"), points=("points", "sum"), complete=("complete", "all")).reset_index()
-        reasons = _join_by(incomplete[keys + ["question", "reason"]].sort_values("question"), keys, "reason", "; ")
-        out = out.merge(reasons, on=keys, how="left")
-        out["reason"] = out["reason"].fillna("")
+
+def _level_points(level: str, units: np.ndarray, rules: pd.DataFrame, fractions: pd.DataFrame) -> tuple:
+    """The five frames of :class:`SurveyPoints` for the units of one level."""
+    meta = rules.drop_duplicates("question")
+    questions = pd.Index(meta["question"])
+    groups = pd.Index(rules["group"].unique())
+    n, m, k = len(units), len(questions), len(groups)
+    qi, gi = _codes(rules["question"], questions), _codes(rules["group"], groups)
+    weight = np.zeros((m, k))
+    weight[qi, gi] = rules["weight"].to_numpy(dtype=float)
+    asked = np.zeros((m, k), dtype=bool)
+    asked[qi, gi] = True
+    f = np.full((n, m, k), np.nan)
+    ui = _codes(fractions["unit"], pd.Index(units))
+    fq, fg = _codes(fractions["question"], questions), _codes(fractions["group"], groups)
+    ok = (ui >= 0) & (fq >= 0) & (fg >= 0)
+    f[ui[ok], fq[ok], fg[ok]] = fractions["f"].to_numpy(dtype=float)[ok]
+    present = ~np.isnan(f) & asked
+    wp = (weight * present).sum(axis=2)
+    wf = np.where(present, weight * np.nan_to_num(f), 0.0).sum(axis=2)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = np.where(wp > 0, wf / np.where(wp > 0, wp, 1.0), np.nan)
+    max_points = meta["max_points"].to_numpy(dtype=float)
+    points = max_points * fraction
+    missing = asked & ~present
+    complete = ~missing.any(axis=2)
+    # Missing-group names per pattern of missing groups (a bit mask), not per cell.
+    pattern = (missing * (1 << np.arange(k, dtype=np.int64))).sum(axis=2)
+    patterns, which = np.unique(pattern, return_inverse=True)
+    group_names = groups.tolist()
+    names = np.array([",".join(sorted(group_names[j] for j in range(k) if int(p) >> j & 1)) for p in patterns] or [""],
+                     dtype=object)
+    missing_groups = names[which.reshape(n, m)]
+    q = pd.DataFrame({
+        "level": level, "unit": np.repeat(units, m), "question": np.tile(questions.to_numpy(dtype=object), n),
+        "sub_criterion": np.tile(meta["sub_criterion"].to_numpy(dtype=object), n),
+        "criterion": np.tile(meta["criterion"].to_numpy(dtype=object), n),
+        "field": np.tile(meta["field"].to_numpy(dtype=object), n),
+        "max_points": np.tile(max_points, n), "fraction": fraction.ravel(), "points": points.ravel(),
+        "complete": complete.ravel(), "missing_groups": missing_groups.ravel()})
+    # Reason texts of incomplete questions, in question order within each unit.
+    bad_u, bad_q = np.nonzero(~complete)
+    names_q = questions.tolist()
+    reasons = np.array([f"no answers: {names_q[j]}" if wp[i, j] == 0 else f"missing {missing_groups[i, j]}: {names_q[j]}"
+                        for i, j in zip(bad_u.tolist(), bad_q.tolist())], dtype=object)
+    scored = np.nan_to_num(points)
+
+    def roll(by: str | None) -> pd.DataFrame:
+        codes = pd.Index(meta[by].unique()) if by else pd.Index(["total"])
+        member = _codes(meta[by], codes) if by else np.zeros(m, dtype=np.int64)
+        c = len(codes)
+        one_hot = np.zeros((m, c))
+        one_hot[np.arange(m), member] = 1.0
+        out = pd.DataFrame({"level": level, "unit": np.repeat(units, c)})
+        if by:
+            out["code"] = np.tile(codes.to_numpy(dtype=object), n)
+        out["max_points"] = np.tile(max_points @ one_hot, n)
+        out["points"] = (scored @ one_hot).ravel()
+        out["complete"] = ((~complete) @ one_hot == 0).ravel()
+        out["reason"] = _joined(bad_u * c + member[bad_q], reasons, n * c, "; ")
         out["percent"] = 100.0 * out["points"] / out["max_points"]
-        return out.rename(columns={by: "code"}) if by else out
+        return out
 
-    return SurveyPoints(q, roll("sub_criterion"), roll("criterion"), roll("field"), roll(""))
+    return q, roll("sub_criterion"), roll("criterion"), roll("field"), roll(None)

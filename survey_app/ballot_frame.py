@@ -30,26 +30,57 @@ def _categorical(ids: np.ndarray, labels: dict[int, str]) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=categories)
 
 
+class _Coder:
+    """Strings to stable integer codes, chunk by chunk (few distinct values, many rows)."""
+
+    def __init__(self) -> None:
+        self.labels: dict[str, int] = {}
+
+    def codes(self, values: tuple) -> np.ndarray:
+        local, uniques = pd.factorize(np.asarray(values, dtype=object))
+        remap = np.array([self.labels.setdefault(u, len(self.labels)) for u in uniques], dtype=np.int32)
+        return remap[local] if len(remap) else local.astype(np.int32)
+
+    def categorical(self, codes: np.ndarray) -> pd.Categorical:
+        return pd.Categorical.from_codes(codes, categories=list(self.labels)) if self.labels else \
+            pd.Categorical([], categories=[])
+
+
+CHUNK = 200_000
+
+
 def answers_frame(session: Session, campaign: Campaign) -> pd.DataFrame:
-    """``ballot_id, group, level, unit, question, option, state`` of a campaign's counted ballots."""
+    """``ballot_id, group, level, unit, question, option, state`` of a campaign's counted ballots.
+
+    Rows are read in chunks of ``CHUNK`` and turned into NumPy arrays at once, so
+    memory holds the final columns (about 20 bytes an answer) and one chunk of tuples.
+    """
     statement = (
         select(Answer.ballot_id, Ballot.group_id, Answer.unit_id, Answer.question, Answer.option, Ballot.state)
         .join(Ballot, Answer.ballot_id == Ballot.id)
         .where(Ballot.campaign_id == campaign.id, Ballot.state.in_(COUNTED))
     )
-    rows = session.connection().execute(statement).fetchall()
     units = {u.id: (u.code, u.level) for u in session.scalars(select(Unit).where(Unit.campaign_id == campaign.id))}
     groups = {g.id: g.code for g in session.scalars(select(RespondentGroup).where(RespondentGroup.campaign_id == campaign.id))}
-    if not rows:
+    columns: dict[str, list[np.ndarray]] = {c: [] for c in ("ballot_id", "group_id", "unit_id", "question", "option", "state")}
+    coders = {c: _Coder() for c in ("question", "option", "state")}
+    result = session.connection().execute(statement, execution_options={"yield_per": CHUNK})
+    for chunk in result.partitions():
+        ballot_id, group_id, unit_id, question, option, state = zip(*chunk)
+        n = len(chunk)
+        columns["ballot_id"].append(np.fromiter(ballot_id, dtype=np.int64, count=n))
+        columns["group_id"].append(np.fromiter(group_id, dtype=np.int64, count=n))
+        columns["unit_id"].append(np.fromiter(unit_id, dtype=np.int64, count=n))
+        for name, values in (("question", question), ("option", option), ("state", state)):
+            columns[name].append(coders[name].codes(values))
+    if not columns["ballot_id"]:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in COLUMNS})
-    ballot_id, group_id, unit_id, question, option, state = zip(*rows)
-    unit_ids = np.fromiter(unit_id, dtype=np.int64, count=len(rows))
+    whole = {name: np.concatenate(parts) for name, parts in columns.items()}
+    unit_ids = whole["unit_id"]
     return pd.DataFrame({
-        "ballot_id": np.fromiter(ballot_id, dtype=np.int64, count=len(rows)),
-        "group": _categorical(np.fromiter(group_id, dtype=np.int64, count=len(rows)), groups),
+        "ballot_id": whole["ballot_id"],
+        "group": _categorical(whole["group_id"], groups),
         "level": _categorical(unit_ids, {k: v[1] for k, v in units.items()}),
         "unit": _categorical(unit_ids, {k: v[0] for k, v in units.items()}),
-        "question": pd.Categorical(question),
-        "option": pd.Categorical(option),
-        "state": pd.Categorical(state),
+        **{name: coders[name].categorical(whole[name]) for name in ("question", "option", "state")},
     })
