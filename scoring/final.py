@@ -1,0 +1,198 @@
+"""The final index, rank and class (DOMAIN.md "Final index, rank, class").
+
+- index = appraisal points + survey points, per field and in total;
+- rank within a level, highest first; indexes equal at 3 decimals share the
+  rank (1, 2, 2, 4);
+- class from the index at 3 decimals by the criteria set's bands;
+- the district rule: a district keeps its class only if at least 2/3 of its
+  communes reached that class or higher, else it drops one class; it is not
+  classified when its communes' results are incomplete or absent;
+- beside last year's index, rank and class when given.
+
+Pure pandas; the CLI and the web reports call the same :func:`final_table`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+from questionnaires import CriteriaSet
+from questionnaires.model import round_points
+
+NOT_CLASSIFIED = "Không xếp loại"
+COLUMNS = ["level", "unit", "appraisal", "survey", "index", "rank", "class", "class_reason"]
+PREVIOUS = ["previous_index", "previous_rank", "previous_class", "index_change", "rank_change", "class_change"]
+
+
+def ranks(index: pd.Series) -> pd.Series:
+    """Ranks, highest first; values equal at 3 decimals share the lowest rank (1, 2, 2, 4).
+
+    Examples
+    --------
+    >>> ranks(pd.Series([90.0, 85.0004, 84.9996, 70.0])).tolist()
+    [1, 2, 2, 4]
+    """
+    shown = index.map(lambda v: round_points(v) if pd.notna(v) else np.nan)
+    return shown.rank(method="min", ascending=False).astype("Int64")
+
+
+def ruled_levels(cset: CriteriaSet) -> dict[str, str]:
+    """Levels the district rule applies to, each with its child level (``{"huyen": "xa"}``)."""
+    if not cset.district_rule.enabled:
+        return {}
+    return {lv.parent: lv.code for lv in cset.levels if lv.parent}
+
+
+@dataclass(frozen=True)
+class DistrictDecision:
+    """The class a district gets under the rule, and the sentence saying why."""
+
+    band_code: str | None
+    reason: str
+
+
+def district_class(index_band: int, commune_classes: list[str | None], cset: CriteriaSet) -> DistrictDecision:
+    """Apply the district rule to a district whose index falls in band number ``index_band``.
+
+    ``commune_classes`` holds each commune's class code, None for a missing
+    result. Bands are numbered from the best (0).
+
+    Examples
+    --------
+    >>> from questionnaires import load_default_set
+    >>> cs = load_default_set()
+    >>> district_class(0, ["tot", "tot", "kha"], cs).band_code    # 2/3 reached Tốt: kept
+    'tot'
+    >>> district_class(0, ["tot", "kha", "kha"], cs).band_code    # 1/3: one class lower
+    'kha'
+    >>> district_class(0, ["tot", None], cs).band_code is None    # a result missing
+    True
+    """
+    bands = cset.classes
+    band = bands[index_band]
+    if not commune_classes:
+        return DistrictDecision(None, "không có kết quả xếp loại của các xã trực thuộc")
+    missing = sum(c is None for c in commune_classes)
+    if missing:
+        return DistrictDecision(None, f"thiếu kết quả xếp loại của {missing}/{len(commune_classes)} xã trực thuộc")
+    order = {b.code: i for i, b in enumerate(bands)}
+    reached = sum(order[c] <= index_band for c in commune_classes)
+    share = cset.district_rule.min_share
+    rule = f"{share.numerator}/{share.denominator}"
+    if Fraction(reached, len(commune_classes)) >= share:
+        return DistrictDecision(band.code, f"{reached}/{len(commune_classes)} xã đạt loại {band.name} trở lên (≥ {rule})")
+    lower = bands[min(index_band + 1, len(bands) - 1)]
+    return DistrictDecision(lower.code, f"chỉ {reached}/{len(commune_classes)} xã đạt loại {band.name} trở lên "
+                                        f"(< {rule}): hạ từ {band.name} xuống {lower.name}")
+
+
+@dataclass(frozen=True)
+class FinalTable:
+    """``table``: one row per unit (:data:`COLUMNS`, + previous-year columns when given);
+    ``fields``: ``level, unit, code, appraisal, survey, index`` per field, when the
+    appraisal came per field; ``warnings``: sentences for the terminal and the page."""
+
+    table: pd.DataFrame
+    fields: pd.DataFrame
+    warnings: list[str]
+
+
+def final_table(survey: pd.DataFrame, appraisal: pd.DataFrame, cset: CriteriaSet,
+                communes: pd.DataFrame | None = None, previous: pd.DataFrame | None = None) -> FinalTable:
+    """Index, rank and class of every unit.
+
+    Parameters
+    ----------
+    survey : DataFrame
+        ``level, unit, <field codes>, total[, complete]`` (``points.csv``, or
+        :meth:`aggregation.SurveyPoints.table`).
+    appraisal : DataFrame
+        ``level, unit, <field codes>, total`` (:func:`scoring.tables.parse_appraisal`).
+    cset : CriteriaSet
+        Class bands and the district rule.
+    communes : DataFrame, optional
+        ``district, commune, class`` (:func:`scoring.tables.parse_communes`);
+        without it no district is classified.
+    previous : DataFrame, optional
+        ``level, unit, previous_index, previous_rank, previous_class``.
+
+    Examples
+    --------
+    >>> from questionnaires import load_default_set
+    >>> s = pd.DataFrame({"level": "so", "unit": ["a", "b", "c"], "total": [12.0, 11.0, 10.0]})
+    >>> a = pd.DataFrame({"level": "so", "unit": ["a", "b", "c"], "total": [68.0, 69.0, 59.9995]})
+    >>> t = final_table(s, a, load_default_set()).table
+    >>> t[["unit", "index", "rank", "class"]].values.tolist()
+    [['a', 80.0, 1, 'Tốt'], ['b', 80.0, 1, 'Tốt'], ['c', 69.9995, 3, 'Khá']]
+    """
+    fields = [f.code for f in cset.fields]
+    warnings: list[str] = []
+    s = survey.copy()
+    s["complete"] = s["complete"].astype(bool) if "complete" in s else True
+    merged = s.merge(appraisal, on=["level", "unit"], how="outer", suffixes=("_survey", "_appraisal"), indicator=True)
+    for row in merged[merged["_merge"] == "left_only"].itertuples():
+        warnings.append(f"đơn vị '{row.unit}' chưa có điểm thẩm định: không tính chỉ số")
+    for row in merged[merged["_merge"] == "right_only"].itertuples():
+        warnings.append(f"đơn vị '{row.unit}' có điểm thẩm định nhưng không có điểm điều tra XHH: điểm điều tra tính bằng 0")
+    merged["complete"] = merged["complete"].astype("boolean").fillna(False).astype(bool)
+    out = pd.DataFrame({"level": merged["level"], "unit": merged["unit"],
+                        "appraisal": merged["total_appraisal"], "survey": merged["total_survey"].fillna(0.0)})
+    out["index"] = out["appraisal"] + out["survey"]
+    out["rank"] = out.groupby("level")["index"].transform(ranks).astype("Int64")
+    bands = list(cset.classes)
+    band_no = out["index"].map(lambda v: bands.index(cset.class_for(v)) if pd.notna(v) else -1)
+    out["class"] = [bands[b].name if b >= 0 else NOT_CLASSIFIED for b in band_no]
+    out["class_reason"] = ["" if b >= 0 else "chưa có điểm thẩm định" for b in band_no]
+    ruled = ruled_levels(cset)
+    if ruled:
+        by_district: dict[str, list[str | None]] = {}
+        if communes is not None:
+            for district, band_code in zip(communes["district"], communes["class"]):
+                by_district.setdefault(district, []).append(band_code if isinstance(band_code, str) else None)
+        for i in out.index[out["level"].isin(list(ruled)) & (band_no >= 0)]:
+            decision = district_class(band_no[i], by_district.get(out.at[i, "unit"], []), cset)
+            band = next((b for b in bands if b.code == decision.band_code), None)
+            out.at[i, "class"] = band.name if band else NOT_CLASSIFIED
+            out.at[i, "class_reason"] = decision.reason
+        if communes is None and out["level"].isin(list(ruled)).any():
+            warnings.append("không có kết quả xếp loại của cấp xã (--communes): các huyện không được xếp loại")
+    incomplete = ~merged["complete"]
+    out.loc[incomplete & out["appraisal"].notna(), "class_reason"] = (
+        out["class_reason"] + np.where(out["class_reason"] == "", "", "; ") + "điểm điều tra XHH chưa đủ ý kiến mọi đối tượng")
+    if previous is not None:
+        out = out.merge(previous, on=["level", "unit"], how="left")
+        out["index_change"] = out["index"] - out["previous_index"]
+        out["rank_change"] = (out["previous_rank"].astype("Int64") - out["rank"]).astype("Int64")
+        order = {b.name.lower(): i for i, b in enumerate(bands)} | {b.code: i for i, b in enumerate(bands)}
+        out["class_change"] = [_class_change(order, now, before) for now, before in zip(out["class"], out["previous_class"])]
+        out["previous_rank"] = out["previous_rank"].astype("Int64")
+    level_order = {lv.code: i for i, lv in enumerate(cset.levels)}
+    out = out.sort_values(["level", "rank", "unit"], key=lambda c: c.map(level_order) if c.name == "level" else c,
+                          na_position="last").reset_index(drop=True)
+    field_rows = _field_index(merged, fields)
+    return FinalTable(out[COLUMNS + ([c for c in PREVIOUS if c in out] if previous is not None else [])],
+                      field_rows, warnings)
+
+
+def _class_change(order: dict[str, int], now: str, before) -> str:
+    """``lên``, ``xuống``, ``giữ``, or "" when either class is outside the current bands."""
+    if not isinstance(before, str) or now.lower() not in order or before.strip().lower() not in order:
+        return ""
+    a, b = order[now.lower()], order[before.strip().lower()]
+    return "giữ" if a == b else ("lên" if a < b else "xuống")
+
+
+def _field_index(merged: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
+    rows = []
+    for code in fields:
+        a, s = f"{code}_appraisal", f"{code}_survey"
+        if a not in merged or s not in merged or merged[a].isna().all():
+            continue
+        rows.append(pd.DataFrame({"level": merged["level"], "unit": merged["unit"], "code": code,
+                                  "appraisal": merged[a], "survey": merged[s].fillna(0.0),
+                                  "index": merged[a] + merged[s].fillna(0.0)}))
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+        columns=["level", "unit", "code", "appraisal", "survey", "index"])

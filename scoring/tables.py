@@ -1,0 +1,303 @@
+"""Reading the tables scoring imports: appraisal points, commune results, last year's table.
+
+Each reader takes the file's cells as text (a DataFrame whose index is the
+row number as Excel shows it, the header being row 1) and returns a clean
+table, or raises :class:`TableProblems` with every problem at once, each
+naming its row and column. Units are matched by code or by exact name.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from questionnaires import CriteriaSet
+
+UNIT_COLUMNS = ("unit", "đơn vị", "don_vi", "code", "mã", "ma")
+TOTAL_COLUMNS = ("total", "tổng", "tong")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of an imported table: row (None for the whole file), column, Vietnamese message."""
+
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = [f"dòng {self.row}" if self.row is not None else "", f"cột '{self.column}'" if self.column else ""]
+        prefix = ", ".join(w for w in where if w)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class TableProblems(ValueError):
+    """Every problem of an imported table."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+def read_table(path: Path | str, data: bytes | None = None) -> pd.DataFrame:
+    """Cells of a CSV (UTF-8, comma, semicolon or tab) or XLSX file as text; index = Excel row number.
+
+    ``data`` gives the file's bytes when they are not on disk (an upload);
+    ``path`` then only tells the format by its suffix.
+    """
+    import io
+
+    path = Path(path)
+    source = io.BytesIO(data) if data is not None else path
+    try:
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            frame = pd.read_excel(source, dtype=str, keep_default_na=False)
+        else:
+            raw = data if data is not None else path.read_bytes()
+            text = raw.decode("utf-8-sig")
+            head = text[:4096]
+            sep = max((",", ";", "\t"), key=head.count)
+            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+    except UnicodeDecodeError:
+        raise TableProblems([Problem(None, None, "tệp không phải UTF-8: trong Excel chọn Lưu thành “CSV UTF-8”")])
+    except (ValueError, KeyError, OSError, pd.errors.ParserError) as error:
+        raise TableProblems([Problem(None, None, f"không đọc được tệp: {error}")])
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    frame = frame.apply(lambda column: column.str.strip())
+    frame = frame[(frame != "").any(axis=1)]
+    frame.index = frame.index + 2
+    return frame
+
+
+def parse_number(text: str) -> float | None:
+    """A number as officials type it: ``95,476`` (Vietnamese decimal comma) or ``95.476``; None if not one.
+
+    Examples
+    --------
+    >>> parse_number("95,476"), parse_number("12.5"), parse_number(" 7 "), parse_number("x")
+    (95.476, 12.5, 7.0, None)
+    """
+    text = text.strip().replace(" ", "")
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if np.isfinite(value) else None
+
+
+class UnitMatcher:
+    """Finds a unit by code or exact name among ``units`` (``level, code, name``)."""
+
+    def __init__(self, units: pd.DataFrame):
+        self.units = units
+        self.by_code = {str(r.code): (r.level, r.code) for r in units.itertuples()}
+        self.by_name: dict[str, tuple[str, str]] = {}
+        for r in units.itertuples():
+            if "name" in units.columns and isinstance(r.name, str):
+                self.by_name.setdefault(r.name, (r.level, r.code))
+
+    def find(self, text: str) -> tuple[str, str] | None:
+        return self.by_code.get(text) or self.by_name.get(text)
+
+
+def _column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
+    return next((c for c in frame.columns if c in names), None)
+
+
+def parse_appraisal(frame: pd.DataFrame, units: pd.DataFrame, cset: CriteriaSet) -> pd.DataFrame:
+    """Appraisal points: ``level, unit, <field codes>, total`` (fields NaN when only a total was given).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The file's cells (:func:`read_table`): a unit column (code or exact
+        name) and either one column per field code, or only ``total``, or both
+        (then they must add up).
+    units : DataFrame
+        ``level, code[, name]`` of the units scored (the campaign's, or those
+        of ``points.csv``); levels without a survey (communes) are ignored.
+    cset : CriteriaSet
+        Gives the field codes and each level's appraisal maximum.
+
+    Raises
+    ------
+    TableProblems
+        Every bad cell, unknown or repeated unit, and every unit missing from the file.
+    """
+    problems: list[Problem] = []
+    unit_col = _column(frame, UNIT_COLUMNS)
+    total_col = _column(frame, TOTAL_COLUMNS)
+    fields = [f.code for f in cset.fields]
+    field_cols = [c for c in frame.columns if c in fields]
+    if unit_col is None:
+        problems.append(Problem(1, None, "thiếu cột đơn vị ('unit': mã hoặc tên đơn vị)"))
+    if total_col is None and not field_cols:
+        problems.append(Problem(1, None, f"thiếu cột điểm: mỗi lĩnh vực một cột ({', '.join(fields)}) hoặc cột 'total'"))
+    unknown = [c for c in frame.columns if c not in (unit_col, total_col, *field_cols, "level", "name", "tên", "ten")]
+    problems += [Problem(1, c, "cột không dùng được") for c in unknown]
+    if problems:
+        raise TableProblems(problems)
+    scored = units[units["level"].map(lambda lv: cset.level_by_code[lv].surveyed if lv in cset.level_by_code else False)]
+    matcher = UnitMatcher(scored)
+    rows, seen = [], {}
+    for number, row in frame.iterrows():
+        key = matcher.find(row[unit_col])
+        if key is None:
+            problems.append(Problem(number, unit_col, f"không có đơn vị '{row[unit_col]}' trong đợt đánh giá"))
+            continue
+        if key in seen:
+            problems.append(Problem(number, unit_col, f"đơn vị '{row[unit_col]}' đã có ở dòng {seen[key]}"))
+            continue
+        seen[key] = number
+        values: dict[str, float] = {}
+        for column in field_cols + ([total_col] if total_col else []):
+            if row[column] == "" and column != total_col and total_col and not field_cols:
+                continue
+            value = parse_number(row[column])
+            if value is None:
+                problems.append(Problem(number, column, f"'{row[column]}' không phải là số"))
+            elif value < 0:
+                problems.append(Problem(number, column, f"điểm âm ({row[column]})"))
+            else:
+                values["total" if column == total_col else column] = value
+        level = cset.level_by_code[key[0]]
+        if field_cols and all(c in values for c in field_cols):
+            summed = sum(values[c] for c in field_cols)
+            if "total" in values and abs(values["total"] - summed) > 0.0005:
+                problems.append(Problem(number, total_col, f"tổng {values['total']:g} khác tổng các lĩnh vực {summed:.3f}"))
+            values.setdefault("total", summed)
+        if "total" in values and level.appraisal_max and values["total"] > level.appraisal_max + 1e-9:
+            problems.append(Problem(number, total_col or field_cols[-1],
+                                    f"điểm thẩm định {values['total']:g} vượt tối đa {level.appraisal_max:g} của {level.name.lower()}"))
+        rows.append({"level": key[0], "unit": key[1], **{c: values.get(c, np.nan) for c in fields}, "total": values.get("total", np.nan)})
+    for r in scored.itertuples():
+        if (r.level, r.code) not in seen:
+            problems.append(Problem(None, None, f"thiếu điểm thẩm định của đơn vị '{r.code}'"
+                                    + (f" ({r.name})" if "name" in scored.columns and isinstance(r.name, str) else "")))
+    if problems:
+        raise TableProblems(problems)
+    return pd.DataFrame(rows, columns=["level", "unit", *fields, "total"])
+
+
+def parse_communes(frame: pd.DataFrame, districts: pd.DataFrame, cset: CriteriaSet,
+                   communes: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Commune results for the district rule: ``district, commune, index, class`` (class code or None).
+
+    A commune listed with neither an index nor a class counts as a missing
+    result. ``districts`` is ``level, code[, name]`` of the units the rule
+    applies to; ``communes`` (``code, name, parent``), when known (the
+    campaign's), adds the communes absent from the file as missing results.
+    """
+    problems: list[Problem] = []
+    commune_col = _column(frame, ("commune", "xã", "xa", "unit", "đơn vị"))
+    district_col = _column(frame, ("district", "huyện", "huyen"))
+    index_col = _column(frame, ("index", "chỉ số", "chi_so", "điểm", "diem"))
+    class_col = _column(frame, ("class", "xếp loại", "xep_loai"))
+    if commune_col is None or district_col is None:
+        raise TableProblems([Problem(1, None, "cần cột 'commune' (xã) và 'district' (huyện)")])
+    if index_col is None and class_col is None:
+        raise TableProblems([Problem(1, None, "cần cột 'index' (chỉ số) và/hoặc 'class' (xếp loại)")])
+    matcher = UnitMatcher(districts)
+    band_by_text = {b.code.lower(): b for b in cset.classes} | {b.name.lower(): b for b in cset.classes}
+    rows, seen = [], {}
+    for number, row in frame.iterrows():
+        district = matcher.find(row[district_col])
+        if district is None:
+            problems.append(Problem(number, district_col, f"không có huyện '{row[district_col]}'"))
+            continue
+        commune = row[commune_col]
+        if (district[1], commune) in seen:
+            problems.append(Problem(number, commune_col, f"xã '{commune}' đã có ở dòng {seen[(district[1], commune)]}"))
+            continue
+        seen[(district[1], commune)] = number
+        value, band = None, None
+        if index_col and row[index_col] != "":
+            value = parse_number(row[index_col])
+            if value is None or not 0 <= value <= 100:
+                problems.append(Problem(number, index_col, f"'{row[index_col]}' không phải là chỉ số từ 0 đến 100"))
+                continue
+        if class_col and row[class_col] != "":
+            band = band_by_text.get(row[class_col].lower())
+            if band is None:
+                problems.append(Problem(number, class_col, f"xếp loại '{row[class_col]}' không có "
+                                        f"(dùng: {', '.join(b.name for b in cset.classes)})"))
+                continue
+        if value is not None and band is not None and cset.class_for(value) != band:
+            problems.append(Problem(number, class_col, f"xếp loại '{row[class_col]}' không khớp chỉ số {row[index_col]} "
+                                    f"({cset.class_for(value).name})"))
+            continue
+        if band is None and value is not None:
+            band = cset.class_for(value)
+        rows.append({"district": district[1], "commune": commune, "index": value, "class": band.code if band else None})
+    if problems:
+        raise TableProblems(problems)
+    out = pd.DataFrame(rows, columns=["district", "commune", "index", "class"])
+    if communes is not None and len(communes):
+        listed = set(zip(out["district"], out["commune"]))
+        absent = [{"district": c.parent, "commune": c.name, "index": None, "class": None}
+                  for c in communes.itertuples()
+                  if (c.parent, c.code) not in listed and (c.parent, c.name) not in listed]
+        out = pd.concat([out, pd.DataFrame(absent, columns=out.columns)], ignore_index=True) if absent else out
+    return out
+
+
+def parse_previous(frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Last year's final table: ``level, unit, previous_index, previous_rank, previous_class``.
+
+    Units no longer in the campaign (merged, renamed) are left out without an
+    error; the class is kept as written (last year's bands may differ).
+    """
+    problems: list[Problem] = []
+    unit_col = _column(frame, UNIT_COLUMNS)
+    index_col = _column(frame, ("index", "chỉ số", "chi_so", "điểm", "diem"))
+    rank_col = _column(frame, ("rank", "xếp hạng", "xep_hang"))
+    class_col = _column(frame, ("class", "xếp loại", "xep_loai"))
+    if unit_col is None or index_col is None:
+        raise TableProblems([Problem(1, None, "cần cột 'unit' (đơn vị) và 'index' (chỉ số)")])
+    matcher = UnitMatcher(units)
+    rows = []
+    for number, row in frame.iterrows():
+        key = matcher.find(row[unit_col])
+        if key is None:
+            continue
+        value = parse_number(row[index_col])
+        if value is None:
+            problems.append(Problem(number, index_col, f"'{row[index_col]}' không phải là số"))
+            continue
+        rank = None
+        if rank_col and row[rank_col] != "":
+            rank = parse_number(row[rank_col])
+            if rank is None or rank != int(rank) or rank < 1:
+                problems.append(Problem(number, rank_col, f"'{row[rank_col]}' không phải là thứ hạng"))
+                continue
+        rows.append({"level": key[0], "unit": key[1], "previous_index": value,
+                     "previous_rank": int(rank) if rank else None, "previous_class": row[class_col] if class_col else ""})
+    if problems:
+        raise TableProblems(problems)
+    return pd.DataFrame(rows, columns=["level", "unit", "previous_index", "previous_rank", "previous_class"])
+
+
+def parse_survey(frame: pd.DataFrame, cset: CriteriaSet) -> pd.DataFrame:
+    """Survey points as ``parsurvey aggregate`` writes them: ``level, unit, <field codes>, total, complete``."""
+    fields = [f.code for f in cset.fields]
+    missing = [c for c in ("level", "unit", "total") if c not in frame.columns]
+    if missing:
+        raise TableProblems([Problem(1, None, f"thiếu cột {', '.join(missing)} (tệp points.csv của parsurvey aggregate)")])
+    problems: list[Problem] = []
+    out = frame[["level", "unit"]].copy()
+    bad_level = ~out["level"].isin(list(cset.level_by_code))
+    problems += [Problem(n, "level", f"không có cấp '{v}'") for n, v in out.loc[bad_level, "level"].items()]
+    for column in [c for c in fields if c in frame.columns] + ["total"]:
+        values = frame[column].map(parse_number)
+        problems += [Problem(n, column, f"'{frame.at[n, column]}' không phải là số") for n in values.index[values.isna()]]
+        out[column] = values.astype(float)
+    out["complete"] = frame["complete"].isin(["1", "true", "True"]) if "complete" in frame.columns else True
+    repeated = out.duplicated(["level", "unit"])
+    problems += [Problem(n, "unit", f"đơn vị '{u}' lặp lại") for n, u in out.loc[repeated, "unit"].items()]
+    if problems:
+        raise TableProblems(problems)
+    return out.reset_index(drop=True)
