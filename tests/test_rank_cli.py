@@ -1,0 +1,87 @@
+"""``parsurvey rank`` on files alone: points.csv + appraisal -> final.csv."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+FIELDS = [str(i) for i in range(1, 8)]
+
+
+def write(path, text: str):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def files(tmp_path):
+    # Survey points per field; totals 12.0 (so_a), 11.0 (so_b), 12.5 (h1), 10.0 (h2).
+    lines = ["level,unit," + ",".join(FIELDS) + ",total,complete"]
+    for level, unit, total, complete in [("so", "so_a", 12.0, 1), ("so", "so_b", 11.0, 1),
+                                         ("huyen", "h1", 12.5, 1), ("huyen", "h2", 10.0, 0)]:
+        lines.append(f"{level},{unit}," + ",".join(f"{total / 7:.6f}" for _ in FIELDS) + f",{total:.6f},{complete}")
+    points = write(tmp_path / "points.csv", "\n".join(lines) + "\n")
+    # Totals only, with Vietnamese decimal commas, semicolon-separated as Excel saves in vi-VN.
+    appraisal = write(tmp_path / "appraisal.csv", "unit;total\nso_a;80,476\nso_b;69,0\nh1;70,5\nh2;72\n")
+    communes = write(tmp_path / "communes.csv",
+                     "commune,district,index,class\nXã 1,h1,85,\nXã 2,h1,,Khá\nXã 3,h1,90,Tốt\nXã 4,h2,81,\nXã 5,h2,,\n")
+    previous = write(tmp_path / "previous.csv", "unit,index,rank,class\nso_a,80.12,2,Tốt\nso_b,92.02,1,Xuất sắc\n")
+    return tmp_path, points, appraisal, communes, previous
+
+
+def test_final_csv_with_communes_and_last_year(runner, files):
+    folder, points, appraisal, communes, previous = files
+    out = folder / "final.csv"
+    result = runner.invoke(args=["rank", "--survey", str(points), "--appraisal", str(appraisal),
+                                 "--communes", str(communes), "--previous", str(previous), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel shows Vietnamese
+    final = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False).set_index("unit")
+    assert list(final.columns) == ["level", "appraisal", "survey", "index", "rank", "class", "class_reason",
+                                   "previous_index", "previous_rank", "previous_class", "index_change",
+                                   "rank_change", "class_change"]
+    assert final.loc["so_a", "index"] == pytest.approx(92.476) and final.loc["so_a", "rank"] == 1
+    assert final.loc["so_b", "index"] == pytest.approx(80.0) and final.loc["so_b", "class"] == "Tốt"
+    assert int(final.loc["so_a", "rank_change"]) == 1 and final.loc["so_b", "class_change"] == ""
+    # h1: 83.0, Tốt; communes Tốt (85), Khá, Tốt (90): 2/3 at Tốt or better -> keeps Tốt.
+    assert final.loc["h1", "class"] == "Tốt" and final.loc["h1", "class_reason"].startswith("2/3 xã")
+    # h2: 82.0, but Xã 5 has neither index nor class: not classified, and the survey was incomplete.
+    assert final.loc["h2", "class"] == "Không xếp loại"
+    assert final.loc["h2", "class_reason"] == ("thiếu kết quả xếp loại của 1/2 xã trực thuộc; "
+                                               "điểm điều tra XHH chưa đủ ý kiến mọi đối tượng")
+    assert "Đã ghi 4 đơn vị" in result.output
+
+
+def test_without_commune_results_the_terminal_says_districts_are_not_classified(runner, files):
+    folder, points, appraisal, _communes, _previous = files
+    out = folder / "final.csv"
+    result = runner.invoke(args=["rank", "--survey", str(points), "--appraisal", str(appraisal), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "không có kết quả xếp loại của cấp xã" in result.output
+    final = pd.read_csv(out, encoding="utf-8-sig").set_index("unit")
+    assert set(final.loc[["h1", "h2"], "class"]) == {"Không xếp loại"}
+    assert "previous_index" not in final.columns
+
+
+def test_appraisal_xlsx_with_bad_rows_lists_them_all_and_writes_nothing(runner, files):
+    folder, points, _appraisal, _communes, _previous = files
+    bad = folder / "appraisal.xlsx"
+    pd.DataFrame({"unit": ["so_a", "so_x", "h1", "so_a"], "total": ["80", "70", "abc", "81"]}).to_excel(bad, index=False)
+    out = folder / "final.csv"
+    result = runner.invoke(args=["rank", "--survey", str(points), "--appraisal", str(bad), "--out", str(out)])
+    assert result.exit_code == 2
+    for line in ["appraisal.xlsx: dòng 3, cột 'unit': không có đơn vị 'so_x' trong đợt đánh giá",
+                 "appraisal.xlsx: dòng 4, cột 'total': 'abc' không phải là số",
+                 "appraisal.xlsx: dòng 5, cột 'unit': đơn vị 'so_a' đã có ở dòng 2",
+                 "appraisal.xlsx: thiếu điểm thẩm định của đơn vị 'so_b'",
+                 "appraisal.xlsx: thiếu điểm thẩm định của đơn vị 'h2'"]:
+        assert line in result.output
+    assert not out.exists()
+
+
+def test_points_file_that_is_not_points_csv_is_refused(runner, files):
+    folder, _points, appraisal, _communes, _previous = files
+    wrong = write(folder / "ballots.csv", "ballot_id,group,level,unit,question,option\n1,nguoi_dan,huyen,h1,H10,tot\n")
+    result = runner.invoke(args=["rank", "--survey", str(wrong), "--appraisal", str(appraisal),
+                                 "--out", str(folder / "final.csv")])
+    assert result.exit_code == 2 and "thiếu cột total" in result.output
