@@ -47,12 +47,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .admin import bp as admin_bp
     from .auth import bp as auth_bp
     from .entry import bp as entry_bp
+    from .reports import bp as reports_bp
     from .respond import bp as respond_bp
 
     app.register_blueprint(respond_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp, url_prefix="/quan-tri")
     app.register_blueprint(entry_bp, url_prefix="/nhap-lieu")
+    app.register_blueprint(reports_bp, url_prefix="/bao-cao")
     cli.register(app)
     _register_error_pages(app)
     _versioned_static(app)

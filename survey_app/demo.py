@@ -21,7 +21,8 @@ from . import demo_data as D
 from .audit import record
 from .campaigns import campaign_criteria, create_campaign
 from .invitations import issue_link
-from .models import Answer, Appraisal, Ballot, Campaign, Invitation, SampleTarget, Unit, User
+from .models import (Answer, Appraisal, Ballot, Campaign, CommuneResult, Invitation, PreviousResult, SampleTarget, Unit,
+                     User)
 from .users import create_user
 
 CAMPAIGN_NAME = "Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu mẫu)"
@@ -67,6 +68,7 @@ def build_demo(session: Session, secret: str, seed: int = 2023) -> DemoAccess:
     groups = {g.code: g for g in campaign.groups}
     _create_sample_plan(session, campaign, units, groups)
     _create_appraisals(session, campaign, units)
+    _create_results(session, campaign, units)
     sim = _Simulator(session, campaign, cset, units, groups, rng, secret)
     access = DemoAccess(password=secrets.token_urlsafe(9))
     access.links = sim.run()
@@ -103,6 +105,17 @@ def _create_appraisals(session, campaign, units) -> None:
     for code, final in D.FINAL.items():
         survey = round(sum(D.SURVEY[code]), 3)
         session.add(Appraisal(campaign_id=campaign.id, unit_id=units[code].id, field="total", points=round(final - survey, 3)))
+
+
+def _create_results(session, campaign, units) -> None:
+    """Commune classes for the district rule and the published 2022 table."""
+    for district, classes in D.COMMUNE_CLASSES.items():
+        for i, band in enumerate(classes, 1):
+            if band is not None:
+                session.add(CommuneResult(campaign_id=campaign.id, unit_id=units[f"{district}_x{i}"].id, class_code=band))
+    for code, (index, rank, name) in D.PREVIOUS.items():
+        session.add(PreviousResult(campaign_id=campaign.id, unit_id=units[code].id, index_points=index, rank=rank,
+                                   class_name=name))
 
 
 def _create_users(session, campaign, password) -> list[tuple[str, str]]:

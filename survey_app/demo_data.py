@@ -98,3 +98,27 @@ LDP_PER_DISTRICT = 12
 COMMUNES_SURVEYED = 3
 LEADERS_PER_COMMUNE = 3
 QR_CARDS = {"nguoi_dan": 10, "doanh_nghiep": 4}
+
+# Published 2022 index, rank and class (seed 001, "So sánh kết quả năm 2023 so với năm 2022").
+PREVIOUS = {
+    "so_gtvt": (80.12, 17, "Tốt"), "so_khdt": (92.02, 4, "Xuất sắc"), "thanh_tra": (83.67, 16, "Tốt"),
+    "so_tp": (94.28, 1, "Xuất sắc"), "so_khcn": (89.76, 6, "Tốt"), "so_tc": (93.35, 3, "Xuất sắc"),
+    "so_tnmt": (88.13, 12, "Tốt"), "so_ct": (91.24, 5, "Xuất sắc"), "so_nv": (89.19, 9, "Tốt"),
+    "ban_dt": (79.06, 18, "Khá"), "bql_kcn": (84.05, 15, "Tốt"), "so_yt": (88.82, 11, "Tốt"),
+    "so_nnptnt": (88.94, 10, "Tốt"), "vp_ubnd": (93.36, 2, "Xuất sắc"), "so_xd": (89.24, 8, "Tốt"),
+    "so_ldtbxh": (84.56, 14, "Tốt"), "so_gddt": (76.97, 19, "Khá"), "so_tttt": (89.51, 7, "Tốt"),
+    "so_vhttdl": (85.47, 13, "Tốt"),
+    "tp_bac_kan": (81.81, 7, "Tốt"), "ngan_son": (79.56, 8, "Khá"), "cho_moi": (85.57, 2, "Tốt"),
+    "cho_don": (84.39, 3, "Tốt"), "bach_thong": (88.21, 1, "Tốt"), "pac_nam": (82.51, 6, "Tốt"),
+    "na_ri": (83.86, 5, "Tốt"), "ba_be": (84.28, 4, "Tốt"),
+}
+
+# Commune classes, invented (the seed publishes none) so that the demo shows the district
+# rule's three outcomes: Chợ Mới drops from Tốt to Khá (2/4), Na Rì lacks one commune's
+# result (not classified), the others keep their class. None: no result.
+COMMUNE_CLASSES = {
+    "tp_bac_kan": ["tot", "tot", "tot", "kha"], "ngan_son": ["tot", "tot", "kha"],
+    "cho_moi": ["tot", "kha", "kha", "tot"], "cho_don": ["tot", "tot", "tot", "tot"],
+    "bach_thong": ["tot", "tot", "kha"], "pac_nam": ["kha", "kha", "trung_binh"],
+    "na_ri": ["kha", "tot", "kha", None], "ba_be": ["kha", "kha", "trung_binh", "kha"],
+}

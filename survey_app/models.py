@@ -299,6 +299,35 @@ class Appraisal(Base):
     points: Mapped[float] = mapped_column(Float)
 
 
+class CommuneResult(Base):
+    """A commune's (xã) index and/or class, imported for the district rule.
+
+    A commune of the campaign without a row has no result, and its district is
+    not classified.
+    """
+
+    __tablename__ = "commune_results"
+    __table_args__ = (CheckConstraint("index_points IS NOT NULL OR class_code IS NOT NULL", name="some_result"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), unique=True)
+    index_points: Mapped[float | None] = mapped_column(Float)
+    class_code: Mapped[str | None] = mapped_column(String(16))
+
+
+class PreviousResult(Base):
+    """Last year's published index, rank and class of a unit (class as written then)."""
+
+    __tablename__ = "previous_results"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), unique=True)
+    index_points: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    class_name: Mapped[str] = mapped_column(String(64), default="")
+
 
 
 class User(Base):

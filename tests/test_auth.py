@@ -99,16 +99,19 @@ def test_a_post_without_csrf_token_is_refused(demo_app, people):
 
 URL_VALUES = {"campaign_id": "1", "level": "so", "group": "hdnd_tinh", "invitation_id": "1", "fmt": "png"}
 QUERY = {"admin.cards": "?don_vi=ba_be&doi_tuong=nguoi_dan"}
+ENDPOINT_VALUES = {"reports.export": {"slug": "ket-qua", "fmt": "csv"}, "reports.chart": {"name": "nhiet-so"},
+                   "admin.import_file": {"kind": "appraisal"}}
 
 
 def admin_routes(app, method: str = "GET"):
-    """Every admin route for ``method``, with the roles its view allows, built from the URL map."""
+    """Every admin and report route for ``method``, with the roles its view allows, built from the URL map."""
     routes = []
     for rule in app.url_map.iter_rules():
-        if not rule.endpoint.startswith("admin.") or method not in rule.methods:
+        if not rule.endpoint.startswith(("admin.", "reports.")) or method not in rule.methods:
             continue
         view = app.view_functions[rule.endpoint]
-        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: URL_VALUES[m.group(1)], rule.rule) + QUERY.get(rule.endpoint, "")
+        values = URL_VALUES | ENDPOINT_VALUES.get(rule.endpoint, {})
+        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], rule.rule) + QUERY.get(rule.endpoint, "")
         routes.append((url, view.allowed_roles))
     return routes
 

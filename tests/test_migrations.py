@@ -11,7 +11,8 @@ from survey_app.db import Database
 from survey_app.models import Base
 
 TABLES = {"campaigns", "units", "respondent_groups", "sample_targets", "invitations", "ballots",
-          "answers", "appraisals", "users", "user_units", "audit_log", "drafts", "paper_serials", "paper_entries"}
+          "answers", "appraisals", "users", "user_units", "audit_log", "drafts", "paper_serials", "paper_entries",
+          "commune_results", "previous_results"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -29,7 +30,7 @@ def tables(db: Database) -> set[str]:
 def test_up_down_up(database):
     assert migrate.current_revision(database) is None
     migrate.upgrade(database)
-    assert migrate.current_revision(database) == migrate.head_revision() == "0003"
+    assert migrate.current_revision(database) == migrate.head_revision() == "0004"
     assert tables(database) == TABLES
     migrate.downgrade(database, "base")
     assert migrate.current_revision(database) is None and tables(database) == set()

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from . import invitations, paper, routes  # noqa: E402,F401
+from . import invitations, paper, results, routes  # noqa: E402,F401
