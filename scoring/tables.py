@@ -45,30 +45,40 @@ def read_table(path: Path | str, data: bytes | None = None) -> pd.DataFrame:
     """Cells of a CSV (UTF-8, comma, semicolon or tab) or XLSX file as text; index = Excel row number.
 
     ``data`` gives the file's bytes when they are not on disk (an upload);
-    ``path`` then only tells the format by its suffix.
+    ``path`` then only tells the format by its suffix. A CSV row with more
+    cells than the header is reported (with every other such row).
     """
+    import csv
     import io
 
     path = Path(path)
-    source = io.BytesIO(data) if data is not None else path
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(source, dtype=str, keep_default_na=False)
+            frame = pd.read_excel(io.BytesIO(data) if data is not None else path, dtype=str, keep_default_na=False)
+            frame.index = frame.index + 2
         else:
-            raw = data if data is not None else path.read_bytes()
-            text = raw.decode("utf-8-sig")
+            text = (data if data is not None else path.read_bytes()).decode("utf-8-sig")
             head = text[:4096]
-            sep = max((",", ";", "\t"), key=head.count)
-            frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+            rows = list(csv.reader(io.StringIO(text), delimiter=max((",", ";", "\t"), key=head.count)))
+            if not rows:
+                raise TableProblems([Problem(None, None, "tệp trống")])
+            header, body = rows[0], rows[1:]
+            problems = [Problem(n, None, f"có {len(r)} ô, nhiều hơn {len(header)} cột của tiêu đề "
+                                         "(ô có dấu phẩy phải đặt trong ngoặc kép)")
+                        for n, r in enumerate(body, start=2) if len(r) > len(header)]
+            if problems:
+                raise TableProblems(problems)
+            frame = pd.DataFrame([r + [""] * (len(header) - len(r)) for r in body], columns=header,
+                                 index=range(2, len(body) + 2), dtype=str)
     except UnicodeDecodeError:
         raise TableProblems([Problem(None, None, "tệp không phải UTF-8: trong Excel chọn Lưu thành “CSV UTF-8”")])
-    except (ValueError, KeyError, OSError, pd.errors.ParserError) as error:
-        raise TableProblems([Problem(None, None, f"không đọc được tệp: {error}")])
+    except (ValueError, KeyError, OSError, csv.Error) as error:
+        if isinstance(error, TableProblems):
+            raise
+        raise TableProblems([Problem(None, None, f"không đọc được tệp ({type(error).__name__}): {error}")])
     frame.columns = [str(c).strip().lower() for c in frame.columns]
-    frame = frame.apply(lambda column: column.str.strip())
-    frame = frame[(frame != "").any(axis=1)]
-    frame.index = frame.index + 2
-    return frame
+    frame = frame.apply(lambda column: column.astype(str).str.strip())
+    return frame[(frame != "").any(axis=1)]
 
 
 def parse_number(text: str) -> float | None:
