@@ -1,0 +1,125 @@
+"""An analyst reads every report in Chromium and downloads every export; staff are refused."""
+from __future__ import annotations
+
+import io
+import json
+
+import openpyxl
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from survey_app.extensions import DB_KEY
+from survey_app.models import Campaign
+from survey_app.reports import data
+from survey_app.users import create_user
+
+pytestmark = pytest.mark.browser
+PASSWORD = "mat-khau-du-dai"
+PAGES = [("", "Báo cáo: Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu mẫu)", 0),
+         ("diem-dieu-tra", "Điểm điều tra xã hội học theo lĩnh vực", 2),
+         ("nhan-xet", "Nội dung có ý kiến đánh giá ở mức kém", 0),
+         ("ket-qua", "Kết quả Chỉ số CCHC, xếp hạng và xếp loại", 2),
+         ("do-tin-cay", "Độ tin cậy: khoảng tin cậy 95% của điểm điều tra và khoảng xếp hạng", 2),
+         ("in", "Báo cáo kết quả điều tra xã hội học và Chỉ số CCHC — Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu mẫu)", 4)]
+
+
+@pytest.fixture
+def people(demo_app):
+    data.clear()
+    with demo_app.extensions[DB_KEY].transaction() as s:
+        campaign = s.scalars(select(Campaign)).one()
+        create_user(s, "pt", PASSWORD, "analyst", actor="test")
+        create_user(s, "nl", PASSWORD, "staff", unit_codes=("na_ri",), campaign_id=campaign.id, actor="test")
+    yield
+    data.clear()
+
+
+def sign_in(browser, live_server, username: str):
+    page = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True).new_page()
+    page.goto(f"{live_server}/dang-nhap")
+    page.get_by_label("Tên đăng nhập").fill(username)
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_load_state("networkidle")
+    return page
+
+
+def test_an_analyst_reads_every_report_page(browser, live_server, demo_app, people, artifacts):
+    page = sign_in(browser, live_server, "pt")
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.get_by_role("link", name="Báo cáo").first.click()
+    page.get_by_role("link", name="Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu mẫu)").click()
+    for slug, heading, charts in PAGES:
+        response = page.goto(f"{live_server}/bao-cao/1/{slug}")
+        assert response.status == 200, slug
+        page.wait_for_load_state("networkidle")
+        assert page.locator("h1").first.inner_text() == heading
+        # Every chart arrived and decoded (an SVG that failed would have no natural width).
+        images = page.locator("figure.chart img")
+        assert images.count() == charts, slug
+        for i in range(charts):
+            assert images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0"), (slug, i)
+        page.screenshot(path=str(artifacts / f"report-{slug or 'overview'}.png"), full_page=True)
+    assert errors == []
+    page.goto(f"{live_server}/bao-cao/1/ket-qua")
+    row = page.locator("tr", has_text="Huyện Chợ Mới")
+    assert "hạ từ Tốt xuống Khá" in row.inner_text()
+    page.context.close()
+
+
+def test_the_printable_report_fits_a4(browser, live_server, demo_app, people, artifacts):
+    page = sign_in(browser, live_server, "pt")
+    page.goto(f"{live_server}/bao-cao/1/in")
+    page.wait_for_load_state("networkidle")
+    page.emulate_media(media="print")
+    # Laid out as on paper: an A4 page less its 10 mm margins is 190 mm, about 718 px at 96 dpi;
+    # nothing may be wider.
+    page.set_viewport_size({"width": 718, "height": 1000})
+    widest = page.evaluate("Math.max(...[...document.querySelectorAll('table, figure')].map(e => e.scrollWidth))")
+    assert widest <= 720, widest
+    assert page.locator(".report-nav").first.is_hidden() and page.locator("header.top").is_hidden()
+    pdf = page.pdf(format="A4", print_background=True)
+    (artifacts / "report-print.pdf").write_bytes(pdf)
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert 3 <= pages <= 12, pages
+    page.screenshot(path=str(artifacts / "report-print.png"), full_page=True)
+    page.context.close()
+
+
+def test_an_analyst_downloads_every_export(browser, live_server, demo_app, people, artifacts):
+    page = sign_in(browser, live_server, "pt")
+    page.goto(f"{live_server}/bao-cao/1/")
+    links = page.locator("td.downloads a")
+    assert links.count() == 7 * 3
+    for i in range(links.count()):
+        with page.expect_download() as info:
+            links.nth(i).click()
+        download = info.value
+        body = open(download.path(), "rb").read()
+        name = download.suggested_filename
+        assert name.endswith("-2023.xlsx") or name.endswith("-2023.csv") or name.endswith("-2023.json"), name
+        if name.endswith(".xlsx"):
+            book = openpyxl.load_workbook(io.BytesIO(body))
+            assert book.worksheets[0].max_row > 1, name
+            assert len(pd.read_excel(io.BytesIO(body))) > 0
+        elif name.endswith(".csv"):
+            assert body.startswith(b"\xef\xbb\xbf"), name
+            assert len(pd.read_csv(io.BytesIO(body), encoding="utf-8-sig")) > 0, name
+        else:
+            assert isinstance(json.loads(body.decode("utf-8")), list), name
+    page.context.close()
+
+
+def test_staff_are_refused_the_reports(browser, live_server, demo_app, people):
+    page = sign_in(browser, live_server, "nl")
+    for path in ("/bao-cao/", "/bao-cao/1/ket-qua", "/bao-cao/1/xuat/ket-qua.xlsx"):
+        response = page.goto(f"{live_server}{path}") if not path.endswith(".xlsx") else None
+        if response is not None:
+            assert response.status == 403 and page.get_by_text("Không có quyền truy cập").first.is_visible()
+        else:
+            api = page.context.request.get(f"{live_server}{path}")
+            assert api.status == 403
+    assert page.get_by_role("link", name="Báo cáo").count() == 0
+    page.context.close()
