@@ -252,4 +252,5 @@ def _access_text(access, base_url: str) -> str:
     lines += [f"  {username:<10} mật khẩu: {access.password}   ({role})" for username, role in access.users]
     lines.append("Đường link khảo sát mẫu:")
     lines += [f"  {label}: {base_url.rstrip('/')}{path}" for label, path in access.links]
+    lines.append(f"Báo cáo (quản trị, phân tích): {base_url.rstrip('/')}/bao-cao/")
     return "\n".join(lines) + "\n"

@@ -23,6 +23,7 @@ import csv
 import io
 import json
 import math
+import numbers
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -50,6 +51,7 @@ NOTE_FONT = Font(italic=True)
 CREATOR = "parsurvey"
 
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
+_DANGEROUS_START = re.compile(r"\0[=+\-@\t\r]")  # a value's start, in values each behind a NUL
 _ILLEGAL_XML = re.compile(r"[\000-\010\013\014\016-\037]")  # what openpyxl refuses in a cell
 
 
@@ -135,7 +137,7 @@ def _float(value: Any) -> float | str | None:
 
 
 def _integer(value: Any) -> int | float | str | None:
-    if isinstance(value, int):  # exact, however large (bool and NumPy integers convert too)
+    if isinstance(value, numbers.Integral):  # exact, however large (NumPy integers too)
         return int(value)
     number = _float(value)
     return int(number) if isinstance(number, float) and number.is_integer() else number
@@ -195,6 +197,7 @@ def _row_converter(columns: Sequence[Column], target: str) -> Callable[[Mapping 
         else:
             values = row
         return [f(v) for f, v in zip(converters, values)]
+
     return convert
 
 
@@ -217,19 +220,34 @@ def csv_chunks(columns: Sequence[Column], rows: Iterable[Mapping | Sequence],
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     convert = _row_converter(columns, "csv")
+    all_text = all(c.kind == "text" for c in columns)
     buffer.write("\ufeff")
     writer.writerow([safe_text(c.header) for c in columns])
-    pending = True
-    for count, row in enumerate(rows, 1):
-        writer.writerow(convert(row))
-        pending = True
-        if count % block_rows == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            pending = False
-    if pending:
+    rows = iter(rows)
+    while block := list(islice(rows, block_rows)):
+        if not (all_text and _plain_text_block(block, len(columns))):
+            block = [convert(row) for row in block]
+        writer.writerows(block)
         yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():  # no rows: the header alone
+        yield buffer.getvalue()
+
+
+def _plain_text_block(block: list, width: int) -> bool:
+    """Whether every row is a tuple or list of ``width`` strings, none of which starts dangerously.
+
+    The fast path of the big all-text tables (raw answers), written as they are:
+    with a NUL before each value, one search in C sees the start of every value.
+    """
+    if not set(map(type, block)) <= {tuple, list} or set(map(len, block)) != {width}:
+        return False
+    try:
+        joined = "\0" + "\0".join(chain.from_iterable(block))
+    except TypeError:  # a value that is not a string
+        return False
+    return _DANGEROUS_START.search(joined) is None
 
 
 def json_chunks(columns: Sequence[Column], rows: Iterable[Mapping | Sequence],
@@ -283,7 +301,7 @@ def sheet_title(title: str, taken: set[str]) -> str:
     >>> sheet_title("x" * 40, taken)
     'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'
     """
-    clean = _BAD_TITLE.sub(" ", title).strip().strip("'").strip()[:31].rstrip("'").strip() or "Trang"
+    clean = _BAD_TITLE.sub(" ", title).strip(" '")[:31].rstrip(" '") or "Trang"
     candidate, number = clean, 2
     while candidate.casefold() in taken:
         suffix = f" ({number})"
@@ -294,12 +312,11 @@ def sheet_title(title: str, taken: set[str]) -> str:
 
 
 def _shown_length(kind: str, value: Any) -> int:
+    """How many characters a cell shows (numbers with their format's decimals)."""
     if value is None:
         return 0
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if kind in ("number", "percent"):
-            return len(f"{value:.{3 if kind == 'number' else 1}f}")
-        return len(str(value))
+    if isinstance(value, float) and kind in ("number", "percent"):
+        return len(f"{value:.{3 if kind == 'number' else 1}f}")
     return len(str(value))
 
 

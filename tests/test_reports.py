@@ -113,6 +113,7 @@ def test_unknown_chart_or_format_is_404(demo_app, users):
     assert client.get("/bao-cao/1/bieu-do/..%2F..%2Fetc.svg").status_code == 404
     assert client.get("/bao-cao/1/xuat/ket-qua.exe").status_code == 404
     assert client.get("/bao-cao/1/xuat/khong-co.csv").status_code == 404
+    assert client.get("/bao-cao/1/xuat/phieu-dai.xlsx").status_code == 404  # long form: CSV and JSON only
 
 
 def test_staff_are_refused_every_report(demo_app, users):

@@ -15,6 +15,7 @@ from .. import operations as ops
 from ..campaigns import available_sets, campaign_criteria, campaign_progress, create_campaign
 from ..csv_import import CsvProblems, check_units, parse_plan, parse_units
 from ..dashboard import response_dashboard
+from ..exports import safe_text
 from ..extensions import db_session
 from ..models import LEVELS, Campaign, RespondentGroup, SampleTarget, Unit
 from ..respondents import Assignment
@@ -64,7 +65,7 @@ def csv_response(filename: str, headers, rows) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(headers)
-    writer.writerows(rows)
+    writer.writerows([safe_text(v) for v in row] for row in rows)  # a typed name cannot become a formula
     return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 

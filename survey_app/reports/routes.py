@@ -155,6 +155,8 @@ def export(campaign_id: int, slug: str, fmt: str):
         abort(404)
     campaign = campaign_or_404(campaign_id)
     if slug in ("phieu-dai", "phieu-rong"):
+        if (slug, fmt) == ("phieu-dai", "xlsx"):
+            abort(404)  # a row per answer is for CSV and JSON; Excel gets the wide form (see BENCHMARKS.md)
         return _raw_export(campaign, slug, fmt)
     table = _table(campaign, slug)
     filename = _download_name(campaign, slug, fmt)
@@ -172,7 +174,7 @@ def _send_temporary(path, filename: str):
 
 
 def _raw_export(campaign: Campaign, slug: str, fmt: str):
-    """Raw ballots: long (one row per answer) or wide (one row per ballot × unit), read in chunks."""
+    """Raw ballots: long (one row per answer; CSV, JSON) or wide (one row per ballot × unit), read in chunks."""
     from ..campaigns import campaign_criteria
     from ..raw_ballots import LONG_COLUMNS, long_rows, wide_columns, wide_rows
 
@@ -182,11 +184,7 @@ def _raw_export(campaign: Campaign, slug: str, fmt: str):
         with database.session() as s:
             c = s.get(Campaign, campaign_id)
             cset = campaign_criteria(c)
-            if slug == "phieu-dai":
-                sheet = Sheet("Phiếu (dạng dài)", LONG_COLUMNS, long_rows(s, c))
-            else:
-                sheet = Sheet("Phiếu (dạng rộng)", wide_columns(s, c, cset), wide_rows(s, c, cset))
-            path = xlsx_file([sheet])
+            path = xlsx_file([Sheet("Phiếu (dạng rộng)", wide_columns(s, c, cset), wide_rows(s, c, cset))])
         return _send_temporary(path, filename)
 
     def generate():
