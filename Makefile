@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run test install install-test system-test-deps serve-check clean
+.PHONY: run serve test install install-test system-test-deps serve-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { echo "python3-venv is missing: installing it with apt"; \
@@ -30,6 +30,11 @@ run: install
 	$(BIN)/parsurvey demo --base-url http://$(HOST):$(PORT)
 	@echo "Trang chủ: http://$(HOST):$(PORT)/   (Ctrl+C để dừng)"
 	$(BIN)/parsurvey run --host $(HOST) --port $(PORT)
+
+## serve: production serving with gunicorn (SQLite in instance/, or DATABASE_URL); migrates first
+serve: install
+	$(BIN)/parsurvey db upgrade
+	$(BIN)/gunicorn --config python:survey_app.gunicorn_conf "survey_app:create_app()"
 
 ## test: install what the tests need (Chromium, PostgreSQL) and run the whole suite
 test: install-test system-test-deps

@@ -18,6 +18,7 @@ from flask import Flask
 from .config import Config
 from .db import Database
 from .extensions import DB_KEY, csrf, init_request_sessions
+from .security import init_security
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -57,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp, url_prefix="/bao-cao")
     cli.register(app)
     _register_error_pages(app)
+    init_security(app)
     _versioned_static(app)
     _redact_links_in_request_logs()
     return app

@@ -24,3 +24,11 @@ class Config:
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL")
     # More criteria set folders an admin may open a campaign with (os.pathsep-separated).
     SETS_DIR = os.environ.get("PARSURVEY_SETS_DIR")
+    # Signed-in sessions end after this long without a request, and this long after sign-in.
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "60"))
+    SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
+    # None: Secure when PUBLIC_BASE_URL is https (see survey_app.security).
+    SESSION_COOKIE_SECURE = {"1": True, "true": True, "0": False, "false": False}.get(
+        os.environ.get("SESSION_COOKIE_SECURE", "").lower())
+    RATELIMIT_ENABLED = os.environ.get("RATELIMIT_ENABLED", "true").lower() not in ("0", "false", "no")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

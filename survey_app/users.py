@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .audit import record
 from .extensions import db_session
 from .models import ROLES, Unit, User, UserUnit, utcnow
+from .security import start_session
 
 MIN_PASSWORD = 10
 # A hash to compare against when the user does not exist, so both cases take as long.
@@ -71,8 +72,7 @@ def current_user() -> User | None:
 
 
 def sign_in(user: User) -> None:
-    session.clear()  # a fresh session: nothing from before sign-in carries over
-    session["user_id"] = user.id
+    start_session(user.id)  # a fresh session with a new id: nothing from before sign-in carries over
     user.last_login_at = utcnow()
 
 
