@@ -14,8 +14,9 @@ HOME_BY_ROLE = {"admin": "admin.index", "analyst": "admin.index", "staff": "entr
 
 def _safe_next(target: str | None) -> str | None:
     """Only a path on this site (no scheme, no host) may be the page after sign-in."""
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return None
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target \
+            or any(ord(ch) < 32 for ch in target):
+        return None  # "/\\evil" is "//evil" to a browser
     parsed = urlparse(target)
     return target if not parsed.scheme and not parsed.netloc else None
 
