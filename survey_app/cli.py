@@ -17,6 +17,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from questionnaires import DEFAULT_SET_DIR, CriteriaSetError, load_criteria_set, rules_table, summary_line
 
 from . import create_app, migrate
+from .cli_backup import backup_command, restore_command
 from .cli_rank import rank_command
 from .demo import build_demo, database_is_empty
 from .extensions import get_database
@@ -40,6 +41,8 @@ def register(app) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(aggregate_command)
     app.cli.add_command(rank_command)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 # --- questionnaires -------------------------------------------------------

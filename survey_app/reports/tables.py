@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from aggregation import level_summary, option_shares
+from aggregation import option_shares
 from questionnaires.model import round_points
 
 from ..exports import Column
