@@ -1,0 +1,508 @@
+"""Crash test: respondents submitting over HTTP, gunicorn killed with SIGKILL, restarted.
+
+Sixty citizens answer the real form against ``gunicorn`` (2 workers x 4 threads)
+from twelve threads. Once a third of them have been thanked and at least one
+submit is in flight, the server's process group gets SIGKILL. The database is
+checked as the crash left it, the server is started again on it, and every
+respondent whose flow was cut retries: those cut while sending the ballot
+either send the same form again (a browser's "resend") or open their link
+afresh; the others open their link and carry on.
+
+What must hold, after the crash and again at the end:
+
+* every link that showed the thank-you page is ``used``;
+* the campaign's new ballots are exactly as many as the links turned ``used``
+  (ballots are anonymous: "exactly once" is checked by counts), and they hold
+  exactly the answers the respondents gave, each a whole questionnaire;
+* no draft is left for a used link; SQLite: ``PRAGMA integrity_check`` is ``ok``.
+"""
+from __future__ import annotations
+
+import http.client
+import os
+import random
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
+from pathlib import Path
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import func, select
+
+from survey_app import migrate
+from survey_app.campaigns import campaign_criteria
+from survey_app.extensions import DB_KEY
+from survey_app.invitations import hash_token
+from survey_app.models import Answer, Ballot, Campaign, Draft, Invitation, Unit
+
+from .conftest import make_app
+from .test_form import csrf, radios
+from .test_respond import invite
+
+REPO = Path(__file__).resolve().parent.parent
+SECRET = "crash-test-secret"
+RESPONDENTS = 60
+THREADS = 12
+KILL_AFTER = RESPONDENTS // 3  # thanked respondents before the kill
+THANKS = "Cảm ơn Ông/Bà đã gửi phiếu"
+USED = "Phiếu đã được gửi"
+REQUEST_TIMEOUT = 30.0  # seconds, per HTTP request
+READY_TIMEOUT = 45.0  # seconds for gunicorn to answer GET /
+POOL_TIMEOUT = 120.0  # seconds for all respondents of one round
+
+
+# --- the server ---------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``gunicorn`` in a session of its own, so one ``killpg`` reaches master and workers."""
+
+    def __init__(self, database_url: str, log: Path):
+        self.database_url, self.log = database_url, log
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+
+    def spawn(self) -> None:
+        """Start gunicorn; :meth:`wait_ready` waits for it (importing the app takes seconds)."""
+        self.port = _free_port()
+        env = {k: v for k, v in os.environ.items() if k not in ("PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI")}
+        env.update(DATABASE_URL=self.database_url, SECRET_KEY=SECRET, HOST="127.0.0.1", PORT=str(self.port),
+                   GUNICORN_WORKERS="2", GUNICORN_THREADS="4", RATELIMIT_ENABLED="false",
+                   SESSION_COOKIE_SECURE="0", PYTHONUNBUFFERED="1")
+        with open(self.log, "ab") as out:
+            out.write(f"--- start on port {self.port}\n".encode())
+            out.flush()
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "gunicorn", "--config", "python:survey_app.gunicorn_conf",
+                 "survey_app:create_app()"],
+                cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", "/")
+                status = conn.getresponse().status
+                conn.close()
+                if status == 200:
+                    return
+            except (OSError, http.client.HTTPException):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not answer GET / within {READY_TIMEOUT:.0f} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group (master and workers) and reap the master."""
+        self._signal_group(signal.SIGKILL)
+        self._reap(10)
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if gunicorn has not gone within its graceful timeout."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self._signal_group(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=25)
+            except subprocess.TimeoutExpired:
+                pass
+        self._signal_group(signal.SIGKILL)  # workers that outlived their master, if any
+        self._reap(10)
+
+    def _signal_group(self, sig: int) -> None:
+        try:
+            os.killpg(self.proc.pid, sig)  # start_new_session: the group id is the master's pid
+        except ProcessLookupError:
+            pass
+
+    def _reap(self, timeout: float) -> None:
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        # Workers are reaped by whoever adopts them; wait (bounded) until the group is gone.
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and _group_alive(self.proc.pid):
+            time.sleep(0.05)
+
+
+def _group_alive(pgid: int) -> bool:
+    """Whether a live (not zombie) process remains in the group."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rindex(")") + 2:].split()
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
+
+
+# --- a respondent over HTTP ------------------------------------------------------
+
+
+class Cut(Exception):
+    """The server went away while this respondent was talking to it."""
+
+
+@dataclass
+class Respondent:
+    token: str
+    picks: dict[str, str] = field(default_factory=dict)  # question -> option, fixed per token
+    cookies: dict[str, str] = field(default_factory=dict)
+    cut_at: str | None = None  # the step the crash interrupted
+    outcome: str | None = None  # "thanked" or "used"
+    submit_form: dict | None = None  # the last submit POSTed (resent after the crash)
+
+
+class Round:
+    """Counters shared by the respondents' threads and the killer."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.thanked = 0
+        self.submits_in_flight = 0
+        self.submits_answered = 0  # submit responses read in full
+        self.killed = threading.Event()
+        self.kill_reason = ""
+        self.errors: list[str] = []
+
+
+def _request(port: int, r: Respondent, method: str, path: str, form: dict | None = None) -> tuple[int, dict, str]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+    try:
+        headers = {"Host": f"127.0.0.1:{port}"}
+        if r.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in r.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form).encode()
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        conn.request(method, path, body=body, headers=headers)
+        response = conn.getresponse()
+        text = response.read().decode("utf-8", errors="replace")
+        for value in response.headers.get_all("Set-Cookie") or []:
+            for name, morsel in SimpleCookie(value).items():
+                r.cookies[name] = morsel.value
+        return response.status, dict(response.headers.items()), text
+    finally:
+        conn.close()
+
+
+def _walk(port: int, r: Respondent, rnd: Round | None) -> None:
+    """The whole flow from the link; sets ``r.outcome``. Raises :class:`Cut` if the server goes away."""
+    base = f"/s/{r.token}"
+
+    def call(step: str, method: str, path: str, form: dict | None = None):
+        submitting = rnd is not None and step == "submit"
+        if submitting:
+            with rnd.lock:
+                rnd.submits_in_flight += 1
+        try:
+            result = _request(port, r, method, path, form)
+            if submitting:
+                with rnd.lock:
+                    rnd.submits_answered += 1
+            return result
+        except (OSError, http.client.HTTPException) as exc:
+            if rnd is not None and rnd.killed.is_set():
+                r.cut_at = step
+                raise Cut(step) from exc
+            raise AssertionError(f"{r.token} {step}: {exc!r} with the server up") from exc
+        finally:
+            if submitting:
+                with rnd.lock:
+                    rnd.submits_in_flight -= 1
+
+    def expect(ok: bool, step: str, status: int, text: str):
+        if not ok:
+            visible = re.sub(r"<[^>]+>|\s+", " ", text)[:300]
+            raise AssertionError(f"{r.token} {step}: unexpected {status}: {visible}")
+
+    status, _h, html = call("welcome", "GET", base)
+    if status == 410 and USED in html:
+        r.outcome = "used"
+        return
+    expect(status == 200, "welcome", status, html)
+    start = re.search(r'class="button primary" href="([^"]+)"', html).group(1)
+    if start == f"{base}/p/1":
+        status, _h, html = call("page", "GET", f"{base}/p/1")
+        expect(status == 200, "page", status, html)
+        options = radios(html)
+        if not r.picks:
+            pick = random.Random(r.token)
+            r.picks = {name[2:]: pick.choice(values) for name, values in sorted(options.items())}
+        expect(set(options) == {f"q_{q}" for q in r.picks}, "page", status, html)
+        form = {"csrf_token": csrf(html), "action": "next", **{f"q_{q}": o for q, o in r.picks.items()}}
+        status, headers, html = call("save", "POST", f"{base}/p/1", form)
+        expect(status == 302 and headers.get("Location", "").endswith(f"{base}/gui"), "save", status, html)
+    else:
+        expect(start == f"{base}/gui", "welcome", status, html)
+    status, _h, html = call("review", "GET", f"{base}/gui")
+    expect(status == 200, "review", status, html)
+    client_id = re.search(r'name="client_id" value="([^"]+)"', html).group(1)
+    r.submit_form = {"csrf_token": csrf(html), "client_id": client_id}
+    status, _h, html = call("submit", "POST", f"{base}/gui", r.submit_form)
+    expect(status == 200 and THANKS in html, "submit", status, html)
+    r.outcome = "thanked"
+
+
+def _resend(port: int, r: Respondent) -> None:
+    """The browser's "resend": the same submit (same cookie, CSRF token and client id) again."""
+    status, _h, html = _request(port, r, "POST", f"/s/{r.token}/gui", r.submit_form)
+    assert status == 200 and THANKS in html, f"{r.token}: a resent submit after the crash got {status}"
+    r.outcome = "thanked"
+
+
+def _run_round(port: int, respondents: list[Respondent], rnd: Round, server: Server, used_count, release) -> None:
+    """All respondents from a pool of threads; SIGKILL once a third are thanked, aimed at a submit
+    whose transaction has committed but whose answer has not reached the respondent yet.
+
+    ``used_count()`` reads how many of the test's links the database has marked used. A used
+    count above the number of submit answers read (read in that order) means a ballot is stored
+    and its thank-you page still on its way: the moment a lost answer hurts most. If that window
+    is not caught soon, any submit in flight will do, and past that the kill comes anyway.
+    ``release()`` closes the connections ``used_count`` opened, just before the kill: the next
+    process to open the database finds it as the server's death left it.
+    """
+
+    def one(r: Respondent) -> None:
+        if rnd.killed.is_set():
+            r.cut_at = "not started"
+            return
+        try:
+            _walk(port, r, rnd)
+        except Cut:
+            return
+        except BaseException as exc:  # noqa: BLE001 - reported after the server is stopped
+            with rnd.lock:
+                rnd.errors.append(f"{type(exc).__name__}: {exc}")
+            return
+        with rnd.lock:
+            rnd.thanked += r.outcome == "thanked"
+
+    def killer() -> None:
+        try:
+            deadline = time.monotonic() + POOL_TIMEOUT
+            while time.monotonic() < deadline and not rnd.errors:
+                with rnd.lock:
+                    thanked, in_flight = rnd.thanked, rnd.submits_in_flight
+                if thanked >= KILL_AFTER:
+                    if in_flight and used_count() > rnd.submits_answered:
+                        rnd.kill_reason = "a stored submit's answer on its way"
+                        break
+                    if in_flight and thanked >= KILL_AFTER + THREADS // 2:
+                        rnd.kill_reason = "a submit in flight"
+                        break
+                    if thanked >= KILL_AFTER + THREADS:
+                        rnd.kill_reason = "late"
+                        break
+                time.sleep(0.0005)
+            else:
+                rnd.kill_reason = "an error" if rnd.errors else "the deadline"
+        except BaseException as exc:  # noqa: BLE001 - the kill must come whatever happened
+            rnd.kill_reason = "an error of the killer"
+            with rnd.lock:
+                rnd.errors.append(f"killer: {type(exc).__name__}: {exc}")
+        finally:
+            release()
+            rnd.killed.set()
+            server.kill()
+
+    watcher = threading.Thread(target=killer, daemon=True)
+    watcher.start()
+    with ThreadPoolExecutor(THREADS) as pool:
+        futures = [pool.submit(one, r) for r in respondents]
+        for f in futures:
+            f.result(timeout=POOL_TIMEOUT)
+    watcher.join(timeout=POOL_TIMEOUT)
+    assert not watcher.is_alive(), "the killer thread did not finish"
+
+
+# --- the checks ------------------------------------------------------------------
+
+
+@dataclass
+class Before:
+    ballot_ids: set
+    used: int
+
+
+def _snapshot(database, campaign_id: int) -> Before:
+    with database.session() as s:
+        ids = set(s.scalars(select(Ballot.id).where(Ballot.campaign_id == campaign_id)))
+        used = s.scalar(select(func.count()).select_from(Invitation).where(
+            Invitation.campaign_id == campaign_id, Invitation.used.is_(True)))
+    return Before(ids, used)
+
+
+def _check(database, campaign_id: int, before: Before, respondents: list[Respondent], when: str) -> dict:
+    """The invariants; returns a few figures for the report."""
+    hashes = {hash_token(r.token): r for r in respondents}
+    with database.session() as s:
+        campaign = s.get(Campaign, campaign_id)
+        qn = campaign_criteria(campaign).questionnaire("huyen", "nguoi_dan")
+        ba_be = s.scalar(select(Unit.id).where(Unit.campaign_id == campaign_id, Unit.code == "ba_be"))
+        used = {h for h, u in s.execute(select(Invitation.token_hash, Invitation.used).where(
+            Invitation.token_hash.in_(list(hashes)))) if u}
+        all_used = s.scalar(select(func.count()).select_from(Invitation).where(
+            Invitation.campaign_id == campaign_id, Invitation.used.is_(True)))
+        ballots = s.execute(
+            select(Ballot.id, Ballot.channel, Ballot.state).where(Ballot.campaign_id == campaign_id)).all()
+        new = {b.id: b for b in ballots if b.id not in before.ballot_ids}
+        answers: dict[int, list] = {i: [] for i in new}
+        for ballot_id, unit_id, question, option in s.execute(
+                select(Answer.ballot_id, Answer.unit_id, Answer.question, Answer.option)
+                .where(Answer.ballot_id.in_(list(new)))):
+            answers[ballot_id].append((unit_id, question, option))
+        drafts_of_used = s.scalar(select(func.count()).select_from(Draft).join(
+            Invitation, Invitation.id == Draft.invitation_id).where(Invitation.used.is_(True)))
+        orphans = s.scalar(select(func.count()).select_from(Answer).where(
+            Answer.ballot_id.not_in(select(Ballot.id))))
+
+    thanked = {hash_token(r.token) for r in respondents if r.outcome == "thanked"}
+    assert thanked <= used, f"{when}: {len(thanked - used)} thanked link(s) not marked used"
+    assert before.ballot_ids <= {b.id for b in ballots}, f"{when}: ballots present before the test are gone"
+    assert len(new) == len(used), f"{when}: {len(new)} new ballots for {len(used)} used links"
+    assert all_used == before.used + len(used), f"{when}: other links changed state"
+    assert {(b.channel, b.state) for b in new.values()} <= {("web", "received")}, when
+    expected = {(ba_be, q) for q in qn.question_ids}
+    partial = [i for i, rows in answers.items() if len(rows) != len(qn.items) or {r[:2] for r in rows} != expected]
+    assert not partial, f"{when}: {len(partial)} ballot(s) without exactly their {len(qn.items)} answers"
+    stored = Counter(frozenset((q, o) for _u, q, o in rows) for rows in answers.values())
+    given = Counter(frozenset(hashes[h].picks.items()) for h in used)
+    assert stored == given, f"{when}: the stored answers are not those the respondents gave"
+    assert drafts_of_used == 0, f"{when}: {drafts_of_used} draft(s) left for used links"
+    assert orphans == 0, f"{when}: {orphans} answer(s) without a ballot"
+    return {"used": len(used), "new_ballots": len(new), "answers": sum(map(len, answers.values()))}
+
+
+def _sqlite_integrity(path: Path) -> None:
+    conn = sqlite3.connect(path, timeout=30)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    finally:
+        conn.close()
+
+
+# --- the test --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_submissions_survive_a_sigkill_of_the_server(backend, request, tmp_path):
+    started = time.monotonic()
+    sqlite_path: Path | None = None
+    if backend == "sqlite":
+        demo_app = request.getfixturevalue("demo_app")  # a private copy of the demo province
+        url = demo_app.config["DATABASE_URL"]
+        sqlite_path = Path(url.removeprefix("sqlite:///"))
+    else:
+        url = request.getfixturevalue("pg_url")
+    app = make_app(url, tmp_path / "instance", SECRET_KEY=SECRET)
+    database = app.extensions[DB_KEY]
+    respondents = [Respondent(f"tok-crash-{backend[:2]}-{i:03d}-{'x' * 16}") for i in range(RESPONDENTS)]
+    test_hashes = [hash_token(r.token) for r in respondents]
+    server = Server(url, tmp_path / "gunicorn.log")
+    rnd = Round()
+    committed_unanswered: set[str] = set()
+    try:
+        server.spawn()  # its workers import the app while the database is built
+        if backend == "postgresql":
+            from survey_app.demo import build_demo
+
+            migrate.upgrade(database)
+            with database.transaction() as s:
+                build_demo(s, secret=SECRET, seed=7)
+        for r in respondents:
+            invite(app, "nguoi_dan", "ba_be", r.token)
+        with database.session() as s:
+            campaign_id = s.scalars(select(Campaign.id)).one()
+        before = _snapshot(database, campaign_id)
+        prepared = time.monotonic()
+        server.wait_ready()
+
+        def used_count() -> int:
+            with database.session() as s:
+                return s.scalar(select(func.count()).select_from(Invitation).where(
+                    Invitation.token_hash.in_(test_hashes), Invitation.used.is_(True)))
+
+        _run_round(server.port, respondents, rnd, server, used_count, release=database.dispose)
+        assert not rnd.errors, f"errors with the server up: {rnd.errors[:3]}\n{server.log_tail()}"
+
+        # The database as the crash left it, before any process of the new server opens it.
+        if sqlite_path:
+            _sqlite_integrity(sqlite_path)
+        server.spawn()
+        at_crash = _check(database, campaign_id, before, respondents, "after the crash")
+        with database.session() as s:
+            committed_unanswered = set(s.scalars(select(Invitation.token_hash).where(
+                Invitation.token_hash.in_([hash_token(r.token) for r in respondents if r.cut_at == "submit"]),
+                Invitation.used.is_(True))))
+        database.dispose()
+
+        # The restarted server on the same database; those cut retry.
+        server.wait_ready()
+        restarted = time.monotonic()
+        cut = [r for r in respondents if r.outcome is None]
+        cut_at_submit = [r for r in cut if r.cut_at == "submit"]
+
+        def retry(item: tuple[int, Respondent]) -> None:
+            i, r = item
+            if r.cut_at == "submit" and i % 2 == 0:
+                _resend(server.port, r)
+            else:
+                _walk(server.port, r, None)
+
+        with ThreadPoolExecutor(THREADS) as pool:
+            list(pool.map(retry, enumerate(cut_at_submit + [r for r in cut if r.cut_at != "submit"]),
+                          timeout=POOL_TIMEOUT))
+        retried = time.monotonic()
+    finally:
+        server.stop()
+        database.dispose()
+
+    assert any(r.cut_at for r in respondents), "the kill came after every respondent had finished"
+    assert all(r.outcome in ("thanked", "used") for r in respondents)
+    assert all(r.cut_at == "submit" for r in respondents if r.outcome == "used"), \
+        "only a submit the crash interrupted can have stored the ballot unseen"
+    if sqlite_path:
+        _sqlite_integrity(sqlite_path)
+    final = _check(database, campaign_id, before, respondents, "after the restart")
+    database.dispose()
+    assert final["used"] == RESPONDENTS and final["new_ballots"] == RESPONDENTS
+
+    print(f"\n[{backend}] {time.monotonic() - started:.1f} s: {prepared - started:.1f} s building, "
+          f"{restarted - prepared:.1f} s to the restart, {retried - restarted:.1f} s retrying; "
+          f"killed on {rnd.kill_reason}, {rnd.thanked} thanked before; "
+          f"cut: {dict(Counter(r.cut_at for r in respondents if r.cut_at))}; "
+          f"stored but unanswered at the crash: {len(committed_unanswered)}; at the crash: {at_crash}; "
+          f"final: {final}; outcomes: {dict(Counter(r.outcome for r in respondents))}")
