@@ -12,8 +12,6 @@ from collections import OrderedDict
 import pandas as pd
 from sqlalchemy import func, select
 
-from aggregation import Bootstrap, bootstrap_points, rank_intervals
-
 from ..extensions import db_session
 from ..models import AuditEntry, Ballot, Campaign
 from ..results import CampaignScores, campaign_scores
@@ -53,6 +51,8 @@ def intervals(campaign: Campaign) -> tuple[pd.DataFrame, pd.DataFrame]:
     appraisal is imported (appraisal points are fixed, so they shift every replicate alike),
     else of the survey points; and the neighbouring pairs whose order is not settled."""
     def compute():
+        from aggregation.stats import Bootstrap, bootstrap_points, rank_intervals  # SciPy: loaded when first needed
+
         sc = scores(campaign)
         if sc.answers.empty:
             empty = pd.DataFrame(columns=["level", "unit", "points", "low", "high", "rank", "rank_low", "rank_high"])

@@ -7,7 +7,6 @@ import re
 from flask import Response, abort, render_template, send_file, stream_with_context
 from sqlalchemy import select
 
-from .. import charts
 from ..admin.routes import campaign_or_404
 from ..exports import Sheet, csv_chunks, json_chunks, xlsx_file
 from ..extensions import db_session, get_database
@@ -120,6 +119,8 @@ def chart(campaign_id: int, name: str):
     if not match:
         abort(404)
     kind, level = match.groups()
+    from .. import charts  # matplotlib: loaded on the first chart, not at start-up
+
     campaign = campaign_or_404(campaign_id)
     sc = data.scores(campaign)
     lv = sc.cset.level_by_code.get(level)
