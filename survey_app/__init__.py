@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .auth import bp as auth_bp
     from .entry import bp as entry_bp
     from .reports import bp as reports_bp
+    from .api import bp as api_bp
     from .respond import bp as respond_bp
 
     app.register_blueprint(respond_bp)
@@ -56,6 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(admin_bp, url_prefix="/quan-tri")
     app.register_blueprint(entry_bp, url_prefix="/nhap-lieu")
     app.register_blueprint(reports_bp, url_prefix="/bao-cao")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
     cli.register(app)
     _register_error_pages(app)
     init_security(app)
@@ -98,7 +100,7 @@ def _redact_links_in_request_logs() -> None:
 
 def _register_error_pages(app: Flask) -> None:
     """Vietnamese pages for errors a person can meet; never a stack trace."""
-    from flask import render_template
+    from flask import render_template, request
 
     pages = {
         403: ("Không có quyền truy cập", "Tài khoản của Ông/Bà không được phép mở trang này."),
@@ -108,8 +110,15 @@ def _register_error_pages(app: Flask) -> None:
         413: ("Dữ liệu gửi lên quá lớn", "Tệp hoặc biểu mẫu gửi lên vượt quá giới hạn cho phép."),
         500: ("Hệ thống đang gặp sự cố", "Đã có lỗi ngoài ý muốn; dữ liệu đã lưu không bị ảnh hưởng. Xin thử lại sau ít phút."),
     }
+    def page(code: int, title: str, text: str):
+        if request.path.startswith("/api/"):  # the API answers in JSON, even for its errors
+            from .api.tokens import api_error
+
+            return api_error(code, {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(code, str(code)), title)
+        return render_template("error.html", title=title, text=text), code
+
     for code, (title, text) in pages.items():
-        app.register_error_handler(code, lambda _e, c=code, t=title, x=text: (render_template("error.html", title=t, text=x), c))
+        app.register_error_handler(code, lambda _e, c=code, t=title, x=text: page(c, t, x))
 
 
 def _instance_secret_key(instance: Path) -> str:

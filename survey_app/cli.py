@@ -220,6 +220,26 @@ def users_create(username: str, role: str, full_name: str, units: tuple[str, ...
     click.echo(f"Đã tạo tài khoản '{username}' ({role}).")
 
 
+@users_cli.command("token")
+@click.argument("username")
+@click.option("--name", default="", help="Ghi chú: dùng ở đâu (ví dụ: đồng bộ KoboToolbox).")
+@with_appcontext
+def users_token(username: str, name: str) -> None:
+    """Tạo mã truy cập API cho USERNAME (chỉ hiện một lần; dùng: Authorization: Bearer <mã>)."""
+    from sqlalchemy import select
+
+    from .api.tokens import create_api_token
+    from .models import User
+
+    with get_database().transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None or not user.active:
+            click.echo(f"Không có tài khoản đang hoạt động '{username}'.", err=True)
+            sys.exit(1)
+        token = create_api_token(session, user, name, actor="cli")
+    click.echo(f"Mã truy cập API của '{username}' ({user.role}), chỉ hiện một lần:\n{token}")
+
+
 # --- demo -----------------------------------------------------------------
 
 

@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 LEVELS = ("so", "huyen", "xa")
-CHANNELS = ("web", "qr", "paper")
+CHANNELS = ("web", "qr", "paper", "api")
 BALLOT_STATES = ("received", "verified", "flagged", "rejected")
 COUNTED_STATES = ("received", "verified", "flagged")
 ROLES = ("admin", "staff", "analyst")
@@ -346,6 +346,21 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     units: Mapped[list[Unit]] = relationship(secondary="user_units")
+
+
+class ApiToken(Base):
+    """A user's token for the JSON API (``Authorization: Bearer …``); only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    user: Mapped["User"] = relationship()
 
 
 class UserUnit(Base):

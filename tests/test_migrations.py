@@ -12,7 +12,7 @@ from survey_app.models import Base
 
 TABLES = {"campaigns", "units", "respondent_groups", "sample_targets", "invitations", "ballots",
           "answers", "appraisals", "users", "user_units", "audit_log", "drafts", "paper_serials", "paper_entries",
-          "commune_results", "previous_results"}
+          "commune_results", "previous_results", "api_tokens"}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -30,7 +30,7 @@ def tables(db: Database) -> set[str]:
 def test_up_down_up(database):
     assert migrate.current_revision(database) is None
     migrate.upgrade(database)
-    assert migrate.current_revision(database) == migrate.head_revision() == "0004"
+    assert migrate.current_revision(database) == migrate.head_revision() == "0005"
     assert tables(database) == TABLES
     migrate.downgrade(database, "base")
     assert migrate.current_revision(database) is None and tables(database) == set()
@@ -101,3 +101,24 @@ def test_the_audit_log_cannot_be_changed_or_deleted(database):
         assert s.execute(text("SELECT actor FROM audit_log")).scalars().all() == ["qt"]
     migrate.downgrade(database, "0002")
     migrate.upgrade(database)
+
+
+def test_the_api_channel_is_allowed_and_others_are_not(database):
+    """0005 widened the ballots' channel check (rebuilt in batch on SQLite)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    migrate.upgrade(database)
+    from questionnaires import DEFAULT_SET_DIR, read_set_texts
+    from survey_app.campaigns import create_campaign
+
+    with database.transaction() as s:
+        campaign = create_campaign(s, year=2025, name="x", criteria_texts=read_set_texts(DEFAULT_SET_DIR), actor="t")
+        campaign_id, group_id = campaign.id, campaign.groups[0].id
+    with database.engine.begin() as conn:
+        conn.execute(text("INSERT INTO ballots (id, campaign_id, client_id, group_id, channel, state) "
+                          f"VALUES (1, {campaign_id}, 'a', {group_id}, 'api', 'received')"))
+    with pytest.raises(IntegrityError):
+        with database.engine.begin() as conn:
+            conn.execute(text("INSERT INTO ballots (id, campaign_id, client_id, group_id, channel, state) "
+                              f"VALUES (2, {campaign_id}, 'b', {group_id}, 'fax', 'received')"))
