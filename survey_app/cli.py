@@ -19,6 +19,7 @@ from questionnaires import DEFAULT_SET_DIR, CriteriaSetError, load_criteria_set,
 from . import create_app, migrate
 from .cli_backup import backup_command, restore_command
 from .cli_rank import rank_command
+from .cli_xlsform import export_xlsform_command, import_xlsform_command
 from .demo import build_demo, database_is_empty
 from .extensions import get_database
 from .models import ROLES
@@ -51,6 +52,10 @@ def register(app) -> None:
 @click.group("questionnaires", help="Kiểm tra và xuất bộ tiêu chí, phiếu khảo sát (YAML).")
 def questionnaires_cli() -> None:
     pass
+
+
+questionnaires_cli.add_command(import_xlsform_command)
+questionnaires_cli.add_command(export_xlsform_command)
 
 
 def _load_or_exit(directory: Path):
