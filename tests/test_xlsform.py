@@ -15,6 +15,7 @@ import pytest
 from pyxform.xls2xform import convert
 
 from questionnaires import DEFAULT_SET_DIR, load_criteria_set, load_default_set
+from questionnaires.loader import load_criteria_set_from_texts
 from questionnaires import xlsform
 from survey_app import cli_xlsform, create_app
 
@@ -200,7 +201,7 @@ def test_par_max_points_wins_and_the_rest_of_the_sub_criterion_is_shared(tmp_pat
     rows = [r[:-1] + ("0.1",) if r[1] == "mot_cua" else r for r in rows]
     form = xlsform.read_xlsform(variant(tmp_path, survey=rows))
     texts = xlsform.build_set_texts(form, load_default_set(), "huyen", "nguoi_dan")
-    cset = xlsform.load_criteria_set_from_texts(texts)
+    cset = load_criteria_set_from_texts(texts)
     assert cset.question_by_key[("huyen", "mot_cua")].max_points == 0.1
     assert cset.question_by_key[("huyen", "thai_do")].max_points == pytest.approx(0.4)
 

@@ -19,7 +19,8 @@ from .tables import (ReportTable, findings_table, final_report_table, intervals_
 
 READERS = ("admin", "analyst")
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8",
-           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+           "sav": "application/x-spss-sav", "dta": "application/x-stata-dta"}  # SPSS, Stata: wide raw ballots only
 
 
 @bp.app_template_filter("shown")
@@ -159,6 +160,8 @@ def export(campaign_id: int, slug: str, fmt: str):
         if (slug, fmt) == ("phieu-dai", "xlsx"):
             abort(404)  # a row per answer is for CSV and JSON; Excel gets the wide form (see BENCHMARKS.md)
         return _raw_export(campaign, slug, fmt)
+    if fmt in ("sav", "dta"):
+        abort(404)  # SPSS and Stata: the wide raw ballots only
     table = _table(campaign, slug)
     filename = _download_name(campaign, slug, fmt)
     if fmt == "xlsx":
@@ -168,19 +171,31 @@ def export(campaign_id: int, slug: str, fmt: str):
     return Response(chunks, mimetype=FORMATS[fmt], headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def _send_temporary(path, filename: str):
-    response = send_file(path, mimetype=FORMATS["xlsx"], as_attachment=True, download_name=filename)
+def _send_temporary(path, filename: str, fmt: str = "xlsx"):
+    response = send_file(path, mimetype=FORMATS[fmt], as_attachment=True, download_name=filename)
     response.call_on_close(lambda: os.path.exists(path) and os.unlink(path))
     return response
 
 
 def _raw_export(campaign: Campaign, slug: str, fmt: str):
-    """Raw ballots: long (one row per answer; CSV, JSON) or wide (one row per ballot × unit), read in chunks."""
+    """Raw ballots: long (one row per answer; CSV, JSON) or wide (one row per ballot × unit), read in chunks.
+
+    The wide form also comes as SPSS ``.sav`` and Stata ``.dta``, labelled (:mod:`survey_app.statfiles`)."""
     from ..campaigns import campaign_criteria
     from ..raw_ballots import LONG_COLUMNS, long_rows, wide_columns, wide_rows
 
     database, campaign_id = get_database(), campaign.id
     filename = _download_name(campaign, slug, fmt)
+    if fmt in ("sav", "dta"):
+        if slug != "phieu-rong":
+            abort(404)
+        from ..statfiles import stat_file
+
+        with database.session() as s:
+            c = s.get(Campaign, campaign_id)
+            path = stat_file(fmt, s, c, campaign_criteria(c))
+        response = _send_temporary(path, filename, fmt)
+        return response
     if fmt == "xlsx":
         with database.session() as s:
             c = s.get(Campaign, campaign_id)
