@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import wraps
 
 from flask import jsonify, request, url_for
 from sqlalchemy import select
@@ -22,13 +23,15 @@ BALLOT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,60}")
 MAX_UNITS = 100
 
 
-def _campaign(campaign_id: int):
-    campaign = db_session().get(Campaign, campaign_id)
-    return campaign if campaign is not None else None
-
-
-def _not_found():
-    return api_error(404, "not_found", "Không có đợt đánh giá này.")
+def with_campaign(view):
+    """Pass the campaign of ``campaign_id`` to the view, or answer 404 in JSON."""
+    @wraps(view)
+    def wrapped(campaign_id: int):
+        campaign = db_session().get(Campaign, campaign_id)
+        if campaign is None:
+            return api_error(404, "not_found", "Không có đợt đánh giá này.")
+        return view(campaign)
+    return wrapped
 
 
 def _number(value):
@@ -49,20 +52,16 @@ def campaigns():
 
 @bp.get("/campaigns/<int:campaign_id>")
 @api_roles(*READERS)
-def campaign(campaign_id: int):
-    c = _campaign(campaign_id)
-    if c is None:
-        return _not_found()
+@with_campaign
+def campaign(c: Campaign):
     return jsonify({"id": c.id, "year": c.year, "name": c.name, "status": c.status, "criteria_name": c.criteria_name,
                     "groups": [{"code": g.code, "name": g.name} for g in c.groups]})
 
 
 @bp.get("/campaigns/<int:campaign_id>/units")
 @api_roles(*READERS)
-def units(campaign_id: int):
-    c = _campaign(campaign_id)
-    if c is None:
-        return _not_found()
+@with_campaign
+def units(c: Campaign):
     rows = db_session().scalars(select(Unit).where(Unit.campaign_id == c.id).order_by(Unit.id)).all()
     code_of = {u.id: u.code for u in rows}
     return jsonify([{"code": u.code, "name": u.name, "level": u.level, "parent": code_of.get(u.parent_id)} for u in rows])
@@ -70,10 +69,8 @@ def units(campaign_id: int):
 
 @bp.get("/campaigns/<int:campaign_id>/sample-plan")
 @api_roles(*READERS)
-def sample_plan(campaign_id: int):
-    c = _campaign(campaign_id)
-    if c is None:
-        return _not_found()
+@with_campaign
+def sample_plan(c: Campaign):
     s = db_session()
     units_by_id = {u.id: u.code for u in s.scalars(select(Unit).where(Unit.campaign_id == c.id))}
     groups = {g.id: g.code for g in c.groups}
@@ -84,10 +81,8 @@ def sample_plan(campaign_id: int):
 
 @bp.get("/campaigns/<int:campaign_id>/responses")
 @api_roles(*READERS)
-def responses(campaign_id: int):
-    c = _campaign(campaign_id)
-    if c is None:
-        return _not_found()
+@with_campaign
+def responses(c: Campaign):
     board = response_dashboard(db_session(), c)
     return jsonify([{"unit": cell.unit.code, "group": cell.group.code, "target": cell.target, "invited": cell.invited,
                      "opened": cell.opened, "submitted": cell.submitted, "verified": cell.verified} for cell in board.cells])
@@ -95,10 +90,8 @@ def responses(campaign_id: int):
 
 @bp.get("/campaigns/<int:campaign_id>/points")
 @api_roles(*READERS)
-def points(campaign_id: int):
-    c = _campaign(campaign_id)
-    if c is None:
-        return _not_found()
+@with_campaign
+def points(c: Campaign):
     sc = data.scores(c)
     fields = [f.code for f in sc.cset.fields]
     return jsonify([{"level": r["level"], "unit": r["unit"], "fields": {f: _number(r[f]) for f in fields},
@@ -108,10 +101,8 @@ def points(campaign_id: int):
 
 @bp.get("/campaigns/<int:campaign_id>/final")
 @api_roles(*READERS)
-def final(campaign_id: int):
-    c = _campaign(campaign_id)
-    if c is None:
-        return _not_found()
+@with_campaign
+def final(c: Campaign):
     sc = data.scores(c)
     if sc.final is None:
         return jsonify({"available": False, "message": "Chưa nhập điểm thẩm định.", "rows": []})
@@ -147,12 +138,10 @@ def _shape_problems(body) -> list[dict]:
 
 @bp.post("/campaigns/<int:campaign_id>/ballots")
 @api_roles(*WRITERS)
-def submit(campaign_id: int):
+@with_campaign
+def submit(c: Campaign):
     from flask import g
 
-    c = _campaign(campaign_id)
-    if c is None:
-        return _not_found()
     body = request.get_json(silent=True)
     if body is None:
         return api_error(400, "bad_json", "Thân yêu cầu không phải JSON (Content-Type: application/json).")
