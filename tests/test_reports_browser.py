@@ -92,15 +92,20 @@ def test_an_analyst_downloads_every_export(browser, live_server, demo_app, peopl
     page = sign_in(browser, live_server, "pt")
     page.goto(f"{live_server}/bao-cao/1/")
     links = page.locator("td.downloads a")
-    assert links.count() == 7 * 3 - 1  # no long-format Excel
+    assert links.count() == 7 * 3 - 1 + 2  # no long-format Excel; SPSS and Stata for the wide raw ballots
     for i in range(links.count()):
         with page.expect_download() as info:
             links.nth(i).click()
         download = info.value
         body = open(download.path(), "rb").read()
         name = download.suggested_filename
-        assert name.endswith("-2023.xlsx") or name.endswith("-2023.csv") or name.endswith("-2023.json"), name
-        if name.endswith(".xlsx"):
+        assert name.rsplit("-", 1)[-1] in ("2023.xlsx", "2023.csv", "2023.json", "2023.sav", "2023.dta"), name
+        if name.endswith((".sav", ".dta")):
+            import pyreadstat
+
+            frame, _meta = (pyreadstat.read_sav if name.endswith(".sav") else pyreadstat.read_dta)(download.path())
+            assert len(frame) > 0 and "H10" in frame.columns, name
+        elif name.endswith(".xlsx"):
             book = openpyxl.load_workbook(io.BytesIO(body))
             assert book.worksheets[0].max_row > 1, name
             assert len(pd.read_excel(io.BytesIO(body))) > 0
