@@ -811,7 +811,9 @@ def platform_line() -> str:
 def definitions(args: argparse.Namespace) -> str:
     return (
         f"load: {args.clients} concurrent clients on 127.0.0.1, each its own keep-alive connection, cookie jar and "
-        f"invitations; {args.flows:,} submissions per measure after {args.warmup} for warm-up; "
+        f"invitations; {args.flows:,} submissions per measure after {args.warmup} for warm-up; gunicorn "
+        f"--config python:survey_app.gunicorn_conf {args.gunicorn_args + ' ' if args.gunicorn_args else ''}"
+        f"(GUNICORN_WORKERS, GUNICORN_THREADS as below); "
         "RATELIMIT_ENABLED=false (rate limits off for the benchmark: one address would look like one client)\n"
         "one submission:\n"
         "  flow      = a citizen's whole visit, 5 requests: GET /s/<t> (welcome), GET /s/<t>/p/1 (13 questions + CSRF), "
@@ -1054,8 +1056,8 @@ def main() -> None:
     parser.add_argument("--flows", type=int, default=3000, help="submissions per measure (default 3,000)")
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=100, help="submissions before the clock starts")
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=5, help="GUNICORN_WORKERS (default 5: the sweeps' best)")
+    parser.add_argument("--threads", type=int, default=1, help="GUNICORN_THREADS (default 1: the sweeps' best)")
     parser.add_argument("--sweep", action="store_true",
                         help="first try workers 2-5 x threads 1-8 on whole flows, then measure with the best")
     parser.add_argument("--sweep-flows", type=int, default=600)
