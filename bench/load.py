@@ -1,9 +1,12 @@
 """Load: real submissions under gunicorn, on SQLite and PostgreSQL, beside a bare baseline
 (run by hand, never in the test suite; results go to BENCHMARKS.md).
 
-    .venv/bin/python bench/load.py                     # both databases, 3,000 submissions each, 50 clients
-    .venv/bin/python bench/load.py --sweep             # first workers 2-5 x threads 1-8 (600 flows each)
-    .venv/bin/python bench/load.py --profile           # cProfile of 300 flows in one process, no gunicorn
+    .venv/bin/python bench/load.py                     # both databases, 3,000 submissions each, 50 clients;
+                                                       # 5 workers x 1 thread; about 15 minutes
+    .venv/bin/python bench/load.py --gunicorn-args=--reuse-port     # the same, one socket per worker
+    .venv/bin/python bench/load.py --sweep --modes none  # workers 2-5 x threads 1-8, 600 flows each
+    .venv/bin/python bench/load.py --profile [--databases postgresql]  # one process, no gunicorn: SQL
+                                                       # statements per request, cProfile, cost per layer
     .venv/bin/python bench/load.py --databases sqlite --flows 1000 --workers 3 --threads 2
 
 Loopback only (127.0.0.1), a fixed number of submissions, stops by itself. The servers are
@@ -44,6 +47,13 @@ connection errors. A request that meets a keep-alive connection the server has j
 new connection, as browsers do; those are counted and printed as ``resent``. After each run
 the database is counted: lost = successful submissions - new ballots, duplicated = new
 ballots - distinct tokens that succeeded; both must be 0.
+
+CPU is counted over each run: the machine (``/proc/stat``), the gunicorn master and its
+workers, recycled ones included (``/proc/<pid>/stat``), the PostgreSQL postmaster and its
+backends, and this process (``getrusage``). The load generator shares the 2 cores with the
+server. The machine may be shared with other people's work: before each run the bench waits
+until it is quiet, and measures again when other processes took ``--quiet-below`` cores or
+more during a run (printed as "disturbed").
 """
 from __future__ import annotations
 
