@@ -28,28 +28,6 @@ from .answers import AnswerProblems, check_answers, options_frame, rules_frame
 KEYS = ["level", "unit", "question", "group"]
 
 
-def _join_by(frame: pd.DataFrame, keys: list[str], column: str, sep: str) -> pd.DataFrame:
-    """``keys`` + ``column`` with the column's strings of each key joined by ``sep``.
-
-    Faster than ``groupby().agg(sep.join)`` on many small groups: one sort, one
-    pass to find where keys change, plain list slices.
-    """
-    if frame.empty:
-        return pd.DataFrame(columns=keys + [column])
-    frame = frame.sort_values(keys, kind="stable")
-    changed = np.zeros(len(frame), dtype=bool)
-    changed[0] = True
-    for key in keys:
-        values = frame[key].to_numpy()
-        changed[1:] |= values[1:] != values[:-1]
-    starts = np.flatnonzero(changed)
-    ends = np.r_[starts[1:], len(frame)]
-    texts = frame[column].tolist()
-    out = frame.iloc[starts][keys].reset_index(drop=True)
-    out[column] = [sep.join(texts[a:b]) for a, b in zip(starts.tolist(), ends.tolist())]
-    return out
-
-
 def answer_counts(answers: pd.DataFrame) -> pd.DataFrame:
     """Counted answers per level × unit × question × group × option (column ``n``).
 

@@ -104,7 +104,7 @@ def current_mb() -> float:
 def write_database(frame: pd.DataFrame, folder: Path) -> Path:
     """The answers in a migrated SQLite database, written in chunks; returns its path."""
     from survey_app import create_app, migrate
-    from survey_app.campaigns import create_campaign
+    from survey_app.services.campaigns import create_campaign
     from survey_app.extensions import DB_KEY
     from questionnaires import DEFAULT_SET_DIR, read_set_texts
 
@@ -151,7 +151,7 @@ def adapter_fetch(path: Path):
     from sqlalchemy import select
 
     from survey_app import create_app
-    from survey_app.ballot_frame import answers_frame
+    from survey_app.services.ballot_frame import answers_frame
     from survey_app.extensions import DB_KEY
     from survey_app.models import Campaign
 

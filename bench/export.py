@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import openpyxl  # noqa: E402
 
-from survey_app.exports import Column, Sheet, csv_chunks, write_xlsx  # noqa: E402
-from survey_app.raw_ballots import BALLOT_COLUMNS, LONG_COLUMNS  # noqa: E402
+from survey_app.outputs.exports import Column, Sheet, csv_chunks, write_xlsx  # noqa: E402
+from survey_app.outputs.raw_ballots import BALLOT_COLUMNS, LONG_COLUMNS  # noqa: E402
 
 DISTRICTS = ["Thành phố Bắc Kạn", "Huyện Ba Bể", "Huyện Bạch Thông", "Huyện Chợ Đồn", "Huyện Chợ Mới",
              "Huyện Na Rì", "Huyện Ngân Sơn", "Huyện Pác Nặm"]

@@ -164,7 +164,7 @@ def prepare(name: str, url: str) -> Target:
     from sqlalchemy import MetaData, select
 
     from survey_app import create_app, migrate
-    from survey_app.campaigns import campaign_criteria
+    from survey_app.services.campaigns import campaign_criteria
     from survey_app.demo import build_demo
     from survey_app.extensions import DB_KEY
     from survey_app.models import Campaign, RespondentGroup, Unit
@@ -192,7 +192,7 @@ def issue_invitations(target: Target, count: int, filled: bool = False) -> list[
     every question answered, as if the respondent had reached the review page."""
     from sqlalchemy import func, insert, select
 
-    from survey_app.invitations import hash_token
+    from survey_app.services.invitations import hash_token
     from survey_app.models import Draft, Invitation, utcnow
 
     tokens = [secrets.token_urlsafe(24) for _ in range(count)]

@@ -110,11 +110,11 @@ def final_table(survey: pd.DataFrame, appraisal: pd.DataFrame, cset: CriteriaSet
         ``level, unit, <field codes>, total[, complete]`` (``points.csv``, or
         :meth:`aggregation.SurveyPoints.table`).
     appraisal : DataFrame
-        ``level, unit, <field codes>, total`` (:func:`scoring.tables.parse_appraisal`).
+        ``level, unit, <field codes>, total`` (:func:`scoring.readers.parse_appraisal`).
     cset : CriteriaSet
         Class bands and the district rule.
     communes : DataFrame, optional
-        ``district, commune, class`` (:func:`scoring.tables.parse_communes`);
+        ``district, commune, class`` (:func:`scoring.readers.parse_communes`);
         without it no district is classified.
     previous : DataFrame, optional
         ``level, unit, previous_index, previous_rank, previous_class``.

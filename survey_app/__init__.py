@@ -17,8 +17,9 @@ from flask import Flask
 
 from .config import Config
 from .db import Database
-from .extensions import DB_KEY, csrf, init_request_sessions
+from .extensions import DB_KEY, SCORES_KEY, csrf, init_request_sessions
 from .security import init_security
+from .services.scores import ScoreCache
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -41,16 +42,20 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
 
     app.extensions[DB_KEY] = Database(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"])
+    app.extensions[SCORES_KEY] = ScoreCache()
     csrf.init_app(app)
     init_request_sessions(app)
 
     from . import cli
-    from .admin import bp as admin_bp
-    from .auth import bp as auth_bp
-    from .entry import bp as entry_bp
-    from .reports import bp as reports_bp
-    from .api import bp as api_bp
-    from .respond import bp as respond_bp
+    from .web.admin import bp as admin_bp
+    from .web.api import bp as api_bp
+    from .web.auth import bp as auth_bp
+    from .web.common import IdConverter
+    from .web.entry import bp as entry_bp
+    from .web.reports import bp as reports_bp
+    from .web.respond import bp as respond_bp
+
+    app.url_map.converters["int"] = IdConverter
 
     app.register_blueprint(respond_bp)
     app.register_blueprint(auth_bp)
@@ -112,7 +117,7 @@ def _register_error_pages(app: Flask) -> None:
     }
     def page(code: int, title: str, text: str):
         if request.path.startswith("/api/"):  # the API answers in JSON, even for its errors
-            from .api.tokens import api_error
+            from .web.api.auth import api_error
 
             return api_error(code, {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(code, str(code)), title)
         return render_template("error.html", title=title, text=text), code

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from .db import Database
 
 DB_KEY = "parsurvey.db"
+SCORES_KEY = "parsurvey.scores"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 csrf = CSRFProtect()

@@ -13,11 +13,8 @@ audit log records no submission. See ``survey_app/submission.py``.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
-from datetime import date
-
 import secrets
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import (
     JSON,
@@ -40,7 +37,6 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 LEVELS = ("so", "huyen", "xa")
 CHANNELS = ("web", "qr", "paper", "api")
 BALLOT_STATES = ("received", "verified", "flagged", "rejected")
-COUNTED_STATES = ("received", "verified", "flagged")
 ROLES = ("admin", "staff", "analyst")
 INVITATION_KINDS = ("personal", "qr_card")
 CAMPAIGN_STATUSES = ("draft", "open", "closed")
@@ -54,9 +50,34 @@ def random_ballot_id() -> int:
 BallotId = BigInteger().with_variant(Integer, "sqlite")  # SQLite's INTEGER is 64-bit already
 
 
+VIETNAM = timezone(timedelta(hours=7))  # Vietnam time, UTC+7 all year (no daylight saving time)
+
+
 def utcnow() -> datetime:
     """Now, as naive UTC (what every DateTime column stores)."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def vietnam_time(value: datetime) -> datetime:
+    """A stored time (naive UTC) as naive Vietnam time, as officials read and type it.
+
+    Examples
+    --------
+    >>> vietnam_time(datetime(2026, 11, 30, 17, 30))
+    datetime.datetime(2026, 12, 1, 0, 30)
+    """
+    return value.replace(tzinfo=timezone.utc).astimezone(VIETNAM).replace(tzinfo=None)
+
+
+def utc_from_vietnam(value: datetime) -> datetime:
+    """A naive Vietnam time typed by an official as the naive UTC the database stores.
+
+    Examples
+    --------
+    >>> utc_from_vietnam(datetime(2026, 12, 1, 0, 30))
+    datetime.datetime(2026, 11, 30, 17, 30)
+    """
+    return value.replace(tzinfo=VIETNAM).astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -327,7 +348,6 @@ class PreviousResult(Base):
     index_points: Mapped[float] = mapped_column(Float)
     rank: Mapped[int | None] = mapped_column(Integer)
     class_name: Mapped[str] = mapped_column(String(64), default="")
-
 
 
 class User(Base):

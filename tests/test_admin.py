@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import DB_KEY
 from survey_app.models import Campaign, Invitation, SampleTarget, Unit
-from survey_app.users import create_user
+from survey_app.services.users import create_user
 
 from .test_auth import PASSWORD, csrf, login
 

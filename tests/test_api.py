@@ -8,19 +8,17 @@ import schemathesis
 from schemathesis import checks
 from sqlalchemy import func, select, update
 
-from survey_app.api.tokens import create_api_token
-from survey_app.campaigns import campaign_criteria
+from survey_app.services.users import create_api_token
+from survey_app.services.campaigns import campaign_criteria
 from survey_app.extensions import DB_KEY
 from survey_app.models import Answer, ApiToken, Ballot, Campaign, User
-from survey_app.reports import data
-from survey_app.users import create_user
+from survey_app.services.users import create_user
 
 from .test_auth import PASSWORD
 
 
 @pytest.fixture
 def tokens(demo_app):
-    data.clear()
     made = {}
     with demo_app.extensions[DB_KEY].transaction() as s:
         campaign = s.scalars(select(Campaign)).one()
@@ -29,7 +27,6 @@ def tokens(demo_app):
             s.flush()
             made[role] = create_api_token(s, user, "test", actor="test")
     yield made
-    data.clear()
 
 
 def call(app, method: str, path: str, token: str | None = None, **kwargs):

@@ -50,7 +50,7 @@ def test_home_page_shows_the_demo_campaign_and_progress(demo_app):
 def test_progress_counts_each_cell_at_most_its_target(demo_app):
     from sqlalchemy import select
 
-    from survey_app.campaigns import campaign_progress
+    from survey_app.services.campaigns import campaign_progress
     from survey_app.models import Campaign
 
     with demo_app.extensions[DB_KEY].session() as s:

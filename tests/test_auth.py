@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from survey_app.extensions import DB_KEY
 from survey_app.models import Campaign, User
-from survey_app.users import create_user
+from survey_app.services.users import create_user
 
 PASSWORD = "mat-khau-du-dai"
 
@@ -26,7 +26,7 @@ def login(client, username: str, password: str = PASSWORD):
 def people(demo_app):
     """One user of each role on the demo database, all with PASSWORD; and a paper ballot
     of Na Rì keyed twice with a difference (so the reconcile page has something to show)."""
-    from survey_app import paper
+    from survey_app.services import paper
     from survey_app.models import RespondentGroup, Unit
 
     with demo_app.extensions[DB_KEY].transaction() as s:

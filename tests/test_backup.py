@@ -13,8 +13,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import make_url
 
 from survey_app import migrate
-from survey_app.audit import record
-from survey_app.backup import backup_sqlite, sqlite_file
+from survey_app.services.audit import record
+from survey_app.services.backup import backup_sqlite, sqlite_file
 from survey_app.db import Database
 from survey_app.extensions import DB_KEY
 from survey_app.models import Answer, AuditEntry, Ballot

@@ -90,7 +90,7 @@ def test_a_delegate_answers_half_leaves_resumes_and_submits_on_a_phone(browser, 
 
 def _signed_in_admin(browser, live_server, demo_app):
     from survey_app.extensions import DB_KEY
-    from survey_app.users import create_user
+    from survey_app.services.users import create_user
 
     with demo_app.extensions[DB_KEY].transaction() as s:
         create_user(s, "qt", "mat-khau-du-dai", "admin", actor="test")
@@ -189,10 +189,10 @@ def _key_ballot_with_keyboard_only(page, live_server, serial: str, digits: str, 
 def test_double_entry_with_the_keyboard_only_and_reconcile(browser, live_server, demo_app, artifacts):
     from sqlalchemy import select
 
-    from survey_app import paper
+    from survey_app.services import paper
     from survey_app.extensions import DB_KEY
     from survey_app.models import Ballot, Campaign, RespondentGroup, Unit
-    from survey_app.users import create_user
+    from survey_app.services.users import create_user
 
     with demo_app.extensions[DB_KEY].transaction() as s:
         campaign = s.scalars(select(Campaign)).one()
@@ -226,7 +226,7 @@ def test_double_entry_with_the_keyboard_only_and_reconcile(browser, live_server,
 
 def test_a_printed_paper_ballot(browser, live_server, demo_app, artifacts):
     from survey_app.extensions import DB_KEY
-    from survey_app.users import create_user
+    from survey_app.services.users import create_user
 
     with demo_app.extensions[DB_KEY].transaction() as s:
         create_user(s, "qt", "mat-khau-du-dai", "admin", actor="t")

@@ -9,8 +9,8 @@ import matplotlib as mpl
 import pandas as pd
 import pytest
 
-from survey_app import charts
-from survey_app.charts import heatmap_chart, index_chart, rank_interval_chart
+from survey_app.outputs import charts
+from survey_app.outputs.charts import heatmap_chart, index_chart, rank_interval_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 NAMES = {"tp": "Sở Tư pháp", "bb": "Huyện Ba Bể", "nv": "Sở Nội vụ"}

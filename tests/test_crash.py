@@ -40,9 +40,9 @@ import pytest
 from sqlalchemy import func, select
 
 from survey_app import migrate
-from survey_app.campaigns import campaign_criteria
+from survey_app.services.campaigns import campaign_criteria
 from survey_app.extensions import DB_KEY
-from survey_app.invitations import hash_token
+from survey_app.services.invitations import hash_token
 from survey_app.models import Answer, Ballot, Campaign, Draft, Invitation, Unit
 
 from .conftest import make_app

@@ -20,12 +20,12 @@ import pytest
 from sqlalchemy import insert
 
 from questionnaires import DEFAULT_SET_DIR, read_set_texts
-from survey_app.campaigns import create_campaign
-from survey_app.dashboard import response_dashboard
+from survey_app.services.campaigns import create_campaign
+from survey_app.services.dashboard import response_dashboard
 from survey_app.extensions import DB_KEY
-from survey_app.invitations import hash_token
+from survey_app.services.invitations import hash_token
 from survey_app.models import Answer, Ballot, Campaign, Invitation, SampleTarget, Unit
-from survey_app.users import create_user
+from survey_app.services.users import create_user
 
 from .test_auth import PASSWORD, login
 

@@ -6,7 +6,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from survey_app.db import Database
-from survey_app.invitations import hash_token
+from survey_app.services.invitations import hash_token
 from survey_app.models import Answer, Ballot, Campaign, Invitation, RespondentGroup, Unit
 
 

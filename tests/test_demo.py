@@ -6,9 +6,9 @@ from collections import Counter, defaultdict
 import pytest
 from sqlalchemy import func, select
 
-from survey_app.campaigns import campaign_criteria
+from survey_app.services.campaigns import campaign_criteria
 from survey_app.extensions import DB_KEY
-from survey_app.invitations import find_invitation
+from survey_app.services.invitations import find_invitation
 from survey_app.models import Answer, Appraisal, Ballot, Campaign, Invitation, RespondentGroup, SampleTarget, Unit, User
 
 

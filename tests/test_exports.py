@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from survey_app import exports
-from survey_app.campaigns import campaign_criteria
-from survey_app.exports import Column, Sheet, csv_chunks, json_chunks, safe_text, write_xlsx, xlsx_file
+from survey_app.outputs import exports
+from survey_app.services.campaigns import campaign_criteria
+from survey_app.outputs.exports import Column, Sheet, csv_chunks, json_chunks, safe_text, write_xlsx, xlsx_file
 from survey_app.extensions import DB_KEY
 from survey_app.models import Answer, Ballot, Campaign
-from survey_app.raw_ballots import LONG_COLUMNS, long_rows, wide_columns, wide_rows
+from survey_app.outputs.raw_ballots import LONG_COLUMNS, long_rows, wide_columns, wide_rows
 
 DANGEROUS = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx"]
 

@@ -9,9 +9,9 @@ from sqlalchemy import DateTime, func, inspect, select
 
 from questionnaires import DEFAULT_SET_DIR, read_set_texts
 from survey_app import migrate
-from survey_app.campaigns import create_campaign
+from survey_app.services.campaigns import create_campaign
 from survey_app.extensions import DB_KEY
-from survey_app.invitations import hash_token
+from survey_app.services.invitations import hash_token
 from survey_app.models import Answer, AuditEntry, Ballot, Draft, Invitation, RespondentGroup, Unit
 
 from .conftest import make_app
@@ -187,7 +187,7 @@ def test_anonymity_nothing_stored_joins_a_ballot_to_its_invitation(demo_app):
 
 def _small_campaign(database) -> tuple[int, str]:
     """A campaign with one district and one citizen's link, the draft fully answered."""
-    from survey_app.submission import answer_key
+    from survey_app.services.drafts import answer_key
 
     with database.transaction() as s:
         campaign = create_campaign(s, year=2024, name="Thử", criteria_texts=read_set_texts(DEFAULT_SET_DIR),
@@ -199,7 +199,7 @@ def _small_campaign(database) -> tuple[int, str]:
         inv = Invitation(campaign_id=campaign.id, group_id=group.id, unit_id=unit.id, token_hash=hash_token(TOKEN))
         s.add(inv)
         s.flush()
-        from survey_app.campaigns import campaign_criteria
+        from survey_app.services.campaigns import campaign_criteria
 
         qn = campaign_criteria(campaign).questionnaire("huyen", "nguoi_dan")
         s.add(Draft(invitation_id=inv.id, client_id="race-client-id",

@@ -15,7 +15,7 @@ from survey_app import migrate
 from survey_app.demo import build_demo
 from survey_app.extensions import DB_KEY
 from survey_app.models import Answer, Ballot, Campaign, Unit
-from survey_app.users import create_user
+from survey_app.services.users import create_user
 
 from .conftest import make_app
 from .test_auth import PASSWORD, csrf, login

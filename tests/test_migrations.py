@@ -80,7 +80,7 @@ def test_upgrade_keeps_data_and_forgets_which_invitation_a_ballot_came_from(data
         assert s.execute(text("SELECT id, used, opened FROM invitations ORDER BY id")).all() == [(1, True, True), (2, False, False)]
         assert str(s.execute(text("SELECT submitted_on FROM ballots")).scalar())[:10] == "2023-11-20"
         assert s.execute(text("SELECT option FROM answers")).scalar() == "tot"
-        from survey_app.invitations import hash_short_code
+        from survey_app.services.invitations import hash_short_code
         assert s.execute(text("SELECT short_code_hash FROM invitations WHERE id = 1")).scalar() == hash_short_code("abcd-2345")
     columns = {c["name"] for c in inspect(database.engine).get_columns("ballots")}
     assert not columns & {"invitation_id", "submitted_at", "started_at"}
@@ -110,7 +110,7 @@ def test_the_api_channel_is_allowed_and_others_are_not(database):
 
     migrate.upgrade(database)
     from questionnaires import DEFAULT_SET_DIR, read_set_texts
-    from survey_app.campaigns import create_campaign
+    from survey_app.services.campaigns import create_campaign
 
     with database.transaction() as s:
         campaign = create_campaign(s, year=2025, name="x", criteria_texts=read_set_texts(DEFAULT_SET_DIR), actor="t")

@@ -7,11 +7,11 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from survey_app import paper
+from survey_app.services import paper
 from survey_app.extensions import DB_KEY
 from survey_app.models import Answer, AuditEntry, Ballot, Campaign, PaperSerial, RespondentGroup, Unit
-from survey_app.review import change_state, quality_flags, ReviewError
-from survey_app.users import create_user
+from survey_app.services.review import change_state, quality_flags, ReviewError
+from survey_app.services.users import create_user
 
 from .test_auth import PASSWORD, csrf, login
 

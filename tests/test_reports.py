@@ -12,23 +12,19 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import DB_KEY
 from survey_app.models import AuditEntry, Ballot, Campaign, CommuneResult, PreviousResult, Unit
-from survey_app.reports import data
-from survey_app.results import campaign_scores
-from survey_app.users import create_user
+from survey_app.services.scores import campaign_scores
+from survey_app.services.users import create_user
 
 from .test_auth import PASSWORD, csrf, login
 
 
 @pytest.fixture
 def users(demo_app):
-    data.clear()
     with demo_app.extensions[DB_KEY].transaction() as s:
         campaign = s.scalars(select(Campaign)).one()
         create_user(s, "qt", PASSWORD, "admin", actor="test")
         create_user(s, "pt", PASSWORD, "analyst", actor="test")
         create_user(s, "nl", PASSWORD, "staff", unit_codes=("na_ri",), campaign_id=campaign.id, actor="test")
-    yield
-    data.clear()
 
 
 def client_for(app, username: str):
@@ -79,7 +75,7 @@ def test_findings_are_written_as_the_seed_writes_them(demo_app, users):
 
 def test_findings_share_by_hand(demo_app, users):
     """The share of poor answers of one question and group, counted straight from the database."""
-    from survey_app.reports.findings import poor_findings
+    from survey_app.outputs.findings import poor_findings
     from survey_app.models import Answer, RespondentGroup
 
     sc = scores(demo_app)
@@ -165,7 +161,6 @@ def test_raw_ballot_exports_count_every_answer(demo_app, users):
 def test_text_a_user_entered_is_escaped_on_pages_and_inert_in_exports(demo_app, users):
     with demo_app.extensions[DB_KEY].transaction() as s:
         s.scalar(select(Unit).where(Unit.code == "so_tp")).name = '=HYPERLINK("http://x","<script>alert(1)</script>")'
-    data.clear()
     client = client_for(demo_app, "pt")
     page = client.get("/bao-cao/1/ket-qua").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -178,7 +173,7 @@ def test_text_a_user_entered_is_escaped_on_pages_and_inert_in_exports(demo_app, 
 
 def test_scores_follow_a_review_change(demo_app, users):
     """Cached scores are recomputed when a ballot is rejected (an audited change)."""
-    from survey_app.review import change_state
+    from survey_app.services.review import change_state
 
     client = client_for(demo_app, "pt")
     client.get("/bao-cao/1/ket-qua")

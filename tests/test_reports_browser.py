@@ -11,8 +11,7 @@ from sqlalchemy import select
 
 from survey_app.extensions import DB_KEY
 from survey_app.models import Campaign
-from survey_app.reports import data
-from survey_app.users import create_user
+from survey_app.services.users import create_user
 
 pytestmark = pytest.mark.browser
 PASSWORD = "mat-khau-du-dai"
@@ -26,13 +25,10 @@ PAGES = [("", "Báo cáo: Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu
 
 @pytest.fixture
 def people(demo_app):
-    data.clear()
     with demo_app.extensions[DB_KEY].transaction() as s:
         campaign = s.scalars(select(Campaign)).one()
         create_user(s, "pt", PASSWORD, "analyst", actor="test")
         create_user(s, "nl", PASSWORD, "staff", unit_codes=("na_ri",), campaign_id=campaign.id, actor="test")
-    yield
-    data.clear()
 
 
 def sign_in(browser, live_server, username: str):

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from survey_app.extensions import DB_KEY
-from survey_app.invitations import hash_token
+from survey_app.services.invitations import hash_token
 from survey_app.models import Campaign, Invitation, RespondentGroup, Unit, utcnow
 
 

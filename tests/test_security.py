@@ -9,7 +9,7 @@ from sqlalchemy import select
 from survey_app import security
 from survey_app.extensions import DB_KEY
 from survey_app.models import Campaign
-from survey_app.users import create_user
+from survey_app.services.users import create_user
 
 from .conftest import make_app
 from .test_auth import PASSWORD, csrf, login

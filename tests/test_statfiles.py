@@ -11,14 +11,13 @@ import pytest
 from sqlalchemy import select, update
 
 from questionnaires import load_default_set
-from survey_app.campaigns import campaign_criteria
+from survey_app.services.campaigns import campaign_criteria
 from survey_app.extensions import DB_KEY
 from survey_app.models import Answer, Campaign
-from survey_app.raw_ballots import BALLOT_COLUMNS, wide_columns, wide_rows
-from survey_app.reports import data
-from survey_app.statfiles import (DONT_KNOW, SPSS_LABEL_BYTES, STATA_LABEL_CHARS, ballot_frame_wide, clip_label,
+from survey_app.outputs.raw_ballots import BALLOT_COLUMNS, wide_columns, wide_rows
+from survey_app.outputs.statfiles import (DONT_KNOW, SPSS_LABEL_BYTES, STATA_LABEL_CHARS, ballot_frame_wide, clip_label,
                                   variable_name, write_dta, write_sav)
-from survey_app.users import create_user
+from survey_app.services.users import create_user
 
 from .test_auth import login
 
@@ -184,13 +183,10 @@ def test_names_and_labels_fit_both_formats():
 
 @pytest.fixture
 def people(demo_app):
-    data.clear()
     with demo_app.extensions[DB_KEY].transaction() as s:
         campaign = s.scalars(select(Campaign)).one()
         create_user(s, "pt", "mat-khau-du-dai", "analyst", actor="test")
         create_user(s, "nl", "mat-khau-du-dai", "staff", unit_codes=("na_ri",), campaign_id=campaign.id, actor="test")
-    yield
-    data.clear()
 
 
 def client_for(app, username: str):

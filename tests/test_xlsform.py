@@ -17,7 +17,8 @@ from pyxform.xls2xform import convert
 from questionnaires import DEFAULT_SET_DIR, load_criteria_set, load_default_set
 from questionnaires.loader import load_criteria_set_from_texts
 from questionnaires import xlsform
-from survey_app import cli_xlsform, create_app
+from survey_app import create_app
+from survey_app.cli import xlsform as cli_xlsform
 
 DATA = Path(__file__).parent / "data" / "xlsform"
 FORM = DATA / "khao_sat_nguoi_dan.xlsx"

@@ -1,6 +1,0 @@
-"""Sign-in for officials: admin, staff (scoped to units), analyst (read-only)."""
-from flask import Blueprint
-
-bp = Blueprint("auth", __name__)
-
-from . import routes  # noqa: E402,F401

@@ -1,0 +1,78 @@
+"""``parsurvey aggregate``: survey points from a file of answers, without a database."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from questionnaires import DEFAULT_SET_DIR
+
+from .questionnaires import load_set_or_exit
+
+
+def _read_ballots(path: Path):
+    """The long answers table of a CSV or XLSX file, every cell as text; row labels are file rows."""
+    import pandas as pd
+
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+    else:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    frame.index = frame.index + 2  # the header is row 1, as Excel numbers rows
+    if "state" in frame.columns:
+        frame["state"] = frame["state"].replace("", "verified")
+    return frame
+
+
+def read_checked_ballots(path: Path, cset, skip_bad_rows: bool = False):
+    """The answers of ``path``, checked; every bad row is listed, and without ``skip_bad_rows`` exit 2."""
+    from aggregation import check_answers
+
+    frame = _read_ballots(path)
+    problems = check_answers(frame, cset)
+    if problems:
+        for label, message in problems:
+            click.echo(f"{path.name}: dòng {label}: {message}" if label is not None else f"{path.name}: {message}", err=True)
+        rows = sorted({label for label, _ in problems if label is not None})
+        if not skip_bad_rows or len(rows) < len({label for label, _ in problems}):
+            click.echo(f"{len(rows)} dòng lỗi: không ghi tệp nào (dùng --skip-bad-rows để bỏ qua các dòng này).", err=True)
+            sys.exit(2)
+        frame = frame.drop(index=rows)
+        click.echo(f"Đã bỏ qua {len(rows)} dòng lỗi ở trên.", err=True)
+    return frame
+
+
+@click.command("aggregate")
+@click.option("--ballots", "ballots_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Tệp CSV hoặc XLSX: ballot_id, group, level, unit, question, option[, state].")
+@click.option("--criteria", "criteria_dir", default=DEFAULT_SET_DIR, type=click.Path(path_type=Path),
+              help="Thư mục bộ tiêu chí (mặc định: bộ kèm theo).")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="points.csv: một dòng mỗi đơn vị.")
+@click.option("--detail", type=click.Path(path_type=Path), help="Điểm từng câu hỏi của từng đơn vị (CSV).")
+@click.option("--stats", "stats_path", type=click.Path(path_type=Path),
+              help="Khoảng tin cậy 95% (bootstrap) của điểm từng lĩnh vực, tổng điểm và thứ hạng (CSV).")
+@click.option("--replicates", default=1000, show_default=True, help="Số lần lặp bootstrap.")
+@click.option("--seed", default=2023, show_default=True, help="Hạt giống của bootstrap (cùng hạt giống, cùng kết quả).")
+@click.option("--skip-bad-rows", is_flag=True, help="Bỏ qua các dòng lỗi (được liệt kê) thay vì dừng.")
+def aggregate_command(ballots_path: Path, criteria_dir: Path, out: Path, detail: Path | None, stats_path: Path | None,
+                      replicates: int, seed: int, skip_bad_rows: bool) -> None:
+    """Tính điểm điều tra XHH từ tệp câu trả lời dạng dài (không cần cơ sở dữ liệu)."""
+    from aggregation import survey_points
+
+    cset = load_set_or_exit(criteria_dir)
+    frame = read_checked_ballots(ballots_path, cset, skip_bad_rows)
+    result = survey_points(frame, cset, check=False)
+    result.table([f.code for f in cset.fields]).to_csv(out, index=False, float_format="%.6f")
+    if detail:
+        result.questions.to_csv(detail, index=False, float_format="%.6f")
+    if stats_path:
+        from aggregation.stats import bootstrap_points, rank_intervals
+
+        boot = bootstrap_points(frame, cset, replicates=replicates, seed=seed)
+        ranks, _unsettled = rank_intervals(boot)
+        table = boot.intervals.merge(ranks.assign(code="total"), on=["level", "unit", "code"], how="left")
+        table.to_csv(stats_path, index=False, float_format="%.6f")
+    complete = int(result.totals["complete"].sum())
+    click.echo(f"Đã ghi {len(result.totals)} đơn vị vào {out} ({complete} đủ ý kiến mọi đối tượng).")

@@ -1,0 +1,81 @@
+"""``parsurvey rank``: survey points + appraisal points -> final index, rank and class, from files alone."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from questionnaires import DEFAULT_SET_DIR
+
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _read_or_exit(path: Path, parse, *args):
+    """Read ``path`` and parse it; on any problem list them all (file, row, column) and exit 2."""
+    from scoring import TableProblems, read_table
+
+    try:
+        return parse(read_table(path), *args)
+    except TableProblems as error:
+        for problem in error.problems:
+            click.echo(f"{path.name}: {problem}", err=True)
+        click.echo(f"{path.name}: {len(error.problems)} lỗi, không ghi tệp nào.", err=True)
+        sys.exit(2)
+
+
+@click.command("rank")
+@click.option("--survey", "survey_path", required=True, type=FILE, help="points.csv của parsurvey aggregate.")
+@click.option("--appraisal", "appraisal_path", required=True, type=FILE,
+              help="Điểm thẩm định (CSV/XLSX): cột unit (mã hoặc tên) và mỗi lĩnh vực một cột, hoặc chỉ total.")
+@click.option("--criteria", "criteria_dir", default=DEFAULT_SET_DIR, type=click.Path(path_type=Path),
+              help="Thư mục bộ tiêu chí (mặc định: bộ kèm theo).")
+@click.option("--communes", "communes_path", type=FILE,
+              help="Kết quả cấp xã cho quy tắc 2/3: commune, district, index và/hoặc class.")
+@click.option("--previous", "previous_path", type=FILE, help="Bảng kết quả năm trước: unit, index, rank, class.")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="final.csv")
+@click.option("--intervals", "intervals_path", type=click.Path(path_type=Path),
+              help="Khoảng tin cậy 95%% của điểm điều tra và khoảng xếp hạng theo chỉ số (CSV); cần --ballots.")
+@click.option("--ballots", "ballots_path", type=FILE,
+              help="Tệp câu trả lời dạng dài (như parsurvey aggregate --ballots), cho --intervals.")
+@click.option("--replicates", default=1000, show_default=True, help="Số lần lặp bootstrap (--intervals).")
+@click.option("--seed", default=2023, show_default=True, help="Hạt giống của bootstrap (--intervals).")
+def rank_command(survey_path: Path, appraisal_path: Path, criteria_dir: Path, communes_path: Path | None,
+                 previous_path: Path | None, out: Path, intervals_path: Path | None, ballots_path: Path | None,
+                 replicates: int, seed: int) -> None:
+    """Tính chỉ số CCHC, xếp hạng, xếp loại (và quy tắc 2/3 cấp huyện) từ các tệp, không cần cơ sở dữ liệu."""
+    from scoring import final_table, parse_appraisal, parse_communes, parse_previous, parse_survey
+    from scoring.final import ruled_levels
+
+    from .aggregate import read_checked_ballots
+    from .questionnaires import load_set_or_exit
+
+    if intervals_path and not ballots_path:
+        click.echo("--intervals cần --ballots: khoảng tin cậy được tính lại từ các phiếu.", err=True)
+        sys.exit(2)
+    cset = load_set_or_exit(criteria_dir)
+    survey = _read_or_exit(survey_path, parse_survey, cset)
+    units = survey[["level", "unit"]].rename(columns={"unit": "code"})
+    appraisal = _read_or_exit(appraisal_path, parse_appraisal, units, cset)
+    communes = None
+    if communes_path:
+        districts = units[units["level"].isin(list(ruled_levels(cset)))]
+        communes = _read_or_exit(communes_path, parse_communes, districts, cset)
+    previous = _read_or_exit(previous_path, parse_previous, units) if previous_path else None
+    result = final_table(survey, appraisal, cset, communes=communes, previous=previous)
+    for warning in result.warnings:
+        click.echo(f"Lưu ý: {warning}", err=True)
+    result.table.to_csv(out, index=False, float_format="%.6f", encoding="utf-8-sig")
+    if intervals_path:
+        from aggregation import bootstrap_points
+        from scoring import index_intervals
+
+        answers = read_checked_ballots(ballots_path, cset)
+        boot = bootstrap_points(answers, cset, replicates=replicates, seed=seed)
+        table, _unsettled = index_intervals(boot, result.table)
+        table.to_csv(intervals_path, index=False, float_format="%.6f", encoding="utf-8-sig")
+        click.echo(f"Đã ghi khoảng tin cậy của {len(table)} đơn vị vào {intervals_path} "
+                   f"(bootstrap {replicates} lần, hạt giống {seed}).")
+    counts = result.table["class"].value_counts()
+    click.echo(f"Đã ghi {len(result.table)} đơn vị vào {out}: "
+               + ", ".join(f"{name} {n}" for name, n in counts.items()) + ".")

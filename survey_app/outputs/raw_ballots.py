@@ -1,0 +1,122 @@
+"""A campaign's raw ballots as tables for :mod:`survey_app.exports`, streamed from the database.
+
+Raw means every ballot, rejected ones included: the ``state`` column says which
+count. Two shapes:
+
+- long: one row per answer (ballot, unit, question, option);
+- wide: one row per ballot and unit, one column per question.
+
+Rows are read with SQLAlchemy Core in chunks of ``CHUNK`` and yielded as they
+come, ordered by ballot, unit and question, so memory stays that of one chunk
+whatever the size of the campaign. The session must stay open while the rows
+are consumed.
+
+A ballot id is written as text: it is a random 63-bit number, more digits than
+a spreadsheet (15) or JavaScript (about 16) keeps exactly.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from questionnaires import CriteriaSet
+
+from .exports import Column
+from ..models import Answer, Ballot, Campaign, RespondentGroup, Unit
+
+CHUNK = 10_000
+
+BALLOT_COLUMNS = [
+    Column("ballot_id", "Mã phiếu"),
+    Column("group", "Đối tượng"),
+    Column("channel", "Kênh"),
+    Column("state", "Trạng thái"),
+    Column("submitted_on", "Ngày gửi"),
+    Column("level", "Cấp"),
+    Column("unit", "Mã đơn vị"),
+    Column("unit_name", "Tên đơn vị"),
+]
+LONG_COLUMNS: list[Column] = BALLOT_COLUMNS + [Column("question", "Câu hỏi"), Column("option", "Phương án")]
+
+
+def _campaign_answers(campaign: Campaign):
+    return (
+        select(Answer.ballot_id, RespondentGroup.code, Ballot.channel, Ballot.state, Ballot.submitted_on,
+               Unit.level, Unit.code, Unit.name, Answer.question, Answer.option)
+        .join(Ballot, Answer.ballot_id == Ballot.id)
+        .join(Unit, Answer.unit_id == Unit.id)
+        .join(RespondentGroup, Ballot.group_id == RespondentGroup.id)
+        .where(Ballot.campaign_id == campaign.id)
+        .order_by(Answer.ballot_id, Answer.unit_id, Answer.question)
+    )
+
+
+def long_rows(session: Session, campaign: Campaign) -> Iterator[tuple]:
+    """Every answer of a campaign, in the order of :data:`LONG_COLUMNS`.
+
+    Yields
+    ------
+    tuple
+        ``(ballot id as text, group code, channel, state, ISO day or None,
+        level, unit code, unit name, question id, option code)``, ordered by
+        ballot, unit and question; ballots in every state.
+    """
+    result = session.connection().execute(_campaign_answers(campaign), execution_options={"yield_per": CHUNK})
+    for chunk in result.partitions():
+        for ballot_id, group, channel, state, submitted_on, level, unit, name, question, option in chunk:
+            yield (str(ballot_id), group, channel, state, submitted_on.isoformat() if submitted_on else None,
+                   level, unit, name, question, option)
+
+
+def _question_ids(session: Session, campaign: Campaign, cset: CriteriaSet) -> list[str]:
+    """Question ids in the set's order, then any id answered that the set does not hold
+    (the raw export loses nothing), each once."""
+    ids = list(dict.fromkeys(q.id for q in cset.questions))
+    answered = session.scalars(
+        select(Answer.question).distinct().join(Ballot, Answer.ballot_id == Ballot.id)
+        .where(Ballot.campaign_id == campaign.id)
+    )
+    known = set(ids)
+    ids += sorted(q for q in answered if q not in known)
+    return ids
+
+
+def wide_columns(session: Session, campaign: Campaign, cset: CriteriaSet) -> list[Column]:
+    """The ballot and unit columns, then one column per question id (every level, the set's order).
+
+    A question id shared by two levels has one column: a row is about one unit, of one level.
+
+    Raises
+    ------
+    ValueError
+        If a question id is also the key of a ballot column (``unit``, ``state``...).
+    """
+    ids = _question_ids(session, campaign, cset)
+    clash = sorted({c.key for c in BALLOT_COLUMNS} & set(ids))
+    if clash:
+        raise ValueError(f"question ids {', '.join(clash)} are also column names of the raw export")
+    return BALLOT_COLUMNS + [Column(q, q) for q in ids]
+
+
+def wide_rows(session: Session, campaign: Campaign, cset: CriteriaSet) -> Iterator[tuple]:
+    """One row per ballot and unit, in the order of :func:`wide_columns`.
+
+    Option codes fill the question columns; a question not asked about that
+    unit is ``None``. Consecutive long rows of one ballot and unit make a row.
+    """
+    head = len(BALLOT_COLUMNS)
+    position = {q: head + i for i, q in enumerate(_question_ids(session, campaign, cset))}
+    width = head + len(position)
+    row: list | None = None
+    key = None
+    for answer in long_rows(session, campaign):
+        if (answer[0], answer[6]) != key:
+            if row is not None:
+                yield tuple(row)
+            key = (answer[0], answer[6])
+            row = list(answer[:head]) + [None] * (width - head)
+        row[position[answer[8]]] = answer[9]
+    if row is not None:
+        yield tuple(row)

@@ -1,0 +1,188 @@
+"""The tables the province publishes, defined once for the pages and every export.
+
+Each builder turns :class:`survey_app.results.CampaignScores` into a
+:class:`ReportTable`: Vietnamese column headers with a kind (text, number with
+3 decimals, integer, percent) and one dict per row. Pages render it; CSV, XLSX
+and JSON exports stream the same rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from aggregation import option_shares
+from questionnaires.model import round_points
+
+from .exports import Column
+from ..services.scores import CampaignScores
+from .findings import poor_findings
+
+
+@dataclass
+class ReportTable:
+    """A published table: ``rows`` are dicts keyed by the columns' keys; ``summary`` marks rows
+    (by position) that are averages or extremes rather than units."""
+
+    slug: str
+    title: str
+    columns: list[Column]
+    rows: list[dict]
+    note: str = ""
+    summary: set[int] = field(default_factory=set)
+
+    def sections(self, level_names: dict[str, str]) -> list[tuple[str, list[tuple[bool, dict]]]]:
+        """Rows grouped by level, in order, each with its summary flag (for the pages)."""
+        out: dict[str, list] = {}
+        for i, row in enumerate(self.rows):
+            out.setdefault(row.get("level", ""), []).append((i in self.summary, row))
+        return [(level_names.get(level, level), rows) for level, rows in out.items()]
+
+
+def _value(v):
+    """NaN and pandas NA as None; NumPy scalars as Python ones."""
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return None
+    return v.item() if hasattr(v, "item") else v
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: _value(v) for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def level_names(sc: CampaignScores) -> dict[str, str]:
+    return {lv.code: lv.name for lv in sc.cset.levels}
+
+
+def incompleteness(sc: CampaignScores) -> dict[tuple[str, str], str]:
+    """Per unit, in Vietnamese: which groups' opinions are missing, on how many questions."""
+    q = sc.points.questions
+    bad = q[~q["complete"]]
+    names = {g.code: g.name for g in sc.cset.groups}
+    out: dict[tuple[str, str], str] = {}
+    for (level, unit), part in bad.groupby(["level", "unit"], sort=False):
+        phrases = []
+        none = part["fraction"].isna()
+        if none.any():
+            phrases.append(f"chưa có ý kiến nào ở {int(none.sum())} câu")
+        groups = part.loc[~none, "missing_groups"].str.split(",").explode()
+        for code, n in groups.value_counts().sort_index().items():
+            phrases.append(f"thiếu ý kiến {names.get(code, code)} ở {n} câu")
+        out[(level, unit)] = "; ".join(phrases)
+    return out
+
+
+def survey_points_table(sc: CampaignScores) -> ReportTable:
+    """Survey points per unit and field, with each level's average, highest and lowest."""
+    fields = sc.cset.fields
+    levels = [lv for lv in sc.cset.levels if lv.surveyed]
+    columns = [Column("level_name", "Cấp"), Column("unit", "Mã đơn vị"), Column("name", "Đơn vị", width=34)]
+    columns += [Column(f"f{f.code}", f"{f.code}. {f.short_name}", "number", width=14) for f in fields]
+    columns += [Column("total", "Tổng điểm", "number"), Column("percent", "% điểm tối đa", "percent"),
+                Column("note", "Ghi chú", width=40)]
+    notes = incompleteness(sc)
+    names = sc.names
+    t = sc.survey_table
+    rows, summary = [], set()
+    for lv in levels:
+        part = t[t["level"] == lv.code].sort_values("total", ascending=False)
+        for r in part.itertuples(index=False):
+            values = dict(zip(part.columns, r))
+            rows.append({"level": lv.code, "level_name": lv.name, "unit": values["unit"], "name": names.get(values["unit"], values["unit"]),
+                         **{f"f{f.code}": _value(values[f.code]) for f in fields}, "total": _value(values["total"]),
+                         "percent": 100.0 * values["total"] / lv.survey_max if lv.survey_max else None,
+                         "note": notes.get((lv.code, values["unit"]), "")})
+        if part.empty:
+            continue
+        for label, how in (("Trung bình", "mean"), ("Cao nhất", "max"), ("Thấp nhất", "min")):
+            summary.add(len(rows))
+            agg = part[[f.code for f in fields] + ["total"]].agg(how)
+            rows.append({"level": lv.code, "level_name": lv.name, "unit": "", "name": f"{label} {lv.name.lower()}",
+                         **{f"f{f.code}": float(agg[f.code]) for f in fields}, "total": float(agg["total"]),
+                         "percent": 100.0 * float(agg["total"]) / lv.survey_max if lv.survey_max else None, "note": ""})
+    maxima = "; ".join(f"{lv.name}: tối đa {lv.survey_max:g} điểm" for lv in levels)
+    return ReportTable("diem-dieu-tra", "Điểm điều tra xã hội học theo lĩnh vực", columns, rows,
+                       note=f"Điểm điều tra XHH ({maxima}); hiển thị 3 chữ số thập phân.", summary=summary)
+
+
+def findings_table(sc: CampaignScores) -> ReportTable:
+    """Per question and group, the share of poor answers, where it is above zero, as a sentence."""
+    columns = [Column("level_name", "Cấp"), Column("question", "Câu hỏi"), Column("text", "Nội dung", width=50),
+               Column("group_name", "Đối tượng", width=26), Column("poor", "Số ý kiến kém", "integer"),
+               Column("answers", "Tổng số ý kiến", "integer"), Column("share", "Tỷ lệ kém (%)", "percent"),
+               Column("sentence", "Nhận xét", width=60)]
+    return ReportTable("nhan-xet", "Các nội dung có ý kiến đánh giá ở mức kém", columns, poor_findings(sc),
+                       note="Tỷ lệ trên tổng số ý kiến của đối tượng về câu hỏi (kể cả “không biết”), mọi đơn vị của cấp.")
+
+
+def option_table(sc: CampaignScores) -> ReportTable:
+    """Counts and shares of every option, per question and group."""
+    shares = option_shares(sc.counts, sc.cset) if len(sc.counts) else pd.DataFrame(
+        columns=["level", "question", "group", "option", "n", "share"])
+    labels = {(s.code, o.code): o.label for s in sc.cset.scales for o in s.options}
+    scale_of = {(q.level, q.id): q.scale for q in sc.cset.questions}
+    groups = {g.code: g.name for g in sc.cset.groups}
+    names = level_names(sc)
+    rows = [{"level": r.level, "level_name": names.get(r.level, r.level), "question": r.question,
+             "group_name": groups.get(r.group, r.group), "option": labels.get((scale_of.get((r.level, r.question)), r.option), r.option),
+             "n": int(r.n), "share": 100.0 * float(r.share)} for r in shares.itertuples(index=False)]
+    columns = [Column("level_name", "Cấp"), Column("question", "Câu hỏi"), Column("group_name", "Đối tượng", width=26),
+               Column("option", "Phương án", width=20), Column("n", "Số ý kiến", "integer"), Column("share", "Tỷ lệ (%)", "percent")]
+    return ReportTable("phuong-an", "Số ý kiến theo phương án trả lời", columns, rows)
+
+
+FINAL_COLUMNS = [Column("level_name", "Cấp"), Column("rank", "Xếp hạng", "integer"), Column("unit", "Mã đơn vị"),
+                 Column("name", "Đơn vị", width=34), Column("appraisal", "Điểm thẩm định", "number"),
+                 Column("survey", "Điểm điều tra XHH", "number"), Column("index", "Chỉ số CCHC", "number"),
+                 Column("class", "Xếp loại", width=16), Column("class_reason", "Căn cứ xếp loại", width=48)]
+PREVIOUS_COLUMNS = [Column("previous_index", "Chỉ số năm trước", "number"), Column("previous_rank", "Xếp hạng năm trước", "integer"),
+                    Column("previous_class", "Xếp loại năm trước", width=16), Column("index_change", "Tăng/giảm chỉ số", "number"),
+                    Column("rank_change", "Tăng/giảm hạng", "integer"), Column("class_change", "Thay đổi xếp loại")]
+
+
+def final_report_table(sc: CampaignScores) -> ReportTable:
+    """The final table: appraisal, survey, index, rank, class (with its reason) and last year."""
+    columns = FINAL_COLUMNS + (PREVIOUS_COLUMNS if sc.imported["previous"] else [])
+    if sc.final is None:
+        return ReportTable("ket-qua", "Kết quả Chỉ số CCHC", columns, [],
+                           note="Chưa nhập điểm thẩm định: chưa tính được chỉ số.")
+    table = sc.final.table.copy()
+    table["level_name"] = table["level"].map(level_names(sc))
+    table["name"] = table["unit"].map(sc.names).fillna(table["unit"])
+    return ReportTable("ket-qua", "Kết quả Chỉ số CCHC, xếp hạng và xếp loại", columns, _records(table),
+                       note="Chỉ số = điểm thẩm định + điểm điều tra XHH; xếp hạng và xếp loại theo chỉ số làm tròn 3 chữ số.")
+
+
+def intervals_table(sc: CampaignScores, intervals: pd.DataFrame) -> ReportTable:
+    """Survey totals with their 95% interval, and ranks (of the index once the appraisal is in) with their range."""
+    rank_header = "Xếp hạng theo chỉ số" if sc.final is not None else "Xếp hạng theo điểm điều tra"
+    columns = [Column("level_name", "Cấp"), Column("unit", "Mã đơn vị"), Column("name", "Đơn vị", width=34),
+               Column("points", "Điểm điều tra XHH", "number"), Column("low", "Cận dưới 95%", "number"),
+               Column("high", "Cận trên 95%", "number"), Column("rank", rank_header, "integer"),
+               Column("rank_low", "Hạng tốt nhất (95%)", "integer"), Column("rank_high", "Hạng kém nhất (95%)", "integer")]
+    order = {lv.code: i for i, lv in enumerate(sc.cset.levels)}
+    frame = intervals.assign(_order=intervals["level"].map(order)).sort_values(["_order", "rank", "unit"]).drop(columns="_order")
+    frame["level_name"] = frame["level"].map(level_names(sc))
+    frame["name"] = frame["unit"].map(sc.names).fillna(frame["unit"])
+    return ReportTable("do-tin-cay", "Độ tin cậy: khoảng tin cậy 95% của điểm điều tra và khoảng xếp hạng", columns,
+                       _records(frame), note="Bootstrap 1.000 lần, lấy lại phiếu trong từng đơn vị × đối tượng (hạt giống cố định).")
+
+
+def shown(value, kind: str) -> str:
+    """A cell as the pages show it: 3 decimals (half up) with a decimal comma, percent with 1.
+
+    Examples
+    --------
+    >>> shown(79.9995, "number"), shown(2.35, "percent"), shown(None, "number"), shown(3, "integer")
+    ('80,000', '2,4', '', '3')
+    """
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if kind == "number":
+        return f"{round_points(value):.3f}".replace(".", ",")
+    if kind == "percent":
+        return f"{round_points(value, 1):.1f}".replace(".", ",")
+    if kind == "integer":
+        return str(int(value))
+    return str(value)

@@ -1,6 +1,0 @@
-"""Reports for analysts and admins: the published tables, charts and exports."""
-from flask import Blueprint
-
-bp = Blueprint("reports", __name__)
-
-from . import routes  # noqa: E402,F401

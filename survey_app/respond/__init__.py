@@ -1,6 +1,0 @@
-"""Public pages: the landing page and the respondent's link ``/s/<token>``."""
-from flask import Blueprint
-
-bp = Blueprint("respond", __name__)
-
-from . import routes  # noqa: E402,F401

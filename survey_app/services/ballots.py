@@ -1,0 +1,259 @@
+"""The one place ballots and their answers are written: the web form and QR cards, paper
+entry (single, double, reconciled), the API and the demo all come through here.
+
+Rules every channel shares
+--------------------------
+* **Answers** (:func:`answer_problems`): the respondent group must rate the unit's
+  level; every answer is to a question of the questionnaire that group answers for that
+  level, with an option of the question's scale; with ``complete`` (the default) every
+  question of that questionnaire is answered ("don't know" is an answer). The units must
+  belong to the ballot's campaign.
+* **Day** (:func:`ballot_day`): a ballot's only time is its day, in Vietnam time.
+* **Idempotency**: ``client_id`` is unique. Storing again under the same id with the same
+  answers returns the stored ballot (``replay``); with other answers, or for another
+  campaign, it is a ``conflict``. The database's UNIQUE constraint settles a race.
+* **Audit**: a ballot keyed by a person (paper, API) names who keyed it in the audit log;
+  a respondent's own ballot (web, QR card) never appears there.
+
+Anonymity: a ballot has no invitation key, a random 63-bit id, and no time finer than its
+day; answers are keyed by (ballot, unit, question), with no sequence number.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from questionnaires import CriteriaSet
+
+from ..models import VIETNAM, Answer, Ballot, RespondentGroup, Unit, random_ballot_id
+from .audit import record
+
+def ballot_day(now: datetime | None = None) -> date:
+    """The day a ballot is stored on, in Vietnam time (UTC+7).
+
+    Examples
+    --------
+    >>> ballot_day(datetime(2026, 11, 30, 17, 30, tzinfo=timezone.utc))
+    datetime.date(2026, 12, 1)
+    >>> ballot_day(datetime(2026, 11, 30, 16, 59))  # naive: UTC, as the database stores times
+    datetime.date(2026, 11, 30)
+    """
+    now = now or datetime.now(timezone.utc)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
+    return now.astimezone(VIETNAM).date()
+
+
+def payload_digest(answers: Iterable[tuple[int, str, str]]) -> str:
+    """SHA-256 of a ballot's answers ``(unit id, question, option)``, in any order.
+
+    Examples
+    --------
+    >>> payload_digest([(2, "Q1", "tot"), (1, "Q1", "kem")]) == payload_digest([(1, "Q1", "kem"), (2, "Q1", "tot")])
+    True
+    """
+    return hashlib.sha256(json.dumps(sorted(tuple(a) for a in answers)).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong with an answer (``question`` set) or with a whole unit (``question`` None)."""
+
+    unit_id: int
+    question: str | None
+    message: str  # Vietnamese, for the person who sent it
+
+
+def option_allowed(cset: CriteriaSet, level: str, question: str, option: str) -> bool:
+    """Whether ``option`` is in the scale of ``question`` of ``level``."""
+    q = cset.question_by_key.get((level, question))
+    return q is not None and option in cset.scale_by_code[q.scale].by_code
+
+
+def answer_problems(cset: CriteriaSet, group: str, levels: Mapping[int, str],
+                    answers: Mapping[int, Mapping[str, str]], complete: bool = True) -> list[Problem]:
+    """Every problem of a ballot's answers (empty when it can be stored).
+
+    Parameters
+    ----------
+    group : str
+        The respondent group's code.
+    levels : mapping
+        Unit id -> level code, for the units answered about.
+    answers : mapping
+        Unit id -> {question id: option code}.
+    complete : bool
+        Every question of the questionnaire must be answered.
+    """
+    problems: list[Problem] = []
+    rule_group = cset.group_by_code.get(group)
+    if rule_group is None:
+        return [Problem(unit_id, None, f"không có đối tượng '{group}'") for unit_id in answers] or \
+            [Problem(0, None, f"không có đối tượng '{group}'")]
+    if not answers:
+        return [Problem(0, None, "phiếu không đánh giá đơn vị nào")]
+    for unit_id, given in answers.items():
+        level = levels.get(unit_id)
+        if level is None:
+            problems.append(Problem(unit_id, None, "đơn vị không thuộc đợt đánh giá này"))
+            continue
+        questionnaire = cset.questionnaire(level, group) if rule_group.rule_for(level) else None
+        if questionnaire is None:
+            problems.append(Problem(unit_id, None, f"'{group}' không đánh giá cấp '{level}'"))
+            continue
+        asked = questionnaire.question_ids
+        problems += [Problem(unit_id, q, "câu hỏi không có trong phiếu") for q in sorted(set(given) - set(asked))]
+        for question in asked:
+            option = given.get(question)
+            if option is None:
+                if complete:
+                    problems.append(Problem(unit_id, question, "chưa trả lời"))
+            elif not option_allowed(cset, level, question, option):
+                codes = ", ".join(cset.scale_by_code[cset.question_by_key[(level, question)].scale].by_code)
+                problems.append(Problem(unit_id, question, f"phương án '{option}' không có (dùng: {codes})"))
+    return problems
+
+
+class BallotProblems(ValueError):
+    """The ballot cannot be stored as sent; ``problems`` says why. Nothing was written."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(p.message for p in problems))
+
+
+@dataclass(frozen=True)
+class NewBallot:
+    """A ballot to store. ``answers`` are ``(unit id, question, option)``."""
+
+    campaign_id: int
+    group_id: int
+    channel: str  # web, qr, paper, api
+    client_id: str
+    answers: Sequence[tuple[int, str, str]]
+    state: str = "received"
+    state_reason: str | None = None
+    respondent_unit_id: int | None = None
+    paper_serial: str | None = None
+    duration_seconds: float | None = None
+    submitted_on: date | None = None  # default: today (:func:`ballot_day`); the demo sets its own
+
+
+@dataclass(frozen=True)
+class Stored:
+    """``stored`` (new), ``replay`` (the same ballot was stored before) or ``conflict``
+    (the client id holds another ballot); ``ballot_id`` is the stored ballot's."""
+
+    status: str
+    ballot_id: int
+
+
+def stored_ballot(s: Session, client_id: str):
+    """``(id, campaign_id, payload_digest)`` of the ballot stored under ``client_id``, or None."""
+    return s.execute(select(Ballot.id, Ballot.campaign_id, Ballot.payload_digest)
+                     .where(Ballot.client_id == client_id)).first()
+
+
+def _grouped(answers: Iterable[tuple[int, str, str]]) -> dict[int, dict[str, str]]:
+    by_unit: dict[int, dict[str, str]] = {}
+    for unit_id, question, option in answers:
+        by_unit.setdefault(unit_id, {})[question] = option
+    return by_unit
+
+
+def check_ballots(s: Session, cset: CriteriaSet, ballots: Sequence[NewBallot], complete: bool = True) -> None:
+    """Raise :class:`BallotProblems` for the first ballot whose answers break a rule."""
+    campaign_ids = {b.campaign_id for b in ballots}
+    unit_ids = {a[0] for b in ballots for a in b.answers}
+    levels = {(c, i): lv for c, i, lv in s.execute(
+        select(Unit.campaign_id, Unit.id, Unit.level).where(Unit.id.in_(unit_ids), Unit.campaign_id.in_(campaign_ids)))}
+    groups = {(c, i): code for c, i, code in s.execute(
+        select(RespondentGroup.campaign_id, RespondentGroup.id, RespondentGroup.code)
+        .where(RespondentGroup.id.in_({b.group_id for b in ballots})))}
+    for b in ballots:
+        by_unit = _grouped(b.answers)
+        if len(by_unit) and sum(map(len, by_unit.values())) != len(b.answers):
+            raise BallotProblems([Problem(0, None, "một câu hỏi được trả lời hai lần cho cùng đơn vị")])
+        group = groups.get((b.campaign_id, b.group_id))
+        if group is None:
+            raise BallotProblems([Problem(0, None, "đối tượng không thuộc đợt đánh giá này")])
+        mine = {u: levels[(b.campaign_id, u)] for u in by_unit if (b.campaign_id, u) in levels}
+        problems = answer_problems(cset, group, mine, by_unit, complete)
+        if problems:
+            raise BallotProblems(problems)
+
+
+def _insert(s: Session, ballots: Sequence[NewBallot]) -> list[int]:
+    today = ballot_day()
+    ids = [random_ballot_id() for _ in ballots]
+    s.execute(insert(Ballot), [
+        {"id": ballot_id, "campaign_id": b.campaign_id, "client_id": b.client_id, "group_id": b.group_id,
+         "respondent_unit_id": b.respondent_unit_id, "channel": b.channel, "state": b.state,
+         "state_reason": b.state_reason, "paper_serial": b.paper_serial, "payload_digest": payload_digest(b.answers),
+         "submitted_on": b.submitted_on or today, "duration_seconds": b.duration_seconds}
+        for ballot_id, b in zip(ids, ballots)])
+    s.execute(insert(Answer), [{"ballot_id": ballot_id, "unit_id": u, "question": q, "option": o}
+                               for ballot_id, b in zip(ids, ballots) for u, q, o in b.answers])
+    return ids
+
+
+def _settle(existing, ballot: NewBallot) -> Stored:
+    same = existing.campaign_id == ballot.campaign_id and existing.payload_digest == payload_digest(ballot.answers)
+    return Stored("replay" if same else "conflict", existing.id)
+
+
+def store_ballot(s: Session, cset: CriteriaSet, ballot: NewBallot, *, actor: str | None = None,
+                 user_id: int | None = None, note: str = "", complete: bool = True) -> Stored:
+    """Check and store one ballot in the caller's transaction (see the module's rules).
+
+    Parameters
+    ----------
+    actor, user_id : optional
+        Who keyed the ballot (paper, API): an audit entry names them, with ``note``.
+        Leave out for a respondent's own ballot, which is never audited.
+
+    Raises
+    ------
+    BallotProblems
+        The answers break a rule; nothing was written.
+    """
+    check_ballots(s, cset, [ballot], complete)
+    existing = stored_ballot(s, ballot.client_id)
+    if existing is not None:
+        return _settle(existing, ballot)
+    try:
+        with s.begin_nested():
+            (ballot_id,) = _insert(s, [ballot])
+    except IntegrityError:  # the same client id stored by a racing request
+        existing = stored_ballot(s, ballot.client_id)
+        if existing is None:
+            raise
+        return _settle(existing, ballot)
+    if actor is not None:
+        record(s, actor, "create", "ballot", ballot_id, user_id=user_id,
+               new_value=note or f"{ballot.channel}, {ballot.state}")
+    return Stored("stored", ballot_id)
+
+
+def store_ballots(s: Session, cset: CriteriaSet, ballots: Sequence[NewBallot]) -> list[int]:
+    """Store many new ballots at once (the demo), with the same checks; every client id must be new.
+
+    Raises
+    ------
+    BallotProblems
+        A ballot breaks a rule, or a client id is already used; nothing was written.
+    """
+    if not ballots:
+        return []
+    check_ballots(s, cset, ballots)
+    client_ids = [b.client_id for b in ballots]
+    if len(set(client_ids)) != len(client_ids) or s.scalar(select(Ballot.id).where(Ballot.client_id.in_(client_ids))):
+        raise BallotProblems([Problem(0, None, "mã phiếu của bên gửi đã được dùng")])
+    return _insert(s, ballots)

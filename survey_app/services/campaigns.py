@@ -1,0 +1,174 @@
+"""Campaigns: open one from a criteria set, read its frozen set, its schedule, its progress.
+
+Functions here take a session and only flush; the caller (a request or a CLI
+command) commits once. Every change leaves an audit entry.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import distinct, func, select
+from sqlalchemy.orm import Session
+
+from questionnaires import DEFAULT_SET_DIR, CriteriaSet, load_criteria_set_from_texts, set_digest
+
+from ..models import CAMPAIGN_STATUSES, Answer, Ballot, Campaign, RespondentGroup, SampleTarget, Unit
+from .audit import record
+
+_SETS: dict[str, CriteriaSet] = {}
+
+
+def available_sets(extra_dirs: str | None = None) -> dict[str, Path]:
+    """Criteria set folders a campaign can be opened with: the bundled ones, and every
+    folder holding a ``set.yaml`` under the ``os.pathsep``-separated ``extra_dirs``
+    (``PARSURVEY_SETS_DIR``)."""
+    roots = [DEFAULT_SET_DIR.parent] + [Path(p) for p in (extra_dirs or "").split(os.pathsep) if p]
+    found: dict[str, Path] = {}
+    for root in roots:
+        for folder in sorted(root.glob("*/set.yaml")):
+            found.setdefault(folder.parent.name, folder.parent)
+    return found
+
+
+def create_campaign(
+    session: Session, *, year: int, name: str, criteria_texts: dict[str, str], actor: str, status: str = "draft"
+) -> Campaign:
+    """Open a campaign with a frozen copy of a criteria set and its respondent groups.
+
+    Parameters
+    ----------
+    criteria_texts : dict
+        The set's files as ``{relative path: YAML text}``
+        (:func:`questionnaires.read_set_texts`); they are checked here and
+        stored as they are.
+
+    Raises
+    ------
+    questionnaires.CriteriaSetError
+        If the set does not pass the validator.
+    """
+    cset = load_criteria_set_from_texts(criteria_texts)
+    campaign = Campaign(
+        year=year,
+        name=name,
+        status=status,
+        criteria_name=cset.name,
+        criteria_digest=set_digest(criteria_texts),
+        criteria_files=dict(criteria_texts),
+    )
+    session.add(campaign)
+    for group in cset.groups:
+        campaign.groups.append(RespondentGroup(code=group.code, name=group.name, reached_by=group.reached_by))
+    session.flush()
+    record(session, actor, "create", "campaign", campaign.id, new_value=f"{year} {name} ({cset.name})")
+    return campaign
+
+
+def campaign_criteria(campaign: Campaign) -> CriteriaSet:
+    """The criteria set frozen in a campaign (parsed once per process)."""
+    digest = campaign.criteria_digest
+    if digest not in _SETS:
+        _SETS[digest] = load_criteria_set_from_texts(campaign.criteria_files)
+    return _SETS[digest]
+
+
+def set_schedule(s: Session, campaign: Campaign, status: str, opens_at: datetime | None,
+                 closes_at: datetime | None, actor: str, double_entry: bool | None = None,
+                 min_web_seconds: int | None = None) -> None:
+    """Status (draft, open, closed), the dates links work between, and the paper/review settings."""
+    if status not in CAMPAIGN_STATUSES:
+        raise ValueError(status)
+    changes = [("status", status), ("opens_at", opens_at), ("closes_at", closes_at)]
+    if double_entry is not None:
+        changes.append(("double_entry", double_entry))
+    if min_web_seconds is not None:
+        changes.append(("min_web_seconds", min_web_seconds))
+    for attribute, value in changes:
+        old = getattr(campaign, attribute)
+        if old != value:
+            setattr(campaign, attribute, value)
+            record(s, actor, "update", "campaign", campaign.id, attribute=attribute, old_value=old, new_value=value)
+    s.flush()
+
+
+def all_campaigns(s: Session) -> list[Campaign]:
+    """Every campaign, the newest year first."""
+    return list(s.scalars(select(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc())))
+
+
+def name_taken(s: Session, name: str) -> bool:
+    """Whether a campaign of that name exists."""
+    return bool(s.scalar(select(func.count()).select_from(Campaign).where(Campaign.name == name)))
+
+
+@dataclass(frozen=True)
+class GroupProgress:
+    """How far a group's ballots fill the sample plan."""
+
+    code: str
+    name: str
+    ballots: int
+    planned: int
+    covered: int
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.covered / self.planned if self.planned else 0.0
+
+
+@dataclass(frozen=True)
+class CampaignProgress:
+    campaign: Campaign
+    units: dict[str, int]
+    groups: list[GroupProgress]
+
+    @property
+    def ballots(self) -> int:
+        return sum(g.ballots for g in self.groups)
+
+
+def campaign_progress(session: Session, campaign: Campaign) -> CampaignProgress:
+    """Ballots per group and how much of the sample plan they cover.
+
+    A ballot counts for every unit it rated; a unit × group cell counts at most
+    its target, so an over-filled district does not hide an empty one.
+    Rejected ballots do not count.
+    """
+    units = dict(
+        session.execute(
+            select(Unit.level, func.count()).where(Unit.campaign_id == campaign.id).group_by(Unit.level)
+        ).all()
+    )
+    ballots = dict(
+        session.execute(
+            select(Ballot.group_id, func.count())
+            .where(Ballot.campaign_id == campaign.id, Ballot.state != "rejected")
+            .group_by(Ballot.group_id)
+        ).all()
+    )
+    received = {
+        (unit_id, group_id): n
+        for unit_id, group_id, n in session.execute(
+            select(Answer.unit_id, Ballot.group_id, func.count(distinct(Ballot.id)))
+            .join(Ballot, Answer.ballot_id == Ballot.id)
+            .where(Ballot.campaign_id == campaign.id, Ballot.state != "rejected")
+            .group_by(Answer.unit_id, Ballot.group_id)
+        )
+    }
+    planned: dict[int, int] = {}
+    covered: dict[int, int] = {}
+    for unit_id, group_id, target in session.execute(
+        select(SampleTarget.unit_id, SampleTarget.group_id, SampleTarget.target).where(
+            SampleTarget.campaign_id == campaign.id
+        )
+    ):
+        planned[group_id] = planned.get(group_id, 0) + target
+        covered[group_id] = covered.get(group_id, 0) + min(target, received.get((unit_id, group_id), 0))
+    groups = [
+        GroupProgress(g.code, g.name, ballots.get(g.id, 0), planned.get(g.id, 0), covered.get(g.id, 0))
+        for g in campaign.groups
+    ]
+    return CampaignProgress(campaign, units, groups)

@@ -1,0 +1,254 @@
+"""The web form's side of a respondent: what a link asks, whether it can still be used, the
+draft kept for save-and-resume, page validation, and the one-time submit.
+
+Anonymity, and how it is kept
+-----------------------------
+Once a ballot is stored, nothing in the database joins it to its invitation or person:
+
+* the ballot (:mod:`.ballots`) has no invitation key, a random id and only a day;
+* the invitation only turns ``used`` (and ``opened``): booleans, no time;
+* the draft, the one row that tied answers to an invitation, is deleted in the same
+  transaction that stores the ballot;
+* the audit log records no submission.
+
+What remains outside our tables: the physical order of rows inside the database files, and
+web server access logs, whose lines hold the token and a time. Request logs show ``/s/…``.
+
+One ballot per token
+--------------------
+:func:`submit` turns the invitation ``used`` with ``UPDATE ... WHERE used = false`` in the
+transaction that stores the ballot. Two racing submits cannot both change that row (SQLite
+serialises writers by ``BEGIN IMMEDIATE``, PostgreSQL by the row lock), so exactly one
+stores. The form carries the draft's ``client_id``; a retried or double-clicked submit
+finds its ballot by that id and gets the thank-you page again.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from questionnaires import CriteriaSet, Level, Questionnaire
+
+from ..db import Database
+from ..models import Campaign, Draft, Invitation, Unit, utcnow
+from . import ballots
+from .campaigns import campaign_criteria
+
+MISSING = "Xin chọn một câu trả lời (nếu không rõ, chọn “Không biết / không ý kiến”)."
+INVALID = "Câu trả lời này không có trong phiếu; xin chọn lại."
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One questionnaire of an invitation: the units of a level it rates, and how."""
+
+    level: Level
+    how: str  # own, each, choose (the units are then the choices offered)
+    questionnaire: Questionnaire
+    units: list[Unit]
+
+
+def link_status(session: Session, invitation: Invitation) -> str:
+    """``open``, or why the link cannot be answered: ``used``, ``expired``, ``not_open``, ``closed``."""
+    campaign = session.get(Campaign, invitation.campaign_id)
+    now = utcnow()
+    if invitation.used:
+        return "used"
+    if invitation.expires_at is not None and invitation.expires_at < now:
+        return "expired"
+    if campaign.status == "draft" or (campaign.opens_at is not None and campaign.opens_at > now):
+        return "not_open"
+    if campaign.status == "closed" or (campaign.closes_at is not None and campaign.closes_at < now):
+        return "closed"
+    return "open"
+
+
+def assignments(session: Session, invitation: Invitation) -> list[Assignment]:
+    """The questionnaires an invitation's respondent answers, with the units each rates.
+
+    ``own`` resolves to the respondent's unit, or to its district when the
+    respondent belongs to a commune (a commune leader rates their district).
+    """
+    campaign = session.get(Campaign, invitation.campaign_id)
+    cset = campaign_criteria(campaign)
+    group = cset.group_by_code[invitation.group.code]
+    result = []
+    for rule in group.rates:
+        if rule.how == "own":
+            own = invitation.unit
+            while own is not None and own.level != rule.level:
+                own = own.parent
+            units = [own] if own is not None else []
+        else:
+            units = [u for u in campaign.units if u.level == rule.level]
+        result.append(Assignment(cset.level_by_code[rule.level], rule.how,
+                                 cset.questionnaire(rule.level, group.code), units))
+    return result
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the form: the questions of one assignment about one unit."""
+
+    number: int  # 1-based
+    assignment: Assignment
+    unit: Unit
+
+
+def answer_key(unit_id: int, question: str) -> str:
+    return f"{unit_id}:{question}"
+
+
+def chosen_key(level: str) -> str:
+    return f"chosen:{level}"
+
+
+def open_draft(database: Database, invitation_id: int) -> dict:
+    """Mark the invitation opened and return its draft's data, creating the draft if needed."""
+    with database.transaction() as s:
+        invitation = s.get(Invitation, invitation_id)
+        invitation.opened = True
+        draft = s.get(Draft, invitation_id)
+        if draft is None:
+            draft = Draft(invitation_id=invitation_id, client_id=str(uuid.uuid4()), data={})
+            s.add(draft)
+        return {"client_id": draft.client_id, "data": dict(draft.data)}
+
+
+def pages(assigned: list[Assignment], data: dict) -> list[Page]:
+    """The pages of the form: a unit per page; for ``choose``, only the chosen units."""
+    result: list[Page] = []
+    for a in assigned:
+        units = a.units
+        if a.how == "choose":
+            chosen = set(data.get(chosen_key(a.level.code), []))
+            units = [u for u in a.units if u.id in chosen]
+        for unit in units:
+            result.append(Page(len(result) + 1, a, unit))
+    return result
+
+
+def page_answers(cset: CriteriaSet, page: Page, data: dict) -> dict[str, str]:
+    """The answers already given on a page, by question id."""
+    return {
+        item.question: data[answer_key(page.unit.id, item.question)]
+        for item in page.assignment.questionnaire.items
+        if answer_key(page.unit.id, item.question) in data
+    }
+
+
+def save_page(session: Session, cset: CriteriaSet, invitation_id: int, page: Page,
+              posted: dict[str, str | None]) -> dict[str, str]:
+    """Keep the answers posted for a page (question id -> option code, or None when none was
+    chosen); return a message per question still unanswered. Options not in the question's
+    scale are not kept and get their own message."""
+    draft = session.get(Draft, invitation_id)
+    data = dict(draft.data)
+    errors: dict[str, str] = {}
+    level = page.assignment.level.code
+    for item in page.assignment.questionnaire.items:
+        value = posted.get(item.question)
+        key = answer_key(page.unit.id, item.question)
+        if value and ballots.option_allowed(cset, level, item.question, value):
+            data[key] = value
+        elif value:
+            errors[item.question] = INVALID
+        elif key not in data:
+            errors[item.question] = MISSING
+    draft.data, draft.updated_at = data, utcnow()
+    return errors
+
+
+def save_choice(session: Session, invitation_id: int, assignment: Assignment, unit_ids: list[int]) -> None:
+    """Keep the units a ``choose`` respondent picked (only units offered to them)."""
+    offered = {u.id for u in assignment.units}
+    draft = session.get(Draft, invitation_id)
+    draft.data = {**draft.data, chosen_key(assignment.level.code): sorted(set(unit_ids) & offered)}
+    draft.updated_at = utcnow()
+
+
+def unanswered(cset: CriteriaSet, form_pages: list[Page], data: dict) -> dict[int, int]:
+    """Number of unanswered questions per page number (pages with none left out)."""
+    result = {}
+    for page in form_pages:
+        given = page_answers(cset, page, data)
+        missing = len(page.assignment.questionnaire.items) - len(given)
+        if missing:
+            result[page.number] = missing
+    return result
+
+
+def field_blocks(cset: CriteriaSet, page: Page) -> list:
+    """The page's questions grouped by field, in questionnaire order: [(field, [(number, item, scale)])]."""
+    blocks: list = []
+    level = page.assignment.level.code
+    for number, item in enumerate(page.assignment.questionnaire.items, 1):
+        question = cset.question_by_key[(level, item.question)]
+        field = cset.field_by_code[cset.sub_criterion_by_key[(level, question.sub_criterion)].field]
+        if not blocks or blocks[-1][0] is not field:
+            blocks.append((field, []))
+        blocks[-1][1].append((number, item, cset.scale_by_code[question.scale]))
+    return blocks
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a submit did: ``stored``, ``replay`` (already stored under this id),
+    ``used`` (the link's ballot was sent from elsewhere), ``stale`` (an old page),
+    ``incomplete`` (questions left; see ``missing``) or ``nothing_chosen``."""
+
+    status: str
+    missing: dict[int, int] | None = None
+
+
+def submit(database: Database, cset: CriteriaSet, invitation_id: int, client_id: str,
+           assigned: list[Assignment]) -> Outcome:
+    """Store the draft of an invitation as its one ballot, in one transaction."""
+    try:
+        with database.transaction() as s:
+            return _submit(s, cset, invitation_id, client_id, assigned)
+    except IntegrityError:
+        # The same client id stored by a racing request: that request's ballot is ours.
+        with database.session() as s:
+            if ballots.stored_ballot(s, client_id) is not None:
+                return Outcome("replay")
+        raise
+
+
+def _submit(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, assigned: list[Assignment]) -> Outcome:
+    if ballots.stored_ballot(s, client_id) is not None:
+        return Outcome("replay")
+    invitation = s.get(Invitation, invitation_id)
+    draft = s.get(Draft, invitation_id)
+    if draft is None or draft.client_id != client_id:
+        # A racing request may have stored our ballot (and deleted the draft) since
+        # the first check: look again, and read ``used`` afresh, not from the identity map.
+        if ballots.stored_ballot(s, client_id) is not None:
+            return Outcome("replay")
+        used = s.scalar(select(Invitation.used).where(Invitation.id == invitation_id))
+        return Outcome("used" if used else "stale")
+    form_pages = pages(assigned, draft.data)
+    if any(a.how == "choose" for a in assigned) and not form_pages:
+        return Outcome("nothing_chosen")
+    missing = unanswered(cset, form_pages, draft.data)
+    if missing:
+        return Outcome("incomplete", missing)
+
+    changed = s.execute(
+        update(Invitation).where(Invitation.id == invitation_id, Invitation.used.is_(False)).values(used=True)
+    ).rowcount
+    if changed != 1:
+        return Outcome("replay" if ballots.stored_ballot(s, client_id) is not None else "used")
+
+    answers = [(p.unit.id, item.question, draft.data[answer_key(p.unit.id, item.question)])
+               for p in form_pages for item in p.assignment.questionnaire.items]
+    ballots.store_ballot(s, cset, ballots.NewBallot(
+        campaign_id=invitation.campaign_id, group_id=invitation.group_id, client_id=client_id,
+        respondent_unit_id=invitation.unit_id, channel="qr" if invitation.kind == "qr_card" else "web",
+        answers=answers, duration_seconds=float(round((utcnow() - draft.started_at).total_seconds()))))
+    s.delete(draft)
+    return Outcome("stored")

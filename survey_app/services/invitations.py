@@ -1,0 +1,186 @@
+"""Invitations: personal links and QR cards, issued, listed, marked sent.
+
+Links and QR card codes are derived from the app's secret and stored only as hashes.
+
+A link's token is ``HMAC(key, "token" + salt)`` (24 bytes, 192 bits, URL-safe
+base64), where ``key`` is derived from ``SECRET_KEY`` and ``salt`` is random per
+invitation. The database keeps the salt and the token's SHA-256, never the
+token: a copy of the database alone opens no form. The running app can derive
+a link again, which is what mail-merge exports and reminders need. Changing
+``SECRET_KEY`` leaves every issued link working (its hash is stored) but makes
+it impossible to export or re-send.
+
+A QR card also carries an 8-character short code a person can type (from an
+alphabet without 0/O and 1/I), derived and stored the same way; ``/s/<code>``
+opens the same form as ``/s/<token>``.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Campaign, Invitation, RespondentGroup, Unit, utcnow
+from .audit import record
+from .csv_import import NewInvitation
+
+SHORT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 letters: one byte mod 32 is uniform
+SHORT_CODE_LENGTH = 8
+
+
+def _key(secret: str) -> bytes:
+    return hashlib.sha256(b"parsurvey invitation links\0" + secret.encode("utf-8")).digest()
+
+
+def _mac(secret: str, purpose: bytes, salt: str) -> bytes:
+    return hmac.new(_key(secret), purpose + b"\0" + salt.encode("ascii"), hashlib.sha256).digest()
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest stored in place of a token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def normalise_short_code(code: str) -> str:
+    """A typed short code as stored: capitals, without spaces or dashes.
+
+    Examples
+    --------
+    >>> normalise_short_code(" abcd-ef 23 ")
+    'ABCDEF23'
+    """
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def hash_short_code(code: str) -> str:
+    """The SHA-256 stored in place of a QR card's short code."""
+    return hash_token(normalise_short_code(code))
+
+
+def derive_token(secret: str, salt: str) -> str:
+    """The link token of an invitation (192 bits, 32 URL-safe characters).
+
+    Examples
+    --------
+    >>> t = derive_token("k", "00ff")
+    >>> len(t), t == derive_token("k", "00ff"), t == derive_token("other", "00ff")
+    (32, True, False)
+    """
+    return base64.urlsafe_b64encode(_mac(secret, b"token", salt)[:24]).decode("ascii")
+
+
+def derive_short_code(secret: str, salt: str) -> str:
+    """The 8-character code printed on a QR card."""
+    mac = _mac(secret, b"short code", salt)
+    return "".join(SHORT_CODE_ALPHABET[b % 32] for b in mac[:SHORT_CODE_LENGTH])
+
+
+def format_short_code(code: str) -> str:
+    """Printed in two groups of four, easier to read aloud: ``ABCD-EF23``."""
+    return f"{code[:4]}-{code[4:]}"
+
+
+@dataclass(frozen=True)
+class IssuedLink:
+    """What a new invitation stores (salt, hashes) and what is shown once (token, code)."""
+
+    salt: str
+    token: str
+    short_code: str | None
+
+    @property
+    def token_hash(self) -> str:
+        return hash_token(self.token)
+
+    @property
+    def short_code_hash(self) -> str | None:
+        return hash_short_code(self.short_code) if self.short_code else None
+
+
+def issue_link(secret: str, qr_card: bool = False) -> IssuedLink:
+    """A fresh salt and the token (and, for a QR card, the short code) it gives."""
+    salt = secrets.token_hex(16)
+    return IssuedLink(salt, derive_token(secret, salt), derive_short_code(secret, salt) if qr_card else None)
+
+
+def link_of(secret: str, invitation: Invitation) -> IssuedLink | None:
+    """The token and code of an existing invitation; ``None`` if it was not issued with a salt
+    or under another secret."""
+    if not invitation.token_salt:
+        return None
+    issued = IssuedLink(invitation.token_salt, derive_token(secret, invitation.token_salt),
+                        derive_short_code(secret, invitation.token_salt) if invitation.short_code_hash else None)
+    return issued if issued.token_hash == invitation.token_hash else None
+
+
+def find_invitation(session: Session, key: str) -> Invitation | None:
+    """The invitation of a link's token, or of a QR card's short code; ``None`` if neither."""
+    if not key or len(key) > 128:
+        return None
+    found = session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(key)))
+    if found is None and len(normalise_short_code(key)) <= 16:
+        found = session.scalar(select(Invitation).where(Invitation.short_code_hash == hash_short_code(key)))
+    return found
+
+
+def invitations_of(s: Session, campaign_id: int, only_unanswered: bool = False) -> list[Invitation]:
+    """A campaign's invitations by group, unit and id; ``only_unanswered`` leaves out used links."""
+    query = select(Invitation).where(Invitation.campaign_id == campaign_id)
+    if only_unanswered:
+        query = query.where(Invitation.used.is_(False))
+    return list(s.scalars(query.order_by(Invitation.group_id, Invitation.unit_id, Invitation.id)))
+
+
+def unused_cards(s: Session, campaign_id: int, unit: Unit, group: RespondentGroup) -> list[Invitation]:
+    """The QR cards of a unit × group not answered yet, in the order they were made."""
+    return list(s.scalars(select(Invitation).where(
+        Invitation.campaign_id == campaign_id, Invitation.unit_id == unit.id, Invitation.group_id == group.id,
+        Invitation.kind == "qr_card", Invitation.used.is_(False)).order_by(Invitation.id)))
+
+
+def create_invitations(s: Session, campaign: Campaign, rows: list[NewInvitation], secret: str,
+                       actor: str) -> list[tuple[Invitation, IssuedLink]]:
+    """Personal links, one per row."""
+    made = []
+    for row in rows:
+        link = issue_link(secret)
+        inv = Invitation(campaign_id=campaign.id, group_id=row.group.id, unit_id=row.unit.id if row.unit else None,
+                         kind="personal", token_hash=link.token_hash, token_salt=link.salt,
+                         name=row.name, email=row.email, phone=row.phone)
+        s.add(inv)
+        made.append((inv, link))
+    s.flush()
+    record(s, actor, "create", "invitations", campaign.id, new_value=f"{len(made)} đường link cá nhân")
+    return made
+
+
+def create_qr_cards(s: Session, campaign: Campaign, unit: Unit, group: RespondentGroup, count: int,
+                    secret: str, actor: str) -> list[tuple[Invitation, IssuedLink]]:
+    """``count`` single-use QR cards for a unit × group."""
+    made = []
+    for _ in range(count):
+        link = issue_link(secret, qr_card=True)
+        inv = Invitation(campaign_id=campaign.id, group_id=group.id, unit_id=unit.id, kind="qr_card",
+                         token_hash=link.token_hash, token_salt=link.salt, short_code_hash=link.short_code_hash)
+        s.add(inv)
+        made.append((inv, link))
+    s.flush()
+    record(s, actor, "create", "invitations", campaign.id, new_value=f"{count} thẻ QR {unit.code}/{group.code}")
+    return made
+
+
+def mark_sent(s: Session, invitations: list[Invitation], actor: str, reminder: bool = False) -> None:
+    """Stamp the invitations e-mailed just now (one audit entry for the batch)."""
+    now = utcnow()
+    for inv in invitations:
+        inv.sent_at = now
+    s.flush()
+    if invitations:
+        record(s, actor, "update", "invitations", invitations[0].campaign_id, attribute="sent_at",
+               new_value=f"{len(invitations)} thư {'nhắc' if reminder else 'mời'}: "
+                         + ", ".join(str(inv.id) for inv in invitations[:50]))

@@ -1,0 +1,6 @@
+"""Campaign management, paper ballots, review and the response-rate dashboard (admin; analysts may read)."""
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, template_folder="templates")
+
+from . import invitations, paper, results, review, routes  # noqa: E402,F401

@@ -1,0 +1,126 @@
+"""Forms of campaign administration. Every POST and every query string that carries a number
+is read through one of these: a wrong value is a form error, never an exception."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateTimeLocalField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from ...models import CAMPAIGN_STATUSES, CHANNELS
+from ...services.review import FLAGS, STATE_LABELS
+from ..common import LOCAL_FORMAT, AsciiIntegerField, IdListField, QueryForm
+
+NUMBER = "Phải là một số nguyên không âm."
+
+
+class NewCampaignForm(FlaskForm):
+    name = StringField("Tên đợt khảo sát", validators=[
+        DataRequired("Xin nhập tên đợt khảo sát (tối đa 200 ký tự)."),
+        Length(max=200, message="Xin nhập tên đợt khảo sát (tối đa 200 ký tự).")])
+    year = AsciiIntegerField("Năm đánh giá", max_digits=4, validators=[
+        DataRequired("Năm phải là một số từ 2000 đến 2100."),
+        NumberRange(2000, 2100, "Năm phải là một số từ 2000 đến 2100.")])
+    set = SelectField("Bộ tiêu chí", choices=[], validate_choice=False)
+
+    def __init__(self, sets, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.sets = set(sets)
+        self.set.choices = list(sets)
+
+    def validate_set(self, field):
+        if field.data not in self.sets:
+            raise ValidationError("Xin chọn một bộ tiêu chí.")
+
+
+class ScheduleForm(FlaskForm):
+    status = SelectField(choices=list(CAMPAIGN_STATUSES))
+    opens_at = DateTimeLocalField(format=LOCAL_FORMAT, validators=[Optional()])
+    closes_at = DateTimeLocalField(format=LOCAL_FORMAT, validators=[Optional()])
+    double_entry = SelectField(choices=["1", "0"], validators=[Optional()])
+    min_web_seconds = AsciiIntegerField(max_digits=4, validators=[Optional(), NumberRange(0, 3600, NUMBER)])
+
+
+class UnitForm(FlaskForm):
+    """One unit typed in; checked like a row of the units CSV."""
+
+    code = StringField(validators=[Length(max=200)])
+    name = StringField(validators=[Length(max=400)])
+    level = StringField(validators=[Length(max=64)])
+    parent = StringField(validators=[Length(max=200)])
+
+
+class UploadForm(FlaskForm):
+    """A CSV (or XLSX) file to import."""
+
+    file = FileField()
+
+
+def plan_form(cells: list[tuple[int, int]]) -> type[FlaskForm]:
+    """A form class with a target ``t_<unit id>_<group id>`` for each cell of the plan grid."""
+    fields = {f"t_{u}_{g}": AsciiIntegerField(max_digits=6, validators=[Optional(), NumberRange(0, 100_000, NUMBER)])
+              for u, g in cells}
+    return type("PlanForm", (FlaskForm,), fields)
+
+
+class CountForm(FlaskForm):
+    """A unit × group and how many (QR cards, paper ballots)."""
+
+    unit = StringField(validators=[Length(max=64)])
+    group = StringField(validators=[Length(max=64)])
+    count = AsciiIntegerField(max_digits=4, validators=[DataRequired(), NumberRange(1, 1000)])
+
+
+class SendForm(FlaskForm):
+    """E-mail the links: ``dau`` (first time) or ``nhac`` (reminder)."""
+
+    lan = SelectField(choices=["dau", "nhac"], default="dau", validators=[Optional()])
+
+
+class CardsQuery(QueryForm):
+    don_vi = StringField(validators=[Length(max=64)])
+    doi_tuong = StringField(validators=[Length(max=64)])
+
+
+class SerialRangeQuery(QueryForm):
+    tu = StringField(validators=[Length(max=40)])
+    den = StringField(validators=[Length(max=40)])
+
+
+def reconcile_form(questions: list[str]) -> type[FlaskForm]:
+    """A form class with the supervisor's choice ``q_<question>`` for each differing question."""
+    return type("ReconcileForm", (FlaskForm,), {f"q_{q}": StringField(validators=[Length(max=64)]) for q in questions})
+
+
+class ReviewFilter(QueryForm):
+    trang_thai = SelectField(choices=["", *STATE_LABELS], validators=[Optional()])
+    kenh = SelectField(choices=["", *CHANNELS], validators=[Optional()])
+    co = SelectField(choices=["", *FLAGS], validators=[Optional()])
+    doi_tuong = AsciiIntegerField(max_digits=10, validators=[Optional()])
+
+    def filters(self) -> dict[str, str]:
+        """The chosen filters, for links and redirects that keep them."""
+        return {k: str(v) for k, v in self.data.items() if v not in (None, "")}
+
+
+class ReviewChangeForm(FlaskForm):
+    ballot = IdListField()
+    state = SelectField(choices=list(STATE_LABELS))
+    reason = StringField(validators=[Length(max=500)])
+
+
+class AuditFilter(QueryForm):
+    doi_tuong = StringField(validators=[Length(max=64)])
+    nguoi = StringField(validators=[Length(max=64)])
+    thao_tac = StringField(validators=[Length(max=64)])
+    ma = StringField(validators=[Length(max=64)])
+    trang = AsciiIntegerField(max_digits=9, validators=[Optional()])
+
+    def filters(self) -> dict[str, str]:
+        """The chosen filters (page left out), for links that keep them."""
+        return {k: v for k, v in self.data.items() if k != "trang" and v}
+
+
+class DashboardFilter(QueryForm):
+    cap = StringField(validators=[Length(max=64)])
+    doi_tuong = StringField(validators=[Length(max=64)])

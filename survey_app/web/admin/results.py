@@ -1,0 +1,48 @@
+"""Imports beside the ballots: appraisal points, commune results, last year's table (admin)."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+
+from scoring import TableProblems
+
+from ...extensions import db_session
+from ...services.results import KINDS, import_results
+from ..common import actor, campaign_or_404, roles_required, uploaded
+from . import bp
+from .forms import UploadForm
+
+TEMPLATES = {
+    "appraisal": "unit,1,2,3,4,5,6,7,total  — hoặc chỉ: unit,total (mã hoặc tên đơn vị; dấu phẩy thập phân được)",
+    "communes": "commune,district,index,class  (tên hoặc mã xã, huyện; chỉ số và/hoặc xếp loại)",
+    "previous": "unit,index,rank,class",
+}
+
+
+@bp.get("/dot/<int:campaign_id>/ket-qua-nhap")
+@roles_required("admin")
+def results(campaign_id: int):
+    campaign = campaign_or_404(campaign_id)
+    return render_template("admin/results.html", campaign=campaign, kinds=KINDS, templates=TEMPLATES)
+
+
+@bp.post("/dot/<int:campaign_id>/ket-qua-nhap/<kind>")
+@roles_required("admin")
+def import_file(campaign_id: int, kind: str):
+    if kind not in KINDS:
+        abort(404)
+    campaign = campaign_or_404(campaign_id)
+    back = redirect(url_for("admin.results", campaign_id=campaign.id))
+    form = UploadForm()
+    data = uploaded(form.file.data) if form.validate() else None
+    if data is None:
+        return back
+    filename = form.file.data.filename
+    try:
+        stored = import_results(db_session(), campaign, kind, filename, data, actor())  # checks every row first
+    except TableProblems as error:
+        flash(f"Không nhập {KINDS[kind]}: tệp {filename} có {len(error.problems)} lỗi, chưa thay đổi gì.", "error")
+        for problem in error.problems[:50]:
+            flash(str(problem), "error")
+        return back
+    flash(f"Đã nhập {KINDS[kind]}: {stored} dòng từ {filename} (thay cho lần nhập trước).", "ok")
+    return back

@@ -1,0 +1,44 @@
+"""API authentication and errors: a per-user token in ``Authorization: Bearer …`` on every request."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, jsonify, request
+
+from ...extensions import db_session
+from ...models import User
+from ...services.users import user_for_token
+
+
+def api_error(status: int, code: str, message: str, details: list | None = None):
+    """The one JSON error shape of the API: ``{"error", "message", "details"}``."""
+    response = jsonify({"error": code, "message": message, "details": details or []})
+    response.status_code = status
+    return response
+
+
+def token_user() -> User | None:
+    """The user whose token this request carries, if it is valid."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer ") or len(header) > 200:
+        return None
+    return user_for_token(db_session(), header[7:])
+
+
+def api_roles(*roles: str):
+    """Only requests with a valid token of a user with one of ``roles`` (401 without, 403 with another)."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            user = token_user()
+            if user is None:
+                response = api_error(401, "unauthorized", "Thiếu hoặc sai mã truy cập API (Authorization: Bearer …).")
+                response.headers["WWW-Authenticate"] = 'Bearer realm="parsurvey"'
+                return response
+            if user.role not in roles:
+                return api_error(403, "forbidden", "Tài khoản không được phép dùng thao tác này.")
+            g.api_user = user
+            return view(*args, **kwargs)
+        wrapped.allowed_roles = frozenset(roles)
+        return wrapped
+    return decorator

@@ -1,0 +1,159 @@
+"""``/api/v1``: thin views; reads use the app's score cache, writes go through
+:mod:`survey_app.services.intake` (and so :mod:`survey_app.services.ballots`)."""
+from __future__ import annotations
+
+import re
+from functools import wraps
+
+from flask import g, jsonify, request, url_for
+from sqlalchemy import select
+
+from ...extensions import csrf, db_session
+from ...models import Campaign
+from ...services.dashboard import response_dashboard
+from ...services.intake import submit_ballot
+from ...services.units import targets
+from ..common import scores_of
+from . import bp
+from .auth import api_error, api_roles
+from .openapi import openapi_document
+
+csrf.exempt(bp)  # token in a header, no cookie: nothing for a forged cross-site form to ride on
+READERS = ("admin", "analyst")
+WRITERS = ("admin", "staff")
+BALLOT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,60}")
+MAX_UNITS = 100
+
+
+def with_campaign(view):
+    """Pass the campaign of ``campaign_id`` to the view, or answer 404 in JSON."""
+    @wraps(view)
+    def wrapped(campaign_id: int):
+        campaign = db_session().get(Campaign, campaign_id)
+        if campaign is None:
+            return api_error(404, "not_found", "Không có đợt đánh giá này.")
+        return view(campaign)
+    return wrapped
+
+
+def _number(value):
+    return None if value is None or value != value else float(value)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document(url_for("api.openapi", _external=False).rsplit("/", 1)[0]))
+
+
+@bp.get("/campaigns")
+@api_roles(*READERS)
+def campaigns():
+    rows = db_session().scalars(select(Campaign).order_by(Campaign.year.desc(), Campaign.id)).all()
+    return jsonify([{"id": c.id, "year": c.year, "name": c.name, "status": c.status} for c in rows])
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@api_roles(*READERS)
+@with_campaign
+def campaign(c: Campaign):
+    return jsonify({"id": c.id, "year": c.year, "name": c.name, "status": c.status, "criteria_name": c.criteria_name,
+                    "groups": [{"code": g.code, "name": g.name} for g in c.groups]})
+
+
+@bp.get("/campaigns/<int:campaign_id>/units")
+@api_roles(*READERS)
+@with_campaign
+def units(c: Campaign):
+    rows = c.units
+    code_of = {u.id: u.code for u in rows}
+    return jsonify([{"code": u.code, "name": u.name, "level": u.level, "parent": code_of.get(u.parent_id)} for u in rows])
+
+
+@bp.get("/campaigns/<int:campaign_id>/sample-plan")
+@api_roles(*READERS)
+@with_campaign
+def sample_plan(c: Campaign):
+    units_by_id = {u.id: u.code for u in c.units}
+    groups = {group.id: group.code for group in c.groups}
+    return jsonify([{"unit": units_by_id[u], "group": groups[group], "target": t}
+                    for (u, group), t in targets(db_session(), c).items()])
+
+
+@bp.get("/campaigns/<int:campaign_id>/responses")
+@api_roles(*READERS)
+@with_campaign
+def responses(c: Campaign):
+    board = response_dashboard(db_session(), c)
+    return jsonify([{"unit": cell.unit.code, "group": cell.group.code, "target": cell.target, "invited": cell.invited,
+                     "opened": cell.opened, "submitted": cell.submitted, "verified": cell.verified} for cell in board.cells])
+
+
+@bp.get("/campaigns/<int:campaign_id>/points")
+@api_roles(*READERS)
+@with_campaign
+def points(c: Campaign):
+    sc = scores_of(c)
+    fields = [f.code for f in sc.cset.fields]
+    return jsonify([{"level": r["level"], "unit": r["unit"], "fields": {f: _number(r[f]) for f in fields},
+                     "total": _number(r["total"]), "complete": bool(r["complete"])}
+                    for r in sc.survey_table.to_dict("records")])
+
+
+@bp.get("/campaigns/<int:campaign_id>/final")
+@api_roles(*READERS)
+@with_campaign
+def final(c: Campaign):
+    sc = scores_of(c)
+    if sc.final is None:
+        return jsonify({"available": False, "message": "Chưa nhập điểm thẩm định.", "rows": []})
+    rows = []
+    for r in sc.final.table.to_dict("records"):
+        rank = r["rank"]
+        rows.append({"level": r["level"], "unit": r["unit"], "appraisal": _number(r["appraisal"]),
+                     "survey": _number(r["survey"]), "index": _number(r["index"]),
+                     "rank": None if rank is None or rank != rank or str(rank) == "<NA>" else int(rank),
+                     "class": r["class"], "class_reason": r["class_reason"]})
+    return jsonify({"available": True, "message": "", "rows": rows})
+
+
+def _shape_problems(body) -> list[dict]:
+    """What is wrong with the request's JSON shape (the schema's rules, in Vietnamese)."""
+    if not isinstance(body, dict):
+        return [{"field": "", "message": "thân yêu cầu phải là một đối tượng JSON"}]
+    problems = []
+    if not isinstance(body.get("ballot_id"), str) or not BALLOT_ID.fullmatch(body["ballot_id"]):
+        problems.append({"field": "ballot_id", "message": "mã phiếu: 1-60 ký tự chữ, số, _ . : -"})
+    if not isinstance(body.get("group"), str) or not body["group"]:
+        problems.append({"field": "group", "message": "thiếu mã đối tượng"})
+    parts = body.get("units")
+    if not isinstance(parts, list) or not 1 <= len(parts) <= MAX_UNITS:
+        problems.append({"field": "units", "message": f"danh sách 1-{MAX_UNITS} đơn vị được đánh giá"})
+        return problems
+    for i, part in enumerate(parts):
+        if not isinstance(part, dict) or not isinstance(part.get("unit"), str) or not isinstance(part.get("answers"), dict) \
+                or not all(isinstance(k, str) and isinstance(v, str) for k, v in part["answers"].items()):
+            problems.append({"field": f"units[{i}]", "message": "cần {\"unit\": mã đơn vị, \"answers\": {câu hỏi: phương án}}"})
+    return problems
+
+
+@bp.post("/campaigns/<int:campaign_id>/ballots")
+@api_roles(*WRITERS)
+@with_campaign
+def submit(c: Campaign):
+    body = request.get_json(silent=True)
+    if body is None:
+        return api_error(400, "bad_json", "Thân yêu cầu không phải JSON (Content-Type: application/json).")
+    problems = _shape_problems(body)
+    if problems:
+        return api_error(422, "invalid", "Phiếu không hợp lệ.", problems)
+    if c.status != "open":
+        return api_error(409, "closed", "Đợt đánh giá không nhận phiếu (chưa mở hoặc đã kết thúc).")
+    outcome = submit_ballot(db_session(), c, g.api_user, body)
+    if outcome.status == "invalid":
+        return api_error(422, "invalid", "Phiếu không hợp lệ.", outcome.problems)
+    if outcome.status == "conflict":
+        return api_error(409, "conflict", "Mã phiếu này đã được dùng cho một phiếu khác.")
+    response = jsonify({"ballot": str(outcome.ballot_id), "ballot_id": body["ballot_id"], "state": "received",
+                        "stored": outcome.status == "stored"})
+    response.status_code = 201 if outcome.status == "stored" else 200
+    return response

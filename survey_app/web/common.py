@@ -1,0 +1,220 @@
+"""What every blueprint shares: who is signed in and may do what, the campaign of a URL,
+uploads, downloads, times shown in Vietnam time, and form fields that never raise."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from functools import wraps
+
+from flask import Response, abort, current_app, flash, g, redirect, request, session, url_for
+from flask_wtf import FlaskForm
+from werkzeug.routing import IntegerConverter
+from wtforms import Field, IntegerField
+from wtforms.widgets import TextInput
+
+from ..extensions import DB_KEY, SCORES_KEY, db_session
+from ..models import Campaign, RespondentGroup, Unit, User, utc_from_vietnam, vietnam_time
+from ..outputs.exports import safe_text
+from ..security import start_session
+from ..services import units as unit_service
+from ..services.scores import ScoreCache
+from ..services.users import signed_in
+
+READERS = ("admin", "analyst")
+UPLOAD_LIMIT = 2 * 1024 * 1024
+MAX_ID = 2**31 - 1  # ids in URLs and forms beyond this are unknown, never an overflow
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in URLs: ASCII digits from 1 to 2**31 - 1; anything else is a 404."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
+# --- who is signed in ------------------------------------------------------
+
+
+def current_user() -> User | None:
+    """The signed-in user of this request, if any."""
+    if "user" not in g:
+        user_id = session.get("user_id")
+        user = db_session().get(User, user_id) if isinstance(user_id, int) else None
+        g.user = user if user is not None and user.active else None
+    return g.user
+
+
+def sign_in(user: User) -> None:
+    start_session(user.id)  # a fresh session with a new id: nothing from before sign-in carries over
+    signed_in(user)
+
+
+def actor() -> str:
+    """The signed-in user's name, for the audit log."""
+    return current_user().username
+
+
+def roles_required(*roles: str):
+    """Only users with one of ``roles``; anonymous users are sent to sign in, others get 403."""
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            user = current_user()
+            if user is None:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        wrapped.allowed_roles = frozenset(roles)  # read by the route-by-role test
+        return wrapped
+    return decorator
+
+
+# --- lookups ---------------------------------------------------------------
+
+
+def campaign_or_404(campaign_id: int) -> Campaign:
+    campaign = db_session().get(Campaign, campaign_id)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def unit_and_group(campaign_id: int, unit_code: str, group_code: str) -> tuple[Unit | None, RespondentGroup | None]:
+    """The unit and respondent group of a campaign named by code (``None`` where unknown)."""
+    return unit_service.unit_and_group(db_session(), campaign_id, unit_code or "", group_code or "")
+
+
+def score_cache() -> ScoreCache:
+    """This app's cache of computed scores."""
+    return current_app.extensions[SCORES_KEY]
+
+
+def scores_of(campaign: Campaign):
+    """The campaign's scores (:class:`survey_app.services.scores.CampaignScores`), cached per app."""
+    return score_cache().scores(db_session(), current_app.extensions[DB_KEY].url, campaign)
+
+
+def intervals_of(campaign: Campaign):
+    """The campaign's intervals and unsettled pairs, cached per app."""
+    return score_cache().intervals(db_session(), current_app.extensions[DB_KEY].url, campaign)
+
+
+def base_url() -> str:
+    """Where respondents open links: ``PUBLIC_BASE_URL``, or the address the admin uses."""
+    return current_app.config.get("PUBLIC_BASE_URL") or request.url_root
+
+
+def secret() -> str:
+    return current_app.config["SECRET_KEY"]
+
+
+# --- files -----------------------------------------------------------------
+
+
+def uploaded(file) -> bytes | None:
+    """The bytes of an uploaded file (at most :data:`UPLOAD_LIMIT` + 1), or None with a message."""
+    if file is None or not getattr(file, "filename", ""):
+        flash("Xin chọn một tệp.", "error")
+        return None
+    data = file.read(UPLOAD_LIMIT + 1)
+    if len(data) > UPLOAD_LIMIT:
+        flash(f"Tệp quá lớn (tối đa {UPLOAD_LIMIT // 1024 // 1024} MB).", "error")
+        return None
+    return data
+
+
+def show_problems(problems: list[tuple[int, str]], what: str) -> None:
+    """Flash every problem of a file, each with its row (the header is row 1)."""
+    flash(f"{what}: không nhập gì vì tệp có {len(problems)} lỗi.", "error")
+    for number, message in problems[:50]:
+        flash(f"Dòng {number}: {message}" if number else message, "error")
+
+
+def csv_response(filename: str, headers, rows) -> Response:
+    """A small CSV download (UTF-8 with BOM for Excel); typed text cannot become a formula."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(headers)
+    writer.writerows([safe_text(v) for v in row] for row in rows)
+    return Response("\ufeff" + buffer.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# --- times -----------------------------------------------------------------
+
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
+
+
+def to_local(value: datetime | None) -> str:
+    """A stored time for a ``datetime-local`` input, in Vietnam time."""
+    return "" if value is None else vietnam_time(value).strftime(LOCAL_FORMAT)
+
+
+def from_local(value: datetime | None) -> datetime | None:
+    """A time typed in Vietnam time, as the naive UTC the database stores."""
+    return None if value is None else utc_from_vietnam(value)
+
+
+# --- form fields -----------------------------------------------------------
+
+
+class AsciiIntegerField(IntegerField):
+    """An integer typed with ASCII digits only (``²`` or ``١`` are not numbers here), at most
+    ``max_digits`` long; anything else is a form error, never an exception."""
+
+    def __init__(self, label=None, validators=None, max_digits: int = 9, **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.max_digits = max_digits
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = valuelist[0].strip() if isinstance(valuelist[0], str) else ""
+        if text == "":
+            self.data = None
+            return
+        if not (text.isascii() and text.isdigit()) or len(text) > self.max_digits:
+            self.data = None
+            raise ValueError("Phải là một số nguyên không âm.")
+        self.data = int(text)
+
+
+class IdListField(Field):
+    """Ids from repeated inputs (checkboxes; 63-bit ballot ids too): ASCII digits only; others are left out."""
+
+    widget = TextInput()
+
+    def process_formdata(self, valuelist):
+        self.data = [int(v) for v in valuelist if isinstance(v, str) and v.isascii() and v.isdigit()
+                     and len(v) <= 19 and 0 < int(v) <= 2**63 - 1]
+
+    def _value(self):
+        return ""
+
+
+class QueryForm(FlaskForm):
+    """A form read from the query string (filters, pages): no CSRF, GET only."""
+
+    class Meta:
+        csrf = False
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formdata", request.args)
+        super().__init__(*args, **kwargs)
+
+
+class ActionForm(FlaskForm):
+    """A POST with nothing but its CSRF token (buttons)."""
+
+
+def first_error(form: FlaskForm) -> str:
+    """The first error message of a form (for a flash)."""
+    for messages in form.errors.values():
+        if messages:
+            return messages[0] if isinstance(messages[0], str) else str(messages[0])
+    return "Biểu mẫu không hợp lệ."
+

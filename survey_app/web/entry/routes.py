@@ -1,0 +1,80 @@
+"""Keying paper ballots: find the serial, key the digits, save (single or blind double entry)."""
+from __future__ import annotations
+
+import secrets
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+
+from ...extensions import db_session
+from ...models import Campaign
+from ...services import paper
+from ...services.campaigns import campaign_criteria
+from ..common import current_user, roles_required
+from . import bp
+from .forms import SerialForm, keying_form, typed_keys
+
+ENTRY_ROLES = ("staff", "admin")
+OUTCOME_TEXT = {
+    "waiting": "Đã lưu lần nhập thứ nhất của phiếu {serial}; cần một người khác nhập lần hai.",
+    "verified": "Phiếu {serial}: hai lần nhập khớp nhau, phiếu đã được xác minh.",
+    "conflict": "Phiếu {serial}: hai lần nhập khác nhau, đã chuyển sang đối chiếu.",
+    "received": "Đã lưu phiếu {serial}.",
+}
+
+
+def _entry_session() -> str:
+    """A key for this sitting (sign-in), for the duplicate-vector quality flag."""
+    if "entry_session" not in session:
+        session["entry_session"] = secrets.token_hex(8)
+    return session["entry_session"]
+
+
+@bp.get("/")
+@roles_required(*ENTRY_ROLES)
+def start():
+    return render_template("entry/start.html")
+
+
+@bp.route("/phieu", methods=["GET", "POST"])
+@roles_required(*ENTRY_ROLES)
+def ballot():
+    s = db_session()
+    lookup = SerialForm()
+    typed = (lookup.serial.data or "") if lookup.validate() else ""
+    serial = paper.find_serial(s, typed)
+    if serial is None:
+        flash(f"Mã phiếu “{typed[:40]}” không đúng (sai chữ số hoặc chưa được in).", "error")
+        return redirect(url_for("entry.start"))
+    user = current_user()
+    if not paper.staff_can_enter(user, serial):
+        abort(403)
+    cset = campaign_criteria(s.get(Campaign, serial.campaign_id))
+    questionnaire = paper.questionnaire_of(cset, serial)
+    question_ids = list(questionnaire.question_ids)
+    form = keying_form(question_ids)()
+    errors: dict[str, str] = {}
+    keys: dict[str, str] = {}
+    if form.validate_on_submit():
+        keys = typed_keys(form, question_ids)
+        answers, errors = paper.parse_keys(cset, serial, keys)
+        if not errors:
+            try:
+                outcome = paper.save_entry(s, serial, user, answers, _entry_session())
+            except paper.EntryRefused as exc:
+                flash(str(exc), "error")
+                return redirect(url_for("entry.start"))
+            flash(OUTCOME_TEXT[outcome.status].format(serial=serial.serial), "ok")
+            return redirect(url_for("entry.start"))
+    elif request.method == "POST":
+        errors = {q: "Gõ một chữ số." for q in question_ids if form[f"q_{q}"].errors}
+    else:
+        try:
+            paper.check_can_enter(s, serial, user)  # say so before anything is typed
+        except paper.EntryRefused as exc:
+            flash(str(exc), "error")
+            return redirect(url_for("entry.start"))
+    level = serial.unit.level
+    items = [(n, item, cset.scale_by_code[cset.question_by_key[(level, item.question)].scale])
+             for n, item in enumerate(questionnaire.items, 1)]
+    return render_template("entry/ballot.html", serial=serial, items=items, errors=errors, typed=keys,
+                           digit_options=paper.digit_options)

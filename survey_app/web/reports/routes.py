@@ -1,0 +1,213 @@
+"""Report pages, charts and exports (analysts and admins). Thin views over
+:mod:`survey_app.outputs.report_tables`."""
+from __future__ import annotations
+
+import os
+import re
+
+from flask import Response, abort, render_template, send_file, stream_with_context
+
+from ...extensions import db_session, get_database
+from ...models import Campaign
+from ...outputs.exports import Sheet, csv_chunks, json_chunks, xlsx_file
+from ...outputs.findings import level_paragraphs
+from ...outputs.report_tables import (ReportTable, findings_table, final_report_table, intervals_table, level_names,
+                                      option_table, shown, survey_points_table)
+from ...services.campaigns import all_campaigns, campaign_criteria
+from ..common import READERS, campaign_or_404, intervals_of, roles_required, scores_of
+from . import bp
+
+FORMATS = {"csv": "text/csv", "json": "application/json; charset=utf-8",
+           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+           "sav": "application/x-spss-sav", "dta": "application/x-stata-dta"}  # SPSS, Stata: wide raw ballots only
+
+
+@bp.app_template_filter("shown")
+def _shown(value, kind: str = "text") -> str:
+    return shown(value, kind)
+
+
+def _tables(campaign: Campaign) -> dict[str, ReportTable]:
+    sc = scores_of(campaign)
+    return {t.slug: t for t in (survey_points_table(sc), findings_table(sc), option_table(sc), final_report_table(sc))}
+
+
+def _table(campaign: Campaign, slug: str) -> ReportTable:
+    if slug == "do-tin-cay":
+        return intervals_table(scores_of(campaign), intervals_of(campaign)[0])
+    tables = _tables(campaign)
+    if slug not in tables:
+        abort(404)
+    return tables[slug]
+
+
+def _context(campaign: Campaign, **extra) -> dict:
+    sc = scores_of(campaign)
+    return {"campaign": campaign, "sc": sc, "levels": level_names(sc),
+            "surveyed": [lv for lv in sc.cset.levels if lv.surveyed and (sc.survey_table["level"] == lv.code).any()],
+            **extra}
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def index():
+    return render_template("reports/index.html", campaigns=all_campaigns(db_session()))
+
+
+@bp.get("/<int:campaign_id>/")
+@roles_required(*READERS)
+def overview(campaign_id: int):
+    campaign = campaign_or_404(campaign_id)
+    return render_template("reports/overview.html", **_context(campaign))
+
+
+@bp.get("/<int:campaign_id>/diem-dieu-tra")
+@roles_required(*READERS)
+def survey_points(campaign_id: int):
+    campaign = campaign_or_404(campaign_id)
+    ctx = _context(campaign)
+    return render_template("reports/table.html", table=survey_points_table(ctx["sc"]), charts=["nhiet"], **ctx)
+
+
+@bp.get("/<int:campaign_id>/nhan-xet")
+@roles_required(*READERS)
+def findings(campaign_id: int):
+    campaign = campaign_or_404(campaign_id)
+    ctx = _context(campaign)
+    table = findings_table(ctx["sc"])
+    return render_template("reports/findings.html", table=table, paragraphs=level_paragraphs(ctx["sc"], table.rows),
+                           options=option_table(ctx["sc"]), **ctx)
+
+
+@bp.get("/<int:campaign_id>/ket-qua")
+@roles_required(*READERS)
+def final(campaign_id: int):
+    campaign = campaign_or_404(campaign_id)
+    ctx = _context(campaign)
+    return render_template("reports/table.html", table=final_report_table(ctx["sc"]), charts=["chi-so"], **ctx)
+
+
+@bp.get("/<int:campaign_id>/do-tin-cay")
+@roles_required(*READERS)
+def intervals(campaign_id: int):
+    campaign = campaign_or_404(campaign_id)
+    ctx = _context(campaign)
+    rows, unsettled = intervals_of(campaign)
+    return render_template("reports/intervals.html", table=intervals_table(ctx["sc"], rows), unsettled=unsettled,
+                           charts=["hang"], **ctx)
+
+
+@bp.get("/<int:campaign_id>/in")
+@roles_required(*READERS)
+def printable(campaign_id: int):
+    campaign = campaign_or_404(campaign_id)
+    ctx = _context(campaign)
+    sc = ctx["sc"]
+    tables = _tables(campaign)
+    return render_template("reports/print.html", tables=[tables["diem-dieu-tra"], tables["ket-qua"]],
+                           findings=tables["nhan-xet"], paragraphs=level_paragraphs(sc, tables["nhan-xet"].rows), **ctx)
+
+
+CHART = re.compile(r"(chi-so|nhiet|hang)-(\w+)")
+
+
+@bp.get("/<int:campaign_id>/bieu-do/<name>.svg")
+@roles_required(*READERS)
+def chart(campaign_id: int, name: str):
+    match = CHART.fullmatch(name)
+    if not match:
+        abort(404)
+    kind, level = match.groups()
+    from ...outputs import charts  # matplotlib: loaded on the first chart, not at start-up
+
+    campaign = campaign_or_404(campaign_id)
+    sc = scores_of(campaign)
+    lv = sc.cset.level_by_code.get(level)
+    if lv is None or not lv.surveyed:
+        abort(404)
+    field_names = {f.code: f.short_name for f in sc.cset.fields}
+    if kind == "nhiet":
+        fields = sc.points.fields[sc.points.fields["level"] == level]
+        svg = charts.heatmap_chart(fields[["unit", "code", "percent"]], sc.names, field_names,
+                                   f"Điểm điều tra XHH, % điểm tối đa — {lv.name}")
+    elif kind == "chi-so":
+        if sc.final is None:
+            abort(404)
+        final = sc.final.table[sc.final.table["level"] == level]
+        by_field = sc.final.fields[sc.final.fields["level"] == level]
+        if by_field.empty:
+            by_field = sc.points.fields[sc.points.fields["level"] == level][["unit", "code", "points"]]
+        svg = charts.index_chart(final, by_field, sc.names, field_names, f"Chỉ số CCHC theo lĩnh vực — {lv.name}")
+    else:
+        rows = intervals_of(campaign)[0]
+        svg = charts.rank_interval_chart(rows[rows["level"] == level], sc.names, f"Khoảng xếp hạng 95% — {lv.name}")
+    return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=60"})
+
+
+def _download_name(campaign: Campaign, slug: str, fmt: str) -> str:
+    return f"{slug}-{campaign.year}.{fmt}"
+
+
+@bp.get("/<int:campaign_id>/xuat/<slug>.<fmt>")
+@roles_required(*READERS)
+def export(campaign_id: int, slug: str, fmt: str):
+    if fmt not in FORMATS:
+        abort(404)
+    campaign = campaign_or_404(campaign_id)
+    if slug in ("phieu-dai", "phieu-rong"):
+        if (slug, fmt) == ("phieu-dai", "xlsx"):
+            abort(404)  # a row per answer is for CSV and JSON; Excel gets the wide form (see BENCHMARKS.md)
+        return _raw_export(campaign, slug, fmt)
+    if fmt in ("sav", "dta"):
+        abort(404)  # SPSS and Stata: the wide raw ballots only
+    table = _table(campaign, slug)
+    filename = _download_name(campaign, slug, fmt)
+    if fmt == "xlsx":
+        path = xlsx_file([Sheet(table.title[:31], table.columns, table.rows, note=table.note or None)])
+        return _send_temporary(path, filename)
+    chunks = csv_chunks(table.columns, table.rows) if fmt == "csv" else json_chunks(table.columns, table.rows)
+    return Response(chunks, mimetype=FORMATS[fmt], headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _send_temporary(path, filename: str, fmt: str = "xlsx"):
+    response = send_file(path, mimetype=FORMATS[fmt], as_attachment=True, download_name=filename)
+    response.call_on_close(lambda: os.path.exists(path) and os.unlink(path))
+    return response
+
+
+def _raw_export(campaign: Campaign, slug: str, fmt: str):
+    """Raw ballots: long (one row per answer; CSV, JSON) or wide (one row per ballot × unit), read in chunks.
+
+    The wide form also comes as SPSS ``.sav`` and Stata ``.dta``, labelled (:mod:`survey_app.statfiles`)."""
+    from ...outputs.raw_ballots import LONG_COLUMNS, long_rows, wide_columns, wide_rows
+
+    database, campaign_id = get_database(), campaign.id
+    filename = _download_name(campaign, slug, fmt)
+    if fmt in ("sav", "dta"):
+        if slug != "phieu-rong":
+            abort(404)
+        from ...outputs.statfiles import stat_file
+
+        with database.session() as s:
+            c = s.get(Campaign, campaign_id)
+            path = stat_file(fmt, s, c, campaign_criteria(c))
+        response = _send_temporary(path, filename, fmt)
+        return response
+    if fmt == "xlsx":
+        with database.session() as s:
+            c = s.get(Campaign, campaign_id)
+            cset = campaign_criteria(c)
+            path = xlsx_file([Sheet("Phiếu (dạng rộng)", wide_columns(s, c, cset), wide_rows(s, c, cset))])
+        return _send_temporary(path, filename)
+
+    def generate():
+        with database.session() as s:
+            c = s.get(Campaign, campaign_id)
+            if slug == "phieu-dai":
+                columns, rows = LONG_COLUMNS, long_rows(s, c)
+            else:
+                cset = campaign_criteria(c)
+                columns, rows = wide_columns(s, c, cset), wide_rows(s, c, cset)
+            yield from (csv_chunks(columns, rows) if fmt == "csv" else json_chunks(columns, rows))
+    return Response(stream_with_context(generate()), mimetype=FORMATS[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

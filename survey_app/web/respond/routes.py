@@ -1,0 +1,175 @@
+"""Respondent pages. Thin: look up, call :mod:`survey_app.services.drafts`, render.
+
+The form is one page per rated unit (a provincial delegate rates 27 units: one
+page for all would be far over 30 KB); every page saves to the draft, so the
+form resumes where it was left, on any device.
+"""
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from ...extensions import db_session, get_database
+from ...models import Campaign, Draft
+from ...services import drafts as sub
+from ...services.campaigns import all_campaigns, campaign_criteria, campaign_progress
+from ...services.invitations import find_invitation, normalise_short_code
+from . import bp
+from .forms import ChooseForm, SendForm, page_form, posted_answers, pressed
+
+PROBLEM_STATUS = {"unknown": 404}
+
+
+def _problem(problem: str, invitation=None):
+    return render_template("respond/link_problem.html", problem=problem, invitation=invitation), \
+        PROBLEM_STATUS.get(problem, 410)
+
+
+def _load(session, token: str, allow_used: bool = False):
+    """(invitation, criteria set, assignments), or a problem page to return."""
+    invitation = find_invitation(session, token)
+    if invitation is None:
+        return None, _problem("unknown")
+    status = sub.link_status(session, invitation)
+    if status != "open" and not (allow_used and status == "used"):
+        return None, _problem(status, invitation)
+    cset = campaign_criteria(session.get(Campaign, invitation.campaign_id))
+    return (invitation, cset, sub.assignments(session, invitation)), None
+
+
+def _load_draft(session, token: str):
+    """(invitation, criteria set, assignments, draft), or a response to return instead:
+    a problem page, or the welcome page when the form was never opened."""
+    loaded, problem = _load(session, token)
+    if problem:
+        return None, problem
+    invitation, cset, assigns = loaded
+    draft = session.get(Draft, invitation.id)
+    if draft is None:
+        return None, redirect(url_for("respond.welcome", token=token))
+    return (invitation, cset, assigns, draft), None
+
+
+@bp.get("/")
+def index():
+    session = db_session()
+    return render_template("respond/index.html", progress=[campaign_progress(session, c) for c in all_campaigns(session)])
+
+
+@bp.get("/ma")
+def short_code():
+    """A QR card's short code typed on the home page."""
+    code = normalise_short_code(request.args.get("ma", "")[:64])
+    if not code:
+        return redirect(url_for("respond.index"))
+    return redirect(url_for("respond.welcome", token=code))
+
+
+@bp.get("/s/<token>")
+def welcome(token: str):
+    loaded, problem = _load(db_session(), token)
+    if problem:
+        return problem
+    invitation, cset, assigns = loaded
+    draft = sub.open_draft(get_database(), invitation.id)
+    form_pages = sub.pages(assigns, draft["data"])
+    missing = sub.unanswered(cset, form_pages, draft["data"])
+    started = bool(draft["data"])
+    choose = next((a for a in assigns if a.how == "choose"), None)
+    if choose is not None and not form_pages:
+        start = url_for("respond.choose", token=token, level=choose.level.code)
+    elif missing:
+        start = url_for("respond.page", token=token, number=min(missing))
+    else:
+        start = url_for("respond.review", token=token)
+    return render_template("respond/welcome.html", invitation=invitation, assignments=assigns, start=start,
+                           started=started, pages=form_pages, missing=missing)
+
+
+@bp.route("/s/<token>/chon/<level>", methods=["GET", "POST"])
+def choose(token: str, level: str):
+    session = db_session()
+    loaded, response = _load_draft(session, token)
+    if response:
+        return response
+    invitation, _cset, assigns, draft = loaded
+    assignment = next((a for a in assigns if a.how == "choose" and a.level.code == level), None)
+    if assignment is None:
+        return redirect(url_for("respond.welcome", token=token))
+    error = None
+    form = ChooseForm()
+    if form.validate_on_submit():
+        sub.save_choice(session, invitation.id, assignment, form.unit.data)
+        if form.unit.data:
+            return redirect(url_for("respond.page", token=token, number=1))
+        error = "Xin chọn ít nhất một đơn vị mà Ông/Bà đã làm việc cùng."
+    chosen = set(draft.data.get(sub.chosen_key(level), []))
+    return render_template("respond/choose.html", assignment=assignment, chosen=chosen, error=error, token=token)
+
+
+@bp.route("/s/<token>/p/<int:number>", methods=["GET", "POST"])
+def page(token: str, number: int):
+    session = db_session()
+    loaded, response = _load_draft(session, token)
+    if response:
+        return response
+    invitation, cset, assigns, draft = loaded
+    form_pages = sub.pages(assigns, draft.data)
+    if not 1 <= number <= len(form_pages):
+        return redirect(url_for("respond.welcome", token=token))
+    current = form_pages[number - 1]
+    question_ids = current.assignment.questionnaire.question_ids
+    form = page_form(question_ids)()
+    errors: dict[str, str] = {}
+    if form.is_submitted():
+        form.validate()  # the CSRF token; each answer is checked against its scale by save_page
+        errors = sub.save_page(session, cset, invitation.id, current, posted_answers(form, question_ids))
+        action = pressed(form)
+        if action == "prev":
+            return redirect(url_for("respond.page", token=token, number=max(1, number - 1)))
+        if action == "later":
+            return render_template("respond/saved.html", token=token)
+        if not errors:
+            if number < len(form_pages):
+                return redirect(url_for("respond.page", token=token, number=number + 1))
+            return redirect(url_for("respond.review", token=token))
+    return render_template(
+        "question_page.html", token=token, page=current, total=len(form_pages),
+        blocks=sub.field_blocks(cset, current), answers=sub.page_answers(cset, current, draft.data), errors=errors,
+    )
+
+
+@bp.get("/s/<token>/gui")
+def review(token: str):
+    loaded, response = _load_draft(db_session(), token)
+    if response:
+        return response
+    _invitation, cset, assigns, draft = loaded
+    form_pages = sub.pages(assigns, draft.data)
+    return render_template("respond/review.html", token=token, pages=form_pages,
+                           missing=sub.unanswered(cset, form_pages, draft.data), client_id=draft.client_id,
+                           choose=next((a for a in assigns if a.how == "choose"), None))
+
+
+@bp.post("/s/<token>/gui")
+def send(token: str):
+    database = get_database()
+    with database.session() as session:  # released before submit takes the write lock
+        loaded, problem = _load(session, token, allow_used=True)
+        if problem:
+            return problem
+        invitation, cset, assigns = loaded
+    form = SendForm()
+    client_id = form.client_id.data if form.validate() else ""
+    outcome = sub.submit(database, cset, invitation.id, client_id or "", assigns)
+    if outcome.status in ("stored", "replay"):
+        return render_template("respond/thanks.html")
+    if outcome.status in ("used", "stale"):
+        return _problem("used" if outcome.status == "used" else "stale", invitation)
+    return redirect(url_for("respond.review", token=token))
+
+
+@bp.get("/healthz")
+def healthz():
+    db_session().execute(select(1))
+    return {"status": "ok"}
