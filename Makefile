@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: run serve test install install-test system-test-deps serve-check clean
+.PHONY: run serve test lint install install-test system-test-deps serve-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { echo "python3-venv is missing: installing it with apt"; \
@@ -36,8 +36,12 @@ serve: install
 	$(BIN)/parsurvey db upgrade
 	$(BIN)/gunicorn --config python:survey_app.gunicorn_conf "survey_app:create_app()"
 
-## test: install what the tests need (Chromium, PostgreSQL) and run the whole suite
-test: install-test system-test-deps
+## lint: ruff (rules and line length in pyproject.toml)
+lint: install-test
+	$(BIN)/ruff check .
+
+## test: lint, install what the tests need (Chromium, PostgreSQL) and run the whole suite
+test: lint system-test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 system-test-deps:

@@ -91,7 +91,9 @@ class SurveyPoints:
         """One row per unit: ``level, unit, <field codes...>, total, complete`` (as ``points.csv``)."""
         wide = self.fields.pivot_table(index=["level", "unit"], columns="code", values="points", aggfunc="sum")
         wide = wide.reindex(columns=field_codes).fillna(0.0)
-        out = wide.join(self.totals.set_index(["level", "unit"])[["points", "complete"]].rename(columns={"points": "total"}))
+        out = wide.join(
+            self.totals.set_index(["level", "unit"])[["points", "complete"]].rename(columns={"points": "total"})
+        )
         out["complete"] = out["complete"].astype(int)
         out.columns.name = None
         return out.reset_index()
@@ -133,7 +135,9 @@ def survey_points(answers: pd.DataFrame, cset: CriteriaSet, units: pd.DataFrame 
 def group_fractions(counts: pd.DataFrame, cset: CriteriaSet) -> pd.DataFrame:
     """``f(u,q,g)`` with the number of counted answers behind it: ``level, unit, question, group, f, n``."""
     options = options_frame(cset)
-    c = counts.merge(options[["level", "question", "option", "fraction"]], on=["level", "question", "option"], how="left")
+    c = counts.merge(
+        options[["level", "question", "option", "fraction"]], on=["level", "question", "option"], how="left"
+    )
     c = c[c["fraction"].notna()]
     c = c.assign(weighted=c["fraction"] * c["n"])
     g = c.groupby(KEYS, sort=False)[["weighted", "n"]].sum().reset_index()
@@ -221,8 +225,13 @@ def _level_points(level: str, units: np.ndarray, rules: pd.DataFrame, fractions:
     # Reason texts of incomplete questions, in question order within each unit.
     bad_u, bad_q = np.nonzero(~complete)
     names_q = questions.tolist()
-    reasons = np.array([f"no answers: {names_q[j]}" if wp[i, j] == 0 else f"missing {missing_groups[i, j]}: {names_q[j]}"
-                        for i, j in zip(bad_u.tolist(), bad_q.tolist())], dtype=object)
+    reasons = np.array(
+        [
+            f"no answers: {names_q[j]}" if wp[i, j] == 0 else f"missing {missing_groups[i, j]}: {names_q[j]}"
+            for i, j in zip(bad_u.tolist(), bad_q.tolist())
+        ],
+        dtype=object,
+    )
     scored = np.nan_to_num(points)
 
     def roll(by: str | None) -> pd.DataFrame:

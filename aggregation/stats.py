@@ -71,7 +71,10 @@ def bootstrap_points(answers: pd.DataFrame, cset: CriteriaSet, replicates: int =
     df = _scored(answers, cset)
     rules = rules_frame(cset)
     weight = {(r.level, r.question, r.group): r.weight for r in rules.itertuples()}
-    meta = {(r.level, r.question): (r.max_points, r.field) for r in rules.drop_duplicates(["level", "question"]).itertuples()}
+    meta = {
+        (r.level, r.question): (r.max_points, r.field)
+        for r in rules.drop_duplicates(["level", "question"]).itertuples()
+    }
     # f(u,q,g) for every replicate (and the full sample as replicate -1), per stratum.
     fractions: dict[tuple[str, str], dict[str, np.ndarray]] = {}
     full: dict[tuple[str, str], dict[str, float]] = {}

@@ -17,7 +17,9 @@ def option_shares(counts: pd.DataFrame, cset: CriteriaSet) -> pd.DataFrame:
     """
     options = options_frame(cset)
     by = counts.groupby(["level", "question", "group", "option"], sort=False)["n"].sum().reset_index()
-    by = by.merge(options[["level", "question", "option", "dont_know", "poor"]], on=["level", "question", "option"], how="left")
+    by = by.merge(
+        options[["level", "question", "option", "dont_know", "poor"]], on=["level", "question", "option"], how="left"
+    )
     total = by.groupby(["level", "question", "group"])["n"].transform("sum")
     by["share"] = by["n"] / total
     return by.sort_values(["level", "question", "group", "option"]).reset_index(drop=True)
@@ -27,7 +29,9 @@ def poor_shares(counts: pd.DataFrame, cset: CriteriaSet) -> pd.DataFrame:
     """Per level × question × group: the share of poor answers ("kém", "dưới 50%"), as in
     "83,7% ý kiến đại biểu HĐND tỉnh đánh giá dưới 50% ..."; only rows above zero."""
     shares = option_shares(counts, cset)
-    poor = shares[shares["poor"].astype(bool)].groupby(["level", "question", "group"])[["n", "share"]].sum().reset_index()
+    poor = (
+        shares[shares["poor"].astype(bool)].groupby(["level", "question", "group"])[["n", "share"]].sum().reset_index()
+    )
     return poor[poor["n"] > 0].sort_values("share", ascending=False).reset_index(drop=True)
 
 

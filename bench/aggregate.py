@@ -103,17 +103,19 @@ def current_mb() -> float:
 
 def write_database(frame: pd.DataFrame, folder: Path) -> Path:
     """The answers in a migrated SQLite database, written in chunks; returns its path."""
-    from survey_app import create_app, migrate
-    from survey_app.services.campaigns import create_campaign
-    from survey_app.extensions import DB_KEY
     from questionnaires import DEFAULT_SET_DIR, read_set_texts
+    from survey_app import create_app, migrate
+    from survey_app.extensions import DB_KEY
+    from survey_app.services.campaigns import create_campaign
 
     path = folder / "bench.sqlite"
     app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench"})
     database = app.extensions[DB_KEY]
     migrate.upgrade(database)
     with database.transaction() as s:
-        campaign = create_campaign(s, year=2025, name="bench", criteria_texts=read_set_texts(DEFAULT_SET_DIR), actor="bench")
+        campaign = create_campaign(
+            s, year=2025, name="bench", criteria_texts=read_set_texts(DEFAULT_SET_DIR), actor="bench"
+        )
         groups = {g.code: g.id for g in campaign.groups}
         campaign_id = campaign.id
     database.engine.dispose()
@@ -123,8 +125,11 @@ def write_database(frame: pd.DataFrame, folder: Path) -> Path:
     con.executemany("INSERT INTO units (id, campaign_id, code, name, level) VALUES (?, ?, ?, ?, ?)",
                     [(i + 1, campaign_id, u, u, level) for i, (u, level) in enumerate(zip(units, levels))])
     ballots = frame.drop_duplicates("ballot_id")
-    con.executemany("INSERT INTO ballots (id, campaign_id, client_id, group_id, channel, state) VALUES (?, ?, ?, ?, 'web', 'verified')",
-                    ((int(b) + 1, campaign_id, f"c{b}", groups[str(g)]) for b, g in zip(ballots["ballot_id"], ballots["group"])))
+    con.executemany(
+        "INSERT INTO ballots (id, campaign_id, client_id, group_id, channel, state) "
+        "VALUES (?, ?, ?, ?, 'web', 'verified')",
+        ((int(b) + 1, campaign_id, f"c{b}", groups[str(g)]) for b, g in zip(ballots["ballot_id"], ballots["group"])),
+    )
     step = 500_000
     for at in range(0, len(frame), step):
         part = frame.iloc[at:at + step]
@@ -151,9 +156,9 @@ def adapter_fetch(path: Path):
     from sqlalchemy import select
 
     from survey_app import create_app
-    from survey_app.services.ballot_frame import answers_frame
     from survey_app.extensions import DB_KEY
     from survey_app.models import Campaign
+    from survey_app.services.ballot_frame import answers_frame
 
     database = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench"}).extensions[DB_KEY]
 
@@ -180,7 +185,17 @@ def phase(name: str, args: argparse.Namespace) -> None:
 
 def in_child(name: str, args: argparse.Namespace, *extra: str) -> dict[str, float]:
     """Run :func:`phase` in a fresh interpreter, so its peak memory is its own."""
-    command = [sys.executable, __file__, "--phase", name, "--ballots", str(args.ballots), "--seed", str(args.seed), *extra]
+    command = [
+        sys.executable,
+        __file__,
+        "--phase",
+        name,
+        "--ballots",
+        str(args.ballots),
+        "--seed",
+        str(args.seed),
+        *extra,
+    ]
     out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return {k: float(v) for k, v in (line.split("=", 1) for line in out.split())}
 
@@ -196,14 +211,15 @@ def main() -> None:
     if args.phase:
         return phase(args.phase, args)
 
-    print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, python {platform.python_version()}, pandas {pd.__version__}")
+    print(f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
+          f"python {platform.python_version()}, pandas {pd.__version__}")
     start = time.perf_counter()
     frame = synthetic(args.ballots, args.seed)
     print(f"synthetic survey: {args.ballots:,} ballots, {len(frame):,} answers, {frame['unit'].nunique():,} units "
           f"(built in {time.perf_counter() - start:.1f}s, {frame.memory_usage(deep=True).sum() / 2**20:,.0f} MB)")
 
     with_fraction = frame.assign(fraction=frame["option"].astype(str).map(FRACTION).astype(float))
-    bare, _ = timed(lambda: with_fraction.groupby(["unit", "question", "group"], observed=True)["fraction"].mean())
+    bare, _ = timed(lambda f=with_fraction: f.groupby(["unit", "question", "group"], observed=True)["fraction"].mean())
     del with_fraction
     ours, result = timed(lambda: survey_points(frame, CSET, check=False))
     checked, _ = timed(lambda: survey_points(frame, CSET, check=True), repeat=1)
@@ -221,9 +237,11 @@ def main() -> None:
         del frame
         bare_run = in_child("bare", args, "--database", str(path))
         adapter_run = in_child("adapter", args, "--database", str(path))
-        print(f"load from SQLite: adapter {adapter_run['seconds']:.2f}s vs bare sqlite3 fetch {bare_run['seconds']:.2f}s "
-              f"= {adapter_run['seconds'] / bare_run['seconds']:.2f}x (target <= 2x), {adapter_run['rows']:,.0f} rows; "
-              f"peak memory adapter {adapter_run['peak_mb']:,.0f} MB, bare fetch {bare_run['peak_mb']:,.0f} MB")
+        print(
+            f"load from SQLite: adapter {adapter_run['seconds']:.2f}s vs bare sqlite3 fetch {bare_run['seconds']:.2f}s "
+            f"= {adapter_run['seconds'] / bare_run['seconds']:.2f}x (target <= 2x), {adapter_run['rows']:,.0f} rows; "
+            f"peak memory adapter {adapter_run['peak_mb']:,.0f} MB, bare fetch {bare_run['peak_mb']:,.0f} MB"
+        )
         shutil.rmtree(folder)
 
     survey_2023 = synthetic(1_050, args.seed, provinces=1)

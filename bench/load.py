@@ -76,7 +76,7 @@ import time
 import urllib.parse
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,7 +138,7 @@ def baseline_app():
     def submit():
         with database.write_engine.begin() as conn:
             conn.execute(insert(table).values(sid=request.form["sid"], payload=request.form["payload"],
-                                              created_at=datetime.now(timezone.utc).replace(tzinfo=None)))
+                                              created_at=datetime.now(UTC).replace(tzinfo=None)))
         return "<p>ok</p>"
 
     return app
@@ -164,10 +164,10 @@ def prepare(name: str, url: str) -> Target:
     from sqlalchemy import MetaData, select
 
     from survey_app import create_app, migrate
-    from survey_app.services.campaigns import campaign_criteria
     from survey_app.demo import build_demo
     from survey_app.extensions import DB_KEY
     from survey_app.models import Campaign, RespondentGroup, Unit
+    from survey_app.services.campaigns import campaign_criteria
 
     database = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET}).extensions[DB_KEY]
     migrate.upgrade(database)
@@ -192,8 +192,8 @@ def issue_invitations(target: Target, count: int, filled: bool = False) -> list[
     every question answered, as if the respondent had reached the review page."""
     from sqlalchemy import func, insert, select
 
-    from survey_app.services.invitations import hash_token
     from survey_app.models import Draft, Invitation, utcnow
+    from survey_app.services.invitations import hash_token
 
     tokens = [secrets.token_urlsafe(24) for _ in range(count)]
     now = utcnow()
@@ -503,7 +503,7 @@ async def drive(port: int, work: list[list[str]], flow, rec: Recorder, keepalive
             except FlowError as e:
                 rec.fail(e.kind, str(e))
                 clients[i].close()
-            except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError, IndexError) as e:
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError, IndexError) as e:
                 rec.fail("connection", f"{type(e).__name__}: {e}")
                 clients[i].close()
             else:
@@ -742,10 +742,12 @@ def describe(r: Result) -> str:
 
 def short(r: Result) -> str:
     write = WRITE_KIND[r.mode]
-    return (f"  {r.workers} workers x {r.threads} threads: {r.rate:6,.1f} submissions/s, p99 {r.mode} "
-            f"{r.p('flow', .99):6,.0f} ms, p99 {write} {r.p(write, .99):5,.0f} ms, errors {r.errors}, "
-            f"lost {r.lost}, duplicated {r.duplicated}; cores: gunicorn {r.server_cores:.2f}, db {r.db_cores:.2f}, "
-            f"client {r.client_cores:.2f}, rest {r.other_cores:.2f}; per worker {'/'.join(str(n) for n in r.per_worker)}")
+    return (
+        f"  {r.workers} workers x {r.threads} threads: {r.rate:6,.1f} submissions/s, p99 {r.mode} "
+        f"{r.p('flow', 0.99):6,.0f} ms, p99 {write} {r.p(write, 0.99):5,.0f} ms, errors {r.errors}, "
+        f"lost {r.lost}, duplicated {r.duplicated}; cores: gunicorn {r.server_cores:.2f}, db {r.db_cores:.2f}, "
+        f"client {r.client_cores:.2f}, rest {r.other_cores:.2f}; per worker {'/'.join(str(n) for n in r.per_worker)}"
+    )
 
 
 def verdicts(flow: Result, literal: Result, base: Result) -> list[str]:
@@ -753,19 +755,22 @@ def verdicts(flow: Result, literal: Result, base: Result) -> list[str]:
         return "met" if ok else "MISSED"
     db = flow.database
     p99 = flow.p(WRITE_KIND["flow"], .99)
+    clean = all(r.errors == 0 and r.lost == 0 and r.duplicated == 0 and not r.extra_checks
+                for r in (flow, literal, base))
     rows = [
-        f"{db}: whole flows {flow.rate:,.1f}/s vs target >= {TARGETS['rate']:.0f}/s: {mark(flow.rate >= TARGETS['rate'])}"
+        f"{db}: whole flows {flow.rate:,.1f}/s vs target >= {TARGETS['rate']:.0f}/s: "
+        f"{mark(flow.rate >= TARGETS['rate'])}"
         f"  (get+post {literal.rate:,.1f}/s: {mark(literal.rate >= TARGETS['rate'])})",
         f"{db}: whole flows / baseline = {flow.rate:,.1f} / {base.rate:,.1f} = {flow.rate / base.rate:.0%} "
         f"vs >= 50%: {mark(flow.rate >= TARGETS['ratio'] * base.rate)}  (get+post / baseline = "
         f"{literal.rate / base.rate:.0%}: {mark(literal.rate >= TARGETS['ratio'] * base.rate)})",
         f"{db}: p99 of the submit request in whole flows {p99:,.0f} ms vs < {TARGETS['p99_ms']:.0f} ms: "
-        f"{mark(p99 < TARGETS['p99_ms'])}  (p99 of a whole flow {flow.p('flow', .99):,.0f} ms; "
-        f"of the submit in get+post {literal.p(WRITE_KIND['get+post'], .99):,.0f} ms: "
-        f"{mark(literal.p(WRITE_KIND['get+post'], .99) < TARGETS['p99_ms'])})",
+        f"{mark(p99 < TARGETS['p99_ms'])}  (p99 of a whole flow {flow.p('flow', 0.99):,.0f} ms; "
+        f"of the submit in get+post {literal.p(WRITE_KIND['get+post'], 0.99):,.0f} ms: "
+        f"{mark(literal.p(WRITE_KIND['get+post'], 0.99) < TARGETS['p99_ms'])})",
         f"{db}: errors {flow.errors}/{literal.errors}/{base.errors}, lost {flow.lost}/{literal.lost}/{base.lost}, "
         f"duplicated {flow.duplicated}/{literal.duplicated}/{base.duplicated} (flow/get+post/baseline): "
-        f"{mark(all(r.errors == 0 and r.lost == 0 and r.duplicated == 0 and not r.extra_checks for r in (flow, literal, base)))}",
+        f"{mark(clean)}",
     ]
     return rows
 
@@ -826,12 +831,14 @@ def definitions(args: argparse.Namespace) -> str:
         f"(GUNICORN_WORKERS, GUNICORN_THREADS as below); "
         "RATELIMIT_ENABLED=false (rate limits off for the benchmark: one address would look like one client)\n"
         "one submission:\n"
-        "  flow      = a citizen's whole visit, 5 requests: GET /s/<t> (welcome), GET /s/<t>/p/1 (13 questions + CSRF), "
+        "  flow      = a citizen's whole visit, 5 requests: GET /s/<t> (welcome), "
+        "GET /s/<t>/p/1 (13 questions + CSRF), "
         "POST /s/<t>/p/1 (302), GET /s/<t>/gui (CSRF + client_id), POST /s/<t>/gui (stores the ballot: thank-you)\n"
         "  submit    = POST /s/<t>/gui alone, the request that writes the ballot (timed inside the flows)\n"
         "  get+post  = the issue's 'GET the form, POST with its CSRF token': GET /s/<t>/gui + POST /s/<t>/gui, "
         "drafts filled beforehand\n"
-        "  baseline  = bare Flask, GET /form + POST /form inserting one row in one transaction, same gunicorn settings")
+        "  baseline  = bare Flask, GET /form + POST /form inserting one row in one transaction, same gunicorn settings"
+    )
 
 
 # --------------------------------------------------------------------------- profile (one process)
@@ -923,11 +930,16 @@ def profile(args: argparse.Namespace) -> None:
         for token in tokens[40:40 + n]:
             flow(token)
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu0
-        print(f"profile: {n} whole flows in one process, one thread, {name}, Flask's test client (no HTTP, no gunicorn): "
-              f"{1000 * wall / n:.1f} ms a flow ({1000 * cpu / n:.1f} ms CPU) = at most {n / cpu:,.0f} flows/s a core")
+        print(
+            f"profile: {n} whole flows in one process, one thread, {name}, Flask's test client (no HTTP, no gunicorn): "
+            f"{1000 * wall / n:.1f} ms a flow ({1000 * cpu / n:.1f} ms CPU) = at most {n / cpu:,.0f} flows/s a core"
+        )
         for kind in FLOW_KINDS["flow"]:
             values = times[kind]
-            print(f"  {kind:<16} mean {1000 * sum(values) / len(values):5.2f} ms, p50 {1000 * percentile(values, .5):5.2f} ms")
+            print(
+                f"  {kind:<16} mean {1000 * sum(values) / len(values):5.2f} ms, "
+                f"p50 {1000 * percentile(values, 0.5):5.2f} ms"
+            )
 
         profiler = cProfile.Profile()
         profiler.enable()
@@ -959,7 +971,10 @@ def profile(args: argparse.Namespace) -> None:
             cum = sum(v[3] for (f, _l, nm), v in stats.stats.items() if f.endswith(suffix) and nm == func)
             calls = sum(v[1] for (f, _l, nm), v in stats.stats.items() if f.endswith(suffix) and nm == func)
             if cum:
-                print(f"    {suffix}:{func:<20} {1000 * cum / n:6.2f} ms a flow ({calls / n:.1f} calls), {cum / total:5.1%}")
+                print(
+                    f"    {suffix}:{func:<20} {1000 * cum / n:6.2f} ms a flow ({calls / n:.1f} calls), "
+                    f"{cum / total:5.1%}"
+                )
         print("  top functions by own time:")
         for (filename, line, name), (_cc, ncalls, tottime, _ct, _c) in sorted(
                 stats.stats.items(), key=lambda kv: -kv[1][2])[:args.profile_top]:

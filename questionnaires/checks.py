@@ -72,10 +72,15 @@ def check_cross_references(
             continue
         for rule in group.rates:
             if (rule.level, group.code) not in present and not questionnaire_broken(rule.level, group.code):
-                problems.append(Problem(SET_FILE, base.lines[("rates", group.code, rule.level)],
-                                        "group_without_questionnaire",
-                                        f"đối tượng '{group.code}' đánh giá cấp '{rule.level}' nhưng chưa có phiếu "
-                                        f"(thêm một tệp trong questionnaires/ với level: {rule.level}, group: {group.code})"))
+                problems.append(
+                    Problem(
+                        SET_FILE,
+                        base.lines[("rates", group.code, rule.level)],
+                        "group_without_questionnaire",
+                        f"đối tượng '{group.code}' đánh giá cấp '{rule.level}' nhưng chưa có phiếu "
+                        f"(thêm một tệp trong questionnaires/ với level: {rule.level}, group: {group.code})",
+                    )
+                )
 
     for q in questions:
         file, line = base.where[("question", q.level, q.id)]
@@ -85,8 +90,14 @@ def check_cross_references(
                                     f"câu hỏi '{q.id}' không có trong phiếu của đối tượng nào nên không thể chấm điểm"))
         for g in sorted(set(q.weights) - groups):
             if groups:
-                problems.append(Problem(file, line, "weight_not_asking",
-                                        f"'weights' của câu hỏi '{q.id}' có đối tượng '{g}' nhưng phiếu của '{g}' không hỏi câu này"))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        "weight_not_asking",
+                        f"'weights' của câu hỏi '{q.id}' có đối tượng '{g}' nhưng phiếu của '{g}' không hỏi câu này",
+                    )
+                )
 
     _check_question_sums(base, questions, unreadable, problems)
     return dict(
@@ -121,6 +132,12 @@ def _check_question_sums(base, questions, unreadable, problems) -> None:
                                         f"(thêm câu hỏi có sub_criterion: \"{sub.code}\" trong questions/)"))
             elif abs(total - sub.max_points) > TOLERANCE:
                 listed = " + ".join(f"{q.id} {q.max_points:g}" for q in qs)
-                problems.append(Problem(SET_FILE, line, "sum_questions",
-                                        f"điểm tối đa các câu hỏi của tiêu chí thành phần '{sub.code}' cấp '{level.code}' "
-                                        f"({listed}) cộng lại {total:g}, không bằng {sub.max_points:g}"))
+                problems.append(
+                    Problem(
+                        SET_FILE,
+                        line,
+                        "sum_questions",
+                        f"điểm tối đa các câu hỏi của tiêu chí thành phần '{sub.code}' cấp '{level.code}' "
+                        f"({listed}) cộng lại {total:g}, không bằng {sub.max_points:g}",
+                    )
+                )

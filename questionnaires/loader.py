@@ -15,14 +15,14 @@ its file and line.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping
 
 from .checks import check_cross_references
 from .model import CriteriaSet
-from .parse_set import parse_set_file
 from .parse_questions import parse_questionnaire_file, parse_questions_file
+from .parse_set import parse_set_file
 from .yamlnodes import Problem, parse_yaml
 
 SET_FILE = "set.yaml"

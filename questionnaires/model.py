@@ -6,12 +6,14 @@ imports Flask or the ORM.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dc_field
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import cached_property
 from types import MappingProxyType
-from typing import Literal, Mapping
+from typing import Literal
 
 RATING_MODES = ("own", "each", "choose")
 RatingMode = Literal["own", "each", "choose"]

@@ -58,7 +58,9 @@ def parse_questions_file(tree, file: str, base: SetBase, problems: list[Problem]
         key = ("question", level.code, qid)
         if qid is not None and key in base.where:
             f, ln = base.where[key]
-            r.problem(d.line_of("id"), "duplicate_id", f"câu hỏi '{qid}' của cấp '{level.code}' lặp lại (đã có ở {f}:{ln})")
+            r.problem(
+                d.line_of("id"), "duplicate_id", f"câu hỏi '{qid}' của cấp '{level.code}' lặp lại (đã có ở {f}:{ln})"
+            )
             continue
         if qid is not None:
             base.where[key] = (file, d.line)
@@ -90,7 +92,9 @@ def _weights(r: Reader, d: LineDict, base: SetBase) -> dict[str, float] | None:
     weights: dict[str, float] = {}
     for group in wd:
         if base.group(str(group)) is None:
-            r.problem(wd.line_of(group), "unknown_group", f"đối tượng '{group}' trong 'weights' không có trong set.yaml")
+            r.problem(
+                wd.line_of(group), "unknown_group", f"đối tượng '{group}' trong 'weights' không có trong set.yaml"
+            )
             return None
         value = r.number(wd, group, positive=True)
         if value is None:
@@ -129,7 +133,9 @@ def parse_questionnaire_file(tree, file: str, base: SetBase, problems: list[Prob
     key = ("questionnaire", level.code, group.code)
     if key in base.where:
         f, ln = base.where[key]
-        r.problem(top.line, "duplicate_questionnaire", f"phiếu của '{group.code}' cho cấp '{level.code}' đã có ở {f}:{ln}")
+        r.problem(
+            top.line, "duplicate_questionnaire", f"phiếu của '{group.code}' cho cấp '{level.code}' đã có ở {f}:{ln}"
+        )
         base.broken.add(("qn", level.code, group.code))
         return None
     base.where[key] = (file, top.line)

@@ -1,7 +1,8 @@
 """Parse ``set.yaml``: fields, levels and their criteria tree, scales, groups, classes."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from fractions import Fraction
 from types import MappingProxyType
 
@@ -222,11 +223,19 @@ def _parse_scales(r: Reader, top: LineDict, base: SetBase) -> None:
                 continue
             if dont_know:
                 if dont_know_line is not None:
-                    r.problem(od.line, "dont_know_twice", f"thang đo '{code}' đã có phương án 'không biết' ở dòng {dont_know_line}")
+                    r.problem(
+                        od.line,
+                        "dont_know_twice",
+                        f"thang đo '{code}' đã có phương án 'không biết' ở dòng {dont_know_line}",
+                    )
                     continue
                 dont_know_line = od.line
                 if "fraction" in od:
-                    r.problem(od.line_of("fraction"), "dont_know_fraction", "phương án 'không biết' không được tính điểm: bỏ 'fraction'")
+                    r.problem(
+                        od.line_of("fraction"),
+                        "dont_know_fraction",
+                        "phương án 'không biết' không được tính điểm: bỏ 'fraction'",
+                    )
                 options.append(Option(ocode, label, None, True))
                 continue
             if "fraction" not in od:
@@ -235,7 +244,11 @@ def _parse_scales(r: Reader, top: LineDict, base: SetBase) -> None:
             if fraction is None:
                 continue
             if not 0 <= fraction <= 1:
-                r.problem(od.line_of("fraction"), "fraction_range", f"tỉ lệ điểm {fraction:g} của phương án '{ocode}' phải từ 0 đến 1")
+                r.problem(
+                    od.line_of("fraction"),
+                    "fraction_range",
+                    f"tỉ lệ điểm {fraction:g} của phương án '{ocode}' phải từ 0 đến 1",
+                )
                 continue
             options.append(Option(ocode, label, fraction, False))
         if not any(not o.dont_know for o in options):
@@ -264,7 +277,9 @@ def _parse_groups(r: Reader, top: LineDict, base: SetBase) -> None:
                 base.broken.add(("rates", code))
                 continue
             if lv is not None and not lv.surveyed:
-                r.problem(rd.line_of("level"), "unsurveyed_level", f"cấp '{level}' không có tiêu chí điều tra để đánh giá")
+                r.problem(
+                    rd.line_of("level"), "unsurveyed_level", f"cấp '{level}' không có tiêu chí điều tra để đánh giá"
+                )
                 base.broken.add(("rates", code))
                 continue
             if how is not None and how not in RATING_MODES:
@@ -290,8 +305,16 @@ def _parse_classes(r: Reader, top: LineDict, base: SetBase) -> None:
         if not _unique(r, seen, code, d.line, "xếp loại") or name is None or low is None:
             continue
         if previous is not None and low >= previous:
-            r.problem(d.line_of("min"), "class_order", f"các mức xếp loại phải xếp từ cao xuống thấp: {low:g} không nhỏ hơn {previous:g}")
+            r.problem(
+                d.line_of("min"),
+                "class_order",
+                f"các mức xếp loại phải xếp từ cao xuống thấp: {low:g} không nhỏ hơn {previous:g}",
+            )
         previous = low
         base.classes.append(ClassBand(code, name, low))
     if base.classes and base.classes[-1].min_points != 0:
-        r.problem(top.line_of("classes"), "class_floor", "mức xếp loại thấp nhất phải bắt đầu từ 0 để mọi đơn vị đều được xếp loại")
+        r.problem(
+            top.line_of("classes"),
+            "class_floor",
+            "mức xếp loại thấp nhất phải bắt đầu từ 0 để mọi đơn vị đều được xếp loại",
+        )

@@ -59,7 +59,9 @@ class Reader:
         if value is None and not required:
             return []
         if not isinstance(value, LineList):
-            self.problem(d.line_of(key), "wrong_type", f"'{key}' phải là một danh sách (mỗi mục một dòng bắt đầu bằng '- ')")
+            self.problem(
+                d.line_of(key), "wrong_type", f"'{key}' phải là một danh sách (mỗi mục một dòng bắt đầu bằng '- ')"
+            )
             return []
         if required and not value:
             self.problem(d.line_of(key), "missing_key", f"danh sách '{key}' không được để trống")

@@ -83,7 +83,9 @@ def district_class(index_band: int, commune_classes: list[str | None], cset: Cri
     share = cset.district_rule.min_share
     rule = f"{share.numerator}/{share.denominator}"
     if Fraction(reached, len(commune_classes)) >= share:
-        return DistrictDecision(band.code, f"{reached}/{len(commune_classes)} xã đạt loại {band.name} trở lên (≥ {rule})")
+        return DistrictDecision(
+            band.code, f"{reached}/{len(commune_classes)} xã đạt loại {band.name} trở lên (≥ {rule})"
+        )
     lower = bands[min(index_band + 1, len(bands) - 1)]
     return DistrictDecision(lower.code, f"chỉ {reached}/{len(commune_classes)} xã đạt loại {band.name} trở lên "
                                         f"(< {rule}): hạ từ {band.name} xuống {lower.name}")
@@ -136,7 +138,9 @@ def final_table(survey: pd.DataFrame, appraisal: pd.DataFrame, cset: CriteriaSet
     for row in merged[merged["_merge"] == "left_only"].itertuples():
         warnings.append(f"đơn vị '{row.unit}' chưa có điểm thẩm định: không tính chỉ số")
     for row in merged[merged["_merge"] == "right_only"].itertuples():
-        warnings.append(f"đơn vị '{row.unit}' có điểm thẩm định nhưng không có điểm điều tra XHH: điểm điều tra tính bằng 0")
+        warnings.append(
+            f"đơn vị '{row.unit}' có điểm thẩm định nhưng không có điểm điều tra XHH: điểm điều tra tính bằng 0"
+        )
     merged["complete"] = merged["complete"].astype("boolean").fillna(False).astype(bool)
     out = pd.DataFrame({"level": merged["level"], "unit": merged["unit"],
                         "appraisal": merged["total_appraisal"], "survey": merged["total_survey"].fillna(0.0)})
@@ -161,13 +165,18 @@ def final_table(survey: pd.DataFrame, appraisal: pd.DataFrame, cset: CriteriaSet
             warnings.append("không có kết quả xếp loại của cấp xã (--communes): các huyện không được xếp loại")
     incomplete = ~merged["complete"]
     out.loc[incomplete & out["appraisal"].notna(), "class_reason"] = (
-        out["class_reason"] + np.where(out["class_reason"] == "", "", "; ") + "điểm điều tra XHH chưa đủ ý kiến mọi đối tượng")
+        out["class_reason"]
+        + np.where(out["class_reason"] == "", "", "; ")
+        + "điểm điều tra XHH chưa đủ ý kiến mọi đối tượng"
+    )
     if previous is not None:
         out = out.merge(previous, on=["level", "unit"], how="left")
         out["index_change"] = out["index"] - out["previous_index"]
         out["rank_change"] = (out["previous_rank"].astype("Int64") - out["rank"]).astype("Int64")
         order = {b.name.lower(): i for i, b in enumerate(bands)} | {b.code: i for i, b in enumerate(bands)}
-        out["class_change"] = [_class_change(order, now, before) for now, before in zip(out["class"], out["previous_class"])]
+        out["class_change"] = [
+            _class_change(order, now, before) for now, before in zip(out["class"], out["previous_class"])
+        ]
         out["previous_rank"] = out["previous_rank"].astype("Int64")
     level_order = {lv.code: i for i, lv in enumerate(cset.levels)}
     out = out.sort_values(["level", "rank", "unit"], key=lambda c: c.map(level_order) if c.name == "level" else c,

@@ -71,11 +71,12 @@ def read_table(path: Path | str, data: bytes | None = None) -> pd.DataFrame:
             frame = pd.DataFrame([r + [""] * (len(header) - len(r)) for r in body], columns=header,
                                  index=range(2, len(body) + 2), dtype=str)
     except UnicodeDecodeError:
-        raise TableProblems([Problem(None, None, "tệp không phải UTF-8: trong Excel chọn Lưu thành “CSV UTF-8”")])
+        message = "tệp không phải UTF-8: trong Excel chọn Lưu thành “CSV UTF-8”"
+        raise TableProblems([Problem(None, None, message)]) from None
     except (ValueError, KeyError, OSError, csv.Error) as error:
         if isinstance(error, TableProblems):
             raise
-        raise TableProblems([Problem(None, None, f"không đọc được tệp ({type(error).__name__}): {error}")])
+        raise TableProblems([Problem(None, None, f"không đọc được tệp ({type(error).__name__}): {error}")]) from error
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     frame = frame.apply(lambda column: column.astype(str).str.strip())
     return frame[(frame != "").any(axis=1)]
@@ -146,12 +147,16 @@ def parse_appraisal(frame: pd.DataFrame, units: pd.DataFrame, cset: CriteriaSet)
     if unit_col is None:
         problems.append(Problem(1, None, "thiếu cột đơn vị ('unit': mã hoặc tên đơn vị)"))
     if total_col is None and not field_cols:
-        problems.append(Problem(1, None, f"thiếu cột điểm: mỗi lĩnh vực một cột ({', '.join(fields)}) hoặc cột 'total'"))
+        problems.append(
+            Problem(1, None, f"thiếu cột điểm: mỗi lĩnh vực một cột ({', '.join(fields)}) hoặc cột 'total'")
+        )
     unknown = [c for c in frame.columns if c not in (unit_col, total_col, *field_cols, "level", "name", "tên", "ten")]
     problems += [Problem(1, c, "cột không dùng được") for c in unknown]
     if problems:
         raise TableProblems(problems)
-    scored = units[units["level"].map(lambda lv: cset.level_by_code[lv].surveyed if lv in cset.level_by_code else False)]
+    scored = units[
+        units["level"].map(lambda lv: cset.level_by_code[lv].surveyed if lv in cset.level_by_code else False)
+    ]
     matcher = UnitMatcher(scored)
     rows, seen = [], {}
     for number, row in frame.iterrows():
@@ -178,12 +183,26 @@ def parse_appraisal(frame: pd.DataFrame, units: pd.DataFrame, cset: CriteriaSet)
         if field_cols and all(c in values for c in field_cols):
             summed = sum(values[c] for c in field_cols)
             if "total" in values and abs(values["total"] - summed) > 0.0005:
-                problems.append(Problem(number, total_col, f"tổng {values['total']:g} khác tổng các lĩnh vực {summed:.3f}"))
+                problems.append(
+                    Problem(number, total_col, f"tổng {values['total']:g} khác tổng các lĩnh vực {summed:.3f}")
+                )
             values.setdefault("total", summed)
         if "total" in values and level.appraisal_max and values["total"] > level.appraisal_max + 1e-9:
-            problems.append(Problem(number, total_col or field_cols[-1],
-                                    f"điểm thẩm định {values['total']:g} vượt tối đa {level.appraisal_max:g} của {level.name.lower()}"))
-        rows.append({"level": key[0], "unit": key[1], **{c: values.get(c, np.nan) for c in fields}, "total": values.get("total", np.nan)})
+            problems.append(
+                Problem(
+                    number,
+                    total_col or field_cols[-1],
+                    f"điểm thẩm định {values['total']:g} vượt tối đa {level.appraisal_max:g} của {level.name.lower()}",
+                )
+            )
+        rows.append(
+            {
+                "level": key[0],
+                "unit": key[1],
+                **{c: values.get(c, np.nan) for c in fields},
+                "total": values.get("total", np.nan),
+            }
+        )
     for r in scored.itertuples():
         if (r.level, r.code) not in seen:
             problems.append(Problem(None, None, f"thiếu điểm thẩm định của đơn vị '{r.code}'"
@@ -237,8 +256,13 @@ def parse_communes(frame: pd.DataFrame, districts: pd.DataFrame, cset: CriteriaS
                                         f"(dùng: {', '.join(b.name for b in cset.classes)})"))
                 continue
         if value is not None and band is not None and cset.class_for(value) != band:
-            problems.append(Problem(number, class_col, f"xếp loại '{row[class_col]}' không khớp chỉ số {row[index_col]} "
-                                    f"({cset.class_for(value).name})"))
+            problems.append(
+                Problem(
+                    number,
+                    class_col,
+                    f"xếp loại '{row[class_col]}' không khớp chỉ số {row[index_col]} ({cset.class_for(value).name})",
+                )
+            )
             continue
         if band is None and value is not None:
             band = cset.class_for(value)
@@ -284,8 +308,15 @@ def parse_previous(frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
             if rank is None or rank != int(rank) or rank < 1:
                 problems.append(Problem(number, rank_col, f"'{row[rank_col]}' không phải là thứ hạng"))
                 continue
-        rows.append({"level": key[0], "unit": key[1], "previous_index": value,
-                     "previous_rank": int(rank) if rank else None, "previous_class": row[class_col] if class_col else ""})
+        rows.append(
+            {
+                "level": key[0],
+                "unit": key[1],
+                "previous_index": value,
+                "previous_rank": int(rank) if rank else None,
+                "previous_class": row[class_col] if class_col else "",
+            }
+        )
     if problems:
         raise TableProblems(problems)
     return pd.DataFrame(rows, columns=["level", "unit", "previous_index", "previous_rank", "previous_class"])
@@ -296,14 +327,18 @@ def parse_survey(frame: pd.DataFrame, cset: CriteriaSet) -> pd.DataFrame:
     fields = [f.code for f in cset.fields]
     missing = [c for c in ("level", "unit", "total") if c not in frame.columns]
     if missing:
-        raise TableProblems([Problem(1, None, f"thiếu cột {', '.join(missing)} (tệp points.csv của parsurvey aggregate)")])
+        raise TableProblems(
+            [Problem(1, None, f"thiếu cột {', '.join(missing)} (tệp points.csv của parsurvey aggregate)")]
+        )
     problems: list[Problem] = []
     out = frame[["level", "unit"]].copy()
     bad_level = ~out["level"].isin(list(cset.level_by_code))
     problems += [Problem(n, "level", f"không có cấp '{v}'") for n, v in out.loc[bad_level, "level"].items()]
     for column in [c for c in fields if c in frame.columns] + ["total"]:
         values = frame[column].map(parse_number)
-        problems += [Problem(n, column, f"'{frame.at[n, column]}' không phải là số") for n in values.index[values.isna()]]
+        problems += [
+            Problem(n, column, f"'{frame.at[n, column]}' không phải là số") for n in values.index[values.isna()]
+        ]
         out[column] = values.astype(float)
     out["complete"] = frame["complete"].isin(["1", "true", "True"]) if "complete" in frame.columns else True
     repeated = out.duplicated(["level", "unit"])

@@ -10,7 +10,7 @@ import logging
 import os
 import re
 import secrets
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from flask import Flask
@@ -76,7 +76,7 @@ def _versioned_static(app: Flask) -> None:
     a phone fetches the stylesheet once, and again only when it changes."""
     from flask import url_for
 
-    @lru_cache(maxsize=None)
+    @cache
     def version(filename: str) -> str:
         return hashlib.sha256((Path(app.static_folder) / filename).read_bytes()).hexdigest()[:10]
 
@@ -113,13 +113,18 @@ def _register_error_pages(app: Flask) -> None:
         404: ("Không tìm thấy trang", "Địa chỉ này không có trên hệ thống. Xin kiểm tra lại đường dẫn."),
         405: ("Thao tác không hợp lệ", "Trang này không nhận thao tác vừa gửi."),
         413: ("Dữ liệu gửi lên quá lớn", "Tệp hoặc biểu mẫu gửi lên vượt quá giới hạn cho phép."),
-        500: ("Hệ thống đang gặp sự cố", "Đã có lỗi ngoài ý muốn; dữ liệu đã lưu không bị ảnh hưởng. Xin thử lại sau ít phút."),
+        500: (
+            "Hệ thống đang gặp sự cố",
+            "Đã có lỗi ngoài ý muốn; dữ liệu đã lưu không bị ảnh hưởng. Xin thử lại sau ít phút.",
+        ),
     }
     def page(code: int, title: str, text: str):
         if request.path.startswith("/api/"):  # the API answers in JSON, even for its errors
             from .web.api.auth import api_error
 
-            return api_error(code, {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(code, str(code)), title)
+            return api_error(
+                code, {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(code, str(code)), title
+            )
         return render_template("error.html", title=title, text=text), code
 
     for code, (title, text) in pages.items():

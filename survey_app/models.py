@@ -14,7 +14,7 @@ audit log records no submission. See ``survey_app/submission.py``.
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from sqlalchemy import (
     JSON,
@@ -55,7 +55,7 @@ VIETNAM = timezone(timedelta(hours=7))  # Vietnam time, UTC+7 all year (no dayli
 
 def utcnow() -> datetime:
     """Now, as naive UTC (what every DateTime column stores)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def vietnam_time(value: datetime) -> datetime:
@@ -66,7 +66,7 @@ def vietnam_time(value: datetime) -> datetime:
     >>> vietnam_time(datetime(2026, 11, 30, 17, 30))
     datetime.datetime(2026, 12, 1, 0, 30)
     """
-    return value.replace(tzinfo=timezone.utc).astimezone(VIETNAM).replace(tzinfo=None)
+    return value.replace(tzinfo=UTC).astimezone(VIETNAM).replace(tzinfo=None)
 
 
 def utc_from_vietnam(value: datetime) -> datetime:
@@ -77,7 +77,7 @@ def utc_from_vietnam(value: datetime) -> datetime:
     >>> utc_from_vietnam(datetime(2026, 12, 1, 0, 30))
     datetime.datetime(2026, 11, 30, 17, 30)
     """
-    return value.replace(tzinfo=VIETNAM).astimezone(timezone.utc).replace(tzinfo=None)
+    return value.replace(tzinfo=VIETNAM).astimezone(UTC).replace(tzinfo=None)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -304,7 +304,7 @@ class PaperEntry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     serial: Mapped[PaperSerial] = relationship()
-    user: Mapped["User"] = relationship()
+    user: Mapped[User] = relationship()
 
 
 class Appraisal(Base):
@@ -380,7 +380,7 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    user: Mapped["User"] = relationship()
+    user: Mapped[User] = relationship()
 
 
 class UserUnit(Base):

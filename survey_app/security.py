@@ -101,5 +101,8 @@ def _init_rate_limits(app: Flask) -> None:
 
     @app.errorhandler(429)
     def _too_many(_error):
-        return render_template("error.html", title="Quá nhiều lần thử",
-                               text="Ông/Bà đã thử quá nhiều lần trong thời gian ngắn. Xin đợi ít phút rồi thử lại."), 429
+        return render_template(
+            "error.html",
+            title="Quá nhiều lần thử",
+            text="Ông/Bà đã thử quá nhiều lần trong thời gian ngắn. Xin đợi ít phút rồi thử lại.",
+        ), 429

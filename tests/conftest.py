@@ -19,6 +19,16 @@ from .pgcluster import PgCluster
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# Tests run on both databases take these parameters; ``pytest -m "not postgres"`` runs without PostgreSQL.
+BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+PG_FIXTURES = {"pg_url", "pg_cluster"}
+
+
+def pytest_collection_modifyitems(items):
+    """A test that asks for the PostgreSQL cluster is a ``postgres`` test even if its author forgot the mark."""
+    for item in items:
+        if PG_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)
 
 
 def make_app(database_url: str, instance: Path, **extra):

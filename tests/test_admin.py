@@ -50,7 +50,12 @@ def count(app, model, *where) -> int:
 
 
 def new_campaign(admin, **form):
-    data = {"csrf_token": token_of(admin, "/quan-tri/dot/moi"), "name": "Điều tra XHH 2024", "year": "2024", "set": "default"}
+    data = {
+        "csrf_token": token_of(admin, "/quan-tri/dot/moi"),
+        "name": "Điều tra XHH 2024",
+        "year": "2024",
+        "set": "default",
+    }
     data.update(form)
     return admin.post("/quan-tri/dot/moi", data=data)
 
@@ -65,7 +70,12 @@ def test_create_a_campaign_from_the_bundled_set(admin, app):
     assert again.status_code == 400 and "Đã có đợt khảo sát tên “Điều tra XHH 2024”." in again.get_data(as_text=True)
     bad = new_campaign(admin, name="", year="20x4", set="khong_co")
     html = bad.get_data(as_text=True)
-    assert bad.status_code == 400 and "Xin nhập tên" in html and "Năm phải là" in html and "Xin chọn một bộ tiêu chí" in html
+    assert (
+        bad.status_code == 400
+        and "Xin nhập tên" in html
+        and "Năm phải là" in html
+        and "Xin chọn một bộ tiêu chí" in html
+    )
     assert count(app, Campaign) == 1
 
 
@@ -98,7 +108,9 @@ def test_units_csv_with_a_bad_row_imports_nothing_and_names_the_row(admin, app):
 def test_one_unit_by_form_and_its_errors(admin, app):
     new_campaign(admin)
     url = "/quan-tri/dot/1/don-vi"
-    admin.post(url, data={"csrf_token": token_of(admin, url), "code": "x1", "name": "Xã Một", "level": "xa", "parent": ""})
+    admin.post(
+        url, data={"csrf_token": token_of(admin, url), "code": "x1", "name": "Xã Một", "level": "xa", "parent": ""}
+    )
     assert flashes(admin, url) == ["Đơn vị cấp xã phải có cột &#39;parent&#39; là mã huyện."]
     admin.post(url, data={"csrf_token": token_of(admin, url), "code": "na_ri", "name": "Huyện Na Rì", "level": "huyen"})
     assert count(app, Unit) == 1
@@ -151,7 +163,9 @@ def test_invitations_csv_with_a_bad_row_imports_nothing(admin, app):
     upload(admin, url + "/nhap", bad, token_of(admin, url))
     messages = flashes(admin, url)
     assert messages[0] == "Nhập danh sách mời: không nhập gì vì tệp có 3 lỗi."
-    assert messages[1].startswith("Dòng 5: đối tượng &#39;hdnd_huyen&#39; đánh giá đơn vị của mình: cần cột &#39;unit&#39;")
+    assert messages[1].startswith(
+        "Dòng 5: đối tượng &#39;hdnd_huyen&#39; đánh giá đơn vị của mình: cần cột &#39;unit&#39;"
+    )
     assert messages[2] == "Dòng 5: thư điện tử &#39;c@&#39; không hợp lệ"
     assert messages[3].startswith("Dòng 6: không có đối tượng &#39;dai_bieu&#39;")
     assert count(app, Invitation) == 0
@@ -170,7 +184,9 @@ def test_imported_links_open_the_form_and_their_qr_decodes_to_the_link(admin, ap
     assert an["zalo_sms_text"].startswith("Kính gửi Nguyễn Văn An,") and an["zalo_sms_text"].endswith(link)
     assert link in an["email_body"] and an["email_subject"] == "Mời trả lời phiếu khảo sát Điều tra XHH 2024"
     with app.extensions[DB_KEY].session() as s:
-        assert link.rsplit("/", 1)[1] not in str(s.scalars(select(Invitation.token_hash)).all()), "the token is not stored"
+        assert link.rsplit("/", 1)[1] not in str(s.scalars(select(Invitation.token_hash)).all()), (
+            "the token is not stored"
+        )
     respondent = app.test_client()
     assert "Huyện Ba Bể" in respondent.get(link.replace("http://localhost", "")).get_data(as_text=True)
 
@@ -187,7 +203,9 @@ def test_imported_links_open_the_form_and_their_qr_decodes_to_the_link(admin, ap
 
 def test_qr_cards_print_and_their_short_code_opens_the_form(demo_admin, demo_app):
     token = token_of(demo_admin, "/quan-tri/dot/1/loi-moi")
-    result = demo_admin.post("/quan-tri/dot/1/the-qr", data={"csrf_token": token, "unit": "na_ri", "group": "doanh_nghiep", "count": "3"})
+    result = demo_admin.post(
+        "/quan-tri/dot/1/the-qr", data={"csrf_token": token, "unit": "na_ri", "group": "doanh_nghiep", "count": "3"}
+    )
     assert result.status_code == 302 and "/the-qr/in?don_vi=na_ri&doi_tuong=doanh_nghiep" in result.headers["Location"]
     sheet = demo_admin.get(result.headers["Location"]).get_data(as_text=True)
     codes = re.findall(r'<p class="qr-code">([A-Z2-9]{4}-[A-Z2-9]{4})</p>', sheet)
@@ -197,16 +215,26 @@ def test_qr_cards_print_and_their_short_code_opens_the_form(demo_admin, demo_app
     typed = respondent.get("/ma?ma=" + codes[-1].lower().replace("-", " "))
     assert typed.status_code == 302
     assert "Phiếu khảo sát doanh nghiệp" in respondent.get(typed.headers["Location"]).get_data(as_text=True)
-    too_many = demo_admin.post("/quan-tri/dot/1/the-qr", data={"csrf_token": token, "unit": "na_ri", "group": "doanh_nghiep", "count": "501"})
-    assert too_many.status_code == 302 and "Chọn đơn vị, đối tượng và số thẻ từ 1 đến 500." in flashes(demo_admin, "/quan-tri/dot/1/loi-moi")[0]
+    too_many = demo_admin.post(
+        "/quan-tri/dot/1/the-qr", data={"csrf_token": token, "unit": "na_ri", "group": "doanh_nghiep", "count": "501"}
+    )
+    assert (
+        too_many.status_code == 302
+        and "Chọn đơn vị, đối tượng và số thẻ từ 1 đến 500." in flashes(demo_admin, "/quan-tri/dot/1/loi-moi")[0]
+    )
 
 
 def test_closing_the_campaign_closes_its_links(admin, app):
     _campaign_with_units(admin)
     upload(admin, "/quan-tri/dot/1/loi-moi/nhap", INVITES_CSV, token_of(admin, "/quan-tri/dot/1/loi-moi"))
-    rows = list(csv.DictReader(io.StringIO(admin.get("/quan-tri/dot/1/loi-moi.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    rows = list(
+        csv.DictReader(io.StringIO(admin.get("/quan-tri/dot/1/loi-moi.csv").get_data(as_text=True).lstrip("\ufeff")))
+    )
     path = rows[0]["link"].replace("http://localhost", "")
-    admin.post("/quan-tri/dot/1/lich", data={"csrf_token": token_of(admin), "status": "closed", "opens_at": "", "closes_at": ""})
+    admin.post(
+        "/quan-tri/dot/1/lich",
+        data={"csrf_token": token_of(admin), "status": "closed", "opens_at": "", "closes_at": ""},
+    )
     page = app.test_client().get(path)
     assert page.status_code == 410 and "Đợt khảo sát đã kết thúc" in page.get_data(as_text=True)
     admin.post("/quan-tri/dot/1/lich", data={"csrf_token": token_of(admin), "status": "open",

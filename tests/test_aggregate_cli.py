@@ -6,9 +6,9 @@ import csv
 import pandas as pd
 import pytest
 
+from . import minimal_set
 from .test_aggregation import COLUMNS, ROWS
 from .test_cli import write_set
-from . import minimal_set
 
 
 @pytest.fixture

@@ -112,7 +112,9 @@ def test_incompleteness_is_carried_up_with_its_reason(result):
     assert value(t, "complete", unit="A") and value(t, "complete", unit="X")
     assert not value(t, "complete", unit="B")
     assert value(t, "reason", unit="B") == "missing cong_chuc: Q1; missing cong_chuc: Q2"
-    assert not value(result.fields, "complete", unit="B", code="1") and not value(result.fields, "complete", unit="B", code="2")
+    assert not value(result.fields, "complete", unit="B", code="1") and not value(
+        result.fields, "complete", unit="B", code="2"
+    )
     assert value(t, "points", unit="C") == 0.0 and not value(t, "complete", unit="C")
     assert value(t, "reason", unit="C") == "no answers: Q1; no answers: Q2; no answers: Q3"
 

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from aggregation import survey_points
 
-from .test_aggregation import CSET, COLUMNS
+from .test_aggregation import COLUMNS, CSET
 
 UNITS = ["A", "B", "C"]
 # Who may answer what about level "so", from the small set: Q1, Q2 both groups; Q3 dai_bieu only.

@@ -104,4 +104,8 @@ def test_analyst_tables_by_hand():
     assert poor[("Q2", "cong_chuc")] == 1.0 and poor[("Q1", "dai_bieu")] == 0.25
     summary = level_summary(survey_points(answers(), CSET)).set_index(["level", "code"])
     total = summary.loc[("so", "total")]
-    assert total["average"] == pytest.approx((0.675 + 0.55) / 2) and total["highest_unit"] == "A" and total["lowest_unit"] == "B"
+    assert (
+        total["average"] == pytest.approx((0.675 + 0.55) / 2)
+        and total["highest_unit"] == "A"
+        and total["lowest_unit"] == "B"
+    )

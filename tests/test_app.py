@@ -1,7 +1,6 @@
 """The app factory and the pages it serves."""
 from __future__ import annotations
 
-
 from survey_app import create_app
 from survey_app.extensions import DB_KEY
 
@@ -50,8 +49,8 @@ def test_home_page_shows_the_demo_campaign_and_progress(demo_app):
 def test_progress_counts_each_cell_at_most_its_target(demo_app):
     from sqlalchemy import select
 
-    from survey_app.services.campaigns import campaign_progress
     from survey_app.models import Campaign
+    from survey_app.services.campaigns import campaign_progress
 
     with demo_app.extensions[DB_KEY].session() as s:
         progress = campaign_progress(s, s.scalars(select(Campaign)).one())
@@ -84,5 +83,7 @@ def test_request_logs_do_not_keep_respondent_tokens(app, caplog):
     import logging
 
     with caplog.at_level(logging.INFO, logger="werkzeug"):
-        logging.getLogger("werkzeug").info('127.0.0.1 - - "%s" %s %s', "GET /s/AbC123-secret_token/p/2 HTTP/1.1", "200", "-")
+        logging.getLogger("werkzeug").info(
+            '127.0.0.1 - - "%s" %s %s', "GET /s/AbC123-secret_token/p/2 HTTP/1.1", "200", "-"
+        )
     assert "AbC123-secret_token" not in caplog.text and "GET /s/…/p/2" in caplog.text

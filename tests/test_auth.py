@@ -26,8 +26,8 @@ def login(client, username: str, password: str = PASSWORD):
 def people(demo_app):
     """One user of each role on the demo database, all with PASSWORD; and a paper ballot
     of Na Rì keyed twice with a difference (so the reconcile page has something to show)."""
-    from survey_app.services import paper
     from survey_app.models import RespondentGroup, Unit
+    from survey_app.services import paper
 
     with demo_app.extensions[DB_KEY].transaction() as s:
         campaign = s.scalars(select(Campaign)).one()
@@ -50,12 +50,19 @@ def test_users_create_from_the_command_line(runner, app):
     assert result.exit_code == 0 and "Đã tạo tài khoản 'admin' (admin)" in result.output
     with app.extensions[DB_KEY].session() as s:
         user = s.scalar(select(User))
-        assert user.role == "admin" and user.password_hash.startswith(("scrypt:", "pbkdf2:")) and PASSWORD not in user.password_hash
+        assert (
+            user.role == "admin"
+            and user.password_hash.startswith(("scrypt:", "pbkdf2:"))
+            and PASSWORD not in user.password_hash
+        )
     for args, message in [
         (["users", "create", "ADMIN", "--password", PASSWORD], "tên đăng nhập 'ADMIN' đã có"),
         (["users", "create", "b", "--password", "ngan"], "mật khẩu phải có ít nhất 10 ký tự"),
         (["users", "create", "c", "--role", "staff", "--password", PASSWORD], "phải được giao ít nhất một đơn vị"),
-        (["users", "create", "d", "--role", "staff", "--unit", "khong_co", "--password", PASSWORD], "không có đơn vị mã 'khong_co'"),
+        (
+            ["users", "create", "d", "--role", "staff", "--unit", "khong_co", "--password", PASSWORD],
+            "không có đơn vị mã 'khong_co'",
+        ),
     ]:
         result = runner.invoke(args=args)
         assert result.exit_code == 1 and message in result.stderr, args
@@ -111,7 +118,7 @@ def admin_routes(app, method: str = "GET"):
             continue
         view = app.view_functions[rule.endpoint]
         values = URL_VALUES | ENDPOINT_VALUES.get(rule.endpoint, {})
-        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], rule.rule) + QUERY.get(rule.endpoint, "")
+        url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: v[m.group(1)], rule.rule) + QUERY.get(rule.endpoint, "")
         routes.append((url, view.allowed_roles))
     return routes
 

@@ -13,11 +13,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import make_url
 
 from survey_app import migrate
-from survey_app.services.audit import record
-from survey_app.services.backup import backup_sqlite, sqlite_file
 from survey_app.db import Database
 from survey_app.extensions import DB_KEY
 from survey_app.models import Answer, AuditEntry, Ballot
+from survey_app.services.audit import record
+from survey_app.services.backup import backup_sqlite, sqlite_file
 
 from .conftest import make_app
 
@@ -266,6 +266,7 @@ def test_restore_refuses_a_file_it_cannot_trust_and_changes_nothing(demo_app, de
 # --- PostgreSQL -----------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_postgresql_backup_prints_pg_dump_without_the_password(pg_url, tmp_path):
     url = make_url(pg_url).set(password="s3cret-pw").render_as_string(hide_password=False)
     app = make_app(url, tmp_path / "instance")
@@ -286,6 +287,7 @@ def test_postgresql_backup_prints_pg_dump_without_the_password(pg_url, tmp_path)
 
 
 @pytest.mark.skipif(shutil.which("pg_dump") is None, reason="pg_dump not installed")
+@pytest.mark.postgres
 def test_postgresql_backup_run_calls_pg_dump(pg_url, tmp_path):
     app = make_app(pg_url, tmp_path / "instance")
     migrate.upgrade(app.extensions[DB_KEY])

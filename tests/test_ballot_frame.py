@@ -6,11 +6,13 @@ import pytest
 from sqlalchemy import func, select
 
 from aggregation import check_answers, survey_points
-from survey_app.services.ballot_frame import answers_frame
-from survey_app.services.campaigns import campaign_criteria
 from survey_app.demo.data import SURVEY
 from survey_app.extensions import DB_KEY
 from survey_app.models import Answer, Ballot, Campaign
+from survey_app.services.ballot_frame import answers_frame
+from survey_app.services.campaigns import campaign_criteria
+
+from .conftest import BACKENDS
 
 
 def test_the_demo_is_scored_from_the_database(demo_app):
@@ -37,7 +39,9 @@ def test_a_campaign_without_ballots_scores_to_nothing(app):
     from survey_app.services.campaigns import create_campaign
 
     with app.extensions[DB_KEY].transaction() as s:
-        campaign = create_campaign(s, year=2025, name="Trống", criteria_texts=read_set_texts(DEFAULT_SET_DIR), actor="t")
+        campaign = create_campaign(
+            s, year=2025, name="Trống", criteria_texts=read_set_texts(DEFAULT_SET_DIR), actor="t"
+        )
         frame = answers_frame(s, campaign)
         assert list(frame.columns) == ["ballot_id", "group", "level", "unit", "question", "option", "state"]
         assert len(frame) == 0
@@ -45,12 +49,12 @@ def test_a_campaign_without_ballots_scores_to_nothing(app):
         assert result.totals.empty
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_chunked_reading_gives_the_same_frame_on_both_databases(backend, request, tmp_path, monkeypatch):
     """The demo built on each database and read in chunks of 997 rows scores like one read."""
     from survey_app import migrate
-    from survey_app.services import ballot_frame
     from survey_app.demo import build_demo
+    from survey_app.services import ballot_frame
 
     from .conftest import make_app
 

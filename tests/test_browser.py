@@ -189,9 +189,9 @@ def _key_ballot_with_keyboard_only(page, live_server, serial: str, digits: str, 
 def test_double_entry_with_the_keyboard_only_and_reconcile(browser, live_server, demo_app, artifacts):
     from sqlalchemy import select
 
-    from survey_app.services import paper
     from survey_app.extensions import DB_KEY
     from survey_app.models import Ballot, Campaign, RespondentGroup, Unit
+    from survey_app.services import paper
     from survey_app.services.users import create_user
 
     with demo_app.extensions[DB_KEY].transaction() as s:

@@ -15,8 +15,8 @@ from survey_app import migrate
 from survey_app.extensions import DB_KEY
 from survey_app.models import Answer, AuditEntry, Ballot, Campaign, Invitation, User
 
-from .test_validator import FIVE_MISTAKES
 from . import minimal_set
+from .test_validator import FIVE_MISTAKES
 
 
 def write_set(folder: Path, texts: dict[str, str]) -> Path:
@@ -66,7 +66,12 @@ def test_table_writes_a_csv_excel_can_open(runner, tmp_path):
                              "group", "weight", "scale", "option", "fraction", "dont_know"]
     h12 = [r for r in rows if r["question"] == "H12" and r["group"] == "doanh_nghiep"]
     assert [(r["option"], r["fraction"], r["dont_know"]) for r in h12] == [
-        ("tot", "1.0", "0"), ("kha", "0.6", "0"), ("trung_binh", "0.2", "0"), ("kem", "0.0", "0"), ("khong_biet", "", "1")]
+        ("tot", "1.0", "0"),
+        ("kha", "0.6", "0"),
+        ("trung_binh", "0.2", "0"),
+        ("kem", "0.0", "0"),
+        ("khong_biet", "", "1"),
+    ]
     assert {r["weight"] for r in h12} == {"0.5"} and {r["max_points"] for r in h12} == {"0.25"}
 
 
@@ -122,7 +127,10 @@ def test_demo_twice_says_not_empty_and_changes_nothing(app, runner):
 
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0
-    assert "Cơ sở dữ liệu không trống (1 đợt khảo sát, 4 người dùng): không tạo dữ liệu mẫu, không thay đổi gì." in second.output
+    assert (
+        "Cơ sở dữ liệu không trống (1 đợt khảo sát, 4 người dùng): không tạo dữ liệu mẫu, không thay đổi gì."
+        in second.output
+    )
     assert access in second.output, "the logins and links are shown again"
     assert [count(app, m) for m in (Campaign, User, Invitation, Ballot, Answer, AuditEntry)] == before
 

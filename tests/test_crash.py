@@ -40,12 +40,12 @@ import pytest
 from sqlalchemy import func, select
 
 from survey_app import migrate
-from survey_app.services.campaigns import campaign_criteria
 from survey_app.extensions import DB_KEY
-from survey_app.services.invitations import hash_token
 from survey_app.models import Answer, Ballot, Campaign, Draft, Invitation, Unit
+from survey_app.services.campaigns import campaign_criteria
+from survey_app.services.invitations import hash_token
 
-from .conftest import make_app
+from .conftest import BACKENDS, make_app
 from .test_form import csrf, radios
 from .test_respond import invite
 
@@ -417,7 +417,7 @@ def _sqlite_integrity(path: Path) -> None:
 # --- the test --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_submissions_survive_a_sigkill_of_the_server(backend, request, tmp_path):
     started = time.monotonic()
     sqlite_path: Path | None = None

@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import insert
 
 from questionnaires import DEFAULT_SET_DIR, read_set_texts
+from survey_app.extensions import DB_KEY
+from survey_app.models import Answer, Ballot, Campaign, Invitation, SampleTarget, Unit
 from survey_app.services.campaigns import create_campaign
 from survey_app.services.dashboard import response_dashboard
-from survey_app.extensions import DB_KEY
 from survey_app.services.invitations import hash_token
-from survey_app.models import Answer, Ballot, Campaign, Invitation, SampleTarget, Unit
 from survey_app.services.users import create_user
 
 from .test_auth import PASSWORD, login
@@ -33,7 +33,9 @@ from .test_auth import PASSWORD, login
 @pytest.fixture
 def small(app):
     with app.extensions[DB_KEY].transaction() as s:
-        c = create_campaign(s, year=2024, name="Nhỏ", criteria_texts=read_set_texts(DEFAULT_SET_DIR), actor="t", status="open")
+        c = create_campaign(
+            s, year=2024, name="Nhỏ", criteria_texts=read_set_texts(DEFAULT_SET_DIR), actor="t", status="open"
+        )
         tp = Unit(campaign_id=c.id, code="so_tp", name="Sở Tư pháp", level="so")
         bb = Unit(campaign_id=c.id, code="ba_be", name="Huyện Ba Bể", level="huyen")
         s.add_all([tp, bb])
@@ -42,7 +44,13 @@ def small(app):
         s.add(x1)
         s.flush()
         g = {grp.code: grp.id for grp in c.groups}
-        for unit, group, target in [(tp, "hdnd_tinh", 4), (tp, "cc_so", 2), (bb, "hdnd_tinh", 4), (bb, "ld_xa", 3), (bb, "nguoi_dan", 5)]:
+        for unit, group, target in [
+            (tp, "hdnd_tinh", 4),
+            (tp, "cc_so", 2),
+            (bb, "hdnd_tinh", 4),
+            (bb, "ld_xa", 3),
+            (bb, "nguoi_dan", 5),
+        ]:
             s.add(SampleTarget(campaign_id=c.id, unit_id=unit.id, group_id=g[group], target=target))
         n = iter(range(100))
         for group, unit, opened in [("hdnd_tinh", None, True), ("hdnd_tinh", None, True), ("hdnd_tinh", None, False),
@@ -56,7 +64,9 @@ def small(app):
                        state_reason="x" if state == "rejected" else None)
             s.add(b)
             s.flush()
-            s.execute(insert(Answer), [{"ballot_id": b.id, "unit_id": u.id, "question": "Q", "option": "tot"} for u in units])
+            s.execute(
+                insert(Answer), [{"ballot_id": b.id, "unit_id": u.id, "question": "Q", "option": "tot"} for u in units]
+            )
 
         ballot("hdnd_tinh", [tp, bb], "received")
         ballot("hdnd_tinh", [tp], "verified")
@@ -84,7 +94,11 @@ def test_cells_by_hand_most_behind_first(app, small):
         ("so_tp", "hdnd_tinh", 4, 3, 2, 2, 1, 50.0),
     ]
     # Cells with no target come last: every other group the set asks about each unit.
-    assert {(r[0], r[1]) for r in rows[5:]} == {("so_tp", "ldp_huyen"), ("ba_be", "hdnd_huyen"), ("ba_be", "doanh_nghiep")}
+    assert {(r[0], r[1]) for r in rows[5:]} == {
+        ("so_tp", "ldp_huyen"),
+        ("ba_be", "hdnd_huyen"),
+        ("ba_be", "doanh_nghiep"),
+    }
     assert all(r[2] == 0 and r[7] is None for r in rows[5:])
 
 

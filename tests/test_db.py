@@ -6,8 +6,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from survey_app.db import Database
-from survey_app.services.invitations import hash_token
 from survey_app.models import Answer, Ballot, Campaign, Invitation, RespondentGroup, Unit
+from survey_app.services.invitations import hash_token
 
 
 def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path):

@@ -6,10 +6,10 @@ from collections import Counter, defaultdict
 import pytest
 from sqlalchemy import func, select
 
-from survey_app.services.campaigns import campaign_criteria
 from survey_app.extensions import DB_KEY
-from survey_app.services.invitations import find_invitation
 from survey_app.models import Answer, Appraisal, Ballot, Campaign, Invitation, RespondentGroup, SampleTarget, Unit, User
+from survey_app.services.campaigns import campaign_criteria
+from survey_app.services.invitations import find_invitation
 
 
 @pytest.fixture
@@ -93,7 +93,9 @@ def test_tokens_are_stored_hashed_and_the_example_links_open_unanswered_invitati
 
 
 def test_appraisals_and_users(session):
-    appraisal = dict(session.execute(select(Unit.code, Appraisal.points).join(Unit, Appraisal.unit_id == Unit.id)).all())
+    appraisal = dict(
+        session.execute(select(Unit.code, Appraisal.points).join(Unit, Appraisal.unit_id == Unit.id)).all()
+    )
     # Seed 001: Sở Tư pháp's index 93.395 = survey 12.907 + appraisal 80.488.
     assert appraisal["so_tp"] == pytest.approx(80.488)
     roles = dict(session.execute(select(User.username, User.role)).all())

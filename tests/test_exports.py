@@ -14,12 +14,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from survey_app.outputs import exports
-from survey_app.services.campaigns import campaign_criteria
-from survey_app.outputs.exports import Column, Sheet, csv_chunks, json_chunks, safe_text, write_xlsx, xlsx_file
 from survey_app.extensions import DB_KEY
 from survey_app.models import Answer, Ballot, Campaign
+from survey_app.outputs import exports
+from survey_app.outputs.exports import Column, Sheet, csv_chunks, json_chunks, safe_text, write_xlsx, xlsx_file
 from survey_app.outputs.raw_ballots import LONG_COLUMNS, long_rows, wide_columns, wide_rows
+from survey_app.services.campaigns import campaign_criteria
 
 DANGEROUS = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx"]
 
@@ -228,7 +228,9 @@ def demo(demo_app):
 def test_long_rows_are_every_answer_of_every_state(demo):
     session, campaign = demo
     rows = list(long_rows(session, campaign))
-    answers = session.scalar(select(func.count()).select_from(Answer).join(Ballot).where(Ballot.campaign_id == campaign.id))
+    answers = session.scalar(
+        select(func.count()).select_from(Answer).join(Ballot).where(Ballot.campaign_id == campaign.id)
+    )
     assert len(rows) == answers > 30_000
     assert all(len(r) == len(LONG_COLUMNS) for r in rows[:100])
     assert {r[3] for r in rows} == {"received", "verified", "flagged", "rejected"}
@@ -237,7 +239,13 @@ def test_long_rows_are_every_answer_of_every_state(demo):
     ids = [k[0] for k in keys]
     assert ids == sorted(ids)
     ballot = session.get(Ballot, ids[0])
-    assert rows[0][:5] == (str(ballot.id), ballot.group.code, ballot.channel, ballot.state, ballot.submitted_on.isoformat())
+    assert rows[0][:5] == (
+        str(ballot.id),
+        ballot.group.code,
+        ballot.channel,
+        ballot.state,
+        ballot.submitted_on.isoformat(),
+    )
 
 
 def test_wide_rows_hold_the_long_rows_of_each_ballot_and_unit(demo):

@@ -9,12 +9,12 @@ from sqlalchemy import DateTime, func, inspect, select
 
 from questionnaires import DEFAULT_SET_DIR, read_set_texts
 from survey_app import migrate
-from survey_app.services.campaigns import create_campaign
 from survey_app.extensions import DB_KEY
-from survey_app.services.invitations import hash_token
 from survey_app.models import Answer, AuditEntry, Ballot, Draft, Invitation, RespondentGroup, Unit
+from survey_app.services.campaigns import create_campaign
+from survey_app.services.invitations import hash_token
 
-from .conftest import make_app
+from .conftest import BACKENDS, make_app
 from .test_respond import invite
 
 
@@ -30,7 +30,7 @@ def radios(html: str) -> dict[str, list[str]]:
     return found
 
 
-def fill(client, token: str, number: int, pick=lambda options: options[0], skip=(), only=None) -> "object":
+def fill(client, token: str, number: int, pick=lambda options: options[0], skip=(), only=None) -> object:
     """GET page ``number``, answer every question (or ``only`` these) but ``skip``, POST "next"."""
     html = client.get(f"/s/{token}/p/{number}").get_data(as_text=True)
     data = {"csrf_token": csrf(html), "action": "next"}
@@ -61,7 +61,9 @@ def test_a_citizen_answers_page_by_page_and_submits_once(demo_app):
     html = result.get_data(as_text=True)
     assert result.status_code == 200 and "Còn 2 câu chưa có câu trả lời hợp lệ" in html
     assert html.count('class="question has-error"') == 2
-    assert re.search(r'id="q-H05" aria-describedby="e-H05">\s*<legend>[^<]+</legend>\s*<p class="error" id="e-H05">Xin chọn', html)
+    assert re.search(
+        r'id="q-H05" aria-describedby="e-H05">\s*<legend>[^<]+</legend>\s*<p class="error" id="e-H05">Xin chọn', html
+    )
     assert html.count(" checked>") == 11
 
     result = fill(client, TOKEN, 1, pick=lambda o: o[-1], only=("H05", "H27"))  # "don't know" is a real answer
@@ -168,10 +170,14 @@ def test_anonymity_nothing_stored_joins_a_ballot_to_its_invitation(demo_app):
                                    "state", "state_reason", "paper_serial", "payload_digest", "submitted_on",
                                    "duration_seconds"}
     assert not any(isinstance(t, DateTime) for t in ballot_columns.values()), "no time finer than the day"
-    assert [fk["referred_table"] for fk in schema.get_foreign_keys("ballots") if fk["referred_table"] == "invitations"] == []
+    assert [
+        fk["referred_table"] for fk in schema.get_foreign_keys("ballots") if fk["referred_table"] == "invitations"
+    ] == []
     assert {c["name"] for c in schema.get_columns("answers")} == {"ballot_id", "unit_id", "question", "option"}
     invitation_columns = {c["name"]: c["type"] for c in schema.get_columns("invitations")}
-    assert {"opened", "used"} <= set(invitation_columns) and not {"used_at", "opened_at", "ballot_id"} & set(invitation_columns)
+    assert {"opened", "used"} <= set(invitation_columns) and not {"used_at", "opened_at", "ballot_id"} & set(
+        invitation_columns
+    )
 
     with demo_app.extensions[DB_KEY].session() as s:
         ballot = s.scalar(select(Ballot).where(Ballot.client_id == client_id))
@@ -207,7 +213,7 @@ def _small_campaign(database) -> tuple[int, str]:
         return inv.id, "race-client-id"
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_twenty_concurrent_submits_of_one_token_store_one_ballot(backend, request, tmp_path):
     url = f"sqlite:///{tmp_path / 'race.sqlite'}" if backend == "sqlite" else request.getfixturevalue("pg_url")
     app = make_app(url, tmp_path / "instance", WTF_CSRF_ENABLED=False)

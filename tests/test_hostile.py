@@ -17,15 +17,23 @@ from survey_app.extensions import DB_KEY
 from survey_app.models import Answer, Ballot, Campaign, Unit
 from survey_app.services.users import create_user
 
-from .conftest import make_app
+from .conftest import BACKENDS, make_app
 from .test_auth import PASSWORD, csrf, login
 from .test_respond import invite
 
-PUBLIC = {"static", "respond.index", "respond.short_code", "respond.healthz", "auth.login", "auth.logout", "api.openapi"}
+PUBLIC = {
+    "static",
+    "respond.index",
+    "respond.short_code",
+    "respond.healthz",
+    "auth.login",
+    "auth.logout",
+    "api.openapi",
+}
 TOKEN = "tok-hostile-0000000000000000000"
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="module", params=BACKENDS)
 def hostile_app(request, tmp_path_factory):
     """The demo province on each database, with one user per role and a citizen's link."""
     folder = tmp_path_factory.mktemp(f"hostile-{request.param}")
@@ -62,8 +70,17 @@ def test_every_post_without_its_csrf_token_is_refused(hostile_app):
     login(client, "qt")
     posts = [rule for rule in hostile_app.url_map.iter_rules() if "POST" in rule.methods]
     assert len(posts) >= 15
-    values = {"campaign_id": "1", "token": TOKEN, "number": "1", "level": "so", "kind": "appraisal", "group": "nguoi_dan",
-              "invitation_id": "1", "serial": "0", "fmt": "csv"}
+    values = {
+        "campaign_id": "1",
+        "token": TOKEN,
+        "number": "1",
+        "level": "so",
+        "kind": "appraisal",
+        "group": "nguoi_dan",
+        "invitation_id": "1",
+        "serial": "0",
+        "fmt": "csv",
+    }
     for rule in posts:
         url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], rule.rule)
         response = client.post(url, data={"x": "1"})
@@ -100,10 +117,17 @@ def _page_fields(html: str) -> list[str]:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.dictionaries(
-    st.one_of(st.sampled_from(["action", "client_id", "q_H01", "q_H10", "q_ba_be_H01", "chosen"]), st.text(max_size=12)),
-    st.one_of(st.text(max_size=40), st.sampled_from(["tot", "kem", "khong_biet", "next", "back", "save", "submit", ""])),
-    max_size=8))
+@given(
+    data=st.dictionaries(
+        st.one_of(
+            st.sampled_from(["action", "client_id", "q_H01", "q_H10", "q_ba_be_H01", "chosen"]), st.text(max_size=12)
+        ),
+        st.one_of(
+            st.text(max_size=40), st.sampled_from(["tot", "kem", "khong_biet", "next", "back", "save", "submit", ""])
+        ),
+        max_size=8,
+    )
+)
 def test_random_form_posts_never_fail_nor_leave_a_partial_ballot(hostile_app, data):
     client = hostile_app.test_client()
     page = client.get(f"/s/{TOKEN}/p/1")
@@ -114,9 +138,12 @@ def test_random_form_posts_never_fail_nor_leave_a_partial_ballot(hostile_app, da
         assert response.status_code < 500, (url, response.status_code)
     with database.session() as s:
         campaign = s.scalars(select(Campaign)).one()
-        per_ballot = s.execute(select(Ballot.id, func.count(Answer.ballot_id)).join(Answer, Answer.ballot_id == Ballot.id)
-                               .where(Ballot.campaign_id == campaign.id, Ballot.channel == "web")
-                               .group_by(Ballot.id)).all()
+        per_ballot = s.execute(
+            select(Ballot.id, func.count(Answer.ballot_id))
+            .join(Answer, Answer.ballot_id == Ballot.id)
+            .where(Ballot.campaign_id == campaign.id, Ballot.channel == "web")
+            .group_by(Ballot.id)
+        ).all()
     # Whatever was posted, a stored web ballot is whole: no ballot with fewer answers than a citizen's form asks.
     assert all(n >= 13 for _ballot, n in per_ballot)
 
@@ -126,16 +153,27 @@ def test_oversized_requests_are_refused(hostile_app):
     login(client, "qt")
     page = client.get("/quan-tri/dot/1/ket-qua-nhap").get_data(as_text=True)
     big = io.BytesIO(b"unit,total\n" + b"x,1\n" * 700_000)  # about 2.8 MB
-    response = client.post("/quan-tri/dot/1/ket-qua-nhap/appraisal", data={"csrf_token": csrf(page), "file": (big, "a.csv")},
-                           content_type="multipart/form-data")
+    response = client.post(
+        "/quan-tri/dot/1/ket-qua-nhap/appraisal",
+        data={"csrf_token": csrf(page), "file": (big, "a.csv")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 413 and "Dữ liệu gửi lên quá lớn" in response.get_data(as_text=True)
     response = hostile_app.test_client().post("/dang-nhap", data={"username": "x" * 3_000_000})
     assert response.status_code == 413
 
 
-@pytest.mark.parametrize("path", ["/static/../../../etc/passwd", "/static/%2e%2e/%2e%2e/etc/passwd",
-                                  "/static/..%2f..%2fsurvey_app/config.py", "/bao-cao/1/bieu-do/..%2f..%2fetc%2fpasswd.svg",
-                                  "/bao-cao/1/xuat/..%2fket-qua.csv", "/s/..%2f..%2fetc%2fpasswd"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../../../etc/passwd",
+        "/static/%2e%2e/%2e%2e/etc/passwd",
+        "/static/..%2f..%2fsurvey_app/config.py",
+        "/bao-cao/1/bieu-do/..%2f..%2fetc%2fpasswd.svg",
+        "/bao-cao/1/xuat/..%2fket-qua.csv",
+        "/s/..%2f..%2fetc%2fpasswd",
+    ],
+)
 def test_path_tricks_find_nothing(hostile_app, path):
     client = hostile_app.test_client()
     login(client, "pt")

@@ -10,12 +10,14 @@ from survey_app import migrate
 from survey_app.db import Database
 from survey_app.models import Base
 
+from .conftest import BACKENDS
+
 TABLES = {"campaigns", "units", "respondent_groups", "sample_targets", "invitations", "ballots",
           "answers", "appraisals", "users", "user_units", "audit_log", "drafts", "paper_serials", "paper_entries",
           "commune_results", "previous_results", "api_tokens"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def database(request, tmp_path):
     url = f"sqlite:///{tmp_path / 'm.sqlite'}" if request.param == "sqlite" else request.getfixturevalue("pg_url")
     db = Database(url)
@@ -65,7 +67,8 @@ def test_upgrade_keeps_data_and_forgets_which_invitation_a_ballot_came_from(data
         for sql in (
             "INSERT INTO campaigns (id, year, name, status, criteria_name, criteria_digest, criteria_files, created_at)"
             " VALUES (1, 2023, 'c', 'open', 'x', 'd', '{}', '2023-11-01')",
-            "INSERT INTO respondent_groups (id, campaign_id, code, name, reached_by) VALUES (1, 1, 'nguoi_dan', 'Người dân', 'qr')",
+            "INSERT INTO respondent_groups (id, campaign_id, code, name, reached_by)"
+            " VALUES (1, 1, 'nguoi_dan', 'Người dân', 'qr')",
             "INSERT INTO units (id, campaign_id, code, name, level) VALUES (1, 1, 'ba_be', 'Huyện Ba Bể', 'huyen')",
             "INSERT INTO invitations (id, campaign_id, group_id, kind, token_hash, short_code, created_at)"
             " VALUES (1, 1, 1, 'qr_card', 'h1', 'ABCD2345', '2023-11-01'),"
@@ -77,11 +80,17 @@ def test_upgrade_keeps_data_and_forgets_which_invitation_a_ballot_came_from(data
             s.execute(text(sql))
     migrate.upgrade(database)
     with database.session() as s:
-        assert s.execute(text("SELECT id, used, opened FROM invitations ORDER BY id")).all() == [(1, True, True), (2, False, False)]
+        assert s.execute(text("SELECT id, used, opened FROM invitations ORDER BY id")).all() == [
+            (1, True, True),
+            (2, False, False),
+        ]
         assert str(s.execute(text("SELECT submitted_on FROM ballots")).scalar())[:10] == "2023-11-20"
         assert s.execute(text("SELECT option FROM answers")).scalar() == "tot"
         from survey_app.services.invitations import hash_short_code
-        assert s.execute(text("SELECT short_code_hash FROM invitations WHERE id = 1")).scalar() == hash_short_code("abcd-2345")
+
+        assert s.execute(text("SELECT short_code_hash FROM invitations WHERE id = 1")).scalar() == hash_short_code(
+            "abcd-2345"
+        )
     columns = {c["name"] for c in inspect(database.engine).get_columns("ballots")}
     assert not columns & {"invitation_id", "submitted_at", "started_at"}
 
@@ -92,7 +101,9 @@ def test_the_audit_log_cannot_be_changed_or_deleted(database):
 
     migrate.upgrade(database)
     with database.transaction() as s:
-        s.execute(text("INSERT INTO audit_log (at, actor, action, entity) VALUES (CURRENT_TIMESTAMP, 'qt', 'create', 'unit')"))
+        s.execute(
+            text("INSERT INTO audit_log (at, actor, action, entity) VALUES (CURRENT_TIMESTAMP, 'qt', 'create', 'unit')")
+        )
     for statement in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"):
         with pytest.raises(DBAPIError, match="append-only"):
             with database.transaction() as s:

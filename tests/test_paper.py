@@ -7,10 +7,10 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from survey_app.services import paper
 from survey_app.extensions import DB_KEY
 from survey_app.models import Answer, AuditEntry, Ballot, Campaign, PaperSerial, RespondentGroup, Unit
-from survey_app.services.review import change_state, quality_flags, ReviewError
+from survey_app.services import paper
+from survey_app.services.review import ReviewError, change_state, quality_flags
 from survey_app.services.users import create_user
 
 from .test_auth import PASSWORD, csrf, login
@@ -55,7 +55,9 @@ def key_in(client, serial: str, digits: str):
     html = page.get_data(as_text=True)
     names = re.findall(r'class="digit" id="(q_\w+)"', html)
     assert len(names) == len(digits) == 13
-    return client.post("/nhap-lieu/phieu", data={"csrf_token": csrf(html), "serial": serial, **dict(zip(names, digits))})
+    return client.post(
+        "/nhap-lieu/phieu", data={"csrf_token": csrf(html), "serial": serial, **dict(zip(names, digits))}
+    )
 
 
 def messages(client) -> list[str]:
@@ -113,8 +115,14 @@ def test_staff_of_one_district_gets_403_for_another_districts_serials(demo_app, 
     assert client.get(f"/nhap-lieu/phieu?serial={other}").status_code == 403
     token = csrf(client.get("/nhap-lieu/").get_data(as_text=True))
     assert client.post("/nhap-lieu/phieu", data={"csrf_token": token, "serial": other, "q_H03": "1"}).status_code == 403
-    for page in ("/quan-tri/dot/1/duyet", "/quan-tri/dot/1/doi-chieu", f"/quan-tri/dot/1/doi-chieu/{other}",
-                 "/quan-tri/dot/1/phieu-giay", "/quan-tri/nhat-ky", f"/quan-tri/dot/1/phieu-giay/in?tu={other}&den={other}"):
+    for page in (
+        "/quan-tri/dot/1/duyet",
+        "/quan-tri/dot/1/doi-chieu",
+        f"/quan-tri/dot/1/doi-chieu/{other}",
+        "/quan-tri/dot/1/phieu-giay",
+        "/quan-tri/nhat-ky",
+        f"/quan-tri/dot/1/phieu-giay/in?tu={other}&den={other}",
+    ):
         assert client.get(page).status_code == 403, page
     assert signed_in(demo_app, "nr1").get(f"/nhap-lieu/phieu?serial={other}").status_code == 200
 
@@ -139,7 +147,9 @@ def test_different_entries_go_to_reconcile_and_the_supervisor_decides(demo_app, 
         ballot = s.scalar(select(Ballot).where(Ballot.paper_serial == serials[1]))
         assert ballot.state == "verified"
         assert s.scalar(select(Answer.option).where(Answer.ballot_id == ballot.id, Answer.question == "H12")) == "tot"
-        entry = s.scalar(select(AuditEntry).where(AuditEntry.entity == "answer", AuditEntry.entity_id == f"{serials[1]}/H12"))
+        entry = s.scalar(
+            select(AuditEntry).where(AuditEntry.entity == "answer", AuditEntry.entity_id == f"{serials[1]}/H12")
+        )
         assert (entry.actor, entry.old_value, entry.new_value) == ("qt", "tot | kem", "tot")
 
 
@@ -164,7 +174,9 @@ def test_identical_vectors_keyed_in_one_sitting_are_flagged(demo_app, setup):
         campaign = s.scalars(select(Campaign)).one()
         ids = {b.paper_serial: b.id for b in s.scalars(select(Ballot).where(Ballot.paper_serial.in_(serials)))}
         flags = quality_flags(s, campaign)
-    assert "duplicate_vector" in flags.get(ids[serials[0]], set()) and "duplicate_vector" in flags.get(ids[serials[1]], set())
+    assert "duplicate_vector" in flags.get(ids[serials[0]], set()) and "duplicate_vector" in flags.get(
+        ids[serials[1]], set()
+    )
     assert "duplicate_vector" not in flags.get(ids[serials[2]], set())
 
 
@@ -175,7 +187,9 @@ def _web_ballot(s, campaign, answers: list[str], duration: float):
                     channel="web", duration_seconds=duration)
     s.add(ballot)
     s.flush()
-    s.add_all(Answer(ballot_id=ballot.id, unit_id=unit.id, question=f"H{i:02d}", option=o) for i, o in enumerate(answers, 1))
+    s.add_all(
+        Answer(ballot_id=ballot.id, unit_id=unit.id, question=f"H{i:02d}", option=o) for i, o in enumerate(answers, 1)
+    )
     return ballot.id
 
 
@@ -209,7 +223,12 @@ def test_each_review_transition_is_audited(demo_app, start, end):
         assert change_state(s, campaign, [ballot.id], end, "Phiếu tẩy xoá" if end == "rejected" else None, "qt") == 1
         entry = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
         assert s.scalar(select(func.count()).select_from(AuditEntry)) == before + 1
-        assert (entry.entity, entry.entity_id, entry.attribute, entry.old_value) == ("ballot", str(ballot.id), "state", start)
+        assert (entry.entity, entry.entity_id, entry.attribute, entry.old_value) == (
+            "ballot",
+            str(ballot.id),
+            "state",
+            start,
+        )
         assert entry.new_value == ("rejected: Phiếu tẩy xoá" if end == "rejected" else end)
         assert ballot.state == end
 
@@ -244,4 +263,9 @@ def test_review_filters_by_flag(demo_app):
     html = analyst.get("/quan-tri/dot/1/duyet?co=too_fast").get_data(as_text=True)
     assert f'value="{fast}"' in html and "Phiếu trực tuyến trả lời nhanh bất thường" in html
     assert "Áp dụng" not in html, "analysts read; only admins change states"
-    assert analyst.post("/quan-tri/dot/1/duyet", data={"csrf_token": csrf(html), "ballot": [str(fast)], "state": "verified"}).status_code == 403
+    assert (
+        analyst.post(
+            "/quan-tri/dot/1/duyet", data={"csrf_token": csrf(html), "ballot": [str(fast)], "state": "verified"}
+        ).status_code
+        == 403
+    )

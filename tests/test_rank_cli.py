@@ -22,8 +22,10 @@ def files(tmp_path):
     points = write(tmp_path / "points.csv", "\n".join(lines) + "\n")
     # Totals only, with Vietnamese decimal commas, semicolon-separated as Excel saves in vi-VN.
     appraisal = write(tmp_path / "appraisal.csv", "unit;total\nso_a;80,476\nso_b;69,0\nh1;70,5\nh2;72\n")
-    communes = write(tmp_path / "communes.csv",
-                     "commune,district,index,class\nXã 1,h1,85,\nXã 2,h1,,Khá\nXã 3,h1,90,Tốt\nXã 4,h2,81,\nXã 5,h2,,\n")
+    communes = write(
+        tmp_path / "communes.csv",
+        "commune,district,index,class\nXã 1,h1,85,\nXã 2,h1,,Khá\nXã 3,h1,90,Tốt\nXã 4,h2,81,\nXã 5,h2,,\n",
+    )
     previous = write(tmp_path / "previous.csv", "unit,index,rank,class\nso_a,80.12,2,Tốt\nso_b,92.02,1,Xuất sắc\n")
     return tmp_path, points, appraisal, communes, previous
 
@@ -66,7 +68,9 @@ def test_without_commune_results_the_terminal_says_districts_are_not_classified(
 def test_appraisal_xlsx_with_bad_rows_lists_them_all_and_writes_nothing(runner, files):
     folder, points, _appraisal, _communes, _previous = files
     bad = folder / "appraisal.xlsx"
-    pd.DataFrame({"unit": ["so_a", "so_x", "h1", "so_a"], "total": ["80", "70", "abc", "81"]}).to_excel(bad, index=False)
+    pd.DataFrame({"unit": ["so_a", "so_x", "h1", "so_a"], "total": ["80", "70", "abc", "81"]}).to_excel(
+        bad, index=False
+    )
     out = folder / "final.csv"
     result = runner.invoke(args=["rank", "--survey", str(points), "--appraisal", str(bad), "--out", str(out)])
     assert result.exit_code == 2

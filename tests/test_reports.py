@@ -75,8 +75,8 @@ def test_findings_are_written_as_the_seed_writes_them(demo_app, users):
 
 def test_findings_share_by_hand(demo_app, users):
     """The share of poor answers of one question and group, counted straight from the database."""
-    from survey_app.outputs.findings import poor_findings
     from survey_app.models import Answer, RespondentGroup
+    from survey_app.outputs.findings import poor_findings
 
     sc = scores(demo_app)
     row = next(r for r in poor_findings(sc) if r["question"] == "H10" and r["group"] == "nguoi_dan")
@@ -140,7 +140,9 @@ def test_final_table_exports_agree_in_xlsx_csv_and_json(demo_app, users):
         assert by_unit.loc[unit, "Chỉ số CCHC"] == pytest.approx(final.loc[unit, "index"], abs=1e-6)
         assert by_unit.loc[unit, "Xếp loại"] == final.loc[unit, "class"]
     assert by_unit.loc["cho_moi", "Đơn vị"] == "Huyện Chợ Mới"
-    assert from_csv.set_index("Mã đơn vị").loc["so_gtvt", "Chỉ số CCHC"] == pytest.approx(final.loc["so_gtvt", "index"], abs=1e-6)
+    assert from_csv.set_index("Mã đơn vị").loc["so_gtvt", "Chỉ số CCHC"] == pytest.approx(
+        final.loc["so_gtvt", "index"], abs=1e-6
+    )
     assert {r["unit"]: r["index"] for r in js}["so_gtvt"] == pytest.approx(final.loc["so_gtvt", "index"], abs=1e-6)
     index_cell = next(c for c in sheet[header_row] if c.value == "Chỉ số CCHC").column
     assert sheet.cell(header_row + 1, index_cell).number_format == "0.000"
@@ -152,7 +154,9 @@ def test_raw_ballot_exports_count_every_answer(demo_app, users):
     with demo_app.extensions[DB_KEY].session() as s:
         from survey_app.models import Answer
         answers = s.scalar(select(func.count()).select_from(Answer))
-        pairs = s.execute(select(func.count()).select_from(select(Answer.ballot_id, Answer.unit_id).distinct().subquery())).scalar()
+        pairs = s.execute(
+            select(func.count()).select_from(select(Answer.ballot_id, Answer.unit_id).distinct().subquery())
+        ).scalar()
     assert len(long) == answers
     wide = pd.read_excel(io.BytesIO(client.get("/bao-cao/1/xuat/phieu-rong.xlsx").data))
     assert len(wide) == pairs and "H10" in wide.columns and "S01" in wide.columns
@@ -165,7 +169,9 @@ def test_text_a_user_entered_is_escaped_on_pages_and_inert_in_exports(demo_app, 
     page = client.get("/bao-cao/1/ket-qua").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     book = openpyxl.load_workbook(io.BytesIO(client.get("/bao-cao/1/xuat/ket-qua.xlsx").data))
-    cells = [c for row in book.worksheets[0].iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value]
+    cells = [
+        c for row in book.worksheets[0].iter_rows() for c in row if isinstance(c.value, str) and "HYPERLINK" in c.value
+    ]
     assert cells and all(c.value.startswith("'=") and c.data_type == "s" for c in cells)
     csv_text = client.get("/bao-cao/1/xuat/ket-qua.csv").get_data(as_text=True)
     assert "'=HYPERLINK" in csv_text
@@ -192,16 +198,24 @@ def test_scores_follow_a_review_change(demo_app, users):
 
 def upload(client, kind: str, name: str, content: bytes):
     token = csrf(client.get("/quan-tri/dot/1/ket-qua-nhap").get_data(as_text=True))
-    return client.post(f"/quan-tri/dot/1/ket-qua-nhap/{kind}", data={"csrf_token": token, "file": (io.BytesIO(content), name)},
-                       content_type="multipart/form-data", follow_redirects=True)
+    return client.post(
+        f"/quan-tri/dot/1/ket-qua-nhap/{kind}",
+        data={"csrf_token": token, "file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
 
 
 def test_an_appraisal_file_with_a_bad_row_changes_nothing(demo_app, users):
     client = client_for(demo_app, "qt")
     before = scores(demo_app).final.table.set_index("unit")["appraisal"]
-    page = upload(client, "appraisal", "tham-dinh.csv", "unit,total\nso_gtvt,80\nso_khong_co,70\nso_tp,abc\n".encode()).get_data(as_text=True)
+    page = upload(
+        client, "appraisal", "tham-dinh.csv", b"unit,total\nso_gtvt,80\nso_khong_co,70\nso_tp,abc\n"
+    ).get_data(as_text=True)
     # An unquoted name with a comma: the row is named, not a parser's English message.
-    said = upload(client, "appraisal", "x.csv", "unit,total\nSở Văn hóa, Thể thao và Du lịch,80\n".encode()).get_data(as_text=True)
+    said = upload(client, "appraisal", "x.csv", "unit,total\nSở Văn hóa, Thể thao và Du lịch,80\n".encode()).get_data(
+        as_text=True
+    )
     assert "dòng 2: có 3 ô, nhiều hơn 2 cột của tiêu đề (ô có dấu phẩy phải đặt trong ngoặc kép)" in said
     assert "có " in page and "chưa thay đổi gì" in page
     assert "dòng 3, cột &#39;unit&#39;: không có đơn vị &#39;so_khong_co&#39; trong đợt đánh giá" in page
@@ -226,16 +240,31 @@ def test_imports_replace_the_previous_ones_and_are_audited(demo_app, users):
     survey1 = scores(demo_app).points.fields.set_index(["unit", "code"]).loc[("so_tp", "1"), "points"]
     assert field1["index"] == pytest.approx(11.0 + survey1)
     # Commune results: Chợ Mới's four communes all Tốt now; the others' results are gone with the old import.
-    page = upload(client, "communes", "xa.csv", ("commune,district,class\n" + "".join(
-        f"{n},Huyện Chợ Mới,Tốt\n" for n in ["Thị trấn Đồng Tâm", "Xã Yên Đĩnh", "Xã Thanh Mai", "Xã Nông Hạ"])).encode()
+    page = upload(
+        client,
+        "communes",
+        "xa.csv",
+        (
+            "commune,district,class\n"
+            + "".join(
+                f"{n},Huyện Chợ Mới,Tốt\n" for n in ["Thị trấn Đồng Tâm", "Xã Yên Đĩnh", "Xã Thanh Mai", "Xã Nông Hạ"]
+            )
+        ).encode(),
     ).get_data(as_text=True)
     assert "Đã nhập kết quả xếp loại cấp xã: 4 dòng" in page
     table = scores(demo_app).final.table.set_index("unit")
     assert table.loc["cho_moi", "class_reason"].startswith("4/4 xã đạt loại")
     assert table.loc["ba_be", "class"] == "Không xếp loại"
-    page = upload(client, "communes", "xa.csv", "commune,district,class\nXã Không Có,Huyện Chợ Mới,Tốt\n".encode()).get_data(as_text=True)
+    page = upload(
+        client, "communes", "xa.csv", "commune,district,class\nXã Không Có,Huyện Chợ Mới,Tốt\n".encode()
+    ).get_data(as_text=True)
     assert "không có xã &#39;Xã Không Có&#39; thuộc huyện &#39;cho_moi&#39;" in page
-    page = upload(client, "previous", "2022.xlsx", _xlsx({"unit": ["so_tp"], "index": [94.28], "rank": [1], "class": ["Xuất sắc"]}))
+    page = upload(
+        client,
+        "previous",
+        "2022.xlsx",
+        _xlsx({"unit": ["so_tp"], "index": [94.28], "rank": [1], "class": ["Xuất sắc"]}),
+    )
     assert "Đã nhập kết quả năm trước: 1 dòng" in page.get_data(as_text=True)
     with demo_app.extensions[DB_KEY].session() as s:
         assert s.scalar(select(func.count()).select_from(PreviousResult)) == 1

@@ -15,12 +15,14 @@ from survey_app.services.users import create_user
 
 pytestmark = pytest.mark.browser
 PASSWORD = "mat-khau-du-dai"
-PAGES = [("", "Báo cáo: Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu mẫu)", 0),
-         ("diem-dieu-tra", "Điểm điều tra xã hội học theo lĩnh vực", 2),
-         ("nhan-xet", "Nội dung có ý kiến đánh giá ở mức kém", 0),
-         ("ket-qua", "Kết quả Chỉ số CCHC, xếp hạng và xếp loại", 2),
-         ("do-tin-cay", "Độ tin cậy: khoảng tin cậy 95% của điểm điều tra và khoảng xếp hạng", 2),
-         ("in", "Báo cáo kết quả điều tra xã hội học và Chỉ số CCHC — Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu mẫu)", 4)]
+PAGES = [
+    ("", "Báo cáo: Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu mẫu)", 0),
+    ("diem-dieu-tra", "Điểm điều tra xã hội học theo lĩnh vực", 2),
+    ("nhan-xet", "Nội dung có ý kiến đánh giá ở mức kém", 0),
+    ("ket-qua", "Kết quả Chỉ số CCHC, xếp hạng và xếp loại", 2),
+    ("do-tin-cay", "Độ tin cậy: khoảng tin cậy 95% của điểm điều tra và khoảng xếp hạng", 2),
+    ("in", "Báo cáo kết quả điều tra xã hội học và Chỉ số CCHC — Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu mẫu)", 4),
+]
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from survey_app.extensions import DB_KEY
-from survey_app.services.invitations import hash_token
 from survey_app.models import Campaign, Invitation, RespondentGroup, Unit, utcnow
+from survey_app.services.invitations import hash_token
 
 
 def invite(app, group: str, unit_code: str | None, token: str, **extra) -> int:

@@ -11,12 +11,20 @@ import pytest
 from sqlalchemy import select, update
 
 from questionnaires import load_default_set
-from survey_app.services.campaigns import campaign_criteria
 from survey_app.extensions import DB_KEY
 from survey_app.models import Answer, Campaign
 from survey_app.outputs.raw_ballots import BALLOT_COLUMNS, wide_columns, wide_rows
-from survey_app.outputs.statfiles import (DONT_KNOW, SPSS_LABEL_BYTES, STATA_LABEL_CHARS, ballot_frame_wide, clip_label,
-                                  variable_name, write_dta, write_sav)
+from survey_app.outputs.statfiles import (
+    DONT_KNOW,
+    SPSS_LABEL_BYTES,
+    STATA_LABEL_CHARS,
+    ballot_frame_wide,
+    clip_label,
+    variable_name,
+    write_dta,
+    write_sav,
+)
+from survey_app.services.campaigns import campaign_criteria
 from survey_app.services.users import create_user
 
 from .test_auth import login

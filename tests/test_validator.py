@@ -46,9 +46,25 @@ CASES = [
     ("wrong_type", S, "    survey_max: 1.0", "    survey_max: một", S, "survey_max: một", 1),
     ("bad_value", S, "{level: so, how: each}", "{level: so, how: every}", S, "how: every", 1),
     ("quoted_code", S, '          - code: "2.1"', "          - code: 2.1", S, "- code: 2.1", 1),
-    ("duplicate_code", S, '{code: "2", name: Cải cách thể chế}', '{code: "1", name: Cải cách thể chế}', S, "Cải cách thể chế", 1),
+    (
+        "duplicate_code",
+        S,
+        '{code: "2", name: Cải cách thể chế}',
+        '{code: "1", name: Cải cách thể chế}',
+        S,
+        "Cải cách thể chế",
+        1,
+    ),
     ("duplicate_id", SQ, "  - id: Q3", "  - id: Q2", SQ, "- id: Q2", 2),
-    ("duplicate_questionnaire", QC, "group: cong_chuc", "group: dai_bieu", QD, "level: so", 1),  # files read in name order
+    (
+        "duplicate_questionnaire",
+        QC,
+        "group: cong_chuc",
+        "group: dai_bieu",
+        QD,
+        "level: so",
+        1,
+    ),  # files read in name order
     ("duplicate_in_questionnaire", QD, "  - Q3", "  - Q1", QD, "- Q1", 2),
     ("unknown_field", S, '      - field: "2"', '      - field: "9"', S, 'field: "9"', 1),
     ("unknown_level", S, "{level: so, how: own}", "{level: tinh, how: own}", S, "level: tinh", 1),
@@ -60,17 +76,47 @@ CASES = [
     ("fraction_range", S, "label: Kém, fraction: 0}", "label: Kém, fraction: 1.5}", S, "fraction: 1.5", 1),
     ("dont_know_fraction", S, "dont_know: true}", "dont_know: true, fraction: 0}", S, "dont_know: true, fraction", 1),
     ("dont_know_twice", S, "label: Kém, fraction: 0}", "label: Kém, dont_know: true}", S, "code: kb", 1),
-    ("no_counted_option", S, "scales:\n", "scales:\n  - code: rong\n    options:\n"
-     "      - {code: kb, label: Không biết, dont_know: true}\n", S, "code: rong", 1),
-    ("sum_sub_criteria", S, "Tính khả thi, survey_max: 0.5}", "Tính khả thi, survey_max: 0.4}", S, "survey_max: 0.5", 3),  # field 2's line
+    (
+        "no_counted_option",
+        S,
+        "scales:\n",
+        "scales:\n  - code: rong\n    options:\n      - {code: kb, label: Không biết, dont_know: true}\n",
+        S,
+        "code: rong",
+        1,
+    ),
+    (
+        "sum_sub_criteria",
+        S,
+        "Tính khả thi, survey_max: 0.5}",
+        "Tính khả thi, survey_max: 0.4}",
+        S,
+        "survey_max: 0.5",
+        3,
+    ),  # field 2's line
     ("sum_fields", S, "    survey_max: 1.0", "    survey_max: 1.5", S, "survey_max: 1.5", 1),
-    ("sum_questions", SQ, "max_points: 0.25\n    scale: quality\n    text: Tính hiệu quả",
-     "max_points: 0.3\n    scale: quality\n    text: Tính hiệu quả", S, '"2.1.1", name: Tính khả thi', 1),
+    (
+        "sum_questions",
+        SQ,
+        "max_points: 0.25\n    scale: quality\n    text: Tính hiệu quả",
+        "max_points: 0.3\n    scale: quality\n    text: Tính hiệu quả",
+        S,
+        '"2.1.1", name: Tính khả thi',
+        1,
+    ),
     ("no_question", SQ, 'sub_criterion: "1.1.1"', 'sub_criterion: "2.1.1"', S, '"1.1.1", name: Văn bản chỉ đạo', 1),
     ("code_prefix", S, '{code: "2.1.1", name: Tính khả thi', '{code: "3.1.1", name: Tính khả thi', S, '"3.1.1"', 1),
     ("questionnaire_not_rated", QC, "level: so", "level: huyen", QC, "group: cong_chuc", 1),
     ("question_not_asked", QD, "  - Q3\n", "", SQ, "- id: Q3", 1),
-    ("weight_not_asking", SQ, "text: Tính hiệu quả", "text: Tính hiệu quả\n    weights: {cong_chuc: 2}", SQ, "- id: Q3", 1),
+    (
+        "weight_not_asking",
+        SQ,
+        "text: Tính hiệu quả",
+        "text: Tính hiệu quả\n    weights: {cong_chuc: 2}",
+        SQ,
+        "- id: Q3",
+        1,
+    ),
     ("class_order", S, "min: 80}\n", "min: 80}\n  - {code: kha, name: Khá, min: 85}\n", S, "min: 85", 1),
     ("class_floor", S, "name: Yếu, min: 0}", "name: Yếu, min: 10}", S, "classes:", 1),
 ]
@@ -129,7 +175,9 @@ def test_a_folder_that_is_missing_or_not_utf8(tmp_path):
     for rel, text in minimal_set.texts().items():
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_text(text, encoding="utf-8")
-    (tmp_path / "questions" / "so.yaml").write_bytes("text: T\xednh kh\xe1 thi".encode("latin-1"))  # a file saved in a legacy code page
+    (tmp_path / "questions" / "so.yaml").write_bytes(
+        "text: T\xednh kh\xe1 thi".encode("latin-1")
+    )  # a file saved in a legacy code page
     with pytest.raises(CriteriaSetError) as info:
         read_set_texts(tmp_path)
     assert [(p.file, p.code) for p in info.value.problems] == [("questions/so.yaml", "encoding")]

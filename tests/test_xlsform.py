@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from pyxform.xls2xform import convert
 
-from questionnaires import DEFAULT_SET_DIR, load_criteria_set, load_default_set
+from questionnaires import DEFAULT_SET_DIR, load_criteria_set, load_default_set, xlsform
 from questionnaires.loader import load_criteria_set_from_texts
-from questionnaires import xlsform
 from survey_app import create_app
 from survey_app.cli import xlsform as cli_xlsform
 

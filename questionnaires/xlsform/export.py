@@ -2,11 +2,22 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from ..model import CriteriaSet
-from .form import CHOICES_COLUMNS, DEFAULT_LANGUAGE, DONT_KNOW, FormProblem, NAME_RE, SETTINGS_COLUMNS, SURVEY_COLUMNS, UNITS_LIST, UNIT_FIELD, XLSFormError
+from .form import (
+    CHOICES_COLUMNS,
+    DEFAULT_LANGUAGE,
+    DONT_KNOW,
+    NAME_RE,
+    SETTINGS_COLUMNS,
+    SURVEY_COLUMNS,
+    UNIT_FIELD,
+    UNITS_LIST,
+    FormProblem,
+    XLSFormError,
+)
 
 # --- export ----------------------------------------------------------------------------
 
@@ -24,8 +35,14 @@ def read_units(path: str | Path) -> list[tuple[str, str]]:
         row = {str(k).strip().lower(): (v or "").strip() for k, v in row.items() if k}
         code, name = row.get("code", ""), row.get("name", "")
         if not code or not NAME_RE.match(code) or code in seen:
-            problems.append(FormProblem(path.name, n, "bad_unit",
-                                        f"mã đơn vị '{code}' trống, lặp lại hoặc có ký tự không dùng được trong XLSForm"))
+            problems.append(
+                FormProblem(
+                    path.name,
+                    n,
+                    "bad_unit",
+                    f"mã đơn vị '{code}' trống, lặp lại hoặc có ký tự không dùng được trong XLSForm",
+                )
+            )
             continue
         seen.add(code)
         units.append((code, name or code))
@@ -68,8 +85,16 @@ def export_sheets(cset: CriteriaSet, level_code: str, group_code: str,
     qn = cset.questionnaire(level_code, group_code)
     if qn is None:
         known = ", ".join(f"{q.level}/{q.group}" for q in cset.questionnaires)
-        raise XLSFormError([FormProblem("", 0, "no_questionnaire",
-                                        f"bộ tiêu chí không có phiếu của đối tượng '{group_code}' cho cấp '{level_code}' (có: {known})")])
+        raise XLSFormError(
+            [
+                FormProblem(
+                    "",
+                    0,
+                    "no_questionnaire",
+                    f"bộ tiêu chí không có phiếu của đối tượng '{group_code}' cho cấp '{level_code}' (có: {known})",
+                )
+            ]
+        )
     bad = [qid for qid in qn.question_ids if not NAME_RE.match(qid) or qid == UNIT_FIELD]
     if bad:
         raise XLSFormError([FormProblem("", 0, "bad_name",

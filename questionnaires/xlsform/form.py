@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field as dc_field
-
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 
 VI_LABEL = "label::Vietnamese (vi)"
 DEFAULT_LANGUAGE = "Vietnamese (vi)"

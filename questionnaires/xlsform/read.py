@@ -1,11 +1,24 @@
 """Reading an XLSForm workbook (``survey``, ``choices``, ``settings``) and its option fractions."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Mapping
 
-from .form import Choice, DONT_KNOW, FormProblem, FormQuestion, LOGIC_COLUMNS, METADATA_TYPES, NAME_RE, Skipped, UNIT_FIELD, VI_LABEL, XLSForm, XLSFormError
+from .form import (
+    DONT_KNOW,
+    LOGIC_COLUMNS,
+    METADATA_TYPES,
+    NAME_RE,
+    UNIT_FIELD,
+    VI_LABEL,
+    Choice,
+    FormProblem,
+    FormQuestion,
+    Skipped,
+    XLSForm,
+    XLSFormError,
+)
 
 # --- reading a workbook ----------------------------------------------------------
 
@@ -61,9 +74,10 @@ def _cell_text(value) -> str:
 
 
 def _open_workbook(path: Path):
+    from zipfile import BadZipFile
+
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
-    from zipfile import BadZipFile
 
     if not Path(path).is_file():
         raise XLSFormError([FormProblem("", 0, "missing_file", f"không tìm thấy tệp {path}")])
@@ -150,8 +164,16 @@ def read_xlsform(path: str | Path) -> XLSForm:
     survey = sheets.get("survey")
     if survey is None:
         names = ", ".join(sorted(sheets)) or "không có trang nào"
-        raise XLSFormError([FormProblem("", 0, "no_survey_sheet",
-                                        f"{path.name} không có trang 'survey' (các trang: {names}): không phải một XLSForm")])
+        raise XLSFormError(
+            [
+                FormProblem(
+                    "",
+                    0,
+                    "no_survey_sheet",
+                    f"{path.name} không có trang 'survey' (các trang: {names}): không phải một XLSForm",
+                )
+            ]
+        )
     for column in ("type", "name"):
         if not survey.has(column):
             problems.append(FormProblem("survey", 1, "missing_column", f"trang survey thiếu cột '{column}'"))
@@ -196,7 +218,9 @@ def read_xlsform(path: str | Path) -> XLSForm:
         if kind in ("begin_group", "begin_repeat"):
             stack.append(kind)
             if kind == "begin_group":
-                notes.append(f"nhóm '{name}' (dòng {row_no}) được làm phẳng: các câu bên trong thành câu hỏi thường của phiếu")
+                notes.append(
+                    f"nhóm '{name}' (dòng {row_no}) được làm phẳng: các câu bên trong thành câu hỏi thường của phiếu"
+                )
             else:
                 skipped.append(Skipped(row_no, "begin repeat", name,
                                        "lặp lại (repeat) không biểu diễn được: các câu bên trong được nhập như câu hỏi "
@@ -230,22 +254,40 @@ def read_xlsform(path: str | Path) -> XLSForm:
             skipped.append(Skipped(row_no, type_text, name, what))
             continue
         if len(tokens) < 2:
-            problems.append(FormProblem("survey", row_no, "missing_list", f"câu '{name}': select_one thiếu tên danh sách"))
+            problems.append(
+                FormProblem("survey", row_no, "missing_list", f"câu '{name}': select_one thiếu tên danh sách")
+            )
             continue
         sub = survey.get(row, "par_subcriterion")
         if not sub:
-            skipped.append(Skipped(row_no, type_text, name,
-                                   "không có par_subcriterion (câu hỏi không thuộc tiêu chí thành phần nào, không chấm điểm)"))
+            skipped.append(
+                Skipped(
+                    row_no,
+                    type_text,
+                    name,
+                    "không có par_subcriterion (câu hỏi không thuộc tiêu chí thành phần nào, không chấm điểm)",
+                )
+            )
             continue
         if not name or not NAME_RE.match(name):
-            problems.append(FormProblem("survey", row_no, "bad_name", f"tên câu hỏi '{name}' không hợp lệ (chữ, số, _; không dấu cách)"))
+            problems.append(
+                FormProblem(
+                    "survey", row_no, "bad_name", f"tên câu hỏi '{name}' không hợp lệ (chữ, số, _; không dấu cách)"
+                )
+            )
             continue
         if name in seen:
-            problems.append(FormProblem("survey", row_no, "duplicate_name", f"tên câu hỏi '{name}' lặp lại (đã có ở dòng {seen[name]})"))
+            problems.append(
+                FormProblem(
+                    "survey", row_no, "duplicate_name", f"tên câu hỏi '{name}' lặp lại (đã có ở dòng {seen[name]})"
+                )
+            )
             continue
         seen[name] = row_no
         if not label:
-            problems.append(FormProblem("survey", row_no, "missing_label", f"câu '{name}' không có nhãn (nội dung câu hỏi)"))
+            problems.append(
+                FormProblem("survey", row_no, "missing_label", f"câu '{name}' không có nhãn (nội dung câu hỏi)")
+            )
             continue
         max_text = survey.get(row, "par_max_points")
         max_points = None
@@ -257,7 +299,9 @@ def read_xlsform(path: str | Path) -> XLSForm:
                 continue
         extras = [t for t in tokens[2:]]
         if "or_other" in (t.lower() for t in extras):
-            skipped.append(Skipped(row_no, type_text, name, "phương án 'khác' (or_other) không chấm điểm được: bỏ phương án này"))
+            skipped.append(
+                Skipped(row_no, type_text, name, "phương án 'khác' (or_other) không chấm điểm được: bỏ phương án này")
+            )
         lost = [c for c in LOGIC_COLUMNS if survey.get(row, c)]
         if lost:
             notes.append(f"câu '{name}' (dòng {row_no}): bỏ {', '.join(lost)} — phiếu của chúng tôi hỏi mọi câu")
@@ -266,9 +310,17 @@ def read_xlsform(path: str | Path) -> XLSForm:
     if problems:
         raise XLSFormError(problems)
     if not questions:
-        raise XLSFormError([FormProblem("survey", 0, "no_question",
-                                        "không có câu select_one nào có par_subcriterion: không có gì để nhập"
-                                        + ("" if survey.has("par_subcriterion") else " (trang survey thiếu cột par_subcriterion)"))])
+        raise XLSFormError(
+            [
+                FormProblem(
+                    "survey",
+                    0,
+                    "no_question",
+                    "không có câu select_one nào có par_subcriterion: không có gì để nhập"
+                    + ("" if survey.has("par_subcriterion") else " (trang survey thiếu cột par_subcriterion)"),
+                )
+            ]
+        )
 
     used = {q.list_name for q in questions}
     lists = {name: choices for name, (choices, _) in all_lists.items() if name in used}
@@ -297,7 +349,9 @@ def _read_lists(sheet: _Sheet, problems: list[FormProblem]) -> dict[str, tuple[l
         return {}
     labels = sheet.label_columns()
     if not labels:
-        problems.append(FormProblem("choices", 1, "missing_column", f"trang choices thiếu cột nhãn ('{VI_LABEL}' hoặc 'label')"))
+        problems.append(
+            FormProblem("choices", 1, "missing_column", f"trang choices thiếu cột nhãn ('{VI_LABEL}' hoặc 'label')")
+        )
         return {}
     has_fraction = sheet.has("par_fraction")
     lists: dict[str, tuple[list[Choice], str]] = {}
@@ -308,11 +362,20 @@ def _read_lists(sheet: _Sheet, problems: list[FormProblem]) -> dict[str, tuple[l
         if not list_name:
             continue
         if not code:
-            problems.append(FormProblem("choices", row_no, "missing_name", f"phương án của danh sách '{list_name}' thiếu 'name'"))
+            problems.append(
+                FormProblem("choices", row_no, "missing_name", f"phương án của danh sách '{list_name}' thiếu 'name'")
+            )
             continue
         if (list_name, code) in seen:
-            problems.append(FormProblem("choices", row_no, "duplicate_choice",
-                                        f"phương án '{code}' lặp lại trong danh sách '{list_name}' (đã có ở dòng {seen[(list_name, code)]})"))
+            problems.append(
+                FormProblem(
+                    "choices",
+                    row_no,
+                    "duplicate_choice",
+                    f"phương án '{code}' lặp lại trong danh sách '{list_name}' "
+                    f"(đã có ở dòng {seen[(list_name, code)]})",
+                )
+            )
             continue
         seen[(list_name, code)] = row_no
         label = next((sheet.get(row, c) for c in labels if sheet.get(row, c)), "") or code
@@ -321,15 +384,27 @@ def _read_lists(sheet: _Sheet, problems: list[FormProblem]) -> dict[str, tuple[l
         if text:
             parsed = parse_fraction(text)
             if parsed is None:
-                problems.append(FormProblem("choices", row_no, "bad_fraction",
-                                            f"par_fraction '{text}' của phương án '{code}' (danh sách '{list_name}') phải là "
-                                            f"một số từ 0 đến 1, hoặc '{DONT_KNOW}' cho phương án không biết"))
+                problems.append(
+                    FormProblem(
+                        "choices",
+                        row_no,
+                        "bad_fraction",
+                        f"par_fraction '{text}' của phương án '{code}' (danh sách '{list_name}') phải là "
+                        f"một số từ 0 đến 1, hoặc '{DONT_KNOW}' cho phương án không biết",
+                    )
+                )
                 continue
             (fraction, dont_know), given = parsed, True
             if dont_know:
                 if list_name in dont_know_row:
-                    problems.append(FormProblem("choices", row_no, "dont_know_twice",
-                                                f"danh sách '{list_name}' đã có phương án không biết ở dòng {dont_know_row[list_name]}"))
+                    problems.append(
+                        FormProblem(
+                            "choices",
+                            row_no,
+                            "dont_know_twice",
+                            f"danh sách '{list_name}' đã có phương án không biết ở dòng {dont_know_row[list_name]}",
+                        )
+                    )
                     continue
                 dont_know_row[list_name] = row_no
         choices, scale_name = lists.setdefault(list_name, ([], ""))
@@ -358,8 +433,14 @@ def parse_fractions_option(text: str) -> dict[str, tuple[float | None, bool]]:
         key, sep, value = part.partition("=")
         parsed = parse_fraction(value) if sep else None
         if not key.strip() or parsed is None:
-            problems.append(FormProblem("", 0, "bad_fractions_option",
-                                        f"--fractions: '{part}' phải có dạng mã=tỉ lệ (tỉ lệ từ 0 đến 1, hoặc {DONT_KNOW})"))
+            problems.append(
+                FormProblem(
+                    "",
+                    0,
+                    "bad_fractions_option",
+                    f"--fractions: '{part}' phải có dạng mã=tỉ lệ (tỉ lệ từ 0 đến 1, hoặc {DONT_KNOW})",
+                )
+            )
             continue
         given[key.strip()] = parsed
     if problems:
@@ -390,9 +471,16 @@ def apply_fractions(form: XLSForm, given: Mapping[str, tuple[float | None, bool]
     unknown = [k for k in given if k not in used]
     if unknown:
         known = ", ".join(c.key for cs in form.lists.values() for c in cs)
-        raise XLSFormError([FormProblem("", 0, "unknown_option",
-                                        f"--fractions: không có phương án {', '.join(unknown)} trong các danh sách được dùng "
-                                        f"(có: {known})")])
+        raise XLSFormError(
+            [
+                FormProblem(
+                    "",
+                    0,
+                    "unknown_option",
+                    f"--fractions: không có phương án {', '.join(unknown)} trong các danh sách được dùng (có: {known})",
+                )
+            ]
+        )
     return replace(form, lists=lists)
 
 

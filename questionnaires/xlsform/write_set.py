@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 from ..loader import QUESTIONNAIRES_DIR, QUESTIONS_DIR, SET_FILE, load_criteria_set_from_texts
 from ..model import CriteriaSet, Level
 from ..parse_set import TOLERANCE
-from .form import FormProblem, FormQuestion, PLAIN_CODE_RE, XLSForm, XLSFormError, YAML_WORDS
+from .form import PLAIN_CODE_RE, YAML_WORDS, FormProblem, FormQuestion, XLSForm, XLSFormError
 from .read import missing_fractions_problem
 
 # --- writing the set -----------------------------------------------------------------
@@ -66,9 +66,15 @@ def _plan_points(form: XLSForm, level: Level) -> _Plan:
         used = sum(q.max_points for q in given)
         rows = ", ".join(str(q.row) for q in qs)
         if used > base_max + TOLERANCE:
-            problems.append(FormProblem("survey", given[0].row, "sum_max_points",
-                                        f"par_max_points các câu của tiêu chí thành phần '{code}' (dòng {rows}) cộng lại "
-                                        f"{used:g}, vượt điểm tối đa {base_max:g} của bộ tiêu chí"))
+            problems.append(
+                FormProblem(
+                    "survey",
+                    given[0].row,
+                    "sum_max_points",
+                    f"par_max_points các câu của tiêu chí thành phần '{code}' (dòng {rows}) cộng lại "
+                    f"{used:g}, vượt điểm tối đa {base_max:g} của bộ tiêu chí",
+                )
+            )
             continue
         for q in given:
             question_max[q.id] = q.max_points
@@ -144,12 +150,30 @@ def build_set_texts(form: XLSForm, base: CriteriaSet, level_code: str, group_cod
     problems = []
     if level is None or not level.surveyed:
         known = ", ".join(lv.code for lv in base.levels if lv.surveyed)
-        problems.append(FormProblem("", 0, "unknown_level", f"cấp '{level_code}' không có (hoặc không điều tra) trong bộ tiêu chí gốc (có: {known})"))
+        problems.append(
+            FormProblem(
+                "",
+                0,
+                "unknown_level",
+                f"cấp '{level_code}' không có (hoặc không điều tra) trong bộ tiêu chí gốc (có: {known})",
+            )
+        )
     if group is None:
         known = ", ".join(g.code for g in base.groups)
-        problems.append(FormProblem("", 0, "unknown_group", f"đối tượng '{group_code}' không có trong bộ tiêu chí gốc (có: {known})"))
+        problems.append(
+            FormProblem(
+                "", 0, "unknown_group", f"đối tượng '{group_code}' không có trong bộ tiêu chí gốc (có: {known})"
+            )
+        )
     elif level is not None and group.rule_for(level_code) is None:
-        problems.append(FormProblem("", 0, "group_not_rating", f"đối tượng '{group_code}' không đánh giá cấp '{level_code}' trong bộ tiêu chí gốc"))
+        problems.append(
+            FormProblem(
+                "",
+                0,
+                "group_not_rating",
+                f"đối tượng '{group_code}' không đánh giá cấp '{level_code}' trong bộ tiêu chí gốc",
+            )
+        )
     if problems:
         raise XLSFormError(problems)
     plan = _plan_points(form, level)
@@ -172,7 +196,8 @@ def _set_yaml(form, base: CriteriaSet, level: Level, group, plan: _Plan, header,
     dropped = [s.code for s in level.sub_criteria if s.code not in covered]
     out = header + [
         f"# Lĩnh vực, cấp, tiêu chí thành phần, đối tượng và xếp loại lấy từ {base_name} ({base.name}).",
-        f"# Chỉ giữ: cấp '{level.code}' với các tiêu chí thành phần phiếu có hỏi (điểm lĩnh vực, điểm cấp là tổng của chúng),",
+        f"# Chỉ giữ: cấp '{level.code}' với các tiêu chí thành phần phiếu có hỏi "
+        "(điểm lĩnh vực, điểm cấp là tổng của chúng),",
         f"# đối tượng '{group.code}' và các thang đo lấy từ danh sách lựa chọn (trang choices) của phiếu.",
     ]
     if dropped:
@@ -207,7 +232,11 @@ def _set_yaml(form, base: CriteriaSet, level: Level, group, plan: _Plan, header,
         for fcode in [f.code for f in base.fields if f.code in by_field]:
             out += [f"      - field: {_q(fcode)}", f"        survey_max: {_num(field_max[fcode])}", "        criteria:"]
             for c, subs in by_field[fcode]:
-                out += [f"          - code: {_q(c.code)}", f"            name: {_q(c.name)}", "            sub_criteria:"]
+                out += [
+                    f"          - code: {_q(c.code)}",
+                    f"            name: {_q(c.name)}",
+                    "            sub_criteria:",
+                ]
                 for s in subs:
                     note = f"  # {plan.sub_note[s.code]}" if s.code in plan.sub_note else ""
                     out.append(f"              - {{code: {_q(s.code)}, name: {_q(s.name)}, "

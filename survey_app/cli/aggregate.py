@@ -34,10 +34,14 @@ def read_checked_ballots(path: Path, cset, skip_bad_rows: bool = False):
     problems = check_answers(frame, cset)
     if problems:
         for label, message in problems:
-            click.echo(f"{path.name}: dòng {label}: {message}" if label is not None else f"{path.name}: {message}", err=True)
+            click.echo(
+                f"{path.name}: dòng {label}: {message}" if label is not None else f"{path.name}: {message}", err=True
+            )
         rows = sorted({label for label, _ in problems if label is not None})
         if not skip_bad_rows or len(rows) < len({label for label, _ in problems}):
-            click.echo(f"{len(rows)} dòng lỗi: không ghi tệp nào (dùng --skip-bad-rows để bỏ qua các dòng này).", err=True)
+            click.echo(
+                f"{len(rows)} dòng lỗi: không ghi tệp nào (dùng --skip-bad-rows để bỏ qua các dòng này).", err=True
+            )
             sys.exit(2)
         frame = frame.drop(index=rows)
         click.echo(f"Đã bỏ qua {len(rows)} dòng lỗi ở trên.", err=True)

@@ -9,9 +9,20 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..services.backup import (BackupError, RestoreFailed, backup_sqlite, display_url, format_size, pg_dump_command,
-                     password_hint, pg_restore_command, restore_sqlite, run_pg_dump, sqlite_file)
 from ..extensions import get_database
+from ..services.backup import (
+    BackupError,
+    RestoreFailed,
+    backup_sqlite,
+    display_url,
+    format_size,
+    password_hint,
+    pg_dump_command,
+    pg_restore_command,
+    restore_sqlite,
+    run_pg_dump,
+    sqlite_file,
+)
 
 
 def _refuse(message: str, code: int = 2) -> None:

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import click
 
-from questionnaires import DEFAULT_SET_DIR, CriteriaSetError, load_criteria_set, summary_line
-from questionnaires import xlsform
+from questionnaires import DEFAULT_SET_DIR, CriteriaSetError, load_criteria_set, summary_line, xlsform
 
 
 def _fail(problems, what: str) -> None:
@@ -56,11 +55,17 @@ def _ask_fractions(form: xlsform.XLSForm) -> xlsform.XLSForm:
               help="Bộ tiêu chí gốc: lĩnh vực, cấp, tiêu chí thành phần, đối tượng (mặc định: bộ kèm theo).")
 @click.option("--level", help="Cấp của phiếu (so, huyen); mặc định: cột par_level của trang settings.")
 @click.option("--group", help="Đối tượng của phiếu (nguoi_dan, ...); mặc định: cột par_group của trang settings.")
-@click.option("--fractions", help="Tỉ lệ điểm khi trang choices thiếu par_fraction, ví dụ "
-                                  "\"tot=1,kha=0.6,trung_binh=0.2,kem=0,khong_biet=dont_know\" (danh_sach:ma= cho một danh sách).")
-def import_xlsform_command(form_path: Path, out: Path, criteria_dir: Path, level: str | None, group: str | None,
-                           fractions: str | None) -> None:
-    """Nhập một XLSForm (ODK/KoboToolbox) thành thư mục bộ tiêu chí: câu select_one có par_subcriterion thành câu hỏi."""
+@click.option(
+    "--fractions",
+    help="Tỉ lệ điểm khi trang choices thiếu par_fraction, ví dụ "
+    '"tot=1,kha=0.6,trung_binh=0.2,kem=0,khong_biet=dont_know" (danh_sach:ma= cho một danh sách).',
+)
+def import_xlsform_command(
+    form_path: Path, out: Path, criteria_dir: Path, level: str | None, group: str | None, fractions: str | None
+) -> None:
+    """Nhập một XLSForm (ODK/KoboToolbox) thành thư mục bộ tiêu chí.
+
+    Câu select_one có par_subcriterion thành câu hỏi."""
     try:
         if out.exists() and any(out.iterdir()):
             raise xlsform.XLSFormError([xlsform.FormProblem(

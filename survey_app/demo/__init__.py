@@ -85,7 +85,9 @@ def _create_units(session: Session, campaign: Campaign) -> dict[str, Unit]:
     for code, name, communes in D.DISTRICTS:
         district = units[code] = Unit(campaign=campaign, code=code, name=name, level="huyen")
         for i, commune in enumerate(communes, 1):
-            units[f"{code}_x{i}"] = Unit(campaign=campaign, code=f"{code}_x{i}", name=commune, level="xa", parent=district)
+            units[f"{code}_x{i}"] = Unit(
+                campaign=campaign, code=f"{code}_x{i}", name=commune, level="xa", parent=district
+            )
     session.add_all(units.values())
     session.flush()
     return units
@@ -104,7 +106,9 @@ def _create_appraisals(session, campaign, units) -> None:
     """Appraisal totals such that appraisal + published survey points = published index."""
     for code, final in D.FINAL.items():
         survey = round(sum(D.SURVEY[code]), 3)
-        session.add(Appraisal(campaign_id=campaign.id, unit_id=units[code].id, field="total", points=round(final - survey, 3)))
+        session.add(
+            Appraisal(campaign_id=campaign.id, unit_id=units[code].id, field="total", points=round(final - survey, 3))
+        )
 
 
 def _create_results(session, campaign, units) -> None:
@@ -112,7 +116,9 @@ def _create_results(session, campaign, units) -> None:
     for district, classes in D.COMMUNE_CLASSES.items():
         for i, band in enumerate(classes, 1):
             if band is not None:
-                session.add(CommuneResult(campaign_id=campaign.id, unit_id=units[f"{district}_x{i}"].id, class_code=band))
+                session.add(
+                    CommuneResult(campaign_id=campaign.id, unit_id=units[f"{district}_x{i}"].id, class_code=band)
+                )
     for code, (index, rank, name) in D.PREVIOUS.items():
         session.add(PreviousResult(campaign_id=campaign.id, unit_id=units[code].id, index_points=index, rank=rank,
                                    class_name=name))
@@ -146,7 +152,12 @@ class _Simulator:
         links = []
         # Provincial delegates rate every department and district.
         tokens = self._invite("hdnd_tinh", [None] * D.DELEGATES_TINH, "Đại biểu HĐND tỉnh")
-        links.append(("Đại biểu HĐND tỉnh (đánh giá 19 sở và 8 huyện)", self._answer_some(tokens, 0.88, lambda inv: self.so + self.huyen)))
+        links.append(
+            (
+                "Đại biểu HĐND tỉnh (đánh giá 19 sở và 8 huyện)",
+                self._answer_some(tokens, 0.88, lambda inv: self.so + self.huyen),
+            )
+        )
         tokens = self._invite("cc_so", [u for u in self.so for _ in range(10)], "Công chức")
         self._answer_some(tokens, 0.85, lambda inv: [inv.unit])
         tokens = self._invite("ldp_huyen", [d for d in self.huyen for _ in range(D.LDP_PER_DISTRICT)], "Trưởng phòng")
@@ -229,7 +240,10 @@ class _Simulator:
             for item in qn.items:
                 q = self.cset.question_by_key[(unit.level, item.question)]
                 field_index = int(self.cset.sub_criterion_by_key[(unit.level, q.sub_criterion)].field) - 1
-                quality = D.SURVEY[unit.code][field_index] / self.cset.level_by_code[unit.level].field_max[str(field_index + 1)]
+                quality = (
+                    D.SURVEY[unit.code][field_index]
+                    / self.cset.level_by_code[unit.level].field_max[str(field_index + 1)]
+                )
                 rows.append((unit.id, q.id, _draw(self.cset.scale_by_code[q.scale], quality, rng)))
         self.pending.append(NewBallot(
             campaign_id=self.campaign.id, client_id=client_id, group_id=group_id,

@@ -30,7 +30,11 @@ DEPARTMENTS = [
 ]
 
 DISTRICTS = [
-    ("tp_bac_kan", "Thành phố Bắc Kạn", ["Phường Đức Xuân", "Phường Sông Cầu", "Phường Phùng Chí Kiên", "Xã Dương Quang"]),
+    (
+        "tp_bac_kan",
+        "Thành phố Bắc Kạn",
+        ["Phường Đức Xuân", "Phường Sông Cầu", "Phường Phùng Chí Kiên", "Xã Dương Quang"],
+    ),
     ("ngan_son", "Huyện Ngân Sơn", ["Thị trấn Vân Tùng", "Xã Bằng Vân", "Xã Thượng Quan"]),
     ("cho_moi", "Huyện Chợ Mới", ["Thị trấn Đồng Tâm", "Xã Yên Đĩnh", "Xã Thanh Mai", "Xã Nông Hạ"]),
     ("cho_don", "Huyện Chợ Đồn", ["Thị trấn Bằng Lũng", "Xã Ngọc Phái", "Xã Đồng Lạc", "Xã Nam Cường"]),

@@ -206,7 +206,9 @@ def _heatmap_figure(fields: pd.DataFrame, names: Mapping[str, str], field_names:
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto", interpolation="nearest")
     for (i, j), v in np.ndenumerate(values):
         if math.isnan(v):
-            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="////", edgecolor="#BBBBBB", linewidth=0))
+            ax.add_patch(
+                Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="////", edgecolor="#BBBBBB", linewidth=0)
+            )
             continue
         ax.text(j, i, _vn(v, 1), ha="center", va="center", fontsize=7.5, color=_ink(cmap(norm(v))))
     ax.set_xticks(range(len(codes)), [str(c) for c in codes])

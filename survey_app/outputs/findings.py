@@ -44,11 +44,23 @@ def poor_findings(sc: CampaignScores) -> list[dict]:
         scale = sc.cset.scale_by_code[q.scale]
         label = " hoặc ".join(o.label.lower() for o in scale.poor_options)
         share = n / answers[(level, question, group)]
-        rows.append({"level": level, "level_name": levels.get(level, level), "question": question, "text": q.text,
-                     "group": group, "group_name": groups[group][1], "poor": int(n), "answers": int(answers[(level, question, group)]),
-                     "share": 100.0 * share, "label": label, "_order": (order[(level, question)], groups[group][0]),
-                     "sentence": f"{percent_vi(share)} ý kiến {_lower_first(groups[group][1])} đánh giá {label} về "
-                                 f"{_lower_first(q.text)}"})
+        rows.append(
+            {
+                "level": level,
+                "level_name": levels.get(level, level),
+                "question": question,
+                "text": q.text,
+                "group": group,
+                "group_name": groups[group][1],
+                "poor": int(n),
+                "answers": int(answers[(level, question, group)]),
+                "share": 100.0 * share,
+                "label": label,
+                "_order": (order[(level, question)], groups[group][0]),
+                "sentence": f"{percent_vi(share)} ý kiến {_lower_first(groups[group][1])} đánh giá {label} về "
+                f"{_lower_first(q.text)}",
+            }
+        )
     rows.sort(key=lambda r: (list(levels).index(r["level"]), r["_order"]))
     for r in rows:
         del r["_order"]
@@ -67,11 +79,15 @@ def level_paragraphs(sc: CampaignScores, rows: list[dict]) -> list[tuple[str, st
         for r in mine:
             by_question.setdefault(r["question"], []).append(r)
         if not by_question:
-            out.append((lv.name, f"Đối với đánh giá {lv.name.lower()}, không có nội dung nào có ý kiến đánh giá ở mức kém."))
+            out.append(
+                (lv.name, f"Đối với đánh giá {lv.name.lower()}, không có nội dung nào có ý kiến đánh giá ở mức kém.")
+            )
             continue
         parts = []
-        for question, group_rows in by_question.items():
-            who = " và ".join(f"{percent_vi(r['share'] / 100.0)} ý kiến {_lower_first(r['group_name'])}" for r in group_rows)
+        for group_rows in by_question.values():
+            who = " và ".join(
+                f"{percent_vi(r['share'] / 100.0)} ý kiến {_lower_first(r['group_name'])}" for r in group_rows
+            )
             first = group_rows[0]
             parts.append(f"{who} đánh giá {first['label']} về {_lower_first(first['text'])}")
         out.append((lv.name, f"Đối với đánh giá {lv.name.lower()} có {len(by_question):02d}/{asked} nội dung có ý kiến "

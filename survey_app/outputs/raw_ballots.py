@@ -23,8 +23,8 @@ from sqlalchemy.orm import Session
 
 from questionnaires import CriteriaSet
 
-from .exports import Column
 from ..models import Answer, Ballot, Campaign, RespondentGroup, Unit
+from .exports import Column
 
 CHUNK = 10_000
 

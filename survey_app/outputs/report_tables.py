@@ -15,8 +15,8 @@ import pandas as pd
 from aggregation import option_shares
 from questionnaires.model import round_points
 
-from .exports import Column
 from ..services.scores import CampaignScores
+from .exports import Column
 from .findings import poor_findings
 
 
@@ -89,10 +89,18 @@ def survey_points_table(sc: CampaignScores) -> ReportTable:
         part = t[t["level"] == lv.code].sort_values("total", ascending=False)
         for r in part.itertuples(index=False):
             values = dict(zip(part.columns, r))
-            rows.append({"level": lv.code, "level_name": lv.name, "unit": values["unit"], "name": names.get(values["unit"], values["unit"]),
-                         **{f"f{f.code}": _value(values[f.code]) for f in fields}, "total": _value(values["total"]),
-                         "percent": 100.0 * values["total"] / lv.survey_max if lv.survey_max else None,
-                         "note": notes.get((lv.code, values["unit"]), "")})
+            rows.append(
+                {
+                    "level": lv.code,
+                    "level_name": lv.name,
+                    "unit": values["unit"],
+                    "name": names.get(values["unit"], values["unit"]),
+                    **{f"f{f.code}": _value(values[f.code]) for f in fields},
+                    "total": _value(values["total"]),
+                    "percent": 100.0 * values["total"] / lv.survey_max if lv.survey_max else None,
+                    "note": notes.get((lv.code, values["unit"]), ""),
+                }
+            )
         if part.empty:
             continue
         for label, how in (("Trung bình", "mean"), ("Cao nhất", "max"), ("Thấp nhất", "min")):
@@ -112,8 +120,13 @@ def findings_table(sc: CampaignScores) -> ReportTable:
                Column("group_name", "Đối tượng", width=26), Column("poor", "Số ý kiến kém", "integer"),
                Column("answers", "Tổng số ý kiến", "integer"), Column("share", "Tỷ lệ kém (%)", "percent"),
                Column("sentence", "Nhận xét", width=60)]
-    return ReportTable("nhan-xet", "Các nội dung có ý kiến đánh giá ở mức kém", columns, poor_findings(sc),
-                       note="Tỷ lệ trên tổng số ý kiến của đối tượng về câu hỏi (kể cả “không biết”), mọi đơn vị của cấp.")
+    return ReportTable(
+        "nhan-xet",
+        "Các nội dung có ý kiến đánh giá ở mức kém",
+        columns,
+        poor_findings(sc),
+        note="Tỷ lệ trên tổng số ý kiến của đối tượng về câu hỏi (kể cả “không biết”), mọi đơn vị của cấp.",
+    )
 
 
 def option_table(sc: CampaignScores) -> ReportTable:
@@ -124,11 +137,26 @@ def option_table(sc: CampaignScores) -> ReportTable:
     scale_of = {(q.level, q.id): q.scale for q in sc.cset.questions}
     groups = {g.code: g.name for g in sc.cset.groups}
     names = level_names(sc)
-    rows = [{"level": r.level, "level_name": names.get(r.level, r.level), "question": r.question,
-             "group_name": groups.get(r.group, r.group), "option": labels.get((scale_of.get((r.level, r.question)), r.option), r.option),
-             "n": int(r.n), "share": 100.0 * float(r.share)} for r in shares.itertuples(index=False)]
-    columns = [Column("level_name", "Cấp"), Column("question", "Câu hỏi"), Column("group_name", "Đối tượng", width=26),
-               Column("option", "Phương án", width=20), Column("n", "Số ý kiến", "integer"), Column("share", "Tỷ lệ (%)", "percent")]
+    rows = [
+        {
+            "level": r.level,
+            "level_name": names.get(r.level, r.level),
+            "question": r.question,
+            "group_name": groups.get(r.group, r.group),
+            "option": labels.get((scale_of.get((r.level, r.question)), r.option), r.option),
+            "n": int(r.n),
+            "share": 100.0 * float(r.share),
+        }
+        for r in shares.itertuples(index=False)
+    ]
+    columns = [
+        Column("level_name", "Cấp"),
+        Column("question", "Câu hỏi"),
+        Column("group_name", "Đối tượng", width=26),
+        Column("option", "Phương án", width=20),
+        Column("n", "Số ý kiến", "integer"),
+        Column("share", "Tỷ lệ (%)", "percent"),
+    ]
     return ReportTable("phuong-an", "Số ý kiến theo phương án trả lời", columns, rows)
 
 
@@ -136,9 +164,14 @@ FINAL_COLUMNS = [Column("level_name", "Cấp"), Column("rank", "Xếp hạng", "
                  Column("name", "Đơn vị", width=34), Column("appraisal", "Điểm thẩm định", "number"),
                  Column("survey", "Điểm điều tra XHH", "number"), Column("index", "Chỉ số CCHC", "number"),
                  Column("class", "Xếp loại", width=16), Column("class_reason", "Căn cứ xếp loại", width=48)]
-PREVIOUS_COLUMNS = [Column("previous_index", "Chỉ số năm trước", "number"), Column("previous_rank", "Xếp hạng năm trước", "integer"),
-                    Column("previous_class", "Xếp loại năm trước", width=16), Column("index_change", "Tăng/giảm chỉ số", "number"),
-                    Column("rank_change", "Tăng/giảm hạng", "integer"), Column("class_change", "Thay đổi xếp loại")]
+PREVIOUS_COLUMNS = [
+    Column("previous_index", "Chỉ số năm trước", "number"),
+    Column("previous_rank", "Xếp hạng năm trước", "integer"),
+    Column("previous_class", "Xếp loại năm trước", width=16),
+    Column("index_change", "Tăng/giảm chỉ số", "number"),
+    Column("rank_change", "Tăng/giảm hạng", "integer"),
+    Column("class_change", "Thay đổi xếp loại"),
+]
 
 
 def final_report_table(sc: CampaignScores) -> ReportTable:
@@ -150,23 +183,44 @@ def final_report_table(sc: CampaignScores) -> ReportTable:
     table = sc.final.table.copy()
     table["level_name"] = table["level"].map(level_names(sc))
     table["name"] = table["unit"].map(sc.names).fillna(table["unit"])
-    return ReportTable("ket-qua", "Kết quả Chỉ số CCHC, xếp hạng và xếp loại", columns, _records(table),
-                       note="Chỉ số = điểm thẩm định + điểm điều tra XHH; xếp hạng và xếp loại theo chỉ số làm tròn 3 chữ số.")
+    return ReportTable(
+        "ket-qua",
+        "Kết quả Chỉ số CCHC, xếp hạng và xếp loại",
+        columns,
+        _records(table),
+        note="Chỉ số = điểm thẩm định + điểm điều tra XHH; xếp hạng và xếp loại theo chỉ số làm tròn 3 chữ số.",
+    )
 
 
 def intervals_table(sc: CampaignScores, intervals: pd.DataFrame) -> ReportTable:
     """Survey totals with their 95% interval, and ranks (of the index once the appraisal is in) with their range."""
     rank_header = "Xếp hạng theo chỉ số" if sc.final is not None else "Xếp hạng theo điểm điều tra"
-    columns = [Column("level_name", "Cấp"), Column("unit", "Mã đơn vị"), Column("name", "Đơn vị", width=34),
-               Column("points", "Điểm điều tra XHH", "number"), Column("low", "Cận dưới 95%", "number"),
-               Column("high", "Cận trên 95%", "number"), Column("rank", rank_header, "integer"),
-               Column("rank_low", "Hạng tốt nhất (95%)", "integer"), Column("rank_high", "Hạng kém nhất (95%)", "integer")]
+    columns = [
+        Column("level_name", "Cấp"),
+        Column("unit", "Mã đơn vị"),
+        Column("name", "Đơn vị", width=34),
+        Column("points", "Điểm điều tra XHH", "number"),
+        Column("low", "Cận dưới 95%", "number"),
+        Column("high", "Cận trên 95%", "number"),
+        Column("rank", rank_header, "integer"),
+        Column("rank_low", "Hạng tốt nhất (95%)", "integer"),
+        Column("rank_high", "Hạng kém nhất (95%)", "integer"),
+    ]
     order = {lv.code: i for i, lv in enumerate(sc.cset.levels)}
-    frame = intervals.assign(_order=intervals["level"].map(order)).sort_values(["_order", "rank", "unit"]).drop(columns="_order")
+    frame = (
+        intervals.assign(_order=intervals["level"].map(order))
+        .sort_values(["_order", "rank", "unit"])
+        .drop(columns="_order")
+    )
     frame["level_name"] = frame["level"].map(level_names(sc))
     frame["name"] = frame["unit"].map(sc.names).fillna(frame["unit"])
-    return ReportTable("do-tin-cay", "Độ tin cậy: khoảng tin cậy 95% của điểm điều tra và khoảng xếp hạng", columns,
-                       _records(frame), note="Bootstrap 1.000 lần, lấy lại phiếu trong từng đơn vị × đối tượng (hạt giống cố định).")
+    return ReportTable(
+        "do-tin-cay",
+        "Độ tin cậy: khoảng tin cậy 95% của điểm điều tra và khoảng xếp hạng",
+        columns,
+        _records(frame),
+        note="Bootstrap 1.000 lần, lấy lại phiếu trong từng đơn vị × đối tượng (hạt giống cố định).",
+    )
 
 
 def shown(value, kind: str) -> str:

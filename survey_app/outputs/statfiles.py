@@ -55,8 +55,8 @@ from sqlalchemy.orm import Session
 from questionnaires import CriteriaSet
 
 from ..models import BALLOT_STATES, CHANNELS, Campaign
-from .raw_ballots import BALLOT_COLUMNS, wide_columns, wide_rows
 from ..services.review import STATE_LABELS
+from .raw_ballots import BALLOT_COLUMNS, wide_columns, wide_rows
 
 DONT_KNOW = 9
 STATA_MISSING = "a"  # Stata's .a

@@ -20,7 +20,7 @@ import sqlite3
 import subprocess
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic.config import Config
@@ -334,7 +334,7 @@ def _data_rows(conn: sqlite3.Connection) -> int:
 
 
 def _kept_path(live: Path, now: datetime) -> Path:
-    stamp = now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     candidate = live.with_name(f"{live.stem}.before-restore-{stamp}.sqlite")
     n = 1
     while candidate.exists():
@@ -377,7 +377,7 @@ def restore_sqlite(database: Database, source: Path, *, force: bool = False, bus
             raise BackupError(f"Cơ sở dữ liệu {live} đang có dữ liệu ({_count_text(current)}): "
                               "không thay thế (dùng --force để thay thế; bản hiện tại sẽ được giữ lại).")
         if tables:
-            kept = backup_sqlite(live, _kept_path(live, now or datetime.now(timezone.utc)),
+            kept = backup_sqlite(live, _kept_path(live, now or datetime.now(UTC)),
                                  busy_timeout_ms=busy_timeout_ms).path
     elif not live.parent.is_dir():
         raise BackupError(f"Không có thư mục {live.parent} của cơ sở dữ liệu.")

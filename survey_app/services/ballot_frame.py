@@ -62,7 +62,9 @@ def answers_frame(session: Session, campaign: Campaign) -> pd.DataFrame:
     )
     units = {u.id: (u.code, u.level) for u in campaign.units}
     groups = {g.id: g.code for g in campaign.groups}
-    columns: dict[str, list[np.ndarray]] = {c: [] for c in ("ballot_id", "group_id", "unit_id", "question", "option", "state")}
+    columns: dict[str, list[np.ndarray]] = {
+        c: [] for c in ("ballot_id", "group_id", "unit_id", "question", "option", "state")
+    }
     coders = {c: _Coder() for c in ("question", "option", "state")}
     result = session.connection().execute(statement, execution_options={"yield_per": CHUNK})
     for chunk in result.partitions():

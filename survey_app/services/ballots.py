@@ -24,7 +24,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +34,7 @@ from questionnaires import CriteriaSet
 
 from ..models import VIETNAM, Answer, Ballot, RespondentGroup, Unit, random_ballot_id
 from .audit import record
+
 
 def ballot_day(now: datetime | None = None) -> date:
     """The day a ballot is stored on, in Vietnam time (UTC+7).
@@ -45,9 +46,9 @@ def ballot_day(now: datetime | None = None) -> date:
     >>> ballot_day(datetime(2026, 11, 30, 16, 59))  # naive: UTC, as the database stores times
     datetime.date(2026, 11, 30)
     """
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
+        now = now.replace(tzinfo=UTC)
     return now.astimezone(VIETNAM).date()
 
 

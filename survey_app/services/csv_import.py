@@ -36,14 +36,15 @@ def read_rows(data: bytes, required: tuple[str, ...], optional: tuple[str, ...] 
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise CsvProblems([(0, "tệp không phải UTF-8: trong Excel chọn Lưu thành “CSV UTF-8 (Comma delimited)”")])
+        message = "tệp không phải UTF-8: trong Excel chọn Lưu thành “CSV UTF-8 (Comma delimited)”"
+        raise CsvProblems([(0, message)]) from None
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
-        raise CsvProblems([(0, "tệp trống")])
+        raise CsvProblems([(0, "tệp trống")]) from None
     missing = [c for c in required if c not in header]
     unknown = [h for h in header if h and h not in required + optional]
     problems = [(1, f"thiếu cột '{c}' (cần: {', '.join(required)})") for c in missing]

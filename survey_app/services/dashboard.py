@@ -75,7 +75,9 @@ def response_dashboard(s: Session, campaign: Campaign, level: str | None = None,
                     cells[(u.id, g.id)] = Cell(u, g)
 
     for unit_id, group_id, target in s.execute(
-        select(SampleTarget.unit_id, SampleTarget.group_id, SampleTarget.target).where(SampleTarget.campaign_id == campaign.id)
+        select(SampleTarget.unit_id, SampleTarget.group_id, SampleTarget.target).where(
+            SampleTarget.campaign_id == campaign.id
+        )
     ):
         if (unit_id, group_id) in cells:
             cells[(unit_id, group_id)].target = target

@@ -57,7 +57,9 @@ def _read(s: Session, campaign: Campaign, user: User, body: dict):
             answers[unit.id], levels[unit.id], where[unit.id] = dict(part["answers"]), unit.level, path
     for p in ballots.answer_problems(cset, group.code, levels, answers):
         path = where.get(p.unit_id, "units")
-        problems.append({"field": f"{path}.answers.{p.question}" if p.question else f"{path}.unit", "message": p.message})
+        problems.append(
+            {"field": f"{path}.answers.{p.question}" if p.question else f"{path}.unit", "message": p.message}
+        )
     return problems, answers, group
 
 

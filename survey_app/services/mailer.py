@@ -22,7 +22,7 @@ class SmtpSettings:
     starttls: bool = True
 
     @classmethod
-    def from_env(cls, env=os.environ) -> "SmtpSettings | None":
+    def from_env(cls, env=os.environ) -> SmtpSettings | None:
         """The settings, or ``None`` when ``SMTP_HOST`` is not set (sending is then off)."""
         if not env.get("SMTP_HOST"):
             return None

@@ -16,7 +16,9 @@ def zalo_text(name: str | None, group_name: str, campaign_name: str, url: str) -
             f"có thể dừng và làm tiếp. Đường link dành riêng cho Ông/Bà:\n{url}")
 
 
-def email_text(name: str | None, group_name: str, campaign_name: str, url: str, reminder: bool = False) -> tuple[str, str]:
+def email_text(
+    name: str | None, group_name: str, campaign_name: str, url: str, reminder: bool = False
+) -> tuple[str, str]:
     """(subject, body) of the invitation e-mail, or of a reminder."""
     subject = ("Nhắc: " if reminder else "") + f"Mời trả lời phiếu khảo sát {campaign_name}"
     lead = ("Sở Nội vụ xin nhắc lại lời mời trả lời phiếu khảo sát" if reminder

@@ -92,7 +92,11 @@ def parse_keys(cset: CriteriaSet, serial: PaperSerial, typed_keys) -> tuple[dict
             answers[item.question] = keys[typed]
         else:
             allowed = ", ".join(sorted(keys, key=lambda k: (k == "0", k)))
-            errors[item.question] = f"Gõ một trong các số {allowed}" if typed == "" else f"“{typed}” không hợp lệ; gõ một trong các số {allowed}"
+            errors[item.question] = (
+                f"Gõ một trong các số {allowed}"
+                if typed == ""
+                else f"“{typed}” không hợp lệ; gõ một trong các số {allowed}"
+            )
     return answers, errors
 
 

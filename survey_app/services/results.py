@@ -48,8 +48,11 @@ def import_results(session: Session, campaign: Campaign, kind: str, filename: st
         columns = [f.code for f in cset.fields] + ["total"]
         for row in table.itertuples(index=False):
             values = dict(zip(table.columns, row))
-            session.add_all(Appraisal(campaign_id=campaign.id, unit_id=unit_id[values["unit"]], field=c, points=float(values[c]))
-                            for c in columns if pd.notna(values[c]))
+            session.add_all(
+                Appraisal(campaign_id=campaign.id, unit_id=unit_id[values["unit"]], field=c, points=float(values[c]))
+                for c in columns
+                if pd.notna(values[c])
+            )
         stored = len(table)
     elif kind == "communes":
         ruled = ruled_levels(cset)
@@ -106,7 +109,9 @@ def appraisal_table(session: Session, campaign: Campaign, cset: CriteriaSet) -> 
 def commune_table(session: Session, campaign: Campaign) -> pd.DataFrame | None:
     """``district, commune, index, class`` for every commune of the campaign (None for missing
     results); None when no commune result was ever imported."""
-    results = {r.unit_id: r for r in session.scalars(select(CommuneResult).where(CommuneResult.campaign_id == campaign.id))}
+    results = {
+        r.unit_id: r for r in session.scalars(select(CommuneResult).where(CommuneResult.campaign_id == campaign.id))
+    }
     if not results:
         return None
     units = [u for u in campaign.units if u.level == "xa"]

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .audit import record
 from ..models import BALLOT_STATES, Answer, Ballot, Campaign, PaperEntry, PaperSerial, Unit
+from .audit import record
 
 FLAGS = {
     "straight_line": "Cùng một phương án cho mọi câu (8 câu trở lên)",

@@ -84,5 +84,7 @@ def create_api_token(s: Session, user: User, name: str, actor: str) -> str:
 
 def user_for_token(s: Session, token: str) -> User | None:
     """The active user an API token (not revoked) belongs to, or ``None``."""
-    row = s.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked.is_(False)))
+    row = s.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked.is_(False))
+    )
     return row.user if row is not None and row.user.active else None

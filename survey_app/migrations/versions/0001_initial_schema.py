@@ -1,12 +1,11 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-22
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
@@ -101,43 +100,51 @@ def upgrade() -> None:
     with op.batch_alter_table('appraisals', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_appraisals_campaign_id'), ['campaign_id'], unique=False)
 
-    op.create_table('invitations',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('campaign_id', sa.Integer(), nullable=False),
-    sa.Column('group_id', sa.Integer(), nullable=False),
-    sa.Column('unit_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('short_code', sa.String(length=16), nullable=True),
-    sa.Column('name', sa.String(length=200), nullable=True),
-    sa.Column('email', sa.String(length=200), nullable=True),
-    sa.Column('phone', sa.String(length=32), nullable=True),
-    sa.Column('created_at', sa.DateTime(), nullable=False),
-    sa.Column('sent_at', sa.DateTime(), nullable=True),
-    sa.Column('expires_at', sa.DateTime(), nullable=True),
-    sa.CheckConstraint("kind IN ('personal', 'qr_card')", name=op.f('ck_invitations_kind')),
-    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_invitations_campaign_id_campaigns')),
-    sa.ForeignKeyConstraint(['group_id'], ['respondent_groups.id'], name=op.f('fk_invitations_group_id_respondent_groups')),
-    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_invitations_unit_id_units')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_invitations')),
-    sa.UniqueConstraint('campaign_id', 'short_code', name=op.f('uq_invitations_campaign_id_short_code')),
-    sa.UniqueConstraint('token_hash', name=op.f('uq_invitations_token_hash'))
+    op.create_table(
+        "invitations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("group_id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("short_code", sa.String(length=16), nullable=True),
+        sa.Column("name", sa.String(length=200), nullable=True),
+        sa.Column("email", sa.String(length=200), nullable=True),
+        sa.Column("phone", sa.String(length=32), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("sent_at", sa.DateTime(), nullable=True),
+        sa.Column("expires_at", sa.DateTime(), nullable=True),
+        sa.CheckConstraint("kind IN ('personal', 'qr_card')", name=op.f("ck_invitations_kind")),
+        sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"], name=op.f("fk_invitations_campaign_id_campaigns")),
+        sa.ForeignKeyConstraint(
+            ["group_id"], ["respondent_groups.id"], name=op.f("fk_invitations_group_id_respondent_groups")
+        ),
+        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_invitations_unit_id_units")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_invitations")),
+        sa.UniqueConstraint("campaign_id", "short_code", name=op.f("uq_invitations_campaign_id_short_code")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_invitations_token_hash")),
     )
     with op.batch_alter_table('invitations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_invitations_campaign_id'), ['campaign_id'], unique=False)
 
-    op.create_table('sample_targets',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('campaign_id', sa.Integer(), nullable=False),
-    sa.Column('unit_id', sa.Integer(), nullable=False),
-    sa.Column('group_id', sa.Integer(), nullable=False),
-    sa.Column('target', sa.Integer(), nullable=False),
-    sa.CheckConstraint('target >= 0', name=op.f('ck_sample_targets_target')),
-    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_sample_targets_campaign_id_campaigns')),
-    sa.ForeignKeyConstraint(['group_id'], ['respondent_groups.id'], name=op.f('fk_sample_targets_group_id_respondent_groups')),
-    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_sample_targets_unit_id_units')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_sample_targets')),
-    sa.UniqueConstraint('unit_id', 'group_id', name=op.f('uq_sample_targets_unit_id_group_id'))
+    op.create_table(
+        "sample_targets",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("group_id", sa.Integer(), nullable=False),
+        sa.Column("target", sa.Integer(), nullable=False),
+        sa.CheckConstraint("target >= 0", name=op.f("ck_sample_targets_target")),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"], ["campaigns.id"], name=op.f("fk_sample_targets_campaign_id_campaigns")
+        ),
+        sa.ForeignKeyConstraint(
+            ["group_id"], ["respondent_groups.id"], name=op.f("fk_sample_targets_group_id_respondent_groups")
+        ),
+        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_sample_targets_unit_id_units")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sample_targets")),
+        sa.UniqueConstraint("unit_id", "group_id", name=op.f("uq_sample_targets_unit_id_group_id")),
     )
     with op.batch_alter_table('sample_targets', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sample_targets_campaign_id'), ['campaign_id'], unique=False)

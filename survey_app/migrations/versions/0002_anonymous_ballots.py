@@ -34,7 +34,9 @@ def upgrade() -> None:
         sa.Column("data", sa.JSON(), nullable=False),
         sa.Column("started_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["invitation_id"], ["invitations.id"], name=op.f("fk_drafts_invitation_id_invitations")),
+        sa.ForeignKeyConstraint(
+            ["invitation_id"], ["invitations.id"], name=op.f("fk_drafts_invitation_id_invitations")
+        ),
         sa.PrimaryKeyConstraint("invitation_id", name=op.f("pk_drafts")),
     )
     with op.batch_alter_table("invitations") as batch_op:
@@ -45,7 +47,9 @@ def upgrade() -> None:
     bind.execute(sa.text(
         "UPDATE invitations SET used = :yes, opened = :yes "
         "WHERE id IN (SELECT invitation_id FROM ballots WHERE invitation_id IS NOT NULL)"), {"yes": True})
-    for inv_id, code in bind.execute(sa.text("SELECT id, short_code FROM invitations WHERE short_code IS NOT NULL")).all():
+    for inv_id, code in bind.execute(
+        sa.text("SELECT id, short_code FROM invitations WHERE short_code IS NOT NULL")
+    ).all():
         digest = hashlib.sha256(code.strip().upper().encode()).hexdigest()
         bind.execute(sa.text("UPDATE invitations SET short_code_hash = :h WHERE id = :i"), {"h": digest, "i": inv_id})
     with op.batch_alter_table("invitations") as batch_op:
@@ -85,11 +89,15 @@ def downgrade() -> None:
         op.add_column("answers", sa.Column("id", sa.Integer(), sa.Identity(), nullable=False))
     with op.batch_alter_table("answers") as batch_op:
         batch_op.create_primary_key(batch_op.f("pk_answers"), ["id"])
-        batch_op.create_unique_constraint(batch_op.f("uq_answers_ballot_id_unit_id_question"), ["ballot_id", "unit_id", "question"])
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_answers_ballot_id_unit_id_question"), ["ballot_id", "unit_id", "question"]
+        )
     with op.batch_alter_table("invitations") as batch_op:
         batch_op.add_column(sa.Column("short_code", sa.String(length=16), nullable=True))
         batch_op.drop_constraint(batch_op.f("uq_invitations_short_code_hash"), type_="unique")
-        batch_op.create_unique_constraint(batch_op.f("uq_invitations_campaign_id_short_code"), ["campaign_id", "short_code"])
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_invitations_campaign_id_short_code"), ["campaign_id", "short_code"]
+        )
         batch_op.drop_column("used")
         batch_op.drop_column("opened")
         batch_op.drop_column("token_salt")
@@ -102,7 +110,9 @@ def downgrade() -> None:
     op.get_bind().execute(sa.text("UPDATE ballots SET submitted_at = COALESCE(submitted_on, CURRENT_DATE)"))
     with op.batch_alter_table("ballots") as batch_op:
         batch_op.alter_column("submitted_at", existing_type=sa.DateTime(), nullable=False)
-        batch_op.create_foreign_key(batch_op.f("fk_ballots_invitation_id_invitations"), "invitations", ["invitation_id"], ["id"])
+        batch_op.create_foreign_key(
+            batch_op.f("fk_ballots_invitation_id_invitations"), "invitations", ["invitation_id"], ["id"]
+        )
         batch_op.create_unique_constraint(batch_op.f("uq_ballots_invitation_id"), ["invitation_id"])
         batch_op.drop_column("submitted_on")
 

@@ -7,9 +7,8 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-22
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003'
 down_revision = '0002'
@@ -18,20 +17,25 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('paper_serials',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('campaign_id', sa.Integer(), nullable=False),
-    sa.Column('serial', sa.String(length=16), nullable=False),
-    sa.Column('unit_id', sa.Integer(), nullable=False),
-    sa.Column('group_id', sa.Integer(), nullable=False),
-    sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('printed_at', sa.DateTime(), nullable=False),
-    sa.CheckConstraint("status IN ('printed', 'entering', 'conflict', 'done')", name=op.f('ck_paper_serials_status')),
-    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_paper_serials_campaign_id_campaigns')),
-    sa.ForeignKeyConstraint(['group_id'], ['respondent_groups.id'], name=op.f('fk_paper_serials_group_id_respondent_groups')),
-    sa.ForeignKeyConstraint(['unit_id'], ['units.id'], name=op.f('fk_paper_serials_unit_id_units')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_paper_serials')),
-    sa.UniqueConstraint('campaign_id', 'serial', name=op.f('uq_paper_serials_campaign_id_serial'))
+    op.create_table(
+        "paper_serials",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("serial", sa.String(length=16), nullable=False),
+        sa.Column("unit_id", sa.Integer(), nullable=False),
+        sa.Column("group_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("printed_at", sa.DateTime(), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('printed', 'entering', 'conflict', 'done')", name=op.f("ck_paper_serials_status")
+        ),
+        sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"], name=op.f("fk_paper_serials_campaign_id_campaigns")),
+        sa.ForeignKeyConstraint(
+            ["group_id"], ["respondent_groups.id"], name=op.f("fk_paper_serials_group_id_respondent_groups")
+        ),
+        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_paper_serials_unit_id_units")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_paper_serials")),
+        sa.UniqueConstraint("campaign_id", "serial", name=op.f("uq_paper_serials_campaign_id_serial")),
     )
     with op.batch_alter_table('paper_serials', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_paper_serials_unit_id'), ['unit_id'], unique=False)

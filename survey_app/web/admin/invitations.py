@@ -16,8 +16,18 @@ from ...services.invitations import format_short_code, link_of
 from ...services.mailer import SmtpSettings, send_all
 from ...services.messages import card_instruction, email_text, form_url, zalo_text
 from ...services.units import units_by_code
-from ..common import (actor, base_url, campaign_or_404, csv_response, first_error, roles_required, secret,
-                      show_problems, unit_and_group, uploaded)
+from ..common import (
+    actor,
+    base_url,
+    campaign_or_404,
+    csv_response,
+    first_error,
+    roles_required,
+    secret,
+    show_problems,
+    unit_and_group,
+    uploaded,
+)
 from . import bp
 from .forms import CardsQuery, CountForm, SendForm, UploadForm
 
@@ -56,11 +66,18 @@ def invitations(campaign_id: int):
             waiting[(inv.unit.name if inv.unit else "(mọi đơn vị)", inv.group.name, inv.kind)] += 1
     units = sorted((u for u in campaign.units if u.level != "xa"), key=lambda u: (u.level, u.id))
     card_groups = [g for g in campaign.groups if cset.group_by_code[g.code].reached_by in ("paper", "qr", "mixed")]
-    return render_template("admin/invitations.html", campaign=campaign, groups=campaign.groups, counts=counts,
-                           waiting=sorted(waiting.items(), key=lambda kv: -kv[1]), units=units,
-                           card_groups=card_groups, smtp=SmtpSettings.from_env() is not None,
-                           recent=[(inv, link_of(secret(), inv)) for inv in all_invitations if inv.kind == "personal"][:50],
-                           base_url=base_url())
+    return render_template(
+        "admin/invitations.html",
+        campaign=campaign,
+        groups=campaign.groups,
+        counts=counts,
+        waiting=sorted(waiting.items(), key=lambda kv: -kv[1]),
+        units=units,
+        card_groups=card_groups,
+        smtp=SmtpSettings.from_env() is not None,
+        recent=[(inv, link_of(secret(), inv)) for inv in all_invitations if inv.kind == "personal"][:50],
+        base_url=base_url(),
+    )
 
 
 @bp.post("/dot/<int:campaign_id>/loi-moi/nhap")
@@ -107,7 +124,9 @@ def cards(campaign_id: int):
     """An A4 sheet of the unused QR cards of a unit × group, to print and cut."""
     campaign = campaign_or_404(campaign_id)
     query = CardsQuery()
-    unit, group = unit_and_group(campaign_id, query.don_vi.data, query.doi_tuong.data) if query.validate() else (None, None)
+    unit, group = (
+        unit_and_group(campaign_id, query.don_vi.data, query.doi_tuong.data) if query.validate() else (None, None)
+    )
     if unit is None or group is None:
         abort(404)
     cards = []
@@ -171,7 +190,9 @@ def send_emails(campaign_id: int):
     for inv in targets:
         link = link_of(secret(), inv)
         if link is not None:
-            subject, body = email_text(inv.name, inv.group.name, campaign.name, form_url(base_url(), link.token), reminder)
+            subject, body = email_text(
+                inv.name, inv.group.name, campaign.name, form_url(base_url(), link.token), reminder
+            )
             messages.append((inv.email, subject, body))
             sent.append(inv)
     try:

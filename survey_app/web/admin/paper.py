@@ -66,7 +66,9 @@ def print_sheet(campaign_id: int):
                  for n, item in enumerate(qn.items, 1)]
         svg = qr_svg(serial.serial)
         sheets.append((serial, qn, items, svg[svg.index("<svg"):]))
-    return render_template("admin/paper_print.html", campaign=campaign, sheets=sheets, digit_options=paper.digit_options)
+    return render_template(
+        "admin/paper_print.html", campaign=campaign, sheets=sheets, digit_options=paper.digit_options
+    )
 
 
 @bp.get("/dot/<int:campaign_id>/doi-chieu")
@@ -101,7 +103,9 @@ def reconcile(campaign_id: int, serial: str):
                 return redirect(url_for("admin.conflicts", campaign_id=campaign_id))
     cset = campaign_criteria(campaign)
     level = paper_serial.unit.level
-    rows = [(n, item, cset.scale_by_code[cset.question_by_key[(level, item.question)].scale], item.question in differing)
-            for n, item in enumerate(paper.questionnaire_of(cset, paper_serial).items, 1)]
+    rows = [
+        (n, item, cset.scale_by_code[cset.question_by_key[(level, item.question)].scale], item.question in differing)
+        for n, item in enumerate(paper.questionnaire_of(cset, paper_serial).items, 1)
+    ]
     return render_template("admin/reconcile.html", campaign=campaign, serial=paper_serial, entries=entries, rows=rows,
                            differing=differing)

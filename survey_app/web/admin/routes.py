@@ -13,8 +13,18 @@ from ...services import units as unit_service
 from ...services.csv_import import CsvProblems, check_units, parse_plan, parse_units
 from ...services.dashboard import response_dashboard
 from ...services.drafts import Assignment, Page, field_blocks
-from ..common import (READERS, actor, campaign_or_404, csv_response, first_error, from_local, roles_required,
-                      show_problems, to_local, uploaded)
+from ..common import (
+    READERS,
+    actor,
+    campaign_or_404,
+    csv_response,
+    first_error,
+    from_local,
+    roles_required,
+    show_problems,
+    to_local,
+    uploaded,
+)
 from . import bp
 from .forms import DashboardFilter, NewCampaignForm, ScheduleForm, UnitForm, UploadForm, plan_form
 

@@ -23,41 +23,139 @@ CAMPAIGN_ID = {"name": "campaign_id", "in": "path", "required": True,
                "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
 
 SCHEMAS: dict[str, Any] = {
-    "Error": {"type": "object", "required": ["error", "message", "details"], "properties": {
-        "error": STRING, "message": STRING,
-        "details": {"type": "array", "items": {"type": "object", "properties": {"field": STRING, "message": STRING}}}}},
-    "Campaign": {"type": "object", "required": ["id", "year", "name", "status"], "properties": {
-        "id": {"type": "integer"}, "year": {"type": "integer"}, "name": STRING,
-        "status": {"type": "string", "enum": ["draft", "open", "closed"]}}},
-    "CampaignDetail": {"allOf": [_ref("Campaign"), {"type": "object", "required": ["criteria_name", "groups"], "properties": {
-        "criteria_name": STRING, "groups": {"type": "array", "items": {
-            "type": "object", "required": ["code", "name"], "properties": {"code": STRING, "name": STRING}}}}}]},
-    "Unit": {"type": "object", "required": ["code", "name", "level", "parent"], "properties": {
-        "code": STRING, "name": STRING, "level": {"type": "string", "enum": ["so", "huyen", "xa"]},
-        "parent": {"type": "string", "nullable": True}}},
-    "PlanRow": {"type": "object", "required": ["unit", "group", "target"], "properties": {
-        "unit": STRING, "group": STRING, "target": {"type": "integer", "minimum": 0}}},
-    "ResponseRow": {"type": "object", "required": ["unit", "group", "target", "invited", "opened", "submitted", "verified"],
-                    "properties": {k: {"type": "integer", "minimum": 0} if k not in ("unit", "group") else STRING
-                                   for k in ("unit", "group", "target", "invited", "opened", "submitted", "verified")}},
-    "PointsRow": {"type": "object", "required": ["level", "unit", "fields", "total", "complete"], "properties": {
-        "level": STRING, "unit": STRING, "fields": {"type": "object", "additionalProperties": NUMBER},
-        "total": NUMBER, "complete": {"type": "boolean"}}},
-    "FinalRow": {"type": "object", "required": ["level", "unit", "appraisal", "survey", "index", "rank", "class", "class_reason"],
-                 "properties": {"level": STRING, "unit": STRING, "appraisal": NUMBER, "survey": NUMBER, "index": NUMBER,
-                                "rank": {"type": "integer", "nullable": True}, "class": STRING, "class_reason": STRING}},
-    "FinalTable": {"type": "object", "required": ["available", "message", "rows"], "properties": {
-        "available": {"type": "boolean"}, "message": STRING, "rows": {"type": "array", "items": _ref("FinalRow")}}},
-    "BallotIn": {"type": "object", "required": ["ballot_id", "group", "units"], "properties": {
-        "ballot_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,60}$",
-                      "description": "Chosen by the sender; sending it again is harmless (idempotent)."},
-        "group": {"type": "string", "description": "Respondent group code, e.g. nguoi_dan"},
-        "units": {"type": "array", "minItems": 1, "maxItems": 100, "items": {
-            "type": "object", "required": ["unit", "answers"], "properties": {
-                "unit": STRING, "answers": {"type": "object", "additionalProperties": STRING,
-                                            "description": "question id -> option code, every question asked"}}}}}},
-    "BallotOut": {"type": "object", "required": ["ballot", "ballot_id", "state", "stored"], "properties": {
-        "ballot": STRING, "ballot_id": STRING, "state": STRING, "stored": {"type": "boolean"}}},
+    "Error": {
+        "type": "object",
+        "required": ["error", "message", "details"],
+        "properties": {
+            "error": STRING,
+            "message": STRING,
+            "details": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"field": STRING, "message": STRING}},
+            },
+        },
+    },
+    "Campaign": {
+        "type": "object",
+        "required": ["id", "year", "name", "status"],
+        "properties": {
+            "id": {"type": "integer"},
+            "year": {"type": "integer"},
+            "name": STRING,
+            "status": {"type": "string", "enum": ["draft", "open", "closed"]},
+        },
+    },
+    "CampaignDetail": {
+        "allOf": [
+            _ref("Campaign"),
+            {
+                "type": "object",
+                "required": ["criteria_name", "groups"],
+                "properties": {
+                    "criteria_name": STRING,
+                    "groups": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["code", "name"],
+                            "properties": {"code": STRING, "name": STRING},
+                        },
+                    },
+                },
+            },
+        ]
+    },
+    "Unit": {
+        "type": "object",
+        "required": ["code", "name", "level", "parent"],
+        "properties": {
+            "code": STRING,
+            "name": STRING,
+            "level": {"type": "string", "enum": ["so", "huyen", "xa"]},
+            "parent": {"type": "string", "nullable": True},
+        },
+    },
+    "PlanRow": {
+        "type": "object",
+        "required": ["unit", "group", "target"],
+        "properties": {"unit": STRING, "group": STRING, "target": {"type": "integer", "minimum": 0}},
+    },
+    "ResponseRow": {
+        "type": "object",
+        "required": ["unit", "group", "target", "invited", "opened", "submitted", "verified"],
+        "properties": {
+            k: {"type": "integer", "minimum": 0} if k not in ("unit", "group") else STRING
+            for k in ("unit", "group", "target", "invited", "opened", "submitted", "verified")
+        },
+    },
+    "PointsRow": {
+        "type": "object",
+        "required": ["level", "unit", "fields", "total", "complete"],
+        "properties": {
+            "level": STRING,
+            "unit": STRING,
+            "fields": {"type": "object", "additionalProperties": NUMBER},
+            "total": NUMBER,
+            "complete": {"type": "boolean"},
+        },
+    },
+    "FinalRow": {
+        "type": "object",
+        "required": ["level", "unit", "appraisal", "survey", "index", "rank", "class", "class_reason"],
+        "properties": {
+            "level": STRING,
+            "unit": STRING,
+            "appraisal": NUMBER,
+            "survey": NUMBER,
+            "index": NUMBER,
+            "rank": {"type": "integer", "nullable": True},
+            "class": STRING,
+            "class_reason": STRING,
+        },
+    },
+    "FinalTable": {
+        "type": "object",
+        "required": ["available", "message", "rows"],
+        "properties": {
+            "available": {"type": "boolean"},
+            "message": STRING,
+            "rows": {"type": "array", "items": _ref("FinalRow")},
+        },
+    },
+    "BallotIn": {
+        "type": "object",
+        "required": ["ballot_id", "group", "units"],
+        "properties": {
+            "ballot_id": {
+                "type": "string",
+                "pattern": "^[A-Za-z0-9_.:-]{1,60}$",
+                "description": "Chosen by the sender; sending it again is harmless (idempotent).",
+            },
+            "group": {"type": "string", "description": "Respondent group code, e.g. nguoi_dan"},
+            "units": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 100,
+                "items": {
+                    "type": "object",
+                    "required": ["unit", "answers"],
+                    "properties": {
+                        "unit": STRING,
+                        "answers": {
+                            "type": "object",
+                            "additionalProperties": STRING,
+                            "description": "question id -> option code, every question asked",
+                        },
+                    },
+                },
+            },
+        },
+    },
+    "BallotOut": {
+        "type": "object",
+        "required": ["ballot", "ballot_id", "state", "stored"],
+        "properties": {"ballot": STRING, "ballot_id": STRING, "state": STRING, "stored": {"type": "boolean"}},
+    },
 }
 
 

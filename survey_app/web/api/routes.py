@@ -66,7 +66,9 @@ def campaign(c: Campaign):
 def units(c: Campaign):
     rows = c.units
     code_of = {u.id: u.code for u in rows}
-    return jsonify([{"code": u.code, "name": u.name, "level": u.level, "parent": code_of.get(u.parent_id)} for u in rows])
+    return jsonify(
+        [{"code": u.code, "name": u.name, "level": u.level, "parent": code_of.get(u.parent_id)} for u in rows]
+    )
 
 
 @bp.get("/campaigns/<int:campaign_id>/sample-plan")
@@ -84,8 +86,20 @@ def sample_plan(c: Campaign):
 @with_campaign
 def responses(c: Campaign):
     board = response_dashboard(db_session(), c)
-    return jsonify([{"unit": cell.unit.code, "group": cell.group.code, "target": cell.target, "invited": cell.invited,
-                     "opened": cell.opened, "submitted": cell.submitted, "verified": cell.verified} for cell in board.cells])
+    return jsonify(
+        [
+            {
+                "unit": cell.unit.code,
+                "group": cell.group.code,
+                "target": cell.target,
+                "invited": cell.invited,
+                "opened": cell.opened,
+                "submitted": cell.submitted,
+                "verified": cell.verified,
+            }
+            for cell in board.cells
+        ]
+    )
 
 
 @bp.get("/campaigns/<int:campaign_id>/points")
@@ -130,9 +144,15 @@ def _shape_problems(body) -> list[dict]:
         problems.append({"field": "units", "message": f"danh sách 1-{MAX_UNITS} đơn vị được đánh giá"})
         return problems
     for i, part in enumerate(parts):
-        if not isinstance(part, dict) or not isinstance(part.get("unit"), str) or not isinstance(part.get("answers"), dict) \
-                or not all(isinstance(k, str) and isinstance(v, str) for k, v in part["answers"].items()):
-            problems.append({"field": f"units[{i}]", "message": "cần {\"unit\": mã đơn vị, \"answers\": {câu hỏi: phương án}}"})
+        if (
+            not isinstance(part, dict)
+            or not isinstance(part.get("unit"), str)
+            or not isinstance(part.get("answers"), dict)
+            or not all(isinstance(k, str) and isinstance(v, str) for k, v in part["answers"].items())
+        ):
+            problems.append(
+                {"field": f"units[{i}]", "message": 'cần {"unit": mã đơn vị, "answers": {câu hỏi: phương án}}'}
+            )
     return problems
 
 

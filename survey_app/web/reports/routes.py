@@ -11,8 +11,16 @@ from ...extensions import db_session, get_database
 from ...models import Campaign
 from ...outputs.exports import Sheet, csv_chunks, json_chunks, xlsx_file
 from ...outputs.findings import level_paragraphs
-from ...outputs.report_tables import (ReportTable, findings_table, final_report_table, intervals_table, level_names,
-                                      option_table, shown, survey_points_table)
+from ...outputs.report_tables import (
+    ReportTable,
+    final_report_table,
+    findings_table,
+    intervals_table,
+    level_names,
+    option_table,
+    shown,
+    survey_points_table,
+)
 from ...services.campaigns import all_campaigns, campaign_criteria
 from ..common import READERS, campaign_or_404, intervals_of, roles_required, scores_of
 from . import bp
@@ -166,7 +174,9 @@ def export(campaign_id: int, slug: str, fmt: str):
         path = xlsx_file([Sheet(table.title[:31], table.columns, table.rows, note=table.note or None)])
         return _send_temporary(path, filename)
     chunks = csv_chunks(table.columns, table.rows) if fmt == "csv" else json_chunks(table.columns, table.rows)
-    return Response(chunks, mimetype=FORMATS[fmt], headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        chunks, mimetype=FORMATS[fmt], headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 def _send_temporary(path, filename: str, fmt: str = "xlsx"):

@@ -53,7 +53,9 @@ def _load_draft(session, token: str):
 @bp.get("/")
 def index():
     session = db_session()
-    return render_template("respond/index.html", progress=[campaign_progress(session, c) for c in all_campaigns(session)])
+    return render_template(
+        "respond/index.html", progress=[campaign_progress(session, c) for c in all_campaigns(session)]
+    )
 
 
 @bp.get("/ma")
