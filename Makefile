@@ -6,6 +6,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 PYTEST_ARGS ?=
+TEST_WORKERS ?= 2
 
 .PHONY: run serve test lint install install-test system-test-deps serve-check clean
 
@@ -42,7 +43,7 @@ lint: install-test
 
 ## test: lint, install what the tests need (Chromium, PostgreSQL) and run the whole suite
 test: lint system-test-deps
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 system-test-deps:
 	@missing=""; \

@@ -92,3 +92,16 @@ def test_only_the_ballot_writer_builds_ballots_and_answers():
                 if called in ("Ballot", "Answer") or inserted:
                     writers.add(name)
     assert writers == {"survey_app.services.ballots"}
+
+
+def test_readme_and_docs_link_only_to_files_in_the_repository():
+    import re
+
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    assert len(pages) >= 4
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "../shared" not in text, page
+        for target in re.findall(r"\]\(([^)#\s]+)", text):
+            if "://" not in target:
+                assert (page.parent / target).exists(), f"{page.name} links to {target}"

@@ -41,7 +41,7 @@ def ballot_day(now: datetime | None = None) -> date:
 
     Examples
     --------
-    >>> ballot_day(datetime(2026, 11, 30, 17, 30, tzinfo=timezone.utc))
+    >>> ballot_day(datetime(2026, 11, 30, 17, 30, tzinfo=UTC))
     datetime.date(2026, 12, 1)
     >>> ballot_day(datetime(2026, 11, 30, 16, 59))  # naive: UTC, as the database stores times
     datetime.date(2026, 11, 30)

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from ...models import CAMPAIGN_STATUSES, CHANNELS
 from ...services.review import FLAGS, STATE_LABELS
-from ..common import LOCAL_FORMAT, AsciiIntegerField, IdListField, QueryForm
+from ..common import LOCAL_FORMAT, AsciiIntegerField, IdListField, QueryForm, uploaded
 
 NUMBER = "Phải là một số nguyên không âm."
 
@@ -54,6 +54,10 @@ class UploadForm(FlaskForm):
     """A CSV (or XLSX) file to import."""
 
     file = FileField()
+
+    def read(self) -> bytes | None:
+        """The uploaded bytes, or None once the person has been told why not (no file, too large)."""
+        return uploaded(self.file.data) if self.validate() else None
 
 
 def plan_form(cells: list[tuple[int, int]]) -> type[FlaskForm]:

@@ -26,7 +26,6 @@ from ..common import (
     secret,
     show_problems,
     unit_and_group,
-    uploaded,
 )
 from . import bp
 from .forms import CardsQuery, CountForm, SendForm, UploadForm
@@ -84,8 +83,7 @@ def invitations(campaign_id: int):
 @roles_required("admin")
 def import_invitations(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
-    form = UploadForm()
-    data = uploaded(form.file.data) if form.validate() else None
+    data = UploadForm().read()
     if data is not None:
         session = db_session()
         try:

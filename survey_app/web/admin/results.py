@@ -7,7 +7,7 @@ from scoring import TableProblems
 
 from ...extensions import db_session
 from ...services.results import KINDS, import_results
-from ..common import actor, campaign_or_404, roles_required, uploaded
+from ..common import actor, campaign_or_404, roles_required
 from . import bp
 from .forms import UploadForm
 
@@ -33,7 +33,7 @@ def import_file(campaign_id: int, kind: str):
     campaign = campaign_or_404(campaign_id)
     back = redirect(url_for("admin.results", campaign_id=campaign.id))
     form = UploadForm()
-    data = uploaded(form.file.data) if form.validate() else None
+    data = form.read()
     if data is None:
         return back
     filename = form.file.data.filename

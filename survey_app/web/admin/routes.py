@@ -23,7 +23,6 @@ from ..common import (
     roles_required,
     show_problems,
     to_local,
-    uploaded,
 )
 from . import bp
 from .forms import DashboardFilter, NewCampaignForm, ScheduleForm, UnitForm, UploadForm, plan_form
@@ -104,8 +103,7 @@ def add_unit(campaign_id: int):
     back = redirect(url_for("admin.units", campaign_id=campaign_id))
     existing = unit_service.units_by_code(campaign)
     if request.files:
-        form = UploadForm()
-        data = uploaded(form.file.data) if form.validate() else None
+        data = UploadForm().read()
         if data is None:
             return back
         try:
@@ -150,8 +148,7 @@ def save_plan(campaign_id: int):
     session = db_session()
     back = redirect(url_for("admin.plan", campaign_id=campaign_id))
     if request.files:
-        form = UploadForm()
-        data = uploaded(form.file.data) if form.validate() else None
+        data = UploadForm().read()
         if data is None:
             return back
         try:
