@@ -4,7 +4,7 @@ Pure Python and pandas: no Flask, no ORM. See :func:`survey_points`.
 """
 from .answers import COLUMNS, COUNTED, AnswerProblems, check_answers, options_frame, rules_frame
 from .points import SurveyPoints, answer_counts, group_fractions, points_from_counts, survey_points
-from .tables import level_summary, option_shares, poor_shares
+from .shares import level_summary, option_shares, poor_shares
 
 _STATS = ("Bootstrap", "bootstrap_points", "cronbach_alpha", "field_reliability", "group_disagreement",
           "rank_intervals")

@@ -28,7 +28,7 @@ from .model import (
     SubCriterion,
     round_points,
 )
-from .table import RULES_COLUMNS, rules_table, summary_line
+from .rules import RULES_COLUMNS, rules_table, summary_line
 from .yamlnodes import Problem
 
 __all__ = [

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 
 from aggregation import answer_counts, survey_points
+from aggregation.shares import level_summary, option_shares, poor_shares
 from aggregation.stats import bootstrap_points, cronbach_alpha, field_reliability, group_disagreement, rank_intervals
-from aggregation.tables import level_summary, option_shares, poor_shares
 from questionnaires import load_default_set
 
 from .test_aggregation import CSET, answers

@@ -1,4 +1,5 @@
-"""What analysts read (the seed report's paragraphs), from answer counts."""
+"""Shares of answers per option, the poor answers, and each level's summary: what analysts read (the seed
+report's paragraphs), from answer counts."""
 from __future__ import annotations
 
 import pandas as pd
