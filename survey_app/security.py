@@ -32,7 +32,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from flask import Flask, flash, redirect, render_template, request, session, url_for
+from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
@@ -57,6 +57,15 @@ def init_security(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
+
+    @app.before_request
+    def _refuse_nul():
+        """A NUL character has no use in typed text, and PostgreSQL refuses it in a text column:
+        a form field, query value or JSON body holding one is a bad request, never an error page."""
+        values = (v for _key, vs in request.values.lists() for v in vs)
+        if any("\x00" in v for v in values) or (request.is_json and b"\\u0000" in request.get_data()):
+            abort(400)
+        return None
 
     @app.before_request
     def _session_timeouts():

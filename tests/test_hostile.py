@@ -148,6 +148,24 @@ def test_random_form_posts_never_fail_nor_leave_a_partial_ballot(hostile_app, da
     assert all(n >= 13 for _ballot, n in per_ballot)
 
 
+def test_a_nul_character_is_a_bad_request_never_an_error(hostile_app):
+    """Found by the random posts on PostgreSQL, which refuses NUL in text: now refused before any view."""
+    client = hostile_app.test_client()
+    page = client.get(f"/s/{TOKEN}/gui")
+    token = csrf(page.get_data(as_text=True)) if page.status_code == 200 else ""
+    for url in (f"/s/{TOKEN}/gui", f"/s/{TOKEN}/p/1"):
+        assert client.post(url, data={"csrf_token": token, "client_id": "\x00", "q_H03": "tot\x00"}).status_code == 400
+    assert client.get("/ma?ma=AB\x00CD").status_code == 400
+    login(client, "qt")
+    admin_page = client.get("/quan-tri/dot/1/don-vi").get_data(as_text=True)
+    response = client.post("/quan-tri/dot/1/don-vi", data={"csrf_token": csrf(admin_page), "code": "x\x00",
+                                                           "name": "Xã", "level": "xa", "parent": "ba_be"})
+    assert response.status_code == 400
+    api = client.post("/api/v1/campaigns/1/ballots", json={"ballot_id": "a", "group": "\u0000", "units": []},
+                      headers={"Authorization": "Bearer x"})
+    assert api.status_code == 400 and api.get_json()["error"] == "400"
+
+
 def test_oversized_requests_are_refused(hostile_app):
     client = hostile_app.test_client()
     login(client, "qt")
