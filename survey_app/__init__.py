@@ -67,7 +67,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _register_error_pages(app)
     init_security(app)
     _versioned_static(app)
-    _redact_links_in_request_logs()
+    _redact_links_in_logs()
     return app
 
 
@@ -83,24 +83,37 @@ def _versioned_static(app: Flask) -> None:
     app.jinja_env.globals["asset"] = lambda filename: url_for("static", filename=filename, v=version(filename))
 
 
-class _RedactLinks(logging.Filter):
-    """Request log lines hold paths and times; a respondent's token must not be one of them
-    (with the time it would undo the anonymity of ballots)."""
+class RedactLinks(logging.Filter):
+    """Log lines hold paths and times; a respondent's token must never be one of them (with the
+    time it would undo the anonymity of ballots). Masks ``/s/<token>`` in the message, its
+    arguments and the text of an exception's traceback."""
 
-    PATTERN = re.compile(r"(/s/)[^/\s?\"]+")
+    PATTERN = re.compile(r"(/s/)[^/\s?\"'#]+")
+
+    def _mask(self, value):
+        return self.PATTERN.sub(r"\1…", value) if isinstance(value, str) else value
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.msg, str):
-            record.msg = self.PATTERN.sub(r"\1…", record.msg)
+        record.msg = self._mask(record.msg)
         if isinstance(record.args, tuple):
-            record.args = tuple(self.PATTERN.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(self._mask(a) for a in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {k: self._mask(v) for k, v in record.args.items()}
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_text = self._mask(record.exc_text)
         return True
 
 
-def _redact_links_in_request_logs() -> None:
-    logger = logging.getLogger("werkzeug")
-    if not any(isinstance(f, _RedactLinks) for f in logger.filters):
-        logger.addFilter(_RedactLinks())
+REDACTED_LOGGERS = ("werkzeug", "survey_app", "gunicorn.error", "gunicorn.access", "flask.app")
+
+
+def _redact_links_in_logs() -> None:
+    """Install :class:`RedactLinks` on every logger that may name a request's path."""
+    for name in REDACTED_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactLinks) for f in logger.filters):
+            logger.addFilter(RedactLinks())
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -22,6 +22,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 # Tests run on both databases take these parameters; ``pytest -m "not postgres"`` runs without PostgreSQL.
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 PG_FIXTURES = {"pg_url", "pg_cluster"}
+# The demo province's two campaigns: last year's, closed (its results unsealed), and this year's, collecting.
+LAST, CURRENT = 1, 2
 
 
 def pytest_collection_modifyitems(items):

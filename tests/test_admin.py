@@ -12,7 +12,7 @@ import zxingcpp
 from sqlalchemy import func, select
 
 from survey_app.extensions import DB_KEY
-from survey_app.models import Campaign, Invitation, SampleTarget, Unit
+from survey_app.models import AuditEntry, Campaign, Invitation, SampleTarget, Unit
 from survey_app.services.users import create_user
 
 from .test_auth import PASSWORD, csrf, login
@@ -202,9 +202,9 @@ def test_imported_links_open_the_form_and_their_qr_decodes_to_the_link(admin, ap
 
 
 def test_qr_cards_print_and_their_short_code_opens_the_form(demo_admin, demo_app):
-    token = token_of(demo_admin, "/quan-tri/dot/1/loi-moi")
+    token = token_of(demo_admin, "/quan-tri/dot/2/loi-moi")
     result = demo_admin.post(
-        "/quan-tri/dot/1/the-qr", data={"csrf_token": token, "unit": "na_ri", "group": "doanh_nghiep", "count": "3"}
+        "/quan-tri/dot/2/the-qr", data={"csrf_token": token, "unit": "na_ri", "group": "doanh_nghiep", "count": "3"}
     )
     assert result.status_code == 302 and "/the-qr/in?don_vi=na_ri&doi_tuong=doanh_nghiep" in result.headers["Location"]
     sheet = demo_admin.get(result.headers["Location"]).get_data(as_text=True)
@@ -216,25 +216,23 @@ def test_qr_cards_print_and_their_short_code_opens_the_form(demo_admin, demo_app
     assert typed.status_code == 302
     assert "Phiếu khảo sát doanh nghiệp" in respondent.get(typed.headers["Location"]).get_data(as_text=True)
     too_many = demo_admin.post(
-        "/quan-tri/dot/1/the-qr", data={"csrf_token": token, "unit": "na_ri", "group": "doanh_nghiep", "count": "501"}
+        "/quan-tri/dot/2/the-qr", data={"csrf_token": token, "unit": "na_ri", "group": "doanh_nghiep", "count": "501"}
     )
     assert (
         too_many.status_code == 302
-        and "Chọn đơn vị, đối tượng và số thẻ từ 1 đến 500." in flashes(demo_admin, "/quan-tri/dot/1/loi-moi")[0]
+        and "Chọn đơn vị, đối tượng và số thẻ từ 1 đến 500." in flashes(demo_admin, "/quan-tri/dot/2/loi-moi")[0]
     )
 
 
-def test_closing_the_campaign_closes_its_links(admin, app):
+def test_closing_the_campaign_closes_its_links_once_and_for_all(admin, app):
     _campaign_with_units(admin)
     upload(admin, "/quan-tri/dot/1/loi-moi/nhap", INVITES_CSV, token_of(admin, "/quan-tri/dot/1/loi-moi"))
     rows = list(
         csv.DictReader(io.StringIO(admin.get("/quan-tri/dot/1/loi-moi.csv").get_data(as_text=True).lstrip("\ufeff")))
     )
     path = rows[0]["link"].replace("http://localhost", "")
-    admin.post(
-        "/quan-tri/dot/1/lich",
-        data={"csrf_token": token_of(admin), "status": "closed", "opens_at": "", "closes_at": ""},
-    )
+    admin.post("/quan-tri/dot/1/lich", data={"csrf_token": token_of(admin), "status": "open",
+                                              "opens_at": "2020-01-02T08:00", "closes_at": "2020-01-31T17:00"})
     page = app.test_client().get(path)
     assert page.status_code == 410 and "Đợt khảo sát đã kết thúc" in page.get_data(as_text=True)
     admin.post("/quan-tri/dot/1/lich", data={"csrf_token": token_of(admin), "status": "open",
@@ -243,6 +241,21 @@ def test_closing_the_campaign_closes_its_links(admin, app):
         campaign = s.get(Campaign, 1)
         assert str(campaign.opens_at) == "2030-01-02 01:00:00", "Vietnam time stored as UTC"
     assert "Đợt khảo sát chưa bắt đầu" in app.test_client().get(path).get_data(as_text=True)
+
+    confirm = admin.get("/quan-tri/dot/1/ket-thuc").get_data(as_text=True)
+    assert "không mở lại được" in confirm
+    unticked = admin.post("/quan-tri/dot/1/ket-thuc", data={"csrf_token": csrf(confirm)})
+    assert unticked.status_code == 400 and "Xin đánh dấu ô xác nhận" in unticked.get_data(as_text=True)
+    closed = admin.post("/quan-tri/dot/1/ket-thuc", data={"csrf_token": csrf(confirm), "confirm": "yes"})
+    assert closed.status_code == 302
+    assert app.test_client().get(path).status_code == 410
+    admin.post("/quan-tri/dot/1/lich", data={"csrf_token": token_of(admin), "status": "open"})
+    assert flashes(admin, "/quan-tri/dot/1") == [
+        "Đợt khảo sát đã kết thúc và kết quả đã mở niêm phong: không thay đổi được nữa."]
+    with app.extensions[DB_KEY].session() as s:
+        assert s.get(Campaign, 1).status == "closed"
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "close"))
+        assert (entry.actor, entry.entity, entry.old_value) == ("qt", "campaign", "open")
 
 
 def test_preview_shows_a_questionnaire_as_respondents_see_it(demo_admin):

@@ -9,10 +9,11 @@ from schemathesis import checks
 from sqlalchemy import func, select, update
 
 from survey_app.extensions import DB_KEY
-from survey_app.models import Answer, ApiToken, Ballot, Campaign
+from survey_app.models import Answer, ApiToken, Ballot, Campaign, User
 from survey_app.services.campaigns import campaign_criteria
 from survey_app.services.users import create_api_token, create_user
 
+from .conftest import CURRENT
 from .test_auth import PASSWORD
 
 
@@ -20,9 +21,8 @@ from .test_auth import PASSWORD
 def tokens(demo_app):
     made = {}
     with demo_app.extensions[DB_KEY].transaction() as s:
-        campaign = s.scalars(select(Campaign)).one()
         for username, role, units in (("qt", "admin", ()), ("pt", "analyst", ()), ("nl", "staff", ("na_ri",))):
-            user = create_user(s, username, PASSWORD, role, unit_codes=units, campaign_id=campaign.id, actor="test")
+            user = create_user(s, username, PASSWORD, role, unit_codes=units, actor="test")  # Na Rì in both years
             s.flush()
             made[role] = create_api_token(s, user, "test", actor="test")
     yield made
@@ -35,7 +35,7 @@ def call(app, method: str, path: str, token: str | None = None, **kwargs):
 
 def citizen_ballot(app, unit: str = "ba_be", ballot_id: str = "kobo-0001", option: str = "tot") -> dict:
     with app.extensions[DB_KEY].session() as s:
-        cset = campaign_criteria(s.scalars(select(Campaign)).one())
+        cset = campaign_criteria(s.get(Campaign, CURRENT))
     questions = cset.questionnaire("huyen", "nguoi_dan").question_ids
     return {"ballot_id": ballot_id, "group": "nguoi_dan",
             "units": [{"unit": unit, "answers": {q: option for q in questions}}]}
@@ -48,7 +48,7 @@ def ballots(app) -> int:
 
 def test_reads_for_analysts(demo_app, tokens):
     token = tokens["analyst"]
-    assert [c["year"] for c in call(demo_app, "GET", "/campaigns", token).json] == [2023]
+    assert [c["year"] for c in call(demo_app, "GET", "/campaigns", token).json] == [2024, 2023]
     units = call(demo_app, "GET", "/campaigns/1/units", token).json
     assert {u["level"] for u in units} == {"so", "huyen", "xa"} and sum(u["level"] != "xa" for u in units) == 27
     assert any(
@@ -62,6 +62,11 @@ def test_reads_for_analysts(demo_app, tokens):
     final = call(demo_app, "GET", "/campaigns/1/final", token).json
     assert final["available"] and {r["unit"]: r["class"] for r in final["rows"]}["na_ri"] == "Không xếp loại"
     assert call(demo_app, "GET", "/campaigns/99/units", token).status_code == 404
+    # This year's campaign is collecting: counts against the plan, but no figure computed from answers.
+    assert sum(r["submitted"] for r in call(demo_app, "GET", f"/campaigns/{CURRENT}/responses", token).json) > 0
+    for figures in ("points", "final"):
+        sealed = call(demo_app, "GET", f"/campaigns/{CURRENT}/{figures}", token)
+        assert sealed.status_code == 409 and sealed.json["error"] == "sealed"
 
 
 def test_tokens_and_roles(demo_app, tokens):
@@ -69,7 +74,7 @@ def test_tokens_and_roles(demo_app, tokens):
     assert call(demo_app, "GET", "/campaigns", "pst_wrong").status_code == 401
     assert call(demo_app, "GET", "/campaigns", tokens["staff"]).status_code == 403
     assert (
-        call(demo_app, "POST", "/campaigns/1/ballots", tokens["analyst"], json=citizen_ballot(demo_app)).status_code
+        call(demo_app, "POST", "/campaigns/2/ballots", tokens["analyst"], json=citizen_ballot(demo_app)).status_code
         == 403
     )
     with demo_app.extensions[DB_KEY].transaction() as s:
@@ -83,15 +88,16 @@ def test_tokens_and_roles(demo_app, tokens):
 def test_a_ballot_is_stored_once_however_often_it_is_sent(demo_app, tokens):
     before = ballots(demo_app)
     body = citizen_ballot(demo_app, option="khong_biet")  # "don't know" is an answer, as on the form
-    first = call(demo_app, "POST", "/campaigns/1/ballots", tokens["admin"], json=body)
+    first = call(demo_app, "POST", "/campaigns/2/ballots", tokens["admin"], json=body)
     assert first.status_code == 201 and first.json["stored"] is True
-    again = call(demo_app, "POST", "/campaigns/1/ballots", tokens["admin"], json=body)
+    again = call(demo_app, "POST", "/campaigns/2/ballots", tokens["admin"], json=body)
     assert again.status_code == 200 and again.json == {**first.json, "stored": False}
     assert ballots(demo_app) == before + 1
     changed = citizen_ballot(demo_app, option="kem")
-    assert call(demo_app, "POST", "/campaigns/1/ballots", tokens["admin"], json=changed).status_code == 409
+    assert call(demo_app, "POST", "/campaigns/2/ballots", tokens["admin"], json=changed).status_code == 409
     with demo_app.extensions[DB_KEY].session() as s:
-        stored = s.scalar(select(Ballot).where(Ballot.client_id == "api:kobo-0001"))
+        admin = s.scalar(select(User).where(User.username == "qt"))
+        stored = s.scalar(select(Ballot).where(Ballot.client_id == f"api:{CURRENT}:{admin.id}:kobo-0001"))
         assert stored.channel == "api" and stored.state == "received"
         assert s.scalar(select(func.count()).select_from(Answer).where(Answer.ballot_id == stored.id)) == \
             len(body["units"][0]["answers"])
@@ -102,7 +108,7 @@ def test_the_web_forms_rules_apply(demo_app, tokens):
     incomplete = citizen_ballot(demo_app, ballot_id="b1")
     dropped = sorted(incomplete["units"][0]["answers"])[0]
     del incomplete["units"][0]["answers"][dropped]
-    said = call(demo_app, "POST", "/campaigns/1/ballots", admin, json=incomplete).json
+    said = call(demo_app, "POST", "/campaigns/2/ballots", admin, json=incomplete).json
     assert (
         said["error"] == "invalid"
         and {"field": f"units[0].answers.{dropped}", "message": "chưa trả lời"} in said["details"]
@@ -114,22 +120,19 @@ def test_the_web_forms_rules_apply(demo_app, tokens):
         (citizen_ballot(demo_app, option="rat_tot", ballot_id="b5"), "units[0].answers."),
         ({"ballot_id": "x y", "group": "nguoi_dan", "units": []}, "ballot_id"),
     ]:
-        response = call(demo_app, "POST", "/campaigns/1/ballots", admin, json=body)
+        response = call(demo_app, "POST", "/campaigns/2/ballots", admin, json=body)
         assert response.status_code == 422 and any(d["field"].startswith(field) for d in response.json["details"]), body
-    assert call(demo_app, "POST", "/campaigns/1/ballots", admin, data="khong phai json",
+    assert call(demo_app, "POST", "/campaigns/2/ballots", admin, data="khong phai json",
                 content_type="application/json").status_code == 400
-    # Staff submit for the units they cover only.
+    # Staff send only keyings of printed ballots (tests/test_adversary.py has the rest).
     staff = tokens["staff"]
-    assert (
-        call(demo_app, "POST", "/campaigns/1/ballots", staff, json=citizen_ballot(demo_app, ballot_id="s1")).status_code
-        == 422
-    )
-    assert call(demo_app, "POST", "/campaigns/1/ballots", staff,
-                json=citizen_ballot(demo_app, unit="na_ri", ballot_id="s2")).status_code == 201
+    refused = call(demo_app, "POST", "/campaigns/2/ballots", staff, json=citizen_ballot(demo_app, unit="na_ri",
+                                                                                         ballot_id="s1"))
+    assert refused.status_code == 422 and refused.json["details"][0]["field"] == "serial"
     with demo_app.extensions[DB_KEY].transaction() as s:
-        s.scalars(select(Campaign)).one().status = "closed"
+        s.get(Campaign, CURRENT).status = "draft"
     assert (
-        call(demo_app, "POST", "/campaigns/1/ballots", admin, json=citizen_ballot(demo_app, ballot_id="c1")).status_code
+        call(demo_app, "POST", "/campaigns/2/ballots", admin, json=citizen_ballot(demo_app, ballot_id="c1")).status_code
         == 409
     )
 
@@ -167,8 +170,8 @@ def test_the_api_keeps_to_its_openapi_document(demo_app, tokens):
         def run(case):
             response = case.call_and_validate(headers=header, checks=CHECKS)
             calls.append((operation.label, response.status_code))
-            if case.path_parameters and "campaign_id" in case.path_parameters:  # and the same on the real campaign
-                case.path_parameters["campaign_id"] = 1
+            if case.path_parameters and "campaign_id" in case.path_parameters:  # and on the collecting campaign
+                case.path_parameters["campaign_id"] = CURRENT
                 response = case.call_and_validate(headers=header, checks=CHECKS)
                 calls.append((operation.label, response.status_code))
 

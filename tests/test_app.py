@@ -4,6 +4,8 @@ from __future__ import annotations
 from survey_app import create_app
 from survey_app.extensions import DB_KEY
 
+from .conftest import LAST
+
 
 def test_factory_reads_test_config_and_opens_nothing(tmp_path):
     url = f"sqlite:///{tmp_path / 'never.sqlite'}"
@@ -47,13 +49,12 @@ def test_home_page_shows_the_demo_campaign_and_progress(demo_app):
 
 
 def test_progress_counts_each_cell_at_most_its_target(demo_app):
-    from sqlalchemy import select
 
     from survey_app.models import Campaign
     from survey_app.services.campaigns import campaign_progress
 
     with demo_app.extensions[DB_KEY].session() as s:
-        progress = campaign_progress(s, s.scalars(select(Campaign)).one())
+        progress = campaign_progress(s, s.get(Campaign, LAST))
     by_code = {g.code: g for g in progress.groups}
     # 8 districts x 7 delegates planned; the demo answers about 86% of them.
     assert by_code["hdnd_huyen"].planned == 56

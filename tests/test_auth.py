@@ -10,6 +10,8 @@ from survey_app.extensions import DB_KEY
 from survey_app.models import Campaign, User
 from survey_app.services.users import create_user
 
+from .conftest import CURRENT
+
 PASSWORD = "mat-khau-du-dai"
 
 
@@ -24,20 +26,21 @@ def login(client, username: str, password: str = PASSWORD):
 
 @pytest.fixture
 def people(demo_app):
-    """One user of each role on the demo database, all with PASSWORD; and a paper ballot
-    of Na Rì keyed twice with a difference (so the reconcile page has something to show)."""
+    """One user of each role on the demo database, all with PASSWORD; and a paper ballot of Na Rì,
+    in the collecting campaign, keyed twice with a difference (so the reconcile page has something to show)."""
     from survey_app.models import RespondentGroup, Unit
-    from survey_app.services import paper
+    from survey_app.services import paper, serials
 
     with demo_app.extensions[DB_KEY].transaction() as s:
-        campaign = s.scalars(select(Campaign)).one()
+        campaign = s.get(Campaign, CURRENT)
         create_user(s, "qt", PASSWORD, "admin", actor="test")
         create_user(s, "pt", PASSWORD, "analyst", actor="test")
         staff = create_user(s, "nl", PASSWORD, "staff", unit_codes=("na_ri",), campaign_id=campaign.id, actor="test")
         other = create_user(s, "nl2", PASSWORD, "staff", unit_codes=("na_ri",), campaign_id=campaign.id, actor="test")
-        unit = s.scalar(select(Unit).where(Unit.code == "na_ri"))
-        group = s.scalar(select(RespondentGroup).where(RespondentGroup.code == "nguoi_dan"))
-        serial = paper.reserve_serials(s, campaign, unit, group, 1, "test")[0]
+        unit = s.scalar(select(Unit).where(Unit.campaign_id == CURRENT, Unit.code == "na_ri"))
+        group = s.scalar(select(RespondentGroup).where(RespondentGroup.campaign_id == CURRENT,
+                                                       RespondentGroup.code == "nguoi_dan"))
+        serial = serials.reserve_serials(s, campaign, unit, group, 1, "test")[0]
         paper.save_entry(s, serial, staff, {"H03": "tot"}, "k1")
         paper.save_entry(s, serial, other, {"H03": "kha"}, "k2")
         URL_VALUES["serial"] = serial.serial
@@ -107,7 +110,10 @@ def test_a_post_without_csrf_token_is_refused(demo_app, people):
 URL_VALUES = {"campaign_id": "1", "level": "so", "group": "hdnd_tinh", "invitation_id": "1", "fmt": "png"}
 QUERY = {"admin.cards": "?don_vi=ba_be&doi_tuong=nguoi_dan"}
 ENDPOINT_VALUES = {"reports.export": {"slug": "ket-qua", "fmt": "csv"}, "reports.chart": {"name": "nhiet-so"},
-                   "admin.import_file": {"kind": "appraisal"}}
+                   "admin.import_file": {"kind": "appraisal"},
+                   # pages of collecting (campaign 2); the rest read last year's, closed, campaign 1
+                   **{e: {"campaign_id": str(CURRENT)}
+                      for e in ("admin.reconcile", "admin.print_sheet", "admin.close")}}
 
 
 def admin_routes(app, method: str = "GET"):

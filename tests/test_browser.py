@@ -15,7 +15,9 @@ def test_home_page_reads_well(browser, live_server, artifacts, width, height, na
     assert response.status == 200
     assert page.locator("h1").inner_text() == "Điều tra xã hội học Chỉ số cải cách hành chính"
     assert page.get_by_role("heading", name="Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu mẫu)").is_visible()
-    assert page.locator("table.grid tbody tr").count() == 7
+    this_year = "Điều tra XHH Chỉ số CCHC năm 2024 (dữ liệu mẫu, đang thu phiếu)"
+    assert page.get_by_role("heading", name=this_year).is_visible()
+    assert page.locator("table.grid tbody tr").count() == 2 * 7
     # The stylesheet loaded (the header is the accent red) and nothing overflows a phone's width.
     assert page.eval_on_selector("header.top", "e => getComputedStyle(e).backgroundColor") == "rgb(164, 22, 26)"
     assert page.evaluate("document.documentElement.scrollWidth") <= width
@@ -105,7 +107,7 @@ def _signed_in_admin(browser, live_server, demo_app):
 
 def _submitted(admin, live_server, unit: str) -> int:
     """The "Đã gửi" count of a district's district-delegate row, read off the dashboard."""
-    admin.goto(f"{live_server}/quan-tri/dot/1/tien-do?cap=huyen&doi_tuong=hdnd_huyen")
+    admin.goto(f"{live_server}/quan-tri/dot/2/tien-do?cap=huyen&doi_tuong=hdnd_huyen")
     row = admin.locator("table.cells tbody tr", has=admin.locator("th", has_text=unit))
     return int(row.locator("td").nth(4).inner_text())
 
@@ -140,7 +142,7 @@ def test_the_qr_card_sheet_prints_on_a4(browser, live_server, demo_app, artifact
     """Eight cards to an A4 page: 10 cards print on 2 pages, nothing but the cards."""
 
     admin = _signed_in_admin(browser, live_server, demo_app)
-    admin.goto(f"{live_server}/quan-tri/dot/1/loi-moi")
+    admin.goto(f"{live_server}/quan-tri/dot/2/loi-moi")
     admin.get_by_label("Đơn vị").select_option("pac_nam")
     admin.get_by_label("Đối tượng").select_option("nguoi_dan")
     admin.get_by_label("Số thẻ").fill("10")
@@ -148,7 +150,7 @@ def test_the_qr_card_sheet_prints_on_a4(browser, live_server, demo_app, artifact
     cards = admin.locator("article.qr-card")
     unused_before = cards.count() - 10
     assert unused_before >= 0 and admin.get_by_text("Phiếu khảo sát sự phục vụ").first.is_visible()
-    admin.goto(f"{live_server}/quan-tri/dot/1/the-qr/in?don_vi=pac_nam&doi_tuong=nguoi_dan")
+    admin.goto(f"{live_server}/quan-tri/dot/2/the-qr/in?don_vi=pac_nam&doi_tuong=nguoi_dan")
     pdf = admin.pdf(format="A4", print_background=True)
     (artifacts / "qr-cards.pdf").write_bytes(pdf)
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
@@ -191,17 +193,18 @@ def test_double_entry_with_the_keyboard_only_and_reconcile(browser, live_server,
 
     from survey_app.extensions import DB_KEY
     from survey_app.models import Ballot, Campaign, RespondentGroup, Unit
-    from survey_app.services import paper
+    from survey_app.services import serials
     from survey_app.services.users import create_user
 
     with demo_app.extensions[DB_KEY].transaction() as s:
-        campaign = s.scalars(select(Campaign)).one()
+        campaign = s.get(Campaign, 2)  # this year's, collecting
         for name in ("bb1", "bb2"):
             create_user(s, name, "mat-khau-du-dai", "staff", unit_codes=("ba_be",), campaign_id=campaign.id, actor="t")
         create_user(s, "qt", "mat-khau-du-dai", "admin", actor="t")
-        unit = s.scalar(select(Unit).where(Unit.code == "ba_be"))
-        group = s.scalar(select(RespondentGroup).where(RespondentGroup.code == "nguoi_dan"))
-        serial = paper.reserve_serials(s, campaign, unit, group, 1, "qt")[0].serial
+        unit = s.scalar(select(Unit).where(Unit.campaign_id == campaign.id, Unit.code == "ba_be"))
+        group = s.scalar(select(RespondentGroup).where(RespondentGroup.campaign_id == campaign.id,
+                                                       RespondentGroup.code == "nguoi_dan"))
+        serial = serials.reserve_serials(s, campaign, unit, group, 1, "qt")[0].serial
 
     first = _sign_in(browser, live_server, "bb1", "mat-khau-du-dai")
     _key_ballot_with_keyboard_only(first, live_server, serial, "1112223334440", str(artifacts / "entry-desktop.png"))
@@ -211,7 +214,7 @@ def test_double_entry_with_the_keyboard_only_and_reconcile(browser, live_server,
     assert "đã chuyển sang đối chiếu" in second.locator(".flash").inner_text()
 
     admin = _sign_in(browser, live_server, "qt", "mat-khau-du-dai")
-    admin.goto(f"{live_server}/quan-tri/dot/1/doi-chieu/{serial}")
+    admin.goto(f"{live_server}/quan-tri/dot/2/doi-chieu/{serial}")
     marked = admin.locator("tr.differs")
     assert marked.count() == 1 and "(lần 1)" in marked.inner_text() and "(lần 2)" in marked.inner_text()
     admin.screenshot(path=str(artifacts / "reconcile-desktop.png"), full_page=True)
@@ -231,9 +234,10 @@ def test_a_printed_paper_ballot(browser, live_server, demo_app, artifacts):
     with demo_app.extensions[DB_KEY].transaction() as s:
         create_user(s, "qt", "mat-khau-du-dai", "admin", actor="t")
     admin = _sign_in(browser, live_server, "qt", "mat-khau-du-dai")
-    admin.goto(f"{live_server}/quan-tri/dot/1/phieu-giay")
-    plan_row = admin.locator("tr", has=admin.locator("th", has_text="Huyện Ba Bể")).filter(has_text="Người dân")
-    assert "In 60 phiếu còn thiếu" in plan_row.inner_text(), "the sample plan gives the number to print"
+    admin.goto(f"{live_server}/quan-tri/dot/2/phieu-giay")
+    plan_row = admin.locator("table", has_text="Kế hoạch").locator(
+        "tr", has=admin.locator("th", has_text="Huyện Ba Bể")).filter(has_text="Người dân")
+    assert "In 12 phiếu còn thiếu" in plan_row.inner_text(), "the sample plan gives the number to print (48 of 60 in)"
     admin.get_by_label("Đơn vị").select_option("ba_be")
     admin.get_by_label("Đối tượng").select_option("doanh_nghiep")
     admin.get_by_label("Số phiếu").fill("3")

@@ -445,7 +445,7 @@ def test_submissions_survive_a_sigkill_of_the_server(backend, request, tmp_path)
         for r in respondents:
             invite(app, "nguoi_dan", "ba_be", r.token)
         with database.session() as s:
-            campaign_id = s.scalars(select(Campaign.id)).one()
+            campaign_id = s.scalars(select(Campaign.id).where(Campaign.status == "open")).one()
         before = _snapshot(database, campaign_id)
         prepared = time.monotonic()
         server.wait_ready()

@@ -1,4 +1,5 @@
-"""The demo province is shaped like seed 001 and every ballot obeys the criteria set."""
+"""The demo province is shaped like seed 001 and every ballot obeys the criteria set: last year's
+campaign closed with its results, this year's collecting, sealed, with work in progress."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -7,9 +8,25 @@ import pytest
 from sqlalchemy import func, select
 
 from survey_app.extensions import DB_KEY
-from survey_app.models import Answer, Appraisal, Ballot, Campaign, Invitation, RespondentGroup, SampleTarget, Unit, User
+from survey_app.models import (
+    Answer,
+    Appraisal,
+    AuditEntry,
+    Ballot,
+    Campaign,
+    Draft,
+    Invitation,
+    PaperSerial,
+    RespondentGroup,
+    SampleTarget,
+    Unit,
+    User,
+)
 from survey_app.services.campaigns import campaign_criteria
 from survey_app.services.invitations import find_invitation
+from survey_app.services.serials import serial_campaign
+
+from .conftest import CURRENT, LAST
 
 
 @pytest.fixture
@@ -18,21 +35,31 @@ def session(demo_app):
         yield s
 
 
-def test_units_of_the_seed(session):
-    levels = Counter(session.scalars(select(Unit.level)))
+def test_two_campaigns_last_years_closed_this_years_collecting(session):
+    campaigns = {c.id: (c.year, c.status) for c in session.scalars(select(Campaign))}
+    assert campaigns == {LAST: (2023, "closed"), CURRENT: (2024, "open")}
+    closing = session.scalar(select(AuditEntry).where(AuditEntry.action == "close"))
+    assert (closing.entity_id, closing.actor) == (str(LAST), "demo"), "closing is audited"
+
+
+@pytest.mark.parametrize("campaign_id", [LAST, CURRENT])
+def test_units_of_the_seed(session, campaign_id):
+    levels = Counter(session.scalars(select(Unit.level).where(Unit.campaign_id == campaign_id)))
     assert levels["so"] == 19 and levels["huyen"] == 8 and levels["xa"] >= 8 * 3
-    names = set(session.scalars(select(Unit.name)))
+    names = set(session.scalars(select(Unit.name).where(Unit.campaign_id == campaign_id)))
     assert {"Sở Tư pháp", "Văn phòng UBND tỉnh", "Thành phố Bắc Kạn", "Huyện Ba Bể"} <= names
-    communes = session.scalars(select(Unit).where(Unit.level == "xa")).all()
-    assert all(c.parent is not None and c.parent.level == "huyen" for c in communes)
+    communes = session.scalars(select(Unit).where(Unit.campaign_id == campaign_id, Unit.level == "xa")).all()
+    assert all(c.parent is not None and c.parent.level == "huyen" and c.parent.campaign_id == campaign_id
+               for c in communes)
 
 
-def test_sample_plan_like_the_seed(session):
+@pytest.mark.parametrize("campaign_id", [LAST, CURRENT])
+def test_sample_plan_like_the_seed(session, campaign_id):
     plan: dict[tuple[str, str], set[int]] = defaultdict(set)
     for group, level, target in session.execute(
         select(RespondentGroup.code, Unit.level, SampleTarget.target)
         .join(RespondentGroup, SampleTarget.group_id == RespondentGroup.id)
-        .join(Unit, SampleTarget.unit_id == Unit.id)
+        .join(Unit, SampleTarget.unit_id == Unit.id).where(SampleTarget.campaign_id == campaign_id)
     ):
         plan[(group, level)].add(target)
     plan = {key: sorted(targets) for key, targets in plan.items()}
@@ -44,8 +71,7 @@ def test_sample_plan_like_the_seed(session):
 
 
 def test_every_answer_is_a_question_and_option_of_its_questionnaire(session, demo_app):
-    campaign = session.scalars(select(Campaign)).one()
-    cset = campaign_criteria(campaign)
+    cset = campaign_criteria(session.get(Campaign, LAST))
     groups = {g.id: g.code for g in session.scalars(select(RespondentGroup))}
     units = {u.id: u for u in session.scalars(select(Unit))}
     rows = session.execute(select(Ballot.group_id, Answer.unit_id, Answer.question, Answer.option)
@@ -60,15 +86,37 @@ def test_every_answer_is_a_question_and_option_of_its_questionnaire(session, dem
 
 
 def test_ballots_in_every_state_and_channel(session):
-    states = Counter(session.scalars(select(Ballot.state)))
+    last = Ballot.campaign_id == LAST
+    states = Counter(session.scalars(select(Ballot.state).where(last)))
     assert set(states) == {"received", "verified", "flagged", "rejected"}
-    assert Counter(session.scalars(select(Ballot.channel))).keys() == {"web", "qr", "paper"}
-    reasons = session.scalars(select(Ballot.state_reason).where(Ballot.state == "rejected")).all()
+    assert Counter(session.scalars(select(Ballot.channel).where(last))).keys() == {"web", "qr", "paper"}
+    reasons = session.scalars(select(Ballot.state_reason).where(last, Ballot.state == "rejected")).all()
     assert reasons and all(reasons)
-    serials = session.scalars(select(Ballot.paper_serial).where(Ballot.channel == "paper")).all()
-    assert len(serials) == len(set(serials)) and all(serials)
-    total = session.scalar(select(func.count()).select_from(Ballot))
+    total = session.scalar(select(func.count()).select_from(Ballot).where(last))
     assert 700 <= total <= 1100, "about the 1,050 ballots of 2023"
+
+
+def test_every_keyed_ballot_has_a_printed_serial_of_its_campaign_and_an_audit_row(session):
+    keyed = session.execute(select(Ballot.id, Ballot.campaign_id, Ballot.paper_serial)
+                            .where(Ballot.channel == "paper")).all()
+    assert len(keyed) > 400 and {c for _i, c, _s in keyed} == {LAST, CURRENT}
+    printed = {(c, s) for c, s in session.execute(select(PaperSerial.campaign_id, PaperSerial.serial)
+                                                   .where(PaperSerial.status == "done"))}
+    assert {(c, s) for _i, c, s in keyed} == printed
+    assert all(serial_campaign(s) == c for _i, c, s in keyed)
+    audited = set(session.scalars(select(AuditEntry.entity_id).where(AuditEntry.entity == "ballot")))
+    assert {str(i) for i, _c, _s in keyed} <= audited
+
+
+def test_this_years_campaign_has_work_in_progress(session):
+    now = Ballot.campaign_id == CURRENT
+    assert 100 < session.scalar(select(func.count()).select_from(Ballot).where(now)) < 400
+    drafts = session.scalars(select(Draft).join(Invitation).where(Invitation.campaign_id == CURRENT)).all()
+    assert drafts and all(d.sealed and d.data is None and d.client_id is None for d in drafts), "drafts are sealed"
+    statuses = Counter(session.scalars(select(PaperSerial.status).where(PaperSerial.campaign_id == CURRENT)))
+    assert statuses["entering"] > 0 and statuses["conflict"] == 1 and statuses["printed"] > 0
+    assert session.scalar(select(func.count()).select_from(Draft).join(Invitation)
+                          .where(Invitation.campaign_id == LAST)) == 0, "closing deleted last year's drafts"
 
 
 def test_a_provincial_delegate_rates_every_department_and_district(session):
@@ -79,7 +127,7 @@ def test_a_provincial_delegate_rates_every_department_and_district(session):
 
 
 def test_tokens_are_stored_hashed_and_the_example_links_open_unanswered_invitations(session, demo_app, demo_db):
-    hashes = session.scalars(select(Invitation.token_hash)).all()
+    hashes = session.scalars(select(Invitation.token_hash)).all()  # both campaigns
     assert all(len(h) == 64 for h in hashes) and len(set(hashes)) == len(hashes)
     access = (demo_db.parent / "instance" / "demo-access.txt").read_text(encoding="utf-8")
     tokens = [line.rsplit("/s/", 1)[1] for line in access.splitlines() if "/s/" in line]
@@ -87,19 +135,20 @@ def test_tokens_are_stored_hashed_and_the_example_links_open_unanswered_invitati
     for token in tokens:
         assert len(token) >= 32  # 24 random bytes, URL-safe
         invitation = find_invitation(session, token)
-        assert invitation is not None
+        assert invitation is not None and invitation.campaign_id == CURRENT
         assert not invitation.used and not invitation.opened
     assert find_invitation(session, "not-a-token") is None
 
 
 def test_appraisals_and_users(session):
     appraisal = dict(
-        session.execute(select(Unit.code, Appraisal.points).join(Unit, Appraisal.unit_id == Unit.id)).all()
+        session.execute(select(Unit.code, Appraisal.points).join(Unit, Appraisal.unit_id == Unit.id)
+                        .where(Unit.campaign_id == LAST)).all()
     )
     # Seed 001: Sở Tư pháp's index 93.395 = survey 12.907 + appraisal 80.488.
     assert appraisal["so_tp"] == pytest.approx(80.488)
     roles = dict(session.execute(select(User.username, User.role)).all())
     assert roles == {"admin": "admin", "phantich": "analyst", "nhaplieu1": "staff", "nhaplieu2": "staff"}
     staff = session.scalar(select(User).where(User.username == "nhaplieu1"))
-    assert {u.code for u in staff.units} >= {"ba_be"} and all(
+    assert {(u.campaign_id, u.code) for u in staff.units} >= {(LAST, "ba_be"), (CURRENT, "ba_be")} and all(
         u.code == "ba_be" or (u.parent and u.parent.code == "ba_be") for u in staff.units)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
 
 from aggregation import bootstrap_points
 from questionnaires import load_default_set
@@ -16,6 +15,7 @@ from survey_app.services.review import change_state
 from survey_app.services.scores import ScoreCache, campaign_scores
 from survey_app.services.users import create_user
 
+from .conftest import LAST
 from .test_auth import PASSWORD, login
 
 COLUMNS = ["points", "low", "high", "rank", "rank_low", "rank_high"]
@@ -58,7 +58,7 @@ def analyst(demo_app):
 
 def test_rank_intervals_from_files_equal_the_confidence_page(demo_app, analyst, tmp_path):
     with demo_app.extensions[DB_KEY].session() as s:
-        campaign = s.scalars(select(Campaign)).one()
+        campaign = s.get(Campaign, LAST)
         answers_frame(s, campaign).to_csv(tmp_path / "answers.csv", index=False)
         final = campaign_scores(s, campaign).final.table
     final[["unit"]].assign(total=final["appraisal"]).to_csv(tmp_path / "appraisal.csv", index=False)
@@ -98,7 +98,7 @@ def test_the_score_cache_knows_its_database(demo_app, demo_db, tmp_path):
     other = make_app(f"sqlite:///{tmp_path / 'other.sqlite'}", tmp_path / "other-instance")
     assert other.extensions[SCORES_KEY] is not demo_app.extensions[SCORES_KEY], "a cache per app"
     with other.extensions[DB_KEY].transaction() as s:
-        campaign = s.scalars(select(Campaign)).one()
+        campaign = s.get(Campaign, LAST)
         ballots = answers_frame(s, campaign)
         unit_ballots = ballots[ballots["unit"] == "ba_be"]["ballot_id"].unique().tolist()
         change_state(s, campaign, unit_ballots, "rejected", "thử", "t")
@@ -107,7 +107,7 @@ def test_the_score_cache_knows_its_database(demo_app, demo_db, tmp_path):
     for name, app in (("demo", demo_app), ("other", other)):
         database = app.extensions[DB_KEY]
         with database.session() as s:
-            campaign = s.scalars(select(Campaign)).one()
+            campaign = s.get(Campaign, LAST)
             first = cache.scores(s, database.url, campaign)
             assert cache.scores(s, database.url, campaign) is first, "computed once per state of the data"
             totals[name] = first.survey_table.set_index("unit").loc["ba_be", "total"]

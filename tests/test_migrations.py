@@ -8,6 +8,7 @@ from sqlalchemy import inspect
 
 from survey_app import migrate
 from survey_app.db import Database
+from survey_app.extensions import DB_KEY
 from survey_app.models import Base
 
 from .conftest import BACKENDS
@@ -32,7 +33,7 @@ def tables(db: Database) -> set[str]:
 def test_up_down_up(database):
     assert migrate.current_revision(database) is None
     migrate.upgrade(database)
-    assert migrate.current_revision(database) == migrate.head_revision() == "0005"
+    assert migrate.current_revision(database) == migrate.head_revision() == "0006"
     assert tables(database) == TABLES
     migrate.downgrade(database, "base")
     assert migrate.current_revision(database) is None and tables(database) == set()
@@ -78,7 +79,7 @@ def test_upgrade_keeps_data_and_forgets_which_invitation_a_ballot_came_from(data
             "INSERT INTO answers (id, ballot_id, unit_id, question, option) VALUES (1, 1, 1, 'H01', 'tot')",
         ):
             s.execute(text(sql))
-    migrate.upgrade(database)
+    migrate.upgrade(database, "0005")
     with database.session() as s:
         assert s.execute(text("SELECT id, used, opened FROM invitations ORDER BY id")).all() == [
             (1, True, True),
@@ -93,6 +94,12 @@ def test_upgrade_keeps_data_and_forgets_which_invitation_a_ballot_came_from(data
         )
     columns = {c["name"] for c in inspect(database.engine).get_columns("ballots")}
     assert not columns & {"invitation_id", "submitted_at", "started_at"}
+    migrate.upgrade(database)  # 0006: not even the day
+    columns = {c["name"] for c in inspect(database.engine).get_columns("ballots")}
+    assert not columns & {"submitted_on", "payload_digest", "respondent_unit_id"}
+    with database.session() as s:
+        assert s.execute(text("SELECT id, client_id FROM ballots")).all() == [(1, "c1")]
+        assert s.execute(text("SELECT option FROM answers")).scalar() == "tot"
 
 
 def test_the_audit_log_cannot_be_changed_or_deleted(database):
@@ -133,3 +140,47 @@ def test_the_api_channel_is_allowed_and_others_are_not(database):
         with database.engine.begin() as conn:
             conn.execute(text("INSERT INTO ballots (id, campaign_id, client_id, group_id, channel, state) "
                               f"VALUES (2, {campaign_id}, 'b', {group_id}, 'fax', 'received')"))
+
+
+def test_0006_makes_ballots_rowless_and_db_upgrade_seals_the_drafts_left_in_plaintext(tmp_path):
+    """Drafts saved before 0006 are plaintext; ``parsurvey db upgrade`` seals them with the app's key."""
+    from sqlalchemy import text
+
+    from survey_app.services.drafts import key_for, read_draft
+    from survey_app.services.invitations import issue_link
+
+    from .conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'old.sqlite'}", tmp_path / "instance")
+    database = app.extensions[DB_KEY]
+    migrate.upgrade(database, "0005")
+    link = issue_link(app.config["SECRET_KEY"])
+    with database.transaction() as s:
+        for sql in (
+            "INSERT INTO campaigns (id, year, name, status, criteria_name, criteria_digest, criteria_files, created_at)"
+            " VALUES (1, 2024, 'c', 'open', 'x', 'd', '{}', '2024-11-01')",
+            "INSERT INTO respondent_groups (id, campaign_id, code, name, reached_by)"
+            " VALUES (1, 1, 'nguoi_dan', 'Người dân', 'qr')",
+            f"INSERT INTO invitations (id, campaign_id, group_id, kind, token_hash, token_salt, created_at)"
+            f" VALUES (1, 1, 1, 'personal', '{link.token_hash}', '{link.salt}', '2024-11-01')",
+            "INSERT INTO drafts (invitation_id, client_id, data, started_at, updated_at)"
+            " VALUES (1, 'old-client', '{\"5:H01\": \"tot\"}', '2024-11-02', '2024-11-02')",
+            "INSERT INTO ballots (id, campaign_id, client_id, group_id, channel, state, submitted_on, payload_digest)"
+            " VALUES (77, 1, 'c77', 1, 'web', 'received', '2024-11-03', 'abc')",
+        ):
+            s.execute(text(sql))
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0 and "Đã mã hoá 1 phiếu đang làm dở" in result.output
+    with database.session() as s:
+        row = s.execute(text("SELECT sealed, client_id, data FROM drafts")).one()
+        assert row.sealed and row.client_id is None and row.data is None
+        assert b"old-client" not in bytes(row.sealed) and b"tot" not in bytes(row.sealed)
+        from survey_app.models import Invitation
+
+        invitation = s.get(Invitation, 1)
+        draft = read_draft(s, 1, key_for(app.config["SECRET_KEY"], invitation, link.token))
+        assert (draft.client_id, draft.data) == ("old-client", {"5:H01": "tot"})
+        schema = {name: sql for name, sql in s.execute(text("SELECT name, sql FROM sqlite_master WHERE type='table'"))}
+        assert "WITHOUT ROWID" in schema["ballots"] and "WITHOUT ROWID" in schema["answers"]
+        assert s.execute(text("SELECT id FROM ballots")).scalars().all() == [77]
+    database.dispose()

@@ -9,36 +9,45 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import DB_KEY
 from survey_app.models import Answer, AuditEntry, Ballot, Campaign, PaperSerial, RespondentGroup, Unit
-from survey_app.services import paper
+from survey_app.services import serials as serials_service
 from survey_app.services.review import ReviewError, change_state, quality_flags
 from survey_app.services.users import create_user
 
+from .conftest import CURRENT, LAST
 from .test_auth import PASSWORD, csrf, login
 
 
-def test_serials_carry_a_check_digit():
-    assert paper.make_serial(2023, 17) == "23000017" + paper.luhn_digit("23000017")
-    good = paper.make_serial(2023, 17)
-    assert paper.clean_serial(f" {good[:3]}-{good[3:]} ") == good
+def test_serials_carry_their_campaign_and_a_check_digit():
+    assert serials_service.make_serial(2, 17) == "002000017" + serials_service.luhn_digit("002000017")
+    good = serials_service.make_serial(2, 17)
+    assert serials_service.serial_campaign(good) == 2 and serials_service.serial_campaign("230000174") is None
+    assert serials_service.make_serial(1234, 5)[:4] == "1234", "campaign ids past 999 take more digits"
+    assert serials_service.clean_serial(f" {good[:3]}-{good[3:]} ") == good
     typo = good[:4] + str((int(good[4]) + 1) % 10) + good[5:]
-    assert paper.clean_serial(typo) is None, "one wrong digit is caught"
-    swapped = good[:1] + good[2] + good[1] + good[3:]
-    assert good[1] == good[2] or paper.clean_serial(swapped) is None, "two neighbours swapped are caught"
+    assert serials_service.clean_serial(typo) is None, "one wrong digit is caught"
+    swapped = good[:5] + good[6] + good[5] + good[7:]
+    assert good[5] == good[6] or serials_service.clean_serial(swapped) is None, "two neighbours swapped are caught"
+
+
+def unit_and_group(s, campaign_id: int, unit: str, group: str):
+    return (s.scalar(select(Unit).where(Unit.campaign_id == campaign_id, Unit.code == unit)),
+            s.scalar(select(RespondentGroup).where(RespondentGroup.campaign_id == campaign_id,
+                                                   RespondentGroup.code == group)))
 
 
 @pytest.fixture
 def setup(demo_app):
-    """Two staff users of Ba Bể, one of Na Rì, an admin; 3 serials for Ba Bể citizens, 1 for Na Rì."""
+    """In the collecting campaign: two staff users of Ba Bể, one of Na Rì, an admin;
+    3 serials for Ba Bể citizens, 1 for Na Rì."""
     with demo_app.extensions[DB_KEY].transaction() as s:
-        campaign = s.scalars(select(Campaign)).one()
+        campaign = s.get(Campaign, CURRENT)
         for name, unit in (("bb1", "ba_be"), ("bb2", "ba_be"), ("nr1", "na_ri")):
             create_user(s, name, PASSWORD, "staff", unit_codes=(unit,), campaign_id=campaign.id, actor="t")
         create_user(s, "qt", PASSWORD, "admin", actor="t")
-        group = s.scalar(select(RespondentGroup).where(RespondentGroup.code == "nguoi_dan"))
-        ba_be = s.scalar(select(Unit).where(Unit.code == "ba_be"))
-        na_ri = s.scalar(select(Unit).where(Unit.code == "na_ri"))
-        serials = [x.serial for x in paper.reserve_serials(s, campaign, ba_be, group, 3, "qt")]
-        other = paper.reserve_serials(s, campaign, na_ri, group, 1, "qt")[0].serial
+        ba_be, group = unit_and_group(s, CURRENT, "ba_be", "nguoi_dan")
+        na_ri, _ = unit_and_group(s, CURRENT, "na_ri", "nguoi_dan")
+        serials = [x.serial for x in serials_service.reserve_serials(s, campaign, ba_be, group, 3, "qt")]
+        other = serials_service.reserve_serials(s, campaign, na_ri, group, 1, "qt")[0].serial
     return serials, other
 
 
@@ -94,7 +103,7 @@ def test_the_same_user_cannot_key_a_ballot_twice(demo_app, setup):
 
 def test_unknown_and_mistyped_serials_get_a_message(demo_app, setup):
     client = signed_in(demo_app, "bb1")
-    for typed in ("123", "230000019", ""):
+    for typed in ("123", "0020000019", ""):
         assert client.get(f"/nhap-lieu/phieu?serial={typed}").status_code == 302
         assert "không đúng (sai chữ số hoặc chưa được in)" in messages(client)[0]
 
@@ -117,11 +126,11 @@ def test_staff_of_one_district_gets_403_for_another_districts_serials(demo_app, 
     assert client.post("/nhap-lieu/phieu", data={"csrf_token": token, "serial": other, "q_H03": "1"}).status_code == 403
     for page in (
         "/quan-tri/dot/1/duyet",
-        "/quan-tri/dot/1/doi-chieu",
-        f"/quan-tri/dot/1/doi-chieu/{other}",
-        "/quan-tri/dot/1/phieu-giay",
+        "/quan-tri/dot/2/doi-chieu",
+        f"/quan-tri/dot/2/doi-chieu/{other}",
+        "/quan-tri/dot/2/phieu-giay",
         "/quan-tri/nhat-ky",
-        f"/quan-tri/dot/1/phieu-giay/in?tu={other}&den={other}",
+        f"/quan-tri/dot/2/phieu-giay/in?tu={other}&den={other}",
     ):
         assert client.get(page).status_code == 403, page
     assert signed_in(demo_app, "nr1").get(f"/nhap-lieu/phieu?serial={other}").status_code == 200
@@ -134,14 +143,14 @@ def test_different_entries_go_to_reconcile_and_the_supervisor_decides(demo_app, 
     key_in(second, serials[1], DIGITS[:4] + "4" + DIGITS[5:])  # question 5: Kém instead of Tốt
     assert messages(second) == [f"Phiếu {serials[1]}: hai lần nhập khác nhau, đã chuyển sang đối chiếu."]
     admin = signed_in(demo_app, "qt")
-    listing = admin.get("/quan-tri/dot/1/doi-chieu").get_data(as_text=True)
+    listing = admin.get("/quan-tri/dot/2/doi-chieu").get_data(as_text=True)
     assert serials[1] in listing
-    page = admin.get(f"/quan-tri/dot/1/doi-chieu/{serials[1]}").get_data(as_text=True)
+    page = admin.get(f"/quan-tri/dot/2/doi-chieu/{serials[1]}").get_data(as_text=True)
     assert re.findall(r'data-differs="(\w+)"', page) == ["H12"], "exactly the one difference is marked"
     assert "1 câu khác nhau" in page
-    empty = admin.post(f"/quan-tri/dot/1/doi-chieu/{serials[1]}", data={"csrf_token": csrf(page)})
+    empty = admin.post(f"/quan-tri/dot/2/doi-chieu/{serials[1]}", data={"csrf_token": csrf(page)})
     assert "Chưa chọn câu trả lời cho câu H12." in empty.get_data(as_text=True)
-    done = admin.post(f"/quan-tri/dot/1/doi-chieu/{serials[1]}", data={"csrf_token": csrf(page), "q_H12": "tot"})
+    done = admin.post(f"/quan-tri/dot/2/doi-chieu/{serials[1]}", data={"csrf_token": csrf(page), "q_H12": "tot"})
     assert done.status_code == 302
     with demo_app.extensions[DB_KEY].session() as s:
         ballot = s.scalar(select(Ballot).where(Ballot.paper_serial == serials[1]))
@@ -156,7 +165,7 @@ def test_different_entries_go_to_reconcile_and_the_supervisor_decides(demo_app, 
 def test_single_entry_mode_stores_a_received_ballot_at_once(demo_app, setup):
     serials, _ = setup
     with demo_app.extensions[DB_KEY].transaction() as s:
-        s.scalars(select(Campaign)).one().double_entry = False
+        s.get(Campaign, CURRENT).double_entry = False
     key_in(signed_in(demo_app, "bb1"), serials[2], DIGITS)
     with demo_app.extensions[DB_KEY].session() as s:
         assert s.scalar(select(Ballot.state).where(Ballot.paper_serial == serials[2])) == "received"
@@ -165,13 +174,13 @@ def test_single_entry_mode_stores_a_received_ballot_at_once(demo_app, setup):
 def test_identical_vectors_keyed_in_one_sitting_are_flagged(demo_app, setup):
     serials, _ = setup
     with demo_app.extensions[DB_KEY].transaction() as s:
-        s.scalars(select(Campaign)).one().double_entry = False
+        s.get(Campaign, CURRENT).double_entry = False
     client = signed_in(demo_app, "bb1")
     key_in(client, serials[0], DIGITS)
     key_in(client, serials[1], DIGITS)
     key_in(client, serials[2], DIGITS[:-1] + "1")
     with demo_app.extensions[DB_KEY].session() as s:
-        campaign = s.scalars(select(Campaign)).one()
+        campaign = s.get(Campaign, CURRENT)
         ids = {b.paper_serial: b.id for b in s.scalars(select(Ballot).where(Ballot.paper_serial.in_(serials)))}
         flags = quality_flags(s, campaign)
     assert "duplicate_vector" in flags.get(ids[serials[0]], set()) and "duplicate_vector" in flags.get(
@@ -181,8 +190,7 @@ def test_identical_vectors_keyed_in_one_sitting_are_flagged(demo_app, setup):
 
 
 def _web_ballot(s, campaign, answers: list[str], duration: float):
-    group = s.scalar(select(RespondentGroup).where(RespondentGroup.code == "hdnd_huyen"))
-    unit = s.scalar(select(Unit).where(Unit.code == "ba_be"))
+    unit, group = unit_and_group(s, campaign.id, "ba_be", "hdnd_huyen")
     ballot = Ballot(campaign_id=campaign.id, client_id=str(uuid.uuid4()), group_id=group.id,
                     channel="web", duration_seconds=duration)
     s.add(ballot)
@@ -195,14 +203,14 @@ def _web_ballot(s, campaign, answers: list[str], duration: float):
 
 def test_straight_lines_and_fast_web_ballots_are_flagged_never_rejected(demo_app):
     with demo_app.extensions[DB_KEY].transaction() as s:
-        campaign = s.scalars(select(Campaign)).one()
+        campaign = s.get(Campaign, LAST)
         eight_same = _web_ballot(s, campaign, ["tot"] * 8, 600)
         seven_same = _web_ballot(s, campaign, ["tot"] * 7, 600)
         mixed = _web_ballot(s, campaign, ["tot"] * 7 + ["kha"], 600)
         fast = _web_ballot(s, campaign, ["tot", "kha"], 119)
         just_enough = _web_ballot(s, campaign, ["kem", "kha"], 120)
     with demo_app.extensions[DB_KEY].session() as s:
-        campaign = s.scalars(select(Campaign)).one()
+        campaign = s.get(Campaign, LAST)
         flags = quality_flags(s, campaign)
         states = set(s.scalars(select(Ballot.state).where(Ballot.id.in_([eight_same, fast]))))
     assert flags.get(eight_same) == {"straight_line"}
@@ -217,8 +225,8 @@ def test_straight_lines_and_fast_web_ballots_are_flagged_never_rejected(demo_app
 ])
 def test_each_review_transition_is_audited(demo_app, start, end):
     with demo_app.extensions[DB_KEY].transaction() as s:
-        campaign = s.scalars(select(Campaign)).one()
-        ballot = s.scalar(select(Ballot).where(Ballot.state == start))
+        campaign = s.get(Campaign, LAST)
+        ballot = s.scalar(select(Ballot).where(Ballot.campaign_id == LAST, Ballot.state == start))
         before = s.scalar(select(func.count()).select_from(AuditEntry))
         assert change_state(s, campaign, [ballot.id], end, "Phiếu tẩy xoá" if end == "rejected" else None, "qt") == 1
         entry = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc())).first()
@@ -235,8 +243,8 @@ def test_each_review_transition_is_audited(demo_app, start, end):
 
 def test_a_rejection_needs_a_reason_and_keeps_the_ballot(demo_app):
     with demo_app.extensions[DB_KEY].transaction() as s:
-        campaign = s.scalars(select(Campaign)).one()
-        ballot = s.scalar(select(Ballot).where(Ballot.state == "received"))
+        campaign = s.get(Campaign, LAST)
+        ballot = s.scalar(select(Ballot).where(Ballot.campaign_id == LAST, Ballot.state == "received"))
         with pytest.raises(ReviewError, match="lý do"):
             change_state(s, campaign, [ballot.id], "rejected", "  ", "qt")
         create_user(s, "qt", PASSWORD, "admin", actor="t")
@@ -256,7 +264,7 @@ def test_a_rejection_needs_a_reason_and_keeps_the_ballot(demo_app):
 
 def test_review_filters_by_flag(demo_app):
     with demo_app.extensions[DB_KEY].transaction() as s:
-        campaign = s.scalars(select(Campaign)).one()
+        campaign = s.get(Campaign, LAST)
         fast = _web_ballot(s, campaign, ["tot", "kha"], 30)
         create_user(s, "pt", PASSWORD, "analyst", actor="t")
     analyst = signed_in(demo_app, "pt")

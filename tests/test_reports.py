@@ -15,13 +15,14 @@ from survey_app.models import AuditEntry, Ballot, Campaign, CommuneResult, Previ
 from survey_app.services.scores import campaign_scores
 from survey_app.services.users import create_user
 
+from .conftest import LAST
 from .test_auth import PASSWORD, csrf, login
 
 
 @pytest.fixture
 def users(demo_app):
     with demo_app.extensions[DB_KEY].transaction() as s:
-        campaign = s.scalars(select(Campaign)).one()
+        campaign = s.get(Campaign, LAST)
         create_user(s, "qt", PASSWORD, "admin", actor="test")
         create_user(s, "pt", PASSWORD, "analyst", actor="test")
         create_user(s, "nl", PASSWORD, "staff", unit_codes=("na_ri",), campaign_id=campaign.id, actor="test")
@@ -35,7 +36,7 @@ def client_for(app, username: str):
 
 def scores(app):
     with app.extensions[DB_KEY].session() as s:
-        return campaign_scores(s, s.scalars(select(Campaign)).one())
+        return campaign_scores(s, s.get(Campaign, LAST))
 
 
 def test_the_final_table_shows_rank_class_rule_and_last_year(demo_app, users):
@@ -83,7 +84,8 @@ def test_findings_share_by_hand(demo_app, users):
     with demo_app.extensions[DB_KEY].session() as s:
         base = (select(func.count()).select_from(Answer).join(Ballot, Answer.ballot_id == Ballot.id)
                 .join(RespondentGroup, Ballot.group_id == RespondentGroup.id)
-                .where(Answer.question == "H10", RespondentGroup.code == "nguoi_dan", Ballot.state != "rejected"))
+                .where(Ballot.campaign_id == LAST, Answer.question == "H10", RespondentGroup.code == "nguoi_dan",
+                       Ballot.state != "rejected"))
         answers = s.scalar(base)
         poor = s.scalar(base.where(Answer.option == "kem"))
     assert (row["poor"], row["answers"]) == (poor, answers)
@@ -153,10 +155,10 @@ def test_raw_ballot_exports_count_every_answer(demo_app, users):
     long = pd.read_csv(io.BytesIO(client.get("/bao-cao/1/xuat/phieu-dai.csv").data), encoding="utf-8-sig")
     with demo_app.extensions[DB_KEY].session() as s:
         from survey_app.models import Answer
-        answers = s.scalar(select(func.count()).select_from(Answer))
-        pairs = s.execute(
-            select(func.count()).select_from(select(Answer.ballot_id, Answer.unit_id).distinct().subquery())
-        ).scalar()
+        answers = s.scalar(select(func.count()).select_from(Answer).join(Ballot).where(Ballot.campaign_id == LAST))
+        pairs = s.execute(select(func.count()).select_from(
+            select(Answer.ballot_id, Answer.unit_id).join(Ballot).where(Ballot.campaign_id == LAST)
+            .distinct().subquery())).scalar()
     assert len(long) == answers
     wide = pd.read_excel(io.BytesIO(client.get("/bao-cao/1/xuat/phieu-rong.xlsx").data))
     assert len(wide) == pairs and "H10" in wide.columns and "S01" in wide.columns
@@ -164,7 +166,8 @@ def test_raw_ballot_exports_count_every_answer(demo_app, users):
 
 def test_text_a_user_entered_is_escaped_on_pages_and_inert_in_exports(demo_app, users):
     with demo_app.extensions[DB_KEY].transaction() as s:
-        s.scalar(select(Unit).where(Unit.code == "so_tp")).name = '=HYPERLINK("http://x","<script>alert(1)</script>")'
+        so_tp = s.scalar(select(Unit).where(Unit.campaign_id == LAST, Unit.code == "so_tp"))
+        so_tp.name = '=HYPERLINK("http://x","<script>alert(1)</script>")'
     client = client_for(demo_app, "pt")
     page = client.get("/bao-cao/1/ket-qua").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -185,10 +188,10 @@ def test_scores_follow_a_review_change(demo_app, users):
     client.get("/bao-cao/1/ket-qua")
     before = scores(demo_app).final.table.set_index("unit").loc["so_tp", "survey"]
     with demo_app.extensions[DB_KEY].transaction() as s:
-        campaign = s.scalars(select(Campaign)).one()
+        campaign = s.get(Campaign, LAST)
         from survey_app.models import Answer
         ids = s.scalars(select(Answer.ballot_id).join(Unit, Answer.unit_id == Unit.id)
-                        .where(Unit.code == "so_tp").distinct().limit(40)).all()
+                        .where(Unit.campaign_id == LAST, Unit.code == "so_tp").distinct().limit(40)).all()
         change_state(s, campaign, list(ids), "rejected", "thử", "test", None)
     after = scores(demo_app).final.table.set_index("unit").loc["so_tp", "survey"]
     assert after != before

@@ -7,11 +7,12 @@ import json
 import openpyxl
 import pandas as pd
 import pytest
-from sqlalchemy import select
 
 from survey_app.extensions import DB_KEY
 from survey_app.models import Campaign
 from survey_app.services.users import create_user
+
+from .conftest import LAST
 
 pytestmark = pytest.mark.browser
 PASSWORD = "mat-khau-du-dai"
@@ -28,7 +29,7 @@ PAGES = [
 @pytest.fixture
 def people(demo_app):
     with demo_app.extensions[DB_KEY].transaction() as s:
-        campaign = s.scalars(select(Campaign)).one()
+        campaign = s.get(Campaign, LAST)
         create_user(s, "pt", PASSWORD, "analyst", actor="test")
         create_user(s, "nl", PASSWORD, "staff", unit_codes=("na_ri",), campaign_id=campaign.id, actor="test")
 

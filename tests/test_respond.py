@@ -10,12 +10,17 @@ from survey_app.extensions import DB_KEY
 from survey_app.models import Campaign, Invitation, RespondentGroup, Unit, utcnow
 from survey_app.services.invitations import hash_token
 
+from .conftest import CURRENT
 
-def invite(app, group: str, unit_code: str | None, token: str, **extra) -> int:
+
+def invite(app, group: str, unit_code: str | None, token: str, campaign_id: int = CURRENT, **extra) -> int:
+    """An invitation of the demo's collecting campaign (or ``campaign_id``) whose link is ``/s/<token>``."""
     with app.extensions[DB_KEY].transaction() as s:
-        campaign = s.scalars(select(Campaign)).one()
-        g = s.scalar(select(RespondentGroup).where(RespondentGroup.code == group))
-        unit = s.scalar(select(Unit).where(Unit.code == unit_code)) if unit_code else None
+        campaign = s.get(Campaign, campaign_id)
+        g = s.scalar(select(RespondentGroup).where(RespondentGroup.campaign_id == campaign.id,
+                                                   RespondentGroup.code == group))
+        unit = s.scalar(select(Unit).where(Unit.campaign_id == campaign.id, Unit.code == unit_code)) \
+            if unit_code else None
         inv = Invitation(campaign_id=campaign.id, group_id=g.id, unit_id=unit.id if unit else None,
                          token_hash=hash_token(token), name="Nguyễn Văn A", **extra)
         s.add(inv)
@@ -72,7 +77,7 @@ def test_links_outside_their_time_say_why(demo_app, change, title):
     inv_id = invite(demo_app, "cc_so", "so_tp", "tok-time-0000000000000000000")
     with demo_app.extensions[DB_KEY].transaction() as s:
         for target, values in change.items():
-            obj = s.get(Invitation, inv_id) if target == "invitation" else s.scalars(select(Campaign)).one()
+            obj = s.get(Invitation, inv_id) if target == "invitation" else s.get(Campaign, CURRENT)
             for key, value in values.items():
                 setattr(obj, key, utcnow() + timedelta(days=value) if isinstance(value, int) else value)
     page = demo_app.test_client().get("/s/tok-time-0000000000000000000")

@@ -4,11 +4,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
 
 from survey_app import security
 from survey_app.extensions import DB_KEY
-from survey_app.models import Campaign
 from survey_app.services.users import create_user
 
 from .conftest import make_app
@@ -19,7 +17,6 @@ from .test_respond import invite
 @pytest.fixture
 def people(demo_app):
     with demo_app.extensions[DB_KEY].transaction() as s:
-        s.scalars(select(Campaign)).one()
         create_user(s, "qt", PASSWORD, "admin", actor="test")
         create_user(s, "pt", PASSWORD, "analyst", actor="test")
     return demo_app

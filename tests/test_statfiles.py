@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -27,6 +26,7 @@ from survey_app.outputs.statfiles import (
 from survey_app.services.campaigns import campaign_criteria
 from survey_app.services.users import create_user
 
+from .conftest import LAST
 from .test_auth import login
 
 DONT_KNOW_TEXT = "Không biết / không ý kiến"
@@ -36,7 +36,7 @@ HEAD = len(BALLOT_COLUMNS)
 def build(app):
     """The labelled frame, the wide export's columns and rows, and the criteria set, from one session."""
     with app.extensions[DB_KEY].session() as s:
-        campaign = s.scalars(select(Campaign)).one()
+        campaign = s.get(Campaign, LAST)
         cset = campaign_criteria(campaign)
         frame, variable_labels, value_labels = ballot_frame_wide(s, campaign, cset)
         columns = [c.key for c in wide_columns(s, campaign, cset)]
@@ -73,7 +73,7 @@ def test_one_row_per_ballot_and_unit_coded_in_scale_order(demo):
     assert len(frame) == len(rows) > 2000
     assert list(frame.columns) == columns  # the set's ids are good names as they are
     assert frame["ballot_id"].tolist() == [r[0] for r in rows]
-    assert frame["unit_name"].tolist() == [r[7] for r in rows]
+    assert frame["unit_name"].tolist() == [r[6] for r in rows]
     for q in cset.questions:  # codes 1..k in the scale's order, don't know 9, not asked empty
         scale = cset.scale_by_code[q.scale]
         expected = {o.code: float(i) for i, o in enumerate(scale.counted_options, 1)}
@@ -87,7 +87,7 @@ def test_one_row_per_ballot_and_unit_coded_in_scale_order(demo):
     assert value_labels["group"][1] == "Đại biểu HĐND tỉnh" and value_labels["state"][4] == "Loại"
     assert value_labels["level"] == {1: "Cấp sở", 2: "Cấp huyện", 3: "Cấp xã"}
     by_level = {"so": 1.0, "huyen": 2.0, "xa": 3.0}
-    assert frame["level"].tolist() == [by_level[r[5]] for r in rows]
+    assert frame["level"].tolist() == [by_level[r[4]] for r in rows]
     assert [variable_labels[c.key] for c in BALLOT_COLUMNS] == [c.header for c in BALLOT_COLUMNS]
 
 
@@ -98,8 +98,7 @@ def test_sav_reads_back_with_labels_and_dont_know_as_user_missing(demo, tmp_path
     read, meta = pyreadstat.read_sav(path, user_missing=True)
     assert len(read) == len(rows) and meta.file_encoding == "UTF-8"
     assert read["ballot_id"].tolist() == [r[0] for r in rows]  # 63-bit ids exact, as text
-    assert read["unit_name"].tolist() == [r[7] for r in rows]
-    assert [d.isoformat() if isinstance(d, date) else None for d in read["submitted_on"]] == [r[4] for r in rows]
+    assert read["unit_name"].tolist() == [r[6] for r in rows]
     h10 = next(q for q in cset.questions if q.id == "H10")
     assert meta.column_names_to_labels["H10"] == h10.text and meta.column_names_to_labels["ballot_id"] == "Mã phiếu"
     assert meta.variable_value_labels["H10"] == {1.0: "Tốt", 2.0: "Khá", 3.0: "Trung bình", 4.0: "Kém",
@@ -150,7 +149,7 @@ def test_dta_reads_back_with_cut_labels_and_dont_know_as_dot_a(demo, tmp_path):
     by_pandas = pd.read_stata(path)
     assert by_pandas["ballot_id"].tolist() == [r[0] for r in rows]
     assert set(by_pandas["group"].cat.categories) <= set(value_labels["group"].values())
-    assert by_pandas["unit_name"].tolist() == [r[7] for r in rows]
+    assert by_pandas["unit_name"].tolist() == [r[6] for r in rows]
     raw = pd.read_stata(path, convert_categoricals=False, convert_missing=True)
     dot_a = sum(1 for v in raw[questions].to_numpy().ravel() if getattr(v, "string", None) == ".a")
     assert dot_a == (frame[questions] == DONT_KNOW).to_numpy().sum() > 0
@@ -192,7 +191,7 @@ def test_names_and_labels_fit_both_formats():
 @pytest.fixture
 def people(demo_app):
     with demo_app.extensions[DB_KEY].transaction() as s:
-        campaign = s.scalars(select(Campaign)).one()
+        campaign = s.get(Campaign, LAST)
         create_user(s, "pt", "mat-khau-du-dai", "analyst", actor="test")
         create_user(s, "nl", "mat-khau-du-dai", "staff", unit_codes=("na_ri",), campaign_id=campaign.id, actor="test")
 
@@ -206,7 +205,7 @@ def client_for(app, username: str):
 def test_an_analyst_downloads_spss_and_stata(demo_app, people, tmp_path):
     client = client_for(demo_app, "pt")
     with demo_app.extensions[DB_KEY].session() as s:
-        campaign = s.scalars(select(Campaign)).one()
+        campaign = s.get(Campaign, LAST)
         cset = campaign_criteria(campaign)
         rows = list(wide_rows(s, campaign, cset))
     for fmt, mimetype, reader in (("sav", "application/x-spss-sav", pyreadstat.read_sav),

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
 from .. import migrate
 from ..extensions import get_database
+from ..services.drafts import seal_plaintext_drafts
 
 
 @click.group("db", help="Cấu trúc cơ sở dữ liệu (Alembic).")
@@ -21,6 +23,11 @@ def db_upgrade(revision: str) -> None:
     database = get_database()
     migrate.upgrade(database, revision)
     click.echo(f"Cơ sở dữ liệu ở phiên bản {migrate.current_revision(database)} ({_safe_url(database.url)}).")
+    if migrate.current_revision(database) == migrate.head_revision():
+        with database.transaction() as session:
+            sealed = seal_plaintext_drafts(session, current_app.config["SECRET_KEY"])
+        if sealed:
+            click.echo(f"Đã mã hoá {sealed} phiếu đang làm dở lưu từ phiên bản trước.")
 
 
 @db_cli.command("downgrade")

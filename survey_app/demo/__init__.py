@@ -1,8 +1,12 @@
 """``parsurvey demo``: a whole demo province in an empty database, from a seeded generator.
 
-Everything is simulated but shaped like the real 2023 survey of seed 001: the
-19 departments and 8 districts, a few communes each, the sample plan, personal
-links, QR cards, paper ballots in every review state, and appraisal points.
+Everything is simulated but shaped like the real 2023 survey of seed 001: the 19
+departments and 8 districts, a few communes each, the sample plan, personal links, QR
+cards, paper ballots with printed serials in every review state, and appraisal points.
+Two campaigns: last year's (2023), closed, so its reports show; and this year's (2024),
+collecting, to which the example links belong: its results are sealed, some of its
+respondents have answered, some are half-way (encrypted drafts), and paper ballots of Ba
+Bể wait for their second keying.
 """
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ import random
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,15 +22,25 @@ from sqlalchemy.orm import Session
 from questionnaires import DEFAULT_SET_DIR, Scale, read_set_texts
 
 from ..models import Appraisal, Campaign, CommuneResult, Invitation, PreviousResult, SampleTarget, Unit, User
+from ..services import paper
 from ..services.audit import record
 from ..services.ballots import NewBallot, store_ballots
 from ..services.campaigns import campaign_criteria, create_campaign
+from ..services.closing import close_campaign
+from ..services.drafts import DraftContent, answer_key, write_draft
 from ..services.invitations import issue_link
+from ..services.sealing import draft_key
+from ..services.serials import reserve_serials
 from ..services.users import create_user
 from . import data as D
 
 CAMPAIGN_NAME = "Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu mẫu)"
+CURRENT_NAME = "Điều tra XHH Chỉ số CCHC năm 2024 (dữ liệu mẫu, đang thu phiếu)"
 DONT_KNOW_RATE = 0.04
+# Share of each group that has answered: all of last year's survey, part of this year's so far.
+LAST_YEAR = {"hdnd_tinh": 0.88, "cc_so": 0.85, "ldp_huyen": 0.82, "hdnd_huyen": 0.86, "ld_xa": 0.9, "qr": 0.4}
+THIS_YEAR = {"hdnd_tinh": 0.35, "cc_so": 0.4, "ldp_huyen": 0.3, "hdnd_huyen": 0.45, "ld_xa": 0.5, "qr": 0.15}
+HALF_WAY = 0.15  # of this year's links not answered: opened and half answered (a sealed draft)
 
 
 @dataclass
@@ -58,23 +72,36 @@ def build_demo(session: Session, secret: str, seed: int = 2023) -> DemoAccess:
         password are always fresh.
     """
     rng = random.Random(seed)
-    campaign = create_campaign(
-        session, year=2023, name=CAMPAIGN_NAME, criteria_texts=read_set_texts(DEFAULT_SET_DIR),
-        actor="demo", status="open",
-    )
-    campaign.opens_at = datetime(2023, 11, 1)  # no closing date: the demo links stay open to try
-    cset = campaign_criteria(campaign)
-    units = _create_units(session, campaign)
-    groups = {g.code: g for g in campaign.groups}
-    _create_sample_plan(session, campaign, units, groups)
-    _create_appraisals(session, campaign, units)
-    _create_results(session, campaign, units)
-    sim = _Simulator(session, campaign, cset, units, groups, rng, secret)
+    texts = read_set_texts(DEFAULT_SET_DIR)
+    last = create_campaign(session, year=2023, name=CAMPAIGN_NAME, criteria_texts=texts, actor="demo", status="open")
+    last.opens_at, last.closes_at = datetime(2023, 11, 1), datetime(2023, 12, 31)
+    cset = campaign_criteria(last)
+    units = _create_units(session, last)
+    _create_sample_plan(session, last, units, {g.code: g for g in last.groups})
+    _create_appraisals(session, last, units)
+    _create_results(session, last, units)
+    sim = _Simulator(session, last, cset, units, {g.code: g for g in last.groups}, rng, secret)
+    sim.run(LAST_YEAR)
+    sim.paper_ballots()
+    sim.flush()
+
+    current = create_campaign(session, year=2024, name=CURRENT_NAME, criteria_texts=texts, actor="demo",
+                              status="open")
+    current.opens_at = datetime(2024, 11, 1)  # no closing date: the demo links stay open to try
+    current_units = _create_units(session, current)
+    _create_sample_plan(session, current, current_units, {g.code: g for g in current.groups})
     access = DemoAccess(password=secrets.token_urlsafe(9))
-    access.links = sim.run()
-    access.users = _create_users(session, campaign, access.password)
-    access.ballots, access.answers = sim.ballot_count, sim.answer_count
-    record(session, "demo", "create", "demo", campaign.id, new_value=f"{sim.ballot_count} phiếu mẫu (seed {seed})")
+    access.users = _create_users(session, access.password)
+    now = _Simulator(session, current, cset, current_units, {g.code: g for g in current.groups}, rng, secret)
+    access.links = now.run(THIS_YEAR, half_way=HALF_WAY)
+    now.flush()
+    now.paper_being_keyed(session.scalar(select(User).where(User.username == "nhaplieu1")),
+                          session.scalar(select(User).where(User.username == "nhaplieu2")))
+    close_campaign(session, last, "demo")
+    access.ballots = sim.ballot_count + now.ballot_count
+    access.answers = sim.answer_count + now.answer_count
+    record(session, "demo", "create", "demo", last.id,
+           new_value=f"{sim.ballot_count} + {now.ballot_count} phiếu mẫu (seed {seed})")
     return access
 
 
@@ -124,7 +151,8 @@ def _create_results(session, campaign, units) -> None:
                                    class_name=name))
 
 
-def _create_users(session, campaign, password) -> list[tuple[str, str]]:
+def _create_users(session, password) -> list[tuple[str, str]]:
+    """The demo's people; the two data-entry staff cover Ba Bể in every campaign."""
     people = [
         ("admin", "Quản trị viên Sở Nội vụ", "admin", ()),
         ("phantich", "Chuyên viên phân tích", "analyst", ()),
@@ -132,49 +160,54 @@ def _create_users(session, campaign, password) -> list[tuple[str, str]]:
         ("nhaplieu2", "Nhập liệu huyện Ba Bể (2)", "staff", ("ba_be",)),
     ]
     for username, full_name, role, scope in people:
-        create_user(session, username, password, role, full_name=full_name, unit_codes=scope,
-                    campaign_id=campaign.id, actor="demo")
+        create_user(session, username, password, role, full_name=full_name, unit_codes=scope, actor="demo")
     return [(p[0], p[2]) for p in people]
 
 
 class _Simulator:
-    """Invitations and ballots for every group, answering like the published table."""
+    """Invitations and ballots of one campaign for every group, answering like the published table."""
 
     def __init__(self, session, campaign, cset, units, groups, rng: random.Random, secret: str):
         self.session, self.campaign, self.cset, self.secret = session, campaign, cset, secret
         self.units, self.groups, self.rng = units, groups, rng
         self.ballot_count = self.answer_count = 0
         self.pending: list[NewBallot] = []
+        self.keyed: list[tuple[str, str]] = []  # (serial, state) of paper ballots, audited when stored
         self.so = [u for u in units.values() if u.level == "so"]
         self.huyen = [u for u in units.values() if u.level == "huyen"]
 
-    def run(self) -> list[tuple[str, str]]:
+    def run(self, rates: dict[str, float], half_way: float = 0.0) -> list[tuple[str, str]]:
+        """Invite every group and answer ``rates`` of each; leave ``half_way`` of the rest half answered."""
+        self.half_way = half_way
         links = []
         # Provincial delegates rate every department and district.
         tokens = self._invite("hdnd_tinh", [None] * D.DELEGATES_TINH, "Đại biểu HĐND tỉnh")
-        links.append(
-            (
-                "Đại biểu HĐND tỉnh (đánh giá 19 sở và 8 huyện)",
-                self._answer_some(tokens, 0.88, lambda inv: self.so + self.huyen),
-            )
-        )
+        example = self._answer_some(tokens, rates["hdnd_tinh"], lambda inv: self.so + self.huyen)
+        links.append(("Đại biểu HĐND tỉnh (đánh giá 19 sở và 8 huyện)", example))
         tokens = self._invite("cc_so", [u for u in self.so for _ in range(10)], "Công chức")
-        self._answer_some(tokens, 0.85, lambda inv: [inv.unit])
+        self._answer_some(tokens, rates["cc_so"], lambda inv: [inv.unit])
         tokens = self._invite("ldp_huyen", [d for d in self.huyen for _ in range(D.LDP_PER_DISTRICT)], "Trưởng phòng")
-        self._answer_some(tokens, 0.82, lambda inv: self.rng.sample(self.so, self.rng.randint(4, 9)))
+        self._answer_some(tokens, rates["ldp_huyen"], lambda inv: self.rng.sample(self.so, self.rng.randint(4, 9)))
         tokens = self._invite("hdnd_huyen", [d for d in self.huyen for _ in range(7)], "Đại biểu HĐND huyện")
-        self._answer_some(tokens, 0.86, lambda inv: [inv.unit])
+        self._answer_some(tokens, rates["hdnd_huyen"], lambda inv: [inv.unit])
         communes = [c for d in self.huyen for c in self._communes_of(d)[: D.COMMUNES_SURVEYED]]
         tokens = self._invite("ld_xa", [c for c in communes for _ in range(D.LEADERS_PER_COMMUNE)], "Lãnh đạo xã")
-        self._answer_some(tokens, 0.9, lambda inv: [inv.unit.parent])
+        self._answer_some(tokens, rates["ld_xa"], lambda inv: [inv.unit.parent])
         for group, cards in D.QR_CARDS.items():
             tokens = self._invite(group, [d for d in self.huyen for _ in range(cards)], None, kind="qr_card")
-            example = self._answer_some(tokens, 0.4, lambda inv: [inv.unit], channel="qr")
+            example = self._answer_some(tokens, rates["qr"], lambda inv: [inv.unit], channel="qr")
             if group == "nguoi_dan":
                 links.append(("Thẻ QR cho người dân (đánh giá một huyện)", example))
-        self._paper_ballots()
-        store_ballots(self.session, self.cset, self.pending)  # one batch, with the checks every ballot gets
         return links
+
+    def flush(self) -> None:
+        """Store the ballots made so far in one batch, with the checks every ballot gets."""
+        ids = store_ballots(self.session, self.cset, self.pending)
+        by_serial = {b.paper_serial: i for b, i in zip(self.pending, ids) if b.paper_serial}
+        for serial, state in self.keyed:
+            record(self.session, "nhaplieu1", "create", "ballot", by_serial[serial],
+                   new_value=f"phiếu {serial}, qua màn hình nhập liệu, {state}")
+        self.pending, self.keyed = [], []
 
     def _communes_of(self, district: Unit) -> list[Unit]:
         return [u for u in self.units.values() if u.parent is district]
@@ -189,7 +222,7 @@ class _Simulator:
                 kind=kind, token_hash=link.token_hash, token_salt=link.salt, name=f"{label} {i:02d}" if label else None,
                 short_code_hash=link.short_code_hash,
                 phone=f"09{self.rng.randrange(10**8):08d}" if kind == "personal" else None,
-                sent_at=datetime(2023, 11, 2) if kind == "personal" else None,
+                sent_at=datetime(self.campaign.year, 11, 2) if kind == "personal" else None,
             )
             inv.unit = unit
             result.append((token, inv))
@@ -207,13 +240,32 @@ class _Simulator:
             if self.rng.random() < rate:
                 state = "flagged" if self.rng.random() < 0.02 else "received"
                 self._ballot(inv.group_id, rated(inv), channel, state, invitation=inv)
+            elif self.half_way and self.rng.random() < self.half_way:
+                self._half_answer(token, inv, rated(inv))
         return example
 
-    def _paper_ballots(self) -> None:
-        for d_index, district in enumerate(self.huyen, 1):
-            for group, target, prefix in (("nguoi_dan", 60, "ND"), ("doanh_nghiep", 10, "DN")):
+    def _half_answer(self, token: str, inv: Invitation, rated_units: list[Unit]) -> None:
+        """An invitation opened and half answered: its draft, sealed as the web form seals it."""
+        group = next(g for g in self.groups.values() if g.id == inv.group_id)
+        data: dict = {}
+        if self.cset.group_by_code[group.code].rule_for("so") and \
+                self.cset.group_by_code[group.code].rule_for("so").how == "choose":
+            data["chosen:so"] = sorted(u.id for u in rated_units)
+        for unit in rated_units[: max(1, len(rated_units) // 2)]:
+            for item in self.cset.questionnaire(unit.level, group.code).items[:5]:
+                data[answer_key(unit.id, item.question)] = "tot"
+        inv.opened = True
+        write_draft(self.session, inv.id, draft_key(self.secret, token),
+                    DraftContent(str(uuid.UUID(int=self.rng.getrandbits(128), version=4)), data,
+                                 datetime(self.campaign.year, 11, 20)))
+
+    def paper_ballots(self) -> None:
+        """Last year's paper ballots: printed, keyed twice, in every review state."""
+        for district in self.huyen:
+            for group, target in (("nguoi_dan", 60), ("doanh_nghiep", 10)):
                 got = self.rng.randint(int(target * 0.75), target)
-                for n in range(1, got + 1):
+                printed = reserve_serials(self.session, self.campaign, district, self.groups[group], got, "demo")
+                for serial in printed:
                     roll = self.rng.random()
                     state, reason = "verified", None
                     if roll < 0.01:
@@ -221,18 +273,43 @@ class _Simulator:
                     elif roll < 0.03:
                         state, reason = "flagged", "Chọn cùng một phương án cho mọi câu hỏi"
                     elif roll < 0.10:
-                        state = "received"  # waiting for the second entry
-                    self._ballot(self.groups[group].id, [district], "paper", state,
-                                 serial=f"{prefix}-{d_index:02d}-{n:04d}", reason=reason)
+                        state = "received"  # keyed once
+                    serial.status = "done"
+                    self.keyed.append((serial.serial, state))
+                    self._ballot(self.groups[group].id, [district], "paper", state, serial=serial.serial, reason=reason)
+
+    def paper_being_keyed(self, first: User, second: User) -> None:
+        """This year's paper ballots: printed for every district; of Ba Bể's citizens, some keyed once
+        (waiting for a second keying), some keyed twice (verified), one keyed differently (to reconcile)."""
+        printed = {}
+        for district in self.huyen:  # the first batch: 48 of the 60 citizens' ballots, all 10 of the businesses'
+            for group, count in (("nguoi_dan", 48), ("doanh_nghiep", 10)):
+                printed[(district.code, group)] = reserve_serials(self.session, self.campaign, district,
+                                                                  self.groups[group], count, "demo")
+        cset = self.cset
+        for n, serial in enumerate(printed[("ba_be", "nguoi_dan")][:24]):
+            answers = {item.question: _draw(cset.scale_by_code[cset.question_by_key[("huyen", item.question)].scale],
+                                            0.8, self.rng)
+                       for item in cset.questionnaire("huyen", "nguoi_dan").items}
+            paper.save_entry(self.session, serial, first, answers, "demo-1")
+            if n % 3 == 0:
+                second_answers = dict(answers)
+                if n == 9:  # one keying differs: a supervisor reconciles it
+                    question = next(iter(second_answers))
+                    second_answers[question] = "kem" if second_answers[question] != "kem" else "tot"
+                paper.save_entry(self.session, serial, second, second_answers, "demo-2")
+                if n != 9:
+                    self.ballot_count += 1
+                    self.answer_count += len(answers)
 
     def _ballot(self, group_id, rated_units, channel, state, invitation=None, serial=None, reason=None) -> None:
         rng = self.rng
         group = next(g for g in self.groups.values() if g.id == group_id)
         if invitation is not None:
             invitation.opened = invitation.used = True  # the ballot itself does not say which
-        # Drawn in this order so that a seed gives the same demo as before the ballot writer moved.
+        # Drawn in this order (the day too, which ballots no longer keep) so that a seed gives the same demo.
         client_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        day = date(2023, 11, 3) + timedelta(days=rng.randrange(55))
+        rng.randrange(55)
         duration = None if channel == "paper" else float(rng.randint(120, 1500))
         rows = []
         for unit in rated_units:
@@ -245,10 +322,19 @@ class _Simulator:
                     / self.cset.level_by_code[unit.level].field_max[str(field_index + 1)]
                 )
                 rows.append((unit.id, q.id, _draw(self.cset.scale_by_code[q.scale], quality, rng)))
-        self.pending.append(NewBallot(
-            campaign_id=self.campaign.id, client_id=client_id, group_id=group_id,
-            respondent_unit_id=invitation.unit_id if invitation else rated_units[0].id, channel=channel, state=state,
-            state_reason=reason, paper_serial=serial, answers=rows, submitted_on=day, duration_seconds=duration))
+        self.pending.append(
+            NewBallot(
+                campaign_id=self.campaign.id,
+                client_id=client_id if serial is None else f"paper-{self.campaign.id}-{serial}",
+                group_id=group_id,
+                channel=channel,
+                state=state,
+                state_reason=reason,
+                paper_serial=serial,
+                answers=rows,
+                duration_seconds=duration,
+            )
+        )
         self.ballot_count += 1
         self.answer_count += len(rows)
 

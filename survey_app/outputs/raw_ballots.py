@@ -33,7 +33,6 @@ BALLOT_COLUMNS = [
     Column("group", "Đối tượng"),
     Column("channel", "Kênh"),
     Column("state", "Trạng thái"),
-    Column("submitted_on", "Ngày gửi"),
     Column("level", "Cấp"),
     Column("unit", "Mã đơn vị"),
     Column("unit_name", "Tên đơn vị"),
@@ -43,7 +42,7 @@ LONG_COLUMNS: list[Column] = BALLOT_COLUMNS + [Column("question", "Câu hỏi"),
 
 def _campaign_answers(campaign: Campaign):
     return (
-        select(Answer.ballot_id, RespondentGroup.code, Ballot.channel, Ballot.state, Ballot.submitted_on,
+        select(Answer.ballot_id, RespondentGroup.code, Ballot.channel, Ballot.state,
                Unit.level, Unit.code, Unit.name, Answer.question, Answer.option)
         .join(Ballot, Answer.ballot_id == Ballot.id)
         .join(Unit, Answer.unit_id == Unit.id)
@@ -59,15 +58,14 @@ def long_rows(session: Session, campaign: Campaign) -> Iterator[tuple]:
     Yields
     ------
     tuple
-        ``(ballot id as text, group code, channel, state, ISO day or None,
-        level, unit code, unit name, question id, option code)``, ordered by
+        ``(ballot id as text, group code, channel, state, level, unit code,
+        unit name, question id, option code)``, ordered by
         ballot, unit and question; ballots in every state.
     """
     result = session.connection().execute(_campaign_answers(campaign), execution_options={"yield_per": CHUNK})
     for chunk in result.partitions():
-        for ballot_id, group, channel, state, submitted_on, level, unit, name, question, option in chunk:
-            yield (str(ballot_id), group, channel, state, submitted_on.isoformat() if submitted_on else None,
-                   level, unit, name, question, option)
+        for ballot_id, group, channel, state, level, unit, name, question, option in chunk:
+            yield (str(ballot_id), group, channel, state, level, unit, name, question, option)
 
 
 def _question_ids(session: Session, campaign: Campaign, cset: CriteriaSet) -> list[str]:
@@ -112,11 +110,11 @@ def wide_rows(session: Session, campaign: Campaign, cset: CriteriaSet) -> Iterat
     row: list | None = None
     key = None
     for answer in long_rows(session, campaign):
-        if (answer[0], answer[6]) != key:
+        if (answer[0], answer[5]) != key:  # ballot id, unit code
             if row is not None:
                 yield tuple(row)
-            key = (answer[0], answer[6])
+            key = (answer[0], answer[5])
             row = list(answer[:head]) + [None] * (width - head)
-        row[position[answer[8]]] = answer[9]
+        row[position[answer[7]]] = answer[8]  # question -> option
     if row is not None:
         yield tuple(row)

@@ -11,7 +11,6 @@ name             label                 values
 ``group``        Đối tượng             1.. in the criteria set's group order, labelled
 ``channel``      Kênh                  1.. web, qr, paper, api, labelled
 ``state``        Trạng thái            1.. received, verified, flagged, rejected, labelled
-``submitted_on`` Ngày gửi              a date (SPSS ``DATE11``, Stata ``%td``)
 ``level``        Cấp                   1.. in the set's level order, labelled
 ``unit``         Mã đơn vị             text (the unit code, the key other tables use)
 ``unit_name``    Tên đơn vị            text
@@ -43,7 +42,6 @@ import re
 import tempfile
 import unicodedata
 from collections.abc import Callable, Iterable
-from datetime import date
 from itertools import islice
 from pathlib import Path
 
@@ -198,10 +196,6 @@ def _question_label(cset: CriteriaSet, question_id: str, name: str) -> str:
     return question.text if name == question_id else f"[{question_id}] {question.text}"
 
 
-def _day(value: str | None) -> date | None:
-    return date.fromisoformat(value) if value else None
-
-
 def ballot_frame_wide(session: Session, campaign: Campaign,
                       cset: CriteriaSet) -> tuple[pd.DataFrame, dict[str, str], dict[str, dict[int, str]]]:
     """The wide raw ballots as labelled, coded variables for SPSS and Stata.
@@ -218,9 +212,8 @@ def ballot_frame_wide(session: Session, campaign: Campaign,
     -------
     frame : pandas.DataFrame
         One row per ballot and unit, in the order of ``wide_rows``; text columns
-        ``ballot_id``, ``unit``, ``unit_name``; ``submitted_on`` holds
-        :class:`datetime.date` or None; every other column is float codes, NaN
-        where empty, :data:`DONT_KNOW` for "don't know".
+        ``ballot_id``, ``unit``, ``unit_name``; every other column is float codes,
+        NaN where empty, :data:`DONT_KNOW` for "don't know".
     variable_labels : dict
         Variable name to its Vietnamese label, uncut (the writers cut).
     value_labels : dict
@@ -249,8 +242,6 @@ def ballot_frame_wide(session: Session, campaign: Campaign,
     for name in names:
         if name in _TEXT:
             convert.append(text)
-        elif name == "submitted_on":
-            convert.append(lambda values: [_day(v) for v in values])
         else:
             coding = codings[name]
             convert.append(lambda values, coding=coding: np.fromiter(map(coding, values), float, len(values)))
@@ -264,8 +255,6 @@ def ballot_frame_wide(session: Session, campaign: Campaign,
     for name, part in zip(names, parts):
         if name in _TEXT:
             data[name] = pd.Series([v for p in part for v in p], dtype=str)
-        elif name == "submitted_on":
-            data[name] = pd.Series([v for p in part for v in p], dtype=object)
         else:
             data[name] = pd.Series(np.concatenate(part) if part else np.empty(0), dtype=float)
     frame = pd.DataFrame(data, columns=names)
@@ -288,7 +277,7 @@ def write_sav(path: str | Path, frame: pd.DataFrame, variable_labels: dict[str, 
     """Write :func:`ballot_frame_wide`'s result as an SPSS ``.sav`` (UTF-8, bytecode-compressed).
 
     "Don't know" (9) is declared user-missing; coded variables are nominal,
-    questions ordinal, the day a date (scale), codes shown without decimals.
+    questions ordinal, codes shown without decimals.
     """
     coded = [name for name in frame.columns if name in value_labels]
     pyreadstat.write_sav(
@@ -298,7 +287,7 @@ def write_sav(path: str | Path, frame: pd.DataFrame, variable_labels: dict[str, 
         variable_value_labels={k: {code: clip_label(label, max_bytes=SPSS_VALUE_LABEL_BYTES)
                                    for code, label in labels.items()} for k, labels in value_labels.items()},
         missing_ranges={name: [DONT_KNOW] for name in _dont_know_columns(value_labels)},
-        variable_measure={**{name: "nominal" for name in frame.columns}, "submitted_on": "scale",
+        variable_measure={**{name: "nominal" for name in frame.columns},
                           **{name: "ordinal" for name in _questions(frame)}},
         variable_format={name: f"F{len(str(max(value_labels[name], default=1)))}.0" for name in coded},
         note=SPSS_NOTE,

@@ -8,23 +8,23 @@ Rules every channel shares
   level, with an option of the question's scale; with ``complete`` (the default) every
   question of that questionnaire is answered ("don't know" is an answer). The units must
   belong to the ballot's campaign.
-* **Day** (:func:`ballot_day`): a ballot's only time is its day, in Vietnam time.
+* **No time**: a ballot records no day or time of its own (only, for web ballots, the
+  seconds spent, for the "too fast" flag).
 * **Idempotency**: ``client_id`` is unique. Storing again under the same id with the same
   answers returns the stored ballot (``replay``); with other answers, or for another
-  campaign, it is a ``conflict``. The database's UNIQUE constraint settles a race.
+  campaign, it is a ``conflict``. The answers are compared with those stored, never through
+  a digest kept beside the ballot. The database's UNIQUE constraint settles a race.
 * **Audit**: a ballot keyed by a person (paper, API) names who keyed it in the audit log;
   a respondent's own ballot (web, QR card) never appears there.
 
-Anonymity: a ballot has no invitation key, a random 63-bit id, and no time finer than its
-day; answers are keyed by (ballot, unit, question), with no sequence number.
+Anonymity: a ballot has no invitation key, no respondent unit, a random 63-bit id and no
+time; answers are keyed by (ballot, unit, question), with no sequence number; on SQLite
+neither table has a rowid. See ``docs/threat-model.md``.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -32,35 +32,8 @@ from sqlalchemy.orm import Session
 
 from questionnaires import CriteriaSet
 
-from ..models import VIETNAM, Answer, Ballot, RespondentGroup, Unit, random_ballot_id
+from ..models import Answer, Ballot, RespondentGroup, Unit, random_ballot_id
 from .audit import record
-
-
-def ballot_day(now: datetime | None = None) -> date:
-    """The day a ballot is stored on, in Vietnam time (UTC+7).
-
-    Examples
-    --------
-    >>> ballot_day(datetime(2026, 11, 30, 17, 30, tzinfo=UTC))
-    datetime.date(2026, 12, 1)
-    >>> ballot_day(datetime(2026, 11, 30, 16, 59))  # naive: UTC, as the database stores times
-    datetime.date(2026, 11, 30)
-    """
-    now = now or datetime.now(UTC)
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)
-    return now.astimezone(VIETNAM).date()
-
-
-def payload_digest(answers: Iterable[tuple[int, str, str]]) -> str:
-    """SHA-256 of a ballot's answers ``(unit id, question, option)``, in any order.
-
-    Examples
-    --------
-    >>> payload_digest([(2, "Q1", "tot"), (1, "Q1", "kem")]) == payload_digest([(1, "Q1", "kem"), (2, "Q1", "tot")])
-    True
-    """
-    return hashlib.sha256(json.dumps(sorted(tuple(a) for a in answers)).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -141,10 +114,8 @@ class NewBallot:
     answers: Sequence[tuple[int, str, str]]
     state: str = "received"
     state_reason: str | None = None
-    respondent_unit_id: int | None = None
     paper_serial: str | None = None
     duration_seconds: float | None = None
-    submitted_on: date | None = None  # default: today (:func:`ballot_day`); the demo sets its own
 
 
 @dataclass(frozen=True)
@@ -157,9 +128,8 @@ class Stored:
 
 
 def stored_ballot(s: Session, client_id: str):
-    """``(id, campaign_id, payload_digest)`` of the ballot stored under ``client_id``, or None."""
-    return s.execute(select(Ballot.id, Ballot.campaign_id, Ballot.payload_digest)
-                     .where(Ballot.client_id == client_id)).first()
+    """``(id, campaign_id)`` of the ballot stored under ``client_id``, or None."""
+    return s.execute(select(Ballot.id, Ballot.campaign_id).where(Ballot.client_id == client_id)).first()
 
 
 def _grouped(answers: Iterable[tuple[int, str, str]]) -> dict[int, dict[str, str]]:
@@ -192,21 +162,25 @@ def check_ballots(s: Session, cset: CriteriaSet, ballots: Sequence[NewBallot], c
 
 
 def _insert(s: Session, ballots: Sequence[NewBallot]) -> list[int]:
-    today = ballot_day()
     ids = [random_ballot_id() for _ in ballots]
     s.execute(insert(Ballot), [
         {"id": ballot_id, "campaign_id": b.campaign_id, "client_id": b.client_id, "group_id": b.group_id,
-         "respondent_unit_id": b.respondent_unit_id, "channel": b.channel, "state": b.state,
-         "state_reason": b.state_reason, "paper_serial": b.paper_serial, "payload_digest": payload_digest(b.answers),
-         "submitted_on": b.submitted_on or today, "duration_seconds": b.duration_seconds}
+         "channel": b.channel, "state": b.state, "state_reason": b.state_reason, "paper_serial": b.paper_serial,
+         "duration_seconds": b.duration_seconds}
         for ballot_id, b in zip(ids, ballots)])
     s.execute(insert(Answer), [{"ballot_id": ballot_id, "unit_id": u, "question": q, "option": o}
                                for ballot_id, b in zip(ids, ballots) for u, q, o in b.answers])
     return ids
 
 
-def _settle(existing, ballot: NewBallot) -> Stored:
-    same = existing.campaign_id == ballot.campaign_id and existing.payload_digest == payload_digest(ballot.answers)
+def same_answers(s: Session, ballot_id: int, answers: Iterable[tuple[int, str, str]]) -> bool:
+    """Whether the ballot stored as ``ballot_id`` holds exactly these ``(unit id, question, option)``."""
+    stored = s.execute(select(Answer.unit_id, Answer.question, Answer.option).where(Answer.ballot_id == ballot_id))
+    return {tuple(row) for row in stored} == {tuple(a) for a in answers}
+
+
+def _settle(s: Session, existing, ballot: NewBallot) -> Stored:
+    same = existing.campaign_id == ballot.campaign_id and same_answers(s, existing.id, ballot.answers)
     return Stored("replay" if same else "conflict", existing.id)
 
 
@@ -228,7 +202,7 @@ def store_ballot(s: Session, cset: CriteriaSet, ballot: NewBallot, *, actor: str
     check_ballots(s, cset, [ballot], complete)
     existing = stored_ballot(s, ballot.client_id)
     if existing is not None:
-        return _settle(existing, ballot)
+        return _settle(s, existing, ballot)
     try:
         with s.begin_nested():
             (ballot_id,) = _insert(s, [ballot])
@@ -236,7 +210,7 @@ def store_ballot(s: Session, cset: CriteriaSet, ballot: NewBallot, *, actor: str
         existing = stored_ballot(s, ballot.client_id)
         if existing is None:
             raise
-        return _settle(existing, ballot)
+        return _settle(s, existing, ballot)
     if actor is not None:
         record(s, actor, "create", "ballot", ballot_id, user_id=user_id,
                new_value=note or f"{ballot.channel}, {ballot.state}")

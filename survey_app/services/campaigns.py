@@ -75,17 +75,39 @@ def campaign_criteria(campaign: Campaign) -> CriteriaSet:
     return _SETS[digest]
 
 
+class CampaignError(ValueError):
+    """A change a campaign cannot take; the message says why (Vietnamese)."""
+
+
+def sealed(campaign: Campaign) -> bool:
+    """Whether the campaign's results are sealed: every figure computed from answers, and every
+    individual ballot but the paper ones being keyed, stays hidden until the campaign is closed."""
+    return campaign.status != "closed"
+
+
 def set_schedule(s: Session, campaign: Campaign, status: str, opens_at: datetime | None,
                  closes_at: datetime | None, actor: str, double_entry: bool | None = None,
-                 min_web_seconds: int | None = None) -> None:
-    """Status (draft, open, closed), the dates links work between, and the paper/review settings."""
-    if status not in CAMPAIGN_STATUSES:
-        raise ValueError(status)
+                 min_web_seconds: int | None = None, cross_district_check: bool | None = None) -> None:
+    """Status (draft or open), the dates links work between, and the paper/review settings.
+
+    Closing is :func:`close_campaign`, and a closed campaign changes no more.
+
+    Raises
+    ------
+    CampaignError
+        The campaign is closed, or ``status`` is not draft or open.
+    """
+    if campaign.status == "closed":
+        raise CampaignError("Đợt khảo sát đã kết thúc và kết quả đã mở niêm phong: không thay đổi được nữa.")
+    if status not in CAMPAIGN_STATUSES or status == "closed":
+        raise CampaignError("Tình trạng chỉ là “Đang chuẩn bị” hoặc “Đang khảo sát”; kết thúc đợt bằng nút riêng.")
     changes = [("status", status), ("opens_at", opens_at), ("closes_at", closes_at)]
     if double_entry is not None:
         changes.append(("double_entry", double_entry))
     if min_web_seconds is not None:
         changes.append(("min_web_seconds", min_web_seconds))
+    if cross_district_check is not None:
+        changes.append(("cross_district_check", cross_district_check))
     for attribute, value in changes:
         old = getattr(campaign, attribute)
         if old != value:

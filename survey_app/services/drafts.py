@@ -7,8 +7,9 @@ Once a ballot is stored, nothing in the database joins it to its invitation or p
 
 * the ballot (:mod:`.ballots`) has no invitation key, a random id and only a day;
 * the invitation only turns ``used`` (and ``opened``): booleans, no time;
-* the draft, the one row that tied answers to an invitation, is deleted in the same
-  transaction that stores the ballot;
+* the draft, the one row that ties answers to an invitation, is encrypted with a key
+  derived from the server's secret and the respondent's token (:mod:`.sealing`), and is
+  deleted in the same transaction that stores the ballot (and when the campaign closes);
 * the audit log records no submission.
 
 What remains outside our tables: the physical order of rows inside the database files, and
@@ -26,8 +27,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,6 +39,8 @@ from ..db import Database
 from ..models import Campaign, Draft, Invitation, Unit, utcnow
 from . import ballots
 from .campaigns import campaign_criteria
+from .invitations import derive_token, hash_token
+from .sealing import Unreadable, draft_key, seal, unseal
 
 MISSING = "Xin chọn một câu trả lời (nếu không rõ, chọn “Không biết / không ý kiến”)."
 INVALID = "Câu trả lời này không có trong phiếu; xin chọn lại."
@@ -107,16 +111,81 @@ def chosen_key(level: str) -> str:
     return f"chosen:{level}"
 
 
-def open_draft(database: Database, invitation_id: int) -> dict:
-    """Mark the invitation opened and return its draft's data, creating the draft if needed."""
+@dataclass
+class DraftContent:
+    """What a draft holds: the client id the submit carries, the answers and choices, the start."""
+
+    client_id: str
+    data: dict
+    started_at: datetime
+
+
+def key_for(secret: str, invitation: Invitation, presented: str) -> bytes:
+    """The key of an invitation's draft: from its token, derived again when it has a salt (so a
+    QR card opened by its short code and by its link share one draft), else the token presented."""
+    token = derive_token(secret, invitation.token_salt) if invitation.token_salt else presented
+    if not invitation.token_salt and hash_token(presented) != invitation.token_hash:
+        raise ValueError("the presented key is not this invitation's token")
+    return draft_key(secret, token)
+
+
+def read_draft(s: Session, invitation_id: int, key: bytes) -> DraftContent | None:
+    """The invitation's draft, or None when there is none or it no longer opens (the secret changed)."""
+    row = s.get(Draft, invitation_id)
+    if row is None:
+        return None
+    if row.sealed is None:  # saved before drafts were sealed (revision 0006)
+        if row.data is None:
+            return None
+        return DraftContent(row.client_id, dict(row.data), row.started_at or utcnow())
+    try:
+        content = unseal(key, invitation_id, row.sealed)
+    except Unreadable:
+        return None
+    return DraftContent(content["client_id"], content["data"], datetime.fromisoformat(content["started_at"]))
+
+
+def write_draft(s: Session, invitation_id: int, key: bytes, content: DraftContent) -> None:
+    """Seal and keep the draft (emptying any plaintext left from before revision 0006)."""
+    sealed = seal(key, invitation_id, {"client_id": content.client_id, "data": content.data,
+                                       "started_at": content.started_at.isoformat()})
+    row = s.get(Draft, invitation_id)
+    if row is None:
+        s.add(Draft(invitation_id=invitation_id, sealed=sealed))
+    else:
+        row.sealed, row.client_id, row.data, row.started_at, row.updated_at = sealed, None, None, None, None
+
+
+def open_draft(database: Database, invitation_id: int, key: bytes) -> DraftContent:
+    """Mark the invitation opened and return its draft, creating (or sealing) it if needed."""
     with database.transaction() as s:
-        invitation = s.get(Invitation, invitation_id)
-        invitation.opened = True
-        draft = s.get(Draft, invitation_id)
-        if draft is None:
-            draft = Draft(invitation_id=invitation_id, client_id=str(uuid.uuid4()), data={})
-            s.add(draft)
-        return {"client_id": draft.client_id, "data": dict(draft.data)}
+        s.get(Invitation, invitation_id).opened = True
+        content = read_draft(s, invitation_id, key)
+        if content is None:  # none yet, or sealed under another secret: start afresh
+            content = DraftContent(str(uuid.uuid4()), {}, utcnow())
+            write_draft(s, invitation_id, key, content)
+        elif s.get(Draft, invitation_id).sealed is None:  # plaintext from before revision 0006
+            write_draft(s, invitation_id, key, content)
+        return content
+
+
+def seal_plaintext_drafts(s: Session, secret: str) -> int:
+    """Seal every draft saved before revision 0006 whose token can be derived; returns how many."""
+    sealed = 0
+    for row in s.scalars(select(Draft).where(Draft.sealed.is_(None), Draft.data.is_not(None))):
+        invitation = s.get(Invitation, row.invitation_id)
+        if not invitation.token_salt:
+            continue  # sealed when its respondent next opens the form
+        key = draft_key(secret, derive_token(secret, invitation.token_salt))
+        write_draft(s, row.invitation_id, key, DraftContent(row.client_id, dict(row.data), row.started_at or utcnow()))
+        sealed += 1
+    return sealed
+
+
+def delete_drafts(s: Session, campaign_id: int) -> int:
+    """Delete every draft of a campaign's invitations (when it closes); returns how many."""
+    ids = select(Invitation.id).where(Invitation.campaign_id == campaign_id)
+    return s.execute(delete(Draft).where(Draft.invitation_id.in_(ids))).rowcount
 
 
 def pages(assigned: list[Assignment], data: dict) -> list[Page]:
@@ -141,34 +210,35 @@ def page_answers(cset: CriteriaSet, page: Page, data: dict) -> dict[str, str]:
     }
 
 
-def save_page(session: Session, cset: CriteriaSet, invitation_id: int, page: Page,
+def save_page(session: Session, cset: CriteriaSet, invitation_id: int, key: bytes, page: Page,
               posted: dict[str, str | None]) -> dict[str, str]:
     """Keep the answers posted for a page (question id -> option code, or None when none was
     chosen); return a message per question still unanswered. Options not in the question's
     scale are not kept and get their own message."""
-    draft = session.get(Draft, invitation_id)
+    draft = read_draft(session, invitation_id, key)
     data = dict(draft.data)
     errors: dict[str, str] = {}
     level = page.assignment.level.code
     for item in page.assignment.questionnaire.items:
         value = posted.get(item.question)
-        key = answer_key(page.unit.id, item.question)
+        answer = answer_key(page.unit.id, item.question)
         if value and ballots.option_allowed(cset, level, item.question, value):
-            data[key] = value
+            data[answer] = value
         elif value:
             errors[item.question] = INVALID
-        elif key not in data:
+        elif answer not in data:
             errors[item.question] = MISSING
-    draft.data, draft.updated_at = data, utcnow()
+    draft.data = data
+    write_draft(session, invitation_id, key, draft)
     return errors
 
 
-def save_choice(session: Session, invitation_id: int, assignment: Assignment, unit_ids: list[int]) -> None:
+def save_choice(session: Session, invitation_id: int, key: bytes, assignment: Assignment, unit_ids: list[int]) -> None:
     """Keep the units a ``choose`` respondent picked (only units offered to them)."""
     offered = {u.id for u in assignment.units}
-    draft = session.get(Draft, invitation_id)
+    draft = read_draft(session, invitation_id, key)
     draft.data = {**draft.data, chosen_key(assignment.level.code): sorted(set(unit_ids) & offered)}
-    draft.updated_at = utcnow()
+    write_draft(session, invitation_id, key, draft)
 
 
 def unanswered(cset: CriteriaSet, form_pages: list[Page], data: dict) -> dict[int, int]:
@@ -206,11 +276,11 @@ class Outcome:
 
 
 def submit(database: Database, cset: CriteriaSet, invitation_id: int, client_id: str,
-           assigned: list[Assignment]) -> Outcome:
+           assigned: list[Assignment], key: bytes) -> Outcome:
     """Store the draft of an invitation as its one ballot, in one transaction."""
     try:
         with database.transaction() as s:
-            return _submit(s, cset, invitation_id, client_id, assigned)
+            return _submit(s, cset, invitation_id, client_id, assigned, key)
     except IntegrityError:
         # The same client id stored by a racing request: that request's ballot is ours.
         with database.session() as s:
@@ -219,11 +289,12 @@ def submit(database: Database, cset: CriteriaSet, invitation_id: int, client_id:
         raise
 
 
-def _submit(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, assigned: list[Assignment]) -> Outcome:
+def _submit(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, assigned: list[Assignment],
+            key: bytes) -> Outcome:
     if ballots.stored_ballot(s, client_id) is not None:
         return Outcome("replay")
     invitation = s.get(Invitation, invitation_id)
-    draft = s.get(Draft, invitation_id)
+    draft = read_draft(s, invitation_id, key)
     if draft is None or draft.client_id != client_id:
         # A racing request may have stored our ballot (and deleted the draft) since
         # the first check: look again, and read ``used`` afresh, not from the identity map.
@@ -248,7 +319,7 @@ def _submit(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, a
                for p in form_pages for item in p.assignment.questionnaire.items]
     ballots.store_ballot(s, cset, ballots.NewBallot(
         campaign_id=invitation.campaign_id, group_id=invitation.group_id, client_id=client_id,
-        respondent_unit_id=invitation.unit_id, channel="qr" if invitation.kind == "qr_card" else "web",
-        answers=answers, duration_seconds=float(round((utcnow() - draft.started_at).total_seconds()))))
-    s.delete(draft)
+        channel="qr" if invitation.kind == "qr_card" else "web", answers=answers,
+        duration_seconds=float(round((utcnow() - draft.started_at).total_seconds()))))
+    s.execute(delete(Draft).where(Draft.invitation_id == invitation_id))
     return Outcome("stored")

@@ -1,59 +1,33 @@
-"""Paper ballots: serials, keyed entries, blind double entry and reconciliation.
+"""Keying paper ballots: digits to answers, single and blind double entry, reconciliation.
 
-A serial is all digits, ``YY`` + a 6-digit number + a check digit (Luhn), so a
-USB scanner or the number row types it and a mistyped serial is caught at once.
-Answers are keyed as digits: ``1``..``n`` for the scale's counted options in
-printed order, ``0`` for "don't know".
+Answers are keyed as digits: ``1``..``n`` for the scale's counted options in printed order,
+``0`` for "don't know". A serial is keyed on the keying screen or through the API (a tablet
+or a form tool), the same way.
 
-With double entry (the campaign's default) a serial needs two entries by two
-different users, who never see each other's: equal entries store a verified
-ballot; different ones wait for a supervisor on the reconcile screen. With
-single entry, the first entry stores a received ballot.
+With double entry (the campaign's default) a serial needs two entries by two different
+users, who never see each other's: equal entries store a verified ballot; different ones
+wait for a supervisor on the reconcile screen. With single entry, the first entry stores a
+received ballot. With the campaign's ``cross_district_check``, the second entry must be
+made by staff of another district or an admin, never by the district's own staff.
+
+Keying is refused while a campaign is in preparation and once it is closed. Every entry and
+every ballot stored is audited with the user, the serial and the channel.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from questionnaires import CriteriaSet, Questionnaire, Scale
 
-from ..models import Campaign, PaperEntry, PaperSerial, RespondentGroup, Unit, User
+from ..models import Campaign, PaperEntry, PaperSerial, User
 from .audit import record
 from .ballots import NewBallot, store_ballot
 from .campaigns import campaign_criteria
-from .units import targets
 
-
-def luhn_digit(digits: str) -> str:
-    """The Luhn check digit of a string of digits.
-
-    Examples
-    --------
-    >>> luhn_digit("7992739871")
-    '3'
-    """
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 == 0 else 1)
-        total += d - 9 if d > 9 else d
-    return str((10 - total % 10) % 10)
-
-
-def make_serial(year: int, number: int) -> str:
-    """``YY`` + 6-digit number + check digit, e.g. ``2300001`` + ``7``."""
-    body = f"{year % 100:02d}{number:06d}"
-    return body + luhn_digit(body)
-
-
-def clean_serial(text: str) -> str | None:
-    """The serial typed or scanned, without spaces or dashes, if its check digit holds."""
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if len(digits) != 9 or luhn_digit(digits[:-1]) != digits[-1]:
-        return None
-    return digits
+CHANNEL_NAMES = {"paper": "màn hình nhập liệu", "api": "API"}
 
 
 def digit_options(scale: Scale) -> dict[str, str]:
@@ -62,19 +36,6 @@ def digit_options(scale: Scale) -> dict[str, str]:
     if scale.dont_know_option is not None:
         keys["0"] = scale.dont_know_option.code
     return keys
-
-
-def reserve_serials(s: Session, campaign: Campaign, unit: Unit, group: RespondentGroup, count: int,
-                    actor: str) -> list[PaperSerial]:
-    """Reserve ``count`` new serials for a unit × group, numbered after the campaign's last."""
-    last = s.scalar(select(func.count()).select_from(PaperSerial).where(PaperSerial.campaign_id == campaign.id))
-    serials = [PaperSerial(campaign_id=campaign.id, serial=make_serial(campaign.year, last + i), unit_id=unit.id,
-                           group_id=group.id) for i in range(1, count + 1)]
-    s.add_all(serials)
-    s.flush()
-    record(s, actor, "create", "paper_serials", campaign.id,
-           new_value=f"{count} phiếu giấy {unit.code}/{group.code}: {serials[0].serial}..{serials[-1].serial}")
-    return serials
 
 
 def questionnaire_of(cset: CriteriaSet, serial: PaperSerial) -> Questionnaire:
@@ -112,32 +73,78 @@ class EntryRefused(ValueError):
     """The entry cannot be kept; the message says why, in Vietnamese. Nothing was written."""
 
 
+def _entry_count(s: Session, serial: PaperSerial) -> int:
+    return s.scalar(select(func.count()).select_from(PaperEntry).where(PaperEntry.serial_id == serial.id))
+
+
+def _own_district(user: User, serial: PaperSerial) -> bool:
+    return any(u.id == serial.unit_id for u in user.units)
+
+
+def staff_can_enter(s: Session, user: User, serial: PaperSerial) -> bool:
+    """Admins key any serial; staff those of the units they cover, except that with the campaign's
+    ``cross_district_check`` the second keying is for staff of another district (never their own)."""
+    if user.role == "admin":
+        return True
+    if user.role != "staff":
+        return False
+    campaign = s.get(Campaign, serial.campaign_id)
+    if campaign.cross_district_check and campaign.double_entry and _entry_count(s, serial) == 1:
+        return not _own_district(user, serial)
+    return _own_district(user, serial)
+
+
+def may_open(s: Session, user: User, serial: PaperSerial) -> bool:
+    """Whether ``user`` may open the keying page of ``serial`` at all (else: 403). Staff open their own
+    units' serials, and with ``cross_district_check`` other districts' too (for second keyings)."""
+    if user.role == "admin":
+        return True
+    if user.role != "staff":
+        return False
+    campaign = s.get(Campaign, serial.campaign_id)
+    return _own_district(user, serial) or (campaign.cross_district_check and campaign.double_entry)
+
+
 def check_can_enter(s: Session, serial: PaperSerial, user: User) -> None:
     """Raise :class:`EntryRefused` if ``user`` may not key ``serial`` (now)."""
+    campaign = s.get(Campaign, serial.campaign_id)
+    if campaign.status == "draft":
+        raise EntryRefused(f"Đợt khảo sát “{campaign.name}” chưa mở: chưa nhập phiếu {serial.serial}.")
+    if campaign.status == "closed":
+        raise EntryRefused(f"Đợt khảo sát “{campaign.name}” đã kết thúc: không nhập thêm phiếu {serial.serial}.")
     if serial.status == "done":
         raise EntryRefused(f"Phiếu {serial.serial} đã nhập xong, không nhập thêm.")
     if serial.status == "conflict":
         raise EntryRefused(f"Phiếu {serial.serial} đang chờ đối chiếu, không nhập thêm.")
     if s.scalar(select(PaperEntry.id).where(PaperEntry.serial_id == serial.id, PaperEntry.user_id == user.id)):
         raise EntryRefused(f"Ông/Bà đã nhập phiếu {serial.serial} rồi; lần nhập thứ hai phải do người khác làm.")
+    if not staff_can_enter(s, user, serial):
+        if campaign.cross_district_check and _own_district(user, serial):
+            raise EntryRefused(f"Phiếu {serial.serial}: lần nhập thứ hai phải do nhân viên huyện khác "
+                               "hoặc quản trị viên nhập.")
+        raise EntryRefused(f"Tài khoản không phụ trách đơn vị của phiếu {serial.serial}.")
 
 
-def save_entry(s: Session, serial: PaperSerial, user: User, answers: dict[str, str], session_key: str) -> EntryOutcome:
-    """Keep one user's keying of a serial and settle the serial when it can be."""
+def save_entry(s: Session, serial: PaperSerial, user: User, answers: dict[str, str], session_key: str,
+               channel: str = "paper", client_ref: str | None = None) -> EntryOutcome:
+    """Keep one user's keying of a serial (on the keying screen, or through the API with the
+    sender's ``client_ref``) and settle the serial when it can be."""
     check_can_enter(s, serial, user)
     campaign = s.get(Campaign, serial.campaign_id)
-    entry = PaperEntry(serial_id=serial.id, user_id=user.id, answers=answers, session_key=session_key)
+    entry = PaperEntry(serial_id=serial.id, user_id=user.id, answers=answers, session_key=session_key,
+                       client_ref=client_ref)
     s.add(entry)
     s.flush()
-    record(s, user.username, "create", "paper_entry", entry.id, user_id=user.id, new_value=f"phiếu {serial.serial}")
+    record(s, user.username, "create", "paper_entry", entry.id, user_id=user.id,
+           new_value=f"phiếu {serial.serial}, qua {CHANNEL_NAMES[channel]}")
     if not campaign.double_entry:
-        return EntryOutcome("received", _store_ballot(s, serial, answers, "received", user.username, user.id))
+        return EntryOutcome("received", _store_ballot(s, serial, answers, "received", user, channel))
     entries = s.scalars(select(PaperEntry).where(PaperEntry.serial_id == serial.id).order_by(PaperEntry.id)).all()
     if len(entries) < 2:
         serial.status = "entering"
         return EntryOutcome("waiting")
     if entries[0].answers == entries[1].answers:
-        return EntryOutcome("verified", _store_ballot(s, serial, answers, "verified", user.username, user.id))
+        return EntryOutcome("verified", _store_ballot(s, serial, answers, "verified", user, channel))
     serial.status = "conflict"
     record(s, user.username, "state", "paper_serial", serial.serial, user_id=user.id, attribute="status",
            old_value="entering", new_value="conflict")
@@ -159,6 +166,8 @@ def reconcile(s: Session, serial: PaperSerial, chosen: dict[str, str], superviso
     entries, differing = differences(s, serial)
     if serial.status != "conflict" or not differing:
         raise EntryRefused(f"Phiếu {serial.serial} không có gì để đối chiếu.")
+    if s.get(Campaign, serial.campaign_id).status != "open":
+        raise EntryRefused(f"Đợt khảo sát đã kết thúc: phiếu {serial.serial} không được tính.")
     answers = dict(entries[0].answers)
     for question in differing:
         scale = cset.scale_by_code[cset.question_by_key[(serial.unit.level, question)].scale]
@@ -169,82 +178,20 @@ def reconcile(s: Session, serial: PaperSerial, chosen: dict[str, str], superviso
         record(s, supervisor.username, "update", "answer", f"{serial.serial}/{question}", user_id=supervisor.id,
                attribute="option", old_value=f"{entries[0].answers.get(question)} | {entries[1].answers.get(question)}",
                new_value=value)
-    return _store_ballot(s, serial, answers, "verified", supervisor.username, supervisor.id)
+    return _store_ballot(s, serial, answers, "verified", supervisor, "paper")
 
 
-def _store_ballot(s: Session, serial: PaperSerial, answers: dict[str, str], state: str, actor: str,
-                  user_id: int | None = None) -> int:
+def _store_ballot(s: Session, serial: PaperSerial, answers: dict[str, str], state: str, user: User,
+                  channel: str) -> int:
     cset = campaign_criteria(s.get(Campaign, serial.campaign_id))
     stored = store_ballot(s, cset, NewBallot(
-        campaign_id=serial.campaign_id, group_id=serial.group_id, channel="paper", state=state,
-        client_id=f"paper-{serial.campaign_id}-{serial.serial}", respondent_unit_id=serial.unit_id,
-        paper_serial=serial.serial, answers=[(serial.unit_id, q, o) for q, o in answers.items()]),
-        actor=actor, user_id=user_id, note=f"phiếu giấy {serial.serial}, {state}")
+        campaign_id=serial.campaign_id, group_id=serial.group_id, channel=channel, state=state,
+        client_id=f"paper-{serial.campaign_id}-{serial.serial}", paper_serial=serial.serial,
+        answers=[(serial.unit_id, q, o) for q, o in answers.items()]),
+        actor=user.username, user_id=user.id, note=f"phiếu {serial.serial}, qua {CHANNEL_NAMES[channel]}, {state}")
     if stored.status != "stored":
         raise EntryRefused(f"Phiếu {serial.serial} đã được lưu trước đó.")
     old, serial.status = serial.status, "done"
-    record(s, actor, "state", "paper_serial", serial.serial, user_id=user_id, attribute="status", old_value=old,
-           new_value="done")
+    record(s, user.username, "state", "paper_serial", serial.serial, user_id=user.id, attribute="status",
+           old_value=old, new_value="done")
     return stored.ballot_id
-
-
-def staff_can_enter(user: User, serial: PaperSerial) -> bool:
-    """Admins enter any serial; staff only those of the units they cover."""
-    return user.role == "admin" or any(u.id == serial.unit_id for u in user.units)
-
-
-def find_serial(s: Session, text: str) -> PaperSerial | None:
-    serial = clean_serial(text)
-    if serial is None:
-        return None
-    return s.scalar(select(PaperSerial).where(PaperSerial.serial == serial).order_by(PaperSerial.id.desc()))
-
-
-
-class PrintedBatch(NamedTuple):
-    """Serials of a unit × group in one entry status: how many, the first and the last."""
-
-    unit_id: int
-    group_id: int
-    status: str
-    count: int
-    first: str
-    last: str
-
-
-def printed_batches(s: Session, campaign_id: int) -> list[PrintedBatch]:
-    """The campaign's printed serials counted per unit × group × status."""
-    return [PrintedBatch(*row) for row in s.execute(
-        select(PaperSerial.unit_id, PaperSerial.group_id, PaperSerial.status, func.count(),
-               func.min(PaperSerial.serial), func.max(PaperSerial.serial))
-        .where(PaperSerial.campaign_id == campaign_id)
-        .group_by(PaperSerial.unit_id, PaperSerial.group_id, PaperSerial.status))]
-
-
-def paper_plan(s: Session, campaign: Campaign, units: list[Unit], groups: list[RespondentGroup]
-               ) -> list[tuple[Unit, RespondentGroup, int, int]]:
-    """(unit, group, target, printed) for every cell of the sample plan with a target."""
-    planned = targets(s, campaign)
-    printed: dict[tuple[int, int], int] = {}
-    for batch in printed_batches(s, campaign.id):
-        printed[(batch.unit_id, batch.group_id)] = printed.get((batch.unit_id, batch.group_id), 0) + batch.count
-    return [(u, g, planned[(u.id, g.id)], printed.get((u.id, g.id), 0))
-            for u in units for g in groups if planned.get((u.id, g.id))]
-
-
-def serials_between(s: Session, campaign_id: int, first: str, last: str, limit: int = 1000) -> list[PaperSerial]:
-    """The campaign's serials from ``first`` to ``last`` (at most ``limit``)."""
-    return list(s.scalars(select(PaperSerial).where(
-        PaperSerial.campaign_id == campaign_id, PaperSerial.serial >= first, PaperSerial.serial <= last
-    ).order_by(PaperSerial.serial).limit(limit)))
-
-
-def conflicting_serials(s: Session, campaign_id: int) -> list[PaperSerial]:
-    """Serials whose two entries differ, waiting for a supervisor."""
-    return list(s.scalars(select(PaperSerial).where(PaperSerial.campaign_id == campaign_id,
-                                                    PaperSerial.status == "conflict").order_by(PaperSerial.serial)))
-
-
-def serial_of(s: Session, campaign_id: int, serial: str) -> PaperSerial | None:
-    """The campaign's printed serial of that number."""
-    return s.scalar(select(PaperSerial).where(PaperSerial.campaign_id == campaign_id, PaperSerial.serial == serial))

@@ -1,4 +1,9 @@
-"""Reviewing ballots: states, quality flags, bulk changes. Flags only point; people decide."""
+"""Reviewing ballots: states, quality flags, bulk changes. Flags only point; people decide.
+
+While a campaign's results are sealed, only ballots keyed from a printed serial can be seen,
+flagged or changed: a serial names a printed sheet, never a person. Respondents' own ballots
+(web, QR card) appear once the campaign is closed.
+"""
 from __future__ import annotations
 
 import json
@@ -10,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..models import BALLOT_STATES, Answer, Ballot, Campaign, PaperEntry, PaperSerial, Unit
 from .audit import record
+from .campaigns import sealed
 
 FLAGS = {
     "straight_line": "Cùng một phương án cho mọi câu (8 câu trở lên)",
@@ -20,17 +26,25 @@ STATE_LABELS = {"received": "Đã nhận", "verified": "Đã xác minh", "flagge
 STRAIGHT_LINE_MIN = 8
 
 
+def _visible(campaign: Campaign):
+    """The ballots of ``campaign`` that may be seen now (see the module's doc)."""
+    where = [Ballot.campaign_id == campaign.id]
+    if sealed(campaign):
+        where.append(Ballot.paper_serial.is_not(None))
+    return where
+
+
 def quality_flags(s: Session, campaign: Campaign) -> dict[int, set[str]]:
-    """Flags per ballot id, computed afresh; nothing is rejected by them."""
+    """Flags per ballot id (of the ballots that may be seen now), computed afresh; nothing is rejected by them."""
     flags: dict[int, set[str]] = defaultdict(set)
     for (ballot_id,) in s.execute(
         select(Answer.ballot_id).join(Ballot, Answer.ballot_id == Ballot.id)
-        .where(Ballot.campaign_id == campaign.id).group_by(Answer.ballot_id)
+        .where(*_visible(campaign)).group_by(Answer.ballot_id)
         .having(func.count() >= STRAIGHT_LINE_MIN, func.count(func.distinct(Answer.option)) == 1)
     ):
         flags[ballot_id].add("straight_line")
     for (ballot_id,) in s.execute(
-        select(Ballot.id).where(Ballot.campaign_id == campaign.id, Ballot.channel.in_(("web", "qr")),
+        select(Ballot.id).where(*_visible(campaign), Ballot.channel.in_(("web", "qr")),
                                 Ballot.duration_seconds < campaign.min_web_seconds)
     ):
         flags[ballot_id].add("too_fast")
@@ -43,8 +57,7 @@ def quality_flags(s: Session, campaign: Campaign) -> dict[int, set[str]]:
         by_vector[(session_key, json.dumps(answers, sort_keys=True))].add(serial)
     repeated = {serial for serials in by_vector.values() if len(serials) > 1 for serial in serials}
     if repeated:
-        for (ballot_id,) in s.execute(select(Ballot.id).where(Ballot.campaign_id == campaign.id,
-                                                              Ballot.paper_serial.in_(repeated))):
+        for (ballot_id,) in s.execute(select(Ballot.id).where(*_visible(campaign), Ballot.paper_serial.in_(repeated))):
             flags[ballot_id].add("duplicate_vector")
     return dict(flags)
 
@@ -62,7 +75,7 @@ def change_state(s: Session, campaign: Campaign, ballot_ids: list[int], state: s
     if state == "rejected" and not reason:
         raise ReviewError("Loại phiếu phải ghi lý do.")
     changed = 0
-    for ballot in s.scalars(select(Ballot).where(Ballot.campaign_id == campaign.id, Ballot.id.in_(ballot_ids))):
+    for ballot in s.scalars(select(Ballot).where(*_visible(campaign), Ballot.id.in_(ballot_ids))):
         if ballot.state == state:
             continue
         old = ballot.state
@@ -85,7 +98,7 @@ def ballots_for_review(s: Session, campaign: Campaign, state=None, channel=None,
                        limit: int = 200) -> tuple[list[ReviewRow], int]:
     """The ballots matching the filters (at most ``limit``), and how many match in all."""
     flags = quality_flags(s, campaign)
-    query = select(Ballot).where(Ballot.campaign_id == campaign.id)
+    query = select(Ballot).where(*_visible(campaign))
     if state:
         query = query.where(Ballot.state == state)
     if channel:
@@ -95,7 +108,7 @@ def ballots_for_review(s: Session, campaign: Campaign, state=None, channel=None,
     if flag:
         query = query.where(Ballot.id.in_([b for b, f in flags.items() if flag in f] or [0]))
     total = s.scalar(select(func.count()).select_from(query.subquery()))
-    ballots = s.scalars(query.order_by(Ballot.submitted_on.desc(), Ballot.id).limit(limit)).all()
+    ballots = s.scalars(query.order_by(Ballot.paper_serial, Ballot.id).limit(limit)).all()
     names = defaultdict(list)
     if ballots:
         for ballot_id, name in s.execute(

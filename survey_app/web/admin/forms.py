@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateTimeLocalField, SelectField, StringField
+from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
-from ...models import CAMPAIGN_STATUSES, CHANNELS
+from ...models import CHANNELS
 from ...services.review import FLAGS, STATE_LABELS
 from ..common import LOCAL_FORMAT, AsciiIntegerField, IdListField, QueryForm, uploaded
 
@@ -34,11 +34,18 @@ class NewCampaignForm(FlaskForm):
 
 
 class ScheduleForm(FlaskForm):
-    status = SelectField(choices=list(CAMPAIGN_STATUSES))
+    status = SelectField(choices=["draft", "open"])
     opens_at = DateTimeLocalField(format=LOCAL_FORMAT, validators=[Optional()])
     closes_at = DateTimeLocalField(format=LOCAL_FORMAT, validators=[Optional()])
     double_entry = SelectField(choices=["1", "0"], validators=[Optional()])
+    cross_district_check = SelectField(choices=["0", "1"], validators=[Optional()])
     min_web_seconds = AsciiIntegerField(max_digits=4, validators=[Optional(), NumberRange(0, 3600, NUMBER)])
+
+
+class CloseForm(FlaskForm):
+    """Closing a campaign: the box must be ticked."""
+
+    confirm = BooleanField()
 
 
 class UnitForm(FlaskForm):

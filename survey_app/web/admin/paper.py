@@ -5,7 +5,7 @@ from flask import abort, flash, redirect, render_template, url_for
 
 from ...extensions import db_session
 from ...outputs.qr import qr_svg
-from ...services import paper
+from ...services import paper, serials
 from ...services.campaigns import campaign_criteria
 from ..common import actor, campaign_or_404, current_user, first_error, roles_required, unit_and_group
 from . import bp
@@ -24,8 +24,8 @@ def paper_ballots(campaign_id: int):
     s = db_session()
     groups = _paper_groups(campaign)
     units = sorted((u for u in campaign.units if u.level != "xa"), key=lambda u: (u.level, u.id))
-    return render_template("admin/paper.html", campaign=campaign, printed=paper.printed_batches(s, campaign_id),
-                           plan=paper.paper_plan(s, campaign, units, groups), groups=groups, units=units,
+    return render_template("admin/paper.html", campaign=campaign, printed=serials.printed_batches(s, campaign_id),
+                           plan=serials.paper_plan(s, campaign, units, groups), groups=groups, units=units,
                            unit_by_id={u.id: u for u in units}, group_by_id={g.id: g for g in campaign.groups})
 
 
@@ -40,8 +40,8 @@ def print_paper_ballots(campaign_id: int):
     if not valid or questionnaire is None:
         flash("Chọn đơn vị, đối tượng có phiếu cho đơn vị đó, và số phiếu từ 1 đến 1000.", "error")
         return redirect(url_for("admin.paper_ballots", campaign_id=campaign_id))
-    serials = paper.reserve_serials(db_session(), campaign, unit, group, form.count.data, actor())
-    return redirect(url_for("admin.print_sheet", campaign_id=campaign_id, tu=serials[0].serial, den=serials[-1].serial))
+    made = serials.reserve_serials(db_session(), campaign, unit, group, form.count.data, actor())
+    return redirect(url_for("admin.print_sheet", campaign_id=campaign_id, tu=made[0].serial, den=made[-1].serial))
 
 
 @bp.get("/dot/<int:campaign_id>/phieu-giay/in")
@@ -52,15 +52,15 @@ def print_sheet(campaign_id: int):
     query = SerialRangeQuery()
     if not query.validate():
         abort(404)
-    first, last = paper.clean_serial(query.tu.data or ""), paper.clean_serial(query.den.data or "")
+    first, last = serials.clean_serial(query.tu.data or ""), serials.clean_serial(query.den.data or "")
     if first is None or last is None:
         abort(404)
-    serials = paper.serials_between(db_session(), campaign_id, first, last)
-    if not serials:
+    found = serials.serials_between(db_session(), campaign_id, first, last)
+    if not found:
         abort(404)
     cset = campaign_criteria(campaign)
     sheets = []
-    for serial in serials:
+    for serial in found:
         qn = paper.questionnaire_of(cset, serial)
         items = [(n, item, cset.scale_by_code[cset.question_by_key[(serial.unit.level, item.question)].scale])
                  for n, item in enumerate(qn.items, 1)]
@@ -76,7 +76,7 @@ def print_sheet(campaign_id: int):
 def conflicts(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
     return render_template("admin/conflicts.html", campaign=campaign,
-                           serials=paper.conflicting_serials(db_session(), campaign_id))
+                           serials=serials.conflicting_serials(db_session(), campaign_id))
 
 
 @bp.route("/dot/<int:campaign_id>/doi-chieu/<serial>", methods=["GET", "POST"])
@@ -84,7 +84,7 @@ def conflicts(campaign_id: int):
 def reconcile(campaign_id: int, serial: str):
     campaign = campaign_or_404(campaign_id)
     s = db_session()
-    paper_serial = paper.serial_of(s, campaign_id, serial[:40])
+    paper_serial = serials.serial_of(s, campaign_id, serial[:40])
     if paper_serial is None or paper_serial.status != "conflict":
         abort(404)
     entries, differing = paper.differences(s, paper_serial)

@@ -9,6 +9,7 @@ from questionnaires import CriteriaSetError, read_set_texts
 from ...extensions import db_session
 from ...models import LEVELS, Unit
 from ...services import campaigns as campaign_service
+from ...services import closing
 from ...services import units as unit_service
 from ...services.csv_import import CsvProblems, check_units, parse_plan, parse_units
 from ...services.dashboard import response_dashboard
@@ -18,6 +19,7 @@ from ..common import (
     actor,
     campaign_or_404,
     csv_response,
+    current_user,
     first_error,
     from_local,
     roles_required,
@@ -25,7 +27,7 @@ from ..common import (
     to_local,
 )
 from . import bp
-from .forms import DashboardFilter, NewCampaignForm, ScheduleForm, UnitForm, UploadForm, plan_form
+from .forms import CloseForm, DashboardFilter, NewCampaignForm, ScheduleForm, UnitForm, UploadForm, plan_form
 
 
 @bp.get("/")
@@ -79,13 +81,39 @@ def schedule(campaign_id: int):
     opens, closes = from_local(form.opens_at.data), from_local(form.closes_at.data)
     if opens and closes and closes <= opens:
         flash("Ngày kết thúc phải sau ngày bắt đầu.", "error")
-    else:
-        double_entry = campaign.double_entry if not form.double_entry.data else form.double_entry.data == "1"
-        seconds = campaign.min_web_seconds if form.min_web_seconds.data is None else form.min_web_seconds.data
+        return redirect(url_for("admin.campaign", campaign_id=campaign_id))
+    double_entry = campaign.double_entry if not form.double_entry.data else form.double_entry.data == "1"
+    cross = campaign.cross_district_check if not form.cross_district_check.data \
+        else form.cross_district_check.data == "1"
+    seconds = campaign.min_web_seconds if form.min_web_seconds.data is None else form.min_web_seconds.data
+    try:
         campaign_service.set_schedule(db_session(), campaign, form.status.data, opens, closes, actor(),
-                                      double_entry=double_entry, min_web_seconds=seconds)
+                                      double_entry=double_entry, min_web_seconds=seconds, cross_district_check=cross)
+    except campaign_service.CampaignError as exc:
+        flash(str(exc), "error")
+    else:
         flash("Đã lưu lịch khảo sát.", "ok")
     return redirect(url_for("admin.campaign", campaign_id=campaign_id))
+
+
+@bp.route("/dot/<int:campaign_id>/ket-thuc", methods=["GET", "POST"])
+@roles_required("admin")
+def close(campaign_id: int):
+    """Close the campaign and unseal its results, after a confirmation (audited; cannot be undone)."""
+    campaign = campaign_or_404(campaign_id)
+    if campaign.status == "closed":
+        flash("Đợt khảo sát đã kết thúc.", "error")
+        return redirect(url_for("admin.campaign", campaign_id=campaign_id))
+    form = CloseForm()
+    error = None
+    if form.validate_on_submit():
+        if form.confirm.data:
+            closing.close_campaign(db_session(), campaign, actor(), current_user().id)
+            flash("Đã kết thúc đợt khảo sát và mở niêm phong kết quả.", "ok")
+            return redirect(url_for("admin.campaign", campaign_id=campaign_id))
+        error = "Xin đánh dấu ô xác nhận trước khi kết thúc đợt khảo sát."
+    return render_template("admin/close.html", campaign=campaign, form=form, error=error,
+                           note=closing.closing_note(db_session(), campaign)), 400 if error else 200
 
 
 @bp.get("/dot/<int:campaign_id>/don-vi")

@@ -132,6 +132,12 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Chosen by the sender; sending it again is harmless (idempotent).",
             },
             "group": {"type": "string", "description": "Respondent group code, e.g. nguoi_dan"},
+            "serial": {
+                "type": "string",
+                "description": "The serial printed on the paper ballot keyed (required for staff): the ballot then "
+                               "rates that serial's unit, for its group, and goes through single or double entry "
+                               "as on the keying screen.",
+            },
             "units": {
                 "type": "array",
                 "minItems": 1,
@@ -154,15 +160,23 @@ SCHEMAS: dict[str, Any] = {
     "BallotOut": {
         "type": "object",
         "required": ["ballot", "ballot_id", "state", "stored"],
-        "properties": {"ballot": STRING, "ballot_id": STRING, "state": STRING, "stored": {"type": "boolean"}},
+        "properties": {
+            "ballot": {"type": "string", "nullable": True},
+            "ballot_id": STRING,
+            "state": {"type": "string",
+                      "enum": ["received", "verified", "waiting_second_entry", "awaiting_reconciliation"]},
+            "stored": {"type": "boolean"},
+        },
     },
 }
 
 
-def _read(summary: str, schema: dict, with_campaign: bool = True) -> dict:
+def _read(summary: str, schema: dict, with_campaign: bool = True, sealed: bool = False) -> dict:
     operation = {"summary": summary, "security": [{"bearer": []}],
                  "responses": {"200": _json(schema, "OK"), **{k: v for k, v in ERRORS.items()
                                                               if with_campaign or k != "404"}}}
+    if sealed:
+        operation["responses"]["409"] = _json(_ref("Error"), "Kết quả được niêm phong cho đến khi đợt kết thúc")
     if with_campaign:
         operation["parameters"] = [CAMPAIGN_ID]
     return {"get": operation}
@@ -185,16 +199,19 @@ def openapi_document(base: str) -> dict:
             "/campaigns/{campaign_id}/units": _read("Đơn vị", array("Unit")),
             "/campaigns/{campaign_id}/sample-plan": _read("Kế hoạch mẫu", array("PlanRow")),
             "/campaigns/{campaign_id}/responses": _read("Số phiếu theo đơn vị × đối tượng", array("ResponseRow")),
-            "/campaigns/{campaign_id}/points": _read("Điểm điều tra XHH", array("PointsRow")),
-            "/campaigns/{campaign_id}/final": _read("Chỉ số, xếp hạng, xếp loại", _ref("FinalTable")),
+            "/campaigns/{campaign_id}/points": _read("Điểm điều tra XHH", array("PointsRow"), sealed=True),
+            "/campaigns/{campaign_id}/final": _read("Chỉ số, xếp hạng, xếp loại", _ref("FinalTable"), sealed=True),
             "/campaigns/{campaign_id}/ballots": {"post": {
                 "summary": "Gửi một phiếu", "security": [{"bearer": []}], "parameters": [CAMPAIGN_ID],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("BallotIn")}}},
                 "responses": {
                     "201": _json(_ref("BallotOut"), "Đã lưu phiếu"),
-                    "200": _json(_ref("BallotOut"), "Phiếu này đã được lưu trước đó (gửi lại không tạo phiếu mới)"),
+                    "202": _json(_ref("BallotOut"), "Đã lưu lần nhập này của phiếu in; phiếu chờ lần nhập thứ hai "
+                                                    "hoặc chờ đối chiếu"),
+                    "200": _json(_ref("BallotOut"), "Phiếu này đã được gửi trước đó (gửi lại không tạo gì mới)"),
                     "400": _json(_ref("Error"), "Không phải JSON"),
-                    "409": _json(_ref("Error"), "Mã phiếu đã dùng cho phiếu khác, hoặc đợt không nhận phiếu"),
+                    "409": _json(_ref("Error"), "Mã phiếu đã dùng cho phiếu khác, phiếu in không nhập được nữa, "
+                                                "hoặc đợt không nhận phiếu"),
                     "413": _json(_ref("Error"), "Quá lớn"),
                     "422": _json(_ref("Error"), "Phiếu không hợp lệ: từng lỗi trong details"),
                     **ERRORS}}},

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from ...extensions import csrf, db_session
 from ...models import Campaign
+from ...services.campaigns import sealed
 from ...services.dashboard import response_dashboard
 from ...services.intake import submit_ballot
 from ...services.units import targets
@@ -32,6 +33,16 @@ def with_campaign(view):
         campaign = db_session().get(Campaign, campaign_id)
         if campaign is None:
             return api_error(404, "not_found", "Không có đợt đánh giá này.")
+        return view(campaign)
+    return wrapped
+
+
+def unsealed(view):
+    """Refuse (409) to answer with figures computed from answers while the campaign collects."""
+    @wraps(view)
+    def wrapped(campaign: Campaign):
+        if sealed(campaign):
+            return api_error(409, "sealed", "Kết quả được niêm phong cho đến khi đợt đánh giá kết thúc.")
         return view(campaign)
     return wrapped
 
@@ -105,6 +116,7 @@ def responses(c: Campaign):
 @bp.get("/campaigns/<int:campaign_id>/points")
 @api_roles(*READERS)
 @with_campaign
+@unsealed
 def points(c: Campaign):
     sc = scores_of(c)
     fields = [f.code for f in sc.cset.fields]
@@ -116,6 +128,7 @@ def points(c: Campaign):
 @bp.get("/campaigns/<int:campaign_id>/final")
 @api_roles(*READERS)
 @with_campaign
+@unsealed
 def final(c: Campaign):
     sc = scores_of(c)
     if sc.final is None:
@@ -139,6 +152,8 @@ def _shape_problems(body) -> list[dict]:
         problems.append({"field": "ballot_id", "message": "mã phiếu: 1-60 ký tự chữ, số, _ . : -"})
     if not isinstance(body.get("group"), str) or not body["group"]:
         problems.append({"field": "group", "message": "thiếu mã đối tượng"})
+    if body.get("serial") is not None and (not isinstance(body["serial"], str) or len(body["serial"]) > 40):
+        problems.append({"field": "serial", "message": "số phiếu in: một chuỗi chữ số"})
     parts = body.get("units")
     if not isinstance(parts, list) or not 1 <= len(parts) <= MAX_UNITS:
         problems.append({"field": "units", "message": f"danh sách 1-{MAX_UNITS} đơn vị được đánh giá"})
@@ -173,7 +188,9 @@ def submit(c: Campaign):
         return api_error(422, "invalid", "Phiếu không hợp lệ.", outcome.problems)
     if outcome.status == "conflict":
         return api_error(409, "conflict", "Mã phiếu này đã được dùng cho một phiếu khác.")
-    response = jsonify({"ballot": str(outcome.ballot_id), "ballot_id": body["ballot_id"], "state": "received",
-                        "stored": outcome.status == "stored"})
-    response.status_code = 201 if outcome.status == "stored" else 200
+    if outcome.status == "refused":
+        return api_error(409, "refused", outcome.message)
+    response = jsonify({"ballot": None if outcome.ballot_id is None else str(outcome.ballot_id),
+                        "ballot_id": body["ballot_id"], "state": outcome.state, "stored": outcome.status == "stored"})
+    response.status_code = {"stored": 201, "kept": 202}.get(outcome.status, 200)
     return response

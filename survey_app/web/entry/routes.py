@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, request, session, url
 
 from ...extensions import db_session
 from ...models import Campaign
-from ...services import paper
+from ...services import paper, serials
 from ...services.campaigns import campaign_criteria
 from ..common import current_user, roles_required
 from . import bp
@@ -41,12 +41,12 @@ def ballot():
     s = db_session()
     lookup = SerialForm()
     typed = (lookup.serial.data or "") if lookup.validate() else ""
-    serial = paper.find_serial(s, typed)
+    serial, message = serials.find_serial(s, typed)
     if serial is None:
-        flash(f"Mã phiếu “{typed[:40]}” không đúng (sai chữ số hoặc chưa được in).", "error")
+        flash(message, "error")
         return redirect(url_for("entry.start"))
     user = current_user()
-    if not paper.staff_can_enter(user, serial):
+    if not paper.may_open(s, user, serial):
         abort(403)
     cset = campaign_criteria(s.get(Campaign, serial.campaign_id))
     questionnaire = paper.questionnaire_of(cset, serial)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 
-from flask import Response, abort, render_template, send_file, stream_with_context
+from flask import Response, abort, make_response, render_template, send_file, stream_with_context
 
 from ...extensions import db_session, get_database
 from ...models import Campaign
@@ -21,13 +21,21 @@ from ...outputs.report_tables import (
     shown,
     survey_points_table,
 )
-from ...services.campaigns import all_campaigns, campaign_criteria
+from ...services.campaigns import all_campaigns, campaign_criteria, sealed
 from ..common import READERS, campaign_or_404, intervals_of, roles_required, scores_of
 from . import bp
 
 FORMATS = {"csv": "text/csv", "json": "application/json; charset=utf-8",
            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
            "sav": "application/x-spss-sav", "dta": "application/x-stata-dta"}  # SPSS, Stata: wide raw ballots only
+
+
+def _unsealed(campaign_id: int) -> Campaign:
+    """The campaign, once its results are unsealed; before that, a page saying they are sealed (409)."""
+    campaign = campaign_or_404(campaign_id)
+    if sealed(campaign):
+        abort(make_response(render_template("reports/sealed.html", campaign=campaign), 409))
+    return campaign
 
 
 @bp.app_template_filter("shown")
@@ -65,14 +73,14 @@ def index():
 @bp.get("/<int:campaign_id>/")
 @roles_required(*READERS)
 def overview(campaign_id: int):
-    campaign = campaign_or_404(campaign_id)
+    campaign = _unsealed(campaign_id)
     return render_template("reports/overview.html", **_context(campaign))
 
 
 @bp.get("/<int:campaign_id>/diem-dieu-tra")
 @roles_required(*READERS)
 def survey_points(campaign_id: int):
-    campaign = campaign_or_404(campaign_id)
+    campaign = _unsealed(campaign_id)
     ctx = _context(campaign)
     return render_template("reports/table.html", table=survey_points_table(ctx["sc"]), charts=["nhiet"], **ctx)
 
@@ -80,7 +88,7 @@ def survey_points(campaign_id: int):
 @bp.get("/<int:campaign_id>/nhan-xet")
 @roles_required(*READERS)
 def findings(campaign_id: int):
-    campaign = campaign_or_404(campaign_id)
+    campaign = _unsealed(campaign_id)
     ctx = _context(campaign)
     table = findings_table(ctx["sc"])
     return render_template("reports/findings.html", table=table, paragraphs=level_paragraphs(ctx["sc"], table.rows),
@@ -90,7 +98,7 @@ def findings(campaign_id: int):
 @bp.get("/<int:campaign_id>/ket-qua")
 @roles_required(*READERS)
 def final(campaign_id: int):
-    campaign = campaign_or_404(campaign_id)
+    campaign = _unsealed(campaign_id)
     ctx = _context(campaign)
     return render_template("reports/table.html", table=final_report_table(ctx["sc"]), charts=["chi-so"], **ctx)
 
@@ -98,7 +106,7 @@ def final(campaign_id: int):
 @bp.get("/<int:campaign_id>/do-tin-cay")
 @roles_required(*READERS)
 def intervals(campaign_id: int):
-    campaign = campaign_or_404(campaign_id)
+    campaign = _unsealed(campaign_id)
     ctx = _context(campaign)
     rows, unsettled = intervals_of(campaign)
     return render_template("reports/intervals.html", table=intervals_table(ctx["sc"], rows), unsettled=unsettled,
@@ -108,7 +116,7 @@ def intervals(campaign_id: int):
 @bp.get("/<int:campaign_id>/in")
 @roles_required(*READERS)
 def printable(campaign_id: int):
-    campaign = campaign_or_404(campaign_id)
+    campaign = _unsealed(campaign_id)
     ctx = _context(campaign)
     sc = ctx["sc"]
     tables = _tables(campaign)
@@ -128,7 +136,7 @@ def chart(campaign_id: int, name: str):
     kind, level = match.groups()
     from ...outputs import charts  # matplotlib: loaded on the first chart, not at start-up
 
-    campaign = campaign_or_404(campaign_id)
+    campaign = _unsealed(campaign_id)
     sc = scores_of(campaign)
     lv = sc.cset.level_by_code.get(level)
     if lv is None or not lv.surveyed:
@@ -161,7 +169,7 @@ def _download_name(campaign: Campaign, slug: str, fmt: str) -> str:
 def export(campaign_id: int, slug: str, fmt: str):
     if fmt not in FORMATS:
         abort(404)
-    campaign = campaign_or_404(campaign_id)
+    campaign = _unsealed(campaign_id)
     if slug in ("phieu-dai", "phieu-rong"):
         if (slug, fmt) == ("phieu-dai", "xlsx"):
             abort(404)  # a row per answer is for CSV and JSON; Excel gets the wide form (see BENCHMARKS.md)

@@ -10,10 +10,11 @@ from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ...extensions import db_session, get_database
-from ...models import Campaign, Draft
+from ...models import Campaign
 from ...services import drafts as sub
 from ...services.campaigns import all_campaigns, campaign_criteria, campaign_progress
 from ...services.invitations import find_invitation, normalise_short_code
+from ..common import secret
 from . import bp
 from .forms import ChooseForm, SendForm, page_form, posted_answers, pressed
 
@@ -26,7 +27,7 @@ def _problem(problem: str, invitation=None):
 
 
 def _load(session, token: str, allow_used: bool = False):
-    """(invitation, criteria set, assignments), or a problem page to return."""
+    """(invitation, criteria set, assignments, draft key), or a problem page to return."""
     invitation = find_invitation(session, token)
     if invitation is None:
         return None, _problem("unknown")
@@ -34,20 +35,20 @@ def _load(session, token: str, allow_used: bool = False):
     if status != "open" and not (allow_used and status == "used"):
         return None, _problem(status, invitation)
     cset = campaign_criteria(session.get(Campaign, invitation.campaign_id))
-    return (invitation, cset, sub.assignments(session, invitation)), None
+    return (invitation, cset, sub.assignments(session, invitation), sub.key_for(secret(), invitation, token)), None
 
 
 def _load_draft(session, token: str):
-    """(invitation, criteria set, assignments, draft), or a response to return instead:
+    """(invitation, criteria set, assignments, draft key, draft), or a response to return instead:
     a problem page, or the welcome page when the form was never opened."""
     loaded, problem = _load(session, token)
     if problem:
         return None, problem
-    invitation, cset, assigns = loaded
-    draft = session.get(Draft, invitation.id)
+    invitation, cset, assigns, key = loaded
+    draft = sub.read_draft(session, invitation.id, key)
     if draft is None:
         return None, redirect(url_for("respond.welcome", token=token))
-    return (invitation, cset, assigns, draft), None
+    return (invitation, cset, assigns, key, draft), None
 
 
 @bp.get("/")
@@ -72,11 +73,11 @@ def welcome(token: str):
     loaded, problem = _load(db_session(), token)
     if problem:
         return problem
-    invitation, cset, assigns = loaded
-    draft = sub.open_draft(get_database(), invitation.id)
-    form_pages = sub.pages(assigns, draft["data"])
-    missing = sub.unanswered(cset, form_pages, draft["data"])
-    started = bool(draft["data"])
+    invitation, cset, assigns, key = loaded
+    draft = sub.open_draft(get_database(), invitation.id, key)
+    form_pages = sub.pages(assigns, draft.data)
+    missing = sub.unanswered(cset, form_pages, draft.data)
+    started = bool(draft.data)
     choose = next((a for a in assigns if a.how == "choose"), None)
     if choose is not None and not form_pages:
         start = url_for("respond.choose", token=token, level=choose.level.code)
@@ -94,14 +95,14 @@ def choose(token: str, level: str):
     loaded, response = _load_draft(session, token)
     if response:
         return response
-    invitation, _cset, assigns, draft = loaded
+    invitation, _cset, assigns, key, draft = loaded
     assignment = next((a for a in assigns if a.how == "choose" and a.level.code == level), None)
     if assignment is None:
         return redirect(url_for("respond.welcome", token=token))
     error = None
     form = ChooseForm()
     if form.validate_on_submit():
-        sub.save_choice(session, invitation.id, assignment, form.unit.data)
+        sub.save_choice(session, invitation.id, key, assignment, form.unit.data)
         if form.unit.data:
             return redirect(url_for("respond.page", token=token, number=1))
         error = "Xin chọn ít nhất một đơn vị mà Ông/Bà đã làm việc cùng."
@@ -115,7 +116,7 @@ def page(token: str, number: int):
     loaded, response = _load_draft(session, token)
     if response:
         return response
-    invitation, cset, assigns, draft = loaded
+    invitation, cset, assigns, key, draft = loaded
     form_pages = sub.pages(assigns, draft.data)
     if not 1 <= number <= len(form_pages):
         return redirect(url_for("respond.welcome", token=token))
@@ -125,7 +126,8 @@ def page(token: str, number: int):
     errors: dict[str, str] = {}
     if form.is_submitted():
         form.validate()  # the CSRF token; each answer is checked against its scale by save_page
-        errors = sub.save_page(session, cset, invitation.id, current, posted_answers(form, question_ids))
+        errors = sub.save_page(session, cset, invitation.id, key, current, posted_answers(form, question_ids))
+        draft = sub.read_draft(session, invitation.id, key)
         action = pressed(form)
         if action == "prev":
             return redirect(url_for("respond.page", token=token, number=max(1, number - 1)))
@@ -146,7 +148,7 @@ def review(token: str):
     loaded, response = _load_draft(db_session(), token)
     if response:
         return response
-    _invitation, cset, assigns, draft = loaded
+    _invitation, cset, assigns, _key, draft = loaded
     form_pages = sub.pages(assigns, draft.data)
     return render_template("respond/review.html", token=token, pages=form_pages,
                            missing=sub.unanswered(cset, form_pages, draft.data), client_id=draft.client_id,
@@ -160,10 +162,10 @@ def send(token: str):
         loaded, problem = _load(session, token, allow_used=True)
         if problem:
             return problem
-        invitation, cset, assigns = loaded
+        invitation, cset, assigns, key = loaded
     form = SendForm()
     client_id = form.client_id.data if form.validate() else ""
-    outcome = sub.submit(database, cset, invitation.id, client_id or "", assigns)
+    outcome = sub.submit(database, cset, invitation.id, client_id or "", assigns, key)
     if outcome.status in ("stored", "replay"):
         return render_template("respond/thanks.html")
     if outcome.status in ("used", "stale"):
