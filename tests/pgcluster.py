@@ -79,6 +79,13 @@ class PgCluster:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.admin_url.rsplit("/", 1)[0] + "/" + name
 
+    def clone_database(self, url: str) -> str:
+        """A new database copied from ``url`` (which must have no open connection); returns its URL."""
+        name = "t_" + uuid.uuid4().hex[:12]
+        with self._connect() as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{url.rsplit("/", 1)[1]}"')
+        return self.admin_url.rsplit("/", 1)[0] + "/" + name
+
     def drop_database(self, url: str) -> None:
         name = url.rsplit("/", 1)[1]
         with self._connect() as conn:

@@ -234,3 +234,17 @@ def test_staff_cannot_download_them(demo_app, people):
 def test_report_tables_have_no_spss_or_stata_form(demo_app, people):
     client = client_for(demo_app, "pt")
     assert client.get("/bao-cao/1/xuat/ket-qua.sav").status_code == 404
+
+
+def test_a_question_not_asked_in_the_first_hundred_rows_is_still_a_number(tmp_path):
+    """pyreadstat's dataframe layer guessed an object column's type from its first 100 cells: a
+    question asked of no unit in the first 100 rows (one ballot order in a few dozen) came out as
+    text and the write failed ('float' object has no attribute 'encode'). Found by a flaky run."""
+    frame = pd.DataFrame({"ballot_id": [str(i) for i in range(103)],
+                          "S10": [float("nan")] * 100 + [1.0, DONT_KNOW, 4.0]})
+    labels = {"ballot_id": "Mã phiếu", "S10": "Câu S10"}
+    value_labels = {"S10": {1: "Tốt", 2: "Khá", 3: "Trung bình", 4: "Kém", DONT_KNOW: DONT_KNOW_TEXT}}
+    write_dta(tmp_path / "late.dta", frame, labels, value_labels)
+    read, meta = pyreadstat.read_dta(tmp_path / "late.dta", user_missing=True)
+    assert read["S10"].tolist()[100:] == [1.0, "a", 4.0] and read["S10"][:100].isna().all()
+    assert meta.missing_user_values["S10"] == ["a"]

@@ -311,7 +311,13 @@ def write_dta(path: str | Path, frame: pd.DataFrame, variable_labels: dict[str, 
         top = max(DONT_KNOW, int(np.nanmax(codes, initial=0)))
         table = np.array([math.nan, *map(float, range(1, top + 1))], dtype=object)
         table[DONT_KNOW] = STATA_MISSING
-        frame[name] = pd.Series(table[np.nan_to_num(codes, nan=0).astype(int)], index=frame.index, dtype=object)
+        # A categorical, not a plain object column: pyreadstat's dataframe layer (narwhals) guesses an object
+        # column's type from its first 100 cells, and takes a column whose first 100 rows were not asked the
+        # question for text. The categories (numbers and "a") always read as mixed, so as numbers.
+        categories = [*map(float, range(1, top + 1))]
+        categories[DONT_KNOW - 1] = STATA_MISSING
+        frame[name] = pd.Series(pd.Categorical(table[np.nan_to_num(codes, nan=0).astype(int)], categories=categories),
+                                index=frame.index)
         stata_labels[name][STATA_MISSING] = stata_labels[name].pop(DONT_KNOW)
     pyreadstat.write_dta(
         frame, str(path),

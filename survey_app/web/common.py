@@ -83,6 +83,15 @@ def campaign_or_404(campaign_id: int) -> Campaign:
     return campaign
 
 
+def collecting_or_back(campaign: Campaign, endpoint: str):
+    """None while the campaign can still take links, cards and paper; once it is closed, a redirect
+    to ``endpoint`` with a message (nothing is made for a campaign that no longer collects)."""
+    if campaign.status != "closed":
+        return None
+    flash(f"Đợt khảo sát “{campaign.name}” đã kết thúc: không tạo thêm đường link, thẻ QR hay phiếu giấy.", "error")
+    return redirect(url_for(endpoint, campaign_id=campaign.id))
+
+
 def unit_and_group(campaign_id: int, unit_code: str, group_code: str) -> tuple[Unit | None, RespondentGroup | None]:
     """The unit and respondent group of a campaign named by code (``None`` where unknown)."""
     return unit_service.unit_and_group(db_session(), campaign_id, unit_code or "", group_code or "")

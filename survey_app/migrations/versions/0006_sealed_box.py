@@ -9,6 +9,7 @@
   and are emptied as drafts are sealed (``parsurvey db upgrade`` does it at once).
 - ``paper_entries`` gets ``client_ref`` (an API sender's ballot id, unique per user).
 - ``campaigns`` gets ``cross_district_check``.
+- On PostgreSQL, ``ballots.id`` loses the sequence it was created with (ids are random).
 
 The downgrade puts the columns back empty (what was dropped is not recoverable, which is
 the point) and removes sealed drafts, which the old schema cannot hold.
@@ -42,6 +43,9 @@ def upgrade() -> None:
     if sqlite:
         with op.batch_alter_table("answers", recreate="always", table_kwargs=no_rowid):
             pass
+    else:  # ids are random and always given: no sequence may count ballots as they come
+        op.execute("ALTER TABLE ballots ALTER COLUMN id DROP DEFAULT")
+        op.execute("DROP SEQUENCE IF EXISTS ballots_id_seq")
     with op.batch_alter_table("drafts") as batch:
         batch.add_column(sa.Column("sealed", sa.LargeBinary(), nullable=True))
         for name, kind in (("client_id", sa.String(length=64)), ("data", sa.JSON()), ("started_at", sa.DateTime()),

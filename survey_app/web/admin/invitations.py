@@ -20,6 +20,7 @@ from ..common import (
     actor,
     base_url,
     campaign_or_404,
+    collecting_or_back,
     csv_response,
     first_error,
     roles_required,
@@ -83,6 +84,8 @@ def invitations(campaign_id: int):
 @roles_required("admin")
 def import_invitations(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
+    if closed := collecting_or_back(campaign, "admin.invitations"):
+        return closed
     data = UploadForm().read()
     if data is not None:
         session = db_session()
@@ -101,6 +104,8 @@ def import_invitations(campaign_id: int):
 @roles_required("admin")
 def make_cards(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
+    if closed := collecting_or_back(campaign, "admin.invitations"):
+        return closed
     form = CountForm()
     valid = form.validate()
     unit, group = unit_and_group(campaign_id, form.unit.data, form.group.data)

@@ -7,7 +7,15 @@ from ...extensions import db_session
 from ...outputs.qr import qr_svg
 from ...services import paper, serials
 from ...services.campaigns import campaign_criteria
-from ..common import actor, campaign_or_404, current_user, first_error, roles_required, unit_and_group
+from ..common import (
+    actor,
+    campaign_or_404,
+    collecting_or_back,
+    current_user,
+    first_error,
+    roles_required,
+    unit_and_group,
+)
 from . import bp
 from .forms import CountForm, SerialRangeQuery, reconcile_form
 
@@ -33,6 +41,8 @@ def paper_ballots(campaign_id: int):
 @roles_required("admin")
 def print_paper_ballots(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
+    if closed := collecting_or_back(campaign, "admin.paper_ballots"):
+        return closed
     form = CountForm()
     valid = form.validate()
     unit, group = unit_and_group(campaign_id, form.unit.data, form.group.data)
