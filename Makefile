@@ -41,7 +41,7 @@ serve: install
 lint: install-test
 	$(BIN)/ruff check .
 
-## test: lint, install what the tests need (Chromium, PostgreSQL) and run the whole suite
+## test: lint, install what the tests need (Chromium, PostgreSQL, Redis) and run the whole suite
 test: lint system-test-deps
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
@@ -49,6 +49,7 @@ system-test-deps:
 	@missing=""; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	[ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing with apt:$$missing"; \
 	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \

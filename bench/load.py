@@ -84,7 +84,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 HOST = "127.0.0.1"
-SECRET = "bench-load-secret"
+SECRET = "bench-load-secret-of-at-least-32-bytes-0123456789"
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 # The app's access log format plus the worker's pid and the time in microseconds (the token is
 # still redacted by the app's logger class); everything else comes from survey_app.gunicorn_conf.

@@ -41,6 +41,41 @@ class TableProblems(ValueError):
         super().__init__("; ".join(str(p) for p in problems))
 
 
+MAX_ROWS = 100_000
+MAX_XLSX_BYTES = 64 * 1024 * 1024  # unpacked; a few thousand rows take well under 1 MB
+MAX_XLSX_PARTS = 2_000
+
+
+def _xlsx_rows(source) -> list[list[str]]:
+    """The first sheet's rows as text, after checking the file is a sane XLSX (a zip of bounded unpacked
+    size: no zip bomb reaches openpyxl) with at most :data:`MAX_ROWS` rows."""
+    import io
+    import zipfile
+
+    import openpyxl
+
+    raw = source.read_bytes() if isinstance(source, Path) else source
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            parts = archive.infolist()
+            if len(parts) > MAX_XLSX_PARTS or sum(p.file_size for p in parts) > MAX_XLSX_BYTES:
+                raise TableProblems([Problem(None, None, f"tệp Excel giải nén ra quá lớn (tối đa "
+                                                         f"{MAX_XLSX_BYTES // 2**20} MB): chỉ giữ lại bảng cần nhập")])
+        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+        rows = []
+        for row in book.worksheets[0].iter_rows(values_only=True):
+            if len(rows) > MAX_ROWS:
+                raise TableProblems([Problem(None, None, f"tệp có hơn {MAX_ROWS:,} dòng".replace(",", "."))])
+            rows.append(["" if v is None else str(v) for v in row])
+        book.close()
+    except TableProblems:
+        raise
+    except Exception as error:  # a damaged or disguised file: zip, XML or openpyxl errors alike
+        raise TableProblems([Problem(None, None, "không đọc được tệp Excel: tệp hỏng hoặc không phải .xlsx "
+                                                 f"({type(error).__name__})")]) from error
+    return rows
+
+
 def read_table(path: Path | str, data: bytes | None = None) -> pd.DataFrame:
     """Cells of a CSV (UTF-8, comma, semicolon or tab) or XLSX file as text; index = Excel row number.
 
@@ -54,22 +89,27 @@ def read_table(path: Path | str, data: bytes | None = None) -> pd.DataFrame:
     path = Path(path)
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(io.BytesIO(data) if data is not None else path, dtype=str, keep_default_na=False)
-            frame.index = frame.index + 2
+            rows = _xlsx_rows(data if data is not None else path)
         else:
             text = (data if data is not None else path.read_bytes()).decode("utf-8-sig")
+            text = text.replace("\r\n", "\n").replace("\r", "\n")  # a bare CR (old Mac files) ends a line too
             head = text[:4096]
             rows = list(csv.reader(io.StringIO(text), delimiter=max((",", ";", "\t"), key=head.count)))
-            if not rows:
-                raise TableProblems([Problem(None, None, "tệp trống")])
-            header, body = rows[0], rows[1:]
-            problems = [Problem(n, None, f"có {len(r)} ô, nhiều hơn {len(header)} cột của tiêu đề "
-                                         "(ô có dấu phẩy phải đặt trong ngoặc kép)")
-                        for n, r in enumerate(body, start=2) if len(r) > len(header)]
-            if problems:
-                raise TableProblems(problems)
-            frame = pd.DataFrame([r + [""] * (len(header) - len(r)) for r in body], columns=header,
-                                 index=range(2, len(body) + 2), dtype=str)
+            if len(rows) > MAX_ROWS + 1:
+                raise TableProblems([Problem(None, None, f"tệp có hơn {MAX_ROWS:,} dòng".replace(",", "."))])
+        if not rows:
+            raise TableProblems([Problem(None, None, "tệp trống")])
+        header, body = rows[0], rows[1:]
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            width = len(header)
+            body = [r[:width] for r in body]
+        problems = [Problem(n, None, f"có {len(r)} ô, nhiều hơn {len(header)} cột của tiêu đề "
+                                     "(ô có dấu phẩy phải đặt trong ngoặc kép)")
+                    for n, r in enumerate(body, start=2) if len(r) > len(header)]
+        if problems:
+            raise TableProblems(problems)
+        frame = pd.DataFrame([r + [""] * (len(header) - len(r)) for r in body], columns=header,
+                             index=range(2, len(body) + 2), dtype=str)
     except UnicodeDecodeError:
         message = "tệp không phải UTF-8: trong Excel chọn Lưu thành “CSV UTF-8”"
         raise TableProblems([Problem(None, None, message)]) from None

@@ -29,9 +29,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     ----------
     test_config : dict, optional
         Settings that win over the environment (tests pass ``DATABASE_URL``
-        and ``SECRET_KEY`` here).
+        and ``SECRET_KEY`` here; ``INSTANCE_PATH`` moves the instance folder,
+        as the environment variable ``PARSURVEY_INSTANCE`` does).
     """
-    app = Flask(__name__, instance_relative_config=True)
+    instance = (test_config or {}).get("INSTANCE_PATH") or os.environ.get("PARSURVEY_INSTANCE")
+    app = Flask(__name__, instance_relative_config=True, instance_path=str(instance) if instance else None)
     app.config.from_object(Config)
     if test_config:
         app.config.update(test_config)

@@ -8,6 +8,7 @@ with "database is locked".
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -32,7 +33,20 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _private(path: str | None) -> None:
+    """Only the server's own user may read the database and its WAL (they hold names and answers)."""
+    if not path or path == ":memory:":
+        return
+    for suffix in ("", "-wal", "-shm"):
+        try:
+            os.chmod(path + suffix, 0o600)
+        except (FileNotFoundError, PermissionError):
+            pass
+
+
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
+    path = engine.url.database
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
         # The driver must not open transactions by itself: we emit BEGIN below.
@@ -44,6 +58,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA secure_delete=ON")  # a deleted draft's bytes are overwritten, not left in free pages
         cur.close()
+        _private(path)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):

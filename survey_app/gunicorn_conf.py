@@ -38,3 +38,21 @@ class RedactingLogger(Logger):
 
 logger_class = RedactingLogger
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def on_starting(server):
+    """Before any worker: refuse a weak SECRET_KEY, and hold the database's serving lock (which
+    ``parsurvey restore`` checks) for as long as the server runs."""
+    from survey_app import create_app
+    from survey_app.config import weak_secret_key
+    from survey_app.services.backup import hold_serving_lock
+
+    app = create_app()
+    problem = weak_secret_key(app.config["SECRET_KEY"])
+    if problem:
+        server.log.error(
+            "Không khởi động: %s. Tạo một khoá mới: python3 -c 'import secrets; print(secrets.token_hex(32))', "
+            "đặt vào biến môi trường SECRET_KEY (hoặc bỏ SECRET_KEY để dùng khoá sinh sẵn trong instance/secret_key).",
+            problem)
+        raise SystemExit(3)
+    hold_serving_lock(app.config["DATABASE_URL"])

@@ -379,6 +379,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Every session carries the version it began under; sign-out, a new password, deactivation and a
+    # change of role or units raise it, which ends every session of the user at once.
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     units: Mapped[list[Unit]] = relationship(secondary="user_units")
 
@@ -394,6 +397,7 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)  # to the minute or so: see web/api/auth.py
 
     user: Mapped[User] = relationship()
 

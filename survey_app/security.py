@@ -23,22 +23,127 @@ its own successful use:
   cards printed, 200 guesses an hour find one with a chance of about 1 in
   5,500 a year from one address.
 
-With several gunicorn workers the default ``memory://`` storage counts per
-worker; set ``RATELIMIT_STORAGE_URI`` (e.g. ``redis://``) to share the counts.
+Counts are shared by every worker of the server: by default in a small SQLite file
+in the instance folder (:class:`FileStorage`, ``parsurvey-file://``); with
+``RATELIMIT_STORAGE_URI=redis://…`` in Redis, for several hosts. Behind a reverse proxy,
+``TRUSTED_PROXIES`` (the number of proxies) makes the client's address the one the proxy
+saw (Werkzeug's ``ProxyFix``), so clients do not share one bucket.
 ``RATELIMIT_ENABLED=false`` turns limits off (load benchmarks only).
+
+Input. A NUL character in a form or JSON body, and JSON nested deeper than
+:data:`MAX_JSON_DEPTH`, are refused (400) before any view runs.
 """
 from __future__ import annotations
 
+import os
 import secrets
+import sqlite3
+import threading
 import time
+from pathlib import Path
 
 from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
+from limits.storage import Storage
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
 LOGIN_LIMIT = "10 per minute;40 per hour"
 LINK_LIMIT = "30 per minute;200 per hour"
+MAX_JSON_DEPTH = 32
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def json_depth(body: bytes) -> int:
+    """How deeply a JSON text nests arrays and objects (brackets inside strings do not count).
+
+    Examples
+    --------
+    >>> json_depth(b'{"a": [1, {"b": "[[["}]}')
+    3
+    """
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in body:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
+class FileStorage(Storage):
+    """Rate-limit counters in a SQLite file, shared by every process that opens it (gunicorn's workers).
+
+    ``parsurvey-file:///path/to/limits.sqlite``. Fixed windows: a counter per key, reset when it expires.
+    """
+
+    STORAGE_SCHEME = ["parsurvey-file"]
+
+    def __init__(self, uri: str, wrap_exceptions: bool = False, **options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
+        self.path = uri.split("://", 1)[1]
+        self._local = threading.local()
+
+    def _connect(self) -> sqlite3.Connection:
+        """This thread's connection, the file and its table made on first use."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER, expiry REAL)")
+            os.chmod(self.path, 0o600)
+            self._local.conn = conn
+        return conn
+
+    @property
+    def base_exceptions(self):
+        return sqlite3.Error
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = time.time()
+        conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("DELETE FROM counters WHERE key = ? AND expiry <= ?", (key, now))
+            conn.execute("INSERT INTO counters (key, count, expiry) VALUES (?, ?, ?) "
+                         "ON CONFLICT(key) DO UPDATE SET count = count + excluded.count", (key, amount, now + expiry))
+            count = conn.execute("SELECT count FROM counters WHERE key = ?", (key,)).fetchone()[0]
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return count
+
+    def get(self, key: str) -> int:
+        row = self._connect().execute("SELECT count FROM counters WHERE key = ? AND expiry > ?",
+                                      (key, time.time())).fetchone()
+        return row[0] if row else 0
+
+    def get_expiry(self, key: str) -> float:
+        row = self._connect().execute("SELECT expiry FROM counters WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else time.time()
+
+    def check(self) -> bool:
+        return self._connect().execute("SELECT 1").fetchone() == (1,)
+
+    def reset(self) -> int | None:
+        return self._connect().execute("DELETE FROM counters").rowcount
+
+    def clear(self, key: str) -> None:
+        self._connect().execute("DELETE FROM counters WHERE key = ?", (key,))
 
 
 def init_security(app: Flask) -> None:
@@ -47,10 +152,15 @@ def init_security(app: Flask) -> None:
     if secure is None:
         secure = str(app.config.get("PUBLIC_BASE_URL") or "").startswith("https://")
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=bool(secure))
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     @app.after_request
     def _headers(response):
         svg = response.mimetype == "image/svg+xml"
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         response.headers.setdefault("Content-Security-Policy", SVG_CSP if svg else CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -63,8 +173,12 @@ def init_security(app: Flask) -> None:
         """A NUL character has no use in typed text, and PostgreSQL refuses it in a text column:
         a form field, query value or JSON body holding one is a bad request, never an error page."""
         values = (v for _key, vs in request.values.lists() for v in vs)
-        if any("\x00" in v for v in values) or (request.is_json and b"\\u0000" in request.get_data()):
+        if any("\x00" in v for v in values):
             abort(400)
+        if request.is_json:
+            body = request.get_data()
+            if b"\\u0000" in body or json_depth(body) > MAX_JSON_DEPTH:
+                abort(400)
         return None
 
     @app.before_request
@@ -87,19 +201,21 @@ def init_security(app: Flask) -> None:
     _init_rate_limits(app)
 
 
-def start_session(user_id: int) -> None:
-    """A fresh session for a user who just signed in: nothing from before carries over."""
+def start_session(user_id: int, version: int) -> None:
+    """A fresh session for a user who just signed in: nothing from before carries over. ``version`` is
+    the user's session version: when it changes (sign-out, new password...), this session ends."""
     session.clear()
     now = int(time.time())
-    session.update(user_id=user_id, sid=secrets.token_urlsafe(16), since=now, seen=now)
+    session.update(user_id=user_id, sv=version, sid=secrets.token_urlsafe(16), since=now, seen=now)
 
 
 def _init_rate_limits(app: Flask) -> None:
     from flask_limiter import Limiter
     from flask_limiter.util import get_remote_address
 
-    limiter = Limiter(get_remote_address, app=app, storage_uri=app.config["RATELIMIT_STORAGE_URI"],
-                      headers_enabled=True)
+    uri = app.config.get("RATELIMIT_STORAGE_URI") or "parsurvey-file://" + str(Path(app.instance_path,
+                                                                                       "ratelimits.sqlite"))
+    limiter = Limiter(get_remote_address, app=app, storage_uri=uri, headers_enabled=True)
     app.extensions["parsurvey.limiter"] = limiter
     failed_login = limiter.limit(LOGIN_LIMIT, methods=["POST"], deduct_when=lambda r: r.status_code == 401,
                                  scope="sign-in")

@@ -34,10 +34,9 @@ def pytest_collection_modifyitems(items):
 
 
 def make_app(database_url: str, instance: Path, **extra):
-    config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret", **extra}
-    app = create_app(config)
-    app.instance_path = str(instance)
-    return app
+    config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+              "INSTANCE_PATH": str(instance), **extra}
+    return create_app(config)
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def people(demo_app):
 
 
 def test_users_create_from_the_command_line(runner, app):
-    result = runner.invoke(args=["users", "create", "admin", "--password", PASSWORD])
+    result = runner.invoke(args=["users", "create", "admin", "--password-stdin"], input=PASSWORD + "\n")
     assert result.exit_code == 0 and "Đã tạo tài khoản 'admin' (admin)" in result.output
     with app.extensions[DB_KEY].session() as s:
         user = s.scalar(select(User))
@@ -58,17 +58,15 @@ def test_users_create_from_the_command_line(runner, app):
             and user.password_hash.startswith(("scrypt:", "pbkdf2:"))
             and PASSWORD not in user.password_hash
         )
-    for args, message in [
-        (["users", "create", "ADMIN", "--password", PASSWORD], "tên đăng nhập 'ADMIN' đã có"),
-        (["users", "create", "b", "--password", "ngan"], "mật khẩu phải có ít nhất 10 ký tự"),
-        (["users", "create", "c", "--role", "staff", "--password", PASSWORD], "phải được giao ít nhất một đơn vị"),
-        (
-            ["users", "create", "d", "--role", "staff", "--unit", "khong_co", "--password", PASSWORD],
-            "không có đơn vị mã 'khong_co'",
-        ),
+    for args, password, message in [
+        (["users", "create", "ADMIN"], PASSWORD, "tên đăng nhập 'admin' đã có"),
+        (["users", "create", "b"], "ngan", "mật khẩu phải có ít nhất 12 ký tự"),
+        (["users", "create", "c", "--role", "staff"], PASSWORD, "phải được giao ít nhất một đơn vị"),
+        (["users", "create", "d", "--role", "staff", "--unit", "khong_co"], PASSWORD, "không có đơn vị mã 'khong_co'"),
     ]:
-        result = runner.invoke(args=args)
+        result = runner.invoke(args=[*args, "--password-stdin"], input=password + "\n")
         assert result.exit_code == 1 and message in result.stderr, args
+    assert runner.invoke(args=["users", "create", "e", "--password", PASSWORD]).exit_code == 2, "no password argument"
 
 
 def test_the_password_is_asked_twice_and_hidden(runner):

@@ -19,14 +19,9 @@ What must hold, after the crash and again at the end:
 from __future__ import annotations
 
 import http.client
-import os
 import random
 import re
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -46,124 +41,29 @@ from survey_app.services.campaigns import campaign_criteria
 from survey_app.services.invitations import hash_token
 
 from .conftest import BACKENDS, make_app
+from .servers import Gunicorn
 from .test_form import csrf, radios
 from .test_respond import invite
 
-REPO = Path(__file__).resolve().parent.parent
-SECRET = "crash-test-secret"
+SECRET = "crash-test-secret-of-at-least-32-bytes-0123456789"
 RESPONDENTS = 60
 THREADS = 12
 KILL_AFTER = RESPONDENTS // 3  # thanked respondents before the kill
 THANKS = "Cảm ơn Ông/Bà đã gửi phiếu"
 USED = "Phiếu đã được gửi"
 REQUEST_TIMEOUT = 30.0  # seconds, per HTTP request
-READY_TIMEOUT = 45.0  # seconds for gunicorn to answer GET /
 POOL_TIMEOUT = 120.0  # seconds for all respondents of one round
 
 
-# --- the server ---------------------------------------------------------------
+# --- the server: tests/servers.py ------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """``gunicorn`` in a session of its own, so one ``killpg`` reaches master and workers."""
+class Server(Gunicorn):
+    """gunicorn as this test runs it: 2 workers of 4 threads, rate limits off."""
 
     def __init__(self, database_url: str, log: Path):
-        self.database_url, self.log = database_url, log
-        self.proc: subprocess.Popen | None = None
-        self.port = 0
-
-    def spawn(self) -> None:
-        """Start gunicorn; :meth:`wait_ready` waits for it (importing the app takes seconds)."""
-        self.port = _free_port()
-        env = {k: v for k, v in os.environ.items() if k not in ("PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI")}
-        env.update(DATABASE_URL=self.database_url, SECRET_KEY=SECRET, HOST="127.0.0.1", PORT=str(self.port),
-                   GUNICORN_WORKERS="2", GUNICORN_THREADS="4", RATELIMIT_ENABLED="false",
-                   SESSION_COOKIE_SECURE="0", PYTHONUNBUFFERED="1")
-        with open(self.log, "ab") as out:
-            out.write(f"--- start on port {self.port}\n".encode())
-            out.flush()
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", "python:survey_app.gunicorn_conf",
-                 "survey_app:create_app()"],
-                cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.proc.returncode}:\n{self.log_tail()}")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                conn.request("GET", "/")
-                status = conn.getresponse().status
-                conn.close()
-                if status == 200:
-                    return
-            except (OSError, http.client.HTTPException):
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not answer GET / within {READY_TIMEOUT:.0f} s:\n{self.log_tail()}")
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group (master and workers) and reap the master."""
-        self._signal_group(signal.SIGKILL)
-        self._reap(10)
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL if gunicorn has not gone within its graceful timeout."""
-        if self.proc is None:
-            return
-        if self.proc.poll() is None:
-            self._signal_group(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=25)
-            except subprocess.TimeoutExpired:
-                pass
-        self._signal_group(signal.SIGKILL)  # workers that outlived their master, if any
-        self._reap(10)
-
-    def _signal_group(self, sig: int) -> None:
-        try:
-            os.killpg(self.proc.pid, sig)  # start_new_session: the group id is the master's pid
-        except ProcessLookupError:
-            pass
-
-    def _reap(self, timeout: float) -> None:
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pass
-        # Workers are reaped by whoever adopts them; wait (bounded) until the group is gone.
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _group_alive(self.proc.pid):
-            time.sleep(0.05)
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether a live (not zombie) process remains in the group."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:
-            continue
-        fields = text[text.rindex(")") + 2:].split()
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
+        super().__init__(database_url, log, {"SECRET_KEY": SECRET, "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "4",
+                                             "RATELIMIT_ENABLED": "false"})
 
 
 # --- a respondent over HTTP ------------------------------------------------------

@@ -120,7 +120,8 @@ def test_this_years_campaign_has_work_in_progress(session):
 
 
 def test_a_provincial_delegate_rates_every_department_and_district(session):
-    group = session.scalar(select(RespondentGroup).where(RespondentGroup.code == "hdnd_tinh"))
+    group = session.scalar(select(RespondentGroup).where(RespondentGroup.campaign_id == LAST,
+                                                       RespondentGroup.code == "hdnd_tinh"))
     ballot = session.scalars(select(Ballot).where(Ballot.group_id == group.id)).first()
     rated = session.scalar(select(func.count(func.distinct(Answer.unit_id))).where(Answer.ballot_id == ballot.id))
     assert rated == 19 + 8

@@ -6,7 +6,8 @@ reach them through ``app.test_cli_runner()``.
 """
 from __future__ import annotations
 
-from flask.cli import FlaskGroup
+import click
+from flask.cli import FlaskGroup, ScriptInfo, run_command
 
 from .. import create_app
 from .aggregate import aggregate_command
@@ -21,7 +22,21 @@ from .users import users_cli
 def main() -> None:
     """Entry point of the ``parsurvey`` console script."""
     cli = FlaskGroup(create_app=create_app, help="parsurvey: điều tra xã hội học Chỉ số CCHC.")
+    cli.add_command(serving_run_command(), "run")
     cli.main(prog_name="parsurvey")
+
+
+def serving_run_command() -> click.Command:
+    """Flask's ``run``, holding the database's serving lock while it serves (``parsurvey restore`` checks it)."""
+    from ..services.backup import hold_serving_lock
+
+    def callback(*args, **kwargs):
+        app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+        hold_serving_lock(app.config["DATABASE_URL"])
+        return run_command.callback(*args, **kwargs)
+
+    return click.Command("run", callback=callback, params=run_command.params, help=run_command.help,
+                         short_help=run_command.short_help)
 
 
 def register(app) -> None:

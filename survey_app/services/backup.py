@@ -14,6 +14,7 @@ hidden) and exit with code 2.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import sqlite3
@@ -343,6 +344,42 @@ def _kept_path(live: Path, now: datetime) -> Path:
     return candidate
 
 
+# --- serving lock ---------------------------------------------------------
+
+_HELD: list = []  # lock files a serving process keeps open for its lifetime
+
+
+def serving_lock_file(live: Path) -> Path:
+    """The lock file that says a server is using the SQLite database ``live``."""
+    return live.with_name(live.name + ".serving")
+
+
+def hold_serving_lock(url: str) -> None:
+    """Say, for as long as this process (and the workers it forks) lives, that it serves the SQLite
+    database of ``url``: a shared lock on its lock file, which :func:`being_served` sees. Nothing for PostgreSQL."""
+    if not url.startswith("sqlite"):
+        return
+    path = serving_lock_file(sqlite_file(url))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a")  # noqa: SIM115 - kept open on purpose: the lock lives as long as the file is open
+    fcntl.flock(handle, fcntl.LOCK_SH)
+    _HELD.append(handle)
+
+
+def being_served(live: Path) -> bool:
+    """Whether a server holds the SQLite database ``live`` (see :func:`hold_serving_lock`)."""
+    path = serving_lock_file(live)
+    if not path.exists():
+        return False
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return False
+
+
 def restore_sqlite(database: Database, source: Path, *, force: bool = False, busy_timeout_ms: int = 10000,
                    now: datetime | None = None) -> RestoreSummary:
     """Replace the contents of ``database``'s file with the backup ``source``, then migrate it to head.
@@ -362,6 +399,10 @@ def restore_sqlite(database: Database, source: Path, *, force: bool = False, bus
         The data was restored but the migration to head failed.
     """
     live, source = sqlite_file(database.url), Path(source)
+    if being_served(live):
+        raise BackupError(f"Máy chủ đang dùng {live}: dừng máy chủ (Ctrl+C với parsurvey run hoặc make run; "
+                          "dừng dịch vụ gunicorn với make serve) rồi khôi phục. Khôi phục lúc đang chạy sẽ làm mất "
+                          "những phiếu máy chủ vừa ghi nhận.")
     if live.exists() and source.exists() and live.resolve() == source.resolve():
         raise BackupError(f"{source} chính là cơ sở dữ liệu đang dùng: không có gì để khôi phục.")
     wanted = inspect_backup(source)

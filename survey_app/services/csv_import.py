@@ -38,6 +38,7 @@ def read_rows(data: bytes, required: tuple[str, ...], optional: tuple[str, ...] 
     except UnicodeDecodeError:
         message = "tệp không phải UTF-8: trong Excel chọn Lưu thành “CSV UTF-8 (Comma delimited)”"
         raise CsvProblems([(0, message)]) from None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # a bare CR (old Mac files) ends a line too
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)

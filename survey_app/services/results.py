@@ -7,6 +7,8 @@ changes nothing (:class:`scoring.TableProblems` lists every problem).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -30,30 +32,43 @@ def campaign_units(session: Session, campaign: Campaign) -> pd.DataFrame:
                         columns=["id", "level", "code", "name", "parent"])
 
 
-def import_results(session: Session, campaign: Campaign, kind: str, filename: str, data: bytes, actor: str) -> int:
-    """Read, check and store one imported file of ``kind`` (see :data:`KINDS`); returns the rows stored.
+@dataclass(frozen=True)
+class CheckedImport:
+    """A file of ``kind`` read and checked, ready to store: ``rows`` name units by id.
+
+    appraisal: ``(unit id, field or "total", points)``; communes: ``(unit id, index or None, class code or None)``;
+    previous: ``(unit id, index, rank or None, class name)``.
+    """
+
+    kind: str
+    filename: str
+    rows: list[tuple]
+    count: int  # rows of the file
+
+
+def check_import(session: Session, campaign: Campaign, kind: str, filename: str, data: bytes) -> CheckedImport:
+    """Read and check one file of ``kind`` (see :data:`KINDS`), writing nothing: a slow or large file
+    never holds the database's write lock (the request stores it with :func:`store_import` after).
 
     Raises
     ------
     scoring.TableProblems
-        Every problem of the file; nothing is stored then.
+        Every problem of the file.
     """
+    if kind not in KINDS:
+        raise ValueError(kind)
     cset = campaign_criteria(campaign)
     units = campaign_units(session, campaign)
     frame = read_table(filename, data)
     unit_id = {code: i for i, code in zip(units["id"], units["code"])}
+    rows: list[tuple] = []
     if kind == "appraisal":
         table = parse_appraisal(frame, units, cset)
-        session.execute(delete(Appraisal).where(Appraisal.campaign_id == campaign.id))
         columns = [f.code for f in cset.fields] + ["total"]
         for row in table.itertuples(index=False):
             values = dict(zip(table.columns, row))
-            session.add_all(
-                Appraisal(campaign_id=campaign.id, unit_id=unit_id[values["unit"]], field=c, points=float(values[c]))
-                for c in columns
-                if pd.notna(values[c])
-            )
-        stored = len(table)
+            rows += [(unit_id[values["unit"]], c, float(values[c])) for c in columns if pd.notna(values[c])]
+        count = len(table)
     elif kind == "communes":
         ruled = ruled_levels(cset)
         districts = units[units["level"].isin(list(ruled))]
@@ -66,27 +81,45 @@ def import_results(session: Session, campaign: Campaign, kind: str, filename: st
                     for number, (district, commune) in zip(frame.index, keys) if (district, commune) not in known]
         if problems:
             raise TableProblems(problems)
-        session.execute(delete(CommuneResult).where(CommuneResult.campaign_id == campaign.id))
-        stored = 0
         for key, value, band in zip(keys, table["index"], table["class"]):
             if pd.isna(value) and not isinstance(band, str):
                 continue  # listed without a result: the same as absent
-            session.add(CommuneResult(campaign_id=campaign.id, unit_id=unit_id[known[key]],
-                                      index_points=None if pd.isna(value) else float(value),
-                                      class_code=band if isinstance(band, str) else None))
-            stored += 1
-    elif kind == "previous":
-        table = parse_previous(frame, units)
-        session.execute(delete(PreviousResult).where(PreviousResult.campaign_id == campaign.id))
-        session.add_all(PreviousResult(campaign_id=campaign.id, unit_id=unit_id[r.unit], index_points=r.previous_index,
-                                       rank=None if pd.isna(r.previous_rank) else int(r.previous_rank),
-                                       class_name=r.previous_class or "")
-                        for r in table.itertuples(index=False))
-        stored = len(table)
+            rows.append((unit_id[known[key]], None if pd.isna(value) else float(value),
+                         band if isinstance(band, str) else None))
+        count = len(rows)
     else:
-        raise ValueError(kind)
-    record(session, actor, "import", kind, campaign.id, new_value=f"{filename}: {stored} dòng")
-    return stored
+        table = parse_previous(frame, units)
+        rows = [(unit_id[r.unit], r.previous_index, None if pd.isna(r.previous_rank) else int(r.previous_rank),
+                 r.previous_class or "") for r in table.itertuples(index=False)]
+        count = len(rows)
+    return CheckedImport(kind, filename, rows, count)
+
+
+def store_import(session: Session, campaign: Campaign, checked: CheckedImport, actor: str) -> int:
+    """Replace the campaign's import of that kind with ``checked`` (audited); returns the rows stored."""
+    model = {"appraisal": Appraisal, "communes": CommuneResult, "previous": PreviousResult}[checked.kind]
+    session.execute(delete(model).where(model.campaign_id == campaign.id))
+    if checked.kind == "appraisal":
+        session.add_all(Appraisal(campaign_id=campaign.id, unit_id=u, field=f, points=p) for u, f, p in checked.rows)
+    elif checked.kind == "communes":
+        session.add_all(CommuneResult(campaign_id=campaign.id, unit_id=u, index_points=i, class_code=c)
+                        for u, i, c in checked.rows)
+    else:
+        session.add_all(PreviousResult(campaign_id=campaign.id, unit_id=u, index_points=i, rank=r, class_name=c)
+                        for u, i, r, c in checked.rows)
+    record(session, actor, "import", checked.kind, campaign.id, new_value=f"{checked.filename}: {checked.count} dòng")
+    return checked.count
+
+
+def import_results(session: Session, campaign: Campaign, kind: str, filename: str, data: bytes, actor: str) -> int:
+    """Read, check and store one imported file of ``kind`` (see :data:`KINDS`); returns the rows stored.
+
+    Raises
+    ------
+    scoring.TableProblems
+        Every problem of the file; nothing is stored then.
+    """
+    return store_import(session, campaign, check_import(session, campaign, kind, filename, data), actor)
 
 
 def appraisal_table(session: Session, campaign: Campaign, cset: CriteriaSet) -> pd.DataFrame | None:

@@ -1,10 +1,18 @@
-"""Users and roles: accounts, passwords, API tokens. (Who is signed in is the web layer's:
-:mod:`survey_app.web.common`.)"""
+"""Users and roles: accounts, passwords, sessions, API tokens. (Who is signed in is the web
+layer's: :mod:`survey_app.web.common`.)
+
+A user's ``session_version`` is copied into each of their sessions at sign-in and checked on
+every request: :func:`end_sessions` (sign-out, a new password, deactivation, a change of role
+or units) raises it and so ends every session of that user at once, on every device.
+"""
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -12,26 +20,68 @@ from ..models import ROLES, ApiToken, Unit, User, UserUnit, utcnow
 from .audit import record
 from .invitations import hash_token
 
-MIN_PASSWORD = 10
+MIN_PASSWORD = 12
+MIN_STRENGTH = 3  # zxcvbn's score, 0-4: 3 is "safely unguessable" against an offline attack on a slow hash
+USERNAME = re.compile(r"[a-z0-9._-]{1,64}")
+# Words an attacker would try first against this site's accounts.
+SITE_WORDS = ("parsurvey", "khaosat", "khảo sát", "cchc", "sonoivu", "sở nội vụ", "noivu", "quantri", "admin")
 # A hash to compare against when the user does not exist, so both cases take as long.
 _DUMMY_HASH = generate_password_hash("not a password")
 
 
 class UserError(ValueError):
-    """A user cannot be created as asked; the message says why (in Vietnamese)."""
+    """A user cannot be created or changed as asked; the message says why (in Vietnamese)."""
+
+
+def normalise_username(name: str) -> str:
+    """A user name as stored: NFKC, lower case; ASCII letters, digits, ``.``, ``_``, ``-`` only.
+
+    Raises
+    ------
+    UserError
+        Anything else: a look-alike such as ``ádmin`` is refused, not folded to ``admin``.
+
+    Examples
+    --------
+    >>> normalise_username(" Nhaplieu.BaBe ")
+    'nhaplieu.babe'
+    """
+    name = unicodedata.normalize("NFKC", name).strip().lower()
+    if not USERNAME.fullmatch(name):
+        raise UserError("tên đăng nhập chỉ gồm chữ cái không dấu, chữ số và các dấu . _ - (tối đa 64 ký tự)")
+    return name
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    """Why ``password`` is refused (Vietnamese), or None: at least 12 characters, not containing the
+    user name, and not guessable (zxcvbn, with its frequency lists of common passwords and words).
+
+    Examples
+    --------
+    >>> password_problem("aaaaaaaaaaaa") is not None, password_problem("mùa-lúa-chín-vàng-2026") is None
+    (True, True)
+    """
+    from zxcvbn import zxcvbn  # its word lists load on first use, not at start-up
+
+    if len(password) < MIN_PASSWORD:
+        return f"mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự"
+    if len(username) >= 3 and username.lower() in password.lower():
+        return "mật khẩu không được chứa tên đăng nhập"
+    if zxcvbn(password[:128], user_inputs=[username, *SITE_WORDS])["score"] < MIN_STRENGTH:
+        return "mật khẩu quá dễ đoán (từ hay mật khẩu phổ biến, chuỗi lặp hay liên tiếp): hãy dùng một câu dài"
+    return None
 
 
 def create_user(s: Session, username: str, password: str, role: str, *, full_name: str = "",
                 unit_codes: tuple[str, ...] = (), campaign_id: int | None = None, actor: str = "cli") -> User:
     """Create an account. Staff are scoped to units given by code (communes of a district included)."""
-    username = username.strip()
     if role not in ROLES:
         raise UserError(f"vai trò phải là một trong: {', '.join(ROLES)}")
-    if not username or len(username) > 64 or any(ch.isspace() for ch in username):
-        raise UserError("tên đăng nhập không được rỗng, dài quá 64 ký tự hay chứa khoảng trắng")
-    if len(password) < MIN_PASSWORD:
-        raise UserError(f"mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự")
-    if s.scalar(select(func.count()).select_from(User).where(func.lower(User.username) == username.lower())):
+    username = normalise_username(username)
+    problem = password_problem(password, username)
+    if problem:
+        raise UserError(problem)
+    if s.scalar(select(func.count()).select_from(User).where(func.lower(User.username) == username)):
         raise UserError(f"tên đăng nhập '{username}' đã có")
     if role == "staff" and not unit_codes:
         raise UserError("nhân viên nhập liệu phải được giao ít nhất một đơn vị (--unit)")
@@ -68,7 +118,83 @@ def signed_in(user: User) -> None:
 
 def find_user(s: Session, username: str) -> User | None:
     """The user of that name (any case), active or not."""
-    return s.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    try:
+        name = normalise_username(username)
+    except UserError:
+        return None
+    return s.scalar(select(User).where(func.lower(User.username) == name))
+
+
+def end_sessions(s: Session, user: User) -> None:
+    """End every session of ``user``, on every device (their next request signs in again)."""
+    s.execute(update(User).where(User.id == user.id).values(session_version=User.session_version + 1))
+    if user in s:
+        s.refresh(user, ["session_version"])
+
+
+def set_password(s: Session, user: User, password: str, actor: str) -> None:
+    """A new password; every session of the user ends. Audited (without the password)."""
+    problem = password_problem(password, user.username)
+    if problem:
+        raise UserError(problem)
+    user.password_hash = generate_password_hash(password)
+    end_sessions(s, user)
+    record(s, actor, "update", "user", user.id, attribute="password", new_value="(đổi mật khẩu)")
+
+
+def set_active(s: Session, user: User, active: bool, actor: str) -> None:
+    """Activate or deactivate an account; deactivating ends its sessions, and its API tokens stop working."""
+    if user.active == active:
+        return
+    user.active = active
+    end_sessions(s, user)
+    record(s, actor, "update", "user", user.id, attribute="active", old_value=not active, new_value=active)
+
+
+def set_role(s: Session, user: User, role: str, unit_codes: tuple[str, ...], actor: str) -> None:
+    """A new role and set of units (staff); every session of the user ends, so the change holds at once."""
+    if role not in ROLES:
+        raise UserError(f"vai trò phải là một trong: {', '.join(ROLES)}")
+    if role == "staff" and not unit_codes:
+        raise UserError("nhân viên nhập liệu phải được giao ít nhất một đơn vị")
+    old = f"{user.role} {sorted({u.code for u in user.units})}"
+    user.role = role
+    s.execute(delete(UserUnit).where(UserUnit.user_id == user.id))
+    for code in unit_codes:
+        units = s.scalars(select(Unit).where(Unit.code == code)).all()
+        if not units:
+            raise UserError(f"không có đơn vị mã '{code}'")
+        for unit in units:
+            covered = [unit] + list(s.scalars(select(Unit).where(Unit.parent_id == unit.id)))
+            s.add_all(UserUnit(user_id=user.id, unit_id=u.id) for u in covered)
+    s.flush()
+    s.expire(user, ["units"])
+    end_sessions(s, user)
+    record(s, actor, "update", "user", user.id, attribute="role", old_value=old,
+           new_value=f"{role} {sorted(unit_codes)}")
+
+
+def all_users(s: Session) -> list[User]:
+    return list(s.scalars(select(User).order_by(User.username)))
+
+
+def tokens_of(s: Session, user: User | None = None) -> list[ApiToken]:
+    """API tokens (of ``user``, or everyone's), newest first; none holds the token itself."""
+    query = select(ApiToken).order_by(ApiToken.id.desc())
+    if user is not None:
+        query = query.where(ApiToken.user_id == user.id)
+    return list(s.scalars(query))
+
+
+def revoke_token(s: Session, token_id: int, actor: str) -> ApiToken:
+    """Revoke an API token by its number (as :func:`tokens_of` lists it)."""
+    token = s.get(ApiToken, token_id)
+    if token is None:
+        raise UserError(f"không có mã truy cập số {token_id}")
+    if not token.revoked:
+        token.revoked = True
+        record(s, actor, "update", "api_token", token.id, attribute="revoked", old_value=False, new_value=True)
+    return token
 
 
 API_TOKEN_PREFIX = "pst_"
@@ -82,9 +208,21 @@ def create_api_token(s: Session, user: User, name: str, actor: str) -> str:
     return token
 
 
-def user_for_token(s: Session, token: str) -> User | None:
-    """The active user an API token (not revoked) belongs to, or ``None``."""
-    row = s.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked.is_(False))
-    )
-    return row.user if row is not None and row.user.active else None
+TOKEN_USE_RESOLUTION = timedelta(minutes=10)  # last_used_at is written at most this often
+
+
+def token_row(s: Session, token: str) -> ApiToken | None:
+    """The API token (not revoked) of an active user, or ``None``."""
+    row = s.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token.strip()),
+                                          ApiToken.revoked.is_(False)))
+    return row if row is not None and row.user.active else None
+
+
+def token_needs_touch(row: ApiToken) -> bool:
+    """Whether :func:`touch_token` should note a use now (to the ten minutes: fewer writes)."""
+    return row.last_used_at is None or utcnow() - row.last_used_at > TOKEN_USE_RESOLUTION
+
+
+def touch_token(s: Session, token_id: int) -> None:
+    """Note that a token was used now."""
+    s.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=utcnow()))

@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from functools import wraps
 
 from flask import Response, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 from werkzeug.routing import IntegerConverter
 from wtforms import Field, IntegerField
 from wtforms.widgets import TextInput
 
-from ..extensions import DB_KEY, SCORES_KEY, db_session
+from ..extensions import DB_KEY, SCORES_KEY, db_session, get_database
 from ..models import Campaign, RespondentGroup, Unit, User, utc_from_vietnam, vietnam_time
 from ..outputs.exports import safe_text
 from ..security import start_session
 from ..services import units as unit_service
 from ..services.scores import ScoreCache
-from ..services.users import signed_in
+from ..services.users import end_sessions, signed_in
 
 READERS = ("admin", "analyst")
 UPLOAD_LIMIT = 2 * 1024 * 1024
@@ -39,17 +43,35 @@ class IdConverter(IntegerConverter):
 
 
 def current_user() -> User | None:
-    """The signed-in user of this request, if any."""
+    """The signed-in user of this request, if any: an active user whose sessions have not been ended
+    since this one began (the session's version is the user's).
+
+    Read in a short session of its own, with the units the user covers, and detached: checking who
+    asks never opens the request's own session, which on a POST takes SQLite's write lock."""
     if "user" not in g:
         user_id = session.get("user_id")
-        user = db_session().get(User, user_id) if isinstance(user_id, int) else None
-        g.user = user if user is not None and user.active else None
+        user = None
+        if isinstance(user_id, int):
+            with get_database().session() as s:
+                user = s.scalar(select(User).where(User.id == user_id).options(selectinload(User.units)))
+        current = user is not None and user.active and session.get("sv") == user.session_version
+        if user_id is not None and not current:
+            session.clear()
+        g.user = user if current else None
     return g.user
 
 
 def sign_in(user: User) -> None:
-    start_session(user.id)  # a fresh session with a new id: nothing from before sign-in carries over
+    start_session(user.id, user.session_version)  # a fresh session with a new id: nothing carries over
     signed_in(user)
+
+
+def sign_out() -> None:
+    """End this user's sessions everywhere (a cookie copied before opens nothing after)."""
+    user = current_user()
+    if user is not None:
+        end_sessions(db_session(), user)
+    session.clear()
 
 
 def actor() -> str:
@@ -74,6 +96,22 @@ def roles_required(*roles: str):
 
 
 # --- lookups ---------------------------------------------------------------
+
+
+@contextmanager
+def read_session() -> Iterator[Session]:
+    """A session of its own that only reads. An upload is parsed and checked inside it, before the request
+    touches its own session, which on a POST takes SQLite's write lock at its first statement: a large or
+    slow file never makes respondents and sign-ins wait."""
+    with get_database().session() as session:
+        yield session
+
+
+def readable_campaign_or_404(session: Session, campaign_id: int) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        abort(404)
+    return campaign
 
 
 def campaign_or_404(campaign_id: int) -> Campaign:

@@ -23,6 +23,8 @@ from ..common import (
     collecting_or_back,
     csv_response,
     first_error,
+    read_session,
+    readable_campaign_or_404,
     roles_required,
     secret,
     show_problems,
@@ -83,21 +85,24 @@ def invitations(campaign_id: int):
 @bp.post("/dot/<int:campaign_id>/loi-moi/nhap")
 @roles_required("admin")
 def import_invitations(campaign_id: int):
+    back = redirect(url_for("admin.invitations", campaign_id=campaign_id))
+    data = UploadForm().read()
+    if data is None:
+        return back
+    with read_session() as s:  # the whole file is checked before the write lock is taken
+        read = readable_campaign_or_404(s, campaign_id)
+        try:
+            rows = parse_invitations(data, units_by_code(read), {g.code: g for g in read.groups},
+                                     campaign_criteria(read))
+        except CsvProblems as exc:
+            show_problems(exc.problems, "Nhập danh sách mời")
+            return back
     campaign = campaign_or_404(campaign_id)
     if closed := collecting_or_back(campaign, "admin.invitations"):
         return closed
-    data = UploadForm().read()
-    if data is not None:
-        session = db_session()
-        try:
-            rows = parse_invitations(data, units_by_code(campaign), {g.code: g for g in campaign.groups},
-                                     campaign_criteria(campaign))
-        except CsvProblems as exc:
-            show_problems(exc.problems, "Nhập danh sách mời")
-        else:
-            made = invitation_service.create_invitations(session, campaign, rows, secret(), actor())
-            flash(f"Đã tạo {len(made)} đường link cá nhân. Tải tệp CSV để gửi qua Zalo, tin nhắn hoặc thư.", "ok")
-    return redirect(url_for("admin.invitations", campaign_id=campaign_id))
+    made = invitation_service.create_invitations(db_session(), campaign, rows, secret(), actor())
+    flash(f"Đã tạo {len(made)} đường link cá nhân. Tải tệp CSV để gửi qua Zalo, tin nhắn hoặc thư.", "ok")
+    return back
 
 
 @bp.post("/dot/<int:campaign_id>/the-qr")

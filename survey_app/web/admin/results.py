@@ -6,8 +6,8 @@ from flask import abort, flash, redirect, render_template, url_for
 from scoring import TableProblems
 
 from ...extensions import db_session
-from ...services.results import KINDS, import_results
-from ..common import actor, campaign_or_404, roles_required
+from ...services.results import KINDS, check_import, store_import
+from ..common import actor, campaign_or_404, read_session, readable_campaign_or_404, roles_required
 from . import bp
 from .forms import UploadForm
 
@@ -30,19 +30,21 @@ def results(campaign_id: int):
 def import_file(campaign_id: int, kind: str):
     if kind not in KINDS:
         abort(404)
-    campaign = campaign_or_404(campaign_id)
-    back = redirect(url_for("admin.results", campaign_id=campaign.id))
+    back = redirect(url_for("admin.results", campaign_id=campaign_id))
     form = UploadForm()
     data = form.read()
     if data is None:
         return back
     filename = form.file.data.filename
-    try:
-        stored = import_results(db_session(), campaign, kind, filename, data, actor())  # checks every row first
-    except TableProblems as error:
-        flash(f"Không nhập {KINDS[kind]}: tệp {filename} có {len(error.problems)} lỗi, chưa thay đổi gì.", "error")
-        for problem in error.problems[:50]:
-            flash(str(problem), "error")
-        return back
+    with read_session() as s:  # every row is read and checked before anything takes the write lock
+        try:
+            checked = check_import(s, readable_campaign_or_404(s, campaign_id), kind, filename, data)
+        except TableProblems as error:
+            flash(f"Không nhập {KINDS[kind]}: tệp {filename} có {len(error.problems)} lỗi, chưa thay đổi gì.",
+                  "error")
+            for problem in error.problems[:50]:
+                flash(str(problem), "error")
+            return back
+    stored = store_import(db_session(), campaign_or_404(campaign_id), checked, actor())
     flash(f"Đã nhập {KINDS[kind]}: {stored} dòng từ {filename} (thay cho lần nhập trước).", "ok")
     return back

@@ -22,6 +22,8 @@ from ..common import (
     current_user,
     first_error,
     from_local,
+    read_session,
+    readable_campaign_or_404,
     roles_required,
     show_problems,
     to_local,
@@ -127,19 +129,21 @@ def units(campaign_id: int):
 @bp.post("/dot/<int:campaign_id>/don-vi")
 @roles_required("admin")
 def add_unit(campaign_id: int):
-    campaign = campaign_or_404(campaign_id)
     back = redirect(url_for("admin.units", campaign_id=campaign_id))
-    existing = unit_service.units_by_code(campaign)
     if request.files:
         data = UploadForm().read()
         if data is None:
             return back
-        try:
-            new_units = parse_units(data, existing)
-        except CsvProblems as exc:
-            show_problems(exc.problems, "Nhập đơn vị")
-            return back
+        with read_session() as s:  # the whole file is checked before the write lock is taken
+            try:
+                new_units = parse_units(data, unit_service.units_by_code(readable_campaign_or_404(s, campaign_id)))
+            except CsvProblems as exc:
+                show_problems(exc.problems, "Nhập đơn vị")
+                return back
+        campaign = campaign_or_404(campaign_id)
     else:
+        campaign = campaign_or_404(campaign_id)
+        existing = unit_service.units_by_code(campaign)
         form = UnitForm()
         if not form.validate():
             flash(first_error(form), "error")
@@ -172,20 +176,22 @@ def plan(campaign_id: int):
 @bp.post("/dot/<int:campaign_id>/ke-hoach")
 @roles_required("admin")
 def save_plan(campaign_id: int):
-    campaign = campaign_or_404(campaign_id)
-    session = db_session()
     back = redirect(url_for("admin.plan", campaign_id=campaign_id))
     if request.files:
         data = UploadForm().read()
         if data is None:
             return back
-        try:
-            rows = parse_plan(data, unit_service.units_by_code(campaign), {g.code: g for g in campaign.groups},
-                              campaign_service.campaign_criteria(campaign))
-        except CsvProblems as exc:
-            show_problems(exc.problems, "Nhập kế hoạch mẫu")
-            return back
-    else:
+        with read_session() as s:  # the whole file is checked before the write lock is taken
+            read = readable_campaign_or_404(s, campaign_id)
+            try:
+                rows = parse_plan(data, unit_service.units_by_code(read), {g.code: g for g in read.groups},
+                                  campaign_service.campaign_criteria(read))
+            except CsvProblems as exc:
+                show_problems(exc.problems, "Nhập kế hoạch mẫu")
+                return back
+    campaign = campaign_or_404(campaign_id)
+    session = db_session()
+    if not request.files:
         cells = _plan_cells(unit_service.plan_grid(session, campaign))
         form = plan_form([(u.id, g.id) for u, g in cells])()
         if not form.validate():

@@ -5,9 +5,9 @@ from functools import wraps
 
 from flask import g, jsonify, request
 
-from ...extensions import db_session
+from ...extensions import db_session, get_database
 from ...models import User
-from ...services.users import user_for_token
+from ...services.users import token_needs_touch, token_row, touch_token
 
 
 def api_error(status: int, code: str, message: str, details: list | None = None):
@@ -18,11 +18,21 @@ def api_error(status: int, code: str, message: str, details: list | None = None)
 
 
 def token_user() -> User | None:
-    """The user whose token this request carries, if it is valid."""
+    """The user whose token this request carries, if it is valid (noting when the token was last used,
+    in a short transaction of its own, at most every ten minutes)."""
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer ") or len(header) > 200:
         return None
-    return user_for_token(db_session(), header[7:])
+    database = get_database()
+    with database.session() as s:  # before the request's own session, which may hold the write lock
+        row = token_row(s, header[7:])
+        if row is None:
+            return None
+        token_id, user_id, touch = row.id, row.user_id, token_needs_touch(row)
+    if touch:
+        with database.transaction() as s:
+            touch_token(s, token_id)
+    return db_session().get(User, user_id)
 
 
 def api_roles(*roles: str):

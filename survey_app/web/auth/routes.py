@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import urlparse
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, request, url_for
 
 from ...extensions import db_session
 from ...services.users import authenticate
-from ..common import current_user, sign_in
+from ..common import current_user, sign_in, sign_out
 from . import bp
 from .forms import LoginForm, LogoutForm
 
@@ -40,7 +40,7 @@ def login():
 def logout():
     if not LogoutForm().validate_on_submit():
         abort(400)
-    session.clear()
+    sign_out()
     return redirect(url_for("auth.login"))
 
 
