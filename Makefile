@@ -25,12 +25,14 @@ $(VENV)/.installed-test: $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-## run: install, migrate, build the demo province (once) and serve it
+DEMO_DB ?= sqlite:///$(CURDIR)/instance/demo.sqlite
+
+## run: install, migrate, build the demo province (once, in its own database) and serve it
 run: install
-	$(BIN)/parsurvey db upgrade
-	$(BIN)/parsurvey demo --base-url http://$(HOST):$(PORT)
-	@echo "Trang chủ: http://$(HOST):$(PORT)/   (Ctrl+C để dừng)"
-	$(BIN)/parsurvey run --host $(HOST) --port $(PORT)
+	DATABASE_URL=$(DEMO_DB) $(BIN)/parsurvey db upgrade
+	DATABASE_URL=$(DEMO_DB) $(BIN)/parsurvey demo --base-url http://$(HOST):$(PORT)
+	@echo "Trang chủ: http://$(HOST):$(PORT)/   (Ctrl+C để dừng; dữ liệu mẫu: instance/demo.sqlite)"
+	DATABASE_URL=$(DEMO_DB) $(BIN)/parsurvey run --host $(HOST) --port $(PORT)
 
 ## serve: production serving with gunicorn (SQLite in instance/, or DATABASE_URL); migrates first
 serve: install

@@ -46,9 +46,20 @@ MAX_XLSX_BYTES = 64 * 1024 * 1024  # unpacked; a few thousand rows take well und
 MAX_XLSX_PARTS = 2_000
 
 
-def _xlsx_rows(source) -> list[list[str]]:
+def xlsx_rows(source) -> list[list[str]]:
     """The first sheet's rows as text, after checking the file is a sane XLSX (a zip of bounded unpacked
-    size: no zip bomb reaches openpyxl) with at most :data:`MAX_ROWS` rows."""
+    size: no zip bomb reaches openpyxl) with at most :data:`MAX_ROWS` rows.
+
+    Parameters
+    ----------
+    source : Path or bytes
+        The file, or its bytes (an upload).
+
+    Raises
+    ------
+    TableProblems
+        The file is damaged, not an XLSX, unpacks too large or has too many rows.
+    """
     import io
     import zipfile
 
@@ -89,7 +100,7 @@ def read_table(path: Path | str, data: bytes | None = None) -> pd.DataFrame:
     path = Path(path)
     try:
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            rows = _xlsx_rows(data if data is not None else path)
+            rows = xlsx_rows(data if data is not None else path)
         else:
             text = (data if data is not None else path.read_bytes()).decode("utf-8-sig")
             text = text.replace("\r\n", "\n").replace("\r", "\n")  # a bare CR (old Mac files) ends a line too

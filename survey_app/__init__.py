@@ -66,6 +66,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(reports_bp, url_prefix="/bao-cao")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     cli.register(app)
+    from .web.nav import breadcrumbs
+
+    app.jinja_env.globals["breadcrumbs"] = breadcrumbs
     _register_error_pages(app)
     init_security(app)
     _versioned_static(app)
@@ -133,7 +136,10 @@ def _register_error_pages(app: Flask) -> None:
             "Đã có lỗi ngoài ý muốn; dữ liệu đã lưu không bị ảnh hưởng. Xin thử lại sau ít phút.",
         ),
     }
-    def page(code: int, title: str, text: str):
+    def page(code: int, title: str, text: str, error=None):
+        description = getattr(error, "description", None)
+        if code == 403 and description and description != type(error).description:
+            text = description  # a refusal that says which role or unit is missing
         if request.path.startswith("/api/"):  # the API answers in JSON, even for its errors
             from .web.api.auth import api_error
 
@@ -143,7 +149,7 @@ def _register_error_pages(app: Flask) -> None:
         return render_template("error.html", title=title, text=text), code
 
     for code, (title, text) in pages.items():
-        app.register_error_handler(code, lambda _e, c=code, t=title, x=text: page(c, t, x))
+        app.register_error_handler(code, lambda e, c=code, t=title, x=text: page(c, t, x, e))
 
 
 def _instance_secret_key(instance: Path) -> str:

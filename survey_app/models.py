@@ -118,6 +118,8 @@ class Campaign(Base):
     min_web_seconds: Mapped[int] = mapped_column(Integer, default=120, server_default="120")  # quality flag
     # The second keying of a paper ballot must be done by staff of another district (or an admin).
     cross_district_check: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    province: Mapped[str] = mapped_column(String(200), default="", server_default="")  # printed on cards, ballots
+    archived: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # out of the lists, kept
 
     units: Mapped[list[Unit]] = relationship(back_populates="campaign", order_by="Unit.id")
     groups: Mapped[list[RespondentGroup]] = relationship(back_populates="campaign", order_by="RespondentGroup.id")
@@ -200,6 +202,7 @@ class Invitation(Base):
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     opened: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # no time: see module doc
     used: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # opens nothing; kept
 
     group: Mapped[RespondentGroup] = relationship()
     unit: Mapped[Unit | None] = relationship()

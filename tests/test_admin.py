@@ -54,7 +54,7 @@ def new_campaign(admin, **form):
         "csrf_token": token_of(admin, "/quan-tri/dot/moi"),
         "name": "Điều tra XHH 2024",
         "year": "2024",
-        "set": "default",
+        "source": "bo:default",
     }
     data.update(form)
     return admin.post("/quan-tri/dot/moi", data=data)
@@ -68,13 +68,13 @@ def test_create_a_campaign_from_the_bundled_set(admin, app):
     assert page.count("/xem-truoc/") == 8, "a preview link per questionnaire"
     again = new_campaign(admin)
     assert again.status_code == 400 and "Đã có đợt khảo sát tên “Điều tra XHH 2024”." in again.get_data(as_text=True)
-    bad = new_campaign(admin, name="", year="20x4", set="khong_co")
+    bad = new_campaign(admin, name="", year="20x4", source="bo:khong_co")
     html = bad.get_data(as_text=True)
     assert (
         bad.status_code == 400
         and "Xin nhập tên" in html
         and "Năm phải là" in html
-        and "Xin chọn một bộ tiêu chí" in html
+        and "Xin chọn một đợt trước để sao chép, hoặc một bộ tiêu chí" in html
     )
     assert count(app, Campaign) == 1
 
@@ -94,9 +94,9 @@ def test_units_csv_with_a_bad_row_imports_nothing_and_names_the_row(admin, app):
     upload(admin, url, bad, token_of(admin, url))
     messages = flashes(admin, url)
     assert messages[0] == "Nhập đơn vị: không nhập gì vì tệp có 3 lỗi."
-    assert messages[1:] == ["Dòng 5: &#39;parent&#39; = &#39;khong_co&#39; không phải mã một huyện",
+    assert messages[1:] == ["Dòng 5: &#39;khong_co&#39; không phải một huyện (ghi mã hay tên huyện)",
                             "Dòng 6: mã đơn vị &#39;so_tp&#39; đã có (dòng 2)",
-                            "Dòng 7: cấp &#39;tinh&#39; không hợp lệ (dùng: so, huyen, xa)"]
+                            "Dòng 7: cấp &#39;tinh&#39; không hợp lệ (dùng: Cấp sở (so), Cấp huyện (huyen), Cấp xã (xa))"]
     assert count(app, Unit) == 0
     upload(admin, url, UNITS_CSV, token_of(admin, url))
     assert flashes(admin, url) == ["Đã thêm 3 đơn vị."]
@@ -111,7 +111,7 @@ def test_one_unit_by_form_and_its_errors(admin, app):
     admin.post(
         url, data={"csrf_token": token_of(admin, url), "code": "x1", "name": "Xã Một", "level": "xa", "parent": ""}
     )
-    assert flashes(admin, url) == ["Đơn vị cấp xã phải có cột &#39;parent&#39; là mã huyện."]
+    assert flashes(admin, url) == ["Đơn vị cấp xã phải có cột &#39;parent&#39; (thuộc huyện): mã hay tên huyện."]
     admin.post(url, data={"csrf_token": token_of(admin, url), "code": "na_ri", "name": "Huyện Na Rì", "level": "huyen"})
     assert count(app, Unit) == 1
 
@@ -136,7 +136,7 @@ def test_sample_plan_grid_and_csv(admin, app):
     bad = "unit,group,target\nba_be,cc_so,3\nso_tp,hdnd_tinh,nhiều\n"
     upload(admin, "/quan-tri/dot/1/ke-hoach", bad, token_of(admin))
     messages = flashes(admin, "/quan-tri/dot/1/ke-hoach")
-    assert messages[1] == "Dòng 2: đối tượng &#39;cc_so&#39; không đánh giá cấp &#39;huyen&#39;"
+    assert messages[1] == "Dòng 2: Công chức cấp sở không đánh giá Huyện Ba Bể"
     assert messages[2].startswith("Dòng 3: số phiếu kế hoạch")
     upload(admin, "/quan-tri/dot/1/ke-hoach", "unit,group,target\nba_be,nguoi_dan,60\n", token_of(admin))
     with app.extensions[DB_KEY].session() as s:
@@ -164,7 +164,7 @@ def test_invitations_csv_with_a_bad_row_imports_nothing(admin, app):
     messages = flashes(admin, url)
     assert messages[0] == "Nhập danh sách mời: không nhập gì vì tệp có 3 lỗi."
     assert messages[1].startswith(
-        "Dòng 5: đối tượng &#39;hdnd_huyen&#39; đánh giá đơn vị của mình: cần cột &#39;unit&#39;"
+        "Dòng 5: Đại biểu HĐND huyện đánh giá đơn vị của mình: cần cột &#39;unit&#39;"
     )
     assert messages[2] == "Dòng 5: thư điện tử &#39;c@&#39; không hợp lệ"
     assert messages[3].startswith("Dòng 6: không có đối tượng &#39;dai_bieu&#39;")

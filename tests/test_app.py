@@ -35,12 +35,15 @@ def test_home_page_of_an_empty_database(client):
     page = client.get("/")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert '<html lang="vi">' in html and "Chưa có đợt khảo sát nào" in html and "parsurvey demo" in html
+    assert '<html lang="vi">' in html and "Hiện không có đợt khảo sát nào đang mở" in html
+    assert "Tạo tài khoản quản trị đầu tiên" in html, "a new instance offers its first-admin page (on loopback)"
 
 
-def test_home_page_shows_the_demo_campaign_and_progress(demo_app):
+def test_home_page_shows_the_open_campaign_only(demo_app):
     html = demo_app.test_client().get("/").get_data(as_text=True)
-    assert "Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu mẫu)" in html
+    assert "Điều tra XHH Chỉ số CCHC năm 2024 (dữ liệu mẫu, đang thu phiếu)" in html
+    assert "CCHC năm 2023" not in html, "a closed campaign is not on the public home"
+    assert "Tạo tài khoản quản trị đầu tiên" not in html, "accounts exist: no setup page"
     assert "19 sở, ban, ngành · 8 huyện, thành phố" in html
     for group in ("Đại biểu HĐND tỉnh", "Người dân", "Doanh nghiệp", "Lãnh đạo cấp xã"):
         assert f'<th scope="row">{group}</th>' in html

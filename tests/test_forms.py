@@ -92,7 +92,7 @@ def test_a_year_in_other_digits_is_a_form_error(demo_app, admin):
     token = csrf(admin.get("/quan-tri/dot/moi").get_data(as_text=True))
     for year in ("２０２４", "²⁰²⁴", HUGE):
         page = admin.post("/quan-tri/dot/moi", data={"csrf_token": token, "name": f"Đợt {year}", "year": year,
-                                                      "set": "default"})
+                                                      "source": "bo:default"})
         assert page.status_code == 400 and "Năm phải là một số từ 2000 đến 2100." in page.get_data(as_text=True)
     assert count(demo_app, Campaign) == 2, "the demo's two, no new one"
 

@@ -61,6 +61,9 @@ def database_is_empty(session: Session) -> tuple[bool, str]:
     return campaigns == 0 and users == 0, f"{campaigns} đợt khảo sát, {users} người dùng"
 
 
+PROVINCE = "Tỉnh Bắc Kạn"
+
+
 def build_demo(session: Session, secret: str, seed: int = 2023) -> DemoAccess:
     """Create the demo province. The caller checks the database is empty and commits.
 
@@ -73,7 +76,8 @@ def build_demo(session: Session, secret: str, seed: int = 2023) -> DemoAccess:
     """
     rng = random.Random(seed)
     texts = read_set_texts(DEFAULT_SET_DIR)
-    last = create_campaign(session, year=2023, name=CAMPAIGN_NAME, criteria_texts=texts, actor="demo", status="open")
+    last = create_campaign(session, year=2023, name=CAMPAIGN_NAME, criteria_texts=texts, actor="demo", status="open",
+                           province=PROVINCE)
     last.opens_at, last.closes_at = datetime(2023, 11, 1), datetime(2023, 12, 31)
     cset = campaign_criteria(last)
     units = _create_units(session, last)
@@ -86,7 +90,7 @@ def build_demo(session: Session, secret: str, seed: int = 2023) -> DemoAccess:
     sim.flush()
 
     current = create_campaign(session, year=2024, name=CURRENT_NAME, criteria_texts=texts, actor="demo",
-                              status="open")
+                              status="open", province=PROVINCE)
     current.opens_at = datetime(2024, 11, 1)  # no closing date: the demo links stay open to try
     current_units = _create_units(session, current)
     _create_sample_plan(session, current, current_units, {g.code: g for g in current.groups})

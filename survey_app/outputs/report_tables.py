@@ -31,6 +31,16 @@ class ReportTable:
     rows: list[dict]
     note: str = ""
     summary: set[int] = field(default_factory=set)
+    sheet: str = ""  # the XLSX sheet's name: Excel keeps 31 characters, so a short one; the title goes above
+
+    @property
+    def sheet_name(self) -> str:
+        return self.sheet or self.title[:31]
+
+    @property
+    def heading(self) -> str:
+        """The title and note, as written above the header of a sheet."""
+        return f"{self.title}. {self.note}" if self.note else self.title
 
     def sections(self, level_names: dict[str, str]) -> list[tuple[str, list[tuple[bool, dict]]]]:
         """Rows grouped by level, in order, each with its summary flag (for the pages)."""
@@ -111,6 +121,7 @@ def survey_points_table(sc: CampaignScores) -> ReportTable:
                          "percent": 100.0 * float(agg["total"]) / lv.survey_max if lv.survey_max else None, "note": ""})
     maxima = "; ".join(f"{lv.name}: tối đa {lv.survey_max:g} điểm" for lv in levels)
     return ReportTable("diem-dieu-tra", "Điểm điều tra xã hội học theo lĩnh vực", columns, rows,
+                       sheet="Điểm điều tra XHH",
                        note=f"Điểm điều tra XHH ({maxima}); hiển thị 3 chữ số thập phân.", summary=summary)
 
 
@@ -125,6 +136,7 @@ def findings_table(sc: CampaignScores) -> ReportTable:
         "Các nội dung có ý kiến đánh giá ở mức kém",
         columns,
         poor_findings(sc),
+        sheet="Nội dung bị đánh giá kém",
         note="Tỷ lệ trên tổng số ý kiến của đối tượng về câu hỏi (kể cả “không biết”), mọi đơn vị của cấp.",
     )
 
@@ -157,7 +169,7 @@ def option_table(sc: CampaignScores) -> ReportTable:
         Column("n", "Số ý kiến", "integer"),
         Column("share", "Tỷ lệ (%)", "percent"),
     ]
-    return ReportTable("phuong-an", "Số ý kiến theo phương án trả lời", columns, rows)
+    return ReportTable("phuong-an", "Số ý kiến theo phương án trả lời", columns, rows, sheet="Phương án trả lời")
 
 
 FINAL_COLUMNS = [Column("level_name", "Cấp"), Column("rank", "Xếp hạng", "integer"), Column("unit", "Mã đơn vị"),
@@ -178,7 +190,7 @@ def final_report_table(sc: CampaignScores) -> ReportTable:
     """The final table: appraisal, survey, index, rank, class (with its reason) and last year."""
     columns = FINAL_COLUMNS + (PREVIOUS_COLUMNS if sc.imported["previous"] else [])
     if sc.final is None:
-        return ReportTable("ket-qua", "Kết quả Chỉ số CCHC", columns, [],
+        return ReportTable("ket-qua", "Kết quả Chỉ số CCHC", columns, [], sheet="Kết quả Chỉ số CCHC",
                            note="Chưa nhập điểm thẩm định: chưa tính được chỉ số.")
     table = sc.final.table.copy()
     table["level_name"] = table["level"].map(level_names(sc))
@@ -188,6 +200,7 @@ def final_report_table(sc: CampaignScores) -> ReportTable:
         "Kết quả Chỉ số CCHC, xếp hạng và xếp loại",
         columns,
         _records(table),
+        sheet="Kết quả Chỉ số CCHC",
         note="Chỉ số = điểm thẩm định + điểm điều tra XHH; xếp hạng và xếp loại theo chỉ số làm tròn 3 chữ số.",
     )
 
@@ -219,6 +232,7 @@ def intervals_table(sc: CampaignScores, intervals: pd.DataFrame) -> ReportTable:
         "Độ tin cậy: khoảng tin cậy 95% của điểm điều tra và khoảng xếp hạng",
         columns,
         _records(frame),
+        sheet="Độ tin cậy",
         note="Bootstrap 1.000 lần, lấy lại phiếu trong từng đơn vị × đối tượng (hạt giống cố định).",
     )
 

@@ -13,7 +13,14 @@ from pathlib import Path
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
-from questionnaires import DEFAULT_SET_DIR, CriteriaSet, load_criteria_set_from_texts, set_digest
+from questionnaires import (
+    DEFAULT_SET_DIR,
+    CriteriaSet,
+    CriteriaSetError,
+    load_criteria_set,
+    load_criteria_set_from_texts,
+    set_digest,
+)
 
 from ..models import CAMPAIGN_STATUSES, Answer, Ballot, Campaign, RespondentGroup, SampleTarget, Unit
 from .audit import record
@@ -33,8 +40,21 @@ def available_sets(extra_dirs: str | None = None) -> dict[str, Path]:
     return found
 
 
+def set_names(paths: dict[str, Path]) -> dict[str, str]:
+    """The name each criteria set gives itself (``name:`` in its ``set.yaml``), by folder name, as an
+    admin should see it; the folder name where the set cannot be read."""
+    names = {}
+    for folder, path in paths.items():
+        try:
+            names[folder] = load_criteria_set(path).name
+        except (CriteriaSetError, OSError):
+            names[folder] = folder
+    return names
+
+
 def create_campaign(
-    session: Session, *, year: int, name: str, criteria_texts: dict[str, str], actor: str, status: str = "draft"
+    session: Session, *, year: int, name: str, criteria_texts: dict[str, str], actor: str, status: str = "draft",
+    province: str = "",
 ) -> Campaign:
     """Open a campaign with a frozen copy of a criteria set and its respondent groups.
 
@@ -58,6 +78,7 @@ def create_campaign(
         criteria_name=cset.name,
         criteria_digest=set_digest(criteria_texts),
         criteria_files=dict(criteria_texts),
+        province=province,
     )
     session.add(campaign)
     for group in cset.groups:
@@ -87,8 +108,9 @@ def sealed(campaign: Campaign) -> bool:
 
 def set_schedule(s: Session, campaign: Campaign, status: str, opens_at: datetime | None,
                  closes_at: datetime | None, actor: str, double_entry: bool | None = None,
-                 min_web_seconds: int | None = None, cross_district_check: bool | None = None) -> None:
-    """Status (draft or open), the dates links work between, and the paper/review settings.
+                 min_web_seconds: int | None = None, cross_district_check: bool | None = None,
+                 province: str | None = None) -> None:
+    """Status (draft or open), the dates links work between, the paper/review settings and the province.
 
     Closing is :func:`close_campaign`, and a closed campaign changes no more.
 
@@ -108,6 +130,8 @@ def set_schedule(s: Session, campaign: Campaign, status: str, opens_at: datetime
         changes.append(("min_web_seconds", min_web_seconds))
     if cross_district_check is not None:
         changes.append(("cross_district_check", cross_district_check))
+    if province is not None:
+        changes.append(("province", province))
     for attribute, value in changes:
         old = getattr(campaign, attribute)
         if old != value:
@@ -116,9 +140,35 @@ def set_schedule(s: Session, campaign: Campaign, status: str, opens_at: datetime
     s.flush()
 
 
-def all_campaigns(s: Session) -> list[Campaign]:
-    """Every campaign, the newest year first."""
-    return list(s.scalars(select(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc())))
+def all_campaigns(s: Session, archived: bool | None = None) -> list[Campaign]:
+    """Every campaign (or only the archived, or only the others), the newest year first."""
+    query = select(Campaign).order_by(Campaign.year.desc(), Campaign.id.desc())
+    if archived is not None:
+        query = query.where(Campaign.archived.is_(archived))
+    return list(s.scalars(query))
+
+
+def open_campaigns(s: Session) -> list[Campaign]:
+    """The campaigns respondents can answer now (open, not archived): what the public home lists."""
+    return [c for c in all_campaigns(s, archived=False) if c.status == "open"]
+
+
+def set_archived(s: Session, campaign: Campaign, archived: bool, actor: str) -> None:
+    """Move a campaign out of the lists (or back). Nothing is deleted: its ballots, links and results stay,
+    and an archived campaign can be brought back.
+
+    Raises
+    ------
+    CampaignError
+        The campaign is collecting (open): close it, or set it back to draft, first.
+    """
+    if archived and campaign.status == "open":
+        raise CampaignError("Đợt khảo sát đang thu phiếu: kết thúc hoặc chuyển về “Đang chuẩn bị” trước khi lưu trữ.")
+    if campaign.archived != archived:
+        campaign.archived = archived
+        record(s, actor, "update", "campaign", campaign.id, attribute="archived", old_value=not archived,
+               new_value=archived)
+        s.flush()
 
 
 def name_taken(s: Session, name: str) -> bool:
@@ -152,13 +202,32 @@ class CampaignProgress:
         return sum(g.ballots for g in self.groups)
 
 
+def group_total(how: set[str], targets: list[int]) -> int:
+    """How many ballots a group's targets add up to, by how the group rates its units.
+
+    A group that rates ``each`` unit of a level (provincial delegates) sends one ballot covering
+    them all: its targets are the same people counted once per unit, so the total is the largest.
+    A group that rates its ``own`` unit adds up. A group that ``choose``s its units adds up ratings.
+
+    Examples
+    --------
+    >>> group_total({"each"}, [30, 30, 28]), group_total({"own"}, [7, 7, 7])
+    (30, 21)
+    """
+    if not targets:
+        return 0
+    return max(targets) if how == {"each"} else sum(targets)
+
+
 def campaign_progress(session: Session, campaign: Campaign) -> CampaignProgress:
     """Ballots per group and how much of the sample plan they cover.
 
     A ballot counts for every unit it rated; a unit × group cell counts at most
-    its target, so an over-filled district does not hide an empty one.
-    Rejected ballots do not count.
+    its target, so an over-filled district does not hide an empty one. A group
+    that rates every unit (:func:`group_total`) counts people: its plan is its
+    largest target, covered by at most that many ballots. Rejected ballots do not count.
     """
+    cset = campaign_criteria(campaign)
     units = dict(
         session.execute(
             select(Unit.level, func.count()).where(Unit.campaign_id == campaign.id).group_by(Unit.level)
@@ -180,17 +249,21 @@ def campaign_progress(session: Session, campaign: Campaign) -> CampaignProgress:
             .group_by(Answer.unit_id, Ballot.group_id)
         )
     }
-    planned: dict[int, int] = {}
-    covered: dict[int, int] = {}
+    cells: dict[int, list[tuple[int, int]]] = {}
     for unit_id, group_id, target in session.execute(
         select(SampleTarget.unit_id, SampleTarget.group_id, SampleTarget.target).where(
             SampleTarget.campaign_id == campaign.id
         )
     ):
-        planned[group_id] = planned.get(group_id, 0) + target
-        covered[group_id] = covered.get(group_id, 0) + min(target, received.get((unit_id, group_id), 0))
-    groups = [
-        GroupProgress(g.code, g.name, ballots.get(g.id, 0), planned.get(g.id, 0), covered.get(g.id, 0))
-        for g in campaign.groups
-    ]
+        cells.setdefault(group_id, []).append((target, received.get((unit_id, group_id), 0)))
+    groups = []
+    for g in campaign.groups:
+        how = {rule.how for rule in cset.group_by_code[g.code].rates} if g.code in cset.group_by_code else set()
+        group_cells = cells.get(g.id, [])
+        planned = group_total(how, [t for t, _ in group_cells])
+        if how == {"each"}:
+            covered = min(planned, ballots.get(g.id, 0))
+        else:
+            covered = sum(min(t, n) for t, n in group_cells)
+        groups.append(GroupProgress(g.code, g.name, ballots.get(g.id, 0), planned, covered))
     return CampaignProgress(campaign, units, groups)

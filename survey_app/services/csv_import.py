@@ -1,22 +1,55 @@
-"""CSV imports for officials: units, the sample plan, personal links.
+"""Imports for officials: units, the sample plan, personal links, from CSV or XLSX.
 
 Each import reads the whole file, checks every row, and returns either the
 rows to write or every problem at once, each naming its row as Excel numbers
 it (the header is row 1). Nothing is written when any row is bad.
+
+Officials type what they see on screen: a group, level or unit may be given by
+its code or by its exact name (case and extra spaces do not matter), and the
+columns may carry Vietnamese headings (``Họ tên``, ``Đối tượng``, ``Đơn vị``…).
 """
 from __future__ import annotations
 
 import csv
 import io
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from questionnaires import CriteriaSet
+from scoring.readers import TableProblems, xlsx_rows
 
-from ..models import LEVELS, RespondentGroup, Unit
+from ..models import LEVELS, Campaign, RespondentGroup, Unit
 
 MAX_ROWS = 20_000
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+XLSX_MAGIC = b"PK\x03\x04"
+EXAMPLE_MARK = "xoá dòng này"  # in the example rows of the templates (outputs/import_templates.py)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+# Column headings accepted for each column, compared folded (see :func:`fold`).
+ALIASES = {
+    "code": ("code", "mã", "mã đơn vị"),
+    "name": ("name", "tên", "tên đơn vị", "họ tên", "họ và tên", "người nhận"),
+    "level": ("level", "cấp"),
+    "parent": ("parent", "thuộc", "thuộc huyện", "huyện"),
+    "group": ("group", "đối tượng"),
+    "unit": ("unit", "đơn vị"),
+    "email": ("email", "e-mail", "thư điện tử"),
+    "phone": ("phone", "điện thoại", "số điện thoại", "sđt"),
+    "target": ("target", "số phiếu", "kế hoạch", "số phiếu kế hoạch"),
+}
+
+
+def fold(text: str) -> str:
+    """Text as compared with what is on screen: NFC, lower case, single spaces.
+
+    Examples
+    --------
+    >>> fold("  Đại biểu   HĐND tỉnh ") == fold("đại biểu hđnd TỈNH")
+    True
+    """
+    return " ".join(unicodedata.normalize("NFC", text).lower().split())
 
 
 class CsvProblems(ValueError):
@@ -27,44 +60,126 @@ class CsvProblems(ValueError):
         super().__init__("; ".join(f"dòng {n}: {m}" if n else m for n, m in problems))
 
 
-def read_rows(data: bytes, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[tuple[int, dict]]:
-    """The data rows of a CSV file as ``(row number, {column: text})``.
-
-    Accepts UTF-8 (with or without BOM, as Excel saves it) and a comma or
-    semicolon separator. Column names are matched without case or spaces.
-    """
+def _cells(data: bytes) -> list[list[str]]:
+    """The file's rows of cells: an XLSX's first sheet, or a CSV (UTF-8, comma or semicolon)."""
+    if data[:4] == XLSX_MAGIC:
+        try:
+            return [[cell.strip() for cell in row] for row in xlsx_rows(data)]
+        except TableProblems as exc:
+            raise CsvProblems([(0, str(p)) for p in exc.problems]) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        message = "tệp không phải UTF-8: trong Excel chọn Lưu thành “CSV UTF-8 (Comma delimited)”"
+        message = "tệp không phải UTF-8: trong Excel chọn Lưu thành “CSV UTF-8 (Comma delimited)”, hoặc nhập tệp .xlsx"
         raise CsvProblems([(0, message)]) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # a bare CR (old Mac files) ends a line too
     sample = text[:4096]
     delimiter = ";" if sample.count(";") > sample.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        raise CsvProblems([(0, "tệp trống")]) from None
+        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    except csv.Error as exc:
+        raise CsvProblems([(0, f"không đọc được tệp CSV: {exc}")]) from None
+
+
+def _unquoted(cell: str) -> str:
+    """A cell without the apostrophe our exports put before text a spreadsheet would take for a formula."""
+    return cell[1:] if cell.startswith("'") and cell[1:2] and cell[1] in FORMULA_START else cell
+
+
+def _heading(column: str) -> str:
+    names = ALIASES.get(column, (column,))
+    return f"'{names[0]}'" + (f" hay '{names[1]}'" if len(names) > 1 else "")
+
+
+def read_rows(data: bytes, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[tuple[int, dict]]:
+    """The data rows of a CSV or XLSX file as ``(row number, {column: text})``.
+
+    Accepts UTF-8 CSV (with or without BOM, as Excel saves it; comma or
+    semicolon) and XLSX (first sheet). Headings are matched without case or
+    extra spaces, in English or Vietnamese (:data:`ALIASES`).
+    """
+    rows_of_cells = _cells(data)
+    if not rows_of_cells:
+        raise CsvProblems([(0, "tệp trống")])
+    known = {fold(alias): column for column in required + optional for alias in ALIASES.get(column, (column,))}
+    heading = rows_of_cells[0]
+    header = [known.get(fold(h), fold(h)) for h in heading]
+    while header and not header[-1]:
+        header.pop()
     missing = [c for c in required if c not in header]
     unknown = [h for h in header if h and h not in required + optional]
-    problems = [(1, f"thiếu cột '{c}' (cần: {', '.join(required)})") for c in missing]
+    needed = ", ".join(_heading(c) for c in required)
+    problems = [(1, f"thiếu cột {_heading(c)} (cần: {needed})") for c in missing]
     problems += [(1, f"cột '{c}' không dùng được (dùng: {', '.join(required + optional)})") for c in unknown]
     if problems:
         raise CsvProblems(problems)
     rows = []
-    for number, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
+    for number, values in enumerate(rows_of_cells[1:], start=2):
+        if not any(values):
             continue
-        if len(values) > len(header):
+        if any(values[len(header):]):
             problems.append((number, f"có {len(values)} ô, nhiều hơn {len(header)} cột của tiêu đề"))
             continue
-        rows.append((number, {h: (values[i].strip() if i < len(values) else "") for i, h in enumerate(header)}))
+        if any(EXAMPLE_MARK in fold(v) for v in values):
+            problems.append((number, "đây là dòng ví dụ của tệp mẫu: xoá dòng này rồi nhập lại"))
+            continue
+        rows.append((number, {h: _unquoted(values[i]) if i < len(values) else "" for i, h in enumerate(header) if h}))
         if len(rows) > MAX_ROWS:
             raise CsvProblems([(number, f"tệp quá {MAX_ROWS} dòng")])
     if problems:
         raise CsvProblems(problems)
     return rows
+
+
+class Catalogue:
+    """A campaign's groups, levels and units, found by code or by the name shown on screen.
+
+    A name two units share (two communes of the same name in different districts) finds
+    neither: the message asks for the code.
+    """
+
+    def __init__(self, campaign: Campaign, cset: CriteriaSet):
+        self.cset = cset
+        self.units = {u.code: u for u in campaign.units}
+        self.groups = {g.code: g for g in campaign.groups}
+        self._unit_names: dict[str, list[Unit]] = {}
+        for unit in campaign.units:
+            self._unit_names.setdefault(fold(unit.name), []).append(unit)
+        self._group_names = {fold(g.name): g for g in campaign.groups}
+        self._levels: dict[str, str] = {}
+        for code in LEVELS:
+            self._levels[code] = code
+            level = cset.level_by_code.get(code)
+            if level is not None:
+                self._levels[fold(level.name)] = code
+                self._levels[fold(level.name).removeprefix("cấp ")] = code
+
+    def level(self, text: str) -> str | None:
+        """The level code of ``so``, ``Cấp sở`` or ``sở``."""
+        return self._levels.get(text) or self._levels.get(fold(text))
+
+    def level_choices(self) -> str:
+        return ", ".join(f"{self.cset.level_by_code[c].name if c in self.cset.level_by_code else c} ({c})"
+                         for c in LEVELS)
+
+    def group(self, text: str) -> RespondentGroup | None:
+        """The group of a code (``cc_so``) or a name (``Công chức cấp sở``)."""
+        return self.groups.get(text) or self._group_names.get(fold(text))
+
+    def group_choices(self) -> str:
+        return "; ".join(f"{g.name} ({g.code})" for g in self.groups.values())
+
+    def unit(self, text: str) -> tuple[Unit | None, str | None]:
+        """(the unit of a code or exact name, None) or (None, why not)."""
+        if text in self.units:
+            return self.units[text], None
+        named = self._unit_names.get(fold(text), [])
+        if len(named) == 1:
+            return named[0], None
+        if named:
+            codes = ", ".join(u.code for u in named)
+            return None, f"có {len(named)} đơn vị tên '{text}': ghi mã ({codes})"
+        return None, f"không có đơn vị mã hay tên '{text}'"
 
 
 @dataclass(frozen=True)
@@ -75,19 +190,22 @@ class NewUnit:
     parent_code: str | None
 
 
-def parse_units(data: bytes, existing: dict[str, Unit]) -> list[NewUnit]:
-    """Units from ``code,name,level,parent`` (parent: the district code of a commune)."""
-    return check_units(read_rows(data, ("code", "name", "level"), ("parent",)), existing)
+def parse_units(data: bytes, catalogue: Catalogue) -> list[NewUnit]:
+    """Units from ``code,name,level,parent`` (level: code or name; parent: the district of a commune,
+    by code or name, among the campaign's units or the file's)."""
+    return check_units(read_rows(data, ("code", "name", "level"), ("parent",)), catalogue)
 
 
-def check_units(rows: list[tuple[int, dict]], existing: dict[str, Unit]) -> list[NewUnit]:
+def check_units(rows: list[tuple[int, dict]], catalogue: Catalogue) -> list[NewUnit]:
     """Check units given as ``(row number, {code, name, level, parent})``."""
+    existing = catalogue.units
     problems: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
-    new_levels = {r["code"]: r["level"] for _n, r in rows}
+    new_levels = {r["code"]: catalogue.level(r["level"]) for _n, r in rows}
+    new_by_name = {fold(r["name"]): r["code"] for _n, r in rows if r.get("name")}
     units = []
     for number, r in rows:
-        code, name, level, parent = r["code"], r["name"], r["level"].lower(), r.get("parent") or None
+        code, name, level, parent = r["code"], r["name"], catalogue.level(r["level"]), r.get("parent") or None
         if not code or any(ch.isspace() for ch in code) or len(code) > 64:
             problems.append((number, f"mã đơn vị '{code}' không được rỗng, chứa khoảng trắng hay dài quá 64 ký tự"))
         elif code in existing or code in seen:
@@ -96,43 +214,68 @@ def check_units(rows: list[tuple[int, dict]], existing: dict[str, Unit]) -> list
         seen.setdefault(code, number)
         if not name:
             problems.append((number, "thiếu tên đơn vị"))
-        if level not in LEVELS:
-            problems.append((number, f"cấp '{r['level']}' không hợp lệ (dùng: {', '.join(LEVELS)})"))
+        if level is None:
+            problems.append((number, f"cấp '{r['level']}' không hợp lệ (dùng: {catalogue.level_choices()})"))
+        parent_code = None
+        if parent is not None:
+            if parent in new_levels or parent in existing:
+                parent_code = parent
+            elif fold(parent) in new_by_name:
+                parent_code = new_by_name[fold(parent)]
+            else:
+                found, _why = catalogue.unit(parent)
+                parent_code = found.code if found else None
         if level == "xa":
-            parent_level = existing[parent].level if parent in existing else new_levels.get(parent)
+            parent_level = existing[parent_code].level if parent_code in existing else new_levels.get(parent_code)
             if parent is None:
-                problems.append((number, "đơn vị cấp xã phải có cột 'parent' là mã huyện"))
+                problems.append((number, "đơn vị cấp xã phải có cột 'parent' (thuộc huyện): mã hay tên huyện"))
             elif parent_level != "huyen":
-                problems.append((number, f"'parent' = '{parent}' không phải mã một huyện"))
+                problems.append((number, f"'{parent}' không phải một huyện (ghi mã hay tên huyện)"))
         elif parent:
-            problems.append((number, "chỉ đơn vị cấp xã mới có 'parent'"))
-        units.append(NewUnit(code, name, level, parent))
+            problems.append((number, "chỉ đơn vị cấp xã mới có 'parent' (thuộc huyện)"))
+        units.append(NewUnit(code, name, level or "", parent_code))
     if problems:
         raise CsvProblems(problems)
     return units
 
 
-def parse_plan(data: bytes, units: dict[str, Unit], groups: dict[str, RespondentGroup], cset: CriteriaSet):
-    """Targets from ``unit,group,target``: ``[(unit, group, target)]``."""
+def whole_number(text: str) -> int | None:
+    """A count typed or saved by Excel (``12``, ``12.0``), or None.
+
+    Examples
+    --------
+    >>> whole_number("12"), whole_number("12.0"), whole_number("1,5"), whole_number("-3")
+    (12, 12, None, None)
+    """
+    text = text.strip()
+    if text.endswith(".0"):
+        text = text[:-2]
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
+def parse_plan(data: bytes, catalogue: Catalogue) -> list[tuple[Unit, RespondentGroup, int]]:
+    """Targets from ``unit,group,target`` (unit and group by code or name): ``[(unit, group, target)]``."""
     rows = read_rows(data, ("unit", "group", "target"))
     problems, plan, seen = [], [], {}
     for number, r in rows:
         before = len(problems)
-        unit, group = units.get(r["unit"]), groups.get(r["group"])
+        (unit, why), group = catalogue.unit(r["unit"]), catalogue.group(r["group"])
         if unit is None:
-            problems.append((number, f"không có đơn vị mã '{r['unit']}'"))
+            problems.append((number, why))
         if group is None:
-            problems.append((number, f"không có đối tượng '{r['group']}'"))
-        if unit is not None and group is not None and cset.group_by_code[group.code].rule_for(unit.level) is None:
-            problems.append((number, f"đối tượng '{group.code}' không đánh giá cấp '{unit.level}'"))
-        if not r["target"].isdigit() or int(r["target"]) > 100_000:
+            problems.append((number, f"không có đối tượng '{r['group']}' (dùng: {catalogue.group_choices()})"))
+        if unit is not None and group is not None \
+                and catalogue.cset.group_by_code[group.code].rule_for(unit.level) is None:
+            problems.append((number, f"{group.name} không đánh giá {unit.name}"))
+        target = whole_number(r["target"])
+        if target is None or target > 100_000:
             problems.append((number, f"số phiếu kế hoạch '{r['target']}' phải là số nguyên không âm"))
-        key = (r["unit"], r["group"])
+        key = (unit.id if unit else r["unit"], group.id if group else r["group"])
         if key in seen:
-            problems.append((number, f"'{key[0]}' × '{key[1]}' đã có ở dòng {seen[key]}"))
+            problems.append((number, f"'{r['unit']}' × '{r['group']}' đã có ở dòng {seen[key]}"))
         seen.setdefault(key, number)
         if len(problems) == before:
-            plan.append((unit, group, int(r["target"])))
+            plan.append((unit, group, target))
     if problems:
         raise CsvProblems(problems)
     return plan
@@ -145,32 +288,55 @@ class NewInvitation:
     name: str | None
     email: str | None
     phone: str | None
+    row: int = 0  # the file's row, for messages
 
 
-def parse_invitations(data: bytes, units: dict[str, Unit], groups: dict[str, RespondentGroup], cset: CriteriaSet):
-    """Personal links from ``name,group,unit,email,phone`` (only ``group`` is required)."""
+def phone_number(text: str) -> str | None:
+    """A phone number as kept: digits (and a leading +); Excel's lost leading 0 put back. None if not one.
+
+    Examples
+    --------
+    >>> phone_number("0912 345 678"), phone_number("912345678"), phone_number("+84 912.345.678"), phone_number("x")
+    ('0912345678', '0912345678', '+84912345678', None)
+    """
+    digits = "".join(ch for ch in text if ch not in " .-()")
+    if digits.endswith(".0"):
+        digits = digits[:-2]
+    plus = digits.startswith("+")
+    digits = digits.lstrip("+")
+    if not (digits.isascii() and digits.isdigit()) or not 8 <= len(digits) <= 15:
+        return None
+    if not plus and len(digits) == 9 and digits[0] != "0":  # a mobile number Excel read as a number
+        digits = "0" + digits
+    return ("+" if plus else "") + digits
+
+
+def parse_invitations(data: bytes, catalogue: Catalogue) -> list[NewInvitation]:
+    """Personal links from ``name,group,unit,email,phone`` (only ``group`` is required; group and unit by
+    code or name)."""
     rows = read_rows(data, ("group",), ("name", "unit", "email", "phone"))
     problems: list[tuple[int, str]] = []
     result = []
     for number, r in rows:
         before = len(problems)
-        group = groups.get(r["group"])
-        unit = units.get(r.get("unit", "")) if r.get("unit") else None
+        group = catalogue.group(r["group"])
+        unit, why = catalogue.unit(r["unit"]) if r.get("unit") else (None, None)
         if group is None:
-            problems.append((number, f"không có đối tượng '{r['group']}' (dùng: {', '.join(groups)})"))
-        if r.get("unit") and unit is None:
-            problems.append((number, f"không có đơn vị mã '{r['unit']}'"))
+            problems.append((number, f"không có đối tượng '{r['group']}' (dùng: {catalogue.group_choices()})"))
+        if why:
+            problems.append((number, why))
         if group is not None:
-            own = [rule for rule in cset.group_by_code[group.code].rates if rule.how == "own"]
-            if own and unit is None and not r.get("unit"):
-                problems.append((number, f"đối tượng '{group.code}' đánh giá đơn vị của mình: cần cột 'unit'"))
+            rules = catalogue.cset.group_by_code[group.code].rates
+            if any(rule.how == "own" for rule in rules) and unit is None and not r.get("unit"):
+                problems.append((number, f"{group.name} đánh giá đơn vị của mình: cần cột 'unit' (đơn vị)"))
         email, phone = r.get("email") or None, r.get("phone") or None
         if email and (not EMAIL.fullmatch(email) or len(email) > 200):
             problems.append((number, f"thư điện tử '{email}' không hợp lệ"))
-        if phone and not phone.replace(" ", "").replace(".", "").lstrip("+").isdigit():
+        if phone and phone_number(phone) is None:
             problems.append((number, f"số điện thoại '{phone}' không hợp lệ"))
         if len(problems) == before:
-            result.append(NewInvitation(group, unit, r.get("name") or None, email, phone))
+            result.append(NewInvitation(group, unit, r.get("name") or None, email,
+                                        phone_number(phone) if phone else None, number))
     if problems:
         raise CsvProblems(problems)
     return result

@@ -83,7 +83,8 @@ def response_dashboard(s: Session, campaign: Campaign, level: str | None = None,
             cells[(unit_id, group_id)].target = target
 
     for group_id, unit_id, opened in s.execute(
-        select(Invitation.group_id, Invitation.unit_id, Invitation.opened).where(Invitation.campaign_id == campaign.id)
+        select(Invitation.group_id, Invitation.unit_id, Invitation.opened).where(
+            Invitation.campaign_id == campaign.id, Invitation.revoked.is_(False))
     ):
         g = groups[group_id]
         for rule in cset.group_by_code[g.code].rates:

@@ -57,11 +57,14 @@ class Assignment:
 
 
 def link_status(session: Session, invitation: Invitation) -> str:
-    """``open``, or why the link cannot be answered: ``used``, ``expired``, ``not_open``, ``closed``."""
+    """``open``, or why the link cannot be answered: ``used``, ``revoked``, ``expired``, ``not_open``,
+    ``closed``."""
     campaign = session.get(Campaign, invitation.campaign_id)
     now = utcnow()
     if invitation.used:
         return "used"
+    if invitation.revoked:
+        return "revoked"
     if invitation.expires_at is not None and invitation.expires_at < now:
         return "expired"
     if campaign.status == "draft" or (campaign.opens_at is not None and campaign.opens_at > now):
@@ -268,7 +271,7 @@ def field_blocks(cset: CriteriaSet, page: Page) -> list:
 @dataclass(frozen=True)
 class Outcome:
     """What a submit did: ``stored``, ``replay`` (already stored under this id),
-    ``used`` (the link's ballot was sent from elsewhere), ``stale`` (an old page),
+    ``used`` (the link's ballot was sent from elsewhere), ``revoked``, ``stale`` (an old page),
     ``incomplete`` (questions left; see ``missing``) or ``nothing_chosen``."""
 
     status: str
@@ -310,10 +313,14 @@ def _submit(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, a
         return Outcome("incomplete", missing)
 
     changed = s.execute(
-        update(Invitation).where(Invitation.id == invitation_id, Invitation.used.is_(False)).values(used=True)
+        update(Invitation).where(Invitation.id == invitation_id, Invitation.used.is_(False),
+                                 Invitation.revoked.is_(False)).values(used=True)
     ).rowcount
     if changed != 1:
-        return Outcome("replay" if ballots.stored_ballot(s, client_id) is not None else "used")
+        if ballots.stored_ballot(s, client_id) is not None:
+            return Outcome("replay")
+        revoked = s.scalar(select(Invitation.revoked).where(Invitation.id == invitation_id))
+        return Outcome("revoked" if revoked else "used")
 
     answers = [(p.unit.id, item.question, draft.data[answer_key(p.unit.id, item.question)])
                for p in form_pages for item in p.assignment.questionnaire.items]

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Campaign, Invitation, RespondentGroup, Unit, utcnow
 from .audit import record
-from .csv_import import NewInvitation
+from .csv_import import NewInvitation, fold, phone_number
 
 SHORT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 letters: one byte mod 32 is uniform
 SHORT_CODE_LENGTH = 8
@@ -129,10 +129,10 @@ def find_invitation(session: Session, key: str) -> Invitation | None:
 
 
 def invitations_of(s: Session, campaign_id: int, only_unanswered: bool = False) -> list[Invitation]:
-    """A campaign's invitations by group, unit and id; ``only_unanswered`` leaves out used links."""
+    """A campaign's invitations by group, unit and id; ``only_unanswered`` leaves out used and revoked links."""
     query = select(Invitation).where(Invitation.campaign_id == campaign_id)
     if only_unanswered:
-        query = query.where(Invitation.used.is_(False))
+        query = query.where(Invitation.used.is_(False), Invitation.revoked.is_(False))
     return list(s.scalars(query.order_by(Invitation.group_id, Invitation.unit_id, Invitation.id)))
 
 
@@ -140,7 +140,52 @@ def unused_cards(s: Session, campaign_id: int, unit: Unit, group: RespondentGrou
     """The QR cards of a unit × group not answered yet, in the order they were made."""
     return list(s.scalars(select(Invitation).where(
         Invitation.campaign_id == campaign_id, Invitation.unit_id == unit.id, Invitation.group_id == group.id,
-        Invitation.kind == "qr_card", Invitation.used.is_(False)).order_by(Invitation.id)))
+        Invitation.kind == "qr_card", Invitation.used.is_(False), Invitation.revoked.is_(False))
+        .order_by(Invitation.id)))
+
+
+def _keys(name: str | None, group_id: int, unit_id: int | None, email: str | None, phone: str | None):
+    """What makes two invitations the same person: a name in a group and unit, a phone, an e-mail."""
+    keys = []
+    if name:
+        keys.append(("tên", (fold(name), group_id, unit_id)))
+    if phone:
+        keys.append(("điện thoại", phone_number(phone) or phone))
+    if email:
+        keys.append(("thư điện tử", email.strip().lower()))
+    return keys
+
+
+def already_invited(s: Session, campaign: Campaign, rows: list[NewInvitation]) -> list[tuple[NewInvitation, str]]:
+    """Rows naming someone the campaign already invited (a link not revoked), or an earlier row of the
+    same file: same name in the same group and unit, same phone, or same e-mail. ``(row, why)``."""
+    seen: dict[tuple, str] = {}
+    for inv in s.scalars(select(Invitation).where(Invitation.campaign_id == campaign.id,
+                                                  Invitation.kind == "personal", Invitation.revoked.is_(False))):
+        for what, key in _keys(inv.name, inv.group_id, inv.unit_id, inv.email, inv.phone):
+            seen.setdefault((what, key), f"đã được mời ({inv.name or 'không tên'}, cùng {what})")
+    found = []
+    for row in rows:
+        keys = _keys(row.name, row.group.id, row.unit.id if row.unit else None, row.email, row.phone)
+        reason = next((seen[(what, key)] for what, key in keys if (what, key) in seen), None)
+        if reason:
+            found.append((row, reason))
+        for what, key in keys:
+            seen.setdefault((what, key), f"trùng dòng {row.row} của tệp (cùng {what})")
+    return found
+
+
+def revoke_invitations(s: Session, campaign: Campaign, ids: list[int], actor: str) -> int:
+    """Revoke links not yet answered (kept, audited; a revoked link opens nothing). Returns how many."""
+    found = list(s.scalars(select(Invitation).where(Invitation.campaign_id == campaign.id, Invitation.id.in_(ids),
+                                                    Invitation.used.is_(False), Invitation.revoked.is_(False))))
+    for inv in found:
+        inv.revoked = True
+    s.flush()
+    if found:
+        record(s, actor, "update", "invitations", campaign.id, attribute="revoked",
+               new_value=f"{len(found)} thu hồi: " + ", ".join(str(inv.id) for inv in found[:50]))
+    return len(found)
 
 
 def create_invitations(s: Session, campaign: Campaign, rows: list[NewInvitation], secret: str,

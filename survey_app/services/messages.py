@@ -8,12 +8,28 @@ def form_url(base_url: str, token: str) -> str:
     return f"{base_url.rstrip('/')}/s/{token}"
 
 
-def zalo_text(name: str | None, group_name: str, campaign_name: str, url: str) -> str:
-    """A message for Zalo or SMS: short, polite, the link alone on its last line."""
-    greeting = f"Kính gửi {name}," if name else "Kính gửi Ông/Bà,"
-    return (f"{greeting} Sở Nội vụ trân trọng mời Ông/Bà ({group_name}) trả lời phiếu khảo sát "
-            f"“{campaign_name}”. Phiếu mất khoảng 10-15 phút, trả lời trên điện thoại được, "
-            f"có thể dừng và làm tiếp. Đường link dành riêng cho Ông/Bà:\n{url}")
+SMS_LIMIT = 160  # characters: one text message; Zalo takes more, but a short text is read
+
+
+def zalo_text(name: str | None, url: str, reminder: bool = False) -> str:
+    """A message for Zalo or SMS, at most :data:`SMS_LIMIT` characters: a short greeting and the link.
+
+    The longest of these that fits is used: with the name and the time it takes, with the name,
+    without the name, the link alone.
+
+    Examples
+    --------
+    >>> text = zalo_text("Ông Nguyễn Văn An", "https://khaosat.example.vn/s/" + "x" * 32)
+    >>> len(text) <= 160, text.startswith("Kính gửi Ông Nguyễn Văn An")
+    (True, True)
+    """
+    lead = "Sở Nội vụ nhắc Ông/Bà trả lời" if reminder else "Sở Nội vụ trân trọng mời Ông/Bà trả lời"
+    greeting = f"Kính gửi {name}, " if name else ""
+    candidates = (f"{greeting}{lead} phiếu khảo sát CCHC (khoảng 10 phút, làm trên điện thoại được):\n{url}",
+                  f"{greeting}{lead} phiếu khảo sát CCHC:\n{url}",
+                  f"{lead} phiếu khảo sát CCHC:\n{url}",
+                  url)
+    return next((text for text in candidates if len(text) <= SMS_LIMIT), url)
 
 
 def email_text(

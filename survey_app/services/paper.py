@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from questionnaires import CriteriaSet, Questionnaire, Scale
 
-from ..models import Campaign, PaperEntry, PaperSerial, User
+from ..models import Campaign, PaperEntry, PaperSerial, Unit, User
 from .audit import record
 from .ballots import NewBallot, store_ballot
 from .campaigns import campaign_criteria
@@ -195,3 +195,40 @@ def _store_ballot(s: Session, serial: PaperSerial, answers: dict[str, str], stat
     record(s, user.username, "state", "paper_serial", serial.serial, user_id=user.id, attribute="status",
            old_value=old, new_value="done")
     return stored.ballot_id
+
+
+@dataclass(frozen=True)
+class KeyingScope:
+    """A unit a user keys paper ballots for, in a campaign collecting now, and how many of its ballots
+    are printed and not yet keyed, keyed once, or waiting for the supervisor."""
+
+    campaign: Campaign
+    unit: Unit
+    waiting: int
+    once: int
+    conflicts: int
+
+
+def keying_scope(s: Session, user: User) -> list[KeyingScope]:
+    """What ``user`` may key now: the units they cover (every unit for an admin) that have printed
+    ballots in an open campaign."""
+    query = (select(PaperSerial.campaign_id, PaperSerial.unit_id, PaperSerial.status, func.count())
+             .join(Campaign, Campaign.id == PaperSerial.campaign_id)
+             .where(Campaign.status == "open").group_by(PaperSerial.campaign_id, PaperSerial.unit_id,
+                                                        PaperSerial.status))
+    if user.role != "admin":
+        query = query.where(PaperSerial.unit_id.in_([u.id for u in user.units]))
+    counts: dict[tuple[int, int], dict[str, int]] = {}
+    for campaign_id, unit_id, status, n in s.execute(query):
+        counts.setdefault((campaign_id, unit_id), {})[status] = n
+    scopes = [KeyingScope(s.get(Campaign, c), s.get(Unit, u), n.get("printed", 0), n.get("entering", 0),
+                          n.get("conflict", 0)) for (c, u), n in counts.items()]
+    return sorted(scopes, key=lambda k: (-k.campaign.year, k.unit.name))
+
+
+def refusal(user: User, serial: PaperSerial) -> str:
+    """Why ``user`` may not open the keying page of ``serial``, in words they can act on."""
+    own = sorted({u.name for u in user.units if u.level != "xa"})
+    mine = f"chỉ được nhập phiếu của {', '.join(own)}" if own else "chưa được giao đơn vị nào"
+    return (f"Phiếu {serial.serial} là phiếu của {serial.unit.name}; tài khoản {user.username} {mine}. "
+            "Nếu cần nhập phiếu này, xin quản trị viên giao thêm đơn vị ở trang Người dùng.")

@@ -7,12 +7,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from questionnaires import Level
 
-from ..models import Campaign, RespondentGroup, SampleTarget, Unit
+from ..models import (
+    Answer,
+    Appraisal,
+    Campaign,
+    CommuneResult,
+    Invitation,
+    PaperSerial,
+    PreviousResult,
+    RespondentGroup,
+    SampleTarget,
+    Unit,
+    UserUnit,
+)
 from .audit import record
 from .campaigns import campaign_criteria
 from .csv_import import NewUnit
@@ -51,6 +63,43 @@ def add_units(s: Session, campaign: Campaign, new_units: list[NewUnit], actor: s
     for unit in added:
         record(s, actor, "create", "unit", unit.id, new_value=f"{unit.code} {unit.name} ({unit.level})")
     return added
+
+
+class UnitInUse(ValueError):
+    """A unit that data hangs on cannot be removed; the message says what (Vietnamese)."""
+
+
+# What may hang on a unit, and how a person calls it.
+_HANGING = ((Answer, Answer.unit_id, "câu trả lời"), (Invitation, Invitation.unit_id, "đường link/thẻ QR"),
+            (PaperSerial, PaperSerial.unit_id, "phiếu giấy đã in"), (Appraisal, Appraisal.unit_id, "điểm thẩm định"),
+            (CommuneResult, CommuneResult.unit_id, "kết quả xã"), (PreviousResult, PreviousResult.unit_id,
+                                                                     "kết quả năm trước"),
+            (Unit, Unit.parent_id, "xã trực thuộc"))
+
+
+def remove_unit(s: Session, unit: Unit, actor: str) -> None:
+    """Remove a unit added by mistake, with its sample-plan cells and staff assignments (audited).
+
+    Raises
+    ------
+    UnitInUse
+        Answers, links, printed ballots, results or communes hang on it: it stays, and the message
+        lists them.
+    """
+    hanging = []
+    for model, column, label in _HANGING:
+        count = s.scalar(select(func.count()).select_from(model).where(column == unit.id))
+        if count:
+            hanging.append(f"{count} {label}")
+    if hanging:
+        raise UnitInUse(f"Không xoá được {unit.name}: đã có {', '.join(hanging)}.")
+    s.execute(delete(SampleTarget).where(SampleTarget.unit_id == unit.id))
+    s.execute(delete(UserUnit).where(UserUnit.unit_id == unit.id))
+    record(s, actor, "delete", "unit", unit.id, old_value=f"{unit.code} {unit.name} ({unit.level})")
+    campaign = unit.campaign
+    s.delete(unit)
+    s.flush()
+    s.expire(campaign, ["units"])
 
 
 def targets(s: Session, campaign: Campaign) -> dict[tuple[int, int], int]:

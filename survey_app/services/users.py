@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..models import ROLES, ApiToken, Unit, User, UserUnit, utcnow
+from ..models import ROLES, ApiToken, Campaign, Unit, User, UserUnit, utcnow
 from .audit import record
 from .invitations import hash_token
 
@@ -176,6 +176,29 @@ def set_role(s: Session, user: User, role: str, unit_codes: tuple[str, ...], act
 
 def all_users(s: Session) -> list[User]:
     return list(s.scalars(select(User).order_by(User.username)))
+
+
+def unit_choices(s: Session) -> list[tuple[str, str, str]]:
+    """The units staff can be given, as ``(code, name, level)``: departments and districts of the
+    campaigns not archived, by code (a code names the same unit every year; a district brings its
+    communes)."""
+    rows = s.execute(select(Unit.code, Unit.name, Unit.level).join(Campaign, Campaign.id == Unit.campaign_id)
+                     .where(Campaign.archived.is_(False), Unit.level != "xa")
+                     .order_by(Unit.level, Campaign.year.desc(), Unit.id)).all()
+    seen: dict[str, tuple[str, str, str]] = {}
+    for code, name, level in rows:
+        seen.setdefault(code, (code, name, level))
+    return list(seen.values())
+
+
+def unit_codes_of(user: User) -> list[str]:
+    """The codes of the departments and districts a user keys for (communes come with their district)."""
+    return sorted({u.code for u in user.units if u.level != "xa"})
+
+
+def users_exist(s: Session) -> bool:
+    """Whether any account exists (the first-admin setup page only works while none does)."""
+    return bool(s.scalar(select(func.count()).select_from(User)))
 
 
 def tokens_of(s: Session, user: User | None = None) -> list[ApiToken]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import wraps
 
-from flask import Response, abort, current_app, flash, g, redirect, request, session, url_for
+from flask import Response, abort, current_app, flash, g, redirect, request, send_file, session, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -79,6 +80,16 @@ def actor() -> str:
     return current_user().username
 
 
+ROLE_NAMES = {"admin": "quản trị viên", "staff": "nhân viên nhập liệu", "analyst": "cán bộ phân tích"}
+
+
+def refusal(user: User, roles) -> str:
+    """Why a page is refused, in words a user can act on (which role it needs, which they have)."""
+    needed = " hoặc ".join(ROLE_NAMES[r] for r in roles)
+    return (f"Trang này dành cho {needed}. Tài khoản {user.username} là {ROLE_NAMES[user.role]}: "
+            "nếu cần, xin quản trị viên đổi vai trò ở trang Người dùng.")
+
+
 def roles_required(*roles: str):
     """Only users with one of ``roles``; anonymous users are sent to sign in, others get 403."""
     def decorator(view):
@@ -88,7 +99,7 @@ def roles_required(*roles: str):
             if user is None:
                 return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
             if user.role not in roles:
-                abort(403)
+                abort(403, description=refusal(user, roles))
             return view(*args, **kwargs)
         wrapped.allowed_roles = frozenset(roles)  # read by the route-by-role test
         return wrapped
@@ -179,6 +190,16 @@ def show_problems(problems: list[tuple[int, str]], what: str) -> None:
     flash(f"{what}: không nhập gì vì tệp có {len(problems)} lỗi.", "error")
     for number, message in problems[:50]:
         flash(f"Dòng {number}: {message}" if number else message, "error")
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def send_temporary(path, filename: str, mimetype: str = XLSX_TYPE) -> Response:
+    """Send a temporary file as a download and delete it once sent."""
+    response = send_file(path, mimetype=mimetype, as_attachment=True, download_name=filename)
+    response.call_on_close(lambda: os.path.exists(path) and os.unlink(path))
+    return response
 
 
 def csv_response(filename: str, headers, rows) -> Response:

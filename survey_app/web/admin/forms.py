@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField
+from wtforms import BooleanField, DateTimeLocalField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ...models import CHANNELS
@@ -21,25 +21,30 @@ class NewCampaignForm(FlaskForm):
     year = AsciiIntegerField("Năm đánh giá", max_digits=4, validators=[
         DataRequired("Năm phải là một số từ 2000 đến 2100."),
         NumberRange(2000, 2100, "Năm phải là một số từ 2000 đến 2100.")])
-    set = SelectField("Bộ tiêu chí", choices=[], validate_choice=False)
+    province = StringField("Tỉnh", validators=[Length(max=200, message="Tên tỉnh tối đa 200 ký tự.")])
+    source = SelectField("Bắt đầu từ", choices=[], validate_choice=False)
 
-    def __init__(self, sets, *args, **kwargs):
+    def __init__(self, sources, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.sets = set(sets)
-        self.set.choices = list(sets)
+        self.sources = set(sources)
 
-    def validate_set(self, field):
-        if field.data not in self.sets:
-            raise ValidationError("Xin chọn một bộ tiêu chí.")
+    def validate_source(self, field):
+        if field.data not in self.sources:
+            raise ValidationError("Xin chọn một đợt trước để sao chép, hoặc một bộ tiêu chí.")
 
 
 class ScheduleForm(FlaskForm):
     status = SelectField(choices=["draft", "open"])
+    province = StringField(validators=[Optional(), Length(max=200)])
     opens_at = DateTimeLocalField(format=LOCAL_FORMAT, validators=[Optional()])
     closes_at = DateTimeLocalField(format=LOCAL_FORMAT, validators=[Optional()])
     double_entry = SelectField(choices=["1", "0"], validators=[Optional()])
     cross_district_check = SelectField(choices=["0", "1"], validators=[Optional()])
     min_web_seconds = AsciiIntegerField(max_digits=4, validators=[Optional(), NumberRange(0, 3600, NUMBER)])
+
+
+class ArchiveForm(FlaskForm):
+    archived = SelectField(choices=["1", "0"])
 
 
 class CloseForm(FlaskForm):
@@ -67,19 +72,47 @@ class UploadForm(FlaskForm):
         return uploaded(self.file.data) if self.validate() else None
 
 
-def plan_form(cells: list[tuple[int, int]]) -> type[FlaskForm]:
-    """A form class with a target ``t_<unit id>_<group id>`` for each cell of the plan grid."""
-    fields = {f"t_{u}_{g}": AsciiIntegerField(max_digits=6, validators=[Optional(), NumberRange(0, 100_000, NUMBER)])
-              for u, g in cells}
+def _target() -> AsciiIntegerField:
+    return AsciiIntegerField(max_digits=6, validators=[Optional(), NumberRange(0, 100_000, NUMBER)])
+
+
+def plan_form(cells: list[tuple[int, int]], columns: list[tuple[str, int]]) -> type[FlaskForm]:
+    """A form class with a target ``t_<unit id>_<group id>`` for each cell of the plan grid, and a
+    ``c_<level>_<group id>`` for each column ("the whole column": when given, it fills every cell)."""
+    fields = {f"t_{u}_{g}": _target() for u, g in cells}
+    fields.update({f"c_{level}_{g}": _target() for level, g in columns})
     return type("PlanForm", (FlaskForm,), fields)
 
 
-class CountForm(FlaskForm):
-    """A unit × group and how many (QR cards, paper ballots)."""
+class RemoveForm(FlaskForm):
+    """A button that removes something (CSRF only)."""
 
+
+class CountForm(FlaskForm):
+    """A unit × group and how many (QR cards, paper ballots). The pages send ``pair`` (``unit|group``,
+    from a list of the pairs that exist); ``unit`` and ``group`` apart are accepted too."""
+
+    pair = StringField(validators=[Length(max=130)])
     unit = StringField(validators=[Length(max=64)])
     group = StringField(validators=[Length(max=64)])
     count = AsciiIntegerField(max_digits=4, validators=[DataRequired(), NumberRange(1, 1000)])
+
+    def codes(self) -> tuple[str, str]:
+        """(unit code, group code)."""
+        if self.pair.data:
+            unit, _, group = self.pair.data.partition("|")
+            return unit, group
+        return self.unit.data or "", self.group.data or ""
+
+
+class InvitationUploadForm(UploadForm):
+    """The people to invite, and what to do with those already invited."""
+
+    duplicates = SelectField(choices=["hoi", "bo-qua", "van-tao"], default="hoi")
+
+
+class RevokeForm(FlaskForm):
+    invitation = IdListField()
 
 
 class SendForm(FlaskForm):
@@ -135,3 +168,49 @@ class AuditFilter(QueryForm):
 class DashboardFilter(QueryForm):
     cap = StringField(validators=[Length(max=64)])
     doi_tuong = StringField(validators=[Length(max=64)])
+
+
+ROLE_LABELS = {"admin": "Quản trị viên", "staff": "Nhân viên nhập liệu", "analyst": "Phân tích (chỉ xem)"}
+
+
+def _password_fields():
+    return (PasswordField("Mật khẩu", validators=[Length(max=256)]),
+            PasswordField("Nhập lại mật khẩu", validators=[Length(max=256)]))
+
+
+class PasswordPair:
+    """The two password fields must match (the rules themselves are services.users.password_problem's)."""
+
+    def validate_password2(self, field):
+        if field.data != self.password.data:
+            raise ValidationError("Hai lần nhập mật khẩu không khớp.")
+
+
+class NewUserForm(PasswordPair, FlaskForm):
+    username = StringField("Tên đăng nhập", validators=[DataRequired("Xin nhập tên đăng nhập."), Length(max=64)])
+    full_name = StringField("Họ tên", validators=[Length(max=200)])
+    role = SelectField("Vai trò", choices=list(ROLE_LABELS.items()))
+    units = SelectMultipleField("Đơn vị", choices=[], validate_choice=False)
+    password, password2 = _password_fields()
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Vai trò", choices=list(ROLE_LABELS.items()))
+    units = SelectMultipleField("Đơn vị", choices=[], validate_choice=False)
+
+
+class PasswordForm(PasswordPair, FlaskForm):
+    password, password2 = _password_fields()
+
+
+class ActiveForm(FlaskForm):
+    active = SelectField(choices=["1", "0"])
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Tên mã (máy hay việc dùng mã)", validators=[DataRequired("Xin đặt tên cho mã."),
+                                                                   Length(max=100)])
+
+
+class RevokeTokenForm(FlaskForm):
+    token = AsciiIntegerField(max_digits=10, validators=[DataRequired()])

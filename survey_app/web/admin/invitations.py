@@ -8,14 +8,14 @@ from flask import Response, abort, flash, redirect, render_template, url_for
 
 from ...extensions import db_session
 from ...models import Campaign, Invitation
+from ...outputs.exports import Column, Sheet, xlsx_file
 from ...outputs.qr import qr_png, qr_svg
 from ...services import invitations as invitation_service
 from ...services.campaigns import campaign_criteria
-from ...services.csv_import import CsvProblems, parse_invitations
+from ...services.csv_import import Catalogue, CsvProblems, parse_invitations
 from ...services.invitations import format_short_code, link_of
 from ...services.mailer import SmtpSettings, send_all
 from ...services.messages import card_instruction, email_text, form_url, zalo_text
-from ...services.units import units_by_code
 from ..common import (
     actor,
     base_url,
@@ -27,14 +27,25 @@ from ..common import (
     readable_campaign_or_404,
     roles_required,
     secret,
+    send_temporary,
     show_problems,
     unit_and_group,
 )
 from . import bp
-from .forms import CardsQuery, CountForm, SendForm, UploadForm
+from .forms import CardsQuery, CountForm, InvitationUploadForm, RevokeForm, SendForm
 
 EXPORT_COLUMNS = ("name", "group", "unit", "email", "phone", "kind", "link", "short_code", "zalo_sms_text",
                   "email_subject", "email_body", "sent", "opened", "answered")
+# The same, for Excel: Vietnamese headings; phone numbers and codes are text (Excel keeps their leading 0).
+XLSX_COLUMNS = [Column("name", "Họ tên", width=24), Column("group", "Đối tượng", width=26),
+                Column("unit", "Đơn vị", width=24), Column("email", "Thư điện tử", width=24),
+                Column("phone", "Điện thoại", width=13), Column("kind", "Loại"), Column("link", "Đường link", width=50),
+                Column("short_code", "Mã thẻ"), Column("zalo_sms_text", "Tin nhắn Zalo/SMS", width=60),
+                Column("email_subject", "Tiêu đề thư", width=30), Column("email_body", "Nội dung thư", width=60),
+                Column("sent", "Đã gửi thư", "integer"), Column("opened", "Đã mở", "integer"),
+                Column("answered", "Đã trả lời", "integer")]
+DUPLICATE_CHOICES = {"hoi": "Hỏi lại tôi (không tạo gì)", "bo-qua": "Bỏ qua người đã được mời",
+                     "van-tao": "Vẫn tạo thêm đường link"}
 
 
 def _invitations(campaign_id: int, only_unanswered: bool = False) -> list[Invitation]:
@@ -42,13 +53,22 @@ def _invitations(campaign_id: int, only_unanswered: bool = False) -> list[Invita
 
 
 def _export_row(campaign: Campaign, inv: Invitation, reminder: bool = False) -> tuple:
-    link = link_of(secret(), inv)
+    link = link_of(secret(), inv) if not inv.revoked else None
     url = form_url(base_url(), link.token) if link else ""
     subject, body = email_text(inv.name, inv.group.name, campaign.name, url, reminder) if link else ("", "")
-    return (inv.name or "", inv.group.code, inv.unit.code if inv.unit else "", inv.email or "", inv.phone or "",
-            inv.kind, url, format_short_code(link.short_code) if link and link.short_code else "",
-            zalo_text(inv.name, inv.group.name, campaign.name, url) if link else "", subject, body,
+    return (inv.name or "", inv.group.name, inv.unit.name if inv.unit else "", inv.email or "", inv.phone or "",
+            "thu hồi" if inv.revoked else ("thẻ QR" if inv.kind == "qr_card" else "cá nhân"), url,
+            format_short_code(link.short_code) if link and link.short_code else "",
+            zalo_text(inv.name, url, reminder) if link else "", subject, body,
             1 if inv.sent_at else 0, int(inv.opened), int(inv.used))
+
+
+def _pairs(campaign: Campaign, groups) -> list[tuple]:
+    """(unit, group) pairs where the group rates the unit's level: what a QR card or paper ballot can be for."""
+    cset = campaign_criteria(campaign)
+    order = {lv.code: i for i, lv in enumerate(cset.levels)}
+    units = sorted((u for u in campaign.units if u.level != "xa"), key=lambda u: (order.get(u.level, 9), u.id))
+    return [(u, g) for u in units for g in groups if cset.group_by_code[g.code].rule_for(u.level)]
 
 
 @bp.get("/dot/<int:campaign_id>/loi-moi")
@@ -60,13 +80,15 @@ def invitations(campaign_id: int):
     counts = Counter()
     waiting = Counter()
     for inv in all_invitations:
+        if inv.revoked:
+            counts[(inv.group.name, "revoked")] += 1
+            continue
         counts[(inv.group.name, "invited")] += 1
         counts[(inv.group.name, "opened")] += int(inv.opened)
         counts[(inv.group.name, "used")] += int(inv.used)
         counts[(inv.group.name, "email")] += int(bool(inv.email))
         if not inv.used:
             waiting[(inv.unit.name if inv.unit else "(mọi đơn vị)", inv.group.name, inv.kind)] += 1
-    units = sorted((u for u in campaign.units if u.level != "xa"), key=lambda u: (u.level, u.id))
     card_groups = [g for g in campaign.groups if cset.group_by_code[g.code].reached_by in ("paper", "qr", "mixed")]
     return render_template(
         "admin/invitations.html",
@@ -74,11 +96,10 @@ def invitations(campaign_id: int):
         groups=campaign.groups,
         counts=counts,
         waiting=sorted(waiting.items(), key=lambda kv: -kv[1]),
-        units=units,
-        card_groups=card_groups,
+        pairs=_pairs(campaign, card_groups),
         smtp=SmtpSettings.from_env() is not None,
-        recent=[(inv, link_of(secret(), inv)) for inv in all_invitations if inv.kind == "personal"][:50],
-        base_url=base_url(),
+        personal=[inv for inv in all_invitations if inv.kind == "personal"],
+        duplicate_choices=DUPLICATE_CHOICES,
     )
 
 
@@ -86,23 +107,48 @@ def invitations(campaign_id: int):
 @roles_required("admin")
 def import_invitations(campaign_id: int):
     back = redirect(url_for("admin.invitations", campaign_id=campaign_id))
-    data = UploadForm().read()
+    form = InvitationUploadForm()
+    data = form.read()
     if data is None:
         return back
     with read_session() as s:  # the whole file is checked before the write lock is taken
         read = readable_campaign_or_404(s, campaign_id)
         try:
-            rows = parse_invitations(data, units_by_code(read), {g.code: g for g in read.groups},
-                                     campaign_criteria(read))
+            rows = parse_invitations(data, Catalogue(read, campaign_criteria(read)))
         except CsvProblems as exc:
             show_problems(exc.problems, "Nhập danh sách mời")
             return back
     campaign = campaign_or_404(campaign_id)
     if closed := collecting_or_back(campaign, "admin.invitations"):
         return closed
-    made = invitation_service.create_invitations(db_session(), campaign, rows, secret(), actor())
-    flash(f"Đã tạo {len(made)} đường link cá nhân. Tải tệp CSV để gửi qua Zalo, tin nhắn hoặc thư.", "ok")
+    session = db_session()
+    duplicates = invitation_service.already_invited(session, campaign, rows)
+    if duplicates and form.duplicates.data == "hoi":
+        return render_template("admin/duplicates.html", campaign=campaign, duplicates=duplicates, total=len(rows),
+                               duplicate_choices=DUPLICATE_CHOICES), 409
+    if form.duplicates.data == "bo-qua":
+        skipped = {id(row) for row, _why in duplicates}
+        rows = [row for row in rows if id(row) not in skipped]
+    made = invitation_service.create_invitations(session, campaign, rows, secret(), actor())
+    skipped_text = f" Bỏ qua {len(duplicates)} người đã được mời." if form.duplicates.data == "bo-qua" and duplicates \
+        else ""
+    flash(f"Đã tạo {len(made)} đường link cá nhân.{skipped_text} Tải tệp Excel để gửi qua Zalo, tin nhắn hoặc thư.",
+          "ok")
     return back
+
+
+@bp.post("/dot/<int:campaign_id>/loi-moi/thu-hoi")
+@roles_required("admin")
+def revoke_invitations(campaign_id: int):
+    """Revoke the chosen links not yet answered (kept and audited; they open nothing any more)."""
+    campaign = campaign_or_404(campaign_id)
+    form = RevokeForm()
+    if not form.validate() or not form.invitation.data:
+        flash("Chọn ít nhất một đường link để thu hồi.", "error")
+        return redirect(url_for("admin.invitations", campaign_id=campaign_id))
+    revoked = invitation_service.revoke_invitations(db_session(), campaign, form.invitation.data, actor())
+    flash(f"Đã thu hồi {revoked} đường link; người nhận mở link sẽ thấy link đã bị thu hồi.", "ok")
+    return redirect(url_for("admin.invitations", campaign_id=campaign_id))
 
 
 @bp.post("/dot/<int:campaign_id>/the-qr")
@@ -113,7 +159,7 @@ def make_cards(campaign_id: int):
         return closed
     form = CountForm()
     valid = form.validate()
-    unit, group = unit_and_group(campaign_id, form.unit.data, form.group.data)
+    unit, group = unit_and_group(campaign_id, *form.codes())
     if not valid or unit is None or group is None or form.count.data > 500:
         flash("Chọn đơn vị, đối tượng và số thẻ từ 1 đến 500.", "error")
         return redirect(url_for("admin.invitations", campaign_id=campaign_id))
@@ -160,22 +206,35 @@ def qr_image(invitation_id: int, fmt: str):
     return Response(qr_svg(url), mimetype="image/svg+xml")
 
 
-@bp.get("/dot/<int:campaign_id>/loi-moi.csv")
+def _links_file(campaign: Campaign, rows: list[tuple], stem: str, fmt: str):
+    if fmt == "csv":
+        return csv_response(f"{stem}-{campaign.year}.csv", EXPORT_COLUMNS, rows)
+    note = None
+    if campaign.status == "draft":
+        note = "ĐỢT KHẢO SÁT CHƯA MỞ: các đường link chưa dùng được cho đến khi quản trị viên mở đợt khảo sát."
+    sheet = Sheet("Đường link" if stem == "duong-link" else "Nhắc nhở", XLSX_COLUMNS, rows, note=note)
+    return send_temporary(xlsx_file([sheet]), f"{stem}-{campaign.year}.xlsx")
+
+
+@bp.get("/dot/<int:campaign_id>/loi-moi.<fmt>")
 @roles_required("admin")
-def export_invitations(campaign_id: int):
-    """Every link with its texts, for mail merge (Zalo, SMS, e-mail)."""
+def export_invitations(campaign_id: int, fmt: str):
+    """Every link with its texts, for mail merge (Zalo, SMS, e-mail): XLSX (phones as text) or CSV."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
     campaign = campaign_or_404(campaign_id)
-    rows = [_export_row(campaign, inv) for inv in _invitations(campaign_id)]
-    return csv_response(f"duong-link-{campaign.year}.csv", EXPORT_COLUMNS, rows)
+    return _links_file(campaign, [_export_row(campaign, inv) for inv in _invitations(campaign_id)], "duong-link", fmt)
 
 
-@bp.get("/dot/<int:campaign_id>/nhac-nho.csv")
+@bp.get("/dot/<int:campaign_id>/nhac-nho.<fmt>")
 @roles_required("admin")
-def export_reminders(campaign_id: int):
+def export_reminders(campaign_id: int, fmt: str):
     """The links not yet answered, with reminder texts, by unit and group."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
     campaign = campaign_or_404(campaign_id)
     rows = [_export_row(campaign, inv, reminder=True) for inv in _invitations(campaign_id, only_unanswered=True)]
-    return csv_response(f"nhac-nho-{campaign.year}.csv", EXPORT_COLUMNS, rows)
+    return _links_file(campaign, rows, "nhac-nho", fmt)
 
 
 @bp.post("/dot/<int:campaign_id>/gui-thu")

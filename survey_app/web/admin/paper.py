@@ -33,7 +33,9 @@ def paper_ballots(campaign_id: int):
     groups = _paper_groups(campaign)
     units = sorted((u for u in campaign.units if u.level != "xa"), key=lambda u: (u.level, u.id))
     return render_template("admin/paper.html", campaign=campaign, printed=serials.printed_batches(s, campaign_id),
-                           plan=serials.paper_plan(s, campaign, units, groups), groups=groups, units=units,
+                           plan=serials.paper_plan(s, campaign, units, groups),
+                           pairs=[(u, g) for u in units for g in groups
+                                  if campaign_criteria(campaign).group_by_code[g.code].rule_for(u.level)],
                            unit_by_id={u.id: u for u in units}, group_by_id={g.id: g for g in campaign.groups})
 
 
@@ -45,7 +47,7 @@ def print_paper_ballots(campaign_id: int):
         return closed
     form = CountForm()
     valid = form.validate()
-    unit, group = unit_and_group(campaign_id, form.unit.data, form.group.data)
+    unit, group = unit_and_group(campaign_id, *form.codes())
     questionnaire = campaign_criteria(campaign).questionnaire(unit.level, group.code) if unit and group else None
     if not valid or questionnaire is None:
         flash("Chọn đơn vị, đối tượng có phiếu cho đơn vị đó, và số phiếu từ 1 đến 1000.", "error")

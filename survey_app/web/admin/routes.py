@@ -1,76 +1,98 @@
-"""Campaigns, dates, units, the sample plan, the preview and the dashboard. Thin views:
+"""Campaigns (new, copied, scheduled, closed, archived), their steps, the preview and the dashboard. Thin views:
 parse a form, call :mod:`survey_app.services`, render; the request commits once."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 
 from questionnaires import CriteriaSetError, read_set_texts
 
 from ...extensions import db_session
-from ...models import LEVELS, Unit
+from ...models import Unit
 from ...services import campaigns as campaign_service
 from ...services import closing
 from ...services import units as unit_service
-from ...services.csv_import import CsvProblems, check_units, parse_plan, parse_units
+from ...services.checklist import campaign_steps
+from ...services.copying import copy_campaign
 from ...services.dashboard import response_dashboard
 from ...services.drafts import Assignment, Page, field_blocks
-from ..common import (
-    READERS,
-    actor,
-    campaign_or_404,
-    csv_response,
-    current_user,
-    first_error,
-    from_local,
-    read_session,
-    readable_campaign_or_404,
-    roles_required,
-    show_problems,
-    to_local,
-)
+from ..common import READERS, actor, campaign_or_404, current_user, from_local, roles_required, to_local
 from . import bp
-from .forms import CloseForm, DashboardFilter, NewCampaignForm, ScheduleForm, UnitForm, UploadForm, plan_form
+from .forms import ArchiveForm, CloseForm, DashboardFilter, NewCampaignForm, ScheduleForm
 
 
 @bp.get("/")
 @roles_required(*READERS)
 def index():
     session = db_session()
-    progress = [campaign_service.campaign_progress(session, c) for c in campaign_service.all_campaigns(session)]
-    return render_template("admin/index.html", progress=progress)
+    return render_template(
+        "admin/index.html",
+        progress=[campaign_service.campaign_progress(session, c)
+                  for c in campaign_service.all_campaigns(session, archived=False)],
+        archived=[campaign_service.campaign_progress(session, c)
+                  for c in campaign_service.all_campaigns(session, archived=True)])
 
 
 @bp.route("/dot/moi", methods=["GET", "POST"])
 @roles_required("admin")
 def new_campaign():
+    session = db_session()
     sets = campaign_service.available_sets(current_app.config.get("SETS_DIR"))
-    form = NewCampaignForm(sets)
+    campaigns = campaign_service.all_campaigns(session)
+    form = NewCampaignForm([f"dot:{c.id}" for c in campaigns] + [f"bo:{name}" for name in sets])
     errors: list[str] = []
     if form.is_submitted():
         form.validate()
         errors = [message for field in form for message in field.errors]
-        session = db_session()
-        name = (form.name.data or "").strip()
+        name, province = (form.name.data or "").strip(), (form.province.data or "").strip()
         if name and campaign_service.name_taken(session, name):
             errors.append(f"Đã có đợt khảo sát tên “{name}”.")
         if not errors:
+            kind, _, key = form.source.data.partition(":")
             try:
-                campaign = campaign_service.create_campaign(session, year=form.year.data, name=name, actor=actor(),
-                                                            criteria_texts=read_set_texts(sets[form.set.data]))
+                if kind == "dot":
+                    source = next(c for c in campaigns if str(c.id) == key)
+                    campaign = copy_campaign(session, source, year=form.year.data, name=name, province=province,
+                                             actor=actor())
+                else:
+                    campaign = campaign_service.create_campaign(session, year=form.year.data, name=name,
+                                                                actor=actor(), province=province,
+                                                                criteria_texts=read_set_texts(sets[key]))
             except CriteriaSetError as exc:
                 errors += [f"Bộ tiêu chí có lỗi — {p}" for p in exc.problems[:20]]
             else:
-                flash("Đã tạo đợt khảo sát. Tiếp theo: nhập đơn vị và kế hoạch mẫu.", "ok")
+                flash("Đã tạo đợt khảo sát. Làm tiếp các bước dưới đây, theo thứ tự.", "ok")
                 return redirect(url_for("admin.campaign", campaign_id=campaign.id))
-    return render_template("admin/new_campaign.html", sets=sets, errors=errors, form=form), 400 if errors else 200
+    latest = campaigns[0] if campaigns else None
+    return render_template("admin/new_campaign.html", sets=campaign_service.set_names(sets), campaigns=campaigns,
+                           errors=errors, form=form, default_year=(latest.year + 1) if latest else "",
+                           default_province=latest.province if latest else ""), 400 if errors else 200
 
 
 @bp.get("/dot/<int:campaign_id>")
 @roles_required(*READERS)
 def campaign(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
+    session = db_session()
     return render_template("admin/campaign.html", campaign=campaign, cset=campaign_service.campaign_criteria(campaign),
-                           progress=campaign_service.campaign_progress(db_session(), campaign), to_local=to_local)
+                           progress=campaign_service.campaign_progress(session, campaign),
+                           steps=campaign_steps(session, campaign), to_local=to_local)
+
+
+@bp.post("/dot/<int:campaign_id>/luu-tru")
+@roles_required("admin")
+def archive(campaign_id: int):
+    """Archive a campaign (out of the lists, nothing deleted), or bring it back."""
+    campaign = campaign_or_404(campaign_id)
+    form = ArchiveForm()
+    if not form.validate():
+        abort(400)
+    try:
+        campaign_service.set_archived(db_session(), campaign, form.archived.data == "1", actor())
+    except campaign_service.CampaignError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Đã lưu trữ đợt khảo sát." if campaign.archived else "Đã đưa đợt khảo sát trở lại danh sách.", "ok")
+    return redirect(url_for("admin.campaign", campaign_id=campaign_id))
 
 
 @bp.post("/dot/<int:campaign_id>/lich")
@@ -90,7 +112,8 @@ def schedule(campaign_id: int):
     seconds = campaign.min_web_seconds if form.min_web_seconds.data is None else form.min_web_seconds.data
     try:
         campaign_service.set_schedule(db_session(), campaign, form.status.data, opens, closes, actor(),
-                                      double_entry=double_entry, min_web_seconds=seconds, cross_district_check=cross)
+                                      double_entry=double_entry, min_web_seconds=seconds, cross_district_check=cross,
+                                      province=None if form.province.data is None else form.province.data.strip())
     except campaign_service.CampaignError as exc:
         flash(str(exc), "error")
     else:
@@ -116,103 +139,6 @@ def close(campaign_id: int):
         error = "Xin đánh dấu ô xác nhận trước khi kết thúc đợt khảo sát."
     return render_template("admin/close.html", campaign=campaign, form=form, error=error,
                            note=closing.closing_note(db_session(), campaign)), 400 if error else 200
-
-
-@bp.get("/dot/<int:campaign_id>/don-vi")
-@roles_required(*READERS)
-def units(campaign_id: int):
-    campaign = campaign_or_404(campaign_id)
-    ordered = sorted(campaign.units, key=lambda u: (u.level, u.id))
-    return render_template("admin/units.html", campaign=campaign, units=ordered, levels=LEVELS)
-
-
-@bp.post("/dot/<int:campaign_id>/don-vi")
-@roles_required("admin")
-def add_unit(campaign_id: int):
-    back = redirect(url_for("admin.units", campaign_id=campaign_id))
-    if request.files:
-        data = UploadForm().read()
-        if data is None:
-            return back
-        with read_session() as s:  # the whole file is checked before the write lock is taken
-            try:
-                new_units = parse_units(data, unit_service.units_by_code(readable_campaign_or_404(s, campaign_id)))
-            except CsvProblems as exc:
-                show_problems(exc.problems, "Nhập đơn vị")
-                return back
-        campaign = campaign_or_404(campaign_id)
-    else:
-        campaign = campaign_or_404(campaign_id)
-        existing = unit_service.units_by_code(campaign)
-        form = UnitForm()
-        if not form.validate():
-            flash(first_error(form), "error")
-            return back
-        row = {k: (form[k].data or "").strip() for k in ("code", "name", "level", "parent")}
-        try:
-            new_units = check_units([(0, row)], existing)
-        except CsvProblems as exc:
-            for _n, message in exc.problems:
-                flash(message[:1].upper() + message[1:] + ".", "error")
-            return back
-    added = unit_service.add_units(db_session(), campaign, new_units, actor())
-    flash(f"Đã thêm {len(added)} đơn vị.", "ok")
-    return back
-
-
-def _plan_cells(grid) -> list[tuple[Unit, object]]:
-    return [(unit, group) for level in grid for unit, _targets in level.rows for group in level.groups]
-
-
-@bp.get("/dot/<int:campaign_id>/ke-hoach")
-@roles_required(*READERS)
-def plan(campaign_id: int):
-    campaign = campaign_or_404(campaign_id)
-    grid = unit_service.plan_grid(db_session(), campaign)
-    return render_template("admin/plan.html", campaign=campaign,
-                           grid=[(lv.level, lv.groups, lv.rows) for lv in grid])
-
-
-@bp.post("/dot/<int:campaign_id>/ke-hoach")
-@roles_required("admin")
-def save_plan(campaign_id: int):
-    back = redirect(url_for("admin.plan", campaign_id=campaign_id))
-    if request.files:
-        data = UploadForm().read()
-        if data is None:
-            return back
-        with read_session() as s:  # the whole file is checked before the write lock is taken
-            read = readable_campaign_or_404(s, campaign_id)
-            try:
-                rows = parse_plan(data, unit_service.units_by_code(read), {g.code: g for g in read.groups},
-                                  campaign_service.campaign_criteria(read))
-            except CsvProblems as exc:
-                show_problems(exc.problems, "Nhập kế hoạch mẫu")
-                return back
-    campaign = campaign_or_404(campaign_id)
-    session = db_session()
-    if not request.files:
-        cells = _plan_cells(unit_service.plan_grid(session, campaign))
-        form = plan_form([(u.id, g.id) for u, g in cells])()
-        if not form.validate():
-            bad = sum(1 for field in form if field.errors and field.name != "csrf_token")
-            if not bad:
-                abort(400)
-            flash(f"Không lưu gì: {bad} ô không phải số nguyên không âm.", "error")
-            return back
-        rows = [(u, g, form[f"t_{u.id}_{g.id}"].data) for u, g in cells if form[f"t_{u.id}_{g.id}"].data is not None]
-    changed = unit_service.set_targets(session, campaign, rows, actor())
-    flash(f"Đã lưu kế hoạch mẫu ({changed} ô thay đổi).", "ok")
-    return back
-
-
-@bp.get("/dot/<int:campaign_id>/ke-hoach.csv")
-@roles_required(*READERS)
-def plan_csv(campaign_id: int):
-    campaign = campaign_or_404(campaign_id)
-    rows = [(u.code, g.code, targets[g.id]) for level in unit_service.plan_grid(db_session(), campaign)
-            for u, targets in level.rows for g in level.groups]
-    return csv_response(f"ke-hoach-mau-{campaign.year}.csv", ("unit", "group", "target"), rows)
 
 
 @bp.get("/dot/<int:campaign_id>/xem-truoc/<level>/<group>")

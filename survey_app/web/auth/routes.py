@@ -6,10 +6,10 @@ from urllib.parse import urlparse
 from flask import abort, redirect, render_template, request, url_for
 
 from ...extensions import db_session
-from ...services.users import authenticate
+from ...services.users import UserError, authenticate, create_user, users_exist
 from ..common import current_user, sign_in, sign_out
 from . import bp
-from .forms import LoginForm, LogoutForm
+from .forms import LoginForm, LogoutForm, SetupForm
 
 HOME_BY_ROLE = {"admin": "admin.index", "analyst": "admin.index", "staff": "entry.start"}
 
@@ -36,6 +36,39 @@ def login():
     return render_template("auth/login.html", form=form, error=error), 200 if error is None else 401
 
 
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def setup_allowed() -> bool:
+    """The first-admin page works on a new instance (no account at all), opened on the server itself:
+    from a loopback address and by a loopback name (behind a proxy on the same host, the Host header
+    is the public name, so the page stays closed)."""
+    host = (request.host or "").rsplit(":", 1)[0].strip("[]")
+    return request.remote_addr in LOOPBACK and host in ("localhost", *LOOPBACK) \
+        and not users_exist(db_session())
+
+
+@bp.route("/thiet-lap", methods=["GET", "POST"])
+def setup():
+    """Create the first administrator, in the browser, on a new instance (else 404)."""
+    if not setup_allowed():
+        abort(404)
+    form = SetupForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = create_user(db_session(), form.username.data, form.password.data, "admin",
+                               full_name=(form.full_name.data or "").strip(), actor="thiet-lap")
+        except UserError as exc:
+            error = str(exc)[:1].upper() + str(exc)[1:] + "."
+        else:
+            sign_in(user)
+            return redirect(url_for("admin.index"))
+    elif form.is_submitted():
+        error = next((m for messages in form.errors.values() for m in messages), None)
+    return render_template("auth/setup.html", form=form, error=error), 400 if error else 200
+
+
 @bp.post("/dang-xuat")
 def logout():
     if not LogoutForm().validate_on_submit():
@@ -46,4 +79,4 @@ def logout():
 
 @bp.app_context_processor
 def inject_user():
-    return {"current_user": current_user()}
+    return {"current_user": current_user(), "setup_allowed": setup_allowed}

@@ -32,7 +32,9 @@ def _entry_session() -> str:
 @bp.get("/")
 @roles_required(*ENTRY_ROLES)
 def start():
-    return render_template("entry/start.html")
+    user = current_user()
+    return render_template("entry/start.html", scope=paper.keying_scope(db_session(), user),
+                           own=sorted({u.name for u in user.units if u.level != "xa"}))
 
 
 @bp.route("/phieu", methods=["GET", "POST"])
@@ -47,7 +49,7 @@ def ballot():
         return redirect(url_for("entry.start"))
     user = current_user()
     if not paper.may_open(s, user, serial):
-        abort(403)
+        abort(403, description=paper.refusal(user, serial))
     cset = campaign_criteria(s.get(Campaign, serial.campaign_id))
     questionnaire = paper.questionnaire_of(cset, serial)
     question_ids = list(questionnaire.question_ids)

@@ -2,10 +2,9 @@
 :mod:`survey_app.outputs.report_tables`."""
 from __future__ import annotations
 
-import os
 import re
 
-from flask import Response, abort, make_response, render_template, send_file, stream_with_context
+from flask import Response, abort, make_response, render_template, stream_with_context
 
 from ...extensions import db_session, get_database
 from ...models import Campaign
@@ -22,7 +21,7 @@ from ...outputs.report_tables import (
     survey_points_table,
 )
 from ...services.campaigns import all_campaigns, campaign_criteria, sealed
-from ..common import READERS, campaign_or_404, intervals_of, roles_required, scores_of
+from ..common import READERS, campaign_or_404, intervals_of, roles_required, scores_of, send_temporary
 from . import bp
 
 FORMATS = {"csv": "text/csv", "json": "application/json; charset=utf-8",
@@ -179,7 +178,7 @@ def export(campaign_id: int, slug: str, fmt: str):
     table = _table(campaign, slug)
     filename = _download_name(campaign, slug, fmt)
     if fmt == "xlsx":
-        path = xlsx_file([Sheet(table.title[:31], table.columns, table.rows, note=table.note or None)])
+        path = xlsx_file([Sheet(table.sheet_name, table.columns, table.rows, note=table.heading)])
         return _send_temporary(path, filename)
     chunks = csv_chunks(table.columns, table.rows) if fmt == "csv" else json_chunks(table.columns, table.rows)
     return Response(
@@ -188,9 +187,7 @@ def export(campaign_id: int, slug: str, fmt: str):
 
 
 def _send_temporary(path, filename: str, fmt: str = "xlsx"):
-    response = send_file(path, mimetype=FORMATS[fmt], as_attachment=True, download_name=filename)
-    response.call_on_close(lambda: os.path.exists(path) and os.unlink(path))
-    return response
+    return send_temporary(path, filename, FORMATS[fmt])
 
 
 def _raw_export(campaign: Campaign, slug: str, fmt: str):

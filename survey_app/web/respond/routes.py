@@ -12,7 +12,7 @@ from sqlalchemy import select
 from ...extensions import db_session, get_database
 from ...models import Campaign
 from ...services import drafts as sub
-from ...services.campaigns import all_campaigns, campaign_criteria, campaign_progress
+from ...services.campaigns import campaign_criteria, campaign_progress, open_campaigns
 from ...services.invitations import find_invitation, normalise_short_code
 from ..common import secret
 from . import bp
@@ -55,7 +55,7 @@ def _load_draft(session, token: str):
 def index():
     session = db_session()
     return render_template(
-        "respond/index.html", progress=[campaign_progress(session, c) for c in all_campaigns(session)]
+        "respond/index.html", progress=[campaign_progress(session, c) for c in open_campaigns(session)]
     )
 
 
@@ -168,8 +168,8 @@ def send(token: str):
     outcome = sub.submit(database, cset, invitation.id, client_id or "", assigns, key)
     if outcome.status in ("stored", "replay"):
         return render_template("respond/thanks.html")
-    if outcome.status in ("used", "stale"):
-        return _problem("used" if outcome.status == "used" else "stale", invitation)
+    if outcome.status in ("used", "stale", "revoked"):
+        return _problem(outcome.status, invitation)
     return redirect(url_for("respond.review", token=token))
 
 

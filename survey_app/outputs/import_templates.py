@@ -1,0 +1,103 @@
+"""Files to fill in and import: units, the sample plan, the people to invite, each with this campaign's
+real codes and names, an example, and (in XLSX) a second sheet listing what may be typed.
+
+The headings are the Vietnamese ones the imports accept (see ``services/csv_import.ALIASES``). An
+example row says "xoá dòng này" (delete this row), and the import refuses a file that still holds one.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from questionnaires import CriteriaSet
+
+from ..models import Campaign, Unit
+from ..services.csv_import import EXAMPLE_MARK
+from .exports import Column, Sheet
+
+HOW = {"own": "của mình", "each": "mọi đơn vị", "choose": "tự chọn"}
+KINDS = ("don-vi", "ke-hoach", "danh-sach-moi")
+
+UNIT_COLUMNS = [Column("code", "Mã", width=14), Column("name", "Tên", width=36), Column("level", "Cấp", width=12),
+                Column("parent", "Thuộc huyện", width=24)]
+PLAN_COLUMNS = [Column("unit", "Đơn vị", width=36), Column("group", "Đối tượng", width=36),
+                Column("target", "Số phiếu", "integer")]
+INVITATION_COLUMNS = [Column("name", "Họ tên", width=26), Column("group", "Đối tượng", width=34),
+                      Column("unit", "Đơn vị", width=30), Column("email", "Thư điện tử", width=26),
+                      Column("phone", "Điện thoại", width=14)]
+CATALOGUE_COLUMNS = [Column("what", "Loại", width=12), Column("code", "Mã", width=16), Column("name", "Tên", width=40),
+                     Column("note", "Ghi chú", width=44)]
+
+
+def _level_name(cset: CriteriaSet, code: str) -> str:
+    level = cset.level_by_code.get(code)
+    return level.name if level else code
+
+
+def catalogue(campaign: Campaign, cset: CriteriaSet) -> Sheet:
+    """What may be typed in a file: levels, groups (with what they rate) and the campaign's units."""
+    rows = [("Cấp", lv.code, lv.name, "có khảo sát" if lv.surveyed else "không khảo sát") for lv in cset.levels]
+    for group in campaign.groups:
+        rule = cset.group_by_code.get(group.code)
+        rates = "; ".join(f"{_level_name(cset, r.level)} ({HOW[r.how]})" for r in rule.rates) if rule else ""
+        rows.append(("Đối tượng", group.code, group.name, f"đánh giá {rates}"))
+    for unit in sorted(campaign.units, key=lambda u: (u.level, u.id)):
+        rows.append(("Đơn vị", unit.code, unit.name, _level_name(cset, unit.level)
+                     + (f", thuộc {unit.parent.name}" if unit.parent else "")))
+    return Sheet("Danh mục", CATALOGUE_COLUMNS, rows,
+                 note="Ghi mã hoặc đúng tên như trong danh mục này (không phân biệt chữ hoa, chữ thường).")
+
+
+def units_rows(campaign: Campaign, cset: CriteriaSet) -> list[tuple]:
+    """Example units: the campaign's first department, district and commune, or made-up ones."""
+    rows = []
+    by_level: dict[str, Unit] = {}
+    for unit in campaign.units:
+        by_level.setdefault(unit.level, unit)
+    district = by_level.get("huyen")
+    rows.append(("so_moi", f"Sở Ví dụ ({EXAMPLE_MARK})", _level_name(cset, "so"), ""))
+    rows.append(("huyen_moi", f"Huyện Ví dụ ({EXAMPLE_MARK})", _level_name(cset, "huyen"), ""))
+    rows.append(("xa_moi", f"Xã Ví dụ ({EXAMPLE_MARK})", _level_name(cset, "xa"),
+                 district.name if district else f"Huyện Ví dụ ({EXAMPLE_MARK})"))
+    return rows
+
+
+def plan_rows(grid) -> list[tuple]:
+    """Every cell of the sample plan with its current number, by name (by code where two units share
+    a name): edit the numbers, import again."""
+    names = Counter(unit.name for level in grid for unit, _ in level.rows)
+    return [(unit.name if names[unit.name] == 1 else unit.code, group.name, targets[group.id])
+            for level in grid for unit, targets in level.rows for group in level.groups]
+
+
+def invitation_rows(campaign: Campaign, cset: CriteriaSet) -> list[tuple]:
+    """One example row per group reached by link, with a unit of the level it rates."""
+    rows = []
+    for group in campaign.groups:
+        rule = cset.group_by_code.get(group.code)
+        if rule is None or rule.reached_by != "link":
+            continue
+        own = next((r for r in rule.rates if r.how == "own"), None)
+        unit = next((u for u in campaign.units if own and u.level == own.level), None) if own else None
+        rows.append((f"Nguyễn Văn A (ví dụ, {EXAMPLE_MARK})", group.name, unit.name if unit else "",
+                     "", ""))
+    return rows
+
+
+def template_sheets(kind: str, campaign: Campaign, cset: CriteriaSet, grid) -> tuple[list[Column], list[tuple],
+                                                                                       list[Sheet]]:
+    """(columns, rows, sheets) of the template ``kind``: the columns and rows of its CSV, and the sheets
+    of its XLSX (the same table, then the catalogue)."""
+    if kind == "don-vi":
+        columns, rows, title = UNIT_COLUMNS, units_rows(campaign, cset), "Đơn vị"
+        note = "Mỗi dòng một đơn vị; xã ghi huyện trực thuộc (mã hay tên). Xoá các dòng ví dụ."
+    elif kind == "ke-hoach":
+        columns, rows, title = PLAN_COLUMNS, plan_rows(grid), "Kế hoạch mẫu"
+        note = "Sửa cột Số phiếu rồi nhập lại; dòng bị xoá giữ nguyên số cũ."
+    elif kind == "danh-sach-moi":
+        columns, rows, title = INVITATION_COLUMNS, invitation_rows(campaign, cset), "Danh sách mời"
+        note = "Mỗi dòng một người nhận một đường link riêng. Chỉ cột Đối tượng là bắt buộc. Xoá các dòng ví dụ."
+    else:
+        raise KeyError(kind)
+    listing = catalogue(campaign, cset)
+    listing = Sheet(listing.title, listing.columns, listing.rows, note=f"{title}: {note} {listing.note}")
+    return columns, rows, [Sheet(title, columns, rows), listing]  # no note above the header: it is imported

@@ -1,0 +1,180 @@
+"""A campaign's units and its sample plan: typed in, imported (CSV or XLSX, by code or by name), removed
+while nothing hangs on them; and the template files to fill in."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+
+from ...extensions import db_session
+from ...models import Unit
+from ...outputs.exports import csv_chunks, xlsx_file
+from ...outputs.import_templates import KINDS, template_sheets
+from ...services import units as unit_service
+from ...services.campaigns import campaign_criteria, group_total
+from ...services.csv_import import Catalogue, CsvProblems, check_units, parse_plan, parse_units
+from ..common import (
+    READERS,
+    actor,
+    campaign_or_404,
+    csv_response,
+    first_error,
+    read_session,
+    readable_campaign_or_404,
+    roles_required,
+    send_temporary,
+    show_problems,
+)
+from . import bp
+from .forms import RemoveForm, UnitForm, UploadForm, plan_form
+
+HOW_NOTE = {"each": "mỗi người đánh giá mọi đơn vị: tổng là số người", "own": "mỗi người đánh giá đơn vị của mình",
+            "choose": "mỗi người tự chọn đơn vị: tổng là số lượt đánh giá"}
+
+
+def _catalogue(campaign) -> Catalogue:
+    return Catalogue(campaign, campaign_criteria(campaign))
+
+
+@bp.get("/dot/<int:campaign_id>/don-vi")
+@roles_required(*READERS)
+def units(campaign_id: int):
+    campaign = campaign_or_404(campaign_id)
+    cset = campaign_criteria(campaign)
+    order = {lv.code: i for i, lv in enumerate(cset.levels)}
+    ordered = sorted(campaign.units, key=lambda u: (order.get(u.level, 9), u.parent.name if u.parent else "", u.id))
+    return render_template("admin/units.html", campaign=campaign, units=ordered, levels=cset.levels,
+                           level_names={lv.code: lv.name for lv in cset.levels})
+
+
+@bp.post("/dot/<int:campaign_id>/don-vi")
+@roles_required("admin")
+def add_unit(campaign_id: int):
+    back = redirect(url_for("admin.units", campaign_id=campaign_id))
+    if request.files:
+        data = UploadForm().read()
+        if data is None:
+            return back
+        with read_session() as s:  # the whole file is checked before the write lock is taken
+            try:
+                new_units = parse_units(data, _catalogue(readable_campaign_or_404(s, campaign_id)))
+            except CsvProblems as exc:
+                show_problems(exc.problems, "Nhập đơn vị")
+                return back
+        campaign = campaign_or_404(campaign_id)
+    else:
+        campaign = campaign_or_404(campaign_id)
+        form = UnitForm()
+        if not form.validate():
+            flash(first_error(form), "error")
+            return back
+        row = {k: (form[k].data or "").strip() for k in ("code", "name", "level", "parent")}
+        try:
+            new_units = check_units([(0, row)], _catalogue(campaign))
+        except CsvProblems as exc:
+            for _n, message in exc.problems:
+                flash(message[:1].upper() + message[1:] + ".", "error")
+            return back
+    added = unit_service.add_units(db_session(), campaign, new_units, actor())
+    flash(f"Đã thêm {len(added)} đơn vị.", "ok")
+    return back
+
+
+@bp.post("/dot/<int:campaign_id>/don-vi/<int:unit_id>/xoa")
+@roles_required("admin")
+def remove_unit(campaign_id: int, unit_id: int):
+    """Remove a unit added by mistake; refused, with the reason, when data hangs on it."""
+    campaign = campaign_or_404(campaign_id)
+    unit = db_session().get(Unit, unit_id)
+    if unit is None or unit.campaign_id != campaign.id or not RemoveForm().validate():
+        abort(404)
+    try:
+        unit_service.remove_unit(db_session(), unit, actor())
+    except unit_service.UnitInUse as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Đã xoá đơn vị {unit.name}.", "ok")
+    return redirect(url_for("admin.units", campaign_id=campaign_id))
+
+
+def _columns(cset, grid) -> list[tuple]:
+    """Per level, per group: (level, group, how, total) for the plan's header and totals row."""
+    out = []
+    for level in grid:
+        for group in level.groups:
+            how = cset.group_by_code[group.code].rule_for(level.level.code).how
+            out.append((level.level.code, group, how, group_total({how}, [t[group.id] for _u, t in level.rows])))
+    return out
+
+
+@bp.get("/dot/<int:campaign_id>/ke-hoach")
+@roles_required(*READERS)
+def plan(campaign_id: int):
+    campaign = campaign_or_404(campaign_id)
+    cset = campaign_criteria(campaign)
+    grid = unit_service.plan_grid(db_session(), campaign)
+    totals = {(lv, g.id): (how, total) for lv, g, how, total in _columns(cset, grid)}
+    return render_template("admin/plan.html", campaign=campaign, grid=[(lv.level, lv.groups, lv.rows) for lv in grid],
+                           totals=totals, how_note=HOW_NOTE)
+
+
+@bp.post("/dot/<int:campaign_id>/ke-hoach")
+@roles_required("admin")
+def save_plan(campaign_id: int):
+    back = redirect(url_for("admin.plan", campaign_id=campaign_id))
+    if request.files:
+        data = UploadForm().read()
+        if data is None:
+            return back
+        with read_session() as s:  # the whole file is checked before the write lock is taken
+            try:
+                rows = parse_plan(data, _catalogue(readable_campaign_or_404(s, campaign_id)))
+            except CsvProblems as exc:
+                show_problems(exc.problems, "Nhập kế hoạch mẫu")
+                return back
+    campaign = campaign_or_404(campaign_id)
+    session = db_session()
+    if not request.files:
+        grid = unit_service.plan_grid(session, campaign)
+        cells = [(lv.level.code, u, g) for lv in grid for u, _t in lv.rows for g in lv.groups]
+        columns = sorted({(lv, g.id) for lv, _u, g in cells})
+        form = plan_form([(u.id, g.id) for _lv, u, g in cells], columns)()
+        if not form.validate():
+            bad = sum(1 for field in form if field.errors and field.name != "csrf_token")
+            if not bad:
+                abort(400)
+            flash(f"Không lưu gì: {bad} ô không phải số nguyên không âm.", "error")
+            return back
+        rows = []
+        for lv, u, g in cells:
+            whole = form[f"c_{lv}_{g.id}"].data
+            value = whole if whole is not None else form[f"t_{u.id}_{g.id}"].data
+            if value is not None:
+                rows.append((u, g, value))
+    changed = unit_service.set_targets(session, campaign, rows, actor())
+    flash(f"Đã lưu kế hoạch mẫu ({changed} ô thay đổi).", "ok")
+    return back
+
+
+@bp.get("/dot/<int:campaign_id>/ke-hoach.csv")
+@roles_required(*READERS)
+def plan_csv(campaign_id: int):
+    """The sample plan by code (``unit,group,target``), for scripts; people use the template."""
+    campaign = campaign_or_404(campaign_id)
+    rows = [(u.code, g.code, targets[g.id]) for level in unit_service.plan_grid(db_session(), campaign)
+            for u, targets in level.rows for g in level.groups]
+    return csv_response(f"ke-hoach-mau-{campaign.year}.csv", ("unit", "group", "target"), rows)
+
+
+@bp.get("/dot/<int:campaign_id>/mau/<kind>.<fmt>")
+@roles_required(*READERS)
+def import_template(campaign_id: int, kind: str, fmt: str):
+    """A file to fill in and import (units, sample plan, people to invite) with this campaign's codes and names."""
+    if kind not in KINDS or fmt not in ("csv", "xlsx"):
+        abort(404)
+    campaign = campaign_or_404(campaign_id)
+    grid = unit_service.plan_grid(db_session(), campaign) if kind == "ke-hoach" else None
+    columns, rows, sheets = template_sheets(kind, campaign, campaign_criteria(campaign), grid)
+    filename = f"{kind}-{campaign.year}.{fmt}"
+    if fmt == "xlsx":
+        return send_temporary(xlsx_file(sheets), filename)
+    return Response(csv_chunks(columns, rows), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
