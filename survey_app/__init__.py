@@ -137,6 +137,9 @@ def _register_error_pages(app: Flask) -> None:
         ),
     }
     def page(code: int, title: str, text: str, error=None):
+        from flask import g
+
+        g.error_page = True  # no breadcrumb trail: it would name pages the person may not open
         description = getattr(error, "description", None)
         if code == 403 and description and description != type(error).description:
             text = description  # a refusal that says which role or unit is missing

@@ -96,7 +96,8 @@ def test_units_csv_with_a_bad_row_imports_nothing_and_names_the_row(admin, app):
     assert messages[0] == "Nhập đơn vị: không nhập gì vì tệp có 3 lỗi."
     assert messages[1:] == ["Dòng 5: &#39;khong_co&#39; không phải một huyện (ghi mã hay tên huyện)",
                             "Dòng 6: mã đơn vị &#39;so_tp&#39; đã có (dòng 2)",
-                            "Dòng 7: cấp &#39;tinh&#39; không hợp lệ (dùng: Cấp sở (so), Cấp huyện (huyen), Cấp xã (xa))"]
+                            "Dòng 7: cấp &#39;tinh&#39; không hợp lệ "
+                            "(dùng: Cấp sở (so), Cấp huyện (huyen), Cấp xã (xa))"]
     assert count(app, Unit) == 0
     upload(admin, url, UNITS_CSV, token_of(admin, url))
     assert flashes(admin, url) == ["Đã thêm 3 đơn vị."]

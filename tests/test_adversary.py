@@ -128,7 +128,7 @@ def everything_fetchable(app) -> list[str]:
         first, last = s.execute(select(func.min(PaperSerial.serial), func.max(PaperSerial.serial))
                                 .where(PaperSerial.campaign_id == CURRENT)).one()
     values = {"campaign_id": str(CURRENT), "level": "huyen", "group": "nguoi_dan", "invitation_id": str(invitation),
-              "serial": conflict, "kind": "appraisal", "name": "nhiet-huyen"}
+              "serial": conflict, "kind": "appraisal", "name": "nhiet-huyen", "user_id": "1"}
     query = {"admin.cards": "?don_vi=ba_be&doi_tuong=nguoi_dan", "admin.print_sheet": f"?tu={first}&den={last}",
              "admin.dashboard": "?cap=huyen", "admin.review": "?kenh=web"}
     urls = []
@@ -139,6 +139,12 @@ def everything_fetchable(app) -> list[str]:
             urls += [f"/bao-cao/{CURRENT}/xuat/{slug}.{fmt}" for slug in EXPORTS for fmt in FORMATS]
         elif rule.endpoint == "admin.qr_image":
             urls += [f"/quan-tri/loi-moi/{invitation}/qr.{fmt}" for fmt in ("png", "svg")]
+        elif rule.endpoint in ("admin.export_invitations", "admin.export_reminders"):
+            urls += [re.sub(r"<(?:\w+:)?(\w+)>", lambda m, f=fmt: {**values, "fmt": f}[m.group(1)], rule.rule)
+                     for fmt in ("csv", "xlsx")]
+        elif rule.endpoint == "admin.import_template":
+            urls += [f"/quan-tri/dot/{CURRENT}/mau/{kind}.{fmt}" for kind in ("don-vi", "ke-hoach", "danh-sach-moi")
+                     for fmt in ("csv", "xlsx")]
         else:
             urls.append(
                 re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], rule.rule) + query.get(rule.endpoint, "")

@@ -105,10 +105,13 @@ def test_a_post_without_csrf_token_is_refused(demo_app, people):
     assert result.status_code == 400 and "Yêu cầu không hợp lệ" in result.get_data(as_text=True)
 
 
-URL_VALUES = {"campaign_id": "1", "level": "so", "group": "hdnd_tinh", "invitation_id": "1", "fmt": "png"}
+URL_VALUES = {"campaign_id": "1", "level": "so", "group": "hdnd_tinh", "invitation_id": "1", "fmt": "png",
+              "user_id": "1", "unit_id": "1"}
 QUERY = {"admin.cards": "?don_vi=ba_be&doi_tuong=nguoi_dan"}
 ENDPOINT_VALUES = {"reports.export": {"slug": "ket-qua", "fmt": "csv"}, "reports.chart": {"name": "nhiet-so"},
                    "admin.import_file": {"kind": "appraisal"},
+                   "admin.import_template": {"kind": "don-vi", "fmt": "xlsx"},
+                   "admin.export_invitations": {"fmt": "xlsx"}, "admin.export_reminders": {"fmt": "csv"},
                    # pages of collecting (campaign 2); the rest read last year's, closed, campaign 1
                    **{e: {"campaign_id": str(CURRENT)}
                       for e in ("admin.reconcile", "admin.print_sheet", "admin.close")}}

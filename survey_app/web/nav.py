@@ -55,6 +55,8 @@ def _campaign(campaign_id: int) -> Campaign | None:
 def breadcrumbs() -> list[tuple[str, str | None]]:
     """The trail to this page as ``(label, url)``, the page itself last (url None); empty outside
     the signed-in pages."""
+    if g.get("error_page"):
+        return []
     endpoint = request.endpoint or ""
     args = request.view_args or {}
     try:

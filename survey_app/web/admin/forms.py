@@ -174,7 +174,7 @@ ROLE_LABELS = {"admin": "Quản trị viên", "staff": "Nhân viên nhập liệ
 
 
 def _password_fields():
-    return (PasswordField("Mật khẩu", validators=[Length(max=256)]),
+    return (PasswordField("Mật khẩu", validators=[DataRequired("Xin nhập mật khẩu."), Length(max=256)]),
             PasswordField("Nhập lại mật khẩu", validators=[Length(max=256)]))
 
 

@@ -137,7 +137,9 @@ def user_revoke_token(user_id: int):
     account = _user_or_404(user_id)
     form = RevokeTokenForm()
     token_ids = {t.id for t in user_service.tokens_of(db_session(), account)}
-    if not form.validate() or form.token.data not in token_ids:
+    if not form.validate():
+        abort(400)
+    if form.token.data not in token_ids:
         abort(404)
     user_service.revoke_token(db_session(), form.token.data, actor())
     flash("Đã thu hồi mã truy cập.", "ok")
