@@ -43,9 +43,15 @@ serve: install
 lint: install-test
 	$(BIN)/ruff check .
 
-## test: lint, install what the tests need (Chromium, PostgreSQL, Redis) and run the whole suite
-test: lint system-test-deps
+## test: lint, install what the tests need (Chromium, PostgreSQL, Redis, axe-core) and run the whole suite
+test: lint system-test-deps $(VENV)/axe/node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+# axe-core checks pages against WCAG 2.1 AA in the browser tests (npm: Debian's nodejs and npm)
+AXE_VERSION := 4.14.1
+$(VENV)/axe/node_modules/axe-core/axe.min.js: | $(BIN)/python
+	@command -v npm >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y nodejs npm; }
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@$(AXE_VERSION)
 
 system-test-deps:
 	@missing=""; \

@@ -85,7 +85,7 @@ def campaign_steps(s: Session, campaign: Campaign) -> list[Step]:
     if campaign.status == "draft":
         state = TODO if not before_open else LATER
         steps.append(Step("open", "Mở khảo sát", state, "Chưa mở: đường link và thẻ QR chưa dùng được",
-                          tuple(f"{st.title.lower()}: {st.missing[0]}" for st in before_open if st.missing)))
+                          tuple(f"{st.title}: {st.missing[0]}" for st in before_open if st.missing)))
     else:
         steps.append(Step("open", "Mở khảo sát", DONE, "Đã mở" if campaign.status == "open" else "Đã mở và kết thúc"))
 
