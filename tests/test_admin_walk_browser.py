@@ -212,3 +212,31 @@ def test_a_new_admin_runs_a_campaign_in_the_browser_alone(browser, live_server, 
     print(f"admin walk: {admin_counts[0]} clicks, {admin_counts[1]} typed fields")
     problems = {**walk.problems, **staff.problems, **analyst.problems}
     assert problems == {}, "\n".join(f"{page}: {found}" for page, found in problems.items())
+
+
+def test_the_respondents_pages_on_a_360_px_phone_pass_axe(browser, live_server, demo_app, artifacts):
+    """A commune leader's link on a cheap phone: home, welcome, a page with an error, review, thanks."""
+    from .test_respond import invite
+
+    token = "tok-axe-phone-00000000000000000"
+    invite(demo_app, "ld_xa", "ba_be", token)
+    context = browser.new_context(viewport={"width": 360, "height": 740})
+    page = context.new_page()
+    tour = Walk(page, artifacts, "phone")
+    page.goto(live_server + "/")
+    tour.look()
+    page.goto(f"{live_server}/s/{token}")
+    tour.look()
+    tour.click(page.get_by_role("link", name="Bắt đầu trả lời →"))
+    tour.click(page.get_by_role("button", name="Lưu và xem lại →"))  # nothing answered: every question marked
+    assert page.locator("fieldset.question.has-error").count() > 0
+    for question in page.locator("fieldset.question").all():
+        question.locator("label.opt").first.click()
+    tour.click(page.get_by_role("button", name="Lưu và xem lại →"))
+    tour.click(page.get_by_role("button", name="Gửi phiếu"))
+    assert page.get_by_role("heading", name="Cảm ơn Ông/Bà đã gửi phiếu").is_visible()
+    page.goto(f"{live_server}/s/{token}")  # the used link
+    tour.look()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    context.close()
+    assert tour.problems == {}, "\n".join(f"{p}: {found}" for p, found in tour.problems.items())
