@@ -102,6 +102,30 @@ def demo_app(demo_db, tmp_path):
     app.extensions[DB_KEY].dispose()
 
 
+def _signed_in(app, role: str):
+    from survey_app.services.users import create_user
+
+    from .test_auth import PASSWORD, login
+
+    with app.extensions[DB_KEY].transaction() as s:
+        create_user(s, "qt", PASSWORD, role, actor="test")
+    client = app.test_client()
+    login(client, "qt")
+    return client
+
+
+@pytest.fixture
+def admin(app):
+    """A test client signed in as an admin ``qt`` of an empty database."""
+    return _signed_in(app, "admin")
+
+
+@pytest.fixture
+def demo_admin(demo_app):
+    """A test client signed in as an admin ``qt`` of the demo province."""
+    return _signed_in(demo_app, "admin")
+
+
 @pytest.fixture
 def live_server(demo_app):
     """The demo app served on a free loopback port in a thread; yields its base URL."""

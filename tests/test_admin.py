@@ -7,33 +7,13 @@ import re
 
 import numpy as np
 import png
-import pytest
 import zxingcpp
 from sqlalchemy import func, select
 
 from survey_app.extensions import DB_KEY
 from survey_app.models import AuditEntry, Campaign, Invitation, SampleTarget, Unit
-from survey_app.services.users import create_user
 
-from .test_auth import PASSWORD, csrf, login
-
-
-@pytest.fixture
-def admin(app):
-    with app.extensions[DB_KEY].transaction() as s:
-        create_user(s, "qt", PASSWORD, "admin", actor="test")
-    client = app.test_client()
-    login(client, "qt")
-    return client
-
-
-@pytest.fixture
-def demo_admin(demo_app):
-    with demo_app.extensions[DB_KEY].transaction() as s:
-        create_user(s, "qt", PASSWORD, "admin", actor="test")
-    client = demo_app.test_client()
-    login(client, "qt")
-    return client
+from .test_auth import csrf
 
 
 def token_of(client, url="/quan-tri/") -> str:

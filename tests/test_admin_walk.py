@@ -11,7 +11,6 @@ from collections import deque
 from urllib.parse import urlsplit
 
 import openpyxl
-import pytest
 from sqlalchemy import func, select
 
 from survey_app.extensions import DB_KEY
@@ -29,24 +28,6 @@ from survey_app.services.users import create_user
 from .conftest import CURRENT, LAST
 from .test_admin import count, flashes, new_campaign, token_of
 from .test_auth import PASSWORD, csrf, login
-
-
-@pytest.fixture
-def admin(app):
-    with app.extensions[DB_KEY].transaction() as s:
-        create_user(s, "qt", PASSWORD, "admin", actor="test")
-    client = app.test_client()
-    login(client, "qt")
-    return client
-
-
-@pytest.fixture
-def demo_admin(demo_app):
-    with demo_app.extensions[DB_KEY].transaction() as s:
-        create_user(s, "qt", PASSWORD, "admin", actor="test")
-    client = demo_app.test_client()
-    login(client, "qt")
-    return client
 
 
 def post_file(client, url: str, data: bytes, name: str, **fields):

@@ -34,6 +34,21 @@ def _catalogue(campaign) -> Catalogue:
     return Catalogue(campaign, campaign_criteria(campaign))
 
 
+def checked_file(campaign_id: int, parse, what: str):
+    """The rows of the uploaded file, parsed against the campaign's names and codes, or None once the
+    person has been told why not. The file is read and checked in a session of its own, before the
+    request takes the write lock; nothing is written."""
+    data = UploadForm().read()
+    if data is None:
+        return None
+    with read_session() as s:
+        try:
+            return parse(data, _catalogue(readable_campaign_or_404(s, campaign_id)))
+        except CsvProblems as exc:
+            show_problems(exc.problems, what)
+            return None
+
+
 @bp.get("/dot/<int:campaign_id>/don-vi")
 @roles_required(*READERS)
 def units(campaign_id: int):
@@ -50,15 +65,9 @@ def units(campaign_id: int):
 def add_unit(campaign_id: int):
     back = redirect(url_for("admin.units", campaign_id=campaign_id))
     if request.files:
-        data = UploadForm().read()
-        if data is None:
+        new_units = checked_file(campaign_id, parse_units, "Nhập đơn vị")
+        if new_units is None:
             return back
-        with read_session() as s:  # the whole file is checked before the write lock is taken
-            try:
-                new_units = parse_units(data, _catalogue(readable_campaign_or_404(s, campaign_id)))
-            except CsvProblems as exc:
-                show_problems(exc.problems, "Nhập đơn vị")
-                return back
         campaign = campaign_or_404(campaign_id)
     else:
         campaign = campaign_or_404(campaign_id)
@@ -121,15 +130,9 @@ def plan(campaign_id: int):
 def save_plan(campaign_id: int):
     back = redirect(url_for("admin.plan", campaign_id=campaign_id))
     if request.files:
-        data = UploadForm().read()
-        if data is None:
+        rows = checked_file(campaign_id, parse_plan, "Nhập kế hoạch mẫu")
+        if rows is None:
             return back
-        with read_session() as s:  # the whole file is checked before the write lock is taken
-            try:
-                rows = parse_plan(data, _catalogue(readable_campaign_or_404(s, campaign_id)))
-            except CsvProblems as exc:
-                show_problems(exc.problems, "Nhập kế hoạch mẫu")
-                return back
     campaign = campaign_or_404(campaign_id)
     session = db_session()
     if not request.files:
