@@ -189,13 +189,13 @@ class PasswordPair:
 class NewUserForm(PasswordPair, FlaskForm):
     username = StringField("Tên đăng nhập", validators=[DataRequired("Xin nhập tên đăng nhập."), Length(max=64)])
     full_name = StringField("Họ tên", validators=[Length(max=200)])
-    role = SelectField("Vai trò", choices=list(ROLE_LABELS.items()))
+    role = SelectField("Vai trò", choices=list(ROLE_LABELS))
     units = SelectMultipleField("Đơn vị", choices=[], validate_choice=False)
     password, password2 = _password_fields()
 
 
 class RoleForm(FlaskForm):
-    role = SelectField("Vai trò", choices=list(ROLE_LABELS.items()))
+    role = SelectField("Vai trò", choices=list(ROLE_LABELS))
     units = SelectMultipleField("Đơn vị", choices=[], validate_choice=False)
 
 
