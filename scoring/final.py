@@ -13,6 +13,7 @@ Pure pandas; the CLI and the web reports call the same :func:`final_table`.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -186,11 +187,31 @@ def final_table(survey: pd.DataFrame, appraisal: pd.DataFrame, cset: CriteriaSet
                       field_rows, warnings)
 
 
+# Class names the PAR INDEX has used over the years, best first: a band a province no longer uses
+# (Xuất sắc) still compares with this year's.
+CLASS_WORDS = ("xuất sắc", "tốt", "khá", "trung bình", "yếu", "kém")
+
+
 def _class_change(order: dict[str, int], now: str, before) -> str:
-    """``lên``, ``xuống``, ``giữ``, or "" when either class is outside the current bands."""
-    if not isinstance(before, str) or now.lower() not in order or before.strip().lower() not in order:
+    """``lên``, ``xuống``, ``giữ``; by this year's band order, or for a band no longer used by
+    :data:`CLASS_WORDS`; "" when a class is unknown to both.
+
+    Examples
+    --------
+    >>> order = {"tốt": 0, "khá": 1}
+    >>> _class_change(order, "Tốt", "Khá"), _class_change(order, "Tốt", "Xuất sắc"), _class_change(order, "Tốt", "?")
+    ('lên', 'xuống', '')
+    """
+    if not isinstance(before, str):
         return ""
-    a, b = order[now.lower()], order[before.strip().lower()]
+    now_key, before_key = unicodedata.normalize("NFC", now.strip().lower()), \
+        unicodedata.normalize("NFC", before.strip().lower())
+    if now_key in order and before_key in order:
+        a, b = order[now_key], order[before_key]
+    elif now_key in CLASS_WORDS and before_key in CLASS_WORDS:
+        a, b = CLASS_WORDS.index(now_key), CLASS_WORDS.index(before_key)
+    else:
+        return ""
     return "giữ" if a == b else ("lên" if a < b else "xuống")
 
 

@@ -7,6 +7,7 @@ naming its row and column. Units are matched by code or by exact name.
 """
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,6 +132,27 @@ def read_table(path: Path | str, data: bytes | None = None) -> pd.DataFrame:
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     frame = frame.apply(lambda column: column.astype(str).str.strip())
     return frame[(frame != "").any(axis=1)]
+
+
+def level_code(cset: CriteriaSet, text: str) -> str | None:
+    """The code of a level given by its code (``so``) or name (``Cấp sở``, ``sở``; case and spaces
+    do not matter), or None.
+
+    Examples
+    --------
+    >>> from questionnaires import load_default_set
+    >>> cs = load_default_set()
+    >>> level_code(cs, "so"), level_code(cs, " cấp  Huyện "), level_code(cs, "xã"), level_code(cs, "tinh")
+    ('so', 'huyen', 'xa', None)
+    """
+    if text in cset.level_by_code:
+        return text
+    folded = " ".join(unicodedata.normalize("NFC", str(text)).lower().split())
+    for level in cset.levels:
+        name = " ".join(unicodedata.normalize("NFC", level.name).lower().split())
+        if folded in (name, name.removeprefix("cấp "), level.code.lower()):
+            return level.code
+    return None
 
 
 def parse_number(text: str) -> float | None:
@@ -383,14 +405,24 @@ def parse_survey(frame: pd.DataFrame, cset: CriteriaSet) -> pd.DataFrame:
         )
     problems: list[Problem] = []
     out = frame[["level", "unit"]].copy()
+    out["level"] = frame["level"].map(lambda text: level_code(cset, text) or text)
     bad_level = ~out["level"].isin(list(cset.level_by_code))
-    problems += [Problem(n, "level", f"không có cấp '{v}'") for n, v in out.loc[bad_level, "level"].items()]
+    choices = ", ".join(f"{lv.code} ({lv.name})" for lv in cset.levels)
+    problems += [Problem(n, "level", f"không có cấp '{v}' (dùng: {choices})")
+                 for n, v in out.loc[bad_level, "level"].items()]
     for column in [c for c in fields if c in frame.columns] + ["total"]:
         values = frame[column].map(parse_number)
         problems += [
             Problem(n, column, f"'{frame.at[n, column]}' không phải là số") for n in values.index[values.isna()]
         ]
         out[column] = values.astype(float)
+        for n in values.index[values.notna()]:
+            level = cset.level_by_code.get(out.at[n, "level"])
+            most = None if level is None else (level.survey_max if column == "total" else level.field_max.get(column))
+            if most is not None and (values[n] < 0 or values[n] > most + 1e-9):
+                what = "tổng" if column == "total" else f"lĩnh vực {column}"
+                problems.append(Problem(n, column, f"điểm điều tra {values[n]:g} ngoài khoảng 0–{most:g} của "
+                                                   f"{what}, {level.name.lower()}"))
     out["complete"] = frame["complete"].isin(["1", "true", "True"]) if "complete" in frame.columns else True
     repeated = out.duplicated(["level", "unit"])
     problems += [Problem(n, "unit", f"đơn vị '{u}' lặp lại") for n, u in out.loc[repeated, "unit"].items()]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 
 import pandas as pd
 import pytest
@@ -95,3 +96,34 @@ def test_stats_csv_holds_intervals_and_rank_intervals(runner, tmp_path, set_dir)
     assert total_a["rank"] == 1 and 1 <= total_a.rank_low <= total_a.rank_high <= 2
     first = stats.read_text()
     assert runner.invoke(args=args).exit_code == 0 and stats.read_text() == first, "the same seed gives the same file"
+
+
+def test_the_raw_ballot_export_feeds_aggregate_as_it_is(demo_app, tmp_path):
+    """The long CSV an analyst downloads (Vietnamese headings) is scored by ``parsurvey aggregate`` and
+    gives the report's survey points; a file missing a column is refused without a misleading hint."""
+    from survey_app.extensions import DB_KEY
+    from survey_app.services.users import create_user
+
+    from .conftest import LAST
+    from .test_auth import PASSWORD, login
+
+    with demo_app.extensions[DB_KEY].transaction() as s:
+        create_user(s, "pt", PASSWORD, "analyst", actor="test")
+    client = demo_app.test_client()
+    login(client, "pt")
+    export = tmp_path / "phieu-dai.csv"
+    export.write_bytes(client.get(f"/bao-cao/{LAST}/xuat/phieu-dai.csv").data)
+    assert export.read_text(encoding="utf-8-sig").startswith("Mã phiếu,Đối tượng,Kênh,Trạng thái,Cấp")
+    out = tmp_path / "points.csv"
+    result = demo_app.test_cli_runner().invoke(args=["aggregate", "--ballots", str(export), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    points = pd.read_csv(out, dtype={"unit": str}).set_index("unit")
+    page = pd.read_csv(io.BytesIO(client.get(f"/bao-cao/{LAST}/xuat/diem-dieu-tra.csv").data),
+                       encoding="utf-8-sig", dtype=str)
+    ba_be = page[page["Mã đơn vị"] == "ba_be"].iloc[0]
+    assert points.loc["ba_be", "total"] == pytest.approx(float(ba_be["Tổng điểm"]), abs=1e-6)
+    broken = tmp_path / "broken.csv"
+    broken.write_text("ballot_id,group,level,unit,question\n1,nguoi_dan,huyen,ba_be,H01\n", encoding="utf-8")
+    refused = demo_app.test_cli_runner().invoke(args=["aggregate", "--ballots", str(broken), "--out", str(out),
+                                                      "--skip-bad-rows"])
+    assert refused.exit_code == 2 and "option" in refused.output and "--skip-bad-rows" not in refused.output

@@ -15,10 +15,15 @@ def write(path, text: str):
 @pytest.fixture
 def files(tmp_path):
     # Survey points per field; totals 12.0 (so_a), 11.0 (so_b), 12.5 (h1), 10.0 (h2).
+    from questionnaires import load_default_set
+
+    levels = load_default_set().level_by_code
     lines = ["level,unit," + ",".join(FIELDS) + ",total,complete"]
     for level, unit, total, complete in [("so", "so_a", 12.0, 1), ("so", "so_b", 11.0, 1),
                                          ("huyen", "h1", 12.5, 1), ("huyen", "h2", 10.0, 0)]:
-        lines.append(f"{level},{unit}," + ",".join(f"{total / 7:.6f}" for _ in FIELDS) + f",{total:.6f},{complete}")
+        share = total / levels[level].survey_max  # each field at the same share of its maximum
+        lines.append(f"{level},{unit}," + ",".join(f"{share * levels[level].field_max[f]:.6f}" for f in FIELDS)
+                     + f",{total:.6f},{complete}")
     points = write(tmp_path / "points.csv", "\n".join(lines) + "\n")
     # Totals only, with Vietnamese decimal commas, semicolon-separated as Excel saves in vi-VN.
     appraisal = write(tmp_path / "appraisal.csv", "unit;total\nso_a;80,476\nso_b;69,0\nh1;70,5\nh2;72\n")
@@ -44,7 +49,8 @@ def test_final_csv_with_communes_and_last_year(runner, files):
                                    "rank_change", "class_change"]
     assert final.loc["so_a", "index"] == pytest.approx(92.476) and final.loc["so_a", "rank"] == 1
     assert final.loc["so_b", "index"] == pytest.approx(80.0) and final.loc["so_b", "class"] == "Tốt"
-    assert int(final.loc["so_a", "rank_change"]) == 1 and final.loc["so_b", "class_change"] == ""
+    assert int(final.loc["so_a", "rank_change"]) == 1
+    assert final.loc["so_b", "class_change"] == "xuống", "Xuất sắc, a band no longer used, is above Tốt"
     # h1: 83.0, Tốt; communes Tốt (85), Khá, Tốt (90): 2/3 at Tốt or better -> keeps Tốt.
     assert final.loc["h1", "class"] == "Tốt" and final.loc["h1", "class_reason"].startswith("2/3 xã")
     # h2: 82.0, but Xã 5 has neither index nor class: not classified, and the survey was incomplete.

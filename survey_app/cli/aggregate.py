@@ -19,7 +19,10 @@ def _read_ballots(path: Path):
         frame = pd.read_excel(path, dtype=str, keep_default_na=False)
     else:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    from ..outputs.raw_ballots import LONG_COLUMNS
+
+    headings = {c.header.lower(): c.key for c in LONG_COLUMNS}  # the raw-ballot export, in Vietnamese
+    frame.columns = [headings.get(str(c).strip().lower(), str(c).strip().lower()) for c in frame.columns]
     frame.index = frame.index + 2  # the header is row 1, as Excel numbers rows
     if "state" in frame.columns:
         frame["state"] = frame["state"].replace("", "verified")
@@ -38,7 +41,11 @@ def read_checked_ballots(path: Path, cset, skip_bad_rows: bool = False):
                 f"{path.name}: dòng {label}: {message}" if label is not None else f"{path.name}: {message}", err=True
             )
         rows = sorted({label for label, _ in problems if label is not None})
-        if not skip_bad_rows or len(rows) < len({label for label, _ in problems}):
+        whole_file = any(label is None for label, _ in problems)
+        if whole_file:
+            click.echo("Tệp có lỗi chung (không thuộc dòng nào): không ghi tệp nào.", err=True)
+            sys.exit(2)
+        if not skip_bad_rows:
             click.echo(
                 f"{len(rows)} dòng lỗi: không ghi tệp nào (dùng --skip-bad-rows để bỏ qua các dòng này).", err=True
             )
