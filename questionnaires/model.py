@@ -127,6 +127,20 @@ class Level:
     field_max: Mapping[str, float]
     criteria: tuple[Criterion, ...]
     parent: str | None = None
+    plural: str = ""  # how a page counts its units ("sở, ban, ngành"); by default the name without "Cấp"
+
+    @property
+    def units_word(self) -> str:
+        """The units of the level as a page counts them: ``plural``, else the name without "Cấp".
+
+        Examples
+        --------
+        >>> Level("x", "Cấp xã", 0, 0, {}, ()).units_word
+        'xã'
+        >>> Level("x", "Cấp xã", 0, 0, {}, (), plural="xã, phường").units_word
+        'xã, phường'
+        """
+        return self.plural or self.name.removeprefix("Cấp ").removeprefix("cấp ")
 
     @property
     def surveyed(self) -> bool:

@@ -115,7 +115,7 @@ def _parse_fields(r: Reader, top: LineDict, base: SetBase) -> None:
 def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
     seen: dict = {}
     field_codes = {f.code for f in base.fields}
-    optional = ("appraisal_max", "survey_max", "parent", "fields")
+    optional = ("appraisal_max", "survey_max", "parent", "fields", "plural")
     for d in r.entries(top, "levels", "cấp", ("code", "name"), optional):
         code = r.code(d, "code")
         if not _unique(r, seen, code, d.line, "cấp"):
@@ -167,6 +167,7 @@ def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
                 field_max=MappingProxyType(field_max),
                 criteria=tuple(criteria),
                 parent=r.code(d, "parent"),
+                plural=r.text(d, "plural", "") or "",
             )
         )
     level_codes = {lv.code for lv in base.levels}

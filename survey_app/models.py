@@ -36,7 +36,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-LEVELS = ("so", "huyen", "xa")
 CHANNELS = ("web", "qr", "paper", "api")
 BALLOT_STATES = ("received", "verified", "flagged", "rejected")
 ROLES = ("admin", "staff", "analyst")
@@ -126,12 +125,12 @@ class Campaign(Base):
 
 
 class Unit(Base):
-    """A unit rated or assessed: a department (so), district (huyen) or commune (xa)."""
+    """A unit rated or assessed, at a level of the campaign's criteria set (the bundled set: a department
+    ``so``, district ``huyen`` or commune ``xa``); its parent is a unit of the level's parent level."""
 
     __tablename__ = "units"
     __table_args__ = (
         UniqueConstraint("campaign_id", "code"),
-        CheckConstraint(_in("level", LEVELS), name="level"),
         Index("ix_units_campaign_level", "campaign_id", "level"),
     )
 
@@ -139,7 +138,7 @@ class Unit(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
-    level: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(64))  # a level code of the campaign's criteria set
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
 
     campaign: Mapped[Campaign] = relationship(back_populates="units")

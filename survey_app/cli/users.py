@@ -74,7 +74,7 @@ def users_list() -> None:
     """Liệt kê tài khoản: tên, vai trò, tình trạng, lần đăng nhập cuối, đơn vị phụ trách."""
     with get_database().session() as session:
         for user in all_users(session):
-            units = ", ".join(sorted({u.code for u in user.units if u.level != "xa"}))
+            units = ", ".join(sorted({u.code for u in user.units if u.parent_id is None}))
             last = user.last_login_at.strftime("%Y-%m-%d %H:%M") if user.last_login_at else "chưa đăng nhập"
             state = "hoạt động" if user.active else "đã khoá"
             click.echo(f"{user.username:<20} {user.role:<8} {state:<10} {last:<16} {units}")

@@ -10,7 +10,7 @@ from collections import Counter
 
 from questionnaires import CriteriaSet
 
-from ..models import Campaign, Unit
+from ..models import Campaign
 from ..services.csv_import import EXAMPLE_MARK
 from .exports import Column, Sheet
 
@@ -18,7 +18,7 @@ HOW = {"own": "của mình", "each": "mọi đơn vị", "choose": "tự chọn"
 KINDS = ("don-vi", "ke-hoach", "danh-sach-moi")
 
 UNIT_COLUMNS = [Column("code", "Mã", width=14), Column("name", "Tên", width=36), Column("level", "Cấp", width=12),
-                Column("parent", "Thuộc huyện", width=24)]
+                Column("parent", "Thuộc", width=24)]
 PLAN_COLUMNS = [Column("unit", "Đơn vị", width=36), Column("group", "Đối tượng", width=36),
                 Column("target", "Số phiếu", "integer")]
 INVITATION_COLUMNS = [Column("name", "Họ tên", width=26), Column("group", "Đối tượng", width=34),
@@ -48,16 +48,15 @@ def catalogue(campaign: Campaign, cset: CriteriaSet) -> Sheet:
 
 
 def units_rows(campaign: Campaign, cset: CriteriaSet) -> list[tuple]:
-    """Example units: the campaign's first department, district and commune, or made-up ones."""
+    """An example unit of each level of the set; a level under another names an example parent."""
     rows = []
-    by_level: dict[str, Unit] = {}
-    for unit in campaign.units:
-        by_level.setdefault(unit.level, unit)
-    district = by_level.get("huyen")
-    rows.append(("so_moi", f"Sở Ví dụ ({EXAMPLE_MARK})", _level_name(cset, "so"), ""))
-    rows.append(("huyen_moi", f"Huyện Ví dụ ({EXAMPLE_MARK})", _level_name(cset, "huyen"), ""))
-    rows.append(("xa_moi", f"Xã Ví dụ ({EXAMPLE_MARK})", _level_name(cset, "xa"),
-                 district.name if district else f"Huyện Ví dụ ({EXAMPLE_MARK})"))
+    existing = {u.level: u for u in campaign.units}
+    for level in cset.levels:
+        parent = ""
+        if level.parent:
+            above = existing.get(level.parent)
+            parent = above.name if above else f"{cset.level_by_code[level.parent].name} Ví dụ ({EXAMPLE_MARK})"
+        rows.append((f"{level.code}_moi", f"{level.name} Ví dụ ({EXAMPLE_MARK})", level.name, parent))
     return rows
 
 
@@ -89,7 +88,7 @@ def template_sheets(kind: str, campaign: Campaign, cset: CriteriaSet, grid) -> t
     of its XLSX (the same table, then the catalogue)."""
     if kind == "don-vi":
         columns, rows, title = UNIT_COLUMNS, units_rows(campaign, cset), "Đơn vị"
-        note = "Mỗi dòng một đơn vị; xã ghi huyện trực thuộc (mã hay tên). Xoá các dòng ví dụ."
+        note = "Mỗi dòng một đơn vị; đơn vị cấp dưới ghi đơn vị cấp trên ở cột Thuộc (mã hay tên). Xoá các dòng ví dụ."
     elif kind == "ke-hoach":
         columns, rows, title = PLAN_COLUMNS, plan_rows(grid), "Kế hoạch mẫu"
         note = "Sửa cột Số phiếu rồi nhập lại; dòng bị xoá giữ nguyên số cũ."

@@ -201,6 +201,11 @@ class CampaignProgress:
     def ballots(self) -> int:
         return sum(g.ballots for g in self.groups)
 
+    @property
+    def level_counts(self) -> list[tuple[str, int]]:
+        """(how the level's units are called, how many) for each level of the campaign's set."""
+        return [(lv.units_word, self.units.get(lv.code, 0)) for lv in campaign_criteria(self.campaign).levels]
+
 
 def group_total(how: set[str], targets: list[int]) -> int:
     """How many ballots a group's targets add up to, by how the group rates its units.

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from questionnaires import CriteriaSet
 from scoring.readers import TableProblems, xlsx_rows
 
-from ..models import LEVELS, Campaign, RespondentGroup, Unit
+from ..models import Campaign, RespondentGroup, Unit
 
 MAX_ROWS = 20_000
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -32,7 +32,7 @@ ALIASES = {
     "code": ("code", "mã", "mã đơn vị"),
     "name": ("name", "tên", "tên đơn vị", "họ tên", "họ và tên", "người nhận"),
     "level": ("level", "cấp"),
-    "parent": ("parent", "thuộc", "thuộc huyện", "huyện"),
+    "parent": ("parent", "thuộc", "thuộc huyện", "huyện", "đơn vị cấp trên"),
     "group": ("group", "đối tượng"),
     "unit": ("unit", "đơn vị"),
     "email": ("email", "e-mail", "thư điện tử"),
@@ -147,20 +147,17 @@ class Catalogue:
             self._unit_names.setdefault(fold(unit.name), []).append(unit)
         self._group_names = {fold(g.name): g for g in campaign.groups}
         self._levels: dict[str, str] = {}
-        for code in LEVELS:
-            self._levels[code] = code
-            level = cset.level_by_code.get(code)
-            if level is not None:
-                self._levels[fold(level.name)] = code
-                self._levels[fold(level.name).removeprefix("cấp ")] = code
+        for level in cset.levels:
+            self._levels[level.code] = level.code
+            self._levels[fold(level.name)] = level.code
+            self._levels[fold(level.name).removeprefix("cấp ")] = level.code
 
     def level(self, text: str) -> str | None:
-        """The level code of ``so``, ``Cấp sở`` or ``sở``."""
+        """The level code of ``so``, ``Cấp sở`` or ``sở`` (the levels of the campaign's criteria set)."""
         return self._levels.get(text) or self._levels.get(fold(text))
 
     def level_choices(self) -> str:
-        return ", ".join(f"{self.cset.level_by_code[c].name if c in self.cset.level_by_code else c} ({c})"
-                         for c in LEVELS)
+        return ", ".join(f"{lv.name} ({lv.code})" for lv in self.cset.levels)
 
     def group(self, text: str) -> RespondentGroup | None:
         """The group of a code (``cc_so``) or a name (``Công chức cấp sở``)."""
@@ -225,14 +222,18 @@ def check_units(rows: list[tuple[int, dict]], catalogue: Catalogue) -> list[NewU
             else:
                 found, _why = catalogue.unit(parent)
                 parent_code = found.code if found else None
-        if level == "xa":
+        wanted = catalogue.cset.level_by_code[level].parent if level in catalogue.cset.level_by_code else None
+        if wanted is not None:
             parent_level = existing[parent_code].level if parent_code in existing else new_levels.get(parent_code)
+            above = fold(catalogue.cset.level_by_code[wanted].name)
             if parent is None:
-                problems.append((number, "đơn vị cấp xã phải có cột 'parent' (thuộc huyện): mã hay tên huyện"))
-            elif parent_level != "huyen":
-                problems.append((number, f"'{parent}' không phải một huyện (ghi mã hay tên huyện)"))
-        elif parent:
-            problems.append((number, "chỉ đơn vị cấp xã mới có 'parent' (thuộc huyện)"))
+                problems.append((number, f"đơn vị {fold(catalogue.cset.level_by_code[level].name)} phải có cột "
+                                         f"'parent' (thuộc {above.removeprefix('cấp ')}): mã hay tên đơn vị {above}"))
+            elif parent_level != wanted:
+                problems.append((number, f"'{parent}' không phải một đơn vị {above} (ghi mã hay tên đơn vị {above})"))
+        elif parent and level is not None:
+            problems.append((number, f"đơn vị {fold(catalogue.cset.level_by_code[level].name)} không thuộc đơn vị "
+                                     "nào: để trống cột 'parent'"))
         units.append(NewUnit(code, name, level or "", parent_code))
     if problems:
         raise CsvProblems(problems)

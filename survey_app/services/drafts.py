@@ -97,6 +97,21 @@ def assignments(session: Session, invitation: Invitation) -> list[Assignment]:
     return result
 
 
+def answer_scales(cset: CriteriaSet, assigned: list[Assignment]) -> tuple[list[str], list[str]]:
+    """What the respondent will choose from, as the welcome page says it: each scale's answers (without
+    "don't know") as one text, and the "don't know" labels; in the criteria set's words."""
+    scales: dict[str, None] = {}
+    unknown: dict[str, None] = {}
+    for a in assigned:
+        for item in a.questionnaire.items:
+            scale = cset.scale_by_code[cset.question_by_key[(a.level.code, item.question)].scale]
+            scales[", ".join(o.label for o in scale.options if not o.dont_know)] = None
+            for option in scale.options:
+                if option.dont_know:
+                    unknown[option.label] = None
+    return list(scales), list(unknown)
+
+
 @dataclass(frozen=True)
 class Page:
     """One page of the form: the questions of one assignment about one unit."""

@@ -228,7 +228,7 @@ def keying_scope(s: Session, user: User) -> list[KeyingScope]:
 
 def refusal(user: User, serial: PaperSerial) -> str:
     """Why ``user`` may not open the keying page of ``serial``, in words they can act on."""
-    own = sorted({u.name for u in user.units if u.level != "xa"})
+    own = sorted({u.name for u in user.units if u.parent_id is None})
     mine = f"chỉ được nhập phiếu của {', '.join(own)}" if own else "chưa được giao đơn vị nào"
     return (f"Phiếu {serial.serial} là phiếu của {serial.unit.name}; tài khoản {user.username} {mine}. "
             "Nếu cần nhập phiếu này, xin quản trị viên giao thêm đơn vị ở trang Người dùng.")

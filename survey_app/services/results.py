@@ -147,7 +147,8 @@ def commune_table(session: Session, campaign: Campaign) -> pd.DataFrame | None:
     }
     if not results:
         return None
-    units = [u for u in campaign.units if u.level == "xa"]
+    children = set(ruled_levels(campaign_criteria(campaign)).values())  # the communes' level
+    units = [u for u in campaign.units if u.level in children]
     parents = {u.id: u.code for u in campaign.units}
     rows = [(parents.get(u.parent_id), u.code, results[u.id].index_points if u.id in results else None,
              results[u.id].class_code if u.id in results else None) for u in units]

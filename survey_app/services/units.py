@@ -40,6 +40,15 @@ def units_of_level(campaign: Campaign, level: str) -> list[Unit]:
     return [u for u in campaign.units if u.level == level]
 
 
+def rated_pairs(campaign: Campaign, groups: list[RespondentGroup]) -> list[tuple[Unit, RespondentGroup]]:
+    """The (unit, group) pairs where the group rates the unit's level, at every level the criteria set
+    surveys (communes too, when it does): what a QR card or a paper ballot can be printed for."""
+    cset = campaign_criteria(campaign)
+    order = {lv.code: i for i, lv in enumerate(cset.levels)}
+    units = sorted(campaign.units, key=lambda u: (order.get(u.level, len(order)), u.parent_id or 0, u.id))
+    return [(u, g) for u in units for g in groups if cset.group_by_code[g.code].rule_for(u.level)]
+
+
 def unit_and_group(s: Session, campaign_id: int, unit_code: str, group_code: str):
     """The unit and respondent group of a campaign named by code (``None`` where unknown)."""
     unit = s.scalar(select(Unit).where(Unit.campaign_id == campaign_id, Unit.code == unit_code))
@@ -51,8 +60,14 @@ def unit_and_group(s: Session, campaign_id: int, unit_code: str, group_code: str
 def add_units(s: Session, campaign: Campaign, new_units: list[NewUnit], actor: str) -> list[Unit]:
     """Add units; communes are linked to their district by code (existing or in the same batch)."""
     by_code = units_by_code(campaign)
+    levels = campaign_criteria(campaign).level_by_code
+
+    def depth(level: str) -> int:
+        parent = levels[level].parent if level in levels else None
+        return 0 if parent is None else 1 + depth(parent)
+
     added = []
-    for nu in sorted(new_units, key=lambda u: u.level == "xa"):  # districts before their communes
+    for nu in sorted(new_units, key=lambda u: depth(u.level)):  # a district before its communes
         unit = Unit(campaign_id=campaign.id, code=nu.code, name=nu.name, level=nu.level,
                     parent=by_code.get(nu.parent_code) if nu.parent_code else None)
         s.add(unit)

@@ -179,12 +179,12 @@ def all_users(s: Session) -> list[User]:
 
 
 def unit_choices(s: Session) -> list[tuple[str, str, str]]:
-    """The units staff can be given, as ``(code, name, level)``: departments and districts of the
-    campaigns not archived, by code (a code names the same unit every year; a district brings its
-    communes)."""
+    """The units staff can be given, as ``(code, name, level)``: the units at the top of their
+    hierarchy (departments, districts) of the campaigns not archived, by code (a code names the same
+    unit every year; a district brings its communes)."""
     rows = s.execute(select(Unit.code, Unit.name, Unit.level).join(Campaign, Campaign.id == Unit.campaign_id)
-                     .where(Campaign.archived.is_(False), Unit.level != "xa")
-                     .order_by(Unit.level, Campaign.year.desc(), Unit.id)).all()
+                     .where(Campaign.archived.is_(False), Unit.parent_id.is_(None))
+                     .order_by(Campaign.year.desc(), Unit.level.desc(), Unit.id)).all()
     seen: dict[str, tuple[str, str, str]] = {}
     for code, name, level in rows:
         seen.setdefault(code, (code, name, level))
@@ -193,7 +193,7 @@ def unit_choices(s: Session) -> list[tuple[str, str, str]]:
 
 def unit_codes_of(user: User) -> list[str]:
     """The codes of the departments and districts a user keys for (communes come with their district)."""
-    return sorted({u.code for u in user.units if u.level != "xa"})
+    return sorted({u.code for u in user.units if u.parent_id is None})
 
 
 def users_exist(s: Session) -> bool:

@@ -16,6 +16,7 @@ from ...services.csv_import import Catalogue, CsvProblems, parse_invitations
 from ...services.invitations import format_short_code, link_of
 from ...services.mailer import SmtpSettings, send_all
 from ...services.messages import card_instruction, email_text, form_url, zalo_text
+from ...services.units import rated_pairs
 from ..common import (
     actor,
     base_url,
@@ -63,14 +64,6 @@ def _export_row(campaign: Campaign, inv: Invitation, reminder: bool = False) -> 
             1 if inv.sent_at else 0, int(inv.opened), int(inv.used))
 
 
-def _pairs(campaign: Campaign, groups) -> list[tuple]:
-    """(unit, group) pairs where the group rates the unit's level: what a QR card or paper ballot can be for."""
-    cset = campaign_criteria(campaign)
-    order = {lv.code: i for i, lv in enumerate(cset.levels)}
-    units = sorted((u for u in campaign.units if u.level != "xa"), key=lambda u: (order.get(u.level, 9), u.id))
-    return [(u, g) for u in units for g in groups if cset.group_by_code[g.code].rule_for(u.level)]
-
-
 @bp.get("/dot/<int:campaign_id>/loi-moi")
 @roles_required("admin")
 def invitations(campaign_id: int):
@@ -96,7 +89,7 @@ def invitations(campaign_id: int):
         groups=campaign.groups,
         counts=counts,
         waiting=sorted(waiting.items(), key=lambda kv: -kv[1]),
-        pairs=_pairs(campaign, card_groups),
+        pairs=rated_pairs(campaign, card_groups),
         smtp=SmtpSettings.from_env() is not None,
         personal=[inv for inv in all_invitations if inv.kind == "personal"],
         duplicate_choices=DUPLICATE_CHOICES,

@@ -7,6 +7,7 @@ from ...extensions import db_session
 from ...outputs.qr import qr_svg
 from ...services import paper, serials
 from ...services.campaigns import campaign_criteria
+from ...services.units import rated_pairs
 from ..common import (
     actor,
     campaign_or_404,
@@ -31,11 +32,10 @@ def paper_ballots(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
     s = db_session()
     groups = _paper_groups(campaign)
-    units = sorted((u for u in campaign.units if u.level != "xa"), key=lambda u: (u.level, u.id))
+    pairs = rated_pairs(campaign, groups)
+    units = list(dict.fromkeys(u for u, _g in pairs))
     return render_template("admin/paper.html", campaign=campaign, printed=serials.printed_batches(s, campaign_id),
-                           plan=serials.paper_plan(s, campaign, units, groups),
-                           pairs=[(u, g) for u in units for g in groups
-                                  if campaign_criteria(campaign).group_by_code[g.code].rule_for(u.level)],
+                           plan=serials.paper_plan(s, campaign, units, groups), pairs=pairs,
                            unit_by_id={u.id: u for u in units}, group_by_id={g.id: g for g in campaign.groups})
 
 

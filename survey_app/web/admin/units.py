@@ -56,8 +56,11 @@ def units(campaign_id: int):
     cset = campaign_criteria(campaign)
     order = {lv.code: i for i, lv in enumerate(cset.levels)}
     ordered = sorted(campaign.units, key=lambda u: (order.get(u.level, 9), u.parent.name if u.parent else "", u.id))
+    parent_levels = {lv.parent for lv in cset.levels if lv.parent}
     return render_template("admin/units.html", campaign=campaign, units=ordered, levels=cset.levels,
-                           level_names={lv.code: lv.name for lv in cset.levels})
+                           level_names={lv.code: lv.name for lv in cset.levels},
+                           child_levels=[lv.name for lv in cset.levels if lv.parent],
+                           parents=[u for u in ordered if u.level in parent_levels])
 
 
 @bp.post("/dot/<int:campaign_id>/don-vi")

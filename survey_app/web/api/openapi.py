@@ -71,7 +71,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "code": STRING,
             "name": STRING,
-            "level": {"type": "string", "enum": ["so", "huyen", "xa"]},
+            "level": {"type": "string", "description": "a level code of the campaign's criteria set"},
             "parent": {"type": "string", "nullable": True},
         },
     },

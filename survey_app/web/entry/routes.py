@@ -34,7 +34,7 @@ def _entry_session() -> str:
 def start():
     user = current_user()
     return render_template("entry/start.html", scope=paper.keying_scope(db_session(), user),
-                           own=sorted({u.name for u in user.units if u.level != "xa"}))
+                           own=sorted({u.name for u in user.units if u.parent_id is None}))
 
 
 @bp.route("/phieu", methods=["GET", "POST"])

@@ -85,7 +85,9 @@ def welcome(token: str):
         start = url_for("respond.page", token=token, number=min(missing))
     else:
         start = url_for("respond.review", token=token)
+    scales, unknown = sub.answer_scales(cset, assigns)
     return render_template("respond/welcome.html", invitation=invitation, assignments=assigns, start=start,
+                           scales=scales, unknown=unknown,
                            started=started, pages=form_pages, missing=missing)
 
 
