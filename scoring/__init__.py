@@ -13,9 +13,10 @@ from .readers import (
                       parse_number,
                       parse_previous,
                       parse_survey,
+                      parse_units,
                       read_table,
 )
 
 __all__ = ["COLUMNS", "NOT_CLASSIFIED", "DistrictDecision", "FinalTable", "Problem", "TableProblems", "district_class",
            "final_table", "index_intervals", "parse_appraisal", "parse_communes", "parse_number", "parse_previous",
-           "parse_survey", "ranks", "read_table"]
+           "parse_survey", "parse_units", "ranks", "read_table"]

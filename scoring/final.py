@@ -103,8 +103,38 @@ class FinalTable:
     warnings: list[str]
 
 
+def commune_classes(out: pd.DataFrame, band_no: pd.Series, cset: CriteriaSet, communes: pd.DataFrame | None,
+                    units: pd.DataFrame | None) -> dict[str, list[str | None]] | None:
+    """Each ruled district's communes' class codes (None: no result), or None when nothing is known.
+
+    Imported results (``communes``: ``district, commune, class``) win where they give a class; a
+    commune of ``units`` (``level, code[, name], parent``) whose level is surveyed takes the class
+    of its own index, computed in the same table (``out``, ``band_no``); a commune known to neither
+    counts as a missing result.
+    """
+    ruled = ruled_levels(cset)
+    children = set(ruled.values())
+    by_district: dict[str, dict[str, str | None]] = {}
+    if communes is not None:
+        for district, commune, band_code in zip(communes["district"], communes["commune"], communes["class"]):
+            by_district.setdefault(district, {})[commune] = band_code if isinstance(band_code, str) else None
+    computed = {unit: cset.classes[b].code for unit, level, b in zip(out["unit"], out["level"], band_no)
+                if level in children and b >= 0}
+    if units is not None:
+        for u in units[units["level"].isin(list(children))].itertuples():
+            known = by_district.setdefault(u.parent, {})
+            names = [u.code] + ([u.name] if "name" in units.columns and isinstance(u.name, str) else [])
+            key = next((n for n in names if n in known), u.code)
+            if known.get(key) is None:
+                known[key] = computed.get(u.code)
+    if communes is None and not computed:
+        return None
+    return {district: list(classes.values()) for district, classes in by_district.items()}
+
+
 def final_table(survey: pd.DataFrame, appraisal: pd.DataFrame, cset: CriteriaSet,
-                communes: pd.DataFrame | None = None, previous: pd.DataFrame | None = None) -> FinalTable:
+                communes: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
+                units: pd.DataFrame | None = None) -> FinalTable:
     """Index, rank and class of every unit.
 
     Parameters
@@ -117,8 +147,12 @@ def final_table(survey: pd.DataFrame, appraisal: pd.DataFrame, cset: CriteriaSet
     cset : CriteriaSet
         Class bands and the district rule.
     communes : DataFrame, optional
-        ``district, commune, class`` (:func:`scoring.readers.parse_communes`);
-        without it no district is classified.
+        ``district, commune, class`` (:func:`scoring.readers.parse_communes`): imported commune
+        results. They win where they give a class.
+    units : DataFrame, optional
+        ``level, code[, name], parent``: the units and their parents. With it, communes scored in
+        this same table (their survey and appraisal points given) feed their district's rule in
+        one pass. Without either, no district is classified.
     previous : DataFrame, optional
         ``level, unit, previous_index, previous_rank, previous_class``.
 
@@ -138,7 +172,8 @@ def final_table(survey: pd.DataFrame, appraisal: pd.DataFrame, cset: CriteriaSet
     merged = s.merge(appraisal, on=["level", "unit"], how="outer", suffixes=("_survey", "_appraisal"), indicator=True)
     for row in merged[merged["_merge"] == "left_only"].itertuples():
         warnings.append(f"đơn vị '{row.unit}' chưa có điểm thẩm định: không tính chỉ số")
-    for row in merged[merged["_merge"] == "right_only"].itertuples():
+    surveyed = {lv.code for lv in cset.levels if lv.surveyed}
+    for row in merged[(merged["_merge"] == "right_only") & merged["level"].isin(surveyed)].itertuples():
         warnings.append(
             f"đơn vị '{row.unit}' có điểm thẩm định nhưng không có điểm điều tra XHH: điểm điều tra tính bằng 0"
         )
@@ -153,17 +188,15 @@ def final_table(survey: pd.DataFrame, appraisal: pd.DataFrame, cset: CriteriaSet
     out["class_reason"] = ["" if b >= 0 else "chưa có điểm thẩm định" for b in band_no]
     ruled = ruled_levels(cset)
     if ruled:
-        by_district: dict[str, list[str | None]] = {}
-        if communes is not None:
-            for district, band_code in zip(communes["district"], communes["class"]):
-                by_district.setdefault(district, []).append(band_code if isinstance(band_code, str) else None)
+        by_district = commune_classes(out, band_no, cset, communes, units) or {}
         for i in out.index[out["level"].isin(list(ruled)) & (band_no >= 0)]:
             decision = district_class(band_no[i], by_district.get(out.at[i, "unit"], []), cset)
             band = next((b for b in bands if b.code == decision.band_code), None)
             out.at[i, "class"] = band.name if band else NOT_CLASSIFIED
             out.at[i, "class_reason"] = decision.reason
-        if communes is None and out["level"].isin(list(ruled)).any():
-            warnings.append("không có kết quả xếp loại của cấp xã (--communes): các huyện không được xếp loại")
+        if not by_district and out["level"].isin(list(ruled)).any():
+            warnings.append("không có kết quả xếp loại của cấp xã (--communes, hoặc điểm của các xã và --units): "
+                            "các huyện không được xếp loại")
     incomplete = ~merged["complete"]
     out.loc[incomplete & out["appraisal"].notna(), "class_reason"] = (
         out["class_reason"]

@@ -203,7 +203,9 @@ def parse_appraisal(frame: pd.DataFrame, units: pd.DataFrame, cset: CriteriaSet)
         (then they must add up).
     units : DataFrame
         ``level, code[, name]`` of the units scored (the campaign's, or those
-        of ``points.csv``); levels without a survey (communes) are ignored.
+        of ``points.csv``). Every unit of a surveyed level must be in the file;
+        a unit of a level without a survey (a commune) may be, and then its
+        index (its appraisal) feeds its district's rule.
     cset : CriteriaSet
         Gives the field codes and each level's appraisal maximum.
 
@@ -227,10 +229,9 @@ def parse_appraisal(frame: pd.DataFrame, units: pd.DataFrame, cset: CriteriaSet)
     problems += [Problem(1, c, "cột không dùng được") for c in unknown]
     if problems:
         raise TableProblems(problems)
-    scored = units[
-        units["level"].map(lambda lv: cset.level_by_code[lv].surveyed if lv in cset.level_by_code else False)
-    ]
-    matcher = UnitMatcher(scored)
+    known = units[units["level"].isin(list(cset.level_by_code))]
+    scored = known[known["level"].map(lambda lv: cset.level_by_code[lv].surveyed)]  # these must all be given
+    matcher = UnitMatcher(known)  # a unit of a level not surveyed (a commune) may be given too
     rows, seen = [], {}
     for number, row in frame.iterrows():
         key = matcher.find(row[unit_col])
@@ -395,8 +396,59 @@ def parse_previous(frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["level", "unit", "previous_index", "previous_rank", "previous_class"])
 
 
-def parse_survey(frame: pd.DataFrame, cset: CriteriaSet) -> pd.DataFrame:
-    """Survey points as ``parsurvey aggregate`` writes them: ``level, unit, <field codes>, total, complete``."""
+def parse_units(frame: pd.DataFrame, cset: CriteriaSet) -> pd.DataFrame:
+    """Units and their hierarchy: ``level, code, name, parent`` (parent: the code of a unit of the
+    level's parent level, in the same file; empty for a top-level unit).
+
+    The level is given by code or name; the parent by code or exact name.
+    """
+    problems: list[Problem] = []
+    code_col = _column(frame, ("code", "mã", "ma", "unit"))
+    name_col = _column(frame, ("name", "tên", "ten"))
+    level_col = _column(frame, ("level", "cấp", "cap"))
+    parent_col = _column(frame, ("parent", "thuộc", "thuoc", "district", "huyện"))
+    if code_col is None or level_col is None:
+        raise TableProblems([Problem(1, None, "cần cột 'code' (mã), 'level' (cấp); thêm 'name' (tên), "
+                                              "'parent' (đơn vị cấp trên) nếu có")])
+    choices = ", ".join(f"{lv.code} ({lv.name})" for lv in cset.levels)
+    rows, seen = [], {}
+    for number, row in frame.iterrows():
+        level = level_code(cset, row[level_col])
+        if level is None:
+            problems.append(Problem(number, level_col, f"không có cấp '{row[level_col]}' (dùng: {choices})"))
+            continue
+        code = row[code_col]
+        if not code or code in seen:
+            problems.append(Problem(number, code_col, f"mã '{code}' rỗng hoặc đã có ở dòng {seen.get(code)}"))
+            continue
+        seen[code] = number
+        rows.append((number, level, code, row[name_col] if name_col else "", row[parent_col] if parent_col else ""))
+    by_name: dict[str, list[str]] = {}
+    for _n, _level, code, name, _parent in rows:
+        by_name.setdefault(name, []).append(code)
+    level_of = {code: level for _n, level, code, _name, _p in rows}
+    out = []
+    for number, level, code, name, parent in rows:
+        wanted = cset.level_by_code[level].parent
+        if parent and parent not in level_of and len(by_name.get(parent, [])) == 1:
+            parent = by_name[parent][0]
+        if wanted is None and parent:
+            problems.append(Problem(number, parent_col, f"đơn vị {cset.level_by_code[level].name.lower()} "
+                                                        "không thuộc đơn vị nào"))
+        elif wanted is not None and level_of.get(parent) != wanted:
+            problems.append(Problem(number, parent_col, f"'{parent}' không phải một đơn vị "
+                                                        f"{cset.level_by_code[wanted].name.lower()} của tệp"))
+        out.append({"level": level, "code": code, "name": name, "parent": parent or None})
+    if problems:
+        raise TableProblems(problems)
+    return pd.DataFrame(out, columns=["level", "code", "name", "parent"])
+
+
+def parse_survey(frame: pd.DataFrame, cset: CriteriaSet, units: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Survey points as ``parsurvey aggregate`` writes them: ``level, unit, <field codes>, total, complete``.
+
+    With ``units`` (:func:`parse_units`), a unit may be given by its exact name too.
+    """
     fields = [f.code for f in cset.fields]
     missing = [c for c in ("level", "unit", "total") if c not in frame.columns]
     if missing:
@@ -406,6 +458,12 @@ def parse_survey(frame: pd.DataFrame, cset: CriteriaSet) -> pd.DataFrame:
     problems: list[Problem] = []
     out = frame[["level", "unit"]].copy()
     out["level"] = frame["level"].map(lambda text: level_code(cset, text) or text)
+    if units is not None:
+        matcher = UnitMatcher(units)
+        found = out["unit"].map(lambda text: (matcher.find(text) or (None, None))[1])
+        problems += [Problem(n, "unit", f"không có đơn vị '{v}' trong --units")
+                     for n, v in out.loc[found.isna(), "unit"].items()]
+        out["unit"] = found.fillna(out["unit"])
     bad_level = ~out["level"].isin(list(cset.level_by_code))
     choices = ", ".join(f"{lv.code} ({lv.name})" for lv in cset.levels)
     problems += [Problem(n, "level", f"không có cấp '{v}' (dùng: {choices})")

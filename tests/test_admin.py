@@ -74,7 +74,8 @@ def test_units_csv_with_a_bad_row_imports_nothing_and_names_the_row(admin, app):
     upload(admin, url, bad, token_of(admin, url))
     messages = flashes(admin, url)
     assert messages[0] == "Nhập đơn vị: không nhập gì vì tệp có 3 lỗi."
-    assert messages[1:] == ["Dòng 5: &#39;khong_co&#39; không phải một đơn vị cấp huyện (ghi mã hay tên đơn vị cấp huyện)",
+    assert messages[1:] == ["Dòng 5: &#39;khong_co&#39; không phải một đơn vị cấp huyện "
+                            "(ghi mã hay tên đơn vị cấp huyện)",
                             "Dòng 6: mã đơn vị &#39;so_tp&#39; đã có (dòng 2)",
                             "Dòng 7: cấp &#39;tinh&#39; không hợp lệ "
                             "(dùng: Cấp sở (so), Cấp huyện (huyen), Cấp xã (xa))"]
@@ -92,7 +93,8 @@ def test_one_unit_by_form_and_its_errors(admin, app):
     admin.post(
         url, data={"csrf_token": token_of(admin, url), "code": "x1", "name": "Xã Một", "level": "xa", "parent": ""}
     )
-    assert flashes(admin, url) == ["Đơn vị cấp xã phải có cột &#39;parent&#39; (thuộc huyện): mã hay tên đơn vị cấp huyện."]
+    assert flashes(admin, url) == [
+        "Đơn vị cấp xã phải có cột &#39;parent&#39; (thuộc huyện): mã hay tên đơn vị cấp huyện."]
     admin.post(url, data={"csrf_token": token_of(admin, url), "code": "na_ri", "name": "Huyện Na Rì", "level": "huyen"})
     assert count(app, Unit) == 1
 

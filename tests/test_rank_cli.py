@@ -95,3 +95,36 @@ def test_points_file_that_is_not_points_csv_is_refused(runner, files):
     result = runner.invoke(args=["rank", "--survey", str(wrong), "--appraisal", str(appraisal),
                                  "--out", str(folder / "final.csv")])
     assert result.exit_code == 2 and "thiếu cột total" in result.output
+
+
+def test_units_file_lets_appraisal_name_units_and_classes_communes_in_one_pass(runner, tmp_path):
+    """--units gives names and parents: the appraisal names units as people write them, and the
+    communes in the same points and appraisal feed their district's 2/3 rule (h1: 12 + 70 = 82, Tốt;
+    communes 85, 81, 60: 2/3 Tốt, so h1 keeps Tốt)."""
+    units = write(tmp_path / "units.csv", "code,name,level,parent\nh1,Huyện Một,Cấp huyện,\n"
+                  "c1,Xã Một,xa,h1\nc2,Xã Hai,xa,Huyện Một\nc3,Xã Ba,xa,h1\n")
+    points = write(tmp_path / "points.csv", "level,unit,total\nhuyen,h1,12\nxa,Xã Một,0\nxa,c2,0\nxa,c3,0\n")
+    appraisal = write(tmp_path / "appraisal.csv", "unit,total\nHuyện Một,70\nXã Một,85\nXã Hai,81\nc3,60\n")
+    out = tmp_path / "final.csv"
+    result = runner.invoke(args=["rank", "--survey", str(points), "--appraisal", str(appraisal), "--units", str(units),
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    final = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False).set_index("unit")
+    assert final.loc["h1", "class"] == "Tốt" and final.loc["h1", "class_reason"].startswith("2/3 xã")
+    assert final.loc["c1", "index"] == pytest.approx(85.0) and final.loc["c3", "class"] == "Trung bình"
+    bad = write(tmp_path / "bad-units.csv", "code,name,level,parent\nh1,Huyện Một,tinh,\nc1,Xã Một,xa,h9\n")
+    refused = runner.invoke(args=["rank", "--survey", str(points), "--appraisal", str(appraisal), "--units", str(bad),
+                                  "--out", str(out)])
+    assert refused.exit_code == 2
+    assert "dòng 2, cột 'level': không có cấp 'tinh' (dùng: so (Cấp sở), huyen (Cấp huyện), xa (Cấp xã))" \
+        in refused.output
+    assert "dòng 3, cột 'parent': 'h9' không phải một đơn vị cấp huyện của tệp" in refused.output
+
+
+def test_survey_points_above_their_maximum_are_refused(runner, files):
+    folder, points, appraisal, *_ = files
+    wrong = write(folder / "wrong.csv", "level,unit,total\nCấp sở,so_a,94.28\nso,so_b,11\n")
+    result = runner.invoke(args=["rank", "--survey", str(wrong), "--appraisal", str(appraisal),
+                                 "--out", str(folder / "f.csv")])
+    assert result.exit_code == 2
+    assert "dòng 2, cột 'total': điểm điều tra 94.28 ngoài khoảng 0–13.5 của tổng, cấp sở" in result.output

@@ -191,3 +191,27 @@ def test_unit_without_appraisal_gets_no_index_and_says_why():
     b = row(result.table, "b")
     assert math.isnan(b["index"]) and b["class"] == "Không xếp loại" and b["class_reason"] == "chưa có điểm thẩm định"
     assert pd.isna(b["rank"]) and any("'b'" in w for w in result.warnings)
+
+
+def test_communes_scored_in_the_same_table_feed_their_districts_rule():
+    """One pass: h1's index 12 + 70 = 82 (Tốt); its communes scored here: c1 0 + 85 = 85 (Tốt),
+    c2 0 + 81 = 81 (Tốt), c3 0 + 60 = 60 (Trung bình): 2/3 reach Tốt, so h1 keeps Tốt. An imported
+    class wins where given: c2 imported as Khá leaves 1/3, and h1 drops to Khá. A commune with no
+    result at all leaves its district unclassified."""
+    units = pd.DataFrame({"level": ["huyen", "xa", "xa", "xa"], "code": ["h1", "c1", "c2", "c3"],
+                          "name": ["Huyện 1", "Xã 1", "Xã 2", "Xã 3"], "parent": [None, "h1", "h1", "h1"]})
+    survey = pd.DataFrame({"level": ["huyen", "xa", "xa", "xa"], "unit": ["h1", "c1", "c2", "c3"],
+                           "total": [12.0, 0.0, 0.0, 0.0]})
+    appraisal = pd.DataFrame({"level": ["huyen", "xa", "xa", "xa"], "unit": ["h1", "c1", "c2", "c3"],
+                              "total": [70.0, 85.0, 81.0, 60.0]})
+    t = final_table(survey, appraisal, CSET, units=units).table
+    assert row(t, "h1")["class"] == "Tốt" and row(t, "h1")["class_reason"].startswith("2/3 xã đạt loại Tốt")
+    assert row(t, "c3")["class"] == "Trung bình"
+    imported = pd.DataFrame({"district": ["h1"], "commune": ["c2"], "index": [None], "class": ["kha"]})
+    t = final_table(survey, appraisal, CSET, communes=imported, units=units).table
+    assert row(t, "h1")["class"] == "Khá" and "hạ từ Tốt xuống Khá" in row(t, "h1")["class_reason"]
+    result = final_table(survey[survey["unit"] != "c3"], appraisal[appraisal["unit"] != "c3"], CSET, units=units)
+    assert row(result.table, "h1")["class"] == "Không xếp loại"
+    assert "thiếu kết quả xếp loại của 1/3 xã" in row(result.table, "h1")["class_reason"]
+    without = final_table(survey, appraisal, CSET)
+    assert row(without.table, "h1")["class"] == "Không xếp loại" and any("--units" in w for w in without.warnings)

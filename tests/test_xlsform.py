@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import xml.etree.ElementTree as ET
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from pyxform.xls2xform import convert
 
 from questionnaires import DEFAULT_SET_DIR, load_criteria_set, load_default_set, xlsform
 from questionnaires.loader import load_criteria_set_from_texts
+from questionnaires.xlsform import read as xlsform_read
 from survey_app import create_app
 from survey_app.cli import xlsform as cli_xlsform
 
@@ -230,8 +232,8 @@ def bad_rows(column: str, name: str, value: str):
      "trang survey, dòng 12: câu 'mot_cua': tiêu chí thành phần '9.9.9' không có trong cấp 'huyen'"),
     (dict(choices=[r if r[1] != "kha" else r[:4] + ("khá",) for r in make_form.CHOICES]),
      "trang choices, dòng 3: par_fraction 'khá' của phương án 'kha' (danh sách 'muc_do') phải là một số từ 0 đến 1"),
-    (dict(choices=None),
-     "trang survey, dòng 6: câu 'gioi_tinh' (select_one gioi_tinh) cần trang 'choices'"),
+    (dict(choices=None),  # gioi_tinh (row 6) is not scored: the first question to import is row 11
+     "trang survey, dòng 11: câu 'tuyen_truyen' (select_one muc_do) cần trang 'choices'"),
 ])
 def test_a_bad_form_gets_a_vietnamese_error_with_its_row_and_exit_2(cli, tmp_path, sheets, expected):
     out = tmp_path / "imported"
@@ -253,6 +255,160 @@ def test_a_file_that_is_not_xlsx_and_a_used_out_folder_are_refused(cli, tmp_path
     result = import_(cli, FORM, used)
     assert result.exit_code == 2 and "không trống" in result.stderr
     assert sorted(p.name for p in used.iterdir()) == ["keep.txt"]
+
+
+# --- real-world workbooks ---------------------------------------------------------
+
+
+def test_a_sheet_declared_down_to_row_1048576_and_column_amj_is_read_only_to_its_last_filled_row(
+        tmp_path, monkeypatch):
+    """Excel and LibreOffice may declare A1:AMJ1048576; the reader streams and stops, whatever the declaration."""
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    survey = list(make_form.SURVEY) + [()] * 600 + [make_form.q("text", "sau_khoang_trong", "Câu sau 600 dòng trống")]
+    wb = make_form.build_workbook(survey=survey)
+    for name in ("survey", "choices"):
+        wb[name].cell(row=1, column=1024).number_format = "0"  # a formatted, empty cell: header row to AMJ
+        wb[name].cell(row=1_048_576, column=1024).number_format = "0"  # and the sheet down to row 1,048,576
+    path = tmp_path / "big.xlsx"
+    wb.save(path)
+    assert path.stat().st_size < 50_000
+    with zipfile.ZipFile(path) as z:
+        assert '<dimension ref="A1:AMJ1048576"' in z.read("xl/worksheets/sheet1.xml").decode()
+
+    cells_by_row = ReadOnlyWorksheet._cells_by_row
+
+    def streamed(self, *args, **kwargs):  # the rows openpyxl hands out per sheet: a few thousand, not a million
+        for n, row in enumerate(cells_by_row(self, *args, **kwargs), start=1):
+            assert n <= 10_000, "the reader walks the declared dimension instead of stopping at its last filled row"
+            yield row
+
+    monkeypatch.setattr(ReadOnlyWorksheet, "_cells_by_row", streamed)
+    form = xlsform.read_xlsform(path)
+    plain = xlsform.read_xlsform(FORM)
+    assert (form.questions, form.lists, form.scale_names) == (plain.questions, plain.lists, plain.scale_names)
+    assert form.skipped[-1] == xlsform.Skipped(618, "text", "sau_khoang_trong",
+                                               "kiểu câu hỏi không chấm điểm được (chỉ select_one được nhập)")
+    assert "trang survey: sau dòng 618 có 1.000 dòng trống liền nhau, coi như hết trang: các dòng bên dưới " \
+           "không được đọc" in form.notes
+    assert "trang choices: sau dòng 16 có 1.000 dòng trống liền nhau" in " ".join(form.notes)
+    assert not any("settings" in note for note in form.notes)
+
+
+def test_a_sheet_with_more_filled_rows_than_the_bound_is_refused_with_its_row(cli, tmp_path, monkeypatch):
+    monkeypatch.setattr(xlsform_read, "MAX_ROWS", 10)
+    result = import_(cli, FORM, tmp_path / "imported")
+    assert result.exit_code == 2, result.output
+    assert "trang survey, dòng 12: trang có hơn 10 dòng có dữ liệu (dừng đọc ở dòng này): không phải một phiếu hỏi" \
+        in result.stderr
+    assert "không ghi tệp nào" in result.stderr
+
+
+def renamed(rows, headers: dict[str, str]):
+    """``rows`` with some header cells renamed ``{old: new}``."""
+    return [tuple(headers.get(h, h) for h in rows[0])] + list(rows[1:])
+
+
+def single_colon(rows):
+    """Every ``label::Lang`` / ``hint::Lang`` header spelled ``label:Lang`` (pyxform reads both)."""
+    return [tuple(h.replace("::", ":") for h in rows[0])] + list(rows[1:])
+
+
+def test_label_colon_language_columns_are_read_like_double_colon_ones(tmp_path):
+    path = variant(tmp_path, survey=single_colon(make_form.SURVEY), choices=single_colon(make_form.CHOICES))
+    assert convert(str(path)).xform  # pyxform accepts the single-colon spelling
+    form, plain = xlsform.read_xlsform(path), xlsform.read_xlsform(FORM)
+    assert (form.questions, form.lists, form.intro) == (plain.questions, plain.lists, plain.intro)
+    assert "nhãn có 2 ngôn ngữ: dùng cột 'label:Vietnamese (vi)'; bỏ nhãn English (en) (trang survey, choices)" \
+        in form.notes
+    assert not any("không có cột nhãn tiếng Việt" in note for note in form.notes)
+
+    # A plain label (the default language) with a translation: the plain one is used, English reported.
+    plain_vi = renamed(make_form.SURVEY, {make_form.VI: "label", make_form.EN: "label:English (en)"})
+    plain_choices = renamed(make_form.CHOICES, {make_form.VI: "Label", make_form.EN: "label : English (en)"})
+    form = xlsform.read_xlsform(variant(tmp_path, "plain.xlsx", survey=plain_vi, choices=plain_choices))
+    assert [q.label for q in form.questions] == [q.label for q in plain.questions]
+    assert [c.label for c in form.lists["muc_do"]][:2] == ["Tốt", "Khá"]
+    assert "nhãn có 2 ngôn ngữ: dùng cột 'label'; bỏ nhãn English (en) (trang survey)" in form.notes
+    assert "nhãn có 2 ngôn ngữ: dùng cột 'Label'; bỏ nhãn English (en) (trang choices)" in form.notes
+
+
+def test_without_vietnamese_the_default_language_is_used_and_an_empty_label_falls_back_and_is_said(tmp_path):
+    survey = renamed(make_form.SURVEY, {make_form.VI: "label:Français (fr)", make_form.EN: "label:English (en)"})
+    choices = [r if r[1] != "kha" else r[:2] + ("",) + r[3:] for r in make_form.CHOICES]  # no Vietnamese "Khá"
+    settings = [make_form.SETTINGS[0], make_form.SETTINGS[1][:3] + ("English (en)",) + make_form.SETTINGS[1][4:]]
+    form = xlsform.read_xlsform(variant(tmp_path, survey=survey, choices=choices, settings=settings))
+    assert form.questions[0].label == "Impact of PAR communication"
+    assert "không có cột nhãn tiếng Việt: dùng cột 'label:English (en)'" in form.notes
+    assert "nhãn có 2 ngôn ngữ: dùng cột 'label:English (en)'; bỏ nhãn Français (fr) (trang survey)" in form.notes
+    assert [c.label for c in form.lists["muc_do"]][:2] == ["Tốt", "Fair"]
+    assert f"trang choices, dòng 3: cột '{make_form.VI}' trống, dùng nhãn của ngôn ngữ khác" in form.notes
+
+
+def test_the_cli_prints_the_label_languages_it_drops(cli, tmp_path):
+    result = import_(cli, FORM, tmp_path / "imported")
+    assert result.exit_code == 0, result.output
+    notes = result.output.split("Ghi chú:\n", 1)[1]
+    assert "  - nhãn có 2 ngôn ngữ: dùng cột 'label::Vietnamese (vi)'; bỏ nhãn English (en) (trang survey, choices)" \
+        in notes
+
+
+def test_only_the_lists_of_imported_questions_are_checked(cli, tmp_path):
+    choices = list(make_form.CHOICES) + [
+        ("gioi_tinh", "nam", "Nam (lặp lại)", "Male again", ""),  # duplicate, in a list no scored question uses
+        ("gioi_tinh", "khac", "Khác", "Other", "nhiều"),  # a fraction that is not one, in the same list
+        ("kenh", "", "Kênh không có mã", "No code", ""),  # a choice without a name
+        ("kenh", "kb1", "Không biết", "Don't know", "dont_know"),
+        ("kenh", "kb2", "Không rõ", "Not sure", "dont_know"),  # "don't know" twice
+    ]
+    out = tmp_path / "imported"
+    result = import_(cli, variant(tmp_path, choices=choices), out)
+    assert result.exit_code == 0, result.output
+    assert [s.code for s in load_criteria_set(out).scales] == ["muc_do", "ty_le"]
+
+    duplicated = list(make_form.CHOICES) + [("muc_do", "kha", "Khá (lặp lại)", "Fair again", 0.6)]
+    result = import_(cli, variant(tmp_path, "dup.xlsx", choices=duplicated), tmp_path / "dup")
+    assert result.exit_code == 2
+    assert "trang choices, dòng 17: phương án 'kha' lặp lại trong danh sách 'muc_do' (đã có ở dòng 3) " \
+           "[duplicate_choice]" in result.stderr
+
+
+def test_an_empty_choices_sheet_is_only_a_problem_for_questions_to_import(tmp_path):
+    unscored = [r[:-1] + ("",) for r in make_form.SURVEY[1:]]
+    with pytest.raises(xlsform.XLSFormError) as error:
+        xlsform.read_xlsform(variant(tmp_path, survey=[make_form.SURVEY_HEADER] + unscored, choices=[]))
+    assert [p.code for p in error.value.problems] == ["no_question"]  # the choices sheet is not blamed
+
+    with pytest.raises(xlsform.XLSFormError) as error:
+        xlsform.read_xlsform(variant(tmp_path, "scored.xlsx", choices=[]))
+    assert [str(p) for p in error.value.problems] == [
+        "trang choices, dòng 1: trang choices phải có cột 'list_name' và 'name' [missing_column]"]
+
+
+def test_select_from_file_questions_are_listed_with_why_they_cannot_be_scored(cli, tmp_path):
+    rows = bad_rows("type", "dung_hen", "select_one_from_file don_vi.csv")
+    rows = rows[:15] + [
+        make_form.q("select one from file xa.csv", "xa", "Xã của Ông/Bà", "Commune", sub="3.6.4"),
+        make_form.q("select_multiple_from_file dich_vu.xml", "dich_vu", "Dịch vụ đã dùng", "Services"),
+    ] + rows[15:]
+    out = tmp_path / "imported"
+    result = import_(cli, variant(tmp_path, survey=rows), out)
+    assert result.exit_code == 0, result.output
+    assert "dòng 14: select_one_from_file don_vi.csv 'dung_hen': danh sách lựa chọn nằm trong tệp ngoài " \
+           "'don_vi.csv', không có trong trang choices: không biết các phương án và tỉ lệ điểm của chúng nên " \
+           "không chấm điểm được; muốn chấm câu này, chép các phương án vào trang choices" in result.output
+    assert "dòng 16: select one from file xa.csv 'xa': danh sách lựa chọn nằm trong tệp ngoài 'xa.csv'" \
+        in result.output
+    assert "dòng 17: select_multiple_from_file dich_vu.xml 'dich_vu': chọn nhiều phương án (select_multiple) " \
+           "không chấm điểm được; danh sách lựa chọn nằm trong tệp ngoài 'dich_vu.xml'" in result.output
+    assert [q.id for q in load_criteria_set(out).level_questions("huyen")] == [
+        "tuyen_truyen", "mot_cua", "thai_do", "dvc_truc_tuyen"]
+
+    only_from_file = [make_form.SURVEY_HEADER, make_form.q("select_one_from_file don_vi.csv", "don_vi", "Đơn vị",
+                                                           sub="3.6.4")]
+    with pytest.raises(xlsform.XLSFormError) as error:
+        xlsform.read_xlsform(variant(tmp_path, "only.xlsx", survey=only_from_file))
+    assert "câu ở dòng 2 có par_subcriterion nhưng danh sách lựa chọn nằm ngoài trang choices" in str(error.value)
 
 
 # --- export ------------------------------------------------------------------------

@@ -13,7 +13,11 @@ Import (:func:`read_xlsform`, :func:`build_set_texts`, :func:`write_set`)
     group (rating only the imported level), only the sub-criteria the form
     has questions for (field and level maxima are their sums), only the
     scales the questions use. Everything the form holds that this cannot
-    represent is listed (:attr:`XLSForm.skipped`), never silently dropped.
+    represent is listed (:attr:`XLSForm.skipped`), never silently dropped;
+    label languages not used, like everything else worth knowing, are in
+    :attr:`XLSForm.notes`. Only the ``survey``, ``choices`` and ``settings``
+    sheets are read, each streamed to its last filled row whatever dimension
+    the file declares, and only the choice lists of imported questions are checked.
 
 Export (:func:`export_sheets`, :func:`write_workbook`)
     One questionnaire (level, group) as an XLSForm with Vietnamese labels

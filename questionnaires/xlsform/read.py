@@ -1,8 +1,10 @@
 """Reading an XLSForm workbook (``survey``, ``choices``, ``settings``) and its option fractions."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from dataclasses import field as dc_field
 from pathlib import Path
 
 from .form import (
@@ -20,21 +22,80 @@ from .form import (
     XLSFormError,
 )
 
+# The sheets an XLSForm is read from; any other sheet of the workbook is not read at all.
+FORM_SHEETS = ("survey", "choices", "settings")
+# This many empty rows in a row end a sheet: Excel and LibreOffice may declare (and format) a sheet down to
+# row 1,048,576 and across 1,024 columns, so neither the declared dimension nor ws.max_row is trusted.
+EMPTY_ROWS_END = 1000
+# A sheet with more filled rows than this is refused: no questionnaire is that long.
+MAX_ROWS = 100_000
+# Question types whose choices live outside the workbook: their options, hence their scores, are unknown.
+FROM_FILE_TYPES = ("select_one_from_file", "select_multiple_from_file")
+EXTERNAL_TYPE = "select_one_external"
+
 # --- reading a workbook ----------------------------------------------------------
 
 
-class _Sheet:
-    """A sheet as header names and rows of text, with Excel row numbers."""
+def _vn_number(n: int) -> str:
+    """A whole number with Vietnamese thousands dots: ``100.000``."""
+    return f"{n:,}".replace(",", ".")
 
-    def __init__(self, name: str, ws):
-        self.name = name
-        rows = list(ws.iter_rows(values_only=True))
-        header = rows[0] if rows else ()
-        self.headers = [_cell_text(h) for h in header]
+
+def _split_translated(header: str) -> tuple[str, str | None]:
+    """``(column, language)`` of a header: ``label::English (en)`` and ``label:English (en)`` alike.
+
+    pyxform splits a header on ``::``, or on a single ``:`` (the older spelling).
+
+    Examples
+    --------
+    >>> _split_translated("label::Vietnamese (vi)"), _split_translated("Label:en"), _split_translated("label")
+    (('label', 'Vietnamese (vi)'), ('label', 'en'), ('label', None))
+    """
+    base, sep, language = header.partition("::")
+    if not sep:
+        base, sep, language = header.partition(":")
+    base = "_".join(base.split()).lower()
+    return (base, language.strip() or None) if sep else (base, None)
+
+
+def _is_vietnamese(language: str | None) -> bool:
+    """Whether a label language names Vietnamese (``Vietnamese (vi)``, ``vi``, ``Tiếng Việt``, ...).
+
+    Examples
+    --------
+    >>> [_is_vietnamese(x) for x in ("Vietnamese (vi)", "vi", "vi-VN", "Tiếng Việt", "English (en)", None)]
+    [True, True, True, True, False, False]
+    """
+    if not language:
+        return False
+    low = language.lower()
+    return bool(re.search(r"\(vi([-_][a-z]+)?\)", low) or re.fullmatch(r"vi([-_][a-z]+)?|vie", low)
+                or "vietnam" in low or "tiếng việt" in low or "tieng viet" in low)
+
+
+def _language_name(header: str) -> str:
+    """How a note names the language of a label column."""
+    language = _split_translated(header)[1]
+    return language if language else f"ngôn ngữ mặc định (cột '{header}')"
+
+
+@dataclass
+class _Sheet:
+    """A sheet as header names and its filled rows of cells, with Excel row numbers.
+
+    ``ended_after`` is the last filled row when reading stopped at a run of
+    :data:`EMPTY_ROWS_END` empty rows with more of the sheet still to come
+    (``None`` when the sheet simply ended).
+    """
+
+    name: str
+    headers: list[str]
+    rows: list[tuple[int, tuple]]
+    ended_after: int | None = None
+    index: dict[str, int] = dc_field(init=False)
+
+    def __post_init__(self):
         self.index = {h.lower(): i for i, h in reversed(list(enumerate(self.headers))) if h}
-        self.rows: list[tuple[int, tuple]] = [
-            (n, r) for n, r in enumerate(rows[1:], start=2) if any(_cell_text(v) for v in r)
-        ]
 
     def has(self, column: str) -> bool:
         return column.lower() in self.index
@@ -49,15 +110,21 @@ class _Sheet:
         i = self.index.get(column.lower())
         return row[i] if i is not None and i < len(row) else None
 
-    def label_columns(self, base: str = "label") -> list[str]:
-        """The label columns, Vietnamese first, then a plain ``label``, then the other languages."""
-        cols = [h for h in self.headers if h and (h.lower() == base or h.lower().startswith(base + "::"))]
+    def label_columns(self, base: str = "label", default_language: str = "") -> list[str]:
+        """The ``label`` columns (``label``, ``label::Lang``, ``label:Lang``) in the order they are used.
+
+        Vietnamese first, then a plain ``label``, then the form's ``default_language``,
+        then the other languages in sheet order.
+        """
+        cols = [h for h in self.headers if h and _split_translated(h)[0] == base]
 
         def rank(h: str) -> int:
-            low = h.lower()
-            if "(vi)" in low or "vietnam" in low or "tiếng việt" in low or low.endswith("::vi"):
+            language = _split_translated(h)[1]
+            if _is_vietnamese(language):
                 return 0
-            return 1 if low == base else 2
+            if language is None:
+                return 1
+            return 2 if default_language and language.lower() == default_language.strip().lower() else 3
 
         return sorted(cols, key=rank)
 
@@ -71,6 +138,57 @@ def _cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+def _read_sheet(name: str, ws) -> _Sheet:
+    """Stream a sheet's rows up to its last filled row, within the columns its header row fills.
+
+    Row 1 is the header; its trailing empty cells are dropped, and so are the cells of
+    every row beyond the header's last column (no column name, nothing to read). The
+    declared dimension is ignored: rows are streamed until :data:`EMPTY_ROWS_END`
+    empty rows in a row, so a sheet formatted down to row 1,048,576 and across 1,024
+    columns costs what its filled cells cost.
+
+    Raises
+    ------
+    XLSFormError
+        When the sheet has more than :data:`MAX_ROWS` filled rows.
+    """
+    if hasattr(ws, "reset_dimensions"):  # read-only sheet: forget the declared dimension, read what is there
+        ws.reset_dimensions()
+    rows: list[tuple[int, tuple]] = []
+    headers: list[str] = []
+    last_filled, empty_run, ended_after = 0, 0, None
+    stream = ws.iter_rows(values_only=True)
+    try:
+        for row_no, values in enumerate(stream, start=1):
+            if row_no == 1:
+                headers = [_cell_text(v) for v in values]
+                while headers and not headers[-1]:
+                    headers.pop()
+                if headers:
+                    last_filled = 1
+                    continue
+            cells = tuple(values[:len(headers)])
+            if not any(_cell_text(v) for v in cells):
+                empty_run += 1
+                if empty_run >= EMPTY_ROWS_END:
+                    if next(stream, None) is not None:
+                        ended_after = last_filled
+                    break
+                continue
+            empty_run, last_filled = 0, row_no
+            rows.append((row_no, cells))
+            if len(rows) > MAX_ROWS:
+                raise XLSFormError([FormProblem(
+                    name, row_no, "too_many_rows",
+                    f"trang có hơn {_vn_number(MAX_ROWS)} dòng có dữ liệu (dừng đọc ở dòng này): không phải "
+                    "một phiếu hỏi; kiểm tra xem có dán nhầm dữ liệu vào trang này không")])
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
+    return _Sheet(name, headers, rows, ended_after)
 
 
 def _open_workbook(path: Path):
@@ -90,8 +208,11 @@ def _open_workbook(path: Path):
             "tệp .xls cũ cần lưu lại dưới dạng .xlsx")]) from exc
 
 
-def _sheets(wb) -> dict[str, _Sheet]:
-    return {ws.title.strip().lower(): _Sheet(ws.title.strip().lower(), ws) for ws in wb.worksheets}
+def _sheets(wb) -> tuple[dict[str, _Sheet], list[str]]:
+    """The form's sheets (:data:`FORM_SHEETS`, read) and the names of every sheet of the workbook."""
+    names = [ws.title.strip().lower() for ws in wb.worksheets]
+    read = {name: _read_sheet(name, ws) for name, ws in zip(names, wb.worksheets) if name in FORM_SHEETS}
+    return read, names
 
 
 def _number(text: str) -> float | None:
@@ -119,23 +240,61 @@ def parse_fraction(text: str) -> tuple[float | None, bool] | None:
     return value, False
 
 
+# Spellings of a type pyxform accepts, longest first: "select one from file x.csv" is not list "from".
+_TYPE_ALIASES = sorted({
+    ("select", "one", "from", "file"): "select_one_from_file",
+    ("select", "multiple", "from", "file"): "select_multiple_from_file",
+    ("select", "all", "that", "apply", "from"): "select_multiple",
+    ("select", "all", "that", "apply"): "select_multiple",
+    ("select", "one", "from"): "select_one",
+    ("select", "one"): "select_one", ("select", "multiple"): "select_multiple",
+    ("begin", "group"): "begin_group", ("end", "group"): "end_group",
+    ("begin", "repeat"): "begin_repeat", ("end", "repeat"): "end_repeat",
+}.items(), key=lambda item: -len(item[0]))
+
+
 def _normal_type(text: str) -> list[str]:
+    """A ``type`` cell as tokens, its first one spelled the canonical way.
+
+    Examples
+    --------
+    >>> _normal_type("select one muc_do"), _normal_type("select one from file don_vi.csv")
+    (['select_one', 'muc_do'], ['select_one_from_file', 'don_vi.csv'])
+    """
     tokens = text.strip().split()
     if not tokens:
         return []
     low = [t.lower() for t in tokens]
-    aliases = {("select", "one"): "select_one", ("select", "multiple"): "select_multiple",
-               ("begin", "group"): "begin_group", ("end", "group"): "end_group",
-               ("begin", "repeat"): "begin_repeat", ("end", "repeat"): "end_repeat",
-               ("select", "all", "that", "apply"): "select_multiple"}
-    for words, name in aliases.items():
+    for words, name in _TYPE_ALIASES:
         if tuple(low[: len(words)]) == words:
             return [name] + tokens[len(words):]
     return [low[0]] + tokens[1:]
 
 
+def _outside_choices_reason(kind: str, tokens: list[str]) -> str:
+    """Why a question whose choices live outside the ``choices`` sheet cannot be scored."""
+    if kind == EXTERNAL_TYPE:
+        where = "trang external_choices (thành tệp itemsets.csv đi kèm phiếu)"
+    else:
+        where = f"tệp ngoài '{tokens[1]}'" if len(tokens) > 1 else "một tệp ngoài (thiếu tên tệp)"
+    reason = (f"danh sách lựa chọn nằm trong {where}, không có trong trang choices: không biết các phương án "
+              "và tỉ lệ điểm của chúng nên không chấm điểm được")
+    if kind == "select_multiple_from_file":
+        return "chọn nhiều phương án (select_multiple) không chấm điểm được; " + reason
+    return (reason + "; muốn chấm câu này, chép các phương án vào trang choices (có par_fraction) "
+            "và đổi kiểu thành 'select_one <tên danh sách>'")
+
+
 def read_xlsform(path: str | Path) -> XLSForm:
     """Read the parts of an XLSForm a criteria set can hold, and list the rest.
+
+    Only the ``survey``, ``choices`` and ``settings`` sheets are read, each up to
+    its last filled row (a run of :data:`EMPTY_ROWS_END` empty rows ends a sheet;
+    its declared dimension is not trusted) and within its header's columns. Labels
+    come from one language (``label::Lang``, ``label:Lang`` or ``label``;
+    Vietnamese first): the label languages left out are reported in
+    :attr:`XLSForm.notes`. Only the choice lists of the imported questions are
+    checked.
 
     Parameters
     ----------
@@ -146,24 +305,26 @@ def read_xlsform(path: str | Path) -> XLSForm:
     -------
     XLSForm
         Questions (``select_one`` rows with a ``par_subcriterion``), the choice
-        lists they use, and the rows left out (:attr:`XLSForm.skipped`).
+        lists they use, the rows left out (:attr:`XLSForm.skipped`) and notes for
+        the person importing (:attr:`XLSForm.notes`).
 
     Raises
     ------
     XLSFormError
         With every structural problem found (no ``survey`` sheet, a list that
-        does not exist, a fraction out of range, ...), each with sheet and row.
+        does not exist, a fraction out of range, a sheet of more than
+        :data:`MAX_ROWS` filled rows, ...), each with sheet and row.
     """
     path = Path(path)
     wb = _open_workbook(path)
     try:
-        sheets = _sheets(wb)
+        sheets, sheet_names = _sheets(wb)
     finally:
         wb.close()
     problems: list[FormProblem] = []
     survey = sheets.get("survey")
     if survey is None:
-        names = ", ".join(sorted(sheets)) or "không có trang nào"
+        names = ", ".join(sorted(sheet_names)) or "không có trang nào"
         raise XLSFormError(
             [
                 FormProblem(
@@ -174,37 +335,45 @@ def read_xlsform(path: str | Path) -> XLSForm:
                 )
             ]
         )
+    settings = sheets.get("settings")
+    setting = {}
+    if settings is not None and settings.rows:
+        first = settings.rows[0][1]
+        setting = {h.lower(): settings.get(first, h) for h in settings.headers if h}
+    default_language = setting.get("default_language", "")
+
     for column in ("type", "name"):
         if not survey.has(column):
             problems.append(FormProblem("survey", 1, "missing_column", f"trang survey thiếu cột '{column}'"))
-    labels = survey.label_columns()
+    labels = survey.label_columns(default_language=default_language)
     if not labels:
         problems.append(FormProblem("survey", 1, "missing_column",
                                     f"trang survey thiếu cột nhãn ('{VI_LABEL}' hoặc 'label')"))
     if problems:
         raise XLSFormError(problems)
 
-    notes: list[str] = []
-    if labels[0].lower() != VI_LABEL.lower() and labels[0].lower() != "label":
+    notes: list[str] = [
+        f"trang {sheet.name}: sau dòng {sheet.ended_after} có {_vn_number(EMPTY_ROWS_END)} dòng trống liền nhau, "
+        "coi như hết trang: các dòng bên dưới không được đọc"
+        for sheet in sheets.values() if sheet.ended_after is not None
+    ]
+    if not _is_vietnamese(_split_translated(labels[0])[1]) and labels[0].lower() != "label":
         notes.append(f"không có cột nhãn tiếng Việt: dùng cột '{labels[0]}'")
     if not survey.has("par_subcriterion"):
         notes.append("trang survey không có cột par_subcriterion: không câu select_one nào được nhập "
                      "(thêm cột này, ghi mã tiêu chí thành phần, ví dụ 1.5.3)")
 
     choices_sheet = sheets.get("choices")
-    all_lists = _read_lists(choices_sheet, problems) if choices_sheet else {}
-
-    settings = sheets.get("settings")
-    setting = {}
-    if settings is not None and settings.rows:
-        first = settings.rows[0][1]
-        setting = {h.lower(): settings.get(first, h) for h in settings.headers if h}
+    all_lists = _read_lists(choices_sheet, default_language) if choices_sheet else _Lists({}, [], [])
 
     questions: list[FormQuestion] = []
     skipped: list[Skipped] = []
     seen: dict[str, int] = {}
     intro = ""
     stack: list[str] = []
+    needs_choices = False  # a question to import uses the choices sheet
+    outside_scored: list[int] = []  # rows of questions with a par_subcriterion whose choices are outside the form
+    fallback_rows: list[int] = []  # rows of imported questions labelled from a later label column
     for row_no, row in survey.rows:
         type_text = survey.get(row, "type")
         name = survey.get(row, "name")
@@ -214,7 +383,8 @@ def read_xlsform(path: str | Path) -> XLSForm:
                 skipped.append(Skipped(row_no, "(không có type)", name, "dòng không có kiểu câu hỏi"))
             continue
         kind = tokens[0]
-        label = next((survey.get(row, c) for c in labels if survey.get(row, c)), "")
+        label_col = next((c for c in labels if survey.get(row, c)), None)
+        label = survey.get(row, label_col)
         if kind in ("begin_group", "begin_repeat"):
             stack.append(kind)
             if kind == "begin_group":
@@ -238,25 +408,15 @@ def read_xlsform(path: str | Path) -> XLSForm:
             if not questions and not intro and label:
                 intro = label
             continue
-        if kind in ("select_one", "select_multiple") and len(tokens) > 1 and tokens[1] not in all_lists \
-                and choices_sheet is not None:
-            problems.append(FormProblem("survey", row_no, "missing_list",
-                                        f"câu '{name}' ({type_text}) dùng danh sách '{tokens[1]}' nhưng trang choices "
-                                        "không có danh sách này"))
-            continue
-        if kind in ("select_one", "select_multiple") and choices_sheet is None:
-            problems.append(FormProblem("survey", row_no, "no_choices_sheet",
-                                        f"câu '{name}' ({type_text}) cần trang 'choices' nhưng tệp không có trang này"))
+        if kind in FROM_FILE_TYPES or kind == EXTERNAL_TYPE:
+            skipped.append(Skipped(row_no, type_text, name, _outside_choices_reason(kind, tokens)))
+            if survey.get(row, "par_subcriterion"):
+                outside_scored.append(row_no)
             continue
         if kind != "select_one":
             what = "siêu dữ liệu (metadata), không phải câu trả lời" if kind in METADATA_TYPES else \
                 "kiểu câu hỏi không chấm điểm được (chỉ select_one được nhập)"
             skipped.append(Skipped(row_no, type_text, name, what))
-            continue
-        if len(tokens) < 2:
-            problems.append(
-                FormProblem("survey", row_no, "missing_list", f"câu '{name}': select_one thiếu tên danh sách")
-            )
             continue
         sub = survey.get(row, "par_subcriterion")
         if not sub:
@@ -268,6 +428,23 @@ def read_xlsform(path: str | Path) -> XLSForm:
                     "không có par_subcriterion (câu hỏi không thuộc tiêu chí thành phần nào, không chấm điểm)",
                 )
             )
+            continue
+        if len(tokens) < 2:
+            problems.append(
+                FormProblem("survey", row_no, "missing_list", f"câu '{name}': select_one thiếu tên danh sách")
+            )
+            continue
+        if choices_sheet is None:
+            problems.append(FormProblem("survey", row_no, "no_choices_sheet",
+                                        f"câu '{name}' ({type_text}) cần trang 'choices' nhưng tệp không có trang này"))
+            continue
+        needs_choices = True
+        if all_lists.sheet_problems:  # the choices sheet cannot be read: said once, after the survey rows
+            continue
+        if tokens[1] not in all_lists.lists:
+            problems.append(FormProblem("survey", row_no, "missing_list",
+                                        f"câu '{name}' ({type_text}) dùng danh sách '{tokens[1]}' nhưng trang choices "
+                                        "không có danh sách này"))
             continue
         if not name or not NAME_RE.match(name):
             problems.append(
@@ -305,26 +482,37 @@ def read_xlsform(path: str | Path) -> XLSForm:
         lost = [c for c in LOGIC_COLUMNS if survey.get(row, c)]
         if lost:
             notes.append(f"câu '{name}' (dòng {row_no}): bỏ {', '.join(lost)} — phiếu của chúng tôi hỏi mọi câu")
+        if label_col != labels[0]:
+            fallback_rows.append(row_no)
         text = survey.get(row, "par_text") or label
         questions.append(FormQuestion(row_no, name, label, tokens[1], sub, max_points, text))
+    if needs_choices:
+        problems.extend(all_lists.sheet_problems)
+    used_names = {q.list_name for q in questions}
+    used = [name for name in all_lists.lists if name in used_names]  # in choices-sheet order
+    for list_name in used:
+        problems.extend(all_lists.lists[list_name].problems)
     if problems:
         raise XLSFormError(problems)
     if not questions:
+        why = "" if survey.has("par_subcriterion") else " (trang survey thiếu cột par_subcriterion)"
+        if outside_scored:
+            why += (f" (câu ở dòng {', '.join(map(str, outside_scored))} có par_subcriterion nhưng danh sách lựa chọn "
+                    "nằm ngoài trang choices, trong tệp ngoài: chép các phương án vào trang choices)")
         raise XLSFormError(
             [
                 FormProblem(
                     "survey",
                     0,
                     "no_question",
-                    "không có câu select_one nào có par_subcriterion: không có gì để nhập"
-                    + ("" if survey.has("par_subcriterion") else " (trang survey thiếu cột par_subcriterion)"),
+                    "không có câu select_one nào có par_subcriterion: không có gì để nhập" + why,
                 )
             ]
         )
 
-    used = {q.list_name for q in questions}
-    lists = {name: choices for name, (choices, _) in all_lists.items() if name in used}
-    scale_names = {name: scale_name or name for name, (_, scale_name) in all_lists.items() if name in used}
+    notes += _label_notes(survey, labels, fallback_rows, all_lists, used)
+    lists = {name: all_lists.lists[name].choices for name in used}
+    scale_names = {name: all_lists.lists[name].scale_name or name for name in used}
     return XLSForm(
         source=path.name,
         title=setting.get("form_title", ""),
@@ -341,33 +529,73 @@ def read_xlsform(path: str | Path) -> XLSForm:
     )
 
 
-def _read_lists(sheet: _Sheet, problems: list[FormProblem]) -> dict[str, tuple[list[Choice], str]]:
-    """The choice lists: ``{list name: (choices, scale name)}``."""
+def _label_notes(survey: _Sheet, labels: list[str], fallback_rows: list[int], all_lists: _Lists,
+                 used: list[str]) -> list[str]:
+    """Notes naming the label languages not imported, and the rows labelled from another language."""
+    per_sheet = [("survey", labels, fallback_rows)]
+    if all_lists.labels:
+        per_sheet.append(("choices", all_lists.labels,
+                          sorted(n for name in used for n in all_lists.lists[name].fallback_rows)))
+    notes: list[str] = []
+    dropped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for sheet, cols, _ in per_sheet:
+        if len(cols) > 1:
+            dropped.setdefault((cols[0], tuple(_language_name(c) for c in cols[1:])), []).append(sheet)
+    for (chosen, languages), sheet_list in dropped.items():
+        notes.append(f"nhãn có {len(languages) + 1} ngôn ngữ: dùng cột '{chosen}'; bỏ nhãn {', '.join(languages)} "
+                     f"(trang {', '.join(sheet_list)})")
+    for sheet, cols, rows in per_sheet:
+        if rows:
+            notes.append(f"trang {sheet}, dòng {', '.join(map(str, rows))}: cột '{cols[0]}' trống, "
+                         "dùng nhãn của ngôn ngữ khác")
+    return notes
+
+
+@dataclass
+class _List:
+    """One choice list: its options, scale name, the problems of its rows."""
+
+    choices: list[Choice] = dc_field(default_factory=list)
+    scale_name: str = ""
+    problems: list[FormProblem] = dc_field(default_factory=list)
+    fallback_rows: list[int] = dc_field(default_factory=list)  # options labelled from a later label column
+
+
+@dataclass
+class _Lists:
+    """The ``choices`` sheet: its lists, the problems of the sheet as a whole, its label columns."""
+
+    lists: dict[str, _List]
+    sheet_problems: list[FormProblem]
+    labels: list[str]
+
+
+def _read_lists(sheet: _Sheet, default_language: str = "") -> _Lists:
+    """The choice lists, each with its own problems: only the lists a question imports are checked."""
     list_col = "list_name" if sheet.has("list_name") else ("list name" if sheet.has("list name") else None)
     if list_col is None or not sheet.has("name"):
-        problems.append(FormProblem("choices", 1, "missing_column", "trang choices phải có cột 'list_name' và 'name'"))
-        return {}
-    labels = sheet.label_columns()
+        return _Lists({}, [FormProblem("choices", 1, "missing_column",
+                                       "trang choices phải có cột 'list_name' và 'name'")], [])
+    labels = sheet.label_columns(default_language=default_language)
     if not labels:
-        problems.append(
-            FormProblem("choices", 1, "missing_column", f"trang choices thiếu cột nhãn ('{VI_LABEL}' hoặc 'label')")
-        )
-        return {}
+        return _Lists({}, [FormProblem("choices", 1, "missing_column",
+                                       f"trang choices thiếu cột nhãn ('{VI_LABEL}' hoặc 'label')")], [])
     has_fraction = sheet.has("par_fraction")
-    lists: dict[str, tuple[list[Choice], str]] = {}
+    lists: dict[str, _List] = {}
     seen: dict[tuple[str, str], int] = {}
     dont_know_row: dict[str, int] = {}
     for row_no, row in sheet.rows:
         list_name, code = sheet.get(row, list_col), sheet.get(row, "name")
         if not list_name:
             continue
+        one = lists.setdefault(list_name, _List())
         if not code:
-            problems.append(
+            one.problems.append(
                 FormProblem("choices", row_no, "missing_name", f"phương án của danh sách '{list_name}' thiếu 'name'")
             )
             continue
         if (list_name, code) in seen:
-            problems.append(
+            one.problems.append(
                 FormProblem(
                     "choices",
                     row_no,
@@ -378,13 +606,14 @@ def _read_lists(sheet: _Sheet, problems: list[FormProblem]) -> dict[str, tuple[l
             )
             continue
         seen[(list_name, code)] = row_no
-        label = next((sheet.get(row, c) for c in labels if sheet.get(row, c)), "") or code
+        label_col = next((c for c in labels if sheet.get(row, c)), None)
+        label = sheet.get(row, label_col) or code
         fraction, dont_know, given = None, False, False
         text = sheet.get(row, "par_fraction") if has_fraction else ""
         if text:
             parsed = parse_fraction(text)
             if parsed is None:
-                problems.append(
+                one.problems.append(
                     FormProblem(
                         "choices",
                         row_no,
@@ -397,7 +626,7 @@ def _read_lists(sheet: _Sheet, problems: list[FormProblem]) -> dict[str, tuple[l
             (fraction, dont_know), given = parsed, True
             if dont_know:
                 if list_name in dont_know_row:
-                    problems.append(
+                    one.problems.append(
                         FormProblem(
                             "choices",
                             row_no,
@@ -407,11 +636,12 @@ def _read_lists(sheet: _Sheet, problems: list[FormProblem]) -> dict[str, tuple[l
                     )
                     continue
                 dont_know_row[list_name] = row_no
-        choices, scale_name = lists.setdefault(list_name, ([], ""))
-        if not scale_name and sheet.get(row, "par_scale_name"):
-            lists[list_name] = (choices, sheet.get(row, "par_scale_name"))
-        choices.append(Choice(list_name, code, label, row_no, fraction, dont_know, given))
-    return lists
+        if not one.scale_name and sheet.get(row, "par_scale_name"):
+            one.scale_name = sheet.get(row, "par_scale_name")
+        one.choices.append(Choice(list_name, code, label, row_no, fraction, dont_know, given))
+        if label_col is not None and label_col != labels[0]:
+            one.fallback_rows.append(row_no)
+    return _Lists(lists, [], labels)
 
 
 # --- fractions ---------------------------------------------------------------------

@@ -32,6 +32,9 @@ def _read_or_exit(path: Path, parse, *args):
               help="Thư mục bộ tiêu chí (mặc định: bộ kèm theo).")
 @click.option("--communes", "communes_path", type=FILE,
               help="Kết quả cấp xã cho quy tắc 2/3: commune, district, index và/hoặc class.")
+@click.option("--units", "units_path", type=FILE,
+              help="Danh sách đơn vị: code, name, level, parent. Cho phép ghi đơn vị bằng tên; các xã có điểm "
+                   "trong cùng lần chạy được xếp loại và dùng cho quy tắc 2/3 của huyện.")
 @click.option("--previous", "previous_path", type=FILE, help="Bảng kết quả năm trước: unit, index, rank, class.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="final.csv")
 @click.option("--intervals", "intervals_path", type=click.Path(path_type=Path),
@@ -41,10 +44,10 @@ def _read_or_exit(path: Path, parse, *args):
 @click.option("--replicates", default=1000, show_default=True, help="Số lần lặp bootstrap (--intervals).")
 @click.option("--seed", default=2023, show_default=True, help="Hạt giống của bootstrap (--intervals).")
 def rank_command(survey_path: Path, appraisal_path: Path, criteria_dir: Path, communes_path: Path | None,
-                 previous_path: Path | None, out: Path, intervals_path: Path | None, ballots_path: Path | None,
-                 replicates: int, seed: int) -> None:
+                 units_path: Path | None, previous_path: Path | None, out: Path, intervals_path: Path | None,
+                 ballots_path: Path | None, replicates: int, seed: int) -> None:
     """Tính chỉ số CCHC, xếp hạng, xếp loại (và quy tắc 2/3 cấp huyện) từ các tệp, không cần cơ sở dữ liệu."""
-    from scoring import final_table, parse_appraisal, parse_communes, parse_previous, parse_survey
+    from scoring import final_table, parse_appraisal, parse_communes, parse_previous, parse_survey, parse_units
     from scoring.final import ruled_levels
 
     from .aggregate import read_checked_ballots
@@ -54,15 +57,18 @@ def rank_command(survey_path: Path, appraisal_path: Path, criteria_dir: Path, co
         click.echo("--intervals cần --ballots: khoảng tin cậy được tính lại từ các phiếu.", err=True)
         sys.exit(2)
     cset = load_set_or_exit(criteria_dir)
-    survey = _read_or_exit(survey_path, parse_survey, cset)
-    units = survey[["level", "unit"]].rename(columns={"unit": "code"})
-    appraisal = _read_or_exit(appraisal_path, parse_appraisal, units, cset)
+    listed = _read_or_exit(units_path, parse_units, cset) if units_path else None
+    survey = _read_or_exit(survey_path, parse_survey, cset, listed)
+    units = listed if listed is not None else survey[["level", "unit"]].rename(columns={"unit": "code"})
+    scored = units[units["code"].isin(set(survey["unit"]))] if listed is not None else units
+    appraisal = _read_or_exit(appraisal_path, parse_appraisal, scored, cset)
     communes = None
     if communes_path:
         districts = units[units["level"].isin(list(ruled_levels(cset)))]
-        communes = _read_or_exit(communes_path, parse_communes, districts, cset)
+        children = units[units["level"].isin(list(ruled_levels(cset).values()))] if listed is not None else None
+        communes = _read_or_exit(communes_path, parse_communes, districts, cset, children)
     previous = _read_or_exit(previous_path, parse_previous, units) if previous_path else None
-    result = final_table(survey, appraisal, cset, communes=communes, previous=previous)
+    result = final_table(survey, appraisal, cset, communes=communes, previous=previous, units=listed)
     for warning in result.warnings:
         click.echo(f"Lưu ý: {warning}", err=True)
     result.table.to_csv(out, index=False, float_format="%.6f", encoding="utf-8-sig")

@@ -62,7 +62,8 @@ def campaign_scores(session: Session, campaign: Campaign) -> CampaignScores:
     appraisal = appraisal_table(session, campaign, cset)
     communes, previous = commune_table(session, campaign), previous_table(session, campaign)
     final = (
-        final_table(survey, appraisal, cset, communes=communes, previous=previous) if appraisal is not None else None
+        final_table(survey, appraisal, cset, communes=communes, previous=previous,
+                    units=units[["level", "code", "name", "parent"]]) if appraisal is not None else None
     )
     return CampaignScores(cset, units, answers, counts, points, survey, final,
                           {"appraisal": appraisal is not None, "communes": communes is not None,
