@@ -12,7 +12,7 @@ from questionnaires import DEFAULT_SET_DIR, CriteriaSetError, load_criteria_set,
 from .xlsform import export_xlsform_command, import_xlsform_command
 
 
-@click.group("questionnaires", help="Kiểm tra và xuất bộ tiêu chí, phiếu khảo sát (YAML).")
+@click.group("questionnaires", help="Kiểm tra và xuất bộ tiêu chí, phiếu khảo sát (YAML, Excel, XLSForm).")
 def questionnaires_cli() -> None:
     pass
 
@@ -56,3 +56,39 @@ def questionnaires_table(directory: Path, out: Path) -> None:
         writer.writerow(headers)
         writer.writerows(rows)
     click.echo(f"Đã ghi {len(rows)} dòng vào {out}")
+
+
+@questionnaires_cli.command("export-workbook")
+@click.argument("directory", type=click.Path(path_type=Path), default=DEFAULT_SET_DIR, required=False)
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Tệp Excel (.xlsx) sẽ ghi.")
+def export_workbook_command(directory: Path, out: Path) -> None:
+    """Ghi bộ tiêu chí trong DIRECTORY thành một tệp Excel để sửa (mỗi phần một trang)."""
+    from questionnaires.workbook import export_workbook
+
+    out.write_bytes(export_workbook(load_set_or_exit(directory)))
+    click.echo(f"Đã ghi bộ tiêu chí vào {out}.")
+
+
+@questionnaires_cli.command("import-workbook")
+@click.argument("workbook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Thư mục bộ tiêu chí sẽ ghi (chưa có, hoặc trống).")
+def import_workbook_command(workbook: Path, out: Path) -> None:
+    """Đọc một tệp Excel bộ tiêu chí, kiểm tra, rồi ghi thành thư mục YAML (mọi lỗi: trang, dòng, cột)."""
+    from questionnaires.workbook import WorkbookError, import_workbook
+
+    if out.exists() and any(out.iterdir()):
+        click.echo(f"{out} đã có tệp: chọn một thư mục mới hoặc trống.", err=True)
+        sys.exit(2)
+    try:
+        texts, cset = import_workbook(workbook.read_bytes())
+    except WorkbookError as exc:
+        for problem in exc.problems:
+            click.echo(f"{workbook.name}: {problem}", err=True)
+        click.echo(f"{len(exc.problems)} lỗi: không ghi gì.", err=True)
+        sys.exit(2)
+    for name, text in texts.items():
+        path = out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    click.echo(f"Đã ghi {len(texts)} tệp vào {out}. {summary_line(cset)}")

@@ -1,0 +1,450 @@
+"""A criteria set as an Excel workbook, for officials who edit in Excel rather than YAML.
+
+:func:`export_workbook` writes a set as sheets (fields, levels, criteria and sub-criteria with their
+maxima, questions, questionnaires and their questions, scales, groups, bands, the rule);
+:func:`import_workbook` reads such a workbook back into the set's YAML files, which the real
+loader then checks. The round trip is exact: the re-imported set scores as the original
+(:func:`questionnaires.rules_table` gives the same rows).
+
+Every problem names its sheet, row and column (Vietnamese): those of the workbook's cells, and
+those the validator finds in the YAML made from them, traced back to the row they came from.
+"""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+
+from .loader import CriteriaSetError, load_criteria_set_from_texts
+from .model import CriteriaSet
+
+# sheet: [(key, heading)] — headings as written; keys (or headings) are read back.
+SHEETS: dict[str, list[tuple[str, str]]] = {
+    "Bộ tiêu chí": [("name", "Tên bộ tiêu chí"), ("year", "Năm"), ("district_rule", "Quy tắc cấp xã (có/không)"),
+                    ("min_share", "Tỷ lệ xã tối thiểu")],
+    "Lĩnh vực": [("code", "Mã"), ("name", "Tên"), ("short_name", "Tên ngắn")],
+    "Cấp": [("code", "Mã"), ("name", "Tên"), ("plural", "Gọi các đơn vị là"), ("parent", "Cấp trên"),
+            ("appraisal_max", "Điểm thẩm định tối đa")],
+    "Tiêu chí": [("level", "Cấp"), ("field", "Lĩnh vực"), ("criterion", "Mã tiêu chí"),
+                 ("criterion_name", "Tên tiêu chí"), ("code", "Mã TCTP"), ("name", "Tên TCTP"),
+                 ("survey_max", "Điểm điều tra tối đa")],
+    "Câu hỏi": [("level", "Cấp"), ("id", "Mã câu"), ("sub_criterion", "TCTP"), ("max_points", "Điểm tối đa"),
+                ("scale", "Thang đo"), ("weights", "Trọng số theo đối tượng"), ("text", "Nội dung câu hỏi")],
+    "Phiếu": [("level", "Cấp"), ("group", "Đối tượng"), ("title", "Tiêu đề phiếu"), ("intro", "Lời mở đầu")],
+    "Câu hỏi của phiếu": [("level", "Cấp"), ("group", "Đối tượng"), ("question", "Mã câu"),
+                          ("text", "Cách hỏi riêng (để trống: như câu hỏi)")],
+    "Thang đo": [("scale", "Mã thang đo"), ("scale_name", "Tên thang đo"), ("code", "Mã phương án"),
+                 ("label", "Phương án"), ("fraction", "Tỷ lệ điểm"), ("dont_know", "Không biết (có/không)")],
+    "Đối tượng": [("code", "Mã"), ("name", "Tên"), ("reached_by", "Cách tiếp cận"),
+                  ("rates", "Đánh giá (cấp: own/each/choose; …)")],
+    "Xếp loại": [("code", "Mã"), ("name", "Tên"), ("min", "Từ (điểm)")],
+}
+MAX_ROWS = 20_000
+MAX_UNPACKED = 64 * 1024 * 1024
+EMPTY_ROWS_END = 1_000
+YES = ("có", "co", "1", "x", "yes", "true")
+
+
+@dataclass(frozen=True)
+class WorkbookProblem:
+    """A problem of a criteria-set workbook: sheet, row (0: the whole sheet), column heading, message."""
+
+    sheet: str
+    row: int
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        where = ", ".join(p for p in (f"trang '{self.sheet}'" if self.sheet else "",
+                                      f"dòng {self.row}" if self.row else "",
+                                      f"cột '{self.column}'" if self.column else "") if p)
+        return f"{where}: {self.message}" if where else self.message
+
+
+class WorkbookError(ValueError):
+    """Every problem of a workbook (:class:`WorkbookProblem`)."""
+
+    def __init__(self, problems: list[WorkbookProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+# --- export ------------------------------------------------------------------------------------
+
+
+def _yes(flag: bool) -> str:
+    return "có" if flag else ""
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
+
+
+def sheet_rows(cset: CriteriaSet) -> dict[str, list[tuple]]:
+    """The rows of each sheet (without headings) for ``cset``."""
+    questions = {(q.level, q.id): q for q in cset.questions}
+    share = cset.district_rule.min_share
+    return {
+        "Bộ tiêu chí": [(cset.name, cset.year or "", _yes(cset.district_rule.enabled),
+                         f"{share.numerator}/{share.denominator}")],
+        "Lĩnh vực": [(f.code, f.name, f.short_name if f.short_name != f.name else "") for f in cset.fields],
+        "Cấp": [(lv.code, lv.name, lv.plural, lv.parent or "", _number(lv.appraisal_max)) for lv in cset.levels],
+        "Tiêu chí": [(lv.code, c.field, c.code, c.name, sc.code, sc.name, _number(sc.max_points))
+                     for lv in cset.levels for c in lv.criteria for sc in c.sub_criteria],
+        "Câu hỏi": [(q.level, q.id, q.sub_criterion, _number(q.max_points), q.scale,
+                     "; ".join(f"{g}: {_number(w)}" for g, w in q.weights.items()), q.text) for q in cset.questions],
+        "Phiếu": [(qn.level, qn.group, qn.title, qn.intro) for qn in cset.questionnaires],
+        "Câu hỏi của phiếu": [(qn.level, qn.group, item.question,
+                               "" if item.text == questions[(qn.level, item.question)].text else item.text)
+                              for qn in cset.questionnaires for item in qn.items],
+        "Thang đo": [(s.code, s.name, o.code, o.label, "" if o.fraction is None else _number(o.fraction),
+                      _yes(o.dont_know)) for s in cset.scales for o in s.options],
+        "Đối tượng": [(g.code, g.name, g.reached_by, "; ".join(f"{r.level}: {r.how}" for r in g.rates))
+                      for g in cset.groups],
+        "Xếp loại": [(b.code, b.name, _number(b.min_points)) for b in cset.classes],
+    }
+
+
+def export_workbook(cset: CriteriaSet) -> bytes:
+    """The set as an XLSX workbook (one sheet per part, bold headings, text cells as text)."""
+    import openpyxl
+    from openpyxl.styles import Font
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for title, rows in sheet_rows(cset).items():
+        sheet = book.create_sheet(title)
+        sheet.append([heading for _key, heading in SHEETS[title]])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([_formula_safe(v) for v in row])
+        for i, (key, _heading) in enumerate(SHEETS[title], start=1):
+            wide = key in ("name", "text", "title", "intro", "criterion_name", "label", "scale_name", "rates")
+            sheet.column_dimensions[openpyxl.utils.get_column_letter(i)].width = 48 if wide else 14
+        sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _formula_safe(value):
+    """Text Excel would take for a formula is stored as text: openpyxl writes a leading ``=`` as one."""
+    if isinstance(value, str) and value.startswith("="):
+        return "'" + value
+    return value
+
+
+# --- import ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Row:
+    sheet: str
+    number: int
+    cells: dict[str, str]
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text[1:] if text.startswith("'=") else text
+
+
+def _read(data: bytes) -> tuple[dict[str, list[_Row]], list[WorkbookProblem]]:
+    """Every sheet's rows as text, keyed by column key; problems of missing sheets and headings."""
+    import openpyxl
+
+    problems: list[WorkbookProblem] = []
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if sum(p.file_size for p in archive.infolist()) > MAX_UNPACKED:
+                raise WorkbookError([WorkbookProblem("", 0, "", "tệp Excel giải nén ra quá lớn")])
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except WorkbookError:
+        raise
+    except Exception as exc:  # zip, XML or openpyxl errors alike: a damaged or disguised file
+        raise WorkbookError([WorkbookProblem("", 0, "", f"không đọc được tệp Excel ({type(exc).__name__})")]) \
+            from exc
+    sheets: dict[str, list[_Row]] = {}
+    try:
+        for title, columns in SHEETS.items():
+            if title not in book.sheetnames:
+                problems.append(WorkbookProblem(title, 0, "", "thiếu trang này"))
+                continue
+            sheets[title] = _read_sheet(title, book[title], columns, problems)
+    finally:
+        book.close()
+    return sheets, problems
+
+
+def _read_sheet(title: str, ws, columns: list[tuple[str, str]], problems: list[WorkbookProblem]) -> list[_Row]:
+    if hasattr(ws, "reset_dimensions"):
+        ws.reset_dimensions()  # the declared size may be 1,048,576 rows: read what is there
+    by_heading = {h.lower(): k for k, h in columns} | {k: k for k, _h in columns}
+    keys: list[str | None] = []
+    rows: list[_Row] = []
+    empty = 0
+    for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+        cells = [_text(v) for v in values]
+        if number == 1:
+            keys = [by_heading.get(c.lower()) for c in cells]
+            missing = [h for k, h in columns if k not in keys]
+            problems += [WorkbookProblem(title, 1, h, "thiếu cột này") for h in missing]
+            continue
+        if not any(cells):
+            empty += 1
+            if empty >= EMPTY_ROWS_END:
+                break
+            continue
+        empty = 0
+        rows.append(_Row(title, number, {k: c for k, c in zip(keys, cells) if k}))
+        if len(rows) > MAX_ROWS:
+            problems.append(WorkbookProblem(title, number, "", f"trang có hơn {MAX_ROWS} dòng"))
+            break
+    return rows
+
+
+class _Writer:
+    """YAML text, one line at a time, remembering which sheet row each line came from."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+        self.origin: dict[int, tuple[str, int]] = {}
+
+    def add(self, text: str, row: _Row | None = None) -> None:
+        self.lines.append(text)
+        if row is not None:
+            self.origin[len(self.lines)] = (row.sheet, row.number)
+
+    def text(self) -> str:
+        return "\n".join(self.lines) + "\n"
+
+
+def _s(text: str) -> str:
+    """A YAML scalar for any text (a JSON string is a YAML double-quoted string)."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _num(row: _Row, key: str, heading: str, problems: list[WorkbookProblem], required: bool = True) -> str:
+    text = row.cells.get(key, "").replace(",", ".")
+    if not text:
+        if required:
+            problems.append(WorkbookProblem(row.sheet, row.number, heading, "thiếu số"))
+        return "null"
+    try:
+        float(text)
+    except ValueError:
+        problems.append(WorkbookProblem(row.sheet, row.number, heading, f"'{row.cells.get(key)}' không phải là số"))
+        return "null"
+    return text
+
+
+def _pairs(row: _Row, key: str, heading: str, problems: list[WorkbookProblem]) -> list[tuple[str, str]]:
+    """``a: x; b: y`` as [(a, x), (b, y)]."""
+    out = []
+    for part in (p.strip() for p in row.cells.get(key, "").split(";")):
+        if not part:
+            continue
+        left, sep, right = part.partition(":")
+        if not sep or not left.strip() or not right.strip():
+            problems.append(WorkbookProblem(row.sheet, row.number, heading, f"'{part}' phải có dạng 'mã: giá trị'"))
+            continue
+        out.append((left.strip(), right.strip()))
+    return out
+
+
+def _heading(sheet: str, key: str) -> str:
+    return dict(SHEETS[sheet])[key]
+
+
+def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], tuple[str, int]]]:
+    """The set's YAML files made from a workbook, and where each line came from:
+    ``{(file, line): (sheet, row)}``.
+
+    Raises
+    ------
+    WorkbookError
+        Missing sheets or columns, numbers that are not numbers, malformed lists.
+    """
+    sheets, problems = _read(data)
+    if problems:
+        raise WorkbookError(problems)
+    origin: dict[tuple[str, int], tuple[str, int]] = {}
+    texts: dict[str, str] = {}
+    w = _Writer()
+    info = sheets["Bộ tiêu chí"][0] if sheets["Bộ tiêu chí"] else _Row("Bộ tiêu chí", 2, {})
+    w.add(f"name: {_s(info.cells.get('name', ''))}", info)
+    if info.cells.get("year"):
+        w.add(f"year: {_num(info, 'year', _heading('Bộ tiêu chí', 'year'), problems)}", info)
+    w.add("fields:")
+    for r in sheets["Lĩnh vực"]:
+        short = r.cells.get("short_name") or r.cells.get("name", "")
+        w.add(f"  - {{code: {_s(r.cells.get('code', ''))}, name: {_s(r.cells.get('name', ''))}, "
+              f"short_name: {_s(short)}}}", r)
+    w.add("levels:")
+    criteria: dict[str, list[_Row]] = {}
+    for r in sheets["Tiêu chí"]:
+        criteria.setdefault(r.cells.get("level", ""), []).append(r)
+    for r in sheets["Cấp"]:
+        code = r.cells.get("code", "")
+        w.add(f"  - code: {_s(code)}", r)
+        w.add(f"    name: {_s(r.cells.get('name', ''))}", r)
+        if r.cells.get("plural"):
+            w.add(f"    plural: {_s(r.cells['plural'])}", r)
+        if r.cells.get("parent"):
+            w.add(f"    parent: {_s(r.cells['parent'])}", r)
+        if r.cells.get("appraisal_max"):
+            w.add(f"    appraisal_max: {_num(r, 'appraisal_max', _heading('Cấp', 'appraisal_max'), problems)}", r)
+        rows = criteria.pop(code, [])
+        if not rows:
+            continue
+        by_field: dict[str, dict[str, list[_Row]]] = {}
+        for c in rows:
+            by_field.setdefault(c.cells.get("field", ""), {}).setdefault(c.cells.get("criterion", ""), []).append(c)
+        field_max: dict[str, Fraction] = {}
+        for field, crits in by_field.items():
+            total = Fraction(0)
+            for subs in crits.values():
+                for sc in subs:
+                    value = _num(sc, "survey_max", _heading("Tiêu chí", "survey_max"), problems)
+                    total += Fraction(value) if value != "null" else 0
+            field_max[field] = total
+        w.add(f"    survey_max: {_exact(sum(field_max.values()))}", r)
+        w.add("    fields:", r)
+        for field, crits in by_field.items():
+            first = next(iter(crits.values()))[0]
+            w.add(f"      - field: {_s(field)}", first)
+            w.add(f"        survey_max: {_exact(field_max[field])}", first)
+            w.add("        criteria:", first)
+            for crit, subs in crits.items():
+                w.add(f"          - code: {_s(crit)}", subs[0])
+                w.add(f"            name: {_s(subs[0].cells.get('criterion_name', ''))}", subs[0])
+                w.add("            sub_criteria:", subs[0])
+                for sc in subs:
+                    w.add(f"              - {{code: {_s(sc.cells.get('code', ''))}, name: "
+                          f"{_s(sc.cells.get('name', ''))}, survey_max: "
+                          f"{_num(sc, 'survey_max', _heading('Tiêu chí', 'survey_max'), problems)}}}", sc)
+    for level, rows in criteria.items():
+        problems += [WorkbookProblem("Tiêu chí", r.number, _heading("Tiêu chí", "level"),
+                                     f"cấp '{level}' không có trong trang 'Cấp'") for r in rows]
+    w.add("scales:")
+    scales: dict[str, list[_Row]] = {}
+    for r in sheets["Thang đo"]:
+        scales.setdefault(r.cells.get("scale", ""), []).append(r)
+    for code, rows in scales.items():
+        w.add(f"  - code: {_s(code)}", rows[0])
+        w.add(f"    name: {_s(rows[0].cells.get('scale_name', '') or code)}", rows[0])
+        w.add("    options:", rows[0])
+        for r in rows:
+            head = f"      - {{code: {_s(r.cells.get('code', ''))}, label: {_s(r.cells.get('label', ''))}"
+            if r.cells.get("dont_know", "").lower() in YES:
+                w.add(head + ", dont_know: true}", r)
+            else:
+                w.add(head + f", fraction: {_num(r, 'fraction', _heading('Thang đo', 'fraction'), problems)}}}", r)
+    w.add("groups:")
+    for r in sheets["Đối tượng"]:
+        w.add(f"  - code: {_s(r.cells.get('code', ''))}", r)
+        w.add(f"    name: {_s(r.cells.get('name', ''))}", r)
+        if r.cells.get("reached_by"):
+            w.add(f"    reached_by: {_s(r.cells['reached_by'])}", r)
+        w.add("    rates:", r)
+        for level, how in _pairs(r, "rates", _heading("Đối tượng", "rates"), problems):
+            w.add(f"      - {{level: {_s(level)}, how: {_s(how)}}}", r)
+    w.add("classes:")
+    for r in sheets["Xếp loại"]:
+        w.add(f"  - {{code: {_s(r.cells.get('code', ''))}, name: {_s(r.cells.get('name', ''))}, "
+              f"min: {_num(r, 'min', _heading('Xếp loại', 'min'), problems)}}}", r)
+    enabled = info.cells.get("district_rule", "").lower() in YES
+    w.add("district_rule:", info)
+    w.add(f"  enabled: {'true' if enabled else 'false'}", info)
+    if info.cells.get("min_share"):
+        w.add(f"  min_share: {_s(info.cells['min_share'])}", info)
+    texts["set.yaml"] = w.text()
+    origin.update({("set.yaml", line): where for line, where in w.origin.items()})
+
+    questions: dict[str, list[_Row]] = {}
+    for r in sheets["Câu hỏi"]:
+        questions.setdefault(r.cells.get("level", ""), []).append(r)
+    for level, rows in questions.items():
+        q = _Writer()
+        q.add(f"level: {_s(level)}", rows[0])
+        q.add("questions:")
+        for r in rows:
+            q.add(f"  - id: {_s(r.cells.get('id', ''))}", r)
+            q.add(f"    sub_criterion: {_s(r.cells.get('sub_criterion', ''))}", r)
+            q.add(f"    max_points: {_num(r, 'max_points', _heading('Câu hỏi', 'max_points'), problems)}", r)
+            q.add(f"    scale: {_s(r.cells.get('scale', ''))}", r)
+            weights = _pairs(r, "weights", _heading("Câu hỏi", "weights"), problems)
+            if weights:
+                q.add("    weights: {" + ", ".join(f"{_s(g)}: {v.replace(',', '.')}" for g, v in weights) + "}", r)
+            q.add(f"    text: {_s(r.cells.get('text', ''))}", r)
+        name = f"questions/{_file_part(level)}.yaml"
+        texts[name] = q.text()
+        origin.update({(name, line): where for line, where in q.origin.items()})
+
+    items: dict[tuple[str, str], list[_Row]] = {}
+    for r in sheets["Câu hỏi của phiếu"]:
+        items.setdefault((r.cells.get("level", ""), r.cells.get("group", "")), []).append(r)
+    for r in sheets["Phiếu"]:
+        key = (r.cells.get("level", ""), r.cells.get("group", ""))
+        qn = _Writer()
+        qn.add(f"level: {_s(key[0])}", r)
+        qn.add(f"group: {_s(key[1])}", r)
+        qn.add(f"title: {_s(r.cells.get('title', ''))}", r)
+        qn.add(f"intro: {_s(r.cells.get('intro', ''))}", r)
+        qn.add("questions:", r)
+        for item in items.pop(key, []):
+            if item.cells.get("text"):
+                qn.add(f"  - {{id: {_s(item.cells.get('question', ''))}, text: {_s(item.cells['text'])}}}", item)
+            else:
+                qn.add(f"  - {_s(item.cells.get('question', ''))}", item)
+        name = f"questionnaires/{_file_part(key[0])}-{_file_part(key[1])}.yaml"
+        texts[name] = qn.text()
+        origin.update({(name, line): where for line, where in qn.origin.items()})
+    for (level, group), rows in items.items():
+        problems += [WorkbookProblem("Câu hỏi của phiếu", r.number, "",
+                                     f"không có phiếu ({level}, {group}) trong trang 'Phiếu'") for r in rows]
+    if problems:
+        raise WorkbookError(problems)
+    return texts, origin
+
+
+def _exact(value: Fraction) -> str:
+    """A sum of decimal maxima, written back without float noise: ``13.5``."""
+    return repr(round(float(value), 9))
+
+
+def _file_part(code: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "_." else "_" for ch in code) or "_"
+
+
+def import_workbook(data: bytes) -> tuple[dict[str, str], CriteriaSet]:
+    """The set's YAML files and the checked set, from a workbook's bytes.
+
+    Raises
+    ------
+    WorkbookError
+        Every problem, each with its sheet and row: those of the cells, and those the set's
+        validator finds (traced back to the row they came from).
+    """
+    texts, origin = workbook_texts(data)
+    try:
+        return texts, load_criteria_set_from_texts(texts)
+    except CriteriaSetError as exc:
+        raise WorkbookError([_traced(p, origin) for p in exc.problems]) from None
+
+
+def _traced(problem, origin: Mapping[tuple[str, int], tuple[str, int]]) -> WorkbookProblem:
+    """A validator's problem (YAML file, line) as the sheet and row it came from."""
+    line = problem.line
+    while line > 0 and (problem.file, line) not in origin:
+        line -= 1
+    sheet, row = origin.get((problem.file, line), ("", 0))
+    return WorkbookProblem(sheet, row, "", problem.message)

@@ -1,0 +1,104 @@
+"""The criteria set as an Excel workbook: an exact round trip for both bundled sets, every problem with
+its sheet, row and column, the CLI, and the differences between two sets."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from questionnaires import load_criteria_set
+from questionnaires.diff import set_changes
+from questionnaires.rules import rules_table
+from questionnaires.workbook import WorkbookError, export_workbook, import_workbook
+
+SETS = Path(__file__).resolve().parent.parent / "questionnaires" / "sets"
+
+
+@pytest.mark.parametrize("name", ["default", "quoc_gia"])
+def test_the_round_trip_is_exact(name):
+    cset = load_criteria_set(SETS / name)
+    texts, again = import_workbook(export_workbook(cset))
+    assert rules_table(again) == rules_table(cset)
+    for part in ("name", "year", "fields", "levels", "scales", "groups", "questions", "questionnaires", "classes",
+                 "district_rule"):
+        assert getattr(again, part) == getattr(cset, part), part
+    assert set(texts) >= {"set.yaml"} and any(t.startswith("questionnaires/") for t in texts)
+
+
+def edited(cset, change) -> bytes:
+    book = openpyxl.load_workbook(io.BytesIO(export_workbook(cset)))
+    change(book)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_every_problem_names_its_sheet_row_and_column():
+    cset = load_criteria_set(SETS / "default")
+
+    def break_it(book):
+        book["Tiêu chí"]["G3"] = "nửa điểm"           # not a number
+        book["Câu hỏi"]["C4"] = "9.9.9"                 # a sub-criterion that does not exist
+        book["Đối tượng"]["D2"] = "so each"             # no colon
+        del book["Xếp loại"]
+
+    with pytest.raises(WorkbookError) as caught:
+        import_workbook(edited(cset, break_it))
+    shown = [str(p) for p in caught.value.problems]
+    assert "trang 'Xếp loại': thiếu trang này" in shown
+    # The missing sheet stops the reading; put it back and the cell problems are all listed at once.
+
+    def break_cells(book):
+        book["Tiêu chí"]["G3"] = "nửa điểm"
+        book["Đối tượng"]["D2"] = "so each"
+
+    with pytest.raises(WorkbookError) as caught:
+        import_workbook(edited(cset, break_cells))
+    shown = [str(p) for p in caught.value.problems]
+    assert "trang 'Tiêu chí', dòng 3, cột 'Điểm điều tra tối đa': 'nửa điểm' không phải là số" in shown
+    assert "trang 'Đối tượng', dòng 2, cột 'Đánh giá (cấp: own/each/choose; …)': 'so each' phải có dạng " \
+           "'mã: giá trị'" in shown
+
+    def wrong_reference(book):
+        book["Câu hỏi"]["C4"] = "9.9.9"
+
+    with pytest.raises(WorkbookError) as caught:
+        import_workbook(edited(cset, wrong_reference))
+    traced = [p for p in caught.value.problems if "9.9.9" in p.message]
+    assert traced and (traced[0].sheet, traced[0].row) == ("Câu hỏi", 4), "the validator's problem, traced to its row"
+
+
+def test_a_damaged_file_is_a_message_not_a_crash():
+    with pytest.raises(WorkbookError, match="không đọc được tệp Excel"):
+        import_workbook(b"PK\x03\x04 not really a zip")
+
+
+def test_the_cli_writes_a_workbook_and_reads_it_back(runner, tmp_path):
+    book = tmp_path / "bo.xlsx"
+    result = runner.invoke(args=["questionnaires", "export-workbook", str(SETS / "quoc_gia"), "--out", str(book)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "bo-moi"
+    result = runner.invoke(args=["questionnaires", "import-workbook", str(book), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert rules_table(load_criteria_set(out)) == rules_table(load_criteria_set(SETS / "quoc_gia"))
+    again = runner.invoke(args=["questionnaires", "import-workbook", str(book), "--out", str(out)])
+    assert again.exit_code == 2 and "đã có tệp" in again.output
+
+
+def test_changes_between_two_sets_are_listed():
+    cset = load_criteria_set(SETS / "default")
+
+    def edit(book):
+        sheet = book["Câu hỏi"]
+        sheet["G2"] = "Một câu hỏi viết lại"
+        book["Câu hỏi"]["F3"] = "hdnd_tinh: 2"
+
+    _texts, new = import_workbook(edited(cset, edit))
+    texts = [c.text for c in set_changes(cset, new)]
+    first = cset.questions[0]
+    assert any(t.startswith(f"câu {first.id} ({first.level}) đổi nội dung") for t in texts)
+    second = cset.questions[1]
+    assert any(t.startswith(f"câu {second.id} ({second.level}): trọng số") for t in texts)
+    assert len(texts) == 2
