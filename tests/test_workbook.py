@@ -102,3 +102,76 @@ def test_changes_between_two_sets_are_listed():
     second = cset.questions[1]
     assert any(t.startswith(f"câu {second.id} ({second.level}): trọng số") for t in texts)
     assert len(texts) == 2
+
+
+# --- in the browser (test client) ---------------------------------------------------------------
+
+
+def _post(client, url: str, data: bytes, field: str = "file", **fields):
+    from .test_admin import token_of
+
+    return client.post(url, data={"csrf_token": token_of(client, "/quan-tri/"), field: (io.BytesIO(data), "bo.xlsx"),
+                                  **fields}, content_type="multipart/form-data")
+
+
+def test_an_admin_edits_a_draft_campaigns_set_in_excel_and_sees_what_changed(demo_admin, demo_app):
+    from sqlalchemy import select
+
+    from survey_app.extensions import DB_KEY
+    from survey_app.models import AuditEntry, Campaign
+    from survey_app.services.campaigns import campaign_criteria
+
+    from .conftest import CURRENT, LAST
+    from .test_admin import flashes
+    from .test_admin_walk import copy_last_year
+
+    new_id = copy_last_year(demo_admin)
+    data = demo_admin.get(f"/quan-tri/dot/{new_id}/bo-tieu-chi.xlsx").data
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    book["Câu hỏi"]["G2"] = "Câu hỏi viết lại cho năm 2025"
+    broken = io.BytesIO()
+    book["Xếp loại"]["C2"] = "tám mươi"
+    book.save(broken)
+    _post(demo_admin, f"/quan-tri/dot/{new_id}/bo-tieu-chi", broken.getvalue())
+    messages = flashes(demo_admin, f"/quan-tri/dot/{new_id}/bo-tieu-chi")
+    assert messages[0] == "Thay bộ tiêu chí: không dùng được tệp vì có 1 lỗi."
+    assert messages[1] == ("Trang &#39;Xếp loại&#39;, dòng 2, cột &#39;Từ (điểm)&#39;: "
+                           "&#39;tám mươi&#39; không phải là số")
+    book["Xếp loại"]["C2"] = 80
+    fixed = io.BytesIO()
+    book.save(fixed)
+    _post(demo_admin, f"/quan-tri/dot/{new_id}/bo-tieu-chi", fixed.getvalue())
+    assert flashes(demo_admin, f"/quan-tri/dot/{new_id}/bo-tieu-chi") == ["Đã thay bộ tiêu chí."]
+    with demo_app.extensions[DB_KEY].session() as s:
+        cset = campaign_criteria(s.get(Campaign, new_id))
+        assert cset.questions[0].text == "Câu hỏi viết lại cho năm 2025"
+        assert s.scalar(select(AuditEntry).where(AuditEntry.attribute == "criteria")).actor == "qt"
+    page = demo_admin.get(f"/quan-tri/dot/{new_id}/bo-tieu-chi?so_sanh={LAST}").get_data(as_text=True)
+    assert "1 thay đổi" in page and "đổi nội dung" in page and "Câu hỏi viết lại cho năm 2025" in page
+    refused = _post(demo_admin, f"/quan-tri/dot/{CURRENT}/bo-tieu-chi", fixed.getvalue())
+    assert refused.status_code == 302
+    assert "đang chuẩn bị" in flashes(demo_admin, f"/quan-tri/dot/{CURRENT}/bo-tieu-chi")[0]
+
+
+def test_a_campaign_starts_from_an_uploaded_workbook(demo_admin, demo_app):
+    from survey_app.extensions import DB_KEY
+    from survey_app.models import Campaign
+    from survey_app.services.campaigns import campaign_criteria
+
+    from .test_admin import token_of
+
+    data = export_workbook(load_criteria_set(SETS / "quoc_gia"))
+    made = demo_admin.post("/quan-tri/dot/moi", data={
+        "csrf_token": token_of(demo_admin, "/quan-tri/dot/moi"), "name": "Từ tệp Excel", "year": "2026",
+        "province": "Tỉnh Thử", "source": "tep:", "workbook": (io.BytesIO(data), "bo.xlsx")},
+        content_type="multipart/form-data")
+    assert made.status_code == 302, made.get_data(as_text=True)
+    with demo_app.extensions[DB_KEY].session() as s:
+        campaign = s.query(Campaign).filter_by(name="Từ tệp Excel").one()
+        assert [lv.code for lv in campaign_criteria(campaign).levels] == ["cap_so", "cap_huyen", "cap_xa"]
+        assert {g.code for g in campaign.groups} == {"dai_bieu_hdnd", "cong_chuc", "can_bo_xa", "to_chuc",
+                                                     "nguoi_dan_xa"}
+    missing = demo_admin.post("/quan-tri/dot/moi", data={
+        "csrf_token": token_of(demo_admin, "/quan-tri/dot/moi"), "name": "Không có tệp", "year": "2026",
+        "source": "tep:"}, content_type="multipart/form-data")
+    assert missing.status_code == 400 and "Xin chọn tệp Excel bộ tiêu chí." in missing.get_data(as_text=True)

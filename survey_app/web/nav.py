@@ -34,6 +34,7 @@ PAGES: dict[str, tuple[str | None, str | None]] = {
     "admin.close": ("Kết thúc đợt", "admin.campaign"),
     "admin.archive": ("Lưu trữ", "admin.campaign"),
     "admin.preview": ("Xem trước phiếu", "admin.campaign"),
+    "admin.criteria": ("Bộ tiêu chí", "admin.campaign"),
     "reports.index": ("Báo cáo", None),
     "reports.overview": (None, "reports.index"),
     "reports.survey_points": ("Điểm điều tra XHH", "reports.overview"),

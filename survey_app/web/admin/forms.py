@@ -23,6 +23,7 @@ class NewCampaignForm(FlaskForm):
         NumberRange(2000, 2100, "Năm phải là một số từ 2000 đến 2100.")])
     province = StringField("Tỉnh", validators=[Length(max=200, message="Tên tỉnh tối đa 200 ký tự.")])
     source = SelectField("Bắt đầu từ", choices=[], validate_choice=False)
+    workbook = FileField("Tệp Excel bộ tiêu chí")
 
     def __init__(self, sources, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -163,6 +164,10 @@ class AuditFilter(QueryForm):
     def filters(self) -> dict[str, str]:
         """The chosen filters (page left out), for links that keep them."""
         return {k: v for k, v in self.data.items() if k != "trang" and v}
+
+
+class CompareQuery(QueryForm):
+    so_sanh = AsciiIntegerField(max_digits=10, validators=[Optional()])
 
 
 class DashboardFilter(QueryForm):

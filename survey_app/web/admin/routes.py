@@ -15,7 +15,16 @@ from ...services.checklist import campaign_steps
 from ...services.copying import copy_campaign
 from ...services.dashboard import response_dashboard
 from ...services.drafts import Assignment, Page, field_blocks
-from ..common import READERS, actor, campaign_or_404, current_user, from_local, roles_required, to_local
+from ..common import (
+    READERS,
+    UPLOAD_LIMIT,
+    actor,
+    campaign_or_404,
+    current_user,
+    from_local,
+    roles_required,
+    to_local,
+)
 from . import bp
 from .forms import ArchiveForm, CloseForm, DashboardFilter, NewCampaignForm, ScheduleForm
 
@@ -38,7 +47,7 @@ def new_campaign():
     session = db_session()
     sets = campaign_service.available_sets(current_app.config.get("SETS_DIR"))
     campaigns = campaign_service.all_campaigns(session)
-    form = NewCampaignForm([f"dot:{c.id}" for c in campaigns] + [f"bo:{name}" for name in sets])
+    form = NewCampaignForm([f"dot:{c.id}" for c in campaigns] + [f"bo:{name}" for name in sets] + ["tep:"])
     errors: list[str] = []
     if form.is_submitted():
         form.validate()
@@ -46,10 +55,18 @@ def new_campaign():
         name, province = (form.name.data or "").strip(), (form.province.data or "").strip()
         if name and campaign_service.name_taken(session, name):
             errors.append(f"Đã có đợt khảo sát tên “{name}”.")
+        kind, _, key = (form.source.data or "").partition(":")
+        uploaded_texts = None
+        if not errors and kind == "tep":
+            uploaded_texts, problems = _uploaded_set(form.workbook.data)
+            errors += problems
         if not errors:
-            kind, _, key = form.source.data.partition(":")
             try:
-                if kind == "dot":
+                if uploaded_texts is not None:
+                    campaign = campaign_service.create_campaign(session, year=form.year.data, name=name,
+                                                                actor=actor(), province=province,
+                                                                criteria_texts=uploaded_texts)
+                elif kind == "dot":
                     source = next(c for c in campaigns if str(c.id) == key)
                     campaign = copy_campaign(session, source, year=form.year.data, name=name, province=province,
                                              actor=actor())
@@ -66,6 +83,22 @@ def new_campaign():
     return render_template("admin/new_campaign.html", sets=campaign_service.set_names(sets), campaigns=campaigns,
                            errors=errors, form=form, default_year=(latest.year + 1) if latest else "",
                            default_province=latest.province if latest else ""), 400 if errors else 200
+
+
+def _uploaded_set(file) -> tuple[dict[str, str] | None, list[str]]:
+    """The YAML files of an uploaded criteria-set workbook, or the problems (sheet, row, column)."""
+    from questionnaires.workbook import WorkbookError, import_workbook
+
+    if file is None or not getattr(file, "filename", ""):
+        return None, ["Xin chọn tệp Excel bộ tiêu chí."]
+    data = file.read(UPLOAD_LIMIT + 1)
+    if len(data) > UPLOAD_LIMIT:
+        return None, [f"Tệp quá lớn (tối đa {UPLOAD_LIMIT // 1024 // 1024} MB)."]
+    try:
+        texts, _cset = import_workbook(data)
+    except WorkbookError as exc:
+        return None, [f"Tệp bộ tiêu chí có lỗi — {p}" for p in exc.problems[:60]]
+    return texts, []
 
 
 @bp.get("/dot/<int:campaign_id>")
