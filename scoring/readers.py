@@ -174,18 +174,26 @@ def parse_number(text: str) -> float | None:
 
 
 class UnitMatcher:
-    """Finds a unit by code or exact name among ``units`` (``level, code, name``)."""
+    """Finds a unit by code or exact name among ``units`` (``level, code, name``); given a level, only
+    among that level's units (a commune and a district may share a code)."""
 
     def __init__(self, units: pd.DataFrame):
         self.units = units
-        self.by_code = {str(r.code): (r.level, r.code) for r in units.itertuples()}
-        self.by_name: dict[str, tuple[str, str]] = {}
+        self.by_code: dict[str, list[tuple[str, str]]] = {}
+        self.by_name: dict[str, list[tuple[str, str]]] = {}
         for r in units.itertuples():
+            self.by_code.setdefault(str(r.code), []).append((r.level, r.code))
             if "name" in units.columns and isinstance(r.name, str):
-                self.by_name.setdefault(r.name, (r.level, r.code))
+                self.by_name.setdefault(r.name, []).append((r.level, r.code))
 
-    def find(self, text: str) -> tuple[str, str] | None:
-        return self.by_code.get(text) or self.by_name.get(text)
+    def find(self, text: str, level: str | None = None) -> tuple[str, str] | None:
+        """(level, code) of the unit, or None when unknown or ambiguous."""
+        for found in (self.by_code.get(text, []), self.by_name.get(text, [])):
+            if level is not None:
+                found = [f for f in found if f[0] == level]
+            if len(found) == 1:
+                return found[0]
+        return None
 
 
 def _column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
@@ -225,7 +233,8 @@ def parse_appraisal(frame: pd.DataFrame, units: pd.DataFrame, cset: CriteriaSet)
         problems.append(
             Problem(1, None, f"thiếu cột điểm: mỗi lĩnh vực một cột ({', '.join(fields)}) hoặc cột 'total'")
         )
-    unknown = [c for c in frame.columns if c not in (unit_col, total_col, *field_cols, "level", "name", "tên", "ten")]
+    unknown = [c for c in frame.columns if c not in (unit_col, total_col, *field_cols, "level", "cấp", "cap", "name",
+                                                      "tên", "ten")]
     problems += [Problem(1, c, "cột không dùng được") for c in unknown]
     if problems:
         raise TableProblems(problems)
@@ -233,10 +242,14 @@ def parse_appraisal(frame: pd.DataFrame, units: pd.DataFrame, cset: CriteriaSet)
     scored = known[known["level"].map(lambda lv: cset.level_by_code[lv].surveyed)]  # these must all be given
     matcher = UnitMatcher(known)  # a unit of a level not surveyed (a commune) may be given too
     rows, seen = [], {}
+    level_col = "level" if "level" in frame.columns else _column(frame, ("cấp", "cap"))
     for number, row in frame.iterrows():
-        key = matcher.find(row[unit_col])
+        level = level_code(cset, row[level_col]) if level_col and row[level_col] else None
+        key = matcher.find(row[unit_col], level)
         if key is None:
-            problems.append(Problem(number, unit_col, f"không có đơn vị '{row[unit_col]}' trong đợt đánh giá"))
+            twice = len(matcher.by_code.get(row[unit_col], [])) > 1 and level is None
+            problems.append(Problem(number, unit_col, f"mã '{row[unit_col]}' có ở nhiều cấp: thêm cột 'level'" if twice
+                                    else f"không có đơn vị '{row[unit_col]}' trong đợt đánh giá"))
             continue
         if key in seen:
             problems.append(Problem(number, unit_col, f"đơn vị '{row[unit_col]}' đã có ở dòng {seen[key]}"))

@@ -215,3 +215,15 @@ def test_communes_scored_in_the_same_table_feed_their_districts_rule():
     assert "thiếu kết quả xếp loại của 1/3 xã" in row(result.table, "h1")["class_reason"]
     without = final_table(survey, appraisal, CSET)
     assert row(without.table, "h1")["class"] == "Không xếp loại" and any("--units" in w for w in without.warnings)
+
+
+def test_a_code_two_levels_share_is_matched_by_the_level_column():
+    """A commune and a district both coded 'an_phu': with a level column each row finds its own unit;
+    without one the row says so."""
+    units = pd.DataFrame({"level": ["huyen", "xa"], "code": ["an_phu", "an_phu"], "name": ["Huyện An Phú", "Xã An Phú"]})
+    frame = pd.DataFrame({"level": ["Cấp huyện", "xa"], "unit": ["an_phu", "an_phu"], "total": ["70", "80"]},
+                         index=[2, 3])
+    table = parse_appraisal(frame, units, CSET)
+    assert table[["level", "unit", "total"]].values.tolist() == [["huyen", "an_phu", 70.0], ["xa", "an_phu", 80.0]]
+    with pytest.raises(TableProblems, match="mã 'an_phu' có ở nhiều cấp: thêm cột 'level'"):
+        parse_appraisal(frame.drop(columns="level"), units, CSET)
