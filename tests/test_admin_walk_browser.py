@@ -240,3 +240,51 @@ def test_the_respondents_pages_on_a_360_px_phone_pass_axe(browser, live_server, 
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     context.close()
     assert tour.problems == {}, "\n".join(f"{p}: {found}" for p, found in tour.problems.items())
+
+
+def test_the_national_set_in_the_browser(browser, live_server, demo_app, people, artifacts, tmp_path):
+    """A campaign on the national set (levels cap_so, cap_huyen, cap_xa): units by level names, a QR card
+    for a commune, and a citizen who types the card's code on a phone and answers on the set's own scale."""
+    units_file = tmp_path / "don-vi.csv"
+    units_file.write_text("Mã,Tên,Cấp,Thuộc\nso_tc,Sở Tài chính,Cấp sở,\nh_a,Huyện An Phú,Cấp huyện,\n"
+                          "x_a1,Xã An Lạc,Cấp xã,Huyện An Phú\n", encoding="utf-8")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    walk = Walk(page, artifacts, "national-admin")
+    sign_in(walk, live_server, "qt.moi")
+    walk.click(page.get_by_role("link", name="Tạo đợt khảo sát"))
+    walk.fill(page.get_by_label("Tên đợt khảo sát"), "Khung quốc gia 2025")
+    walk.choose(page.get_by_label("Bắt đầu từ"), "bo:quoc_gia")
+    walk.click(page.get_by_role("button", name="Tạo đợt khảo sát"))
+    walk.click(page.locator("ol.steps").get_by_role("link", name="Đơn vị", exact=True))
+    walk.upload(page.get_by_label("Tệp Excel (.xlsx) hoặc CSV (UTF-8)"), units_file)
+    walk.click(page.get_by_role("button", name="Nhập tệp"))
+    assert page.locator(".flash").first.inner_text() == "Đã thêm 3 đơn vị."
+    assert "Cấp xã" in page.locator("table").first.inner_text()
+    walk.click(page.locator("nav.crumbs").get_by_role("link", name="Khung quốc gia 2025"))
+    walk.click(page.locator("ol.steps").get_by_role("link", name="Lịch và mở khảo sát"))
+    walk.choose(page.get_by_label("Tình trạng"), "open")
+    walk.click(page.get_by_role("button", name="Lưu", exact=True))
+    walk.click(page.locator("ol.steps").get_by_role("link", name="Đường link và thẻ QR"))
+    walk.choose(page.get_by_label("Đơn vị — đối tượng"), "x_a1|nguoi_dan_xa")
+    walk.fill(page.get_by_label("Số thẻ"), "1")
+    walk.click(page.get_by_role("button", name="Tạo và in thẻ"))
+    code = page.locator(".qr-code").first.inner_text()
+    context.close()
+
+    phone = browser.new_context(viewport={"width": 360, "height": 740})
+    citizen = Walk(phone.new_page(), artifacts, "national-phone")
+    citizen.page.goto(live_server + "/")
+    citizen.fill(citizen.page.get_by_label("Có thẻ khảo sát nhưng không quét được mã QR? Nhập mã in trên thẻ:"), code)
+    citizen.click(citizen.page.get_by_role("button", name="Mở phiếu"))
+    assert "Xã An Lạc" in citizen.page.locator("main").inner_text()
+    assert "Rất hài lòng" in citizen.page.locator("main").inner_text()
+    citizen.click(citizen.page.get_by_role("link", name="Bắt đầu trả lời →"))
+    for question in citizen.page.locator("fieldset.question").all():
+        question.locator("label.opt").first.click()
+    citizen.click(citizen.page.get_by_role("button", name="Lưu và xem lại →"))
+    citizen.click(citizen.page.get_by_role("button", name="Gửi phiếu"))
+    assert citizen.page.get_by_role("heading", name="Cảm ơn Ông/Bà đã gửi phiếu").is_visible()
+    phone.close()
+    problems = {**walk.problems, **citizen.problems}
+    assert problems == {}, "\n".join(f"{p}: {found}" for p, found in problems.items())
