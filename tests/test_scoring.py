@@ -220,7 +220,8 @@ def test_communes_scored_in_the_same_table_feed_their_districts_rule():
 def test_a_code_two_levels_share_is_matched_by_the_level_column():
     """A commune and a district both coded 'an_phu': with a level column each row finds its own unit;
     without one the row says so."""
-    units = pd.DataFrame({"level": ["huyen", "xa"], "code": ["an_phu", "an_phu"], "name": ["Huyện An Phú", "Xã An Phú"]})
+    units = pd.DataFrame({"level": ["huyen", "xa"], "code": ["an_phu", "an_phu"],
+                          "name": ["Huyện An Phú", "Xã An Phú"]})
     frame = pd.DataFrame({"level": ["Cấp huyện", "xa"], "unit": ["an_phu", "an_phu"], "total": ["70", "80"]},
                          index=[2, 3])
     table = parse_appraisal(frame, units, CSET)
