@@ -59,10 +59,11 @@ def main() -> None:
                   lambda p=path: f"{len(xlsform.read_xlsform(p).questions)} questions")
             book = openpyxl.load_workbook(io.BytesIO(export_workbook(load_default_set())))
             corner(book) if kind == "corner" else written_rows(book, "Câu hỏi")
-            data = io.BytesIO()
-            book.save(data)
-            timed(f"import-workbook, {kind} ({len(data.getvalue()) // 1024} KB)",
-                  lambda d=data.getvalue(): f"{len(import_workbook(d)[1].questions)} questions")
+            buffer = io.BytesIO()
+            book.save(buffer)
+            data = buffer.getvalue()
+            timed(f"import-workbook, {kind} ({len(data) // 1024} KB)",
+                  lambda d=data: f"{len(import_workbook(d)[1].questions)} questions")
 
 
 if __name__ == "__main__":
