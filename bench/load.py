@@ -175,7 +175,7 @@ def prepare(name: str, url: str) -> Target:
         build_demo(s, SECRET, seed=7)
     baseline_table(MetaData()).create(database.engine)
     with database.session() as s:
-        campaign = s.scalars(select(Campaign)).one()
+        campaign = s.scalars(select(Campaign).where(Campaign.status == "open")).one()  # the demo's collecting one
         group = s.scalar(select(RespondentGroup).where(RespondentGroup.campaign_id == campaign.id,
                                                        RespondentGroup.code == "nguoi_dan"))
         districts = list(s.scalars(select(Unit.id).where(Unit.campaign_id == campaign.id, Unit.level == "huyen")
@@ -194,6 +194,7 @@ def issue_invitations(target: Target, count: int, filled: bool = False) -> list[
 
     from survey_app.models import Draft, Invitation, utcnow
     from survey_app.services.invitations import hash_token
+    from survey_app.services.sealing import draft_key, seal
 
     tokens = [secrets.token_urlsafe(24) for _ in range(count)]
     now = utcnow()
@@ -205,13 +206,16 @@ def issue_invitations(target: Target, count: int, filled: bool = False) -> list[
              "unit_id": target.districts[i % len(target.districts)], "token_hash": hash_token(t),
              "name": f"Người dân {i}", "created_at": now, "opened": filled, "used": False}
             for i, t in enumerate(tokens)])
-        if filled:
-            made = s.execute(select(Invitation.id, Invitation.unit_id).where(Invitation.id > last)).all()
+        if filled:  # sealed as the app seals them (drafts/sealing.py), under each link's token
+            made = s.execute(select(Invitation.id, Invitation.unit_id, Invitation.token_hash)
+                             .where(Invitation.id > last)).all()
+            token_of = {hash_token(t): t for t in tokens}
             s.execute(insert(Draft), [
-                {"invitation_id": inv_id, "client_id": str(uuid.uuid4()),
-                 "data": {f"{unit_id}:{q}": rng.choice(options) for q, options in target.questions},
-                 "started_at": now - timedelta(minutes=8), "updated_at": now - timedelta(minutes=1)}
-                for inv_id, unit_id in made])
+                {"invitation_id": inv_id, "sealed": seal(draft_key(SECRET, token_of[digest]), inv_id, {
+                    "client_id": str(uuid.uuid4()),
+                    "data": {f"{unit_id}:{q}": rng.choice(options) for q, options in target.questions},
+                    "started_at": (now - timedelta(minutes=8)).isoformat()})}
+                for inv_id, unit_id, digest in made])
     return tokens
 
 

@@ -109,7 +109,9 @@ class Campaign(Base):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     criteria_name: Mapped[str] = mapped_column(String(300))
     criteria_digest: Mapped[str] = mapped_column(String(64))
-    criteria_files: Mapped[dict] = mapped_column(JSON)
+    # Read only when a process first meets this digest (services.campaigns.campaign_criteria): 60 KB of
+    # JSON that no request needs once the parsed set is cached.
+    criteria_files: Mapped[dict] = mapped_column(JSON, deferred=True)
     opens_at: Mapped[datetime | None] = mapped_column(DateTime)
     closes_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
@@ -205,6 +207,7 @@ class Invitation(Base):
 
     group: Mapped[RespondentGroup] = relationship()
     unit: Mapped[Unit | None] = relationship()
+    campaign: Mapped[Campaign] = relationship()
 
 
 class Draft(Base):

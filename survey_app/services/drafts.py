@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from questionnaires import CriteriaSet, Level, Questionnaire
 
 from ..db import Database
-from ..models import Campaign, Draft, Invitation, Unit, utcnow
+from ..models import Draft, Invitation, Unit, utcnow
 from . import ballots
 from .campaigns import campaign_criteria
 from .invitations import derive_token, hash_token
@@ -59,7 +59,7 @@ class Assignment:
 def link_status(session: Session, invitation: Invitation) -> str:
     """``open``, or why the link cannot be answered: ``used``, ``revoked``, ``expired``, ``not_open``,
     ``closed``."""
-    campaign = session.get(Campaign, invitation.campaign_id)
+    campaign = invitation.campaign
     now = utcnow()
     if invitation.used:
         return "used"
@@ -80,7 +80,7 @@ def assignments(session: Session, invitation: Invitation) -> list[Assignment]:
     ``own`` resolves to the respondent's unit, or to its district when the
     respondent belongs to a commune (a commune leader rates their district).
     """
-    campaign = session.get(Campaign, invitation.campaign_id)
+    campaign = invitation.campaign
     cset = campaign_criteria(campaign)
     group = cset.group_by_code[invitation.group.code]
     result = []

@@ -23,7 +23,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ..models import Campaign, Invitation, RespondentGroup, Unit, utcnow
 from .audit import record
@@ -122,9 +122,12 @@ def find_invitation(session: Session, key: str) -> Invitation | None:
     """The invitation of a link's token, or of a QR card's short code; ``None`` if neither."""
     if not key or len(key) > 128:
         return None
-    found = session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(key)))
+    # One statement brings what a respondent's page needs with it: campaign, group, unit and its parent.
+    query = select(Invitation).options(joinedload(Invitation.campaign), joinedload(Invitation.group),
+                                       joinedload(Invitation.unit).joinedload(Unit.parent))
+    found = session.scalar(query.where(Invitation.token_hash == hash_token(key)))
     if found is None and len(normalise_short_code(key)) <= 16:
-        found = session.scalar(select(Invitation).where(Invitation.short_code_hash == hash_short_code(key)))
+        found = session.scalar(query.where(Invitation.short_code_hash == hash_short_code(key)))
     return found
 
 

@@ -10,7 +10,6 @@ from flask import redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from ...extensions import db_session, get_database
-from ...models import Campaign
 from ...services import drafts as sub
 from ...services.campaigns import campaign_criteria, campaign_progress, open_campaigns
 from ...services.invitations import find_invitation, normalise_short_code
@@ -34,7 +33,7 @@ def _load(session, token: str, allow_used: bool = False):
     status = sub.link_status(session, invitation)
     if status != "open" and not (allow_used and status == "used"):
         return None, _problem(status, invitation)
-    cset = campaign_criteria(session.get(Campaign, invitation.campaign_id))
+    cset = campaign_criteria(invitation.campaign)
     return (invitation, cset, sub.assignments(session, invitation), sub.key_for(secret(), invitation, token)), None
 
 
