@@ -187,6 +187,19 @@ def open_draft(database: Database, invitation_id: int, key: bytes) -> DraftConte
         return content
 
 
+def draft_of(session: Session, database: Database, invitation: Invitation, key: bytes) -> DraftContent:
+    """The draft of an invitation whose respondent is at the welcome page: read in the request's own
+    session when the link was opened before and its draft is sealed (no write); else opened by
+    :func:`open_draft` (a short write: the invitation marked opened, the draft made or sealed)."""
+    if invitation.opened:
+        row = session.get(Draft, invitation.id)
+        if row is not None and row.sealed is not None:
+            content = read_draft(session, invitation.id, key)
+            if content is not None:
+                return content
+    return open_draft(database, invitation.id, key)
+
+
 def seal_plaintext_drafts(s: Session, secret: str) -> int:
     """Seal every draft saved before revision 0006 whose token can be derived; returns how many."""
     sealed = 0
@@ -229,11 +242,11 @@ def page_answers(cset: CriteriaSet, page: Page, data: dict) -> dict[str, str]:
 
 
 def save_page(session: Session, cset: CriteriaSet, invitation_id: int, key: bytes, page: Page,
-              posted: dict[str, str | None]) -> dict[str, str]:
+              posted: dict[str, str | None], draft: DraftContent | None = None) -> dict[str, str]:
     """Keep the answers posted for a page (question id -> option code, or None when none was
-    chosen); return a message per question still unanswered. Options not in the question's
-    scale are not kept and get their own message."""
-    draft = read_draft(session, invitation_id, key)
+    chosen) in ``draft`` (read if not given; updated in place); return a message per question
+    still unanswered. Options not in the question's scale are not kept and get their own message."""
+    draft = draft if draft is not None else read_draft(session, invitation_id, key)
     data = dict(draft.data)
     errors: dict[str, str] = {}
     level = page.assignment.level.code
@@ -295,10 +308,20 @@ class Outcome:
 
 def submit(database: Database, cset: CriteriaSet, invitation_id: int, client_id: str,
            assigned: list[Assignment], key: bytes) -> Outcome:
-    """Store the draft of an invitation as its one ballot, in one transaction."""
+    """Store the draft of an invitation as its one ballot.
+
+    The draft is read, opened and checked in a read session; the write transaction (on SQLite, the
+    database's one write lock) then only confirms the draft is unchanged, marks the link used (the
+    guard: one ballot per link), stores the ballot and deletes the draft. A draft saved from another
+    page in between makes this one stale; a racing submit of the same link finds it used.
+    """
+    with database.session() as s:
+        ready = _prepare(s, cset, invitation_id, client_id, assigned, key)
+    if isinstance(ready, Outcome):
+        return ready
     try:
         with database.transaction() as s:
-            return _submit(s, cset, invitation_id, client_id, assigned, key)
+            return _store(s, cset, invitation_id, client_id, ready)
     except IntegrityError:
         # The same client id stored by a racing request: that request's ballot is ours.
         with database.session() as s:
@@ -307,26 +330,55 @@ def submit(database: Database, cset: CriteriaSet, invitation_id: int, client_id:
         raise
 
 
-def _submit(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, assigned: list[Assignment],
-            key: bytes) -> Outcome:
+@dataclass(frozen=True)
+class _Ready:
+    """A draft checked and turned into a ballot, with the stored bytes it came from."""
+
+    ballot: ballots.NewBallot
+    stored: tuple
+
+
+def _draft_version(s: Session, invitation_id: int) -> tuple | None:
+    row = s.execute(select(Draft.sealed, Draft.updated_at).where(Draft.invitation_id == invitation_id)).first()
+    return None if row is None else (bytes(row[0]) if row[0] is not None else None, row[1])
+
+
+def _gone(s: Session, invitation_id: int, client_id: str) -> Outcome:
+    """Why there is no draft to send: our ballot is stored already, the link was used, or the page is old."""
+    if ballots.stored_ballot(s, client_id) is not None:
+        return Outcome("replay")
+    used = s.scalar(select(Invitation.used).where(Invitation.id == invitation_id))
+    return Outcome("used" if used else "stale")
+
+
+def _prepare(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, assigned: list[Assignment],
+             key: bytes) -> Outcome | _Ready:
     if ballots.stored_ballot(s, client_id) is not None:
         return Outcome("replay")
     invitation = s.get(Invitation, invitation_id)
+    version = _draft_version(s, invitation_id)
     draft = read_draft(s, invitation_id, key)
     if draft is None or draft.client_id != client_id:
-        # A racing request may have stored our ballot (and deleted the draft) since
-        # the first check: look again, and read ``used`` afresh, not from the identity map.
-        if ballots.stored_ballot(s, client_id) is not None:
-            return Outcome("replay")
-        used = s.scalar(select(Invitation.used).where(Invitation.id == invitation_id))
-        return Outcome("used" if used else "stale")
+        return _gone(s, invitation_id, client_id)
     form_pages = pages(assigned, draft.data)
     if any(a.how == "choose" for a in assigned) and not form_pages:
         return Outcome("nothing_chosen")
     missing = unanswered(cset, form_pages, draft.data)
     if missing:
         return Outcome("incomplete", missing)
+    answers = [(p.unit.id, item.question, draft.data[answer_key(p.unit.id, item.question)])
+               for p in form_pages for item in p.assignment.questionnaire.items]
+    ballot = ballots.NewBallot(
+        campaign_id=invitation.campaign_id, group_id=invitation.group_id, client_id=client_id,
+        channel="qr" if invitation.kind == "qr_card" else "web", answers=answers,
+        duration_seconds=float(round((utcnow() - draft.started_at).total_seconds())))
+    return _Ready(ballot, version)
 
+
+def _store(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, ready: _Ready) -> Outcome:
+    if _draft_version(s, invitation_id) != ready.stored:
+        # The draft changed or went since it was read: a page saved elsewhere, or our own ballot stored.
+        return _gone(s, invitation_id, client_id)
     changed = s.execute(
         update(Invitation).where(Invitation.id == invitation_id, Invitation.used.is_(False),
                                  Invitation.revoked.is_(False)).values(used=True)
@@ -336,12 +388,6 @@ def _submit(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, a
             return Outcome("replay")
         revoked = s.scalar(select(Invitation.revoked).where(Invitation.id == invitation_id))
         return Outcome("revoked" if revoked else "used")
-
-    answers = [(p.unit.id, item.question, draft.data[answer_key(p.unit.id, item.question)])
-               for p in form_pages for item in p.assignment.questionnaire.items]
-    ballots.store_ballot(s, cset, ballots.NewBallot(
-        campaign_id=invitation.campaign_id, group_id=invitation.group_id, client_id=client_id,
-        channel="qr" if invitation.kind == "qr_card" else "web", answers=answers,
-        duration_seconds=float(round((utcnow() - draft.started_at).total_seconds()))))
+    ballots.store_ballot(s, cset, ready.ballot)
     s.execute(delete(Draft).where(Draft.invitation_id == invitation_id))
     return Outcome("stored")

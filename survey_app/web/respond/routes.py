@@ -73,7 +73,7 @@ def welcome(token: str):
     if problem:
         return problem
     invitation, cset, assigns, key = loaded
-    draft = sub.open_draft(get_database(), invitation.id, key)
+    draft = sub.draft_of(db_session(), get_database(), invitation, key)
     form_pages = sub.pages(assigns, draft.data)
     missing = sub.unanswered(cset, form_pages, draft.data)
     started = bool(draft.data)
@@ -127,8 +127,7 @@ def page(token: str, number: int):
     errors: dict[str, str] = {}
     if form.is_submitted():
         form.validate()  # the CSRF token; each answer is checked against its scale by save_page
-        errors = sub.save_page(session, cset, invitation.id, key, current, posted_answers(form, question_ids))
-        draft = sub.read_draft(session, invitation.id, key)
+        errors = sub.save_page(session, cset, invitation.id, key, current, posted_answers(form, question_ids), draft)
         action = pressed(form)
         if action == "prev":
             return redirect(url_for("respond.page", token=token, number=max(1, number - 1)))
