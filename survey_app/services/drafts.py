@@ -307,16 +307,21 @@ class Outcome:
 
 
 def submit(database: Database, cset: CriteriaSet, invitation_id: int, client_id: str,
-           assigned: list[Assignment], key: bytes) -> Outcome:
-    """Store the draft of an invitation as its one ballot.
+           assigned: list[Assignment], key: bytes, read: Session | None = None) -> Outcome:
+    """Store the draft of an invitation as its one ballot (``read``: a session already open for reading,
+    else one is opened).
 
     The draft is read, opened and checked in a read session; the write transaction (on SQLite, the
     database's one write lock) then only confirms the draft is unchanged, marks the link used (the
     guard: one ballot per link), stores the ballot and deletes the draft. A draft saved from another
     page in between makes this one stale; a racing submit of the same link finds it used.
     """
-    with database.session() as s:
-        ready = _prepare(s, cset, invitation_id, client_id, assigned, key)
+    if read is not None:
+        ready = _prepare(read, cset, invitation_id, client_id, assigned, key)
+        read.rollback()  # end the read transaction: the write lock is not to wait for our own snapshot
+    else:
+        with database.session() as s:
+            ready = _prepare(s, cset, invitation_id, client_id, assigned, key)
     if isinstance(ready, Outcome):
         return ready
     try:

@@ -158,14 +158,14 @@ def review(token: str):
 @bp.post("/s/<token>/gui")
 def send(token: str):
     database = get_database()
-    with database.session() as session:  # released before submit takes the write lock
+    form = SendForm()
+    client_id = (form.client_id.data if form.validate() else "") or ""
+    with database.session() as session:  # reads only; submit ends its transaction before the write lock
         loaded, problem = _load(session, token, allow_used=True)
         if problem:
             return problem
         invitation, cset, assigns, key = loaded
-    form = SendForm()
-    client_id = form.client_id.data if form.validate() else ""
-    outcome = sub.submit(database, cset, invitation.id, client_id or "", assigns, key)
+        outcome = sub.submit(database, cset, invitation.id, client_id, assigns, key, read=session)
     if outcome.status in ("stored", "replay"):
         return render_template("respond/thanks.html")
     if outcome.status in ("used", "stale", "revoked"):
