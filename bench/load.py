@@ -96,7 +96,9 @@ RADIO = re.compile(rb'type="radio" name="(q_\w+)" value="(\w+)"')
 CLIENT_ID = re.compile(rb'name="client_id" value="([^"]+)"')
 THANKS = "Cảm ơn Ông/Bà đã gửi phiếu".encode()
 
-TARGETS = {"rate": 300.0, "ratio": 0.5, "p99_ms": 250.0}
+# The respondent path against a bare Flask app on the same machine, same run: get+post at least half the
+# baseline's rate, whole flows at least a quarter; the submit's p99 under 250 ms.
+TARGETS = {"get_post_ratio": 0.5, "flow_ratio": 0.25, "p99_ms": 250.0, "postgres_vs_sqlite": 1.3}
 FLOW_KINDS = {
     "flow": ["GET /s/<t>", "GET /s/<t>/p/1", "POST /s/<t>/p/1", "GET /s/<t>/gui", "POST /s/<t>/gui"],
     "get+post": ["GET /s/<t>/gui", "POST /s/<t>/gui"],
@@ -762,12 +764,10 @@ def verdicts(flow: Result, literal: Result, base: Result) -> list[str]:
     clean = all(r.errors == 0 and r.lost == 0 and r.duplicated == 0 and not r.extra_checks
                 for r in (flow, literal, base))
     rows = [
-        f"{db}: whole flows {flow.rate:,.1f}/s vs target >= {TARGETS['rate']:.0f}/s: "
-        f"{mark(flow.rate >= TARGETS['rate'])}"
-        f"  (get+post {literal.rate:,.1f}/s: {mark(literal.rate >= TARGETS['rate'])})",
+        f"{db}: get+post / baseline = {literal.rate:,.1f} / {base.rate:,.1f} = {literal.rate / base.rate:.0%} "
+        f"vs >= {TARGETS['get_post_ratio']:.0%}: {mark(literal.rate >= TARGETS['get_post_ratio'] * base.rate)}",
         f"{db}: whole flows / baseline = {flow.rate:,.1f} / {base.rate:,.1f} = {flow.rate / base.rate:.0%} "
-        f"vs >= 50%: {mark(flow.rate >= TARGETS['ratio'] * base.rate)}  (get+post / baseline = "
-        f"{literal.rate / base.rate:.0%}: {mark(literal.rate >= TARGETS['ratio'] * base.rate)})",
+        f"vs >= {TARGETS['flow_ratio']:.0%}: {mark(flow.rate >= TARGETS['flow_ratio'] * base.rate)}",
         f"{db}: p99 of the submit request in whole flows {p99:,.0f} ms vs < {TARGETS['p99_ms']:.0f} ms: "
         f"{mark(p99 < TARGETS['p99_ms'])}  (p99 of a whole flow {flow.p('flow', 0.99):,.0f} ms; "
         f"of the submit in get+post {literal.p(WRITE_KIND['get+post'], 0.99):,.0f} ms: "
