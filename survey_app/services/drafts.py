@@ -163,21 +163,30 @@ def read_draft(s: Session, invitation_id: int, key: bytes) -> DraftContent | Non
     return DraftContent(content["client_id"], content["data"], datetime.fromisoformat(content["started_at"]))
 
 
+def _loaded(s: Session) -> set[int]:
+    """Invitation ids of the drafts this session holds as objects (written through the ORM, not SQL)."""
+    return {obj.invitation_id for obj in s.identity_map.values() if isinstance(obj, Draft)}
+
+
 def write_draft(s: Session, invitation_id: int, key: bytes, content: DraftContent) -> None:
     """Seal and keep the draft (emptying any plaintext left from before revision 0006)."""
     sealed = seal(key, invitation_id, {"client_id": content.client_id, "data": content.data,
                                        "started_at": content.started_at.isoformat()})
-    row = s.get(Draft, invitation_id)
-    if row is None:
-        s.add(Draft(invitation_id=invitation_id, sealed=sealed))
-    else:
+    row = s.get(Draft, invitation_id) if invitation_id in _loaded(s) else None
+    if row is not None:
         row.sealed, row.client_id, row.data, row.started_at, row.updated_at = sealed, None, None, None, None
+        return
+    changed = s.execute(update(Draft).where(Draft.invitation_id == invitation_id).values(
+        sealed=sealed, client_id=None, data=None, started_at=None, updated_at=None)).rowcount
+    if not changed:
+        s.add(Draft(invitation_id=invitation_id, sealed=sealed))
 
 
 def open_draft(database: Database, invitation_id: int, key: bytes) -> DraftContent:
     """Mark the invitation opened and return its draft, creating (or sealing) it if needed."""
     with database.transaction() as s:
-        s.get(Invitation, invitation_id).opened = True
+        s.execute(update(Invitation).where(Invitation.id == invitation_id, Invitation.opened.is_(False))
+                  .values(opened=True))
         content = read_draft(s, invitation_id, key)
         if content is None:  # none yet, or sealed under another secret: start afresh
             content = DraftContent(str(uuid.uuid4()), {}, utcnow())
