@@ -200,13 +200,10 @@ def store_ballot(s: Session, cset: CriteriaSet, ballot: NewBallot, *, actor: str
         The answers break a rule; nothing was written.
     """
     check_ballots(s, cset, [ballot], complete)
-    existing = stored_ballot(s, ballot.client_id)
-    if existing is not None:
-        return _settle(s, existing, ballot)
-    try:
+    try:  # a new client id is the common case: no lookup before; a replay fails the UNIQUE and is settled
         with s.begin_nested():
             (ballot_id,) = _insert(s, [ballot])
-    except IntegrityError:  # the same client id stored by a racing request
+    except IntegrityError:  # the client id is stored already (a replay, or a racing request)
         existing = stored_ballot(s, ballot.client_id)
         if existing is None:
             raise

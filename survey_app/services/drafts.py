@@ -29,7 +29,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -147,39 +147,44 @@ def key_for(secret: str, invitation: Invitation, presented: str) -> bytes:
     return draft_key(secret, token)
 
 
-def read_draft(s: Session, invitation_id: int, key: bytes) -> DraftContent | None:
-    """The invitation's draft, or None when there is none or it no longer opens (the secret changed)."""
-    row = s.get(Draft, invitation_id)
-    if row is None:
-        return None
+def _draft_row(s: Session, invitation_id: int):
+    """The draft's stored columns (one statement, no ORM object), or None."""
+    return s.execute(select(Draft.sealed, Draft.updated_at, Draft.client_id, Draft.data, Draft.started_at)
+                     .where(Draft.invitation_id == invitation_id)).first()
+
+
+def _opened(row, invitation_id: int, key: bytes) -> DraftContent | None:
     if row.sealed is None:  # saved before drafts were sealed (revision 0006)
         if row.data is None:
             return None
         return DraftContent(row.client_id, dict(row.data), row.started_at or utcnow())
     try:
-        content = unseal(key, invitation_id, row.sealed)
+        content = unseal(key, invitation_id, bytes(row.sealed))
     except Unreadable:
         return None
     return DraftContent(content["client_id"], content["data"], datetime.fromisoformat(content["started_at"]))
 
 
-def _loaded(s: Session) -> set[int]:
-    """Invitation ids of the drafts this session holds as objects (written through the ORM, not SQL)."""
-    return {obj.invitation_id for obj in s.identity_map.values() if isinstance(obj, Draft)}
+def read_draft(s: Session, invitation_id: int, key: bytes) -> DraftContent | None:
+    """The invitation's draft, or None when there is none or it no longer opens (the secret changed)."""
+    row = _draft_row(s, invitation_id)
+    return None if row is None else _opened(row, invitation_id, key)
 
 
-def write_draft(s: Session, invitation_id: int, key: bytes, content: DraftContent) -> None:
-    """Seal and keep the draft (emptying any plaintext left from before revision 0006)."""
+def write_draft(s: Session, invitation_id: int, key: bytes, content: DraftContent, exists: bool | None = None) -> None:
+    """Seal and keep the draft (emptying any plaintext left from before revision 0006).
+
+    ``exists``: whether the row is known to be there (one UPDATE) or not (one INSERT); None when
+    unknown (an UPDATE, then an INSERT when it changed nothing).
+    """
     sealed = seal(key, invitation_id, {"client_id": content.client_id, "data": content.data,
                                        "started_at": content.started_at.isoformat()})
-    row = s.get(Draft, invitation_id) if invitation_id in _loaded(s) else None
-    if row is not None:
-        row.sealed, row.client_id, row.data, row.started_at, row.updated_at = sealed, None, None, None, None
-        return
-    changed = s.execute(update(Draft).where(Draft.invitation_id == invitation_id).values(
-        sealed=sealed, client_id=None, data=None, started_at=None, updated_at=None)).rowcount
-    if not changed:
-        s.add(Draft(invitation_id=invitation_id, sealed=sealed))
+    if exists is not False:
+        changed = s.execute(update(Draft).where(Draft.invitation_id == invitation_id).values(
+            sealed=sealed, client_id=None, data=None, started_at=None, updated_at=None)).rowcount
+        if changed or exists:
+            return
+    s.execute(insert(Draft).values(invitation_id=invitation_id, sealed=sealed))
 
 
 def open_draft(database: Database, invitation_id: int, key: bytes) -> DraftContent:
@@ -187,12 +192,13 @@ def open_draft(database: Database, invitation_id: int, key: bytes) -> DraftConte
     with database.transaction() as s:
         s.execute(update(Invitation).where(Invitation.id == invitation_id, Invitation.opened.is_(False))
                   .values(opened=True))
-        content = read_draft(s, invitation_id, key)
+        row = _draft_row(s, invitation_id)
+        content = None if row is None else _opened(row, invitation_id, key)
         if content is None:  # none yet, or sealed under another secret: start afresh
             content = DraftContent(str(uuid.uuid4()), {}, utcnow())
-            write_draft(s, invitation_id, key, content)
-        elif s.get(Draft, invitation_id).sealed is None:  # plaintext from before revision 0006
-            write_draft(s, invitation_id, key, content)
+            write_draft(s, invitation_id, key, content, exists=row is not None)
+        elif row.sealed is None:  # plaintext from before revision 0006
+            write_draft(s, invitation_id, key, content, exists=True)
         return content
 
 
@@ -201,9 +207,9 @@ def draft_of(session: Session, database: Database, invitation: Invitation, key: 
     session when the link was opened before and its draft is sealed (no write); else opened by
     :func:`open_draft` (a short write: the invitation marked opened, the draft made or sealed)."""
     if invitation.opened:
-        row = session.get(Draft, invitation.id)
+        row = _draft_row(session, invitation.id)
         if row is not None and row.sealed is not None:
-            content = read_draft(session, invitation.id, key)
+            content = _opened(row, invitation.id, key)
             if content is not None:
                 return content
     return open_draft(database, invitation.id, key)
@@ -349,12 +355,8 @@ class _Ready:
     """A draft checked and turned into a ballot, with the stored bytes it came from."""
 
     ballot: ballots.NewBallot
-    stored: tuple
-
-
-def _draft_version(s: Session, invitation_id: int) -> tuple | None:
-    row = s.execute(select(Draft.sealed, Draft.updated_at).where(Draft.invitation_id == invitation_id)).first()
-    return None if row is None else (bytes(row[0]) if row[0] is not None else None, row[1])
+    sealed: bytes | None
+    updated_at: datetime | None
 
 
 def _gone(s: Session, invitation_id: int, client_id: str) -> Outcome:
@@ -367,12 +369,10 @@ def _gone(s: Session, invitation_id: int, client_id: str) -> Outcome:
 
 def _prepare(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, assigned: list[Assignment],
              key: bytes) -> Outcome | _Ready:
-    if ballots.stored_ballot(s, client_id) is not None:
-        return Outcome("replay")
     invitation = s.get(Invitation, invitation_id)
-    version = _draft_version(s, invitation_id)
-    draft = read_draft(s, invitation_id, key)
-    if draft is None or draft.client_id != client_id:
+    row = _draft_row(s, invitation_id)
+    draft = None if row is None else _opened(row, invitation_id, key)
+    if draft is None or draft.client_id != client_id:  # no draft: the ballot may be stored already
         return _gone(s, invitation_id, client_id)
     form_pages = pages(assigned, draft.data)
     if any(a.how == "choose" for a in assigned) and not form_pages:
@@ -386,22 +386,29 @@ def _prepare(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, 
         campaign_id=invitation.campaign_id, group_id=invitation.group_id, client_id=client_id,
         channel="qr" if invitation.kind == "qr_card" else "web", answers=answers,
         duration_seconds=float(round((utcnow() - draft.started_at).total_seconds())))
-    return _Ready(ballot, version)
+    return _Ready(ballot, None if row.sealed is None else bytes(row.sealed), row.updated_at)
+
+
+def _same(column, value):
+    return column.is_(None) if value is None else column == value
 
 
 def _store(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, ready: _Ready) -> Outcome:
-    if _draft_version(s, invitation_id) != ready.stored:
-        # The draft changed or went since it was read: a page saved elsewhere, or our own ballot stored.
+    # The draft goes first, and only as it was read: if it changed or went since (a page saved
+    # elsewhere, our own ballot stored by a racing request), nothing is written.
+    deleted = s.execute(delete(Draft).where(Draft.invitation_id == invitation_id, _same(Draft.sealed, ready.sealed),
+                                            _same(Draft.updated_at, ready.updated_at))).rowcount
+    if deleted != 1:
         return _gone(s, invitation_id, client_id)
     changed = s.execute(
         update(Invitation).where(Invitation.id == invitation_id, Invitation.used.is_(False),
                                  Invitation.revoked.is_(False)).values(used=True)
     ).rowcount
     if changed != 1:
+        s.rollback()  # the draft stays: nothing of this submit is written
         if ballots.stored_ballot(s, client_id) is not None:
             return Outcome("replay")
         revoked = s.scalar(select(Invitation.revoked).where(Invitation.id == invitation_id))
         return Outcome("revoked" if revoked else "used")
     ballots.store_ballot(s, cset, ready.ballot)
-    s.execute(delete(Draft).where(Draft.invitation_id == invitation_id))
     return Outcome("stored")
