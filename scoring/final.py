@@ -226,14 +226,14 @@ CLASS_WORDS = ("xuất sắc", "tốt", "khá", "trung bình", "yếu", "kém")
 
 
 def _class_change(order: dict[str, int], now: str, before) -> str:
-    """``lên``, ``xuống``, ``giữ``; by this year's band order, or for a band no longer used by
-    :data:`CLASS_WORDS`; "" when a class is unknown to both.
+    """``Tăng``, ``Giảm``, ``Giữ nguyên`` (the published report's words); by this year's band order,
+    or for a band no longer used by :data:`CLASS_WORDS`; "" when a class is unknown to both.
 
     Examples
     --------
     >>> order = {"tốt": 0, "khá": 1}
     >>> _class_change(order, "Tốt", "Khá"), _class_change(order, "Tốt", "Xuất sắc"), _class_change(order, "Tốt", "?")
-    ('lên', 'xuống', '')
+    ('Tăng', 'Giảm', '')
     """
     if not isinstance(before, str):
         return ""
@@ -245,7 +245,7 @@ def _class_change(order: dict[str, int], now: str, before) -> str:
         a, b = CLASS_WORDS.index(now_key), CLASS_WORDS.index(before_key)
     else:
         return ""
-    return "giữ" if a == b else ("lên" if a < b else "xuống")
+    return "Giữ nguyên" if a == b else ("Tăng" if a < b else "Giảm")
 
 
 def _field_index(merged: pd.DataFrame, fields: list[str]) -> pd.DataFrame:

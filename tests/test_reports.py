@@ -52,7 +52,7 @@ def test_the_final_table_shows_rank_class_rule_and_last_year(demo_app, users):
     assert table.loc["cho_don", "class"] == "Tốt" and "4/4 xã đạt loại Tốt trở lên (≥ 2/3)" in page
     # Last year: the published 2022 figures beside this year's.
     assert table.loc["so_tp", "previous_rank"] == 1 and table.loc["so_tp", "previous_class"] == "Xuất sắc"
-    assert "Chỉ số năm trước" in page and "94,280" in page
+    assert "Chỉ số năm 2022" in page and "Tăng/giảm (bậc)" in page and "94,280" in page
     assert 'src="/bao-cao/1/bieu-do/chi-so-so.svg"' in page
 
 
@@ -70,8 +70,12 @@ def test_survey_points_page_has_each_levels_average_highest_and_lowest(demo_app,
 def test_findings_are_written_as_the_seed_writes_them(demo_app, users):
     page = client_for(demo_app, "pt").get("/bao-cao/1/nhan-xet").get_data(as_text=True)
     assert "Đối với đánh giá cấp sở có " in page and "nội dung có ý kiến đánh giá ở mức kém (cụ thể gồm: " in page
-    assert re.search(r"\d+,\d% ý kiến đại biểu HĐND tỉnh( và \d+,\d% ý kiến [^;]+)? đánh giá (kém|dưới 50%) về ", page)
-    assert "đánh giá kém về chất lượng các văn bản chỉ đạo, điều hành công tác cải cách hành chính của sở" in page
+    assert re.search(r"\d+,\d% ý kiến đại biểu HĐND tỉnh( và \d+,\d% ý kiến [^;]+)? đánh giá (kém về|dưới 50%) ", page)
+    assert "đánh giá kém về chất lượng các văn bản chỉ đạo, điều hành công tác CCHC của sở" in page
+    said = " ".join(re.findall(r'<p class="finding">(.*?)</p>', page, re.S))
+    assert "về tỷ lệ" not in said and "cải cách hành chính" not in said and " và " in said
+    assert not re.search(r"ý kiến [^;%]* và \d+,\d% ý kiến [^;%]* và \d+,\d%", said), "not 'A và B và C'"
+    assert re.search(r"\d+,\d% ý kiến [^;%,]+, \d+,\d% ý kiến [^;%]+ và \d+,\d% ý kiến", said), "'A, B và C'"
 
 
 def test_findings_share_by_hand(demo_app, users):
@@ -95,7 +99,8 @@ def test_findings_share_by_hand(demo_app, users):
 def test_intervals_page_lists_unsettled_neighbours(demo_app, users):
     page = client_for(demo_app, "pt").get("/bao-cao/1/do-tin-cay").get_data(as_text=True)
     assert "Khoảng xếp hạng tính theo chỉ số CCHC" in page
-    assert "số lần lặp" in page and "Hạng tốt nhất (95%)" in page
+    assert "số lần tính lại" in page and "Thứ hạng có thể dao động từ" in page and "khoảng tin cậy 95%" in page
+    assert "hạt giống" not in page and "Hạng kém nhất" not in page
 
 
 @pytest.mark.parametrize("name", ["chi-so-so", "chi-so-huyen", "nhiet-so", "nhiet-huyen", "hang-so", "hang-huyen"])
@@ -130,7 +135,7 @@ def test_final_table_exports_agree_in_xlsx_csv_and_json(demo_app, users):
     js = json.loads(client.get("/bao-cao/1/xuat/ket-qua.json").get_data(as_text=True))
     book = openpyxl.load_workbook(io.BytesIO(xlsx.data))
     sheet = book.worksheets[0]
-    header_row = next(r for r in range(1, 4) if sheet.cell(r, 1).value == "Cấp")
+    header_row = next(r for r in range(1, 4) if sheet.cell(r, 1).value == "STT")
     assert sheet.freeze_panes == f"A{header_row + 1}"
     from_xlsx = pd.read_excel(io.BytesIO(xlsx.data), skiprows=header_row - 1)
     from_csv = pd.read_csv(io.BytesIO(csv.data), encoding="utf-8-sig")

@@ -65,7 +65,14 @@ def _figure(n_rows: int, extra: float) -> Figure:
     return fig
 
 
-def _render(build, *args) -> str:
+def _render(build, *args, fmt: str = "svg") -> str | bytes:
+    """The figure as SVG text, or (``fmt="png"``, for the Word report) PNG bytes at 200 dpi; both
+    deterministic: no date, no software version."""
+    if fmt == "png":
+        raw = io.BytesIO()
+        with _LOCK, mpl.rc_context(_RC):
+            build(*args).savefig(raw, format="png", dpi=200, metadata={"Software": None})
+        return raw.getvalue()
     buf = io.StringIO()
     with _LOCK, mpl.rc_context(_RC):
         build(*args).savefig(buf, format="svg", metadata=dict.fromkeys(("Date", "Creator", "Format", "Type")))
@@ -153,7 +160,7 @@ def _index_figure(final: pd.DataFrame, field_points: pd.DataFrame, names: Mappin
 
 
 def index_chart(final: pd.DataFrame, field_points: pd.DataFrame, names: Mapping[str, str],
-                field_names: Mapping[str, str], title: str) -> str:
+                field_names: Mapping[str, str], title: str, fmt: str = "svg") -> str | bytes:
     """How each unit's index is made up: one horizontal stacked bar per unit, best on top.
 
     Parameters
@@ -181,11 +188,22 @@ def index_chart(final: pd.DataFrame, field_points: pd.DataFrame, names: Mapping[
     >>> "Sở Tư pháp" in svg, "87,461" in svg
     (True, True)
     """
-    return _render(_index_figure, final, field_points, names, field_names, title)
+    return _render(_index_figure, final, field_points, names, field_names, title, fmt=fmt)
+
+
+def heatmap_floor(percent: pd.Series) -> float:
+    """Where a heat map's colours start: 50, or the tens below the lowest cell when lower. Pass the
+    floor of all the maps shown together, so that one colour means one value on every map.
+
+    >>> heatmap_floor(pd.Series([92.0, 61.0])), heatmap_floor(pd.Series([92.0, 43.2]))
+    (50.0, 40.0)
+    """
+    low = float(np.nanmin(percent.to_numpy(dtype=float, na_value=np.nan), initial=100.0))
+    return min(50.0, 10.0 * math.floor(low / 10))
 
 
 def _heatmap_figure(fields: pd.DataFrame, names: Mapping[str, str], field_names: Mapping[str, str],
-                    title: str) -> Figure:
+                    title: str, floor: float | None = None) -> Figure:
     if fields.empty:
         return _empty_figure(title)
     codes = list(pd.unique(fields["code"]))
@@ -201,8 +219,7 @@ def _heatmap_figure(fields: pd.DataFrame, names: Mapping[str, str], field_names:
     cmap = mpl.colormaps["YlGn"].with_extremes(bad="white")
     # From 50 (lower if a cell is lower): the cells of a province usually lie between
     # 60 and 100 and would all look alike on a scale from 0.
-    low = np.nanmin(values, initial=100.0)
-    norm = mpl.colors.Normalize(min(50.0, 10.0 * math.floor(low / 10)), 100.0)
+    norm = mpl.colors.Normalize(heatmap_floor(fields["percent"]) if floor is None else floor, 100.0)
     image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, norm=norm, aspect="auto", interpolation="nearest")
     for (i, j), v in np.ndenumerate(values):
         if math.isnan(v):
@@ -230,7 +247,7 @@ def _heatmap_figure(fields: pd.DataFrame, names: Mapping[str, str], field_names:
 
 
 def heatmap_chart(fields: pd.DataFrame, names: Mapping[str, str], field_names: Mapping[str, str],
-                  title: str) -> str:
+                  title: str, floor: float | None = None, fmt: str = "svg") -> str | bytes:
     """Unit × field heat map of the percentage of the maximum survey points.
 
     Parameters
@@ -241,6 +258,9 @@ def heatmap_chart(fields: pd.DataFrame, names: Mapping[str, str], field_names: M
         Unit id -> name; field code -> name, listed under the map as a key to the codes.
     title : str
         Chart title.
+    floor : float, optional
+        Where the colour scale starts (:func:`heatmap_floor` of every map shown beside this one);
+        by default, of this map's cells.
 
     Returns
     -------
@@ -253,7 +273,7 @@ def heatmap_chart(fields: pd.DataFrame, names: Mapping[str, str], field_names: M
     >>> "92,4" in heatmap_chart(fields, {"a": "Huyện Ba Bể"}, {"1": "Thể chế", "2": "Tài chính"}, "Tỷ lệ")
     True
     """
-    return _render(_heatmap_figure, fields, names, field_names, title)
+    return _render(_heatmap_figure, fields, names, field_names, title, floor, fmt=fmt)
 
 
 def _rank_interval_figure(ranks: pd.DataFrame, names: Mapping[str, str], title: str) -> Figure:
@@ -280,7 +300,7 @@ def _rank_interval_figure(ranks: pd.DataFrame, names: Mapping[str, str], title: 
     return fig
 
 
-def rank_interval_chart(ranks: pd.DataFrame, names: Mapping[str, str], title: str) -> str:
+def rank_interval_chart(ranks: pd.DataFrame, names: Mapping[str, str], title: str, fmt: str = "svg") -> str | bytes:
     """Each unit's rank as a dot with its bootstrap 2.5-97.5 % rank range as a bar.
 
     Parameters
@@ -303,4 +323,4 @@ def rank_interval_chart(ranks: pd.DataFrame, names: Mapping[str, str], title: st
     >>> "Thứ hạng" in rank_interval_chart(ranks, {"a": "Sở Tư pháp"}, "Khoảng thứ hạng")
     True
     """
-    return _render(_rank_interval_figure, ranks, names, title)
+    return _render(_rank_interval_figure, ranks, names, title, fmt=fmt)

@@ -9,6 +9,9 @@ from aggregation import option_shares
 from questionnaires.model import round_points
 
 from ..services.scores import CampaignScores
+from .report_text import abbreviate, count_vi, join_vi
+
+RATE = "tỷ lệ "
 
 
 def _lower_first(text: str) -> str:
@@ -25,6 +28,21 @@ def percent_vi(share: float) -> str:
     ('83,7%', '2,0%', '0,2%')
     """
     return f"{round_points(100.0 * share, 1):.1f}".replace(".", ",") + "%"
+
+
+def judged(label: str, text: str) -> str:
+    """What the respondents judged, as the seed words it: ``kém về chất lượng …``; for a share asked as
+    "Tỷ lệ …" and an answer in percent, ``dưới 50% văn bản QPPL …`` (not "dưới 50% về tỷ lệ văn bản").
+
+    >>> judged("kém", "Chất lượng các văn bản")
+    'kém về chất lượng các văn bản'
+    >>> judged("dưới 50%", "Tỷ lệ văn bản quy phạm pháp luật có tính khả thi")
+    'dưới 50% văn bản QPPL có tính khả thi'
+    """
+    text = abbreviate(text)
+    if "%" in label and text.lower().startswith(RATE):
+        return f"{label} {text[len(RATE):]}"
+    return f"{label} về {_lower_first(text)}"
 
 
 def poor_findings(sc: CampaignScores) -> list[dict]:
@@ -57,8 +75,9 @@ def poor_findings(sc: CampaignScores) -> list[dict]:
                 "share": 100.0 * share,
                 "label": label,
                 "_order": (order[(level, question)], groups[group][0]),
-                "sentence": f"{percent_vi(share)} ý kiến {_lower_first(groups[group][1])} đánh giá {label} về "
-                f"{_lower_first(q.text)}",
+                "sub_criterion": q.sub_criterion,
+                "sentence": f"{percent_vi(share)} ý kiến {_lower_first(groups[group][1])} đánh giá "
+                f"{judged(label, q.text)}",
             }
         )
     rows.sort(key=lambda r: (list(levels).index(r["level"]), r["_order"]))
@@ -68,13 +87,17 @@ def poor_findings(sc: CampaignScores) -> list[dict]:
 
 
 def level_paragraphs(sc: CampaignScores, rows: list[dict]) -> list[tuple[str, str]]:
-    """Per surveyed level, the seed's paragraph: how many questions drew poor answers, and which."""
+    """Per surveyed level, the seed's paragraph: how many contents drew poor answers, and which.
+
+    A content (nội dung) is a surveyed sub-criterion (tiêu chí thành phần), as the published report
+    counts them: "06/21 nội dung" is 6 of the level's 21 surveyed sub-criteria.
+    """
     out = []
     for lv in sc.cset.levels:
         if not lv.surveyed:
             continue
         mine = [r for r in rows if r["level"] == lv.code]
-        asked = len(sc.cset.level_questions(lv.code))
+        contents = {q.sub_criterion for q in sc.cset.level_questions(lv.code)}
         by_question: dict[str, list[dict]] = {}
         for r in mine:
             by_question.setdefault(r["question"], []).append(r)
@@ -85,11 +108,11 @@ def level_paragraphs(sc: CampaignScores, rows: list[dict]) -> list[tuple[str, st
             continue
         parts = []
         for group_rows in by_question.values():
-            who = " và ".join(
-                f"{percent_vi(r['share'] / 100.0)} ý kiến {_lower_first(r['group_name'])}" for r in group_rows
-            )
+            who = join_vi([f"{percent_vi(r['share'] / 100.0)} ý kiến {_lower_first(r['group_name'])}"
+                           for r in group_rows])
             first = group_rows[0]
-            parts.append(f"{who} đánh giá {first['label']} về {_lower_first(first['text'])}")
-        out.append((lv.name, f"Đối với đánh giá {lv.name.lower()} có {len(by_question):02d}/{asked} nội dung có ý kiến "
-                             f"đánh giá ở mức kém (cụ thể gồm: {'; '.join(parts)})."))
+            parts.append(f"{who} đánh giá {judged(first['label'], first['text'])}")
+        poor = {r["sub_criterion"] for r in mine}
+        out.append((lv.name, f"Đối với đánh giá {lv.name.lower()} có {count_vi(len(poor))}/{count_vi(len(contents))} "
+                             f"nội dung có ý kiến đánh giá ở mức kém (cụ thể gồm: {'; '.join(parts)})."))
     return out

@@ -18,6 +18,9 @@ from questionnaires.model import round_points
 from ..services.scores import CampaignScores
 from .exports import Column
 from .findings import poor_findings
+from .report_text import maximum_vi, section_title
+
+STT = Column("stt", "STT", "integer", width=6)
 
 
 @dataclass
@@ -32,6 +35,8 @@ class ReportTable:
     note: str = ""
     summary: set[int] = field(default_factory=set)
     sheet: str = ""  # the XLSX sheet's name: Excel keeps 31 characters, so a short one; the title goes above
+    level_headers: dict[str, dict[str, str]] = field(default_factory=dict)  # level -> key -> its own header
+    footnote: str = ""  # how it was computed, for those who ask (printed under the table)
 
     @property
     def sheet_name(self) -> str:
@@ -42,12 +47,17 @@ class ReportTable:
         """The title and note, as written above the header of a sheet."""
         return f"{self.title}. {self.note}" if self.note else self.title
 
-    def sections(self, level_names: dict[str, str]) -> list[tuple[str, list[tuple[bool, dict]]]]:
-        """Rows grouped by level, in order, each with its summary flag (for the pages)."""
+    def sections(self, level_names: dict[str, str]) -> list[tuple[str, str, list[tuple[bool, dict]]]]:
+        """Rows grouped by level, in order: ``(level code, section title, [(is summary, row)])``; a section
+        is titled as ``level_names`` says ("Cấp sở", or "I. Các sở, ban, ngành" from :func:`section_names`)."""
         out: dict[str, list] = {}
         for i, row in enumerate(self.rows):
             out.setdefault(row.get("level", ""), []).append((i in self.summary, row))
-        return [(level_names.get(level, level), rows) for level, rows in out.items()]
+        return [(level, level_names.get(level, level), rows) for level, rows in out.items()]
+
+    def header(self, column: Column, level: str) -> str:
+        """The column's header in the section of ``level`` (a field's maximum differs by level)."""
+        return self.level_headers.get(level, {}).get(column.key, column.header)
 
 
 def _value(v):
@@ -63,6 +73,23 @@ def _records(frame: pd.DataFrame) -> list[dict]:
 
 def level_names(sc: CampaignScores) -> dict[str, str]:
     return {lv.code: lv.name for lv in sc.cset.levels}
+
+
+def section_names(sc: CampaignScores, levels: list[str]) -> dict[str, str]:
+    """``I. Các sở, ban, ngành``, ``II. Các huyện, thành phố``: the groups of a table's rows, numbered."""
+    shown_levels = [lv for lv in sc.cset.levels if lv.code in set(levels)]
+    return {lv.code: section_title(i, lv.units_word) for i, lv in enumerate(shown_levels, 1)}
+
+
+def _numbered(rows: list[dict], summary: set[int]) -> None:
+    """STT: 1, 2, … within each level, on unit rows only."""
+    counters: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        if i in summary:
+            row["stt"] = None
+            continue
+        counters[row.get("level", "")] = counters.get(row.get("level", ""), 0) + 1
+        row["stt"] = counters[row.get("level", "")]
 
 
 def incompleteness(sc: CampaignScores) -> dict[tuple[str, str], str]:
@@ -83,14 +110,24 @@ def incompleteness(sc: CampaignScores) -> dict[tuple[str, str], str]:
     return out
 
 
+def _field_header(f, maximum: float | None) -> str:
+    return f"{f.short_name} ({maximum:.2f})".replace(".", ",") if maximum is not None else f"{f.code}. {f.short_name}"
+
+
 def survey_points_table(sc: CampaignScores) -> ReportTable:
-    """Survey points per unit and field, with each level's average, highest and lowest."""
+    """Survey points per unit and field, with each level's average, highest and lowest; each field's
+    header gives its maximum, "Chỉ đạo điều hành (2,00)", per level where levels differ."""
     fields = sc.cset.fields
     levels = [lv for lv in sc.cset.levels if lv.surveyed]
-    columns = [Column("level_name", "Cấp"), Column("unit", "Mã đơn vị"), Column("name", "Đơn vị", width=34)]
-    columns += [Column(f"f{f.code}", f"{f.code}. {f.short_name}", "number", width=14) for f in fields]
+    maxima = {lv.code: {f.code: lv.field_max.get(f.code) for f in fields} for lv in levels}
+    same = len({tuple(m.values()) for m in maxima.values()}) == 1
+    columns = [STT, Column("level_name", "Cấp"), Column("unit", "Mã đơn vị"), Column("name", "Đơn vị", width=34)]
+    columns += [Column(f"f{f.code}", _field_header(f, maxima[levels[0].code][f.code] if same and levels else None),
+                       "number", width=14) for f in fields]
     columns += [Column("total", "Tổng điểm", "number"), Column("percent", "% điểm tối đa", "percent"),
                 Column("note", "Ghi chú", width=40)]
+    headers = {lv.code: {**{f"f{f.code}": _field_header(f, maxima[lv.code][f.code]) for f in fields},
+                         "total": f"Tổng điểm ({maximum_vi(lv.survey_max)})"} for lv in levels}
     notes = incompleteness(sc)
     names = sc.names
     t = sc.survey_table
@@ -119,10 +156,11 @@ def survey_points_table(sc: CampaignScores) -> ReportTable:
             rows.append({"level": lv.code, "level_name": lv.name, "unit": "", "name": f"{label} {lv.name.lower()}",
                          **{f"f{f.code}": float(agg[f.code]) for f in fields}, "total": float(agg["total"]),
                          "percent": 100.0 * float(agg["total"]) / lv.survey_max if lv.survey_max else None, "note": ""})
-    maxima = "; ".join(f"{lv.name}: tối đa {lv.survey_max:g} điểm" for lv in levels)
+    _numbered(rows, summary)
+    said = "; ".join(f"{lv.name}: tối đa {maximum_vi(lv.survey_max)} điểm" for lv in levels)
     return ReportTable("diem-dieu-tra", "Điểm điều tra xã hội học theo lĩnh vực", columns, rows,
-                       sheet="Điểm điều tra XHH",
-                       note=f"Điểm điều tra XHH ({maxima}); hiển thị 3 chữ số thập phân.", summary=summary)
+                       sheet="Điểm điều tra XHH", level_headers=headers,
+                       note=f"Điểm điều tra XHH ({said}); hiển thị 3 chữ số thập phân.", summary=summary)
 
 
 def findings_table(sc: CampaignScores) -> ReportTable:
@@ -172,34 +210,41 @@ def option_table(sc: CampaignScores) -> ReportTable:
     return ReportTable("phuong-an", "Số ý kiến theo phương án trả lời", columns, rows, sheet="Phương án trả lời")
 
 
-FINAL_COLUMNS = [Column("level_name", "Cấp"), Column("rank", "Xếp hạng", "integer"), Column("unit", "Mã đơn vị"),
+FINAL_COLUMNS = [STT, Column("level_name", "Cấp"), Column("rank", "Xếp hạng", "integer"), Column("unit", "Mã đơn vị"),
                  Column("name", "Đơn vị", width=34), Column("appraisal", "Điểm thẩm định", "number"),
                  Column("survey", "Điểm điều tra XHH", "number"), Column("index", "Chỉ số CCHC", "number"),
                  Column("class", "Xếp loại", width=16), Column("class_reason", "Căn cứ xếp loại", width=48)]
-PREVIOUS_COLUMNS = [
-    Column("previous_index", "Chỉ số năm trước", "number"),
-    Column("previous_rank", "Xếp hạng năm trước", "integer"),
-    Column("previous_class", "Xếp loại năm trước", width=16),
-    Column("index_change", "Tăng/giảm chỉ số", "number"),
-    Column("rank_change", "Tăng/giảm hạng", "integer"),
-    Column("class_change", "Thay đổi xếp loại"),
-]
+
+
+def previous_columns(year: int | None) -> list[Column]:
+    """Last year's columns, the year named as the published comparison names it ("Năm 2022")."""
+    said = "năm trước" if year is None else f"năm {year - 1}"
+    return [
+        Column("previous_index", f"Chỉ số {said}", "number"),
+        Column("previous_rank", f"Xếp hạng {said}", "integer"),
+        Column("previous_class", f"Xếp loại {said}", width=16),
+        Column("index_change", "Tăng/giảm (điểm)", "number"),
+        Column("rank_change", "Tăng/giảm (bậc)", "integer"),
+        Column("class_change", "Xếp loại so với năm trước"),
+    ]
 
 
 def final_report_table(sc: CampaignScores) -> ReportTable:
     """The final table: appraisal, survey, index, rank, class (with its reason) and last year."""
-    columns = FINAL_COLUMNS + (PREVIOUS_COLUMNS if sc.imported["previous"] else [])
+    columns = FINAL_COLUMNS + (previous_columns(sc.year) if sc.imported["previous"] else [])
     if sc.final is None:
         return ReportTable("ket-qua", "Kết quả Chỉ số CCHC", columns, [], sheet="Kết quả Chỉ số CCHC",
                            note="Chưa nhập điểm thẩm định: chưa tính được chỉ số.")
     table = sc.final.table.copy()
     table["level_name"] = table["level"].map(level_names(sc))
     table["name"] = table["unit"].map(sc.names).fillna(table["unit"])
+    rows = _records(table)
+    _numbered(rows, set())
     return ReportTable(
         "ket-qua",
         "Kết quả Chỉ số CCHC, xếp hạng và xếp loại",
         columns,
-        _records(table),
+        rows,
         sheet="Kết quả Chỉ số CCHC",
         note="Chỉ số = điểm thẩm định + điểm điều tra XHH; xếp hạng và xếp loại theo chỉ số làm tròn 3 chữ số.",
     )
@@ -213,11 +258,11 @@ def intervals_table(sc: CampaignScores, intervals: pd.DataFrame) -> ReportTable:
         Column("unit", "Mã đơn vị"),
         Column("name", "Đơn vị", width=34),
         Column("points", "Điểm điều tra XHH", "number"),
-        Column("low", "Cận dưới 95%", "number"),
-        Column("high", "Cận trên 95%", "number"),
+        Column("low", "Khoảng tin cậy 95%: từ", "number"),
+        Column("high", "đến", "number"),
         Column("rank", rank_header, "integer"),
-        Column("rank_low", "Hạng tốt nhất (95%)", "integer"),
-        Column("rank_high", "Hạng kém nhất (95%)", "integer"),
+        Column("rank_low", "Thứ hạng có thể dao động từ", "integer"),
+        Column("rank_high", "đến hạng", "integer"),
     ]
     order = {lv.code: i for i, lv in enumerate(sc.cset.levels)}
     frame = (
@@ -229,11 +274,16 @@ def intervals_table(sc: CampaignScores, intervals: pd.DataFrame) -> ReportTable:
     frame["name"] = frame["unit"].map(sc.names).fillna(frame["unit"])
     return ReportTable(
         "do-tin-cay",
-        "Độ tin cậy: khoảng tin cậy 95% của điểm điều tra và khoảng xếp hạng",
+        "Độ tin cậy: khoảng tin cậy 95% của điểm điều tra và thứ hạng",
         columns,
         _records(frame),
         sheet="Độ tin cậy",
-        note="Bootstrap 1.000 lần, lấy lại phiếu trong từng đơn vị × đối tượng (hạt giống cố định).",
+        note="Điểm điều tra XHH tính từ một số phiếu nhất định. Nếu hỏi những người khác cùng đối tượng, "
+             "điểm của đơn vị có thể khác đi: với độ tin cậy 95%, điểm nằm trong khoảng ghi ở hai cột "
+             "“Khoảng tin cậy 95%”, và thứ hạng có thể dao động trong khoảng ghi ở hai cột cuối.",
+        footnote="Phương pháp: lấy mẫu lặp (bootstrap) 1.000 lần; mỗi lần chọn lại ngẫu nhiên, có hoàn lại, "
+                 "các phiếu trong từng đơn vị × đối tượng rồi tính lại điểm và thứ hạng; khoảng là phân vị "
+                 "2,5% và 97,5% của các lần lặp. Cùng dữ liệu cho cùng kết quả.",
     )
 
 

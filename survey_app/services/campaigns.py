@@ -272,3 +272,20 @@ def campaign_progress(session: Session, campaign: Campaign) -> CampaignProgress:
             covered = sum(min(t, n) for t, n in group_cells)
         groups.append(GroupProgress(g.code, g.name, ballots.get(g.id, 0), planned, covered))
     return CampaignProgress(campaign, units, groups)
+
+
+# (code, column header, how a sentence says it)
+CHANNELS = (("web", "Đường link", "qua đường link"), ("qr", "Thẻ QR", "qua thẻ QR"),
+            ("paper", "Phiếu giấy", "phát trực tiếp (phiếu giấy)"), ("api", "Nhập qua API", "nhập qua API"))
+
+
+def channel_counts(session: Session, campaign: Campaign) -> dict[str, dict[str, int]]:
+    """Counted ballots (not rejected) per group code and channel (:data:`CHANNELS`)."""
+    out: dict[str, dict[str, int]] = {}
+    for code, channel, n in session.execute(
+            select(RespondentGroup.code, Ballot.channel, func.count())
+            .join(RespondentGroup, Ballot.group_id == RespondentGroup.id)
+            .where(Ballot.campaign_id == campaign.id, Ballot.state != "rejected")
+            .group_by(RespondentGroup.code, Ballot.channel)):
+        out.setdefault(code, {})[channel] = n
+    return out

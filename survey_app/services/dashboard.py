@@ -26,6 +26,12 @@ class Cell:
     opened: int = 0
     submitted: int = 0  # ballots not rejected that rate the unit, web, QR and paper
     verified: int = 0
+    paper: bool = False  # the group answers on paper, or some of its ballots were keyed: "verified" applies
+
+    @property
+    def verified_shown(self) -> int | None:
+        """Verified ballots, or None where nothing is verified by design (a group answering by link)."""
+        return self.verified if self.paper or self.verified else None
 
     @property
     def percent(self) -> float | None:
@@ -37,11 +43,17 @@ class Total:
     label: str
     values: Counter = field(default_factory=Counter)
     covered: int = 0  # sum over cells of min(submitted, target)
+    paper: bool = False
 
     def add(self, cell: Cell) -> None:
         for m in METRICS:
             self.values[m] += getattr(cell, m)
         self.covered += min(cell.submitted, cell.target)
+        self.paper = self.paper or cell.paper or bool(cell.verified)
+
+    def shown(self, metric: str) -> int | None:
+        """The total of ``metric``; None for "verified" where no cell is keyed on paper."""
+        return None if metric == "verified" and not self.paper else self.values[metric]
 
     @property
     def percent(self) -> float | None:
@@ -72,7 +84,7 @@ def response_dashboard(s: Session, campaign: Campaign, level: str | None = None,
         for rule in cset.group_by_code[g.code].rates:
             for u in units:
                 if u.level == rule.level:
-                    cells[(u.id, g.id)] = Cell(u, g)
+                    cells[(u.id, g.id)] = Cell(u, g, paper=cset.group_by_code[g.code].reached_by == "paper")
 
     for unit_id, group_id, target in s.execute(
         select(SampleTarget.unit_id, SampleTarget.group_id, SampleTarget.target).where(

@@ -43,6 +43,7 @@ class CampaignScores:
     survey_table: pd.DataFrame
     final: FinalTable | None
     imported: dict[str, bool]
+    year: int | None = None  # the campaign's year: "Năm 2022" names last year in the tables
 
     @property
     def names(self) -> dict[str, str]:
@@ -67,7 +68,7 @@ def campaign_scores(session: Session, campaign: Campaign) -> CampaignScores:
     )
     return CampaignScores(cset, units, answers, counts, points, survey, final,
                           {"appraisal": appraisal is not None, "communes": communes is not None,
-                           "previous": previous is not None})
+                           "previous": previous is not None}, campaign.year)
 
 
 def campaign_intervals(sc: CampaignScores, replicates: int = REPLICATES,

@@ -8,6 +8,7 @@ from flask import Response, abort, make_response, render_template, stream_with_c
 
 from ...extensions import db_session, get_database
 from ...models import Campaign
+from ...outputs import report_text
 from ...outputs.exports import Sheet, csv_chunks, json_chunks, xlsx_file
 from ...outputs.findings import level_paragraphs
 from ...outputs.report_tables import (
@@ -17,10 +18,11 @@ from ...outputs.report_tables import (
     intervals_table,
     level_names,
     option_table,
+    section_names,
     shown,
     survey_points_table,
 )
-from ...services.campaigns import all_campaigns, campaign_criteria, sealed
+from ...services.campaigns import CHANNELS, all_campaigns, campaign_criteria, campaign_progress, channel_counts, sealed
 from ..common import READERS, campaign_or_404, intervals_of, roles_required, scores_of, send_temporary
 from . import bp
 
@@ -59,8 +61,14 @@ def _table(campaign: Campaign, slug: str) -> ReportTable:
 def _context(campaign: Campaign, **extra) -> dict:
     sc = scores_of(campaign)
     return {"campaign": campaign, "sc": sc, "levels": level_names(sc),
+            "sections": section_names(sc, [lv.code for lv in sc.cset.levels]),
             "surveyed": [lv for lv in sc.cset.levels if lv.surveyed and (sc.survey_table["level"] == lv.code).any()],
             **extra}
+
+
+def _counts(campaign: Campaign) -> list[report_text.GroupCount]:
+    session = db_session()
+    return report_text.ballot_counts(campaign_progress(session, campaign), channel_counts(session, campaign))
 
 
 @bp.get("/")
@@ -73,7 +81,9 @@ def index():
 @roles_required(*READERS)
 def overview(campaign_id: int):
     campaign = _unsealed(campaign_id)
-    return render_template("reports/overview.html", **_context(campaign))
+    counts = _counts(campaign)
+    return render_template("reports/overview.html", counts=counts, channels=CHANNELS,
+                           summary=report_text.overview_sentence(counts, CHANNELS), **_context(campaign))
 
 
 @bp.get("/<int:campaign_id>/diem-dieu-tra")
@@ -81,7 +91,8 @@ def overview(campaign_id: int):
 def survey_points(campaign_id: int):
     campaign = _unsealed(campaign_id)
     ctx = _context(campaign)
-    return render_template("reports/table.html", table=survey_points_table(ctx["sc"]), charts=["nhiet"], **ctx)
+    return render_template("reports/table.html", table=survey_points_table(ctx["sc"]), charts=["nhiet"],
+                           blocks=report_text.survey_blocks(ctx["sc"]), **ctx)
 
 
 @bp.get("/<int:campaign_id>/nhan-xet")
@@ -99,7 +110,10 @@ def findings(campaign_id: int):
 def final(campaign_id: int):
     campaign = _unsealed(campaign_id)
     ctx = _context(campaign)
-    return render_template("reports/table.html", table=final_report_table(ctx["sc"]), charts=["chi-so"], **ctx)
+    sc = ctx["sc"]
+    blocks = report_text.index_blocks(sc, campaign.year)
+    return render_template("reports/table.html", table=final_report_table(sc), charts=["chi-so"], blocks=blocks,
+                           fields=report_text.field_blocks(sc) if sc.final is not None else [], **ctx)
 
 
 @bp.get("/<int:campaign_id>/do-tin-cay")
@@ -119,8 +133,12 @@ def printable(campaign_id: int):
     ctx = _context(campaign)
     sc = ctx["sc"]
     tables = _tables(campaign)
+    counts = _counts(campaign)
     return render_template("reports/print.html", tables=[tables["diem-dieu-tra"], tables["ket-qua"]],
-                           findings=tables["nhan-xet"], paragraphs=level_paragraphs(sc, tables["nhan-xet"].rows), **ctx)
+                           findings=tables["nhan-xet"], paragraphs=level_paragraphs(sc, tables["nhan-xet"].rows),
+                           counts=counts, channels=CHANNELS, summary=report_text.overview_sentence(counts, CHANNELS),
+                           survey_blocks=report_text.survey_blocks(sc), field_blocks=report_text.field_blocks(sc),
+                           index_blocks=report_text.index_blocks(sc, campaign.year), **ctx)
 
 
 CHART = re.compile(r"(chi-so|nhiet|hang)-(\w+)")
@@ -133,29 +151,13 @@ def chart(campaign_id: int, name: str):
     if not match:
         abort(404)
     kind, level = match.groups()
-    from ...outputs import charts  # matplotlib: loaded on the first chart, not at start-up
+    from ...outputs.report_charts import campaign_chart, chart_available
 
     campaign = _unsealed(campaign_id)
     sc = scores_of(campaign)
-    lv = sc.cset.level_by_code.get(level)
-    if lv is None or not lv.surveyed:
+    if not chart_available(sc, kind, level):
         abort(404)
-    field_names = {f.code: f.short_name for f in sc.cset.fields}
-    if kind == "nhiet":
-        fields = sc.points.fields[sc.points.fields["level"] == level]
-        svg = charts.heatmap_chart(fields[["unit", "code", "percent"]], sc.names, field_names,
-                                   f"Điểm điều tra XHH, % điểm tối đa — {lv.name}")
-    elif kind == "chi-so":
-        if sc.final is None:
-            abort(404)
-        final = sc.final.table[sc.final.table["level"] == level]
-        by_field = sc.final.fields[sc.final.fields["level"] == level]
-        if by_field.empty:
-            by_field = sc.points.fields[sc.points.fields["level"] == level][["unit", "code", "points"]]
-        svg = charts.index_chart(final, by_field, sc.names, field_names, f"Chỉ số CCHC theo lĩnh vực — {lv.name}")
-    else:
-        rows = intervals_of(campaign)[0]
-        svg = charts.rank_interval_chart(rows[rows["level"] == level], sc.names, f"Khoảng xếp hạng 95% — {lv.name}")
+    svg = campaign_chart(sc, kind, level, intervals_of(campaign)[0] if kind == "hang" else None)
     return Response(svg, mimetype="image/svg+xml", headers={"Cache-Control": "private, max-age=60"})
 
 

@@ -1,0 +1,304 @@
+"""The sentences of the published report, written as the Department of Home Affairs writes them.
+
+"Đối với cấp sở: Tổng điểm điều tra XHH trung bình đạt 12,472/13,5 điểm (đạt 92,38% điểm tối
+đa). Trong đó, Sở Tư pháp đạt điểm cao nhất (12,907 điểm), Văn phòng UBND tỉnh đạt điểm thấp
+nhất (11,054 điểm)."
+
+Pure functions over :class:`~survey_app.services.scores.CampaignScores`: the report pages and
+the Word document (:mod:`.report_docx`) print the same sentences. Every figure is written with a
+decimal comma; points with 3 decimals (as the tables and the CSV export), maxima as the criteria
+set gives them (13,5), shares with at most 2 decimals (92,38%; 78%).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from questionnaires.model import round_points
+
+from ..services.scores import CampaignScores
+
+ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
+# Spelled out once, where the report defines them; abbreviated everywhere else, as the seed does.
+ABBREVIATIONS = (("cải cách hành chính", "CCHC"), ("thủ tục hành chính", "TTHC"),
+                 ("quy phạm pháp luật", "QPPL"), ("xã hội học", "XHH"))
+
+
+def points_vi(value: float) -> str:
+    """Points as published: 3 decimals, half up, decimal comma.
+
+    >>> points_vi(12.4716), points_vi(11)
+    ('12,472', '11,000')
+    """
+    return f"{round_points(value):.3f}".replace(".", ",")
+
+
+def maximum_vi(value: float) -> str:
+    """A maximum as the criteria set writes it: ``13,5``, ``14``, ``2,00`` is ``2``.
+
+    >>> maximum_vi(13.5), maximum_vi(14.0), maximum_vi(2.25)
+    ('13,5', '14', '2,25')
+    """
+    return f"{value:g}".replace(".", ",")
+
+
+def share_vi(percent: float) -> str:
+    """A percentage with at most 2 decimals, trailing zeros dropped: ``92,38%``, ``78%``.
+
+    >>> share_vi(92.3838), share_vi(78.0), share_vi(75.8)
+    ('92,38%', '78%', '75,8%')
+    """
+    text = f"{round_points(percent, 2):.2f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") + "%"
+
+
+def count_vi(n: int) -> str:
+    """Counts under ten with a leading zero, as official reports write them: ``06``, ``12``.
+
+    >>> count_vi(6), count_vi(12), count_vi(0)
+    ('06', '12', '0')
+    """
+    return f"{n:02d}" if 0 < n < 10 else str(n)
+
+
+def join_vi(items: list[str]) -> str:
+    """``A, B và C``.
+
+    >>> join_vi(["A"]), join_vi(["A", "B"]), join_vi(["A", "B", "C"])
+    ('A', 'A và B', 'A, B và C')
+    """
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} và {items[-1]}"
+
+
+def abbreviate(text: str) -> str:
+    """The report's abbreviations for terms spelled out in question texts.
+
+    >>> abbreviate("Tính khả thi của văn bản quy phạm pháp luật về thủ tục hành chính")
+    'Tính khả thi của văn bản QPPL về TTHC'
+    """
+    for long, short in ABBREVIATIONS:
+        text = re.sub(long, short, text, flags=re.IGNORECASE)
+    return text
+
+
+def roman(n: int) -> str:
+    """1 -> ``I``; the report's section numbers."""
+    return ROMAN[n - 1] if 0 < n <= len(ROMAN) else str(n)
+
+
+def section_title(number: int, units_word: str) -> str:
+    """``I. Các sở, ban, ngành``: the group of rows of one level in a table."""
+    return f"{roman(number)}. Các {units_word}"
+
+
+def _lower_first(text: str) -> str:
+    """``Huyện Ba Bể`` -> ``huyện Ba Bể`` (``Thị xã`` too), as the seed writes names inside a sentence;
+    other names (``Sở Tư pháp``, ``Thành phố Bắc Kạn``, ``TP``) keep their capital."""
+    word = text.split(" ", 1)[0]
+    return text[:1].lower() + text[1:] if word.lower() in ("huyện", "thị") else text
+
+
+def thousands_vi(n: int) -> str:
+    """``1.234``: thousands with a dot, as Vietnamese documents write them."""
+    return f"{n:,}".replace(",", ".")
+
+
+@dataclass(frozen=True)
+class GroupCount:
+    """One row of the overview: a group's counted ballots by channel, against its plan."""
+
+    name: str
+    by_channel: dict[str, int]
+    total: int
+    planned: int
+    covered: int
+
+    @property
+    def percent(self) -> float | None:
+        return 100.0 * self.covered / self.planned if self.planned else None
+
+
+def ballot_counts(progress, channels: dict[str, dict[str, int]]) -> list[GroupCount]:
+    """Per group of :func:`~survey_app.services.campaigns.campaign_progress`, its ballots by channel."""
+    return [GroupCount(g.name, channels.get(g.code, {}), g.ballots, g.planned, g.covered) for g in progress.groups]
+
+
+def overview_sentence(counts: list[GroupCount], channels: tuple[tuple[str, str, str], ...]) -> str:
+    """How many ballots count, how much of the plan they fill, and through which channels."""
+    total = sum(c.total for c in counts)
+    planned, covered = sum(c.planned for c in counts), sum(c.covered for c in counts)
+    by = {code: sum(c.by_channel.get(code, 0) for c in counts) for code, *_ in channels}
+    parts = [f"{thousands_vi(by[code])} phiếu {phrase}" for code, _, phrase in channels if by[code]]
+    text = f"Tổng số phiếu điều tra XHH được tính là {thousands_vi(total)} phiếu"
+    if planned:
+        text += f" (đạt {share_vi(100.0 * covered / planned)} kế hoạch {thousands_vi(planned)} phiếu)"
+    return text + (f", gồm: {join_vi(parts)}." if parts else ".")
+
+
+@dataclass(frozen=True)
+class Extremes:
+    """The units at the top (or bottom) of a column, ties included, and their points."""
+
+    points: float
+    units: list[str]
+
+    def phrase(self, word: str) -> str:
+        """``Sở Tư pháp đạt điểm cao nhất (12,907 điểm)`` or ``có 04 đơn vị đạt điểm cao nhất là 11,000 điểm
+        (A, B, C và D)``."""
+        if len(self.units) == 1:
+            return f"{self.units[0]} đạt điểm {word} ({points_vi(self.points)} điểm)"
+        return (f"có {count_vi(len(self.units))} đơn vị đạt điểm {word} là {points_vi(self.points)} điểm "
+                f"({join_vi(self.units)})")
+
+
+def extremes(values: pd.Series, names: dict[str, str], highest: bool) -> Extremes:
+    """The best (or worst) value of ``values`` (indexed by unit code), compared at 3 decimals."""
+    shown = values.dropna().map(round_points)
+    best = shown.max() if highest else shown.min()
+    units = sorted((u for u, v in shown.items() if v == best), key=lambda u: names.get(u, u))
+    return Extremes(float(best), [_lower_first(names.get(u, u)) for u in units])
+
+
+def _level_name(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def survey_sentences(sc: CampaignScores) -> list[tuple[str, str]]:
+    """Per surveyed level with units: the average survey total against the maximum, the highest and lowest."""
+    out = []
+    t = sc.survey_table
+    for lv in sc.cset.levels:
+        part = t[t["level"] == lv.code].set_index("unit")["total"]
+        if not lv.surveyed or part.empty:
+            continue
+        mean = float(part.mean())
+        top, bottom = extremes(part, sc.names, True), extremes(part, sc.names, False)
+        out.append((lv.code, f"Đối với {_level_name(lv.name)}: Tổng điểm điều tra XHH trung bình đạt "
+                             f"{points_vi(mean)}/{maximum_vi(lv.survey_max)} điểm (đạt "
+                             f"{share_vi(100.0 * mean / lv.survey_max)} điểm tối đa). Trong đó, "
+                             f"{top.phrase('cao nhất')}, {_lower_first(bottom.phrase('thấp nhất'))}."))
+    return out
+
+
+def _field_points(sc: CampaignScores) -> tuple[pd.DataFrame, bool]:
+    """``level, unit, code, points`` per field: of the index when the appraisal came per field, else of
+    the survey; and whether it is the index."""
+    if sc.final is not None and not sc.final.fields.empty:
+        return sc.final.fields.rename(columns={"index": "points"})[["level", "unit", "code", "points"]], True
+    f = sc.points.fields
+    return f[["level", "unit", "code", "points"]], False
+
+
+def field_sentences(sc: CampaignScores) -> list[tuple[str, list[str]]]:
+    """Per level with results, per field: its average (against the maximum when known), best and worst units.
+
+    The index per field once the appraisal came per field (its maximum is not in the criteria set,
+    so none is written); before that, the survey points per field against their maximum.
+    """
+    frame, of_index = _field_points(sc)
+    out = []
+    for lv in sc.cset.levels:
+        mine = frame[frame["level"] == lv.code]
+        if mine.empty:
+            continue
+        lines = []
+        for field in sc.cset.fields:
+            values = mine[mine["code"] == field.code].set_index("unit")["points"].dropna()
+            if values.empty:
+                continue
+            mean = float(values.mean())
+            top, bottom = extremes(values, sc.names, True), extremes(values, sc.names, False)
+            maximum = None if of_index else lv.field_max.get(field.code)
+            against = f"{points_vi(mean)}/{maximum_vi(maximum)} điểm (đạt {share_vi(100.0 * mean / maximum)} " \
+                "điểm tối đa)" if maximum else f"{points_vi(mean)} điểm"
+            lines.append(f"Lĩnh vực {abbreviate(field.name)}: Điểm trung bình đạt {against}. Trong đó, "
+                         f"{top.phrase('cao nhất')}; {_lower_first(bottom.phrase('thấp nhất'))}.")
+        out.append((lv.code, lines))
+    return out
+
+
+def band_sentences(sc: CampaignScores, year: int | None) -> list[tuple[str, str]]:
+    """Per ranked level: the average index (beside last year's), and how many units each class holds."""
+    if sc.final is None:
+        return []
+    t = sc.final.table
+    bands = sorted(sc.cset.classes, key=lambda b: -b.min_points)
+    out = []
+    for lv in sc.cset.levels:
+        part = t[t["level"] == lv.code]
+        if part.empty or part["index"].isna().all():
+            continue
+        n = len(part)
+        mean = float(part["index"].mean())
+        text = f"Tổng điểm trung bình của các đơn vị đạt {points_vi(mean)}/" \
+               f"{maximum_vi(lv.appraisal_max + lv.survey_max)} điểm"
+        if "previous_index" in part and part["previous_index"].notna().any():
+            before = float(part["previous_index"].mean())
+            said = "năm trước" if year is None else f"năm {year - 1}"
+            way = "cao hơn" if round_points(mean) > round_points(before) else (
+                "thấp hơn" if round_points(mean) < round_points(before) else "bằng")
+            text += f", {way} so với {said} ({said} đạt {points_vi(before)} điểm)"
+        parts = []
+        for i, band in enumerate(bands):
+            k = int((part["class"] == band.name).sum())
+            if not k:
+                continue
+            span = _band_span(band.min_points, bands[i - 1].min_points if i else None)
+            parts.append(f"{count_vi(k)}/{count_vi(n)} đơn vị xếp loại {band.name} ({span})")
+        unclassified = int((~part["class"].isin([b.name for b in bands])).sum())
+        if unclassified:
+            parts.append(f"{count_vi(unclassified)}/{count_vi(n)} đơn vị chưa xếp loại")
+        out.append((lv.code, f"{text}. Trong đó: {'; '.join(parts)}." if parts else f"{text}."))
+    return out
+
+
+def _band_span(low: float, high: float | None) -> str:
+    """``từ 90 điểm trở lên``, ``từ 80 đến dưới 90 điểm``, ``dưới 50 điểm``.
+
+    >>> _band_span(90, None), _band_span(80, 90), _band_span(0, 50)
+    ('từ 90 điểm trở lên', 'từ 80 đến dưới 90 điểm', 'dưới 50 điểm')
+    """
+    if high is None:
+        return f"từ {maximum_vi(low)} điểm trở lên"
+    if low <= 0:
+        return f"dưới {maximum_vi(high)} điểm"
+    return f"từ {maximum_vi(low)} đến dưới {maximum_vi(high)} điểm"
+
+
+def class_reasons(sc: CampaignScores) -> list[str]:
+    """The district rule's reasons, a sentence per unit whose class it changed or left open."""
+    if sc.final is None:
+        return []
+    t = sc.final.table
+    rows = t[t["class_reason"].fillna("").str.len() > 0]
+    return [f"{sc.names.get(r.unit, r.unit)}: {r.class_reason}." for r in rows.itertuples(index=False)]
+
+
+def level_heading(sc: CampaignScores, level: str, number: int) -> str:
+    """``1. Đối với các sở, ban, ngành``."""
+    return f"{number}. Đối với các {sc.cset.level_by_code[level].units_word}"
+
+
+def survey_blocks(sc: CampaignScores) -> list[tuple[str, list[str]]]:
+    """The survey section's narrative: one paragraph per surveyed level."""
+    sentences = [s for _, s in survey_sentences(sc)]
+    return [("", sentences)] if sentences else []
+
+
+def field_blocks(sc: CampaignScores) -> list[tuple[str, list[str]]]:
+    """Results per field, a heading per level (section III of the report)."""
+    return [(level_heading(sc, level, i), lines) for i, (level, lines) in enumerate(field_sentences(sc), 1)]
+
+
+def index_blocks(sc: CampaignScores, year: int | None) -> list[tuple[str, list[str]]]:
+    """The final index per level: average, classes; then the district rule's reasons (section IV)."""
+    blocks = [(level_heading(sc, level, i), [text]) for i, (level, text) in enumerate(band_sentences(sc, year), 1)]
+    reasons = class_reasons(sc)
+    if reasons:
+        blocks.append(("Căn cứ xếp loại theo kết quả của cấp xã", reasons))
+    return blocks
