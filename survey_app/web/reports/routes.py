@@ -141,6 +141,22 @@ def printable(campaign_id: int):
                            index_blocks=report_text.index_blocks(sc, campaign.year), **ctx)
 
 
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@bp.get("/<int:campaign_id>/bao-cao.docx")
+@roles_required(*READERS)
+def document(campaign_id: int):
+    """The report as a Word document, to edit before signing."""
+    from ...outputs.report_docx import campaign_report  # python-docx: loaded when first asked for
+
+    campaign = _unsealed(campaign_id)
+    rows, unsettled = intervals_of(campaign)
+    data = campaign_report(db_session(), campaign, scores_of(campaign), rows, unsettled)
+    return Response(data, mimetype=DOCX,
+                    headers={"Content-Disposition": f'attachment; filename="bao-cao-{campaign.year}.docx"'})
+
+
 CHART = re.compile(r"(chi-so|nhiet|hang)-(\w+)")
 
 
