@@ -43,7 +43,7 @@ serve: install
 lint: install-test
 	$(BIN)/ruff check .
 
-## test: lint, install what the tests need (Chromium, PostgreSQL, Redis, axe-core) and run the whole suite
+## test: lint, install what the tests need (Chromium, PostgreSQL, Redis, LibreOffice, poppler, axe-core) and run the whole suite
 test: lint system-test-deps $(VENV)/axe/node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
@@ -58,6 +58,8 @@ system-test-deps:
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	[ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
+	[ -x /usr/bin/soffice ] || missing="$$missing libreoffice-writer-nogui"; \
+	[ -x /usr/bin/pdftoppm ] || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing with apt:$$missing"; \
 	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \

@@ -16,6 +16,7 @@ from .db import db_cli
 from .demo import demo_command
 from .questionnaires import questionnaires_cli
 from .rank import rank_command
+from .report import report_command
 from .users import users_cli
 
 
@@ -42,5 +43,5 @@ def serving_run_command() -> click.Command:
 def register(app) -> None:
     """Add our command groups to ``app.cli``."""
     for command in (questionnaires_cli, db_cli, demo_command, users_cli, aggregate_command, rank_command,
-                    backup_command, restore_command):
+                    report_command, backup_command, restore_command):
         app.cli.add_command(command)
