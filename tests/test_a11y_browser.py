@@ -2,8 +2,8 @@
 (WCAG 2.1 AA) at 360 px (a cheap phone) and 1280 px (a desk).
 
 The crawl starts at the signed-in home and follows visible links only, the way a person does. Pages
-of one kind (``/quan-tri/dot/1/…`` and ``/quan-tri/dot/2/…``) are checked once: the first address of
-each pattern, with numbers folded. Downloads and sign-out are not followed.
+of one kind (two invitations, two users) are checked once: the first address of each pattern, with numbers
+folded but a campaign's. Downloads and sign-out are not followed.
 """
 from __future__ import annotations
 
@@ -53,10 +53,12 @@ def unkeyed_serial(app) -> str:
 
 
 def pattern(url: str) -> str:
-    """``/quan-tri/dot/2/don-vi?trang=3`` -> ``/quan-tri/dot/N/don-vi?trang``: one check per kind of page."""
+    """``/quan-tri/loi-moi/17/sua?trang=3`` -> ``/quan-tri/loi-moi/N/sua?trang``: one check per kind of page.
+    A campaign's number is kept: a closed campaign's pages (results shown) differ from a collecting one's."""
     parts = urlsplit(url)
     query = "&".join(sorted(p.split("=", 1)[0] for p in parts.query.split("&") if p))
-    return re.sub(r"\d+", "N", parts.path) + ("?" + query if query else "")
+    path = re.sub(r"(?<!/dot/)(?<!/bao-cao/)\b\d+\b", "N", parts.path)
+    return path + ("?" + query if query else "")
 
 
 def crawl(page, base: str, start: str, limit: int = 120) -> tuple[dict[str, list[str]], set[str]]:
