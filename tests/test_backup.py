@@ -208,6 +208,21 @@ def test_backup_refuses_to_overwrite_without_force(demo_app, tmp_path):
     assert counts(target) == counts(live_file(demo_app))
 
 
+def test_backup_makes_its_folder_private_as_the_readme_writes_it(demo_app, tmp_path, monkeypatch):
+    """``parsurvey backup backups/2026-11-22.sqlite`` on a fresh clone: the folder is made, 0700."""
+    monkeypatch.chdir(tmp_path)
+    result = demo_app.test_cli_runner().invoke(args=["backup", "backups/2026-11-22.sqlite"])
+    assert result.exit_code == 0, result.output
+    assert counts(tmp_path / "backups" / "2026-11-22.sqlite") == counts(live_file(demo_app))
+    assert (tmp_path / "backups").stat().st_mode & 0o777 == 0o700
+    deep = demo_app.test_cli_runner().invoke(args=["backup", str(tmp_path / "a" / "b" / "c.sqlite")])
+    assert deep.exit_code == 0, deep.output
+    assert all((tmp_path / p).stat().st_mode & 0o777 == 0o700 for p in ("a", "a/b"))
+    (tmp_path / "file").write_text("x")
+    blocked = demo_app.test_cli_runner().invoke(args=["backup", str(tmp_path / "file" / "c.sqlite")])
+    assert blocked.exit_code == 2 and "không phải là thư mục" in blocked.stderr
+
+
 def _random_bytes(folder: Path) -> Path:
     path = folder / "random.sqlite"
     path.write_bytes(bytes(range(256)) * 64)

@@ -285,3 +285,15 @@ def _xlsx(columns: dict) -> bytes:
     buffer = io.BytesIO()
     pd.DataFrame(columns).to_excel(buffer, index=False)
     return buffer.getvalue()
+
+
+def test_every_download_names_one_charset(demo_app, users):
+    """CSV and JSON say UTF-8 once ("text/csv; charset=utf-8", never the charset twice); binary files none."""
+    client = client_for(demo_app, "pt")
+    expected = {"csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8",
+                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    for slug in ("diem-dieu-tra", "nhan-xet", "phuong-an", "ket-qua", "do-tin-cay", "phieu-rong"):
+        for fmt, content_type in expected.items():
+            response = client.get(f"/bao-cao/{LAST}/xuat/{slug}.{fmt}")
+            assert response.headers["Content-Type"] == content_type, (slug, fmt)
+    assert client.get(f"/bao-cao/{LAST}/xuat/phieu-dai.csv").headers["Content-Type"] == expected["csv"]

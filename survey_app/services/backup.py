@@ -222,6 +222,18 @@ def _remove_side_files(path: Path) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
+def private_dirs(folder: Path) -> None:
+    """Create ``folder`` and any missing parent, each readable by the owner only (0700): backups hold
+    every ballot and account."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(mode=0o700)
+        os.chmod(path, 0o700)  # mkdir's mode passes through the umask
+
+
 def backup_sqlite(source: Path, target: Path, *, force: bool = False, busy_timeout_ms: int = 10000,
                   step_pages: int = STEP_PAGES, progress=None) -> BackupSummary:
     """Copy the SQLite database ``source`` into ``target`` while the app may be writing to it.
@@ -259,7 +271,9 @@ def backup_sqlite(source: Path, target: Path, *, force: bool = False, busy_timeo
     if target.exists() and not force:
         raise BackupError(f"Tệp {target} đã có: không ghi đè (dùng --force để ghi đè).")
     if not target.parent.is_dir():
-        raise BackupError(f"Không có thư mục {target.parent}.")
+        if target.parent.exists():
+            raise BackupError(f"{target.parent} không phải là thư mục.")
+        private_dirs(target.parent)
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial")
     os.close(fd)
     partial = Path(name)
@@ -512,6 +526,7 @@ def run_pg_dump(url: str, target: Path, *, force: bool = False) -> int:
         raise BackupError("Không tìm thấy lệnh pg_dump (cài gói postgresql-client).")
     if target.exists() and not force:
         raise BackupError(f"Tệp {target} đã có: không ghi đè (dùng --force để ghi đè).")
+    private_dirs(target.parent)
     partial = target.with_name(f".{target.name}.partial")
     env = dict(os.environ)
     if make_url(url).password:
