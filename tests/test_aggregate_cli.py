@@ -53,6 +53,19 @@ def test_the_same_from_xlsx(runner, tmp_path, set_dir):
     assert pd.read_csv(out).set_index("unit").loc["B", "total"] == 0.55
 
 
+def test_the_same_from_a_semicolon_csv_as_excel_writes_in_vietnamese(runner, tmp_path, set_dir):
+    """Excel in a comma-decimal locale saves CSV with ';': read as such, not as one missing-column blob."""
+    ballots = tmp_path / "ballots-excel.csv"
+    ballots.write_text("\ufeff" + "\r\n".join(";".join(map(str, r)) for r in [COLUMNS, *ROWS]) + "\r\n",
+                       encoding="utf-8")
+    out = tmp_path / "points.csv"
+    result = runner.invoke(args=["aggregate", "--ballots", str(ballots), "--criteria", str(set_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "thiếu cột" not in result.output.lower()
+    a = pd.read_csv(out, dtype={"unit": str}).set_index("unit").loc["A"]
+    assert (a["1"], a["2"], a["total"]) == (0.375, 0.3, 0.675)
+
+
 BAD = [
     ("b9", "khach", "so", "A", "Q1", "tot", "verified"),  # unknown group
     ("b10", "dai_bieu", "so", "A", "Q1", "rat_tot", "verified"),  # option not in the scale
