@@ -120,7 +120,8 @@ def test_demo_twice_says_not_empty_and_changes_nothing(app, runner):
     first = runner.invoke(args=["demo", "--seed", "11"])
     assert first.exit_code == 0, first.output
     assert "admin" in first.output and "/s/" in first.output
-    access = Path(app.instance_path, "demo-access.txt").read_text(encoding="utf-8")
+    access_file = Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")).with_name("test-access.txt")
+    access = access_file.read_text(encoding="utf-8")
     assert access in first.output
     before = [count(app, m) for m in (Campaign, User, Invitation, Ballot, Answer, AuditEntry)]
     assert before[3] > 500 and before[4] > 20000
@@ -145,3 +146,23 @@ def test_the_console_script_is_a_flask_group(tmp_path):
         assert f"  {command} " in done.stdout, command
     done = subprocess.run([exe, "db", "upgrade"], capture_output=True, text=True, env=env, cwd=tmp_path)
     assert done.returncode == 0 and migrate.head_revision() in done.stdout
+
+
+def test_a_demo_on_another_database_keeps_its_own_access_file(app, runner, tmp_path):
+    """Two demos in one instance folder: each access file sits beside its database and holds its own password."""
+    from .conftest import make_app
+
+    assert runner.invoke(args=["demo", "--seed", "11"]).exit_code == 0
+    first = Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")).with_name("test-access.txt")
+    before = first.read_text(encoding="utf-8")
+    other = make_app(f"sqlite:///{tmp_path / 'other.sqlite'}", Path(app.instance_path))
+    migrate.upgrade(other.extensions[DB_KEY])
+    result = other.test_cli_runner().invoke(args=["demo", "--seed", "12"])
+    assert result.exit_code == 0, result.output
+    second = tmp_path / "other-access.txt"
+    assert first.read_text(encoding="utf-8") == before, "the first demo's file is untouched"
+    assert second.read_text(encoding="utf-8") in result.output and str(second) in result.output
+    password = lambda text: text.split("mật khẩu: ", 1)[1].split()[0]  # noqa: E731
+    assert password(second.read_text(encoding="utf-8")) != password(before)
+    assert second.stat().st_mode & 0o777 == 0o600
+    other.extensions[DB_KEY].dispose()

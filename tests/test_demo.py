@@ -130,7 +130,7 @@ def test_a_provincial_delegate_rates_every_department_and_district(session):
 def test_tokens_are_stored_hashed_and_the_example_links_open_unanswered_invitations(session, demo_app, demo_db):
     hashes = session.scalars(select(Invitation.token_hash)).all()  # both campaigns
     assert all(len(h) == 64 for h in hashes) and len(set(hashes)) == len(hashes)
-    access = (demo_db.parent / "instance" / "demo-access.txt").read_text(encoding="utf-8")
+    access = (demo_db.parent / "demo-access.txt").read_text(encoding="utf-8")  # beside its database
     tokens = [line.rsplit("/s/", 1)[1] for line in access.splitlines() if "/s/" in line]
     assert len(tokens) == 2
     for token in tokens:

@@ -12,7 +12,28 @@ from .. import migrate
 from ..demo import build_demo, database_is_empty
 from ..extensions import get_database
 
-DEMO_ACCESS_FILE = "demo-access.txt"
+def access_file_for(url: str, instance_path: str) -> Path:
+    """Where the demo's passwords and links are kept: beside a SQLite file, named after it
+    (``instance/demo.sqlite`` -> ``instance/demo-access.txt``); for another database, in the instance
+    folder, named after the database (``demo-access-<name>.txt``). A demo built on another database
+    never overwrites the file of the first.
+
+    Examples
+    --------
+    >>> access_file_for("sqlite:////srv/demo.sqlite", "/app/instance")
+    PosixPath('/srv/demo-access.txt')
+    >>> access_file_for("postgresql://u@db/khaosat", "/app/instance")
+    PosixPath('/app/instance/demo-access-khaosat.txt')
+    """
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:" \
+            and not parsed.database.startswith("file:"):
+        database = Path(parsed.database)
+        return database.with_name(f"{database.stem}-access.txt")
+    name = "".join(c if c.isalnum() or c in "-_" else "_" for c in (parsed.database or "db"))
+    return Path(instance_path) / f"demo-access-{name}.txt"
 
 
 @click.command("demo")
@@ -25,7 +46,7 @@ def demo_command(seed: int, base_url: str) -> None:
     if migrate.current_revision(database) != migrate.head_revision():
         click.echo("Cơ sở dữ liệu chưa ở phiên bản mới nhất: chạy 'parsurvey db upgrade' trước.", err=True)
         sys.exit(1)
-    access_file = Path(current_app.instance_path) / DEMO_ACCESS_FILE
+    access_file = access_file_for(database.url, current_app.instance_path)
     with database.transaction() as session:
         empty, what = database_is_empty(session)
         if not empty:
@@ -40,6 +61,7 @@ def demo_command(seed: int, base_url: str) -> None:
     access_file.chmod(0o600)
     click.echo(f"Đã tạo tỉnh mẫu: {access.ballots} phiếu, {access.answers} câu trả lời.")
     click.echo(text, nl=False)
+    click.echo(f"(Đã lưu vào {access_file}.)")
 
 
 def _access_text(access, base_url: str) -> str:
