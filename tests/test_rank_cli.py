@@ -60,6 +60,29 @@ def test_final_csv_with_communes_and_last_year(runner, files):
     assert "Đã ghi 4 đơn vị" in result.output
 
 
+def test_a_commune_missing_from_the_file_leaves_its_district_unclassified_when_the_hierarchy_is_known(
+        runner, files):
+    """h1 has four communes; the file lists three (all Tốt). With --units the absent one is a missing
+    result and h1 is not classified; without, the terminal says an absent commune cannot be seen."""
+    folder, points, appraisal, _communes, _previous = files
+    three = write(folder / "three.csv", "commune,district,index,class\nXã 1,h1,85,\nXã 2,h1,86,\nXã 3,h1,90,\n")
+    units = write(folder / "units.csv", "code,name,level,parent\nso_a,Sở A,so,\nso_b,Sở B,so,\n"
+                  "h1,Huyện Một,huyen,\nh2,Huyện Hai,huyen,\nx1,Xã 1,xa,h1\nx2,Xã 2,xa,h1\nx3,Xã 3,xa,h1\n"
+                  "x4,Xã 4,xa,h1\n")
+    out = folder / "final.csv"
+    args = ["rank", "--survey", str(points), "--appraisal", str(appraisal), "--communes", str(three), "--out", str(out)]
+    known = runner.invoke(args=[*args, "--units", str(units)])
+    assert known.exit_code == 0, known.output
+    final = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False).set_index("unit")
+    assert final.loc["h1", "class"] == "Không xếp loại"
+    assert final.loc["h1", "class_reason"].startswith("thiếu kết quả xếp loại của 1/4 xã")
+    unknown = runner.invoke(args=args)
+    assert unknown.exit_code == 0, unknown.output
+    assert "không có --units" in unknown.stderr and "không phát hiện được" in unknown.stderr
+    final = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False).set_index("unit")
+    assert final.loc["h1", "class"] == "Tốt" and final.loc["h1", "class_reason"].startswith("3/3 xã")
+
+
 def test_without_commune_results_the_terminal_says_districts_are_not_classified(runner, files):
     folder, points, appraisal, _communes, _previous = files
     out = folder / "final.csv"

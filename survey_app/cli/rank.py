@@ -67,6 +67,11 @@ def rank_command(survey_path: Path, appraisal_path: Path, criteria_dir: Path, co
         districts = units[units["level"].isin(list(ruled_levels(cset)))]
         children = units[units["level"].isin(list(ruled_levels(cset).values()))] if listed is not None else None
         communes = _read_or_exit(communes_path, parse_communes, districts, cset, children)
+        if listed is None:
+            click.echo(f"Lưu ý: không có --units nên không biết mỗi huyện có những xã nào: một xã vắng mặt trong "
+                       f"{communes_path.name} không phát hiện được, và huyện được xếp loại theo các xã có trong tệp. "
+                       "Thêm --units (danh sách đơn vị có cột parent) để huyện thiếu kết quả của một xã không được "
+                       "xếp loại.", err=True)
     previous = _read_or_exit(previous_path, parse_previous, units) if previous_path else None
     result = final_table(survey, appraisal, cset, communes=communes, previous=previous, units=listed)
     for warning in result.warnings:
