@@ -126,7 +126,7 @@ def test_templates_carry_the_campaigns_names_and_a_catalogue_and_refuse_their_ex
     book = openpyxl.load_workbook(io.BytesIO(demo_admin.get(f"/quan-tri/dot/{CURRENT}/mau/danh-sach-moi.xlsx").data))
     assert book.sheetnames == ["Danh sách mời", "Danh mục"]
     rows = list(book["Danh sách mời"].iter_rows(values_only=True))
-    assert rows[0] == ("Họ tên", "Đối tượng", "Đơn vị", "Thư điện tử", "Điện thoại")
+    assert rows[0] == ("Họ tên", "Đối tượng", "Đơn vị", "Thư điện tử", "Điện thoại", "Hạn trả lời")
     assert {r[1] for r in rows[1:]} == {"Đại biểu HĐND tỉnh", "Đại biểu HĐND huyện", "Công chức cấp sở",
                                         "Lãnh đạo phòng chuyên môn cấp huyện", "Lãnh đạo cấp xã"}
     listing = [r for r in book["Danh mục"].iter_rows(values_only=True)]
@@ -447,3 +447,33 @@ def test_every_signed_in_page_has_a_way_back(demo_admin):
             assert crumbs and 'href="/quan-tri/"' in crumbs.group(1)
         else:
             assert crumbs and f'href="/quan-tri/dot/{CURRENT}"' in crumbs.group(1), path
+
+
+def test_a_links_last_day_comes_from_the_people_file_and_then_the_link_says_expired(admin, app):
+    """The optional "Hạn trả lời" column: a bad or past date is refused with its row; a good one ends the
+    link at midnight in Vietnam, after which the respondent reads "hết hạn"."""
+    from datetime import datetime
+
+    from survey_app.models import Campaign
+    from survey_app.services.invitations import hash_token
+
+    new_campaign(admin)
+    post_file(admin, "/quan-tri/dot/1/don-vi", "code,name,level,parent\nba_be,Huyện Ba Bể,huyen,\n".encode(), "u.csv")
+    bad = xlsx([["Họ tên", "Đối tượng", "Đơn vị", "Hạn trả lời"], ["A", "Người dân", "Huyện Ba Bể", "31/13/2030"],
+                ["B", "Người dân", "Huyện Ba Bể", "01/01/2020"]])
+    post_file(admin, "/quan-tri/dot/1/loi-moi/nhap", bad, "moi.xlsx")
+    messages = flashes(admin, "/quan-tri/dot/1/loi-moi")
+    assert any("Dòng 2" in m and "không phải ngày" in m for m in messages)
+    assert any("Dòng 3" in m and "01/01/2020 đã qua" in m for m in messages)
+    assert count(app, Invitation) == 0
+    good = xlsx([["Họ tên", "Đối tượng", "Đơn vị", "Hạn trả lời"], ["C", "Người dân", "Huyện Ba Bể", "31/12/2030"]])
+    post_file(admin, "/quan-tri/dot/1/loi-moi/nhap", good, "moi.xlsx")
+    with app.extensions[DB_KEY].transaction() as s:
+        invitation = s.scalar(select(Invitation))
+        assert invitation.expires_at == datetime(2030, 12, 31, 17, 0)  # 24:00 on 31/12 in Vietnam (UTC+7)
+        invitation.expires_at = datetime(2020, 1, 1)  # as if that day had passed
+        s.get(Campaign, 1).status = "open"
+        token = "tok-expired-0000000000000000000000"
+        invitation.token_hash, invitation.token_salt = hash_token(token), None
+    page = app.test_client().get(f"/s/{token}")
+    assert page.status_code == 410 and "hết hạn" in page.get_data(as_text=True)

@@ -12,6 +12,7 @@ from .. import migrate
 from ..demo import build_demo, database_is_empty
 from ..extensions import get_database
 
+
 def access_file_for(url: str, instance_path: str) -> Path:
     """Where the demo's passwords and links are kept: beside a SQLite file, named after it
     (``instance/demo.sqlite`` -> ``instance/demo-access.txt``); for another database, in the instance

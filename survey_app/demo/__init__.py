@@ -155,17 +155,20 @@ def _create_results(session, campaign, units) -> None:
                                    class_name=name))
 
 
+# The demo's people (user name, full name, role, units); the two data-entry staff cover Ba Bể in every campaign.
+USERS = (
+    ("admin", "Quản trị viên Sở Nội vụ", "admin", ()),
+    ("phantich", "Chuyên viên phân tích", "analyst", ()),
+    ("nhaplieu1", "Nhập liệu huyện Ba Bể (1)", "staff", ("ba_be",)),
+    ("nhaplieu2", "Nhập liệu huyện Ba Bể (2)", "staff", ("ba_be",)),
+)
+
+
 def _create_users(session, password) -> list[tuple[str, str]]:
-    """The demo's people; the two data-entry staff cover Ba Bể in every campaign."""
-    people = [
-        ("admin", "Quản trị viên Sở Nội vụ", "admin", ()),
-        ("phantich", "Chuyên viên phân tích", "analyst", ()),
-        ("nhaplieu1", "Nhập liệu huyện Ba Bể (1)", "staff", ("ba_be",)),
-        ("nhaplieu2", "Nhập liệu huyện Ba Bể (2)", "staff", ("ba_be",)),
-    ]
-    for username, full_name, role, scope in people:
+    """Create :data:`USERS`; their (user name, role)."""
+    for username, full_name, role, scope in USERS:
         create_user(session, username, password, role, full_name=full_name, unit_codes=scope, actor="demo")
-    return [(p[0], p[2]) for p in people]
+    return [(p[0], p[2]) for p in USERS]
 
 
 class _Simulator:

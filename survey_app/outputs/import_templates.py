@@ -23,7 +23,7 @@ PLAN_COLUMNS = [Column("unit", "Đơn vị", width=36), Column("group", "Đối 
                 Column("target", "Số phiếu", "integer")]
 INVITATION_COLUMNS = [Column("name", "Họ tên", width=26), Column("group", "Đối tượng", width=34),
                       Column("unit", "Đơn vị", width=30), Column("email", "Thư điện tử", width=26),
-                      Column("phone", "Điện thoại", width=14)]
+                      Column("phone", "Điện thoại", width=14), Column("expires", "Hạn trả lời", width=14)]
 CATALOGUE_COLUMNS = [Column("what", "Loại", width=12), Column("code", "Mã", width=16), Column("name", "Tên", width=40),
                      Column("note", "Ghi chú", width=44)]
 
@@ -78,7 +78,7 @@ def invitation_rows(campaign: Campaign, cset: CriteriaSet) -> list[tuple]:
         own = next((r for r in rule.rates if r.how == "own"), None)
         unit = next((u for u in campaign.units if own and u.level == own.level), None) if own else None
         rows.append((f"Nguyễn Văn A (ví dụ, {EXAMPLE_MARK})", group.name, unit.name if unit else "",
-                     "", ""))
+                     "", "", ""))
     return rows
 
 
@@ -94,7 +94,8 @@ def template_sheets(kind: str, campaign: Campaign, cset: CriteriaSet, grid) -> t
         note = "Sửa cột Số phiếu rồi nhập lại; dòng bị xoá giữ nguyên số cũ."
     elif kind == "danh-sach-moi":
         columns, rows, title = INVITATION_COLUMNS, invitation_rows(campaign, cset), "Danh sách mời"
-        note = "Mỗi dòng một người nhận một đường link riêng. Chỉ cột Đối tượng là bắt buộc. Xoá các dòng ví dụ."
+        note = ("Mỗi dòng một người nhận một đường link riêng. Chỉ cột Đối tượng là bắt buộc. Hạn trả lời (tuỳ chọn, "
+                "ngày/tháng/năm): sau ngày đó link báo hết hạn. Xoá các dòng ví dụ.")
     else:
         raise KeyError(kind)
     listing = catalogue(campaign, cset)

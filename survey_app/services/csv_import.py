@@ -15,6 +15,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 from questionnaires import CriteriaSet
 from scoring.readers import TableProblems, xlsx_rows
@@ -38,6 +39,7 @@ ALIASES = {
     "email": ("email", "e-mail", "thư điện tử"),
     "phone": ("phone", "điện thoại", "số điện thoại", "sđt"),
     "target": ("target", "số phiếu", "kế hoạch", "số phiếu kế hoạch"),
+    "expires": ("expires", "hạn trả lời", "hết hạn", "hạn"),
 }
 
 
@@ -290,6 +292,36 @@ class NewInvitation:
     email: str | None
     phone: str | None
     row: int = 0  # the file's row, for messages
+    expires_at: datetime | None = None  # the link works through that day (Vietnam time), then says "hết hạn"
+
+
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%d-%m-%Y", "%d.%m.%Y")
+
+
+def link_deadline(text: str, today: date) -> tuple[datetime | None, str | None]:
+    """The moment a link given ``text`` as its last day stops working (UTC, as stored): the end of that day
+    in Vietnam (UTC+7); or why the text is not a usable date.
+
+    Examples
+    --------
+    >>> link_deadline("31/12/2026", date(2026, 12, 1))
+    (datetime.datetime(2026, 12, 31, 17, 0), None)
+    >>> link_deadline("2026-11-30", date(2026, 12, 1))[1]
+    'hạn trả lời 30/11/2026 đã qua'
+    >>> link_deadline("31/13/2026", date(2026, 12, 1))[1]
+    "hạn trả lời '31/13/2026' không phải ngày (ghi ngày/tháng/năm, ví dụ 31/12/2026)"
+    """
+    for form in DATE_FORMATS:
+        try:
+            day = datetime.strptime(text.strip(), form).date()
+            break
+        except ValueError:
+            continue
+    else:
+        return None, f"hạn trả lời '{text}' không phải ngày (ghi ngày/tháng/năm, ví dụ 31/12/2026)"
+    if day < today:
+        return None, f"hạn trả lời {day:%d/%m/%Y} đã qua"
+    return datetime.combine(day, time(17, 0)), None  # 24:00 in Vietnam is 17:00 UTC
 
 
 def phone_number(text: str) -> str | None:
@@ -313,9 +345,10 @@ def phone_number(text: str) -> str | None:
 
 
 def parse_invitations(data: bytes, catalogue: Catalogue) -> list[NewInvitation]:
-    """Personal links from ``name,group,unit,email,phone`` (only ``group`` is required; group and unit by
-    code or name)."""
-    rows = read_rows(data, ("group",), ("name", "unit", "email", "phone"))
+    """Personal links from ``name,group,unit,email,phone,expires`` (only ``group`` is required; group and
+    unit by code or name; ``expires``, "Hạn trả lời": the link's last day, see :func:`link_deadline`)."""
+    rows = read_rows(data, ("group",), ("name", "unit", "email", "phone", "expires"))
+    today = (datetime.now(UTC) + timedelta(hours=7)).date()
     problems: list[tuple[int, str]] = []
     result = []
     for number, r in rows:
@@ -335,9 +368,12 @@ def parse_invitations(data: bytes, catalogue: Catalogue) -> list[NewInvitation]:
             problems.append((number, f"thư điện tử '{email}' không hợp lệ"))
         if phone and phone_number(phone) is None:
             problems.append((number, f"số điện thoại '{phone}' không hợp lệ"))
+        expires_at, why = link_deadline(r["expires"], today) if r.get("expires") else (None, None)
+        if why:
+            problems.append((number, why))
         if len(problems) == before:
             result.append(NewInvitation(group, unit, r.get("name") or None, email,
-                                        phone_number(phone) if phone else None, number))
+                                        phone_number(phone) if phone else None, number, expires_at))
     if problems:
         raise CsvProblems(problems)
     return result

@@ -199,7 +199,7 @@ def create_invitations(s: Session, campaign: Campaign, rows: list[NewInvitation]
         link = issue_link(secret)
         inv = Invitation(campaign_id=campaign.id, group_id=row.group.id, unit_id=row.unit.id if row.unit else None,
                          kind="personal", token_hash=link.token_hash, token_salt=link.salt,
-                         name=row.name, email=row.email, phone=row.phone)
+                         name=row.name, email=row.email, phone=row.phone, expires_at=row.expires_at)
         s.add(inv)
         made.append((inv, link))
     s.flush()
