@@ -76,3 +76,15 @@ def test_the_demo_users_the_documents_name_exist():
         match = re.match(r"(?:\.venv/bin/)?parsurvey users (?:token|passwd) (\S+)", line)
         if match and match.group(1) not in ("admin", "nhaplieu1"):  # the examples' own new accounts
             assert match.group(1) in names, f"{where}: {line}"
+
+
+def test_the_license_setup_cfg_names_is_there():
+    """setup.cfg says MIT: the text is at the root, and the README says so."""
+    import configparser
+
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg", encoding="utf-8")
+    assert config["metadata"]["license"] == "MIT" and config["metadata"]["license_files"] == "LICENSE"
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License") and "Permission is hereby granted, free of charge" in text
+    assert "[MIT](LICENSE)" in (ROOT / "README.md").read_text(encoding="utf-8")
