@@ -297,3 +297,12 @@ def test_every_download_names_one_charset(demo_app, users):
             response = client.get(f"/bao-cao/{LAST}/xuat/{slug}.{fmt}")
             assert response.headers["Content-Type"] == content_type, (slug, fmt)
     assert client.get(f"/bao-cao/{LAST}/xuat/phieu-dai.csv").headers["Content-Type"] == expected["csv"]
+
+
+def test_the_printable_report_has_the_documents_header_and_its_four_parts(demo_app, users):
+    page = client_for(demo_app, "pt").get(f"/bao-cao/{LAST}/in").get_data(as_text=True)
+    assert "UBND TỈNH BẮC KẠN" in page and "SỞ NỘI VỤ" in page and "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in page
+    assert "Bắc Kạn, ngày" in page and "/BC-SNV" in page
+    parts = ["I. Tổng quan", "II. Kết quả điều tra XHH", "III. Kết quả theo các lĩnh vực", "IV. Kết quả Chỉ số CCHC"]
+    assert [page.index(p) for p in parts] == sorted(page.index(p) for p in parts)
+    assert 'class="landscape"' in page and "Tải báo cáo (.docx)" not in page and "tải báo cáo (.docx)" in page
