@@ -194,3 +194,21 @@ def test_libreoffice_opens_it_with_landscape_pages(document, tmp_path, artifacts
                    check=True)
     pages = sorted(artifacts.glob("report-page-*.png"))
     assert len(pages) == 4 and all(p.stat().st_size > 10_000 for p in pages)
+
+
+def test_a_name_with_a_control_character_breaks_no_download(demo_app, users):  # noqa: F811
+    """A unit named with a vertical tab (pasted from Excel): the Word report and the Excel exports still
+    open, the name shown without the character."""
+    from survey_app.extensions import DB_KEY
+    from survey_app.models import Unit
+
+    with demo_app.extensions[DB_KEY].transaction() as s:
+        unit = s.query(Unit).filter_by(campaign_id=LAST, code="so_tp").one()
+        unit.name = "Sở Tư\x0bpháp\x01"
+    client = client_for(demo_app, "pt")
+    response = client.get(f"/bao-cao/{LAST}/bao-cao.docx")
+    assert response.status_code == 200
+    text = "\n".join(c.text for t in Document(io.BytesIO(response.data)).tables for r in t.rows for c in r.cells)
+    assert "Sở Tưpháp" in text
+    for slug in ("diem-dieu-tra", "ket-qua", "do-tin-cay"):
+        assert client.get(f"/bao-cao/{LAST}/xuat/{slug}.xlsx").status_code == 200, slug

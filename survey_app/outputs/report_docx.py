@@ -15,6 +15,7 @@ dates. Every figure comes from :mod:`.report_tables` and :mod:`.report_text`, as
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +46,8 @@ from .report_tables import (
 )
 
 FONT = "Times New Roman"
+# Characters XML 1.0 does not allow: a unit or group name typed with one would stop the whole document.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)  # zip entries: the same bytes for the same data
 # Columns of the final table printed in the document (the reasons follow the table as sentences).
 FINAL_KEYS = ("stt", "name", "appraisal", "survey", "index", "rank", "class", "previous_index", "previous_rank",
@@ -61,6 +64,15 @@ class ReportInput:
     channels: tuple[tuple[str, str, str], ...]
     intervals: pd.DataFrame
     unsettled: pd.DataFrame
+
+
+def _safe(text: str) -> str:
+    """``text`` without the control characters a Word document cannot hold.
+
+    >>> _safe("Sở\x0bTư pháp\x00")
+    'SởTư pháp'
+    """
+    return NOT_XML.sub("", str(text))
 
 
 def _styles(doc) -> None:
@@ -122,7 +134,7 @@ def _cell_text(cell, text: str, bold: bool = False, italic: bool = False, align=
                style: str = "Đầu văn bản", underline: bool = False) -> None:
     p = cell.paragraphs[0]
     p.style, p.alignment = style, align
-    run = p.add_run(text)
+    run = p.add_run(_safe(text))
     run.bold, run.italic, run.underline = bold, italic, underline
 
 
@@ -169,7 +181,7 @@ def _table(doc, headers: list[str], rows: list[list[tuple[str, bool]]], widths: 
     for cell, text in zip(head.cells, headers):
         p = cell.paragraphs[0]
         p.style, p.alignment = "Bảng", WD_ALIGN_PARAGRAPH.CENTER
-        p.add_run(text).bold = True
+        p.add_run(_safe(text)).bold = True
     for values in rows:
         cells = table.add_row().cells
         for i, (cell, (text, number)) in enumerate(zip(cells, values)):
@@ -178,7 +190,7 @@ def _table(doc, headers: list[str], rows: list[list[tuple[str, bool]]], widths: 
             p.alignment = WD_ALIGN_PARAGRAPH.RIGHT if number else WD_ALIGN_PARAGRAPH.LEFT
             if i == 0 and headers[0] == "STT":
                 p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            p.add_run(text)
+            p.add_run(_safe(text))
     _margins(table, Mm(1))
     _set_widths(table, widths)
 
@@ -220,7 +232,7 @@ def _level_tables(doc, table: ReportTable, keys: tuple[str, ...] | None, section
     if keys is not None:
         columns.sort(key=lambda c: keys.index(c.key))
     for level, title, rows in table.sections(sections):
-        doc.add_paragraph(f"{caption} — {title}", style="Heading 3")
+        doc.add_paragraph(_safe(f"{caption} — {title}"), style="Heading 3")
         values = [[(shown(row.get(c.key), c.kind), c.kind != "text") for c in columns] for _, row in rows]
         _table(doc, [table.header(c, level) for c in columns], values, _widths(columns, width))
         doc.add_paragraph()
@@ -234,14 +246,14 @@ def _picture(doc, png: bytes, width: int) -> None:
 def _blocks(doc, blocks: list[tuple[str, list[str]]]) -> None:
     for heading, sentences in blocks:
         if heading:
-            doc.add_paragraph(heading, style="Heading 2")
+            doc.add_paragraph(_safe(heading), style="Heading 2")
         for s in sentences:
-            doc.add_paragraph(s).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+            doc.add_paragraph(_safe(s)).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
 
 
 def _overview(doc, inp: ReportInput, width: int) -> None:
     doc.add_paragraph("I. TỔNG QUAN VỀ ĐIỀU TRA XÃ HỘI HỌC (XHH)", style="Heading 1")
-    doc.add_paragraph(rt.overview_sentence(inp.counts, inp.channels)).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    doc.add_paragraph(_safe(rt.overview_sentence(inp.counts, inp.channels))).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     headers = ["Đối tượng", *(h for _, h, _ in inp.channels), "Tổng", "Kế hoạch", "Đạt (%)"]
     rows = [[(c.name, False), *((str(c.by_channel.get(code, 0)), True) for code, *_ in inp.channels),
              (str(c.total), True), (str(c.planned), True), (shown(c.percent, "percent"), True)] for c in inp.counts]
@@ -253,7 +265,7 @@ def _survey(doc, sc: CampaignScores, sections: dict[str, str], width: int) -> No
     doc.add_paragraph("II. KẾT QUẢ ĐIỀU TRA XHH", style="Heading 1")
     _blocks(doc, rt.survey_blocks(sc))
     for _, paragraph in level_paragraphs(sc, findings_table(sc).rows):
-        doc.add_paragraph(paragraph).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        doc.add_paragraph(_safe(paragraph)).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     table = survey_points_table(sc)
     doc.add_paragraph(f"Kết quả cụ thể điểm điều tra XHH năm {sc.year}, như sau:")
     keys = ("stt", "name", *(f"f{f.code}" for f in sc.cset.fields), "total")
@@ -287,9 +299,9 @@ def _appendix(doc, sc: CampaignScores, inp: ReportInput, sections: dict[str, str
     if len(inp.unsettled):
         doc.add_paragraph("Những cặp đơn vị liền kề có thứ tự chưa chắc chắn:")
         for r in inp.unsettled.itertuples():
-            doc.add_paragraph(
+            doc.add_paragraph(_safe(
                 f"{sc.names.get(r.above, r.above)} xếp trên {sc.names.get(r.below, r.below)}, nhưng thứ tự này "
-                f"đảo ngược trong {shown(100 * r.share_reversed, 'percent')}% số lần tính lại.", style="List Bullet")
+                f"đảo ngược trong {shown(100 * r.share_reversed, 'percent')}% số lần tính lại."), style="List Bullet")
     if table.rows:
         _level_tables(doc, table, None, sections, width, "Bảng 4. Khoảng tin cậy 95% và thứ hạng")
     doc.add_paragraph(table.footnote, style="Ghi chú")
