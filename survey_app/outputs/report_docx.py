@@ -67,7 +67,7 @@ class ReportInput:
 
 
 def _safe(text: str) -> str:
-    """``text`` without the control characters a Word document cannot hold.
+    r"""``text`` without the control characters a Word document cannot hold.
 
     >>> _safe("Sở\x0bTư pháp\x00")
     'SởTư pháp'
