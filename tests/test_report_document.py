@@ -140,6 +140,7 @@ def test_document_layout_fonts_sections_and_sentences(document):
     assert "Lĩnh vực Cải cách TTHC: Điểm trung bình đạt " in text
     assert "Căn cứ xếp loại theo kết quả của cấp xã" in text and "hạ từ Tốt xuống Khá" in text
     assert "hạt giống" not in text and "Bootstrap" not in text
+    assert "kế hoạch mẫu)" in text and rt.PLAN_NOTE in text  # the plan counts ratings for groups that choose
     orientations = [s.orientation for s in doc.sections]
     assert orientations == [WD_ORIENT.PORTRAIT, WD_ORIENT.LANDSCAPE, WD_ORIENT.PORTRAIT]
     assert doc.sections[1].page_width > doc.sections[1].page_height

@@ -309,3 +309,5 @@ def test_the_printable_report_has_the_documents_header_and_its_four_parts(demo_a
     parts = ["I. Tổng quan", "II. Kết quả điều tra XHH", "III. Kết quả theo các lĩnh vực", "IV. Kết quả Chỉ số CCHC"]
     assert [page.index(p) for p in parts] == sorted(page.index(p) for p in parts)
     assert 'class="landscape"' in page and "Tải báo cáo (.docx)" not in page and "tải báo cáo (.docx)" in page
+    assert re.search(r"Tổng số phiếu điều tra XHH được tính là [\d.]+ phiếu \(đạt [\d,]+% kế hoạch mẫu\), gồm: ", page)
+    assert "tính theo lượt đánh giá" in page

@@ -259,6 +259,7 @@ def _overview(doc, inp: ReportInput, width: int) -> None:
              (str(c.total), True), (str(c.planned), True), (shown(c.percent, "percent"), True)] for c in inp.counts]
     n = len(headers) - 1
     _table(doc, headers, rows, [width * 0.3] + [width * 0.7 / n] * n)
+    doc.add_paragraph(rt.PLAN_NOTE, style="Ghi chú")
 
 
 def _survey(doc, sc: CampaignScores, sections: dict[str, str], width: int) -> None:

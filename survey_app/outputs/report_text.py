@@ -108,6 +108,11 @@ def thousands_vi(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
+PLAN_NOTE = ("Kế hoạch và tỷ lệ đạt tính theo cách đối tượng đánh giá: đối tượng đánh giá mọi đơn vị của cấp tính theo "
+             "số người; đối tượng tự chọn đơn vị tính theo lượt đánh giá (một phiếu đánh giá nhiều đơn vị); mỗi đơn vị "
+             "tính tối đa bằng kế hoạch của nó.")
+
+
 @dataclass(frozen=True)
 class GroupCount:
     """One row of the overview: a group's counted ballots by channel, against its plan."""
@@ -136,7 +141,8 @@ def overview_sentence(counts: list[GroupCount], channels: tuple[tuple[str, str, 
     parts = [f"{thousands_vi(by[code])} phiếu {phrase}" for code, _, phrase in channels if by[code]]
     text = f"Tổng số phiếu điều tra XHH được tính là {thousands_vi(total)} phiếu"
     if planned:
-        text += f" (đạt {share_vi(100.0 * covered / planned)} kế hoạch {thousands_vi(planned)} phiếu)"
+        # Not "of N ballots": a group that chooses its units plans ratings, not ballots (see the table's note).
+        text += f" (đạt {share_vi(100.0 * covered / planned)} kế hoạch mẫu)"
     return text + (f", gồm: {join_vi(parts)}." if parts else ".")
 
 

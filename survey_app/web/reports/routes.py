@@ -82,7 +82,7 @@ def index():
 def overview(campaign_id: int):
     campaign = _unsealed(campaign_id)
     counts = _counts(campaign)
-    return render_template("reports/overview.html", counts=counts, channels=CHANNELS,
+    return render_template("reports/overview.html", counts=counts, channels=CHANNELS, plan_note=report_text.PLAN_NOTE,
                            summary=report_text.overview_sentence(counts, CHANNELS), **_context(campaign))
 
 
@@ -136,7 +136,8 @@ def printable(campaign_id: int):
     counts = _counts(campaign)
     return render_template("reports/print.html", tables=[tables["diem-dieu-tra"], tables["ket-qua"]],
                            findings=tables["nhan-xet"], paragraphs=level_paragraphs(sc, tables["nhan-xet"].rows),
-                           counts=counts, channels=CHANNELS, summary=report_text.overview_sentence(counts, CHANNELS),
+                           counts=counts, channels=CHANNELS, plan_note=report_text.PLAN_NOTE,
+                           summary=report_text.overview_sentence(counts, CHANNELS),
                            survey_blocks=report_text.survey_blocks(sc), field_blocks=report_text.field_blocks(sc),
                            index_blocks=report_text.index_blocks(sc, campaign.year), **ctx)
 
