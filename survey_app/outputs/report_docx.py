@@ -282,11 +282,9 @@ def _final(doc, sc: CampaignScores, sections: dict[str, str], width: int) -> Non
     if not table.rows:
         doc.add_paragraph(table.note)
         return
-    blocks = rt.index_blocks(sc, sc.year)
-    reasons = [b for b in blocks if not b[0][:1].isdigit()]
-    _blocks(doc, [b for b in blocks if b not in reasons])
+    _blocks(doc, rt.band_blocks(sc, sc.year))
     _level_tables(doc, table, FINAL_KEYS, sections, width, "Bảng 3. Chỉ số CCHC, xếp hạng và xếp loại")
-    _blocks(doc, reasons)
+    _blocks(doc, rt.reason_blocks(sc))
     doc.add_paragraph(table.note, style="Ghi chú")
     for lv in sc.cset.levels:
         if chart_available(sc, "chi-so", lv.code) and (sc.final.table["level"] == lv.code).any():
@@ -345,8 +343,7 @@ def report_document(sc: CampaignScores, inp: ReportInput) -> bytes:
     _overview(doc, inp, width)
     _survey(doc, sc, sections, width)
     doc.add_paragraph("III. KẾT QUẢ THEO CÁC LĨNH VỰC", style="Heading 1")
-    blocks = rt.field_blocks(sc)
-    _blocks(doc, blocks) if blocks else doc.add_paragraph("Chưa có số liệu.")
+    _blocks(doc, rt.field_blocks(sc) or [("", ["Chưa có số liệu."])])
     wide = doc.add_section(WD_SECTION.NEW_PAGE)
     _page(wide, landscape=True)
     _final(doc, sc, sections, _text_width(wide))

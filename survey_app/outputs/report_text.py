@@ -301,10 +301,17 @@ def field_blocks(sc: CampaignScores) -> list[tuple[str, list[str]]]:
     return [(level_heading(sc, level, i), lines) for i, (level, lines) in enumerate(field_sentences(sc), 1)]
 
 
-def index_blocks(sc: CampaignScores, year: int | None) -> list[tuple[str, list[str]]]:
-    """The final index per level: average, classes; then the district rule's reasons (section IV)."""
-    blocks = [(level_heading(sc, level, i), [text]) for i, (level, text) in enumerate(band_sentences(sc, year), 1)]
+def band_blocks(sc: CampaignScores, year: int | None) -> list[tuple[str, list[str]]]:
+    """The final index per level: its average beside last year's, and the units per class."""
+    return [(level_heading(sc, level, i), [text]) for i, (level, text) in enumerate(band_sentences(sc, year), 1)]
+
+
+def reason_blocks(sc: CampaignScores) -> list[tuple[str, list[str]]]:
+    """The district rule's reasons, under one heading; none when the rule decided nothing."""
     reasons = class_reasons(sc)
-    if reasons:
-        blocks.append(("Căn cứ xếp loại theo kết quả của cấp xã", reasons))
-    return blocks
+    return [("Căn cứ xếp loại theo kết quả của cấp xã", reasons)] if reasons else []
+
+
+def index_blocks(sc: CampaignScores, year: int | None) -> list[tuple[str, list[str]]]:
+    """The final index per level, then the district rule's reasons (section IV on the pages)."""
+    return band_blocks(sc, year) + reason_blocks(sc)
