@@ -147,10 +147,12 @@ def key_for(secret: str, invitation: Invitation, presented: str) -> bytes:
     return draft_key(secret, token)
 
 
-def _draft_row(s: Session, invitation_id: int):
-    """The draft's stored columns (one statement, no ORM object), or None."""
-    return s.execute(select(Draft.sealed, Draft.updated_at, Draft.client_id, Draft.data, Draft.started_at)
-                     .where(Draft.invitation_id == invitation_id)).first()
+def _stored_draft(s: Session, invitation_id: int, key: bytes) -> tuple:
+    """``(row, content)``: the draft's stored columns (one statement, no ORM object) or None, and what
+    they hold when opened with ``key`` (None when there is no row or it does not open)."""
+    row = s.execute(select(Draft.sealed, Draft.updated_at, Draft.client_id, Draft.data, Draft.started_at)
+                    .where(Draft.invitation_id == invitation_id)).first()
+    return row, None if row is None else _opened(row, invitation_id, key)
 
 
 def _opened(row, invitation_id: int, key: bytes) -> DraftContent | None:
@@ -167,8 +169,7 @@ def _opened(row, invitation_id: int, key: bytes) -> DraftContent | None:
 
 def read_draft(s: Session, invitation_id: int, key: bytes) -> DraftContent | None:
     """The invitation's draft, or None when there is none or it no longer opens (the secret changed)."""
-    row = _draft_row(s, invitation_id)
-    return None if row is None else _opened(row, invitation_id, key)
+    return _stored_draft(s, invitation_id, key)[1]
 
 
 def write_draft(s: Session, invitation_id: int, key: bytes, content: DraftContent, exists: bool | None = None) -> None:
@@ -192,8 +193,7 @@ def open_draft(database: Database, invitation_id: int, key: bytes) -> DraftConte
     with database.transaction() as s:
         s.execute(update(Invitation).where(Invitation.id == invitation_id, Invitation.opened.is_(False))
                   .values(opened=True))
-        row = _draft_row(s, invitation_id)
-        content = None if row is None else _opened(row, invitation_id, key)
+        row, content = _stored_draft(s, invitation_id, key)
         if content is None:  # none yet, or sealed under another secret: start afresh
             content = DraftContent(str(uuid.uuid4()), {}, utcnow())
             write_draft(s, invitation_id, key, content, exists=row is not None)
@@ -207,11 +207,9 @@ def draft_of(session: Session, database: Database, invitation: Invitation, key: 
     session when the link was opened before and its draft is sealed (no write); else opened by
     :func:`open_draft` (a short write: the invitation marked opened, the draft made or sealed)."""
     if invitation.opened:
-        row = _draft_row(session, invitation.id)
-        if row is not None and row.sealed is not None:
-            content = _opened(row, invitation.id, key)
-            if content is not None:
-                return content
+        row, content = _stored_draft(session, invitation.id, key)
+        if content is not None and row.sealed is not None:
+            return content
     return open_draft(database, invitation.id, key)
 
 
@@ -370,8 +368,7 @@ def _gone(s: Session, invitation_id: int, client_id: str) -> Outcome:
 def _prepare(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, assigned: list[Assignment],
              key: bytes) -> Outcome | _Ready:
     invitation = s.get(Invitation, invitation_id)
-    row = _draft_row(s, invitation_id)
-    draft = None if row is None else _opened(row, invitation_id, key)
+    row, draft = _stored_draft(s, invitation_id, key)
     if draft is None or draft.client_id != client_id:  # no draft: the ballot may be stored already
         return _gone(s, invitation_id, client_id)
     form_pages = pages(assigned, draft.data)
