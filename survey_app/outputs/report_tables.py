@@ -18,7 +18,7 @@ from questionnaires.model import round_points
 from ..services.scores import CampaignScores
 from .exports import Column
 from .findings import poor_findings
-from .report_text import maximum_vi, section_title
+from .report_text import last_year_vi, maximum_vi, points_vi, section_title
 
 STT = Column("stt", "STT", "integer", width=6)
 
@@ -218,7 +218,7 @@ FINAL_COLUMNS = [STT, Column("level_name", "Cấp"), Column("rank", "Xếp hạn
 
 def previous_columns(year: int | None) -> list[Column]:
     """Last year's columns, the year named as the published comparison names it ("Năm 2022")."""
-    said = "năm trước" if year is None else f"năm {year - 1}"
+    said = last_year_vi(year)
     return [
         Column("previous_index", f"Chỉ số {said}", "number"),
         Column("previous_rank", f"Xếp hạng {said}", "integer"),
@@ -298,7 +298,7 @@ def shown(value, kind: str) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if kind == "number":
-        return f"{round_points(value):.3f}".replace(".", ",")
+        return points_vi(value)
     if kind == "percent":
         return f"{round_points(value, 1):.1f}".replace(".", ",")
     if kind == "integer":

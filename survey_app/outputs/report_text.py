@@ -54,6 +54,15 @@ def share_vi(percent: float) -> str:
     return text.replace(".", ",") + "%"
 
 
+def last_year_vi(year: int | None) -> str:
+    """Last year as the report names it: ``năm 2022`` for a 2023 campaign, ``năm trước`` when unknown.
+
+    >>> last_year_vi(2023), last_year_vi(None)
+    ('năm 2022', 'năm trước')
+    """
+    return "năm trước" if year is None else f"năm {year - 1}"
+
+
 def count_vi(n: int) -> str:
     """Counts under ten with a leading zero, as official reports write them: ``06``, ``12``.
 
@@ -245,7 +254,7 @@ def band_sentences(sc: CampaignScores, year: int | None) -> list[tuple[str, str]
                f"{maximum_vi(lv.appraisal_max + lv.survey_max)} điểm"
         if "previous_index" in part and part["previous_index"].notna().any():
             before = float(part["previous_index"].mean())
-            said = "năm trước" if year is None else f"năm {year - 1}"
+            said = last_year_vi(year)
             way = "cao hơn" if round_points(mean) > round_points(before) else (
                 "thấp hơn" if round_points(mean) < round_points(before) else "bằng")
             text += f", {way} so với {said} ({said} đạt {points_vi(before)} điểm)"
