@@ -29,7 +29,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
-from ..services.campaigns import CHANNELS, campaign_progress, channel_counts
+from ..services.campaigns import CHANNELS, GroupCount, ballot_counts
 from ..services.scores import CampaignScores
 from . import report_text as rt
 from .exports import Column
@@ -60,7 +60,7 @@ class ReportInput:
 
     year: int
     province: str  # "Tỉnh Bắc Kạn"
-    counts: list[rt.GroupCount]
+    counts: list[GroupCount]
     channels: tuple[tuple[str, str, str], ...]
     intervals: pd.DataFrame
     unsettled: pd.DataFrame
@@ -363,6 +363,5 @@ def report_document(sc: CampaignScores, inp: ReportInput) -> bytes:
 
 def campaign_report(session, campaign, sc: CampaignScores, intervals: pd.DataFrame, unsettled: pd.DataFrame) -> bytes:
     """The report of a campaign whose results are unsealed (the caller checks), from its scores and intervals."""
-    counts = rt.ballot_counts(campaign_progress(session, campaign), channel_counts(session, campaign))
-    return report_document(sc, ReportInput(campaign.year, campaign.province or "", counts, CHANNELS, intervals,
-                                           unsettled))
+    return report_document(sc, ReportInput(campaign.year, campaign.province or "", ballot_counts(session, campaign),
+                                           CHANNELS, intervals, unsettled))

@@ -18,6 +18,7 @@ import pandas as pd
 
 from questionnaires.model import round_points
 
+from ..services.campaigns import GroupCount
 from ..services.scores import CampaignScores
 
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
@@ -120,26 +121,6 @@ def thousands_vi(n: int) -> str:
 PLAN_NOTE = ("Kế hoạch và tỷ lệ đạt tính theo cách đối tượng đánh giá: đối tượng đánh giá mọi đơn vị của cấp tính theo "
              "số người; đối tượng tự chọn đơn vị tính theo lượt đánh giá (một phiếu đánh giá nhiều đơn vị); mỗi đơn vị "
              "tính tối đa bằng kế hoạch của nó.")
-
-
-@dataclass(frozen=True)
-class GroupCount:
-    """One row of the overview: a group's counted ballots by channel, against its plan."""
-
-    name: str
-    by_channel: dict[str, int]
-    total: int
-    planned: int
-    covered: int
-
-    @property
-    def percent(self) -> float | None:
-        return 100.0 * self.covered / self.planned if self.planned else None
-
-
-def ballot_counts(progress, channels: dict[str, dict[str, int]]) -> list[GroupCount]:
-    """Per group of :func:`~survey_app.services.campaigns.campaign_progress`, its ballots by channel."""
-    return [GroupCount(g.name, channels.get(g.code, {}), g.ballots, g.planned, g.covered) for g in progress.groups]
 
 
 def overview_sentence(counts: list[GroupCount], channels: tuple[tuple[str, str, str], ...]) -> str:

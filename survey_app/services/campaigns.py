@@ -279,13 +279,29 @@ CHANNELS = (("web", "Đường link", "qua đường link"), ("qr", "Thẻ QR", 
             ("paper", "Phiếu giấy", "phát trực tiếp (phiếu giấy)"), ("api", "Nhập qua API", "nhập qua API"))
 
 
-def channel_counts(session: Session, campaign: Campaign) -> dict[str, dict[str, int]]:
-    """Counted ballots (not rejected) per group code and channel (:data:`CHANNELS`)."""
-    out: dict[str, dict[str, int]] = {}
+@dataclass(frozen=True)
+class GroupCount:
+    """One row of the report's overview: a group's counted ballots by channel, against its plan."""
+
+    name: str
+    by_channel: dict[str, int]
+    total: int
+    planned: int
+    covered: int
+
+    @property
+    def percent(self) -> float | None:
+        return 100.0 * self.covered / self.planned if self.planned else None
+
+
+def ballot_counts(session: Session, campaign: Campaign) -> list[GroupCount]:
+    """Per group of :func:`campaign_progress`, its counted ballots (not rejected) by channel (:data:`CHANNELS`)."""
+    by_channel: dict[str, dict[str, int]] = {}
     for code, channel, n in session.execute(
             select(RespondentGroup.code, Ballot.channel, func.count())
             .join(RespondentGroup, Ballot.group_id == RespondentGroup.id)
             .where(Ballot.campaign_id == campaign.id, Ballot.state != "rejected")
             .group_by(RespondentGroup.code, Ballot.channel)):
-        out.setdefault(code, {})[channel] = n
-    return out
+        by_channel.setdefault(code, {})[channel] = n
+    return [GroupCount(g.name, by_channel.get(g.code, {}), g.ballots, g.planned, g.covered)
+            for g in campaign_progress(session, campaign).groups]

@@ -22,7 +22,7 @@ from ...outputs.report_tables import (
     shown,
     survey_points_table,
 )
-from ...services.campaigns import CHANNELS, all_campaigns, campaign_criteria, campaign_progress, channel_counts, sealed
+from ...services.campaigns import CHANNELS, all_campaigns, ballot_counts, campaign_criteria, sealed
 from ..common import READERS, campaign_or_404, intervals_of, roles_required, scores_of, send_temporary
 from . import bp
 
@@ -66,10 +66,6 @@ def _context(campaign: Campaign, **extra) -> dict:
             **extra}
 
 
-def _counts(campaign: Campaign) -> list[report_text.GroupCount]:
-    session = db_session()
-    return report_text.ballot_counts(campaign_progress(session, campaign), channel_counts(session, campaign))
-
 
 @bp.get("/")
 @roles_required(*READERS)
@@ -81,7 +77,7 @@ def index():
 @roles_required(*READERS)
 def overview(campaign_id: int):
     campaign = _unsealed(campaign_id)
-    counts = _counts(campaign)
+    counts = ballot_counts(db_session(), campaign)
     return render_template("reports/overview.html", counts=counts, channels=CHANNELS, plan_note=report_text.PLAN_NOTE,
                            summary=report_text.overview_sentence(counts, CHANNELS), **_context(campaign))
 
@@ -133,7 +129,7 @@ def printable(campaign_id: int):
     ctx = _context(campaign)
     sc = ctx["sc"]
     tables = _tables(campaign)
-    counts = _counts(campaign)
+    counts = ballot_counts(db_session(), campaign)
     return render_template("reports/print.html", tables=[tables["diem-dieu-tra"], tables["ket-qua"]],
                            findings=tables["nhan-xet"], paragraphs=level_paragraphs(sc, tables["nhan-xet"].rows),
                            counts=counts, channels=CHANNELS, plan_note=report_text.PLAN_NOTE,
