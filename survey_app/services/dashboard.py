@@ -49,7 +49,7 @@ class Total:
         for m in METRICS:
             self.values[m] += getattr(cell, m)
         self.covered += min(cell.submitted, cell.target)
-        self.paper = self.paper or cell.paper or bool(cell.verified)
+        self.paper = self.paper or cell.verified_shown is not None
 
     def shown(self, metric: str) -> int | None:
         """The total of ``metric``; None for "verified" where no cell is keyed on paper."""
