@@ -106,7 +106,7 @@ def section_title(number: int, units_word: str) -> str:
     return f"{roman(number)}. Các {units_word}"
 
 
-def _lower_first(text: str) -> str:
+def _name_in_sentence(text: str) -> str:
     """``Huyện Ba Bể`` -> ``huyện Ba Bể`` (``Thị xã`` too), as the seed writes names inside a sentence;
     other names (``Sở Tư pháp``, ``Thành phố Bắc Kạn``, ``TP``) keep their capital."""
     word = text.split(" ", 1)[0]
@@ -157,7 +157,7 @@ def extremes(values: pd.Series, names: dict[str, str], highest: bool) -> Extreme
     shown = values.dropna().map(round_points)
     best = shown.max() if highest else shown.min()
     units = sorted((u for u, v in shown.items() if v == best), key=lambda u: names.get(u, u))
-    return Extremes(float(best), [_lower_first(names.get(u, u)) for u in units])
+    return Extremes(float(best), [_name_in_sentence(names.get(u, u)) for u in units])
 
 
 def _level_name(name: str) -> str:
@@ -177,7 +177,7 @@ def survey_sentences(sc: CampaignScores) -> list[tuple[str, str]]:
         out.append((lv.code, f"Đối với {_level_name(lv.name)}: Tổng điểm điều tra XHH trung bình đạt "
                              f"{points_vi(mean)}/{maximum_vi(lv.survey_max)} điểm (đạt "
                              f"{share_vi(100.0 * mean / lv.survey_max)} điểm tối đa). Trong đó, "
-                             f"{top.phrase('cao nhất')}, {_lower_first(bottom.phrase('thấp nhất'))}."))
+                             f"{top.phrase('cao nhất')}, {_name_in_sentence(bottom.phrase('thấp nhất'))}."))
     return out
 
 
@@ -213,7 +213,7 @@ def field_sentences(sc: CampaignScores) -> list[tuple[str, list[str]]]:
             against = f"{points_vi(mean)}/{maximum_vi(maximum)} điểm (đạt {share_vi(100.0 * mean / maximum)} " \
                 "điểm tối đa)" if maximum else f"{points_vi(mean)} điểm"
             lines.append(f"Lĩnh vực {abbreviate(field.name)}: Điểm trung bình đạt {against}. Trong đó, "
-                         f"{top.phrase('cao nhất')}; {_lower_first(bottom.phrase('thấp nhất'))}.")
+                         f"{top.phrase('cao nhất')}; {_name_in_sentence(bottom.phrase('thấp nhất'))}.")
         out.append((lv.code, lines))
     return out
 
