@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -105,5 +105,29 @@ class Database:
         finally:
             session.close()
 
+    def connect(self, write: bool = False) -> Connection:
+        """A plain connection, no ORM session (the respondent's path: see ``services/visits.py``);
+        ``write=True`` takes the write lock at its first statement, as :meth:`session` does."""
+        return (self.write_engine if write else self.engine).connect()
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def writing(conn: Connection) -> Iterator[Connection]:
+    """A write transaction on ``conn``, committed at the end of the block and rolled back on error.
+
+    The connection's read transaction, if any, ends first (on SQLite the write lock must not wait
+    behind our own snapshot); the write one starts with ``BEGIN IMMEDIATE`` there, so a writer
+    queues on the busy timeout instead of failing halfway. One connection serves a whole request.
+    """
+    if conn.in_transaction():
+        conn.rollback()
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.execution_options(sqlite_immediate=True)
+    try:
+        with conn.begin():
+            yield conn
+    finally:
+        conn.execution_options(sqlite_immediate=immediate)

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import Connection, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -127,7 +127,7 @@ class Stored:
     ballot_id: int
 
 
-def stored_ballot(s: Session, client_id: str):
+def stored_ballot(s: Session | Connection, client_id: str):
     """``(id, campaign_id)`` of the ballot stored under ``client_id``, or None."""
     return s.execute(select(Ballot.id, Ballot.campaign_id).where(Ballot.client_id == client_id)).first()
 
@@ -139,7 +139,8 @@ def _grouped(answers: Iterable[tuple[int, str, str]]) -> dict[int, dict[str, str
     return by_unit
 
 
-def check_ballots(s: Session, cset: CriteriaSet, ballots: Sequence[NewBallot], complete: bool = True) -> None:
+def check_ballots(s: Session | Connection, cset: CriteriaSet, ballots: Sequence[NewBallot],
+                  complete: bool = True) -> None:
     """Raise :class:`BallotProblems` for the first ballot whose answers break a rule."""
     campaign_ids = {b.campaign_id for b in ballots}
     unit_ids = {a[0] for b in ballots for a in b.answers}
@@ -161,7 +162,7 @@ def check_ballots(s: Session, cset: CriteriaSet, ballots: Sequence[NewBallot], c
             raise BallotProblems(problems)
 
 
-def _insert(s: Session, ballots: Sequence[NewBallot]) -> list[int]:
+def _insert(s: Session | Connection, ballots: Sequence[NewBallot]) -> list[int]:
     ids = [random_ballot_id() for _ in ballots]
     s.execute(insert(Ballot), [
         {"id": ballot_id, "campaign_id": b.campaign_id, "client_id": b.client_id, "group_id": b.group_id,
@@ -173,26 +174,29 @@ def _insert(s: Session, ballots: Sequence[NewBallot]) -> list[int]:
     return ids
 
 
-def same_answers(s: Session, ballot_id: int, answers: Iterable[tuple[int, str, str]]) -> bool:
+def same_answers(s: Session | Connection, ballot_id: int, answers: Iterable[tuple[int, str, str]]) -> bool:
     """Whether the ballot stored as ``ballot_id`` holds exactly these ``(unit id, question, option)``."""
     stored = s.execute(select(Answer.unit_id, Answer.question, Answer.option).where(Answer.ballot_id == ballot_id))
     return {tuple(row) for row in stored} == {tuple(a) for a in answers}
 
 
-def _settle(s: Session, existing, ballot: NewBallot) -> Stored:
+def _settle(s: Session | Connection, existing, ballot: NewBallot) -> Stored:
     same = existing.campaign_id == ballot.campaign_id and same_answers(s, existing.id, ballot.answers)
     return Stored("replay" if same else "conflict", existing.id)
 
 
-def store_ballot(s: Session, cset: CriteriaSet, ballot: NewBallot, *, actor: str | None = None,
+def store_ballot(s: Session | Connection, cset: CriteriaSet, ballot: NewBallot, *, actor: str | None = None,
                  user_id: int | None = None, note: str = "", complete: bool = True) -> Stored:
     """Check and store one ballot in the caller's transaction (see the module's rules).
 
     Parameters
     ----------
+    s : Session or Connection
+        The caller's transaction: an ORM session, or a plain connection (the respondent's path,
+        whose ballots are never audited).
     actor, user_id : optional
-        Who keyed the ballot (paper, API): an audit entry names them, with ``note``.
-        Leave out for a respondent's own ballot, which is never audited.
+        Who keyed the ballot (paper, API): an audit entry names them, with ``note`` (``s`` must then
+        be a session). Leave out for a respondent's own ballot, which is never audited.
 
     Raises
     ------

@@ -6,6 +6,7 @@ command) commits once. Every change leaves an audit entry.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -88,12 +89,18 @@ def create_campaign(
     return campaign
 
 
+def cached_criteria(digest: str, files: Callable[[], dict]) -> CriteriaSet:
+    """The criteria set of ``digest``, parsed from ``files()`` the first time this process meets it.
+    A campaign's set never changes once created, so its digest names it for good."""
+    found = _SETS.get(digest)
+    if found is None:
+        found = _SETS[digest] = load_criteria_set_from_texts(files())
+    return found
+
+
 def campaign_criteria(campaign: Campaign) -> CriteriaSet:
     """The criteria set frozen in a campaign (parsed once per process)."""
-    digest = campaign.criteria_digest
-    if digest not in _SETS:
-        _SETS[digest] = load_criteria_set_from_texts(campaign.criteria_files)
-    return _SETS[digest]
+    return cached_criteria(campaign.criteria_digest, lambda: campaign.criteria_files)
 
 
 class CampaignError(ValueError):

@@ -29,16 +29,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from questionnaires import CriteriaSet, Level, Questionnaire
 
-from ..db import Database
-from ..models import Draft, Invitation, Unit, utcnow
+from ..db import writing
+from ..models import Draft, Invitation, utcnow
 from . import ballots
-from .campaigns import campaign_criteria
 from .invitations import derive_token, hash_token
 from .sealing import Unreadable, draft_key, seal, unseal
 
@@ -53,12 +52,13 @@ class Assignment:
     level: Level
     how: str  # own, each, choose (the units are then the choices offered)
     questionnaire: Questionnaire
-    units: list[Unit]
+    units: list  # Unit rows, or the snapshots of services.visits
 
 
-def link_status(session: Session, invitation: Invitation) -> str:
+def link_status(invitation) -> str:
     """``open``, or why the link cannot be answered: ``used``, ``revoked``, ``expired``, ``not_open``,
-    ``closed``."""
+    ``closed`` (``invitation``: an :class:`~survey_app.models.Invitation` or a
+    :class:`~survey_app.services.visits.Link`)."""
     campaign = invitation.campaign
     now = utcnow()
     if invitation.used:
@@ -72,29 +72,6 @@ def link_status(session: Session, invitation: Invitation) -> str:
     if campaign.status == "closed" or (campaign.closes_at is not None and campaign.closes_at < now):
         return "closed"
     return "open"
-
-
-def assignments(session: Session, invitation: Invitation) -> list[Assignment]:
-    """The questionnaires an invitation's respondent answers, with the units each rates.
-
-    ``own`` resolves to the respondent's unit, or to its district when the
-    respondent belongs to a commune (a commune leader rates their district).
-    """
-    campaign = invitation.campaign
-    cset = campaign_criteria(campaign)
-    group = cset.group_by_code[invitation.group.code]
-    result = []
-    for rule in group.rates:
-        if rule.how == "own":
-            own = invitation.unit
-            while own is not None and own.level != rule.level:
-                own = own.parent
-            units = [own] if own is not None else []
-        else:
-            units = [u for u in campaign.units if u.level == rule.level]
-        result.append(Assignment(cset.level_by_code[rule.level], rule.how,
-                                 cset.questionnaire(rule.level, group.code), units))
-    return result
 
 
 def answer_scales(cset: CriteriaSet, assigned: list[Assignment]) -> tuple[list[str], list[str]]:
@@ -118,7 +95,7 @@ class Page:
 
     number: int  # 1-based
     assignment: Assignment
-    unit: Unit
+    unit: object  # a Unit row, or a services.visits.LinkUnit
 
 
 def answer_key(unit_id: int, question: str) -> str:
@@ -138,7 +115,7 @@ class DraftContent:
     started_at: datetime
 
 
-def key_for(secret: str, invitation: Invitation, presented: str) -> bytes:
+def key_for(secret: str, invitation, presented: str) -> bytes:
     """The key of an invitation's draft: from its token, derived again when it has a salt (so a
     QR card opened by its short code and by its link share one draft), else the token presented."""
     token = derive_token(secret, invitation.token_salt) if invitation.token_salt else presented
@@ -147,7 +124,7 @@ def key_for(secret: str, invitation: Invitation, presented: str) -> bytes:
     return draft_key(secret, token)
 
 
-def _stored_draft(s: Session, invitation_id: int, key: bytes) -> tuple:
+def _stored_draft(s: Session | Connection, invitation_id: int, key: bytes) -> tuple:
     """``(row, content)``: the draft's stored columns (one statement, no ORM object) or None, and what
     they hold when opened with ``key`` (None when there is no row or it does not open)."""
     row = s.execute(select(Draft.sealed, Draft.updated_at, Draft.client_id, Draft.data, Draft.started_at)
@@ -167,12 +144,19 @@ def _opened(row, invitation_id: int, key: bytes) -> DraftContent | None:
     return DraftContent(content["client_id"], content["data"], datetime.fromisoformat(content["started_at"]))
 
 
-def read_draft(s: Session, invitation_id: int, key: bytes) -> DraftContent | None:
+def read_stored(link, key: bytes) -> DraftContent | None:
+    """The draft read with a :class:`~survey_app.services.visits.Link`, opened with ``key``; None when
+    there is none or it no longer opens (no statement: the link's one brought it)."""
+    return None if link.draft is None else _opened(link.draft, link.id, key)
+
+
+def read_draft(s: Session | Connection, invitation_id: int, key: bytes) -> DraftContent | None:
     """The invitation's draft, or None when there is none or it no longer opens (the secret changed)."""
     return _stored_draft(s, invitation_id, key)[1]
 
 
-def write_draft(s: Session, invitation_id: int, key: bytes, content: DraftContent, exists: bool | None = None) -> None:
+def write_draft(s: Session | Connection, invitation_id: int, key: bytes, content: DraftContent,
+                exists: bool | None = None) -> None:
     """Seal and keep the draft (emptying any plaintext left from before revision 0006).
 
     ``exists``: whether the row is known to be there (one UPDATE) or not (one INSERT); None when
@@ -188,29 +172,31 @@ def write_draft(s: Session, invitation_id: int, key: bytes, content: DraftConten
     s.execute(insert(Draft).values(invitation_id=invitation_id, sealed=sealed))
 
 
-def open_draft(database: Database, invitation_id: int, key: bytes) -> DraftContent:
-    """Mark the invitation opened and return its draft, creating (or sealing) it if needed."""
-    with database.transaction() as s:
-        s.execute(update(Invitation).where(Invitation.id == invitation_id, Invitation.opened.is_(False))
-                  .values(opened=True))
-        row, content = _stored_draft(s, invitation_id, key)
+def open_draft(conn: Connection, invitation_id: int, key: bytes) -> DraftContent:
+    """Mark the invitation opened and return its draft, creating (or sealing) it if needed; in a write
+    transaction of its own on ``conn``."""
+    with writing(conn):
+        conn.execute(update(Invitation).where(Invitation.id == invitation_id, Invitation.opened.is_(False))
+                     .values(opened=True))
+        row, content = _stored_draft(conn, invitation_id, key)
         if content is None:  # none yet, or sealed under another secret: start afresh
             content = DraftContent(str(uuid.uuid4()), {}, utcnow())
-            write_draft(s, invitation_id, key, content, exists=row is not None)
+            write_draft(conn, invitation_id, key, content, exists=row is not None)
         elif row.sealed is None:  # plaintext from before revision 0006
-            write_draft(s, invitation_id, key, content, exists=True)
+            write_draft(conn, invitation_id, key, content, exists=True)
         return content
 
 
-def draft_of(session: Session, database: Database, invitation: Invitation, key: bytes) -> DraftContent:
-    """The draft of an invitation whose respondent is at the welcome page: read in the request's own
-    session when the link was opened before and its draft is sealed (no write); else opened by
-    :func:`open_draft` (a short write: the invitation marked opened, the draft made or sealed)."""
-    if invitation.opened:
-        row, content = _stored_draft(session, invitation.id, key)
-        if content is not None and row.sealed is not None:
+def draft_of(conn: Connection, link, key: bytes) -> DraftContent:
+    """The draft of a link (a :class:`~survey_app.services.visits.Link`, read with its draft) whose
+    respondent is at the welcome page: the one read when the link was opened before and its draft is
+    sealed (no write); else opened by :func:`open_draft` (a short write: the invitation marked opened,
+    the draft made or sealed)."""
+    if link.opened and link.draft is not None and link.draft.sealed is not None:
+        content = read_stored(link, key)
+        if content is not None:
             return content
-    return open_draft(database, invitation.id, key)
+    return open_draft(conn, link.id, key)
 
 
 def seal_plaintext_drafts(s: Session, secret: str) -> int:
@@ -254,12 +240,13 @@ def page_answers(cset: CriteriaSet, page: Page, data: dict) -> dict[str, str]:
     }
 
 
-def save_page(session: Session, cset: CriteriaSet, invitation_id: int, key: bytes, page: Page,
+def save_page(session: Session | Connection, cset: CriteriaSet, invitation_id: int, key: bytes, page: Page,
               posted: dict[str, str | None], draft: DraftContent | None = None) -> dict[str, str]:
     """Keep the answers posted for a page (question id -> option code, or None when none was
     chosen) in ``draft`` (read if not given; updated in place); return a message per question
     still unanswered. Options not in the question's scale are not kept and get their own message."""
-    draft = draft if draft is not None else read_draft(session, invitation_id, key)
+    given = draft is not None
+    draft = draft if given else read_draft(session, invitation_id, key)
     data = dict(draft.data)
     errors: dict[str, str] = {}
     level = page.assignment.level.code
@@ -273,16 +260,19 @@ def save_page(session: Session, cset: CriteriaSet, invitation_id: int, key: byte
         elif answer not in data:
             errors[item.question] = MISSING
     draft.data = data
-    write_draft(session, invitation_id, key, draft)
+    write_draft(session, invitation_id, key, draft, exists=True if given else None)
     return errors
 
 
-def save_choice(session: Session, invitation_id: int, key: bytes, assignment: Assignment, unit_ids: list[int]) -> None:
-    """Keep the units a ``choose`` respondent picked (only units offered to them)."""
+def save_choice(session: Session | Connection, invitation_id: int, key: bytes, assignment: Assignment,
+                unit_ids: list[int], draft: DraftContent | None = None) -> None:
+    """Keep the units a ``choose`` respondent picked (only units offered to them) in ``draft`` (read if
+    not given)."""
     offered = {u.id for u in assignment.units}
-    draft = read_draft(session, invitation_id, key)
+    given = draft is not None
+    draft = draft if given else read_draft(session, invitation_id, key)
     draft.data = {**draft.data, chosen_key(assignment.level.code): sorted(set(unit_ids) & offered)}
-    write_draft(session, invitation_id, key, draft)
+    write_draft(session, invitation_id, key, draft, exists=True if given else None)
 
 
 def unanswered(cset: CriteriaSet, form_pages: list[Page], data: dict) -> dict[int, int]:
@@ -319,32 +309,31 @@ class Outcome:
     missing: dict[int, int] | None = None
 
 
-def submit(database: Database, cset: CriteriaSet, invitation_id: int, client_id: str,
-           assigned: list[Assignment], key: bytes, read: Session | None = None) -> Outcome:
-    """Store the draft of an invitation as its one ballot (``read``: a session already open for reading,
-    else one is opened).
+def submit(conn: Connection, cset: CriteriaSet, link, client_id: str, assigned: list[Assignment],
+           key: bytes) -> Outcome:
+    """Store the draft of a link (a :class:`~survey_app.services.visits.Link`, read with its draft on
+    ``conn``) as its one ballot.
 
-    The draft is read, opened and checked in a read session; the write transaction (on SQLite, the
+    The draft read with the link is opened and checked first; the write transaction (on SQLite, the
     database's one write lock) then only confirms the draft is unchanged, marks the link used (the
     guard: one ballot per link), stores the ballot and deletes the draft. A draft saved from another
     page in between makes this one stale; a racing submit of the same link finds it used.
     """
-    if read is not None:
-        ready = _prepare(read, cset, invitation_id, client_id, assigned, key)
-        read.rollback()  # end the read transaction: the write lock is not to wait for our own snapshot
-    else:
-        with database.session() as s:
-            ready = _prepare(s, cset, invitation_id, client_id, assigned, key)
+    ready = _prepare(conn, cset, link, client_id, assigned, key)
     if isinstance(ready, Outcome):
         return ready
     try:
-        with database.transaction() as s:
-            return _store(s, cset, invitation_id, client_id, ready)
+        with writing(conn):
+            return _store(conn, cset, link.id, client_id, ready)
+    except _Taken:  # rolled back: nothing of this submit is written, the draft stays
+        if ballots.stored_ballot(conn, client_id) is not None:
+            return Outcome("replay")
+        revoked = conn.scalar(select(Invitation.revoked).where(Invitation.id == link.id))
+        return Outcome("revoked" if revoked else "used")
     except IntegrityError:
         # The same client id stored by a racing request: that request's ballot is ours.
-        with database.session() as s:
-            if ballots.stored_ballot(s, client_id) is not None:
-                return Outcome("replay")
+        if ballots.stored_ballot(conn, client_id) is not None:
+            return Outcome("replay")
         raise
 
 
@@ -357,20 +346,23 @@ class _Ready:
     updated_at: datetime | None
 
 
-def _gone(s: Session, invitation_id: int, client_id: str) -> Outcome:
+class _Taken(Exception):
+    """The link was used or revoked after its draft was read: the write transaction is undone."""
+
+
+def _gone(conn: Connection, invitation_id: int, client_id: str) -> Outcome:
     """Why there is no draft to send: our ballot is stored already, the link was used, or the page is old."""
-    if ballots.stored_ballot(s, client_id) is not None:
+    if ballots.stored_ballot(conn, client_id) is not None:
         return Outcome("replay")
-    used = s.scalar(select(Invitation.used).where(Invitation.id == invitation_id))
+    used = conn.scalar(select(Invitation.used).where(Invitation.id == invitation_id))
     return Outcome("used" if used else "stale")
 
 
-def _prepare(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, assigned: list[Assignment],
+def _prepare(conn: Connection, cset: CriteriaSet, link, client_id: str, assigned: list[Assignment],
              key: bytes) -> Outcome | _Ready:
-    invitation = s.get(Invitation, invitation_id)
-    row, draft = _stored_draft(s, invitation_id, key)
+    draft = read_stored(link, key)
     if draft is None or draft.client_id != client_id:  # no draft: the ballot may be stored already
-        return _gone(s, invitation_id, client_id)
+        return _gone(conn, link.id, client_id)
     form_pages = pages(assigned, draft.data)
     if any(a.how == "choose" for a in assigned) and not form_pages:
         return Outcome("nothing_chosen")
@@ -380,32 +372,29 @@ def _prepare(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, 
     answers = [(p.unit.id, item.question, draft.data[answer_key(p.unit.id, item.question)])
                for p in form_pages for item in p.assignment.questionnaire.items]
     ballot = ballots.NewBallot(
-        campaign_id=invitation.campaign_id, group_id=invitation.group_id, client_id=client_id,
-        channel="qr" if invitation.kind == "qr_card" else "web", answers=answers,
+        campaign_id=link.campaign.id, group_id=link.group.id, client_id=client_id,
+        channel="qr" if link.kind == "qr_card" else "web", answers=answers,
         duration_seconds=float(round((utcnow() - draft.started_at).total_seconds())))
-    return _Ready(ballot, None if row.sealed is None else bytes(row.sealed), row.updated_at)
+    return _Ready(ballot, link.draft.sealed, link.draft.updated_at)
 
 
 def _same(column, value):
     return column.is_(None) if value is None else column == value
 
 
-def _store(s: Session, cset: CriteriaSet, invitation_id: int, client_id: str, ready: _Ready) -> Outcome:
+def _store(conn: Connection, cset: CriteriaSet, invitation_id: int, client_id: str, ready: _Ready) -> Outcome:
     # The draft goes first, and only as it was read: if it changed or went since (a page saved
     # elsewhere, our own ballot stored by a racing request), nothing is written.
-    deleted = s.execute(delete(Draft).where(Draft.invitation_id == invitation_id, _same(Draft.sealed, ready.sealed),
-                                            _same(Draft.updated_at, ready.updated_at))).rowcount
+    deleted = conn.execute(delete(Draft).where(
+        Draft.invitation_id == invitation_id, _same(Draft.sealed, ready.sealed),
+        _same(Draft.updated_at, ready.updated_at))).rowcount
     if deleted != 1:
-        return _gone(s, invitation_id, client_id)
-    changed = s.execute(
+        return _gone(conn, invitation_id, client_id)
+    changed = conn.execute(
         update(Invitation).where(Invitation.id == invitation_id, Invitation.used.is_(False),
                                  Invitation.revoked.is_(False)).values(used=True)
     ).rowcount
     if changed != 1:
-        s.rollback()  # the draft stays: nothing of this submit is written
-        if ballots.stored_ballot(s, client_id) is not None:
-            return Outcome("replay")
-        revoked = s.scalar(select(Invitation.revoked).where(Invitation.id == invitation_id))
-        return Outcome("revoked" if revoked else "used")
-    ballots.store_ballot(s, cset, ready.ballot)
+        raise _Taken
+    ballots.store_ballot(conn, cset, ready.ballot)
     return Outcome("stored")

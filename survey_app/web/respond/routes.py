@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from ...extensions import db_session, get_database
 from ...services import drafts as sub
-from ...services.campaigns import campaign_criteria, campaign_progress, open_campaigns
-from ...services.invitations import find_invitation, normalise_short_code
+from ...services import visits
+from ...services.campaigns import campaign_progress, open_campaigns
+from ...services.invitations import normalise_short_code
 from ..common import secret
 from . import bp
 from .forms import ChooseForm, SendForm, page_form, posted_answers, pressed
@@ -25,29 +26,30 @@ def _problem(problem: str, invitation=None):
         PROBLEM_STATUS.get(problem, 410)
 
 
-def _load(session, token: str, allow_used: bool = False):
-    """(invitation, criteria set, assignments, draft key), or a problem page to return."""
-    invitation = find_invitation(session, token)
-    if invitation is None:
+def _load(conn, token: str, allow_used: bool = False):
+    """(link, criteria set, assignments, draft key), or a problem page to return. The link comes with
+    its draft (one statement): see :mod:`survey_app.services.visits`."""
+    link = visits.find_link(conn, token)
+    if link is None:
         return None, _problem("unknown")
-    status = sub.link_status(session, invitation)
+    status = sub.link_status(link)
     if status != "open" and not (allow_used and status == "used"):
-        return None, _problem(status, invitation)
-    cset = campaign_criteria(invitation.campaign)
-    return (invitation, cset, sub.assignments(session, invitation), sub.key_for(secret(), invitation, token)), None
+        return None, _problem(status, link)
+    cset = visits.criteria_of(conn, link.campaign)
+    return (link, cset, visits.assignments(conn, link, cset), sub.key_for(secret(), link, token)), None
 
 
-def _load_draft(session, token: str):
-    """(invitation, criteria set, assignments, draft key, draft), or a response to return instead:
+def _load_draft(conn, token: str):
+    """(link, criteria set, assignments, draft key, draft), or a response to return instead:
     a problem page, or the welcome page when the form was never opened."""
-    loaded, problem = _load(session, token)
+    loaded, problem = _load(conn, token)
     if problem:
         return None, problem
-    invitation, cset, assigns, key = loaded
-    draft = sub.read_draft(session, invitation.id, key)
+    link, cset, assigns, key = loaded
+    draft = sub.read_stored(link, key)
     if draft is None:
         return None, redirect(url_for("respond.welcome", token=token))
-    return (invitation, cset, assigns, key, draft), None
+    return (link, cset, assigns, key, draft), None
 
 
 @bp.get("/")
@@ -69,11 +71,12 @@ def short_code():
 
 @bp.get("/s/<token>")
 def welcome(token: str):
-    loaded, problem = _load(db_session(), token)
-    if problem:
-        return problem
-    invitation, cset, assigns, key = loaded
-    draft = sub.draft_of(db_session(), get_database(), invitation, key)
+    with get_database().connect() as conn:
+        loaded, problem = _load(conn, token)
+        if problem:
+            return problem
+        invitation, cset, assigns, key = loaded
+        draft = sub.draft_of(conn, invitation, key)
     form_pages = sub.pages(assigns, draft.data)
     missing = sub.unanswered(cset, form_pages, draft.data)
     started = bool(draft.data)
@@ -92,42 +95,45 @@ def welcome(token: str):
 
 @bp.route("/s/<token>/chon/<level>", methods=["GET", "POST"])
 def choose(token: str, level: str):
-    session = db_session()
-    loaded, response = _load_draft(session, token)
-    if response:
-        return response
-    invitation, _cset, assigns, key, draft = loaded
-    assignment = next((a for a in assigns if a.how == "choose" and a.level.code == level), None)
-    if assignment is None:
-        return redirect(url_for("respond.welcome", token=token))
-    error = None
     form = ChooseForm()
-    if form.validate_on_submit():
-        sub.save_choice(session, invitation.id, key, assignment, form.unit.data)
-        if form.unit.data:
-            return redirect(url_for("respond.page", token=token, number=1))
-        error = "Xin chọn ít nhất một đơn vị mà Ông/Bà đã làm việc cùng."
+    with get_database().connect(write=request.method == "POST") as conn:
+        loaded, response = _load_draft(conn, token)
+        if response:
+            return response
+        invitation, _cset, assigns, key, draft = loaded
+        assignment = next((a for a in assigns if a.how == "choose" and a.level.code == level), None)
+        if assignment is None:
+            return redirect(url_for("respond.welcome", token=token))
+        error = None
+        if form.validate_on_submit():
+            sub.save_choice(conn, invitation.id, key, assignment, form.unit.data, draft)
+            conn.commit()
+            if form.unit.data:
+                return redirect(url_for("respond.page", token=token, number=1))
+            error = "Xin chọn ít nhất một đơn vị mà Ông/Bà đã làm việc cùng."
     chosen = set(draft.data.get(sub.chosen_key(level), []))
     return render_template("respond/choose.html", assignment=assignment, chosen=chosen, error=error, token=token)
 
 
 @bp.route("/s/<token>/p/<int:number>", methods=["GET", "POST"])
 def page(token: str, number: int):
-    session = db_session()
-    loaded, response = _load_draft(session, token)
-    if response:
-        return response
-    invitation, cset, assigns, key, draft = loaded
-    form_pages = sub.pages(assigns, draft.data)
-    if not 1 <= number <= len(form_pages):
-        return redirect(url_for("respond.welcome", token=token))
-    current = form_pages[number - 1]
-    question_ids = current.assignment.questionnaire.question_ids
-    form = page_form(question_ids)()
-    errors: dict[str, str] = {}
+    with get_database().connect(write=request.method == "POST") as conn:
+        loaded, response = _load_draft(conn, token)
+        if response:
+            return response
+        invitation, cset, assigns, key, draft = loaded
+        form_pages = sub.pages(assigns, draft.data)
+        if not 1 <= number <= len(form_pages):
+            return redirect(url_for("respond.welcome", token=token))
+        current = form_pages[number - 1]
+        question_ids = current.assignment.questionnaire.question_ids
+        form = page_form(question_ids)()
+        errors: dict[str, str] = {}
+        if form.is_submitted():
+            form.validate()  # the CSRF token; each answer is checked against its scale by save_page
+            errors = sub.save_page(conn, cset, invitation.id, key, current, posted_answers(form, question_ids), draft)
+            conn.commit()
     if form.is_submitted():
-        form.validate()  # the CSRF token; each answer is checked against its scale by save_page
-        errors = sub.save_page(session, cset, invitation.id, key, current, posted_answers(form, question_ids), draft)
         action = pressed(form)
         if action == "prev":
             return redirect(url_for("respond.page", token=token, number=max(1, number - 1)))
@@ -145,7 +151,8 @@ def page(token: str, number: int):
 
 @bp.get("/s/<token>/gui")
 def review(token: str):
-    loaded, response = _load_draft(db_session(), token)
+    with get_database().connect() as conn:
+        loaded, response = _load_draft(conn, token)
     if response:
         return response
     _invitation, cset, assigns, _key, draft = loaded
@@ -157,15 +164,14 @@ def review(token: str):
 
 @bp.post("/s/<token>/gui")
 def send(token: str):
-    database = get_database()
     form = SendForm()
     client_id = (form.client_id.data if form.validate() else "") or ""
-    with database.session() as session:  # reads only; submit ends its transaction before the write lock
-        loaded, problem = _load(session, token, allow_used=True)
+    with get_database().connect() as conn:  # a read; submit ends it before it takes the write lock
+        loaded, problem = _load(conn, token, allow_used=True)
         if problem:
             return problem
         invitation, cset, assigns, key = loaded
-        outcome = sub.submit(database, cset, invitation.id, client_id, assigns, key, read=session)
+        outcome = sub.submit(conn, cset, invitation, client_id, assigns, key)
     if outcome.status in ("stored", "replay"):
         return render_template("respond/thanks.html")
     if outcome.status in ("used", "stale", "revoked"):
