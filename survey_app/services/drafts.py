@@ -29,7 +29,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -382,19 +382,26 @@ def _same(column, value):
     return column.is_(None) if value is None else column == value
 
 
+# The submit's two guards, built once (a sealed draft has no updated_at: write_draft empties it).
+_DELETE_SEALED = delete(Draft).where(Draft.invitation_id == bindparam("invitation"),
+                                     Draft.sealed == bindparam("sealed"), Draft.updated_at.is_(None))
+_MARK_USED = update(Invitation).where(Invitation.id == bindparam("invitation"), Invitation.used.is_(False),
+                                      Invitation.revoked.is_(False)).values(used=True)
+
+
 def _store(conn: Connection, cset: CriteriaSet, invitation_id: int, client_id: str, ready: _Ready) -> Outcome:
     # The draft goes first, and only as it was read: if it changed or went since (a page saved
     # elsewhere, our own ballot stored by a racing request), nothing is written.
-    deleted = conn.execute(delete(Draft).where(
-        Draft.invitation_id == invitation_id, _same(Draft.sealed, ready.sealed),
-        _same(Draft.updated_at, ready.updated_at))).rowcount
+    if ready.sealed is not None and ready.updated_at is None:
+        deleted = conn.execute(_DELETE_SEALED, {"invitation": invitation_id, "sealed": ready.sealed}).rowcount
+    else:  # a draft saved before drafts were sealed (revision 0006)
+        deleted = conn.execute(delete(Draft).where(
+            Draft.invitation_id == invitation_id, _same(Draft.sealed, ready.sealed),
+            _same(Draft.updated_at, ready.updated_at))).rowcount
     if deleted != 1:
         return _gone(conn, invitation_id, client_id)
-    changed = conn.execute(
-        update(Invitation).where(Invitation.id == invitation_id, Invitation.used.is_(False),
-                                 Invitation.revoked.is_(False)).values(used=True)
-    ).rowcount
+    changed = conn.execute(_MARK_USED, {"invitation": invitation_id}).rowcount
     if changed != 1:
         raise _Taken
-    ballots.store_ballot(conn, cset, ready.ballot)
+    ballots.store_ballot(conn, cset, ready.ballot, settle=False)  # a repeated client id: see submit
     return Outcome("stored")
