@@ -78,14 +78,16 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _versioned_static(app: Flask) -> None:
     """``asset('app.css')`` gives ``/static/app.css?v=<content hash>``, cached for a year:
-    a phone fetches the stylesheet once, and again only when it changes."""
-    from flask import url_for
+    a phone fetches the stylesheet once, and again only when it changes. Built once per file (and
+    mount point): every page asks for two."""
+    from flask import request, url_for
 
     @cache
-    def version(filename: str) -> str:
-        return hashlib.sha256((Path(app.static_folder) / filename).read_bytes()).hexdigest()[:10]
+    def address(_root: str, filename: str) -> str:
+        version = hashlib.sha256((Path(app.static_folder) / filename).read_bytes()).hexdigest()[:10]
+        return url_for("static", filename=filename, v=version)
 
-    app.jinja_env.globals["asset"] = lambda filename: url_for("static", filename=filename, v=version(filename))
+    app.jinja_env.globals["asset"] = lambda filename: address(request.script_root, filename)
 
 
 class RedactLinks(logging.Filter):
@@ -96,7 +98,8 @@ class RedactLinks(logging.Filter):
     PATTERN = re.compile(r"(/s/)[^/\s?\"'#]+")
 
     def _mask(self, value):
-        return self.PATTERN.sub(r"\1…", value) if isinstance(value, str) else value
+        # Most values of an access line (gunicorn passes some fifty) hold no link: no regex for them.
+        return self.PATTERN.sub(r"\1…", value) if isinstance(value, str) and "/s/" in value else value
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self._mask(record.msg)

@@ -62,8 +62,10 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        immediate = conn.get_execution_options().get("sqlite_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = conn.get_execution_options()
+        if options.get("sqlite_autocommit"):
+            return  # each statement is its own transaction (Database.connect's reads)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate") else "BEGIN")
 
 
 class Database:
@@ -85,6 +87,9 @@ class Database:
         if self.is_sqlite:
             _configure_sqlite(self.engine, busy_timeout_ms)
         self.write_engine = self.engine.execution_options(sqlite_immediate=True)
+        # Reads of the respondent's path, a statement each: on SQLite without a BEGIN and ROLLBACK around
+        # them. (PostgreSQL's AUTOCOMMIT was tried: switching it on and off cost more than it saved.)
+        self.read_engine = self.engine.execution_options(sqlite_autocommit=True) if self.is_sqlite else self.engine
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
 
@@ -106,9 +111,13 @@ class Database:
             session.close()
 
     def connect(self, write: bool = False) -> Connection:
-        """A plain connection, no ORM session (the respondent's path: see ``services/visits.py``);
-        ``write=True`` takes the write lock at its first statement, as :meth:`session` does."""
-        return (self.write_engine if write else self.engine).connect()
+        """A plain connection, no ORM session (the respondent's path: see ``services/visits.py``).
+
+        ``write=True``: its transaction takes the write lock at its first statement, as :meth:`session`
+        does. Otherwise, on SQLite, each statement is its own transaction (no BEGIN: the path reads a
+        statement at a time) until :func:`writing` opens a write transaction on it.
+        """
+        return (self.write_engine if write else self.read_engine).connect()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -124,10 +133,12 @@ def writing(conn: Connection) -> Iterator[Connection]:
     """
     if conn.in_transaction():
         conn.rollback()
-    immediate = conn.get_execution_options().get("sqlite_immediate", False)
-    conn.execution_options(sqlite_immediate=True)
+    options = conn.get_execution_options()
+    before = {"sqlite_immediate": options.get("sqlite_immediate", False),
+              "sqlite_autocommit": options.get("sqlite_autocommit", False)}
+    conn.execution_options(sqlite_immediate=True, sqlite_autocommit=False)
     try:
         with conn.begin():
             yield conn
     finally:
-        conn.execution_options(sqlite_immediate=immediate)
+        conn.execution_options(**before)

@@ -56,3 +56,23 @@ def on_starting(server):
             problem)
         raise SystemExit(3)
     hold_serving_lock(app.config["DATABASE_URL"])
+    _warm(server, app)
+
+
+def _warm(server, app) -> None:
+    """Parse the collecting campaigns' criteria sets once, here, before the workers are forked: each
+    worker starts with them instead of parsing on its first respondent. A database not set up yet
+    (no ``parsurvey db upgrade``) warms nothing; the workers will say what is wrong."""
+    from sqlalchemy.exc import DBAPIError
+
+    from survey_app.extensions import DB_KEY
+    from survey_app.services.campaigns import warm_criteria
+
+    database = app.extensions[DB_KEY]
+    try:
+        with database.session() as s:
+            server.log.info("criteria sets parsed before the workers start: %d", warm_criteria(s))
+    except DBAPIError as error:
+        server.log.warning("criteria sets not parsed before the workers start: %s", error.orig)
+    finally:
+        database.dispose()  # no connection may cross the fork

@@ -103,6 +103,20 @@ def campaign_criteria(campaign: Campaign) -> CriteriaSet:
     return cached_criteria(campaign.criteria_digest, lambda: campaign.criteria_files)
 
 
+def warm_criteria(s: Session) -> int:
+    """Parse the criteria sets of every campaign not closed, so the processes forked afterwards (the web
+    server's workers) start with them; returns how many sets were parsed. Without it, the first
+    respondent a worker serves waits for the parse (about 0.2 s for the bundled set)."""
+    rows = s.execute(select(Campaign.criteria_digest, Campaign.id).where(Campaign.status != "closed")).all()
+    parsed = 0
+    for digest, campaign_id in rows:
+        if digest not in _SETS:
+            cached_criteria(digest, lambda c=campaign_id: s.scalar(
+                select(Campaign.criteria_files).where(Campaign.id == c)))
+            parsed += 1
+    return parsed
+
+
 class CampaignError(ValueError):
     """A change a campaign cannot take; the message says why (Vietnamese)."""
 
