@@ -961,16 +961,16 @@ def profile(args: argparse.Namespace) -> None:
             if seconds / total >= 0.01:
                 print(f"    {name:<48} {seconds / total:6.1%}")
         print("  cumulative time of chosen functions, per flow:")
-        wanted = [("survey_app/respond/routes.py", "_load"), ("survey_app/invitations.py", "find_invitation"),
-                  ("survey_app/respondents.py", "link_status"), ("survey_app/respondents.py", "assignments"),
-                  ("survey_app/campaigns.py", "campaign_criteria"), ("survey_app/submission.py", "open_draft"),
-                  ("survey_app/submission.py", "save_page"), ("survey_app/submission.py", "submit"),
-                  ("flask/templating.py", "render_template"), ("orm/session.py", "commit"),
-                  ("orm/session.py", "get"), ("orm/session.py", "execute"), ("orm/session.py", "scalar"),
+        wanted = [("survey_app/web/respond/routes.py", "_load"), ("survey_app/services/visits.py", "find_link"),
+                  ("survey_app/services/visits.py", "criteria_of"), ("survey_app/services/visits.py", "assignments"),
+                  ("survey_app/services/drafts.py", "key_for"), ("survey_app/services/drafts.py", "read_stored"),
+                  ("survey_app/services/drafts.py", "open_draft"), ("survey_app/services/drafts.py", "save_page"),
+                  ("survey_app/services/drafts.py", "submit"), ("survey_app/services/ballots.py", "store_ballot"),
+                  ("survey_app/db.py", "writing"), ("flask/templating.py", "render_template"),
+                  ("sqlalchemy/engine/base.py", "execute"), ("sqlalchemy/engine/base.py", "commit"),
                   ("flask_wtf/csrf.py", "generate_csrf"), ("flask_wtf/csrf.py", "protect"),
                   ("flask/sessions.py", "save_session"), ("flask/sessions.py", "open_session"),
-                  ("sqlalchemy/sql/sqltypes.py", "process"), ("json/__init__.py", "loads"),
-                  ("werkzeug/test.py", "open")]
+                  ("json/__init__.py", "loads"), ("werkzeug/test.py", "open")]
         for suffix, func in wanted:
             cum = sum(v[3] for (f, _l, nm), v in stats.stats.items() if f.endswith(suffix) and nm == func)
             calls = sum(v[1] for (f, _l, nm), v in stats.stats.items() if f.endswith(suffix) and nm == func)

@@ -41,6 +41,17 @@ def fill(client, token: str, number: int, pick=lambda options: options[0], skip=
     return client.post(f"/s/{token}/p/{number}", data=data)
 
 
+def at_review(app, group: str, unit: str | None, token: str):
+    """A respondent who opened the link, answered its one page and reached the review page:
+    ``(invitation id, client, review html, client id)``."""
+    inv_id = invite(app, group, unit, token)
+    client = app.test_client()
+    client.get(f"/s/{token}")
+    fill(client, token, 1)
+    review = client.get(f"/s/{token}/gui").get_data(as_text=True)
+    return inv_id, client, review, re.search(r'name="client_id" value="([^"]+)"', review).group(1)
+
+
 def count(app, model, *where) -> int:
     with app.extensions[DB_KEY].session() as s:
         return s.scalar(select(func.count()).select_from(model).where(*where))
@@ -158,12 +169,7 @@ def test_an_incomplete_form_cannot_be_sent(demo_app):
 
 def test_anonymity_nothing_stored_joins_a_ballot_to_its_invitation(demo_app):
     """The guarantee of survey_app/services/drafts.py, checked on the schema and on the data."""
-    inv_id = invite(demo_app, "hdnd_huyen", "cho_moi", TOKEN)
-    client = demo_app.test_client()
-    client.get(f"/s/{TOKEN}")
-    fill(client, TOKEN, 1)
-    review = client.get(f"/s/{TOKEN}/gui").get_data(as_text=True)
-    client_id = re.search(r'name="client_id" value="([^"]+)"', review).group(1)
+    inv_id, client, review, client_id = at_review(demo_app, "hdnd_huyen", "cho_moi", TOKEN)
     client.post(f"/s/{TOKEN}/gui", data={"csrf_token": csrf(review), "client_id": client_id})
 
     schema = inspect(demo_app.extensions[DB_KEY].engine)
