@@ -4,7 +4,9 @@ The app factory creates a :class:`Database` (no connection is opened until
 first use). A request gets one session; requests that write (POST, PUT,
 PATCH, DELETE) get one whose transaction starts with ``BEGIN IMMEDIATE`` on
 SQLite, so two writers queue on the busy timeout instead of failing halfway
-with "database is locked".
+with "database is locked". Neither driver opens a transaction by itself: every
+BEGIN is ours (:func:`_explicit_begin`), so a read of one statement can go
+without one (:meth:`Database.connect`).
 """
 from __future__ import annotations
 
@@ -49,7 +51,7 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):
-        # The driver must not open transactions by itself: we emit BEGIN below.
+        # The driver must not open transactions by itself: _explicit_begin emits BEGIN.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -60,12 +62,21 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         cur.close()
         _private(path)
 
+
+
+def _explicit_begin(engine: Engine, sqlite: bool) -> None:
+    """Both drivers run in autocommit (pysqlite with ``isolation_level = None``, psycopg with
+    ``autocommit``): the transaction SQLAlchemy begins is this BEGIN, ``BEGIN IMMEDIATE`` for a
+    writer on SQLite. A connection with ``statement_reads`` emits none: each of its statements is its
+    own transaction (the respondent's reads, one statement each), and PostgreSQL's driver keeps its
+    prepared statements, which a ROLLBACK would clear."""
+
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
         options = conn.get_execution_options()
-        if options.get("sqlite_autocommit"):
-            return  # each statement is its own transaction (Database.connect's reads)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate") else "BEGIN")
+        if options.get("statement_reads"):
+            return
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if sqlite and options.get("sqlite_immediate") else "BEGIN")
 
 
 class Database:
@@ -82,14 +93,13 @@ class Database:
     def __init__(self, url: str, busy_timeout_ms: int = 10000):
         self.url = normalise_url(url)
         self.is_sqlite = make_url(self.url).get_backend_name() == "sqlite"
-        kwargs = {"pool_pre_ping": True} if not self.is_sqlite else {}
+        kwargs = {"pool_pre_ping": True, "isolation_level": "AUTOCOMMIT"} if not self.is_sqlite else {}
         self.engine = create_engine(self.url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine, busy_timeout_ms)
+        _explicit_begin(self.engine, self.is_sqlite)
         self.write_engine = self.engine.execution_options(sqlite_immediate=True)
-        # Reads of the respondent's path, a statement each: on SQLite without a BEGIN and ROLLBACK around
-        # them. (PostgreSQL's AUTOCOMMIT was tried: switching it on and off cost more than it saved.)
-        self.read_engine = self.engine.execution_options(sqlite_autocommit=True) if self.is_sqlite else self.engine
+        self.read_engine = self.engine.execution_options(statement_reads=True)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
 
@@ -114,8 +124,8 @@ class Database:
         """A plain connection, no ORM session (the respondent's path: see ``services/visits.py``).
 
         ``write=True``: its transaction takes the write lock at its first statement, as :meth:`session`
-        does. Otherwise, on SQLite, each statement is its own transaction (no BEGIN: the path reads a
-        statement at a time) until :func:`writing` opens a write transaction on it.
+        does. Otherwise each statement is its own transaction (no BEGIN: the path reads a statement at
+        a time) until :func:`writing` opens a write transaction on it.
         """
         return (self.write_engine if write else self.read_engine).connect()
 
@@ -135,8 +145,8 @@ def writing(conn: Connection) -> Iterator[Connection]:
         conn.rollback()
     options = conn.get_execution_options()
     before = {"sqlite_immediate": options.get("sqlite_immediate", False),
-              "sqlite_autocommit": options.get("sqlite_autocommit", False)}
-    conn.execution_options(sqlite_immediate=True, sqlite_autocommit=False)
+              "statement_reads": options.get("statement_reads", False)}
+    conn.execution_options(sqlite_immediate=True, statement_reads=False)
     try:
         with conn.begin():
             yield conn

@@ -176,7 +176,7 @@ def test_writing_ends_the_read_and_restores_the_connection_after(tmp_path):
         with pytest.raises(RuntimeError), writing(conn):
             conn.exec_driver_sql("INSERT INTO t VALUES (2)")
             raise RuntimeError("undone")
-        assert conn.get_execution_options()["sqlite_autocommit"] is True
+        assert conn.get_execution_options()["statement_reads"] is True
         assert conn.exec_driver_sql("SELECT x FROM t").scalars().all() == [1]
     database.dispose()
 
