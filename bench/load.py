@@ -33,6 +33,12 @@ get+post
     the issue's words, "GET the form, POST with its CSRF token": ``GET /s/<t>/gui`` then
     ``POST /s/<t>/gui``, on drafts filled in the database beforehand (2 requests, 1 write):
     the same shape as the baseline.
+floor
+    what get+post costs without our services (:func:`floor_app`): the app itself
+    (``create_app``: its hooks, session, CSRF, templates, logging) with two more URLs, ``GET
+    /floor`` rendering the review page's template with a CSRF token, and ``POST /floor``
+    checking the token with the submit's form, inserting one row in one transaction as the
+    baseline does and rendering the thank-you page. The ceiling of get+post / baseline.
 baseline
     a bare Flask app (:func:`baseline_app`) under the same gunicorn settings: ``GET /form``
     (a small form with a random token), ``POST /form`` inserting one row into a table of the
@@ -102,9 +108,12 @@ TARGETS = {"get_post_ratio": 0.5, "flow_ratio": 0.25, "p99_ms": 250.0, "postgres
 FLOW_KINDS = {
     "flow": ["GET /s/<t>", "GET /s/<t>/p/1", "POST /s/<t>/p/1", "GET /s/<t>/gui", "POST /s/<t>/gui"],
     "get+post": ["GET /s/<t>/gui", "POST /s/<t>/gui"],
+    "floor": ["GET /floor", "POST /floor"],
     "baseline": ["GET /form", "POST /form"],
 }
-WRITE_KIND = {"flow": "POST /s/<t>/gui", "get+post": "POST /s/<t>/gui", "baseline": "POST /form"}
+WRITE_KIND = {"flow": "POST /s/<t>/gui", "get+post": "POST /s/<t>/gui", "floor": "POST /floor",
+              "baseline": "POST /form"}
+BARE = {"baseline": ("load:baseline_app()", "/form"), "floor": ("load:floor_app()", "/healthz")}
 
 
 # --------------------------------------------------------------------------- the baseline app
@@ -142,6 +151,42 @@ def baseline_app():
             conn.execute(insert(table).values(sid=request.form["sid"], payload=request.form["payload"],
                                               created_at=datetime.now(UTC).replace(tzinfo=None)))
         return "<p>ok</p>"
+
+    return app
+
+
+def floor_app():
+    """The floor under get+post: our app with everything of ``GET /s/<t>/gui`` and ``POST /s/<t>/gui``
+    but the services (no link, draft, assignments or ballot): the same templates, CSRF token and
+    session cookie, the same before/after-request hooks, logging and rate-limit wrapper absent only
+    because these URLs have no token. POST inserts one row as the baseline does."""
+    from types import SimpleNamespace
+
+    from flask import render_template
+    from sqlalchemy import MetaData, insert
+
+    from survey_app import create_app
+    from survey_app.extensions import DB_KEY
+    from survey_app.web.respond.forms import SendForm
+
+    app = create_app()
+    database = app.extensions[DB_KEY]
+    table = baseline_table(MetaData())
+    page = SimpleNamespace(number=1, unit=SimpleNamespace(name="Huyện Ba Bể"))
+
+    @app.get("/floor")
+    def floor_form():
+        return render_template("respond/review.html", token="floor", pages=[page], missing={},
+                               client_id=str(uuid.uuid4()), choose=None)
+
+    @app.post("/floor")
+    def floor_submit():
+        form = SendForm()
+        sid = (form.client_id.data if form.validate() else "") or ""
+        with database.write_engine.begin() as conn:
+            conn.execute(insert(table).values(sid=sid, payload=",".join(["tot"] * 13),
+                                              created_at=datetime.now(UTC).replace(tzinfo=None)))
+        return render_template("respond/thanks.html")
 
     return app
 
@@ -489,6 +534,14 @@ async def submit(http: Http, rec: Recorder, token: str, _rng: random.Random | No
         raise FlowError("POST /s/<t>/gui", "200 without the thank-you text")
 
 
+async def floor_flow(http: Http, rec: Recorder, sid: str, _rng: random.Random | None = None) -> None:
+    page = await call(http, rec, "GET /floor", "GET", "/floor")
+    thanks = await call(http, rec, "POST /floor", "POST", "/floor",
+                        {"csrf_token": found(CSRF, page, "GET /floor", "token"), "client_id": sid})
+    if THANKS not in thanks:
+        raise FlowError("POST /floor", "200 without the thank-you text")
+
+
 async def baseline_flow(http: Http, rec: Recorder, sid: str, rng: random.Random) -> None:
     page = await call(http, rec, "GET /form", "GET", "/form")
     payload = ",".join(rng.choice(("tot", "kha", "trung_binh", "kem", "khong_biet")) for _ in range(13))
@@ -633,14 +686,14 @@ def percentile(values: list[float], q: float) -> float:
 def measure(target: Target, mode: str, submissions: int, workers: int, threads: int, folder: Path,
             args: argparse.Namespace) -> Result:
     """Start a server, warm it up, drive ``submissions`` of ``mode`` with ``args.clients`` clients, count, stop."""
-    baseline = mode == "baseline"
+    baseline = mode in BARE  # one row a submission in the baseline's table
     clients, warmup = args.clients, args.warmup
-    server = Gunicorn("load:baseline_app()" if baseline else "survey_app:create_app()",
-                      "/form" if baseline else "/healthz", target.url, workers, threads, folder,
+    spec, health = BARE.get(mode, ("survey_app:create_app()", "/healthz"))
+    server = Gunicorn(spec, health, target.url, workers, threads, folder,
                       f"{target.name}-{mode}-{workers}x{threads}", shlex.split(args.gunicorn_args))
     if baseline:
         keys = [uuid.uuid4().hex for _ in range(warmup + submissions)]
-        flow = baseline_flow
+        flow = baseline_flow if mode == "baseline" else floor_flow
     else:
         keys = issue_invitations(target, warmup + submissions, filled=mode == "get+post")
         flow = app_flow if mode == "flow" else submit
@@ -779,6 +832,20 @@ def verdicts(flow: Result, literal: Result, base: Result) -> list[str]:
     return rows
 
 
+def floor_lines(literal: Result, floor: Result, base: Result) -> list[str]:
+    """What the app's frame costs before any service, and what the services add on top of it."""
+    db = literal.database
+    per = {name: 1000 * (r.server_cores + r.db_cores) / r.rate for name, r in
+           (("get+post", literal), ("floor", floor), ("baseline", base))}
+    return [
+        f"{db}: floor / baseline = {floor.rate:,.1f} / {base.rate:,.1f} = {floor.rate / base.rate:.0%}: the most "
+        f"get+post / baseline can reach with services costing nothing",
+        f"{db}: get+post / floor = {literal.rate:,.1f} / {floor.rate:,.1f} = {literal.rate / floor.rate:.0%}; "
+        f"server CPU per submission: get+post {per['get+post']:.1f} ms = floor {per['floor']:.1f} ms + services "
+        f"{per['get+post'] - per['floor']:.1f} ms (baseline {per['baseline']:.1f} ms)",
+    ]
+
+
 # --------------------------------------------------------------------------- the databases
 
 class Databases:
@@ -841,6 +908,8 @@ def definitions(args: argparse.Namespace) -> str:
         "  submit    = POST /s/<t>/gui alone, the request that writes the ballot (timed inside the flows)\n"
         "  get+post  = the issue's 'GET the form, POST with its CSRF token': GET /s/<t>/gui + POST /s/<t>/gui, "
         "drafts filled beforehand\n"
+        "  floor     = the same two pages' frame without our services: our app, GET /floor renders the review "
+        "template with a CSRF token, POST /floor checks it and inserts one row as the baseline does\n"
         "  baseline  = bare Flask, GET /form + POST /form inserting one row in one transaction, same gunicorn settings"
     )
 
@@ -1092,7 +1161,8 @@ def main() -> None:
     parser.add_argument("--sweep-flows", type=int, default=600)
     parser.add_argument("--grid", default=",".join(f"{w}x{t}" for w, t in GRID),
                         help="the sweep's workers x threads, e.g. 2x1,3x2 (default: workers 2-5 x threads 1, 2, 4, 8)")
-    parser.add_argument("--modes", default="flow,get+post,baseline", help="comma-separated: flow, get+post, baseline")
+    parser.add_argument("--modes", default="flow,get+post,floor,baseline",
+                        help="comma-separated: flow, get+post, floor, baseline")
     parser.add_argument("--connection-per-request", action="store_true",
                         help="a new connection for every request instead of keep-alive (a diagnostic)")
     parser.add_argument("--gunicorn-args", default="", help="more gunicorn options (experiments only)")
@@ -1141,6 +1211,8 @@ def main() -> None:
                 print(describe(r), flush=True)
             if all(m in results for m in ("flow", "get+post", "baseline")):
                 print("\n".join(verdicts(results["flow"], results["get+post"], results["baseline"])))
+            if all(m in results for m in ("get+post", "floor", "baseline")):
+                print("\n".join(floor_lines(results["get+post"], results["floor"], results["baseline"])))
             target.database.dispose()
     finally:
         databases.close()
