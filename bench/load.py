@@ -155,7 +155,7 @@ def baseline_app():
     return app
 
 
-def floor_app():
+def floor_app(config: dict | None = None):
     """The floor under get+post: our app with everything of ``GET /s/<t>/gui`` and ``POST /s/<t>/gui``
     but the services (no link, draft, assignments or ballot): the same templates, CSRF token and
     session cookie, the same before/after-request hooks, logging and rate-limit wrapper absent only
@@ -169,7 +169,7 @@ def floor_app():
     from survey_app.extensions import DB_KEY
     from survey_app.web.respond.forms import SendForm
 
-    app = create_app()
+    app = create_app(config)
     database = app.extensions[DB_KEY]
     table = baseline_table(MetaData())
     page = SimpleNamespace(number=1, unit=SimpleNamespace(name="Huyện Ba Bể"))
@@ -1055,11 +1055,68 @@ def profile(args: argparse.Namespace) -> None:
             where = filename.split("site-packages/")[-1].replace(str(ROOT) + "/", "")
             print(f"    {tottime / total:5.1%} {ncalls / n:7.1f} calls a flow  {where}:{line}({name})")
         statement_costs(target)
+        pair_costs(target, url, app)
         target.database.dispose()
         app.extensions[DB_KEY].dispose()
     finally:
         databases.close()
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def pair_costs(target: Target, url: str, app, rounds: int = 5, size: int = 60) -> None:
+    """get+post against the floor and the bare baseline, in this process (Flask's test client): CPU per
+    pair (rounds interleaved, so a slow moment of the machine hits all three) and Python calls per pair."""
+    import cProfile
+    import pstats
+    import statistics
+
+    os.environ["DATABASE_URL"] = url
+    config = {"DATABASE_URL": url, "SECRET_KEY": SECRET, "RATELIMIT_ENABLED": False}
+    tokens = issue_invitations(target, (rounds + 2) * size, filled=True)  # drafts at the review page
+    client, floor, base = app.test_client(), floor_app(config).test_client(), baseline_app().test_client()
+    keys = iter(tokens)
+
+    def get_post(_i: int) -> None:
+        token = next(keys)
+        page = client.get(f"/s/{token}/gui").get_data()
+        done = client.post(f"/s/{token}/gui", data={"csrf_token": CSRF.search(page).group(1).decode(),
+                                                    "client_id": CLIENT_ID.search(page).group(1).decode()})
+        assert THANKS in done.get_data(), "get+post must end on the thank-you page"
+
+    def floor_pair(_i: int) -> None:
+        page = floor.get("/floor").get_data()
+        done = floor.post("/floor", data={"csrf_token": CSRF.search(page).group(1).decode(),
+                                          "client_id": uuid.uuid4().hex})
+        assert THANKS in done.get_data(), "the floor must end on the thank-you page"
+
+    def base_pair(i: int) -> None:
+        base.get("/form")
+        base.post("/form", data={"sid": uuid.uuid4().hex, "payload": str(i)})
+
+    pairs = {"get+post": get_post, "floor": floor_pair, "baseline": base_pair}
+    for run in pairs.values():
+        for i in range(size):  # warm
+            run(i)
+    cpu: dict[str, list[float]] = {name: [] for name in pairs}
+    for _ in range(rounds):
+        for name, run in pairs.items():
+            start = time.process_time()
+            for i in range(size):
+                run(i)
+            cpu[name].append((time.process_time() - start) / size * 1000)
+    print(f"  get+post, floor and baseline pairs in this process ({rounds} interleaved rounds of {size}):")
+    for name, run in pairs.items():
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for i in range(size):
+            run(i)
+        profiler.disable()
+        calls = sum(v[1] for v in pstats.Stats(profiler).stats.values()) / size
+        print(f"    {name:<9} CPU per pair median {statistics.median(cpu[name]):5.2f} ms (min {min(cpu[name]):5.2f}); "
+              f"{calls:6,.0f} Python calls per pair")
+    floor_cpu, base_cpu = statistics.median(cpu["floor"]), statistics.median(cpu["baseline"])
+    print(f"    the frame alone (floor) is at {base_cpu / floor_cpu:.0%} of the baseline; the services add "
+          f"{statistics.median(cpu['get+post']) - floor_cpu:.2f} ms a pair")
 
 
 def statement_costs(target: Target, repeat: int = 500) -> None:
