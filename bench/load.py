@@ -128,11 +128,20 @@ def baseline_table(metadata):
                  Column("created_at", DateTime, nullable=False))
 
 
+def store_row(database, table, sid: str, payload: str) -> None:
+    """The one write of the baseline and of the floor: one row in one transaction (``BEGIN IMMEDIATE``
+    on SQLite)."""
+    from sqlalchemy import insert
+
+    with database.write_engine.begin() as conn:
+        conn.execute(insert(table).values(sid=sid, payload=payload, created_at=datetime.now(UTC).replace(tzinfo=None)))
+
+
 def baseline_app():
     """The bare baseline: Flask and one URL. GET gives a form with a token; POST inserts one row
     in one transaction. No CSRF check, no session, no template, no ORM."""
     from flask import Flask, request
-    from sqlalchemy import MetaData, insert
+    from sqlalchemy import MetaData
 
     from survey_app.db import Database
 
@@ -147,23 +156,21 @@ def baseline_app():
 
     @app.post("/form")
     def submit():
-        with database.write_engine.begin() as conn:
-            conn.execute(insert(table).values(sid=request.form["sid"], payload=request.form["payload"],
-                                              created_at=datetime.now(UTC).replace(tzinfo=None)))
+        store_row(database, table, request.form["sid"], request.form["payload"])
         return "<p>ok</p>"
 
     return app
 
 
 def floor_app(config: dict | None = None):
-    """The floor under get+post: our app with everything of ``GET /s/<t>/gui`` and ``POST /s/<t>/gui``
-    but the services (no link, draft, assignments or ballot): the same templates, CSRF token and
-    session cookie, the same before/after-request hooks, logging and rate-limit wrapper absent only
-    because these URLs have no token. POST inserts one row as the baseline does."""
+    """The floor under get+post: our app doing what ``GET /s/<t>/gui`` and ``POST /s/<t>/gui`` do
+    without the services (no link, draft, assignments or ballot): the same templates, CSRF token,
+    session cookie, before/after-request hooks and logging. Only Flask-Limiter's wrapper is absent,
+    as these URLs hold no token. POST inserts one row as the baseline does."""
     from types import SimpleNamespace
 
     from flask import render_template
-    from sqlalchemy import MetaData, insert
+    from sqlalchemy import MetaData
 
     from survey_app import create_app
     from survey_app.extensions import DB_KEY
@@ -183,9 +190,7 @@ def floor_app(config: dict | None = None):
     def floor_submit():
         form = SendForm()
         sid = (form.client_id.data if form.validate() else "") or ""
-        with database.write_engine.begin() as conn:
-            conn.execute(insert(table).values(sid=sid, payload=",".join(["tot"] * 13),
-                                              created_at=datetime.now(UTC).replace(tzinfo=None)))
+        store_row(database, table, sid, ",".join(["tot"] * 13))
         return render_template("respond/thanks.html")
 
     return app

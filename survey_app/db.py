@@ -63,7 +63,6 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         _private(path)
 
 
-
 def _explicit_begin(engine: Engine, sqlite: bool) -> None:
     """Both drivers run in autocommit (pysqlite with ``isolation_level = None``, psycopg with
     ``autocommit``): the transaction SQLAlchemy begins is this BEGIN, ``BEGIN IMMEDIATE`` for a
