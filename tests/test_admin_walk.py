@@ -417,6 +417,7 @@ def _reachable(client, start: str, depth: int) -> dict[str, int]:
             continue
         response = client.get(url)
         if response.mimetype != "text/html":
+            response.close()  # a streamed download: end its generator here, inside this request
             continue
         for href in re.findall(r'<a [^>]*href="([^"#]+)', response.get_data(as_text=True)):
             parts = urlsplit(href.replace("&amp;", "&"))

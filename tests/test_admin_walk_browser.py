@@ -9,6 +9,7 @@ import io
 
 import openpyxl
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from survey_app.extensions import DB_KEY
@@ -234,7 +235,7 @@ def test_the_respondents_pages_on_a_360_px_phone_pass_axe(browser, live_server, 
         question.locator("label.opt").first.click()
     tour.click(page.get_by_role("button", name="Lưu và xem lại →"))
     tour.click(page.get_by_role("button", name="Gửi phiếu"))
-    assert page.get_by_role("heading", name="Cảm ơn Ông/Bà đã gửi phiếu").is_visible()
+    expect(page.get_by_role("heading", name="Cảm ơn Ông/Bà đã gửi phiếu")).to_be_visible()
     page.goto(f"{live_server}/s/{token}")  # the used link
     tour.look()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
@@ -284,7 +285,7 @@ def test_the_national_set_in_the_browser(browser, live_server, demo_app, people,
         question.locator("label.opt").first.click()
     citizen.click(citizen.page.get_by_role("button", name="Lưu và xem lại →"))
     citizen.click(citizen.page.get_by_role("button", name="Gửi phiếu"))
-    assert citizen.page.get_by_role("heading", name="Cảm ơn Ông/Bà đã gửi phiếu").is_visible()
+    expect(citizen.page.get_by_role("heading", name="Cảm ơn Ông/Bà đã gửi phiếu")).to_be_visible()
     phone.close()
     problems = {**walk.problems, **citizen.problems}
     assert problems == {}, "\n".join(f"{p}: {found}" for p, found in problems.items())

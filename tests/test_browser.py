@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +18,7 @@ def test_home_page_reads_well(browser, live_server, artifacts, width, height, na
     assert page.get_by_role("heading", name="Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu mẫu)").count() == 0, \
         "a closed campaign is not on the public home"
     this_year = "Điều tra XHH Chỉ số CCHC năm 2024 (dữ liệu mẫu, đang thu phiếu)"
-    assert page.get_by_role("heading", name=this_year).is_visible()
+    expect(page.get_by_role("heading", name=this_year)).to_be_visible()
     assert page.locator("table.grid tbody tr").count() == 7
     # The stylesheet loaded (the header is the accent red) and nothing overflows a phone's width.
     assert page.eval_on_selector("header.top", "e => getComputedStyle(e).backgroundColor") == "rgb(164, 22, 26)"
@@ -34,7 +35,7 @@ def test_welcome_page_of_a_delegate_link_on_a_phone(browser, live_server, demo_a
     page = browser.new_page(viewport={"width": 360, "height": 740})
     assert page.goto(live_server + "/s/tok-browser-000000000000000000").status == 200
     page.get_by_text("Danh sách đơn vị").first.click()
-    assert page.get_by_text("Sở Tư pháp").is_visible()
+    expect(page.get_by_text("Sở Tư pháp")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=str(artifacts / "welcome-phone.png"), full_page=True)
     page.close()
@@ -59,22 +60,22 @@ def test_a_delegate_answers_half_leaves_resumes_and_submits_on_a_phone(browser, 
     page.goto(f"{live_server}/s/{token}")
     page.get_by_role("link", name="Bắt đầu trả lời →").click()
     questions = page.locator("fieldset.question")
-    assert questions.count() == 15
+    expect(questions).to_have_count(15)
     for question in questions.all()[:8]:  # half, then leave
         question.locator("label.opt").first.click()
     page.screenshot(path=str(artifacts / "form-phone.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.get_by_role("button", name="Lưu, làm tiếp sau").click()
-    assert page.get_by_role("heading", name="Đã lưu câu trả lời").is_visible()
+    expect(page.get_by_role("heading", name="Đã lưu câu trả lời")).to_be_visible()
     context.close()
 
     context = browser.new_context(viewport={"width": 360, "height": 740})  # reopened later, fresh browser
     page = context.new_page()
     page.goto(f"{live_server}/s/{token}")
     page.get_by_role("link", name="Tiếp tục trả lời →").click()
-    assert page.locator("input[type=radio]:checked").count() == 8
+    expect(page.locator("input[type=radio]:checked")).to_have_count(8)
     page.get_by_role("button", name="Lưu và xem lại →").click()
-    assert page.locator("p.error[id^=e-]").count() == 7, "the 7 unanswered questions are marked"
+    expect(page.locator("p.error[id^=e-]")).to_have_count(7)  # the 7 unanswered questions are marked
     page.screenshot(path=str(artifacts / "form-errors-phone.png"), full_page=True)
     page.screenshot(path=str(artifacts / "form-errors-phone-top.png"))
     page.locator("fieldset.question.has-error").first.scroll_into_view_if_needed()
@@ -82,9 +83,9 @@ def test_a_delegate_answers_half_leaves_resumes_and_submits_on_a_phone(browser, 
     for question in page.locator("fieldset.question.has-error").all():
         question.locator("label.opt.dk").click()
     page.get_by_role("button", name="Lưu và xem lại →").click()
-    assert page.get_by_text("đã xong").is_visible()
+    expect(page.get_by_text("đã xong")).to_be_visible()
     page.get_by_role("button", name="Gửi phiếu").click()
-    assert page.get_by_role("heading", name="Cảm ơn Ông/Bà đã gửi phiếu").is_visible()
+    expect(page.get_by_role("heading", name="Cảm ơn Ông/Bà đã gửi phiếu")).to_be_visible()
     page.screenshot(path=str(artifacts / "thanks-phone.png"), full_page=True)
     context.close()
     assert _submitted(admin, live_server, "Huyện Ba Bể") == submitted_before + 1
@@ -102,7 +103,7 @@ def _signed_in_admin(browser, live_server, demo_app):
     page.get_by_label("Tên đăng nhập").fill("qt")
     page.get_by_label("Mật khẩu").fill("mat-khau-du-dai")
     page.get_by_role("button", name="Đăng nhập").click()
-    assert page.get_by_role("heading", name="Các đợt khảo sát").is_visible()
+    expect(page.get_by_role("heading", name="Các đợt khảo sát")).to_be_visible()
     return page
 
 
@@ -121,11 +122,11 @@ def test_the_form_on_an_office_pc(browser, live_server, demo_app, artifacts):
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(f"{live_server}/s/{token}")
     page.get_by_role("link", name="Bắt đầu trả lời →").click()
-    assert page.get_by_role("heading", name="Sở Giao thông vận tải").is_visible()
+    expect(page.get_by_role("heading", name="Sở Giao thông vận tải")).to_be_visible()
     _answer_current_page(page)
     page.screenshot(path=str(artifacts / "form-desktop.png"), full_page=True)
     page.get_by_role("button", name="Lưu và tiếp →").click()
-    assert page.get_by_role("heading", name="Sở Kế hoạch và Đầu tư").is_visible()
+    expect(page.get_by_role("heading", name="Sở Kế hoạch và Đầu tư")).to_be_visible()
     page.close()
 
 
@@ -147,9 +148,10 @@ def test_the_qr_card_sheet_prints_on_a4(browser, live_server, demo_app, artifact
     admin.get_by_label("Đơn vị — đối tượng").select_option("pac_nam|nguoi_dan")
     admin.get_by_label("Số thẻ").fill("10")
     admin.get_by_role("button", name="Tạo và in thẻ").click()
+    expect(admin.get_by_text("Phiếu khảo sát sự phục vụ").first).to_be_visible()  # the cards' page has come
     cards = admin.locator("article.qr-card")
     unused_before = cards.count() - 10
-    assert unused_before >= 0 and admin.get_by_text("Phiếu khảo sát sự phục vụ").first.is_visible()
+    assert unused_before >= 0
     admin.goto(f"{live_server}/quan-tri/dot/2/the-qr/in?don_vi=pac_nam&doi_tuong=nguoi_dan")
     pdf = admin.pdf(format="A4", print_background=True)
     (artifacts / "qr-cards.pdf").write_bytes(pdf)
@@ -220,7 +222,7 @@ def test_double_entry_with_the_keyboard_only_and_reconcile(browser, live_server,
     admin.screenshot(path=str(artifacts / "reconcile-desktop.png"), full_page=True)
     marked.locator("select").select_option(label="Kém (lần 1)")
     admin.get_by_role("button", name="Lưu và xác minh phiếu").click()
-    assert "phiếu đã được xác minh" in admin.locator(".flash").inner_text()
+    expect(admin.locator(".flash")).to_contain_text("phiếu đã được xác minh")
     with demo_app.extensions[DB_KEY].session() as s:
         assert s.scalar(select(Ballot.state).where(Ballot.paper_serial == serial)) == "verified"
     for page in (first, second, admin):
@@ -241,7 +243,7 @@ def test_a_printed_paper_ballot(browser, live_server, demo_app, artifacts):
     admin.get_by_label("Đơn vị — đối tượng").select_option("ba_be|doanh_nghiep")
     admin.get_by_label("Số phiếu").fill("3")
     admin.get_by_role("button", name="Giữ mã và in").click()
-    assert admin.locator("article.paper-ballot").count() == 3
+    expect(admin.locator("article.paper-ballot")).to_have_count(3)
     pdf = admin.pdf(format="A4", print_background=True)
     (artifacts / "paper-ballots.pdf").write_bytes(pdf)
     assert pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") == 3, "one A4 page per ballot"

@@ -22,6 +22,8 @@ from matplotlib.ticker import FuncFormatter
 
 from questionnaires.model import round_points
 
+from .exports import NOT_XML
+
 WIDTH = 17 / 2.54  # inches: the text width of an A4 page
 PER_UNIT = 0.28  # inches of height per unit row
 EMPTY = "Chưa có dữ liệu"
@@ -46,8 +48,9 @@ def _vn(value: float, places: int = 3) -> str:
 
 
 def _wrap(text: str, width: int) -> str:
-    """Break ``text`` into as few lines of at most ``width`` characters, of even length."""
-    text = str(text)
+    """Break ``text`` into as few lines of at most ``width`` characters, of even length (control
+    characters pasted from Excel dropped: the font has no glyph for them)."""
+    text = NOT_XML.sub("", str(text))
     lines = max(1, len(textwrap.wrap(text, width)))
     for even in range(math.ceil(len(text) / lines), width + 1):
         if len(textwrap.wrap(text, even)) <= lines:

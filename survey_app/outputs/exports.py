@@ -52,7 +52,8 @@ CREATOR = "parsurvey"
 
 _BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
 _DANGEROUS_START = re.compile(r"\0[=+\-@\t\r]")  # a value's start, in values each behind a NUL
-_ILLEGAL_XML = re.compile(r"[\000-\010\013\014\016-\037]")  # what openpyxl refuses in a cell
+# What an XML document (an Excel cell, a Word paragraph) cannot hold, and a chart font has no glyph for.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def safe_text(value: Any) -> Any:
@@ -163,8 +164,8 @@ def _xlsx_text(value: Any) -> Any:
         value = _text(value)
         if value is None:
             return None
-    if _ILLEGAL_XML.search(value):
-        value = _ILLEGAL_XML.sub("", value)
+    if NOT_XML.search(value):
+        value = NOT_XML.sub("", value)
     return safe_text(value)
 
 

@@ -15,7 +15,6 @@ dates. Every figure comes from :mod:`.report_tables` and :mod:`.report_text`, as
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,7 +31,7 @@ from docx.shared import Mm, Pt, RGBColor
 from ..services.campaigns import CHANNELS, GroupCount, ballot_counts
 from ..services.scores import CampaignScores
 from . import report_text as rt
-from .exports import Column
+from .exports import NOT_XML, Column
 from .findings import level_paragraphs
 from .report_charts import campaign_chart, chart_available
 from .report_tables import (
@@ -46,8 +45,6 @@ from .report_tables import (
 )
 
 FONT = "Times New Roman"
-# Characters XML 1.0 does not allow: a unit or group name typed with one would stop the whole document.
-NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)  # zip entries: the same bytes for the same data
 # Columns of the final table printed in the document (the reasons follow the table as sentences).
 FINAL_KEYS = ("stt", "name", "appraisal", "survey", "index", "rank", "class", "previous_index", "previous_rank",
