@@ -71,7 +71,8 @@ def test_rank_intervals_from_files_equal_the_confidence_page(demo_app, analyst, 
                                  "--out", files["final.csv"], "--intervals", files["ci.csv"],
                                  "--ballots", files["answers.csv"]])
     assert result.exit_code == 0, result.output
-    assert "bootstrap 1000 lần, hạt giống 2023" in result.output
+    assert "bootstrap 1000 lần, số khởi tạo ngẫu nhiên 2023" in result.output
+    assert "hạt giống" not in result.output
     from_files = pd.read_csv(files["ci.csv"]).set_index("unit")[COLUMNS]
     page = pd.DataFrame(analyst.get("/bao-cao/1/xuat/do-tin-cay.json").get_json()).set_index("unit")[COLUMNS]
     assert len(page) == len(from_files) == 27

@@ -73,7 +73,8 @@ def read_checked_ballots(path: Path, cset, skip_bad_rows: bool = False):
 @click.option("--stats", "stats_path", type=click.Path(path_type=Path),
               help="Khoảng tin cậy 95% (bootstrap) của điểm từng lĩnh vực, tổng điểm và thứ hạng (CSV).")
 @click.option("--replicates", default=1000, show_default=True, help="Số lần lặp bootstrap.")
-@click.option("--seed", default=2023, show_default=True, help="Hạt giống của bootstrap (cùng hạt giống, cùng kết quả).")
+@click.option("--seed", default=2023, show_default=True,
+              help="Số khởi tạo ngẫu nhiên của bootstrap: cùng số, cùng kết quả.")
 @click.option("--skip-bad-rows", is_flag=True, help="Bỏ qua các dòng lỗi (được liệt kê) thay vì dừng.")
 def aggregate_command(ballots_path: Path, criteria_dir: Path, out: Path, detail: Path | None, stats_path: Path | None,
                       replicates: int, seed: int, skip_bad_rows: bool) -> None:

@@ -42,7 +42,8 @@ def _read_or_exit(path: Path, parse, *args):
 @click.option("--ballots", "ballots_path", type=FILE,
               help="Tệp câu trả lời dạng dài (như parsurvey aggregate --ballots), cho --intervals.")
 @click.option("--replicates", default=1000, show_default=True, help="Số lần lặp bootstrap (--intervals).")
-@click.option("--seed", default=2023, show_default=True, help="Hạt giống của bootstrap (--intervals).")
+@click.option("--seed", default=2023, show_default=True,
+              help="Số khởi tạo ngẫu nhiên của bootstrap (--intervals): cùng số, cùng kết quả.")
 def rank_command(survey_path: Path, appraisal_path: Path, criteria_dir: Path, communes_path: Path | None,
                  units_path: Path | None, previous_path: Path | None, out: Path, intervals_path: Path | None,
                  ballots_path: Path | None, replicates: int, seed: int) -> None:
@@ -86,7 +87,7 @@ def rank_command(survey_path: Path, appraisal_path: Path, criteria_dir: Path, co
         table, _unsettled = index_intervals(boot, result.table)
         table.to_csv(intervals_path, index=False, float_format="%.6f", encoding="utf-8-sig")
         click.echo(f"Đã ghi khoảng tin cậy của {len(table)} đơn vị vào {intervals_path} "
-                   f"(bootstrap {replicates} lần, hạt giống {seed}).")
+                   f"(bootstrap {replicates} lần, số khởi tạo ngẫu nhiên {seed}).")
     counts = result.table["class"].value_counts()
     click.echo(f"Đã ghi {len(result.table)} đơn vị vào {out}: "
                + ", ".join(f"{name} {n}" for name, n in counts.items()) + ".")
