@@ -91,6 +91,7 @@ def sign_in(page, base: str, username: str) -> None:
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
+    page.wait_for_url(lambda url: "/dang-nhap" not in url)  # signed in and sent on, not the old page
     page.wait_for_load_state("networkidle")
 
 
