@@ -23,8 +23,8 @@ from survey_app.models import (
     User,
 )
 from survey_app.services.campaigns import campaign_criteria
-from survey_app.services.invitations import find_invitation
 from survey_app.services.serials import serial_campaign
+from survey_app.services.visits import find_link
 
 from .conftest import CURRENT, LAST
 
@@ -135,10 +135,10 @@ def test_tokens_are_stored_hashed_and_the_example_links_open_unanswered_invitati
     assert len(tokens) == 2
     for token in tokens:
         assert len(token) >= 32  # 24 random bytes, URL-safe
-        invitation = find_invitation(session, token)
-        assert invitation is not None and invitation.campaign_id == CURRENT
-        assert not invitation.used and not invitation.opened
-    assert find_invitation(session, "not-a-token") is None
+        link = find_link(session.connection(), token)
+        assert link is not None and link.campaign_id == CURRENT
+        assert not link.used and not link.opened
+    assert find_link(session.connection(), "not-a-token") is None
 
 
 def test_appraisals_and_users(session):

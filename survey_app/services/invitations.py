@@ -23,7 +23,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from ..models import Campaign, Invitation, RespondentGroup, Unit, utcnow
 from .audit import record
@@ -116,19 +116,6 @@ def link_of(secret: str, invitation: Invitation) -> IssuedLink | None:
     issued = IssuedLink(invitation.token_salt, derive_token(secret, invitation.token_salt),
                         derive_short_code(secret, invitation.token_salt) if invitation.short_code_hash else None)
     return issued if issued.token_hash == invitation.token_hash else None
-
-
-def find_invitation(session: Session, key: str) -> Invitation | None:
-    """The invitation of a link's token, or of a QR card's short code; ``None`` if neither."""
-    if not key or len(key) > 128:
-        return None
-    # One statement brings what a respondent's page needs with it: campaign, group, unit and its parent.
-    query = select(Invitation).options(joinedload(Invitation.campaign), joinedload(Invitation.group),
-                                       joinedload(Invitation.unit).joinedload(Unit.parent))
-    found = session.scalar(query.where(Invitation.token_hash == hash_token(key)))
-    if found is None and len(normalise_short_code(key)) <= 16:
-        found = session.scalar(query.where(Invitation.short_code_hash == hash_short_code(key)))
-    return found
 
 
 def invitations_of(s: Session, campaign_id: int, only_unanswered: bool = False) -> list[Invitation]:
