@@ -241,12 +241,10 @@ def page_answers(cset: CriteriaSet, page: Page, data: dict) -> dict[str, str]:
 
 
 def save_page(session: Session | Connection, cset: CriteriaSet, invitation_id: int, key: bytes, page: Page,
-              posted: dict[str, str | None], draft: DraftContent | None = None) -> dict[str, str]:
+              posted: dict[str, str | None], draft: DraftContent) -> dict[str, str]:
     """Keep the answers posted for a page (question id -> option code, or None when none was
-    chosen) in ``draft`` (read if not given; updated in place); return a message per question
+    chosen) in ``draft``, the stored one just read (updated in place); return a message per question
     still unanswered. Options not in the question's scale are not kept and get their own message."""
-    given = draft is not None
-    draft = draft if given else read_draft(session, invitation_id, key)
     data = dict(draft.data)
     errors: dict[str, str] = {}
     level = page.assignment.level.code
@@ -260,19 +258,17 @@ def save_page(session: Session | Connection, cset: CriteriaSet, invitation_id: i
         elif answer not in data:
             errors[item.question] = MISSING
     draft.data = data
-    write_draft(session, invitation_id, key, draft, exists=True if given else None)
+    write_draft(session, invitation_id, key, draft, exists=True)
     return errors
 
 
 def save_choice(session: Session | Connection, invitation_id: int, key: bytes, assignment: Assignment,
-                unit_ids: list[int], draft: DraftContent | None = None) -> None:
-    """Keep the units a ``choose`` respondent picked (only units offered to them) in ``draft`` (read if
-    not given)."""
+                unit_ids: list[int], draft: DraftContent) -> None:
+    """Keep the units a ``choose`` respondent picked (only units offered to them) in ``draft``, the
+    stored one just read."""
     offered = {u.id for u in assignment.units}
-    given = draft is not None
-    draft = draft if given else read_draft(session, invitation_id, key)
     draft.data = {**draft.data, chosen_key(assignment.level.code): sorted(set(unit_ids) & offered)}
-    write_draft(session, invitation_id, key, draft, exists=True if given else None)
+    write_draft(session, invitation_id, key, draft, exists=True)
 
 
 def unanswered(cset: CriteriaSet, form_pages: list[Page], data: dict) -> dict[int, int]:
