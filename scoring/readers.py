@@ -47,6 +47,21 @@ MAX_XLSX_BYTES = 64 * 1024 * 1024  # unpacked; a few thousand rows take well und
 MAX_XLSX_PARTS = 2_000
 
 
+def csv_delimiter(text: str) -> str:
+    """The separator of a CSV file's text: ``;`` as Excel writes CSV in a Vietnamese (comma-decimal)
+    locale, a tab, else ``,``; whichever the header line holds most of. Only the header counts: rows
+    hold decimal commas and names with commas ("Sở Lao động, Thương binh và Xã hội").
+
+    >>> csv_delimiter("Mã;Tên;Điểm\\nso_tp;Sở Lao động, Thương binh, Xã hội;1,5")
+    ';'
+    >>> csv_delimiter("unit,points\\n")
+    ','
+    """
+    end = text.find("\n")
+    head = text if end < 0 else text[:end]
+    return max((",", ";", "\t"), key=head.count)
+
+
 def xlsx_rows(source) -> list[list[str]]:
     """The first sheet's rows as text, after checking the file is a sane XLSX (a zip of bounded unpacked
     size: no zip bomb reaches openpyxl) with at most :data:`MAX_ROWS` rows.
@@ -105,8 +120,7 @@ def read_table(path: Path | str, data: bytes | None = None) -> pd.DataFrame:
         else:
             text = (data if data is not None else path.read_bytes()).decode("utf-8-sig")
             text = text.replace("\r\n", "\n").replace("\r", "\n")  # a bare CR (old Mac files) ends a line too
-            head = text[:4096]
-            rows = list(csv.reader(io.StringIO(text), delimiter=max((",", ";", "\t"), key=head.count)))
+            rows = list(csv.reader(io.StringIO(text), delimiter=csv_delimiter(text)))
             if len(rows) > MAX_ROWS + 1:
                 raise TableProblems([Problem(None, None, f"tệp có hơn {MAX_ROWS:,} dòng".replace(",", "."))])
         if not rows:

@@ -295,3 +295,19 @@ def _quote(value: str) -> str:
     from urllib.parse import quote
 
     return quote(value, safe="") or "x"
+
+
+def test_a_semicolon_file_with_commas_in_names_and_numbers_keeps_its_columns():
+    """Excel in a Vietnamese locale writes ';' between cells and ',' in numbers; unit names hold commas
+    too. The header line alone tells the separator, for the scoring tables and the web imports alike."""
+    lines = ["Mã;Tên đơn vị;Chỉ đạo;Thể chế;TTHC"] + \
+        [f"u{i};Sở Lao động, Thương binh, Xã hội;1,5;2,25;3,75" for i in range(5)]
+    frame = read_table("diem.csv", "\n".join(lines).encode())
+    assert frame.columns.tolist() == ["mã", "tên đơn vị", "chỉ đạo", "thể chế", "tthc"]
+    assert frame["thể chế"].tolist() == ["2,25"] * 5
+    name = "Sở Lao động, Thương binh, Xã hội, tỉnh Bắc Kạn"
+    plan = "Đơn vị;Đối tượng;Số phiếu\n" + f"{name};Công chức;12\n" * 5
+    rows = read_rows(plan.encode(), ("unit", "group", "target"))
+    assert [row["unit"] for _n, row in rows] == [name] * 5
+    tabbed = read_rows("code\tname\tlevel\nso_a\tSở A, B\tso\n".encode(), ("code", "name", "level"))
+    assert [row["name"] for _n, row in tabbed] == ["Sở A, B"]

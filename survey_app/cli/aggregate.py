@@ -11,22 +11,18 @@ from questionnaires import DEFAULT_SET_DIR
 from .questionnaires import load_set_or_exit
 
 
-def _separator(path: Path) -> str:
-    """``;`` for what Excel writes in a Vietnamese (or any comma-decimal) locale, a tab, else ``,``:
-    whichever the header line holds most of, as the web importers read it."""
-    with open(path, encoding="utf-8-sig", errors="replace") as f:
-        head = f.readline()
-    return max((",", ";", "\t"), key=head.count)
-
-
 def _read_ballots(path: Path):
     """The long answers table of a CSV or XLSX file, every cell as text; row labels are file rows."""
     import pandas as pd
 
+    from scoring.readers import csv_delimiter
+
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         frame = pd.read_excel(path, dtype=str, keep_default_na=False)
     else:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=_separator(path))
+        with open(path, encoding="utf-8-sig", errors="replace") as f:
+            separator = csv_delimiter(f.readline())
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=separator)
     from ..outputs.raw_ballots import LONG_COLUMNS
 
     headings = {c.header.lower(): c.key for c in LONG_COLUMNS}  # the raw-ballot export, in Vietnamese

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from questionnaires import CriteriaSet
-from scoring.readers import TableProblems, xlsx_rows
+from scoring.readers import TableProblems, csv_delimiter, xlsx_rows
 
 from ..models import Campaign, RespondentGroup, Unit
 
@@ -63,7 +63,7 @@ class CsvProblems(ValueError):
 
 
 def _cells(data: bytes) -> list[list[str]]:
-    """The file's rows of cells: an XLSX's first sheet, or a CSV (UTF-8, comma or semicolon)."""
+    """The file's rows of cells: an XLSX's first sheet, or a CSV (UTF-8; comma, semicolon or tab)."""
     if data[:4] == XLSX_MAGIC:
         try:
             return [[cell.strip() for cell in row] for row in xlsx_rows(data)]
@@ -75,10 +75,8 @@ def _cells(data: bytes) -> list[list[str]]:
         message = "tệp không phải UTF-8: trong Excel chọn Lưu thành “CSV UTF-8 (Comma delimited)”, hoặc nhập tệp .xlsx"
         raise CsvProblems([(0, message)]) from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")  # a bare CR (old Mac files) ends a line too
-    sample = text[:4096]
-    delimiter = ";" if sample.count(";") > sample.count(",") else ","
     try:
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=csv_delimiter(text))]
     except csv.Error as exc:
         raise CsvProblems([(0, f"không đọc được tệp CSV: {exc}")]) from None
 
