@@ -121,12 +121,16 @@ class PrintedBatch(NamedTuple):
 
 
 def printed_batches(s: Session, campaign_id: int) -> list[PrintedBatch]:
-    """The campaign's printed serials counted per unit × group × status."""
+    """The campaign's printed serials counted per unit × group × status: a unit's together, in the order
+    units and groups were added, each status where its first serial falls (an order of its own: without
+    one, PostgreSQL lists groups in whatever order its plan of the day produces)."""
+    first = func.min(PaperSerial.serial)
     return [PrintedBatch(*row) for row in s.execute(
-        select(PaperSerial.unit_id, PaperSerial.group_id, PaperSerial.status, func.count(),
-               func.min(PaperSerial.serial), func.max(PaperSerial.serial))
+        select(PaperSerial.unit_id, PaperSerial.group_id, PaperSerial.status, func.count(), first,
+               func.max(PaperSerial.serial))
         .where(PaperSerial.campaign_id == campaign_id)
-        .group_by(PaperSerial.unit_id, PaperSerial.group_id, PaperSerial.status))]
+        .group_by(PaperSerial.unit_id, PaperSerial.group_id, PaperSerial.status)
+        .order_by(PaperSerial.unit_id, PaperSerial.group_id, first))]
 
 
 def paper_plan(s: Session, campaign: Campaign, units: list[Unit], groups: list[RespondentGroup]
