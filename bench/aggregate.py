@@ -36,6 +36,8 @@ CSET = load_default_set()
 FRACTION = {o.code: o.fraction for s in CSET.scales for o in s.options}
 
 
+BENCH_SECRET = "bench-aggregate-secret-of-32-bytes-91c2e7d"
+
 def synthetic(ballots: int, seed: int, provinces: int = 63) -> pd.DataFrame:
     """About 33 answers a ballot: citizens and businesses rate their district (13 questions),
     provincial delegates rate the 19 departments of their province (16 questions each).
@@ -109,7 +111,7 @@ def write_database(frame: pd.DataFrame, folder: Path) -> Path:
     from survey_app.services.campaigns import create_campaign
 
     path = folder / "bench.sqlite"
-    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench"})
+    app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": BENCH_SECRET})
     database = app.extensions[DB_KEY]
     migrate.upgrade(database)
     with database.transaction() as s:
@@ -160,7 +162,7 @@ def adapter_fetch(path: Path):
     from survey_app.models import Campaign
     from survey_app.services.ballot_frame import answers_frame
 
-    database = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "bench"}).extensions[DB_KEY]
+    database = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": BENCH_SECRET}).extensions[DB_KEY]
 
     def fetch() -> pd.DataFrame:
         with database.session() as s:

@@ -40,8 +40,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     if not app.config.get("DATABASE_URL"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = "sqlite:///" + os.path.join(app.instance_path, "parsurvey.sqlite")
-    if not app.config.get("SECRET_KEY"):
+    if app.config.get("SECRET_KEY") is None:
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+    # Serving refuses a weak key; the CLI's other commands may run with any key but an empty one
+    # (`parsurvey run` checks for itself).
+    if not (app.testing or app.debug or app.config.get("PARSURVEY_CLI")) or not app.config["SECRET_KEY"].strip():
+        refuse_weak_secret(app.config["SECRET_KEY"])
+    _log_with_timestamps()
 
     app.extensions[DB_KEY] = Database(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"])
     app.extensions[SCORES_KEY] = ScoreCache()
@@ -93,13 +98,16 @@ def _versioned_static(app: Flask) -> None:
 class RedactLinks(logging.Filter):
     """Log lines hold paths and times; a respondent's token must never be one of them (with the
     time it would undo the anonymity of ballots). Masks ``/s/<token>`` in the message, its
-    arguments and the text of an exception's traceback."""
+    arguments and the text of an exception's traceback; and a QR card's code typed on the home
+    page (``/ma?ma=<code>``)."""
 
-    PATTERN = re.compile(r"(/s/)[^/\s?\"'#]+")
+    PATTERN = re.compile(r"(/s/|[?&]ma=)[^/\s?&\"'#]+")
 
     def _mask(self, value):
         # Most values of an access line (gunicorn passes some fifty) hold no link: no regex for them.
-        return self.PATTERN.sub(r"\1…", value) if isinstance(value, str) and "/s/" in value else value
+        if isinstance(value, str) and ("/s/" in value or "ma=" in value):
+            return self.PATTERN.sub(r"\1…", value)
+        return value
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = self._mask(record.msg)
@@ -156,6 +164,34 @@ def _register_error_pages(app: Flask) -> None:
 
     for code, (title, text) in pages.items():
         app.register_error_handler(code, lambda e, c=code, t=title, x=text: page(c, t, x, e))
+
+
+def refuse_weak_secret(key: str | None) -> None:
+    """One rule for every way of serving (``parsurvey run``, gunicorn with or without our config, the
+    CLI): a weak, well-known or empty ``SECRET_KEY`` would let anyone forge an admin's session cookie.
+    Exit code 3 stops gunicorn's master instead of respawning workers forever."""
+    from .config import weak_secret_key
+
+    problem = weak_secret_key(key)
+    if problem:
+        message = (f"Không khởi động: {problem}. Tạo một khoá mới: "
+                   "python3 -c 'import secrets; print(secrets.token_hex(32))', đặt vào biến môi trường SECRET_KEY "
+                   "(hoặc bỏ SECRET_KEY để dùng khoá sinh sẵn trong instance/secret_key).")
+        logging.getLogger("survey_app").critical(message)
+        raise SystemExit(3)
+
+
+def _log_with_timestamps() -> None:
+    """Our log lines (failed sign-ins, refused forms, the rate limits' store) go to standard error
+    with their time, masked by :class:`RedactLinks`; gunicorn's and Werkzeug's keep their own."""
+    logger = logging.getLogger("survey_app")
+    if logger.handlers or logging.getLogger().handlers:  # already configured (tests, an embedding app)
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactLinks())
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _instance_secret_key(instance: Path) -> str:

@@ -20,7 +20,8 @@ keepalive = 5
 max_requests = 5000
 max_requests_jitter = 500
 accesslog = "-"
-access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+# The time first, as in the error log; the path without its query (a card's code travels as ?ma=).
+access_log_format = '%(t)s %(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 
 
 class RedactingLogger(Logger):
@@ -37,24 +38,19 @@ class RedactingLogger(Logger):
 
 
 logger_class = RedactingLogger
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Proxy trust is one setting, TRUSTED_PROXIES, applied by the app (Werkzeug's ProxyFix): gunicorn itself
+# believes no X-Forwarded-* header from anyone, so a client cannot claim HTTPS or an address through it.
+forwarded_allow_ips = ""
+secure_scheme_headers = {}
 
 
 def on_starting(server):
     """Before any worker: refuse a weak SECRET_KEY, and hold the database's serving lock (which
     ``parsurvey restore`` checks) for as long as the server runs."""
     from survey_app import create_app
-    from survey_app.config import weak_secret_key
     from survey_app.services.backup import hold_serving_lock
 
-    app = create_app()
-    problem = weak_secret_key(app.config["SECRET_KEY"])
-    if problem:
-        server.log.error(
-            "Không khởi động: %s. Tạo một khoá mới: python3 -c 'import secrets; print(secrets.token_hex(32))', "
-            "đặt vào biến môi trường SECRET_KEY (hoặc bỏ SECRET_KEY để dùng khoá sinh sẵn trong instance/secret_key).",
-            problem)
-        raise SystemExit(3)
+    app = create_app()  # refuses a weak SECRET_KEY (exit 3), as it does in every worker without this file
     hold_serving_lock(app.config["DATABASE_URL"])
     _warm(server, app)
 

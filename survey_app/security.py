@@ -3,9 +3,12 @@
 Headers. Every page gets a Content-Security-Policy with no inline script
 (``script-src 'self'``; our only script is ``static/entry.js``), no framing
 (``frame-ancestors 'none'``), ``X-Content-Type-Options: nosniff`` and
-``Referrer-Policy: no-referrer`` (a respondent's link is a secret: it must not
-leak to another site in a Referer). SVG images (charts, QR codes) are drawn
-with inline styles and get a policy of their own that allows nothing else.
+``Referrer-Policy: same-origin``: a respondent's link is a secret and must not
+leak to another site in a Referer, and a page of ours sends none elsewhere; but a
+form posted to ourselves carries its Referer, which Flask-WTF requires over HTTPS
+(``WTF_CSRF_SSL_STRICT``, kept on: a CSRF token and a same-origin Referer). With
+``no-referrer`` no form could be sent over HTTPS. SVG images (charts, QR codes) are
+drawn with inline styles and get a policy of their own that allows nothing else.
 
 Sessions. The cookie is ``HttpOnly``, ``SameSite=Lax`` and ``Secure`` when the
 site is served over HTTPS (``PUBLIC_BASE_URL`` starting with ``https://`` or
@@ -13,19 +16,21 @@ site is served over HTTPS (``PUBLIC_BASE_URL`` starting with ``https://`` or
 id; a signed-in session ends after ``SESSION_IDLE_MINUTES`` without a request
 and ``SESSION_MAX_HOURS`` after sign-in, whatever happens.
 
-Rate limits (Flask-Limiter, per client address). Only failures count, so an
+Rate limits (:mod:`survey_app.ratelimit`, per client address). Only failures count, so an
 office of a thousand officials behind one address is never slowed down by
-its own successful use:
+its own successful use; a limit is checked and counted in one atomic step:
 
 - sign-in: 10 failed attempts a minute, 40 an hour;
-- links and QR-card codes: 30 unknown ones a minute, 200 an hour. A card's
+- links and QR-card codes: 30 unknown ones a minute, 200 an hour, one bucket for
+  every respondent route. A card's
   code has 8 characters of a 32-letter alphabet (2^40 codes); with 1,000
   cards printed, 200 guesses an hour find one with a chance of about 1 in
   5,500 a year from one address.
 
 Counts are shared by every worker of the server: by default in a small SQLite file
-in the instance folder (:class:`FileStorage`, ``parsurvey-file://``); with
-``RATELIMIT_STORAGE_URI=redis://…`` in Redis, for several hosts. Behind a reverse proxy,
+in the instance folder (``parsurvey-file://``, 0600); with
+``RATELIMIT_STORAGE_URI=redis://…`` in Redis, for several hosts (this process's memory,
+said loudly in the log, while Redis is unreachable). Behind a reverse proxy,
 ``TRUSTED_PROXIES`` (the number of proxies) makes the client's address the one the proxy
 saw (Werkzeug's ``ProxyFix``), so clients do not share one bucket.
 ``RATELIMIT_ENABLED=false`` turns limits off (load benchmarks only).
@@ -35,15 +40,12 @@ Input. A NUL character in a form or JSON body, and JSON nested deeper than
 """
 from __future__ import annotations
 
-import os
+import logging
 import secrets
-import sqlite3
-import threading
 import time
 from pathlib import Path
 
-from flask import Flask, abort, flash, redirect, render_template, request, session, url_for
-from limits.storage import Storage
+from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -53,6 +55,7 @@ LOGIN_LIMIT = "10 per minute;40 per hour"
 LINK_LIMIT = "30 per minute;200 per hour"
 MAX_JSON_DEPTH = 32
 HSTS = "max-age=31536000; includeSubDomains"
+log = logging.getLogger("survey_app.security")
 
 
 def json_depth(body: bytes) -> int:
@@ -83,69 +86,6 @@ def json_depth(body: bytes) -> int:
     return deepest
 
 
-class FileStorage(Storage):
-    """Rate-limit counters in a SQLite file, shared by every process that opens it (gunicorn's workers).
-
-    ``parsurvey-file:///path/to/limits.sqlite``. Fixed windows: a counter per key, reset when it expires.
-    """
-
-    STORAGE_SCHEME = ["parsurvey-file"]
-
-    def __init__(self, uri: str, wrap_exceptions: bool = False, **options):
-        super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
-        self.path = uri.split("://", 1)[1]
-        self._local = threading.local()
-
-    def _connect(self) -> sqlite3.Connection:
-        """This thread's connection, the file and its table made on first use."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=5, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER, expiry REAL)")
-            os.chmod(self.path, 0o600)
-            self._local.conn = conn
-        return conn
-
-    @property
-    def base_exceptions(self):
-        return sqlite3.Error
-
-    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
-        now = time.time()
-        conn = self._connect()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute("DELETE FROM counters WHERE key = ? AND expiry <= ?", (key, now))
-            conn.execute("INSERT INTO counters (key, count, expiry) VALUES (?, ?, ?) "
-                         "ON CONFLICT(key) DO UPDATE SET count = count + excluded.count", (key, amount, now + expiry))
-            count = conn.execute("SELECT count FROM counters WHERE key = ?", (key,)).fetchone()[0]
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return count
-
-    def get(self, key: str) -> int:
-        row = self._connect().execute("SELECT count FROM counters WHERE key = ? AND expiry > ?",
-                                      (key, time.time())).fetchone()
-        return row[0] if row else 0
-
-    def get_expiry(self, key: str) -> float:
-        row = self._connect().execute("SELECT expiry FROM counters WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else time.time()
-
-    def check(self) -> bool:
-        return self._connect().execute("SELECT 1").fetchone() == (1,)
-
-    def reset(self) -> int | None:
-        return self._connect().execute("DELETE FROM counters").rowcount
-
-    def clear(self, key: str) -> None:
-        self._connect().execute("DELETE FROM counters WHERE key = ?", (key,))
-
-
 def init_security(app: Flask) -> None:
     """Headers, cookie flags, session timeouts and rate limits for ``app``."""
     secure = app.config.get("SESSION_COOKIE_SECURE")
@@ -164,7 +104,7 @@ def init_security(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", SVG_CSP if svg else CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
 
@@ -199,6 +139,19 @@ def init_security(app: Flask) -> None:
         return None
 
     _init_rate_limits(app)
+    _log_csrf_failures(app)
+
+
+def _log_csrf_failures(app: Flask) -> None:
+    """A refused form is logged with Flask-WTF's reason (never the token), then gets the usual 400 page."""
+    from flask_wtf.csrf import CSRFError
+    from werkzeug.exceptions import BadRequest
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(error):
+        log.warning("CSRF check failed: %s (%s %s from %s)", error.description, request.method, request.path,
+                    request.remote_addr)
+        return app.handle_http_exception(BadRequest())
 
 
 def start_session(user_id: int, version: int) -> None:
@@ -210,24 +163,44 @@ def start_session(user_id: int, version: int) -> None:
 
 
 def _init_rate_limits(app: Flask) -> None:
-    from flask_limiter import Limiter
-    from flask_limiter.util import get_remote_address
+    """Failed sign-ins and unknown links, limited per client (see :mod:`survey_app.ratelimit`).
 
+    Every respondent route that takes a token (``/s/<token>/…``) and the card-code form (``/ma``)
+    share one bucket: a guesser is not given one allowance per route."""
+    from .ratelimit import FailureLimit, open_store
+
+    if not app.config.get("RATELIMIT_ENABLED", True):
+        return
     uri = app.config.get("RATELIMIT_STORAGE_URI") or "parsurvey-file://" + str(Path(app.instance_path,
                                                                                        "ratelimits.sqlite"))
-    limiter = Limiter(get_remote_address, app=app, storage_uri=uri, headers_enabled=True)
-    app.extensions["parsurvey.limiter"] = limiter
-    failed_login = limiter.limit(LOGIN_LIMIT, methods=["POST"], deduct_when=lambda r: r.status_code == 401,
-                                 scope="sign-in")
-    unknown_link = limiter.limit(LINK_LIMIT, deduct_when=lambda r: r.status_code == 404, scope="links")
-    app.view_functions["auth.login"] = failed_login(app.view_functions["auth.login"])
-    for endpoint in {rule.endpoint for rule in app.url_map.iter_rules() if "<token>" in rule.rule}:
-        app.view_functions[endpoint] = unknown_link(app.view_functions[endpoint])
+    store = open_store(uri)
+    app.extensions["parsurvey.ratelimit"] = store
+    sign_in = FailureLimit(store, "sign-in", LOGIN_LIMIT, lambda r: r.status_code == 401)
+    links = FailureLimit(store, "links", LINK_LIMIT, lambda r: r.status_code == 404)
+    limited = {"auth.login": sign_in, "auth.setup": sign_in, "respond.short_code": links}
+    limited.update({rule.endpoint: links for rule in app.url_map.iter_rules() if "<token>" in rule.rule})
 
-    @app.errorhandler(429)
-    def _too_many(_error):
-        return render_template(
-            "error.html",
-            title="Quá nhiều lần thử",
-            text="Ông/Bà đã thử quá nhiều lần trong thời gian ngắn. Xin đợi ít phút rồi thử lại.",
-        ), 429
+    @app.before_request
+    def _take_place():
+        limit = limited.get(request.endpoint)
+        if limit is None or (limit is sign_in and request.method != "POST"):
+            return None
+        places, wait = limit.take(request.remote_addr or "?")
+        if wait is not None:
+            return _too_many(wait)
+        g.limit_places = (limit, places)
+        return None
+
+    @app.after_request
+    def _give_back(response):
+        taken = g.pop("limit_places", None)
+        if taken is not None and not taken[0].failed(response):
+            taken[0].give_back(taken[1])
+        return response
+
+
+def _too_many(wait: int):
+    """The 429 page, with how long to wait."""
+    page = render_template("error.html", title="Quá nhiều lần thử",
+                           text="Ông/Bà đã thử quá nhiều lần trong thời gian ngắn. Xin đợi ít phút rồi thử lại.")
+    return page, 429, {"Retry-After": str(wait)}

@@ -380,20 +380,35 @@ def test_staff_refused_a_serial_of_another_district_are_told_which_units_they_ha
     assert page.status_code == 403 and "Huyện Ba Bể" in text and "chỉ được nhập phiếu của Huyện Na Rì" in text
 
 
-def test_the_first_admin_page_works_once_on_loopback_only(app):
-    client = app.test_client()
+def test_the_first_admin_page_opens_only_with_the_servers_setup_code(app):
+    """Behind the documented nginx every request comes from 127.0.0.1 and the Host header is the
+    client's to choose: a stranger sending ``Host: localhost`` created the first admin. Now only
+    the code printed on the server opens the page, and only while no account exists."""
+    from survey_app.services.setup_code import setup_code
+
     stranger = app.test_client()
-    assert stranger.get("/thiet-lap", environ_base={"REMOTE_ADDR": "203.0.113.9"}).status_code == 404
-    assert client.get("/thiet-lap", headers={"Host": "khaosat.example.vn"}).status_code == 404
-    page = client.get("/thiet-lap")
-    assert page.status_code == 200
-    made = client.post("/thiet-lap", data={"csrf_token": csrf(page.get_data(as_text=True)), "username": "admin",
-                                           "full_name": "Quản trị", "password": PASSWORD + " thật dài",
-                                           "password2": PASSWORD + " thật dài"})
+    page = stranger.get("/thiet-lap", headers={"Host": "localhost"})
+    assert page.status_code == 200 and "Mã thiết lập" in page.get_data(as_text=True)
+    form = {"csrf_token": csrf(page.get_data(as_text=True)), "username": "admin", "full_name": "Kẻ lạ",
+            "password": PASSWORD + " thật dài", "password2": PASSWORD + " thật dài"}
+    for code in ("", "ABCD-EFGH-JKLM"):
+        refused = stranger.post("/thiet-lap", data={**form, "setup_code": code}, headers={"Host": "localhost"})
+        assert refused.status_code in (400, 401) and "Mã thiết lập" in refused.get_data(as_text=True)
+    assert count(app, User) == 0, "no account without the code"
+    code = app.test_cli_runner().invoke(args=["setup-code"])
+    assert code.exit_code == 0 and setup_code(app.config["SECRET_KEY"]) in code.output
+    client = app.test_client()
+    page = client.get("/thiet-lap", headers={"Host": "khaosat.example.vn"})
+    made = client.post("/thiet-lap", data={**form, "full_name": "Quản trị", "csrf_token": csrf(page.get_data(True)),
+                                           "setup_code": setup_code(app.config["SECRET_KEY"]).lower()},
+                       headers={"Host": "khaosat.example.vn"})
     assert made.status_code == 302 and made.headers["Location"].endswith("/quan-tri/")
-    assert "Các đợt khảo sát" in client.get("/quan-tri/").get_data(as_text=True), "signed in"
+    home = client.get("/quan-tri/", headers={"Host": "khaosat.example.vn"})
+    assert "Các đợt khảo sát" in home.get_data(as_text=True), "signed in"
     assert app.test_client().get("/thiet-lap").status_code == 404, "closed once an account exists"
     assert count(app, User) == 1
+    again = app.test_cli_runner().invoke(args=["setup-code"])
+    assert again.exit_code != 0 and "đã có tài khoản" in again.output
 
 
 # --- nothing hidden: every page within three clicks --------------------------------------------------

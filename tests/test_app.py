@@ -6,6 +6,8 @@ from survey_app.extensions import DB_KEY
 
 from .conftest import LAST
 
+STRONG = "app-test-secret-of-more-than-32-bytes-7f3a9c"
+
 
 def test_factory_reads_test_config_and_opens_nothing(tmp_path):
     url = f"sqlite:///{tmp_path / 'never.sqlite'}"
@@ -13,11 +15,11 @@ def test_factory_reads_test_config_and_opens_nothing(tmp_path):
     assert app.testing and app.config["SECRET_KEY"] == "s"
     assert app.extensions[DB_KEY].url == url
     assert not (tmp_path / "never.sqlite").exists(), "the factory creates no database or table"
-    assert not create_app({"DATABASE_URL": url, "SECRET_KEY": "s"}).testing
+    assert not create_app({"DATABASE_URL": url, "SECRET_KEY": STRONG}).testing
 
 
 def test_factory_uses_postgres_urls_with_psycopg3(tmp_path):
-    app = create_app({"DATABASE_URL": "postgresql://u@127.0.0.1/x", "SECRET_KEY": "s"})
+    app = create_app({"DATABASE_URL": "postgresql://u@127.0.0.1/x", "SECRET_KEY": STRONG})
     assert app.extensions[DB_KEY].url == "postgresql+psycopg://u@127.0.0.1/x"
 
 
@@ -67,7 +69,8 @@ def test_progress_counts_each_cell_at_most_its_target(demo_app):
 
 
 def test_healthz_and_static(client):
-    assert client.get("/healthz").get_json() == {"status": "ok"}
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "ok" and health["database"] == "ok" and health["disk"]["status"] == "ok", health
     css = client.get("/static/app.css")
     assert css.status_code == 200 and b"font-family" in css.data
     assert client.get("/nope").status_code == 404

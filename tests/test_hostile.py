@@ -28,7 +28,7 @@ PUBLIC = {
     "respond.healthz",
     "auth.login",
     "auth.logout",
-    "auth.setup",  # the first admin: loopback only, and only while no account exists
+    "auth.setup",  # the first admin: with the server's setup code, and only while no account exists
     "api.openapi",
 }
 TOKEN = "tok-hostile-0000000000000000000"

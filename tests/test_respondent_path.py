@@ -157,7 +157,8 @@ def test_gunicorn_master_warms_and_survives_a_database_without_tables(tmp_path, 
             logged.append(("warning", message % args))
 
     server = type("Server", (), {"log": Log()})()
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite'}", "SECRET_KEY": "k" * 64,
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite'}",
+                      "SECRET_KEY": "respondent-path-secret-of-32-bytes-5e8d1",
                       "INSTANCE_PATH": str(tmp_path)})
     gunicorn_conf._warm(server, app)
     assert logged and logged[0][0] == "warning" and "no such table" in logged[0][1]

@@ -34,7 +34,7 @@ def test_every_page_gets_the_security_headers(people):
         headers = client.get(url).headers
         csp = headers["Content-Security-Policy"]
         assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp, url
-        assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"] == "no-referrer", url
+        assert headers["X-Content-Type-Options"] == "nosniff" and headers["Referrer-Policy"] == "same-origin", url
         assert headers["X-Frame-Options"] == "DENY"
     svg = client.get("/bao-cao/1/bieu-do/nhiet-so.svg").headers["Content-Security-Policy"]
     assert svg.startswith("default-src 'none'") and "script" not in svg

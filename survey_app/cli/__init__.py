@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 from flask.cli import FlaskGroup, ScriptInfo, run_command
 
-from .. import create_app
+from .. import create_app, refuse_weak_secret
 from .aggregate import aggregate_command
 from .backup import backup_command, restore_command
 from .db import db_cli
@@ -17,12 +17,14 @@ from .demo import demo_command
 from .questionnaires import questionnaires_cli
 from .rank import rank_command
 from .report import report_command
+from .setup import setup_code_command
 from .users import users_cli
 
 
 def main() -> None:
     """Entry point of the ``parsurvey`` console script."""
-    cli = FlaskGroup(create_app=create_app, help="parsurvey: điều tra xã hội học Chỉ số CCHC.")
+    cli = FlaskGroup(create_app=lambda: create_app({"PARSURVEY_CLI": True}),
+                     help="parsurvey: điều tra xã hội học Chỉ số CCHC.")
     cli.add_command(serving_run_command(), "run")
     cli.main(prog_name="parsurvey")
 
@@ -33,6 +35,8 @@ def serving_run_command() -> click.Command:
 
     def callback(*args, **kwargs):
         app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+        if not app.debug:  # serving for real: the same rule as gunicorn's
+            refuse_weak_secret(app.config["SECRET_KEY"])
         hold_serving_lock(app.config["DATABASE_URL"])
         return run_command.callback(*args, **kwargs)
 
@@ -43,5 +47,5 @@ def serving_run_command() -> click.Command:
 def register(app) -> None:
     """Add our command groups to ``app.cli``."""
     for command in (questionnaires_cli, db_cli, demo_command, users_cli, aggregate_command, rank_command,
-                    report_command, backup_command, restore_command):
+                    report_command, backup_command, restore_command, setup_code_command):
         app.cli.add_command(command)

@@ -16,6 +16,7 @@ class LogoutForm(FlaskForm):
 class SetupForm(FlaskForm):
     """The first administrator's account (the setup page, on a new instance only)."""
 
+    setup_code = StringField("Mã thiết lập", validators=[DataRequired("Xin nhập mã thiết lập."), Length(max=32)])
     username = StringField("Tên đăng nhập", validators=[DataRequired("Xin nhập tên đăng nhập."), Length(max=64)])
     full_name = StringField("Họ tên", validators=[Length(max=200)])
     password = PasswordField("Mật khẩu", validators=[DataRequired("Xin nhập mật khẩu."), Length(max=256)])

@@ -6,13 +6,15 @@ form resumes where it was left, on any device.
 """
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
-from sqlalchemy import select
+from pathlib import Path
+
+from flask import current_app, redirect, render_template, request, url_for
 
 from ...extensions import db_session, get_database
 from ...services import drafts as sub
 from ...services import visits
 from ...services.campaigns import campaign_progress, open_campaigns
+from ...services.health import health
 from ...services.invitations import normalise_short_code
 from ..common import secret
 from . import bp
@@ -181,5 +183,10 @@ def send(token: str):
 
 @bp.get("/healthz")
 def healthz():
-    db_session().execute(select(1))
-    return {"status": "ok"}
+    """The database, the rate limits' store and the disk (see services.health); 503 when failing."""
+    database = get_database()
+    paths = [Path(current_app.instance_path)]
+    if database.url.startswith("sqlite:///"):
+        paths.append(Path(database.url.removeprefix("sqlite:///")).parent)
+    report, status = health(database, current_app.extensions.get("parsurvey.ratelimit"), paths)
+    return report, status, {"Cache-Control": "no-store"}
