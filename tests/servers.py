@@ -5,6 +5,7 @@ import http.client
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -24,23 +25,37 @@ class Gunicorn:
     """``gunicorn`` with the project's settings, in a session of its own, so one ``killpg`` reaches master
     and workers. ``env`` adds to the environment (SECRET_KEY, GUNICORN_WORKERS, ...)."""
 
-    def __init__(self, database_url: str, log: Path, env: dict[str, str] | None = None):
+    def __init__(self, database_url: str, log: Path, env: dict[str, str] | None = None,
+                 tls: tuple[Path, Path] | None = None, config: str | None = "python:survey_app.gunicorn_conf"):
         self.database_url, self.log, self.env = database_url, log, env or {}
+        self.tls, self.config = tls, config  # tls: (certificate, key) files; config None: gunicorn's defaults
         self.proc: subprocess.Popen | None = None
         self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def _connection(self) -> http.client.HTTPConnection:
+        if self.tls:
+            return http.client.HTTPSConnection("127.0.0.1", self.port, timeout=5,
+                                               context=ssl._create_unverified_context())
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
 
     def spawn(self) -> None:
         """Start gunicorn; :meth:`wait_ready` waits for it (importing the app takes seconds)."""
         self.port = _free_port()
         env = {k: v for k, v in os.environ.items() if k not in ("PUBLIC_BASE_URL", "RATELIMIT_STORAGE_URI")}
-        env.update(DATABASE_URL=self.database_url, HOST="127.0.0.1", PORT=str(self.port), SESSION_COOKIE_SECURE="0",
-                   PYTHONUNBUFFERED="1", **self.env)
+        env.update({"DATABASE_URL": self.database_url, "HOST": "127.0.0.1", "PORT": str(self.port),
+                    "SESSION_COOKIE_SECURE": "0", "PYTHONUNBUFFERED": "1", **self.env})
         with open(self.log, "ab") as out:
             out.write(f"--- start on port {self.port}\n".encode())
             out.flush()
+            args = ["--config", self.config] if self.config else ["--bind", f"127.0.0.1:{self.port}"]
+            if self.tls:
+                args += ["--certfile", str(self.tls[0]), "--keyfile", str(self.tls[1])]
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--config", "python:survey_app.gunicorn_conf",
-                 "survey_app:create_app()"],
+                [sys.executable, "-m", "gunicorn", *args, "survey_app:create_app()"],
                 cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
@@ -51,7 +66,7 @@ class Gunicorn:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.proc.returncode}:\n{self.log_tail()}")
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn = self._connection()
                 conn.request("GET", "/")
                 status = conn.getresponse().status
                 conn.close()
