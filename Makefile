@@ -43,7 +43,7 @@ serve: install
 lint: install-test
 	$(BIN)/ruff check .
 
-## test: lint, install what the tests need (Chromium, PostgreSQL, Redis, LibreOffice, poppler, axe-core) and run the whole suite
+## test: lint, install what the tests need (Chromium, PostgreSQL, Redis, nginx, LibreOffice, poppler, axe-core) and run the whole suite
 test: lint system-test-deps $(VENV)/axe/node_modules/axe-core/axe.min.js
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
@@ -60,6 +60,7 @@ system-test-deps:
 	[ -x /usr/bin/redis-server ] || missing="$$missing redis-server"; \
 	[ -x /usr/bin/soffice ] || missing="$$missing libreoffice-writer-nogui"; \
 	[ -x /usr/bin/pdftoppm ] || missing="$$missing poppler-utils"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Installing with apt:$$missing"; \
 	  $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y $$missing; \
