@@ -42,6 +42,10 @@ def _fail(message: str) -> None:
     sys.exit(1)
 
 
+def _revoked(revoked: list[int]) -> str:
+    return f" Đã thu hồi {len(revoked)} mã truy cập API (số {', '.join(map(str, revoked))})." if revoked else ""
+
+
 def _user(session, username: str):
     user = find_user(session, username)
     if user is None:
@@ -84,20 +88,21 @@ def users_list() -> None:
 @click.argument("username")
 @with_appcontext
 def users_deactivate(username: str) -> None:
-    """Khoá tài khoản USERNAME: mọi phiên đăng nhập và mã API của tài khoản ngừng có hiệu lực ngay."""
+    """Khoá tài khoản USERNAME: mọi phiên đăng nhập kết thúc và mọi mã truy cập API bị thu hồi ngay
+    (mở lại tài khoản không khôi phục mã cũ)."""
     with get_database().transaction() as session:
-        set_active(session, _user(session, username), False, actor="cli")
-    click.echo(f"Đã khoá tài khoản '{username}'.")
+        revoked = set_active(session, _user(session, username), False, actor="cli")
+    click.echo(f"Đã khoá tài khoản '{username}'.{_revoked(revoked)}")
 
 
 @users_cli.command("activate")
 @click.argument("username")
 @with_appcontext
 def users_activate(username: str) -> None:
-    """Mở lại tài khoản USERNAME."""
+    """Mở lại tài khoản USERNAME (mã truy cập API cũ vẫn bị thu hồi: tạo mã mới nếu cần)."""
     with get_database().transaction() as session:
-        set_active(session, _user(session, username), True, actor="cli")
-    click.echo(f"Đã mở lại tài khoản '{username}'.")
+        revoked = set_active(session, _user(session, username), True, actor="cli")
+    click.echo(f"Đã mở lại tài khoản '{username}'.{_revoked(revoked)}")
 
 
 @users_cli.command("passwd")
@@ -105,14 +110,15 @@ def users_activate(username: str) -> None:
 @click.option("--password-stdin", is_flag=True, help="Đọc mật khẩu mới từ dòng đầu của đầu vào chuẩn.")
 @with_appcontext
 def users_passwd(username: str, password_stdin: bool) -> None:
-    """Đặt mật khẩu mới cho USERNAME; mọi phiên đăng nhập đang mở của tài khoản kết thúc."""
+    """Đặt mật khẩu mới cho USERNAME; mọi phiên đăng nhập đang mở của tài khoản kết thúc và mọi mã
+    truy cập API của tài khoản bị thu hồi."""
     password = _password(password_stdin)
     try:
         with get_database().transaction() as session:
-            set_password(session, _user(session, username), password, actor="cli")
+            revoked = set_password(session, _user(session, username), password, actor="cli")
     except UserError as exc:
         _fail(f"Không đổi được mật khẩu: {exc}.")
-    click.echo(f"Đã đổi mật khẩu của '{username}'; các phiên đăng nhập cũ đã kết thúc.")
+    click.echo(f"Đã đổi mật khẩu của '{username}'; các phiên đăng nhập cũ đã kết thúc.{_revoked(revoked)}")
 
 
 @users_cli.command("token")

@@ -4,6 +4,12 @@ layer's: :mod:`survey_app.web.common`.)
 A user's ``session_version`` is copied into each of their sessions at sign-in and checked on
 every request: :func:`end_sessions` (sign-out, a new password, deactivation, a change of role
 or units) raises it and so ends every session of that user at once, on every device.
+
+A change of privilege (:func:`set_role`, :func:`set_password`, :func:`set_active`) checks all it
+is given before it changes anything, then makes the change, ends the sessions and writes its one
+audit row in the caller's transaction: the request or the command commits the whole, or nothing.
+A new password and a deactivation revoke every API token of the user; a re-activation revives
+none (a token is revoked for good: the user gets a new one).
 """
 from __future__ import annotations
 
@@ -85,21 +91,40 @@ def create_user(s: Session, username: str, password: str, role: str, *, full_nam
         raise UserError(f"tên đăng nhập '{username}' đã có")
     if role == "staff" and not unit_codes:
         raise UserError("nhân viên nhập liệu phải được giao ít nhất một đơn vị (--unit)")
+    unit_ids = units_named(s, unit_codes, campaign_id)
     user = User(username=username, password_hash=generate_password_hash(password), role=role, full_name=full_name)
     s.add(user)
     s.flush()
-    for code in unit_codes:
-        query = select(Unit).where(Unit.code == code)
-        if campaign_id is not None:
-            query = query.where(Unit.campaign_id == campaign_id)
-        units = s.scalars(query).all()
-        if not units:
-            raise UserError(f"không có đơn vị mã '{code}'")
-        for unit in units:
-            covered = [unit] + list(s.scalars(select(Unit).where(Unit.parent_id == unit.id)))
-            s.add_all(UserUnit(user_id=user.id, unit_id=u.id) for u in covered)
+    s.add_all(UserUnit(user_id=user.id, unit_id=unit_id) for unit_id in sorted(unit_ids))
     record(s, actor, "create", "user", user.id, new_value=f"{username} ({role})")
     return user
+
+
+def units_named(s: Session, unit_codes, campaign_id: int | None = None) -> set[int]:
+    """The ids of the units ``unit_codes`` name, in every campaign (or in ``campaign_id``), a district's
+    communes with it. Every code is checked before the caller changes anything.
+
+    Raises
+    ------
+    UserError
+        Naming the codes (the first five) that match no unit.
+    """
+    ids: set[int] = set()
+    unknown = []
+    for code in dict.fromkeys(unit_codes):
+        query = select(Unit.id).where(Unit.code == code)
+        if campaign_id is not None:
+            query = query.where(Unit.campaign_id == campaign_id)
+        found = set(s.scalars(query))
+        if not found:
+            unknown.append(code)
+            continue
+        ids |= found | set(s.scalars(select(Unit.id).where(Unit.parent_id.in_(found))))
+    if unknown:
+        names = ", ".join(f"'{code[:64]}'" for code in unknown[:5])
+        more = f" (và {len(unknown) - 5} mã khác)" if len(unknown) > 5 else ""
+        raise UserError(f"không có đơn vị mã {names}{more}")
+    return ids
 
 
 def authenticate(s: Session, username: str, password: str) -> User | None:
@@ -132,46 +157,68 @@ def end_sessions(s: Session, user: User) -> None:
         s.refresh(user, ["session_version"])
 
 
-def set_password(s: Session, user: User, password: str, actor: str) -> None:
-    """A new password; every session of the user ends. Audited (without the password)."""
+def set_password(s: Session, user: User, password: str, actor: str) -> list[int]:
+    """A new password: every session of the user ends and every API token of theirs is revoked.
+    One audit row (without the password). Returns the numbers of the tokens revoked."""
     problem = password_problem(password, user.username)
     if problem:
         raise UserError(problem)
     user.password_hash = generate_password_hash(password)
     end_sessions(s, user)
-    record(s, actor, "update", "user", user.id, attribute="password", new_value="(đổi mật khẩu)")
+    revoked = revoke_tokens_of(s, user)
+    record(s, actor, "update", "user", user.id, attribute="password",
+           new_value="(đổi mật khẩu)" + _revoked_note(revoked))
+    return revoked
 
 
-def set_active(s: Session, user: User, active: bool, actor: str) -> None:
-    """Activate or deactivate an account; deactivating ends its sessions, and its API tokens stop working."""
+ACTIVE_WORDS = {True: "hoạt động", False: "khoá"}
+
+
+def set_active(s: Session, user: User, active: bool, actor: str) -> list[int]:
+    """Activate or deactivate an account; either way its sessions end and every API token it still has
+    is revoked: at a deactivation, so that they stop; at a re-activation, those an older version left
+    live on a locked account, so that none comes back. One audit row, none when nothing changes.
+    Returns the numbers of the tokens revoked."""
     if user.active == active:
-        return
+        return []
     user.active = active
     end_sessions(s, user)
-    record(s, actor, "update", "user", user.id, attribute="active", old_value=not active, new_value=active)
+    revoked = revoke_tokens_of(s, user)
+    record(s, actor, "update", "user", user.id, attribute="active", old_value=ACTIVE_WORDS[not active],
+           new_value=ACTIVE_WORDS[active] + _revoked_note(revoked))
+    return revoked
 
 
-def set_role(s: Session, user: User, role: str, unit_codes: tuple[str, ...], actor: str) -> None:
-    """A new role and set of units (staff); every session of the user ends, so the change holds at once."""
+def _scope(user: User) -> str:
+    """A user's role and units as the audit log shows them: ``staff: ba_be, na_ri`` (a district's
+    communes are not named: they come with it)."""
+    ids = {u.id for u in user.units}
+    codes = sorted({u.code for u in user.units if u.parent_id not in ids})
+    return f"{user.role}: {', '.join(codes)}" if codes else user.role
+
+
+def set_role(s: Session, user: User, role: str, unit_codes: tuple[str, ...], actor: str) -> bool:
+    """A new role and set of units (staff); every session of the user ends, so the change holds at once.
+    Every unit code is checked first: an unknown one changes nothing. One audit row; none, and no
+    session ended, when the role and the units are those the user has. Returns whether anything changed."""
     if role not in ROLES:
         raise UserError(f"vai trò phải là một trong: {', '.join(ROLES)}")
     if role == "staff" and not unit_codes:
         raise UserError("nhân viên nhập liệu phải được giao ít nhất một đơn vị")
-    old = f"{user.role} {sorted({u.code for u in user.units})}"
+    unit_ids = units_named(s, unit_codes)
+    if role == user.role and unit_ids == {u.id for u in user.units}:
+        return False
+    old = _scope(user)
+    attribute = "role" if role != user.role else "units"
     user.role = role
     s.execute(delete(UserUnit).where(UserUnit.user_id == user.id))
-    for code in unit_codes:
-        units = s.scalars(select(Unit).where(Unit.code == code)).all()
-        if not units:
-            raise UserError(f"không có đơn vị mã '{code}'")
-        for unit in units:
-            covered = [unit] + list(s.scalars(select(Unit).where(Unit.parent_id == unit.id)))
-            s.add_all(UserUnit(user_id=user.id, unit_id=u.id) for u in covered)
+    s.add_all(UserUnit(user_id=user.id, unit_id=unit_id) for unit_id in sorted(unit_ids))
     s.flush()
     s.expire(user, ["units"])
     end_sessions(s, user)
-    record(s, actor, "update", "user", user.id, attribute="role", old_value=old,
-           new_value=f"{role} {sorted(unit_codes)}")
+    record(s, actor, "update", "user", user.id, attribute=attribute, old_value=old,
+           new_value=_scope(user))
+    return True
 
 
 def all_users(s: Session) -> list[User]:
@@ -209,6 +256,20 @@ def tokens_of(s: Session, user: User | None = None) -> list[ApiToken]:
     return list(s.scalars(query))
 
 
+def revoke_tokens_of(s: Session, user: User) -> list[int]:
+    """Revoke every live API token of ``user`` (in the caller's transaction, audited by the caller's
+    row); the numbers of those revoked."""
+    ids = list(s.scalars(select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.revoked.is_(False))
+                         .order_by(ApiToken.id)))
+    if ids:
+        s.execute(update(ApiToken).where(ApiToken.id.in_(ids)).values(revoked=True))
+    return ids
+
+
+def _revoked_note(ids: list[int]) -> str:
+    return f"; thu hồi {len(ids)} mã truy cập API (số {', '.join(map(str, ids))})" if ids else ""
+
+
 def revoke_token(s: Session, token_id: int, actor: str) -> ApiToken:
     """Revoke an API token by its number (as :func:`tokens_of` lists it)."""
     token = s.get(ApiToken, token_id)
@@ -224,7 +285,15 @@ API_TOKEN_PREFIX = "pst_"
 
 
 def create_api_token(s: Session, user: User, name: str, actor: str) -> str:
-    """A new API token for ``user``; the plain text is returned once and never stored."""
+    """A new API token for ``user``; the plain text is returned once and never stored.
+
+    Raises
+    ------
+    UserError
+        When the account is locked (open it first: its old tokens stay revoked).
+    """
+    if not user.active:
+        raise UserError(f"tài khoản {user.username} đang bị khoá: mở lại tài khoản trước khi tạo mã truy cập")
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     s.add(ApiToken(user_id=user.id, token_hash=hash_token(token), name=name))
     record(s, actor, "create", "api_token", user.username, new_value=name)

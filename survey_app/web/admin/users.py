@@ -1,6 +1,9 @@
 """Accounts, in the browser (admin): create a user, change their role and units, reset a password,
 deactivate, list and revoke API tokens. The rules are those of ``parsurvey users``
-(:mod:`survey_app.services.users`); every change is audited and ends the user's sessions."""
+(:mod:`survey_app.services.users`); every change is audited and ends the user's sessions.
+
+A refused change answers with a redirect and a message, and a redirect is a success to the request's
+session, which would commit: :func:`_refused` rolls back first, so a refusal leaves nothing changed."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -18,6 +21,17 @@ def _user_or_404(user_id: int) -> User:
     if user is None:
         abort(404)
     return user
+
+
+def _refused(exc: user_service.UserError, user_id: int):
+    """Undo whatever the refused change did in this request, say why, and go back to the account."""
+    db_session().rollback()
+    flash(str(exc)[:1].upper() + str(exc)[1:] + ".", "error")
+    return redirect(url_for("admin.user", user_id=user_id))
+
+
+def _revoked_words(revoked: list[int]) -> str:
+    return f" {len(revoked)} mã truy cập API của tài khoản đã bị thu hồi." if revoked else ""
 
 
 def _not_self(user: User, what: str):
@@ -74,11 +88,12 @@ def user_role(user_id: int):
         return blocked
     else:
         try:
-            user_service.set_role(db_session(), account, form.role.data, tuple(form.units.data or ()), actor())
+            changed = user_service.set_role(db_session(), account, form.role.data, tuple(form.units.data or ()),
+                                            actor())
         except user_service.UserError as exc:
-            flash(str(exc)[:1].upper() + str(exc)[1:] + ".", "error")
-        else:
-            flash("Đã đổi vai trò và đơn vị; người dùng phải đăng nhập lại.", "ok")
+            return _refused(exc, user_id)
+        flash("Đã đổi vai trò và đơn vị; người dùng phải đăng nhập lại." if changed
+              else "Vai trò và đơn vị vẫn như cũ: không có gì thay đổi.", "ok")
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -91,11 +106,11 @@ def user_password(user_id: int):
         flash(first_error(form), "error")
     else:
         try:
-            user_service.set_password(db_session(), account, form.password.data, actor())
+            revoked = user_service.set_password(db_session(), account, form.password.data, actor())
         except user_service.UserError as exc:
-            flash(str(exc)[:1].upper() + str(exc)[1:] + ".", "error")
-        else:
-            flash(f"Đã đặt mật khẩu mới cho {account.username}; mọi phiên đăng nhập của tài khoản đã kết thúc.", "ok")
+            return _refused(exc, user_id)
+        flash(f"Đã đặt mật khẩu mới cho {account.username}; mọi phiên đăng nhập của tài khoản đã kết thúc."
+              + _revoked_words(revoked), "ok")
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -109,8 +124,8 @@ def user_active(user_id: int):
     active = form.active.data == "1"
     if not active and (blocked := _not_self(account, "khoá")):
         return blocked
-    user_service.set_active(db_session(), account, active, actor())
-    flash(f"Đã {'mở lại' if active else 'khoá'} tài khoản {account.username}.", "ok")
+    revoked = user_service.set_active(db_session(), account, active, actor())
+    flash(f"Đã {'mở lại' if active else 'khoá'} tài khoản {account.username}." + _revoked_words(revoked), "ok")
     return redirect(url_for("admin.user", user_id=user_id))
 
 
@@ -124,7 +139,10 @@ def user_token(user_id: int):
     if not form.validate():
         flash(first_error(form), "error")
         return redirect(url_for("admin.user", user_id=user_id))
-    token = user_service.create_api_token(s, account, form.name.data.strip(), actor())
+    try:
+        token = user_service.create_api_token(s, account, form.name.data.strip(), actor())
+    except user_service.UserError as exc:
+        return _refused(exc, user_id)
     s.flush()
     return render_template("admin/user.html", account=account, choices=user_service.unit_choices(s),
                            codes=set(user_service.unit_codes_of(account)), role_labels=ROLE_LABELS,
