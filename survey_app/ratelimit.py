@@ -85,28 +85,79 @@ class MemoryStore:
         return "ok"
 
 
-class FileStore:
+class _WithFallback:
+    """A shared store that, while it fails, counts in this process's memory (and says so in the log)."""
+
+    name = "shared"
+    _errors: tuple = ()
+
+    def __init__(self):
+        self._fallback = MemoryStore()
+        self._down_since: float | None = None
+        self._last_retry = self._last_shout = 0.0
+
+    def _add(self, key: str, seconds: int, amount: int) -> int:
+        raise NotImplementedError
+
+    def add(self, key: str, seconds: int, amount: int) -> int:
+        now = time.monotonic()
+        if self._down_since is not None and now - self._last_retry < RETRY_SECONDS:
+            return self._fallback.add(key, seconds, amount)
+        try:
+            count = self._add(key, seconds, amount)
+        except self._errors as error:
+            self._last_retry = now
+            if self._down_since is None:
+                self._down_since = now
+            if now - self._last_shout > 60:
+                self._last_shout = now
+                log.error("%s unreachable (%s: %s): rate limits are counted in this process only until it is back; "
+                          "limits are no longer shared across workers and hosts", self.label, type(error).__name__,
+                          error)
+            return self._fallback.add(key, seconds, amount)
+        if self._down_since is not None:
+            log.warning("%s reachable again: rate limits are shared again", self.label)
+            self._down_since = None
+        return count
+
+
+class FileStore(_WithFallback):
     """Counters in a SQLite file shared by every process of one host (gunicorn's workers)."""
 
-    name = "file"
+    name = label = "file"
+    _errors = (sqlite3.Error,)
 
     def __init__(self, path: str):
+        super().__init__()
         self.path = path
         self._local = threading.local()
+        self.label = f"rate-limit file {path}"
+        for attempt in range(20):  # every worker prepares it at start; WAL is switched on by one of them
+            try:
+                self._prepare()
+                break
+            except sqlite3.OperationalError:
+                time.sleep(0.05 * (attempt + 1))
+
+    def _prepare(self) -> None:
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))  # SQLite's side files copy this mode
+        os.chmod(self.path, 0o600)
+        conn = sqlite3.connect(self.path, timeout=5, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER, expiry REAL)")
+        finally:
+            conn.close()
 
     def _connect(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))  # SQLite's side files copy this mode
-            os.chmod(self.path, 0o600)
             conn = sqlite3.connect(self.path, timeout=5, isolation_level=None)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, count INTEGER, expiry REAL)")
             self._local.conn = conn
         return conn
 
-    def add(self, key: str, seconds: int, amount: int) -> int:
+    def _add(self, key: str, seconds: int, amount: int) -> int:
         now = time.time()
         conn = self._connect()
         conn.execute("BEGIN IMMEDIATE")
@@ -123,43 +174,28 @@ class FileStore:
         return count
 
     def status(self) -> str:
-        return "ok" if self._connect().execute("SELECT 1").fetchone() == (1,) else "error"
+        try:
+            return "ok" if self._connect().execute("SELECT 1 FROM counters LIMIT 1").fetchall() is not None else "error"
+        except sqlite3.Error:
+            return "error"
 
 
-class RedisStore:
+class RedisStore(_WithFallback):
     """Counters in Redis, shared by every host; this process's memory while Redis is unreachable."""
 
     name = "redis"
+    label = "Redis"
 
     def __init__(self, uri: str):
         import redis
 
+        super().__init__()
         self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         self._client = redis.Redis.from_url(uri, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
         self._hit = self._client.register_script(_HIT)
-        self._fallback = MemoryStore()
-        self._down_since: float | None = None
-        self._last_retry = self._last_shout = 0.0
 
-    def add(self, key: str, seconds: int, amount: int) -> int:
-        now = time.monotonic()
-        if self._down_since is not None and now - self._last_retry < RETRY_SECONDS:
-            return self._fallback.add(key, seconds, amount)
-        try:
-            count = int(self._hit(keys=[key], args=[seconds, amount]))
-        except self._errors as error:
-            self._last_retry = now
-            if self._down_since is None:
-                self._down_since = now
-            if now - self._last_shout > 60:
-                self._last_shout = now
-                log.error("Redis unreachable (%s): rate limits are counted in this process only until it is "
-                          "back; limits are no longer shared across workers and hosts", type(error).__name__)
-            return self._fallback.add(key, seconds, amount)
-        if self._down_since is not None:
-            log.warning("Redis reachable again: rate limits are shared again")
-            self._down_since = None
-        return count
+    def _add(self, key: str, seconds: int, amount: int) -> int:
+        return int(self._hit(keys=[key], args=[seconds, amount]))
 
     def status(self) -> str:
         try:
@@ -198,8 +234,9 @@ class FailureLimit:
         self.windows = parse_windows(windows)
 
     def _keys(self, client: str) -> list[tuple[str, Window]]:
-        now = int(time.time())
-        return [(f"parsurvey:{self.scope}:{client}:{w.seconds}:{now // w.seconds}", w) for w in self.windows]
+        # A window starts at its first failure (the counter's expiry), not on the clock's minute: ten
+        # failures at 12:00:59 and ten more at 12:01:00 are twenty in a minute.
+        return [(f"parsurvey:{self.scope}:{client}:{w.seconds}", w) for w in self.windows]
 
     def take(self, client: str) -> tuple[list[tuple[str, Window]], int | None]:
         """Take a place in every window. Returns the places and, when a limit is passed, the seconds to
@@ -210,8 +247,7 @@ class FailureLimit:
         if not over:
             return places, None
         self.give_back(places)
-        now = time.time()
-        return [], max(1, int(max(w.seconds - now % w.seconds for w in over)))
+        return [], max(w.seconds for w in over)  # at most this long: the window may have started earlier
 
     def give_back(self, places: Iterable[tuple[str, Window]]) -> None:
         """Give back the places of a request that did not fail."""
