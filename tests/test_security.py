@@ -130,3 +130,22 @@ def test_limits_can_be_turned_off_for_load_benchmarks(demo_app, tmp_path):
     app = make_app(demo_app.config["DATABASE_URL"], tmp_path / "i3", RATELIMIT_ENABLED=False)
     client = app.test_client()
     assert all(client.get(f"/s/X{i}").status_code == 404 for i in range(40))
+
+
+def test_a_refused_form_is_logged_with_its_reason_and_never_its_token(people, caplog):
+    import logging
+
+    client = people.test_client()
+    page = client.get("/dang-nhap").get_data(as_text=True)
+    token = csrf(page)
+    with caplog.at_level(logging.WARNING, logger="survey_app"):
+        missing = client.post("/dang-nhap", data={"username": "qt", "password": "x"})
+        wrong = client.post("/dang-nhap", data={"csrf_token": token[:-4] + "AAAA", "username": "qt", "password": "x"})
+        failed = client.post("/dang-nhap", data={"csrf_token": token, "username": "qt", "password": "sai-mat-khau-9"})
+    assert missing.status_code == wrong.status_code == 400 and failed.status_code == 401
+    assert "Yêu cầu không hợp lệ" in missing.get_data(as_text=True), "the usual 400 page"
+    lines = [r.getMessage() for r in caplog.records]
+    assert any(line.startswith("CSRF check failed: The CSRF token is missing") for line in lines), lines
+    assert any("CSRF check failed: The CSRF token is invalid" in line for line in lines), lines
+    assert any(line == "failed sign-in: account 'qt' from 127.0.0.1" for line in lines), lines
+    assert token not in caplog.text and token[:-4] not in caplog.text and "sai-mat-khau-9" not in caplog.text
