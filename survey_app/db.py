@@ -35,6 +35,46 @@ def normalise_url(url: str) -> str:
     return url
 
 
+class DatabaseUnreachable(RuntimeError):
+    """The database did not answer: a one-line Vietnamese message naming where and why (never a
+    password). A ``RuntimeError``, so gunicorn prints it as one line and stops."""
+
+
+def unreachable_message(url: str, error: BaseException) -> str:
+    """The line said when ``url``'s database cannot be reached; ``error`` is the driver's.
+
+    Examples
+    --------
+    >>> class E(Exception): pass
+    >>> line = unreachable_message("postgresql://parsurvey:pw@localhost/parsurvey", E(
+    ...     'connection failed: connection to server at "127.0.0.1", port 5432 failed: '
+    ...     'FATAL:  password authentication failed for user "parsurvey"'))
+    >>> line[:84]
+    'Không kết nối được cơ sở dữ liệu PostgreSQL parsurvey tại localhost:5432 (người dùng'
+    >>> line[85:].split(". ")[0]
+    'parsurvey): password authentication failed for user "parsurvey"'
+    """
+    parsed = make_url(normalise_url(url))
+    reason = _reason(getattr(error, "orig", None) or error)
+    if parsed.password:
+        reason = reason.replace(str(parsed.password), "***")
+    if parsed.get_backend_name() == "sqlite":
+        return f"Không mở được cơ sở dữ liệu SQLite {parsed.database}: {reason}. Kiểm tra DATABASE_URL và thư mục."
+    socket_dir = parsed.query.get("host")
+    where = f"{parsed.host}:{parsed.port or 5432}" if parsed.host else f"socket {socket_dir or 'mặc định'}"
+    user = f" (người dùng {parsed.username})" if parsed.username else ""
+    return (f"Không kết nối được cơ sở dữ liệu PostgreSQL {parsed.database} tại {where}{user}: {reason}. "
+            "Kiểm tra DATABASE_URL (máy, cổng, tên, người dùng, mật khẩu) và máy chủ PostgreSQL (docs/operations.md).")
+
+
+def _reason(error: BaseException) -> str:
+    """The driver's reason on one line: the last attempt's words after 'failed:', without 'FATAL:'."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    failed = [line for line in lines if "failed:" in line]
+    reason = (failed[-1].rsplit("failed:", 1)[1] if failed else (lines or [type(error).__name__])[0]).strip()
+    return " ".join(reason.removeprefix("FATAL:").split()).rstrip(".")
+
+
 def _private(path: str | None) -> None:
     """Only the server's own user may read the database and its WAL (they hold names and answers)."""
     if not path or path == ":memory:":
@@ -130,6 +170,22 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+    def check_reachable(self) -> None:
+        """Open and close one connection.
+
+        Raises
+        ------
+        DatabaseUnreachable
+            It could not be opened (server down, wrong password, no such database or folder).
+        """
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except DBAPIError as error:
+            raise DatabaseUnreachable(unreachable_message(self.url, error)) from error
 
 
 @contextmanager

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -20,6 +23,7 @@ from survey_app.services.audit import record
 from survey_app.services.backup import backup_sqlite, sqlite_file
 
 from .conftest import make_app
+from .servers import REPO, Gunicorn
 
 
 def live_file(app) -> Path:
@@ -46,7 +50,10 @@ def sample_rows(app) -> tuple[list, list]:
 
 
 def kept_files(app) -> list[Path]:
-    live = live_file(app)
+    return kept_files_of(live_file(app))
+
+
+def kept_files_of(live: Path) -> list[Path]:
     return sorted(live.parent.glob(f"{live.stem}.before-restore-*.sqlite"))
 
 
@@ -223,6 +230,58 @@ def test_backup_makes_its_folder_private_as_the_readme_writes_it(demo_app, tmp_p
     assert blocked.exit_code == 2 and "không phải là thư mục" in blocked.stderr
 
 
+def test_every_backup_and_the_copy_kept_before_a_restore_are_owner_only(demo_app, tmp_path):
+    """0600 from the start (the README says so): a backup holds every ballot and account."""
+    runner = demo_app.test_cli_runner()
+    target = tmp_path / "b.sqlite"
+    assert runner.invoke(args=["backup", str(target)]).exit_code == 0
+    assert target.stat().st_mode & 0o777 == 0o600
+    result = runner.invoke(args=["restore", str(target), "--force"])
+    assert result.exit_code == 0, result.output
+    [kept] = kept_files(demo_app)
+    assert kept.stat().st_mode & 0o777 == 0o600
+
+
+SERVER_ENV = {"SECRET_KEY": "backup-tests-secret-of-more-than-32-bytes-0123456789", "GUNICORN_WORKERS": "1"}
+
+
+def _cli(database_url: str, instance: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DATABASE_URL": database_url, "PARSURVEY_INSTANCE": str(instance), **SERVER_ENV}
+    return subprocess.run([sys.executable, "-m", "survey_app.cli", *args], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_restore_refuses_under_a_server_whatever_path_names_the_database(demo_db, tmp_path):
+    """The server reached the database through a symlink; a restore through the real path, another
+    link or a relative path is refused all the same (it used to run, under the live server)."""
+    real = tmp_path / "data" / "live.sqlite"
+    real.parent.mkdir()
+    shutil.copy(demo_db, real)
+    (tmp_path / "served").mkdir()
+    (tmp_path / "served" / "db.sqlite").symlink_to(real)
+    (tmp_path / "other.sqlite").symlink_to(tmp_path / "served" / "db.sqlite")
+    (tmp_path / "linked-folder").symlink_to(real.parent)
+    backup = backup_sqlite(real, tmp_path / "backup.sqlite").path
+    before = sha256(real)
+    server = Gunicorn(f"sqlite:///{tmp_path / 'served' / 'db.sqlite'}", tmp_path / "gunicorn.log",
+                      {**SERVER_ENV, "PARSURVEY_INSTANCE": str(tmp_path / "instance")})
+    server.spawn()
+    try:
+        server.wait_ready()
+        for url in (f"sqlite:///{real}", f"sqlite:///{tmp_path / 'other.sqlite'}",
+                    f"sqlite:///{tmp_path / 'linked-folder' / 'live.sqlite'}",
+                    f"sqlite:///{os.path.relpath(real, REPO)}"):
+            refused = _cli(url, tmp_path / "instance", "restore", str(backup), "--force")
+            assert refused.returncode == 2, (url, refused.stdout, refused.stderr)
+            assert "Máy chủ đang dùng" in refused.stderr and str(real) in refused.stderr, refused.stderr
+        assert sha256(real) == before and kept_files_of(real) == []
+    finally:
+        server.stop()
+    done = _cli(f"sqlite:///{tmp_path / 'other.sqlite'}", tmp_path / "instance", "restore", str(backup), "--force")
+    assert done.returncode == 0, done.stderr
+    assert len(kept_files_of(real)) == 1
+
+
 def _random_bytes(folder: Path) -> Path:
     path = folder / "random.sqlite"
     path.write_bytes(bytes(range(256)) * 64)
@@ -311,6 +370,8 @@ def test_postgresql_backup_run_calls_pg_dump(pg_url, tmp_path):
     result = app.test_cli_runner().invoke(args=["backup", str(target), "--run"])
     assert result.exit_code == 0, result.output
     assert target.read_bytes()[:5] == b"PGDMP"  # pg_dump's custom format
+    assert target.stat().st_mode & 0o777 == 0o600  # as SQLite backups; pg_dump alone writes 0644
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
     assert "pg_dump" in result.output
     result = app.test_cli_runner().invoke(args=["backup", str(target), "--run"])
     assert result.exit_code == 1 and "đã có" in result.stderr

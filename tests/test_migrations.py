@@ -1,10 +1,13 @@
 """Migrations go up and down on SQLite and PostgreSQL, and the result matches the models."""
 from __future__ import annotations
 
+import datetime
+import re
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import JSON, MetaData, Table, inspect, select
 
 from survey_app import migrate
 from survey_app.db import Database
@@ -184,3 +187,75 @@ def test_0006_makes_ballots_rowless_and_db_upgrade_seals_the_drafts_left_in_plai
         assert "WITHOUT ROWID" in schema["ballots"] and "WITHOUT ROWID" in schema["answers"]
         assert s.execute(text("SELECT id FROM ballots")).scalars().all() == [77]
     database.dispose()
+
+
+# --- the previous release's database, upgraded --------------------------------------------------
+
+# The newest revision of release 0.1.0 (commit 5cd615e): a database it built is upgraded from here.
+PREVIOUS_RELEASE_HEAD = "0009"
+FIRST_ID = 1001  # above what a sequence hands out first, should a later migration insert rows
+
+
+def _value(table: Table, column, choices: dict[str, str]):
+    """A value for ``column`` that its type, its foreign key and its table's checks accept; never NULL."""
+    if column.foreign_keys or (column.primary_key and column.type.python_type is int):
+        return FIRST_ID
+    if column.name in choices:
+        return choices[column.name]
+    kind = dict if isinstance(column.type, JSON) else column.type.python_type
+    if kind is str:
+        return f"{table.name}.{column.name}"[: getattr(column.type, "length", None) or 200]
+    return {int: 7, float: 2.5, bool: True, bytes: b"\x00sealed\xff", dict: {"H01": "tot", "n": [1, 2]},
+            datetime.datetime: datetime.datetime(2025, 11, 20, 10, 11, 12),
+            datetime.date: datetime.date(2025, 11, 20)}[kind]
+
+
+def _choices(inspector, table: str) -> dict[str, str]:
+    """The first allowed value of each column a check constraint lists (``x IN (...)``, ``x = ANY (...)``)."""
+    choices = {}
+    for check in inspector.get_check_constraints(table):
+        text_ = check["sqltext"]
+        if " IN (" in text_ or "ANY" in text_:
+            column = re.search(r"\(*(\w+)\)*(?:::\w+)?\s*(?:IN|=)", text_).group(1)
+            choices[column] = re.search(r"'([^']*)'", text_).group(1)
+    return choices
+
+
+def _rows(conn, metadata: MetaData) -> dict[str, list[dict]]:
+    return {name: [dict(row._mapping) for row in conn.execute(select(table))]
+            for name, table in metadata.tables.items() if name != "alembic_version"}
+
+
+def test_a_database_of_the_previous_release_with_a_row_in_every_table_loses_nothing_on_upgrade(database, tmp_path):
+    """Release 0.1.0's schema, a row in every table with every column filled, then ``parsurvey db upgrade``
+    as the upgrade procedure runs it: every row is still there with every value it had."""
+    from .conftest import make_app
+
+    migrate.upgrade(database, PREVIOUS_RELEASE_HEAD)
+    old = MetaData()
+    old.reflect(database.engine)
+    inspector = inspect(database.engine)
+    with database.engine.begin() as conn:
+        for table in old.sorted_tables:
+            if table.name != "alembic_version":
+                choices = _choices(inspector, table.name)
+                conn.execute(table.insert().values({c.name: _value(table, c, choices) for c in table.columns}))
+        before = _rows(conn, old)
+    assert set(before) == set(old.tables) - {"alembic_version"} and len(before) >= 17
+    assert all(len(rows) == 1 for rows in before.values()), "every table of the previous release holds a row"
+    assert all(value is not None for rows in before.values() for value in rows[0].values())
+    database.dispose()
+
+    app = make_app(database.url, tmp_path / "instance")
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert migrate.current_revision(database) == migrate.head_revision()
+    new = MetaData()
+    new.reflect(database.engine)
+    with database.engine.connect() as conn:
+        after = _rows(conn, new)
+    for name, rows in before.items():
+        assert name in after, f"the upgrade dropped table {name}"
+        kept = [{k: v for k, v in row.items() if k in new.tables[name].columns} for row in rows]
+        assert [{k: row[k] for k in kept[0]} for row in after[name]] == kept, name
+        assert set(kept[0]) == set(rows[0]), f"the upgrade dropped columns of {name}"

@@ -19,25 +19,32 @@ from .rank import rank_command
 from .report import report_command
 from .setup import setup_code_command
 from .users import users_cli
+from .version import version_option
 
 
 def main() -> None:
     """Entry point of the ``parsurvey`` console script."""
     cli = FlaskGroup(create_app=lambda: create_app({"PARSURVEY_CLI": True}),
-                     help="parsurvey: điều tra xã hội học Chỉ số CCHC.")
+                     help="parsurvey: điều tra xã hội học Chỉ số CCHC.",
+                     add_version_option=False, params=[version_option])
     cli.add_command(serving_run_command(), "run")
     cli.main(prog_name="parsurvey")
 
 
 def serving_run_command() -> click.Command:
     """Flask's ``run``, holding the database's serving lock while it serves (``parsurvey restore`` checks it)."""
-    from ..services.backup import hold_serving_lock
+    from ..db import DatabaseUnreachable
+    from ..services.serving import hold_serving_lock
 
     def callback(*args, **kwargs):
         app = click.get_current_context().ensure_object(ScriptInfo).load_app()
         if not app.debug:  # serving for real: the same rule as gunicorn's
             refuse_weak_secret(app.config["SECRET_KEY"])
-        hold_serving_lock(app.config["DATABASE_URL"])
+        try:
+            hold_serving_lock(app.config["DATABASE_URL"])
+        except DatabaseUnreachable as error:
+            click.echo(str(error), err=True)
+            raise click.exceptions.Exit(2) from None
         return run_command.callback(*args, **kwargs)
 
     return click.Command("run", callback=callback, params=run_command.params, help=run_command.help,

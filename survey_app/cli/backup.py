@@ -16,13 +16,10 @@ from ..services.backup import (
     backup_sqlite,
     display_url,
     format_size,
-    password_hint,
-    pg_dump_command,
-    pg_restore_command,
     restore_sqlite,
-    run_pg_dump,
     sqlite_file,
 )
+from ..services.pg_backup import password_hint, pg_dump_command, pg_restore_command, run_pg_dump
 
 
 def _refuse(message: str, code: int = 2) -> None:

@@ -8,28 +8,24 @@ before it is reported; a file is restored only if it is a sound SQLite
 database at a schema revision this code knows, and the database it replaces
 is first kept beside it.
 
-PostgreSQL: the server's own tools do this better; the commands print the
-``pg_dump`` / ``pg_restore`` command for the configured database (password
-hidden) and exit with code 2.
+PostgreSQL: the server's own tools do this better (:mod:`.pg_backup`).
 """
 from __future__ import annotations
 
-import fcntl
 import os
-import shutil
 import sqlite3
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
 from .. import migrate
 from ..db import Database
+from .serving import ServerRunning, exclusive_use, hold_serving_lock, serving_lock_file
+
+__all__ = ["hold_serving_lock", "serving_lock_file"]  # gunicorn_conf takes the serving lock from here
 
 STEP_PAGES = 256  # 1 MB per step with 4 kB pages
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -301,9 +297,7 @@ def backup_sqlite(source: Path, target: Path, *, force: bool = False, busy_timeo
 
 def known_revisions() -> set[str]:
     """Every schema revision of ``survey_app/migrations/versions``."""
-    cfg = Config()
-    cfg.set_main_option("script_location", str(migrate.MIGRATIONS_DIR))
-    return {script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions()}
+    return migrate.known_revisions()
 
 
 def inspect_backup(path: Path) -> Contents:
@@ -358,42 +352,6 @@ def _kept_path(live: Path, now: datetime) -> Path:
     return candidate
 
 
-# --- serving lock ---------------------------------------------------------
-
-_HELD: list = []  # lock files a serving process keeps open for its lifetime
-
-
-def serving_lock_file(live: Path) -> Path:
-    """The lock file that says a server is using the SQLite database ``live``."""
-    return live.with_name(live.name + ".serving")
-
-
-def hold_serving_lock(url: str) -> None:
-    """Say, for as long as this process (and the workers it forks) lives, that it serves the SQLite
-    database of ``url``: a shared lock on its lock file, which :func:`being_served` sees. Nothing for PostgreSQL."""
-    if not url.startswith("sqlite"):
-        return
-    path = serving_lock_file(sqlite_file(url))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a")  # noqa: SIM115 - kept open on purpose: the lock lives as long as the file is open
-    fcntl.flock(handle, fcntl.LOCK_SH)
-    _HELD.append(handle)
-
-
-def being_served(live: Path) -> bool:
-    """Whether a server holds the SQLite database ``live`` (see :func:`hold_serving_lock`)."""
-    path = serving_lock_file(live)
-    if not path.exists():
-        return False
-    with open(path, "a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(handle, fcntl.LOCK_UN)
-    return False
-
-
 def restore_sqlite(database: Database, source: Path, *, force: bool = False, busy_timeout_ms: int = 10000,
                    now: datetime | None = None) -> RestoreSummary:
     """Replace the contents of ``database``'s file with the backup ``source``, then migrate it to head.
@@ -412,11 +370,18 @@ def restore_sqlite(database: Database, source: Path, *, force: bool = False, bus
     RestoreFailed
         The data was restored but the migration to head failed.
     """
-    live, source = sqlite_file(database.url), Path(source)
-    if being_served(live):
-        raise BackupError(f"Máy chủ đang dùng {live}: dừng máy chủ (Ctrl+C với parsurvey run hoặc make run; "
-                          "dừng dịch vụ gunicorn với make serve) rồi khôi phục. Khôi phục lúc đang chạy sẽ làm mất "
-                          "những phiếu máy chủ vừa ghi nhận.")
+    live = Path(os.path.realpath(sqlite_file(database.url)))  # the kept copy goes beside the real file
+    try:
+        with exclusive_use(database.url):  # a server starting meanwhile waits for the restore
+            return _restore_unserved(database, live, Path(source), force, busy_timeout_ms, now)
+    except ServerRunning as running:
+        raise BackupError(f"Máy chủ đang dùng {running.where}: dừng máy chủ (sudo systemctl stop parsurvey; "
+                          "Ctrl+C với parsurvey run hoặc make run; dừng gunicorn của make serve) rồi khôi phục. "
+                          "Khôi phục lúc đang chạy sẽ làm mất những phiếu máy chủ vừa ghi nhận.") from None
+
+
+def _restore_unserved(database: Database, live: Path, source: Path, force: bool, busy_timeout_ms: int,
+                      now: datetime | None) -> RestoreSummary:
     if live.exists() and source.exists() and live.resolve() == source.resolve():
         raise BackupError(f"{source} chính là cơ sở dữ liệu đang dùng: không có gì để khôi phục.")
     wanted = inspect_backup(source)
@@ -476,66 +441,3 @@ def display_url(url: str) -> str:
     'postgresql+psycopg://u:***@db:5432/survey'
     """
     return make_url(url).render_as_string(hide_password=True)
-
-
-def _pg_options(url: str) -> list[str]:
-    parsed = make_url(url)
-    host = parsed.host or parsed.query.get("host")
-    options = [f"--host={host}"] if host else []
-    options += [f"--port={parsed.port}"] if parsed.port else []
-    options += [f"--username={parsed.username}"] if parsed.username else []
-    return options + [f"--dbname={parsed.database}"]
-
-
-def pg_dump_command(url: str, target: Path) -> list[str]:
-    """The ``pg_dump`` command (custom format, for ``pg_restore``) that backs up ``url``; never the password.
-
-    Examples
-    --------
-    >>> " ".join(pg_dump_command("postgresql+psycopg://u:secret@db:5433/survey", Path("b.dump")))
-    'pg_dump --format=custom --no-owner --file=b.dump --host=db --port=5433 --username=u --dbname=survey'
-    """
-    return ["pg_dump", "--format=custom", "--no-owner", f"--file={target}", *_pg_options(url)]
-
-
-def pg_restore_command(url: str, source: Path) -> list[str]:
-    """The ``pg_restore`` command that replaces the contents of ``url`` with the dump ``source``.
-
-    Examples
-    --------
-    >>> " ".join(pg_restore_command("postgresql://u@db/survey", Path("b.dump")))
-    'pg_restore --clean --if-exists --no-owner --single-transaction --host=db --username=u --dbname=survey b.dump'
-    """
-    return ["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", *_pg_options(url),
-            str(source)]
-
-
-def password_hint(url: str) -> str:
-    if make_url(url).password:
-        return "Mật khẩu không được in ra: đặt biến môi trường PGPASSWORD hoặc ghi vào tệp ~/.pgpass trước khi chạy."
-    return "Nếu máy chủ cần mật khẩu: đặt biến môi trường PGPASSWORD hoặc ghi vào tệp ~/.pgpass."
-
-
-def run_pg_dump(url: str, target: Path, *, force: bool = False) -> int:
-    """Run :func:`pg_dump_command` into a temporary file renamed to ``target`` on success; its size.
-
-    The URL's password, if any, goes to ``pg_dump`` through ``PGPASSWORD``.
-    """
-    target = Path(target)
-    if shutil.which("pg_dump") is None:
-        raise BackupError("Không tìm thấy lệnh pg_dump (cài gói postgresql-client).")
-    if target.exists() and not force:
-        raise BackupError(f"Tệp {target} đã có: không ghi đè (dùng --force để ghi đè).")
-    private_dirs(target.parent)
-    partial = target.with_name(f".{target.name}.partial")
-    env = dict(os.environ)
-    if make_url(url).password:
-        env["PGPASSWORD"] = make_url(url).password
-    try:
-        done = subprocess.run(pg_dump_command(url, partial), env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            raise BackupError(f"pg_dump thất bại (mã {done.returncode}): {done.stderr.strip()}")
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-    return target.stat().st_size
