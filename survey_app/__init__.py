@@ -152,15 +152,21 @@ def _register_error_pages(app: Flask) -> None:
 
         g.error_page = True  # no breadcrumb trail: it would name pages the person may not open
         description = getattr(error, "description", None)
-        if code == 403 and description and description != type(error).description:
-            text = description  # a refusal that says which role or unit is missing
+        field = getattr(error, "field", None)  # security.InvalidInput: a value that says which field
+        if (code == 403 or field is not None) and description and description != type(error).description:
+            text = description  # a refusal that says which role or unit is missing, or which field
+        # A 405 keeps werkzeug's Allow header (the methods the address takes), on every page.
+        headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
         if request.path.startswith("/api/"):  # the API answers in JSON, even for its errors
-            from .web.api.auth import api_error
+            from .web.api.auth import API_ERROR_CODES, api_error
 
-            return api_error(
-                code, {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(code, str(code)), title
-            )
-        return render_template("error.html", title=title, text=text), code
+            if field is not None:
+                response = api_error(code, "invalid_input", text, field=field)
+            else:
+                response = api_error(code, API_ERROR_CODES.get(code, str(code)), title)
+            response.headers.update(headers)
+            return response
+        return render_template("error.html", title=title, text=text), code, headers
 
     for code, (title, text) in pages.items():
         app.register_error_handler(code, lambda e, c=code, t=title, x=text: page(c, t, x, e))

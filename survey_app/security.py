@@ -35,17 +35,22 @@ said loudly in the log, while Redis is unreachable). Behind a reverse proxy,
 saw (Werkzeug's ``ProxyFix``), so clients do not share one bucket.
 ``RATELIMIT_ENABLED=false`` turns limits off (load benchmarks only).
 
-Input. A NUL character in a form or JSON body, and JSON nested deeper than
-:data:`MAX_JSON_DEPTH`, are refused (400) before any view runs.
+Input. A NUL character or bytes that are not UTF-8 in a query, form or JSON value, and JSON
+nested deeper than :data:`MAX_JSON_DEPTH`, are refused with a 400 that names the field
+(:class:`InvalidInput`), before any view runs; on the JSON API after its token and role are
+checked (``web/api/auth.py``), so an unknown caller only ever learns 401.
 """
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import time
 from pathlib import Path
+from urllib.parse import unquote_to_bytes
 
-from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Flask, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
@@ -86,6 +91,90 @@ def json_depth(body: bytes) -> int:
     return deepest
 
 
+class InvalidInput(BadRequest):
+    """A value no typed text holds: a NUL, bytes that are not UTF-8 (``problem`` ``nul``, ``utf8``), or
+    JSON nested too deep (``depth``). ``field`` names where: a form or query field, a JSON path such as
+    ``units[0].answers.H01``, or ``""`` for the body as a whole; the description says it in Vietnamese."""
+
+    def __init__(self, field: str, problem: str):
+        shown = field.replace("\x00", "\\0")[:100]  # printable: a lone surrogate shows as U+FFFD
+        self.field = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in shown)
+        self.problem = problem
+        where = f"Trường “{self.field}”" if self.field else "Dữ liệu gửi lên"
+        super().__init__(description={
+            "nul": f"{where} có ký tự NUL (mã 0), không dùng được trong văn bản. Xin xoá ký tự đó rồi gửi lại.",
+            "utf8": f"{where} không phải văn bản UTF-8 hợp lệ. Xin gõ hoặc dán lại nội dung đó rồi gửi lại.",
+            "depth": f"{where} lồng nhau quá sâu (tối đa {MAX_JSON_DEPTH} cấp).",
+        }[problem])
+
+
+def _undecodable(raw: bytes) -> str | None:
+    """The name of the first field of a query string or url-encoded body that is not UTF-8, if any."""
+    try:
+        unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")  # "&" and "=" never end a character
+        return None
+    except UnicodeDecodeError:
+        pass
+    for pair in raw.split(b"&"):
+        name, _, value = (unquote_to_bytes(part.replace(b"+", b" ")) for part in pair.partition(b"="))
+        try:
+            name.decode("utf-8"), value.decode("utf-8")
+        except UnicodeDecodeError:
+            return name.decode("utf-8", "surrogateescape")
+    return None
+
+
+def _bad_json_string(value, path: str = "") -> tuple[str, str] | None:
+    """``(path, problem)`` of the first string value holding a NUL or a lone surrogate (bytes that were
+    not UTF-8, or a ``\\udXXX`` escape), if any. Keys are names the view looks up, never text it stores."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return path, "nul"
+        return (path, "utf8") if any("\ud800" <= c <= "\udfff" for c in value) else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        found = _bad_json_string(item, f"{path}[{key}]" if isinstance(key, int) else f"{path}.{key}" if path else key)
+        if found:
+            return found
+    return None
+
+
+def _json_problem(body: bytes) -> InvalidInput | None:
+    if json_depth(body) > MAX_JSON_DEPTH:
+        return InvalidInput("", "depth")
+    encoding = json.detect_encoding(body)
+    try:
+        text = body.decode(encoding, "surrogateescape" if encoding.startswith("utf-8") else "strict")
+    except UnicodeDecodeError:
+        return InvalidInput("", "utf8")
+    if "\x00" not in text and "\\u" not in text and not any("\udc80" <= c <= "\udcff" for c in text):
+        return None
+    try:
+        found = _bad_json_string(json.loads(text, strict=False))
+    except ValueError:
+        return None  # not JSON: the view says so
+    return InvalidInput(*found) if found else None
+
+
+def input_problem() -> InvalidInput | None:
+    """What no view should see in this request's query, form or JSON body (see :class:`InvalidInput`).
+
+    Call it before the form is read (the raw body of a url-encoded form is checked); a multipart form's
+    fields arrive decoded, where a byte that was not UTF-8 is U+FFFD."""
+    field = _undecodable(request.query_string)
+    if field is None and request.mimetype == "application/x-www-form-urlencoded":
+        field = _undecodable(request.get_data(cache=True))
+    if field is not None:
+        return InvalidInput(field, "utf8")
+    multipart = request.mimetype == "multipart/form-data"
+    for key, values in request.values.lists():
+        if "\x00" in key or any("\x00" in v for v in values):
+            return InvalidInput(key, "nul")
+        if multipart and any("\ufffd" in v for v in values):
+            return InvalidInput(key, "utf8")
+    return _json_problem(request.get_data(cache=True)) if request.is_json else None
+
+
 def init_security(app: Flask) -> None:
     """Headers, cookie flags, session timeouts and rate limits for ``app``."""
     secure = app.config.get("SESSION_COOKIE_SECURE")
@@ -108,18 +197,19 @@ def init_security(app: Flask) -> None:
         response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
 
-    @app.before_request
     def _refuse_nul():
-        """A NUL character has no use in typed text, and PostgreSQL refuses it in a text column:
-        a form field, query value or JSON body holding one is a bad request, never an error page."""
-        values = (v for _key, vs in request.values.lists() for v in vs)
-        if any("\x00" in v for v in values):
-            abort(400)
-        if request.is_json:
-            body = request.get_data()
-            if b"\\u0000" in body or json_depth(body) > MAX_JSON_DEPTH:
-                abort(400)
+        """A NUL character has no use in typed text, PostgreSQL refuses it in a text column, and text
+        that is not UTF-8 cannot be stored either: a query, form or JSON value holding one is a bad
+        request that says which field, never an error page. First of all (before CSRF reads the form,
+        so the raw body is still there); the JSON API checks after the caller's token and role."""
+        if request.blueprint == "api":
+            return None
+        problem = input_problem()
+        if problem is not None:
+            raise problem
         return None
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_nul)
 
     @app.before_request
     def _session_timeouts():

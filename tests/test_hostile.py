@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from survey_app import migrate
 from survey_app.demo import build_demo
 from survey_app.extensions import DB_KEY
-from survey_app.models import Answer, Ballot, Campaign, Unit
-from survey_app.services.users import create_user
+from survey_app.models import Answer, Ballot, Campaign, Unit, User
+from survey_app.services.users import create_api_token, create_user
 
 from .conftest import BACKENDS, CURRENT, make_app
 from .test_auth import PASSWORD, csrf, login
@@ -164,9 +164,13 @@ def test_a_nul_character_is_a_bad_request_never_an_error(hostile_app):
     response = client.post("/quan-tri/dot/1/don-vi", data={"csrf_token": csrf(admin_page), "code": "x\x00",
                                                            "name": "Xã", "level": "xa", "parent": "ba_be"})
     assert response.status_code == 400
-    api = client.post("/api/v1/campaigns/2/ballots", json={"ballot_id": "a", "group": "\u0000", "units": []},
-                      headers={"Authorization": "Bearer x"})
-    assert api.status_code == 400 and api.get_json()["error"] == "400"
+    body = {"ballot_id": "a", "group": "\u0000", "units": []}
+    api = client.post("/api/v1/campaigns/2/ballots", json=body, headers={"Authorization": "Bearer x"})
+    assert api.status_code == 401, "an unknown caller learns nothing about its body"
+    with hostile_app.extensions[DB_KEY].transaction() as s:
+        token = create_api_token(s, s.scalar(select(User).where(User.username == "qt")), "test", actor="test")
+    api = client.post("/api/v1/campaigns/2/ballots", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 400 and api.get_json()["error"] == "invalid_input" and api.get_json()["field"] == "group"
 
 
 def test_oversized_requests_are_refused(hostile_app):

@@ -21,10 +21,10 @@ from sqlalchemy import func, select
 
 from scoring import TableProblems, read_table
 from survey_app.extensions import DB_KEY
-from survey_app.models import Ballot, Unit
+from survey_app.models import Ballot, Unit, User
 from survey_app.services.backup import backup_sqlite, sqlite_file
 from survey_app.services.csv_import import CsvProblems, read_rows
-from survey_app.services.users import create_user
+from survey_app.services.users import create_api_token, create_user
 
 from .conftest import CURRENT, LAST, make_app
 from .servers import REPO, Gunicorn
@@ -144,10 +144,16 @@ def test_deeply_nested_json_is_a_bad_request(admin):
     body = "[" * 100_000 + "]" * 100_000
     response = admin.test_client().post(f"/api/v1/campaigns/{CURRENT}/ballots", data=body,
                                         content_type="application/json", headers={"Authorization": "Bearer x"})
-    assert response.status_code == 400 and response.get_json()["error"] == "400"
+    assert response.status_code == 401, "checked after the token: an unknown caller's body is never read"
+    with admin.extensions[DB_KEY].transaction() as s:
+        token = create_api_token(s, s.scalar(select(User).where(User.username == "qt")), "test", actor="test")
+    response = admin.test_client().post(f"/api/v1/campaigns/{CURRENT}/ballots", data=body,
+                                        content_type="application/json", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_input"
+    assert "lồng nhau quá sâu" in response.get_json()["message"]
     shallow = admin.test_client().post(f"/api/v1/campaigns/{CURRENT}/ballots", data=json.dumps({"a": [[1]]}),
-                                       content_type="application/json", headers={"Authorization": "Bearer x"})
-    assert shallow.status_code == 401, "an ordinary body reaches the API"
+                                       content_type="application/json", headers={"Authorization": f"Bearer {token}"})
+    assert shallow.status_code == 422, "an ordinary body reaches the view"
 
 
 # --- files only the server's user can read -----------------------------------------------------

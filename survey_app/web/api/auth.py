@@ -7,12 +7,22 @@ from flask import g, jsonify, request
 
 from ...extensions import db_session, get_database
 from ...models import User
+from ...security import input_problem
 from ...services.users import token_needs_touch, token_row, touch_token
 
+# The ``error`` of an answer the framework gives (the views name theirs: ``sealed``, ``invalid`` ...).
+API_ERROR_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                   405: "method_not_allowed", 413: "too_large", 500: "server_error"}
 
-def api_error(status: int, code: str, message: str, details: list | None = None):
-    """The one JSON error shape of the API: ``{"error", "message", "details"}``."""
-    response = jsonify({"error": code, "message": message, "details": details or []})
+
+def api_error(status: int, code: str, message: str, details: list | None = None, field: str | None = None):
+    """The one JSON error shape of the API: ``{"error", "message", "details"}``, and ``field`` when one
+    value is refused (``invalid_input``: a NUL or bytes that are not UTF-8, named by its JSON path)."""
+    body = {"error": code, "message": message, "details": details or []}
+    if field is not None:
+        body["field"] = field
+        body["details"] = details or [{"field": field, "message": message}]
+    response = jsonify(body)
     response.status_code = status
     return response
 
@@ -36,7 +46,9 @@ def token_user() -> User | None:
 
 
 def api_roles(*roles: str):
-    """Only requests with a valid token of a user with one of ``roles`` (401 without, 403 with another)."""
+    """Only requests with a valid token of a user with one of ``roles`` (401 without, 403 with another);
+    then a query or body holding a NUL or bytes that are not UTF-8 is refused (400 ``invalid_input``,
+    naming the field): checked here, after the token, so an unknown caller learns nothing but 401."""
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
@@ -47,6 +59,9 @@ def api_roles(*roles: str):
                 return response
             if user.role not in roles:
                 return api_error(403, "forbidden", "Tài khoản không được phép dùng thao tác này.")
+            problem = input_problem()
+            if problem is not None:
+                return api_error(400, "invalid_input", problem.description, field=problem.field)
             g.api_user = user
             return view(*args, **kwargs)
         wrapped.allowed_roles = frozenset(roles)

@@ -1,4 +1,10 @@
-"""The OpenAPI 3.0 document of ``/api/v1``, written by hand next to the views it describes."""
+"""The OpenAPI 3.0 document of ``/api/v1``, written by hand next to the views it describes.
+
+Every error an operation can answer is listed with the one error shape (``Error``): 400 (a NUL or
+bytes that are not UTF-8 in a value: ``invalid_input`` with the ``field``; for a ballot also a body
+that is not JSON), 401 (with ``WWW-Authenticate``), 403, 404 (an unknown campaign), 405 (with
+``Allow``) and 413. The API has no rate limit (a token is 256 random bits), so no 429.
+``tests/test_api.py`` runs schemathesis against it with its checks on."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,13 +18,28 @@ def _json(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _with_header(response: dict, name: str, description: str) -> dict:
+    return {**response, "headers": {name: {"description": description, "required": True,
+                                           "schema": {"type": "string"}}}}
+
+
 ERRORS = {
-    "401": _json(_ref("Error"), "Thiếu hoặc sai mã truy cập"),
+    "400": _json(_ref("Error"), "Một giá trị có ký tự NUL hoặc không phải UTF-8 (error: invalid_input; field: "
+                                "tên trường hay đường dẫn JSON của nó)"),
+    "401": _with_header(_json(_ref("Error"), "Thiếu hoặc sai mã truy cập"), "WWW-Authenticate",
+                        'Bearer realm="parsurvey"'),
     "403": _json(_ref("Error"), "Vai trò không được phép"),
     "404": _json(_ref("Error"), "Không có đợt đánh giá này"),
+    "405": _with_header(_json(_ref("Error"), "Địa chỉ này không nhận phương thức đó"), "Allow",
+                        "Các phương thức địa chỉ này nhận"),
+    "413": _json(_ref("Error"), "Dữ liệu gửi lên quá lớn (tối đa 2 MB)"),
 }
 NUMBER = {"type": "number", "nullable": True}
 STRING = {"type": "string"}
+# Text sent in a ballot holds no NUL (PostgreSQL refuses it in text) and is UTF-8 (no lone surrogate
+# escape such as "\\udc80", which the pattern cannot say: a schema-valid generator never makes one).
+TEXT_IN = {"type": "string", "pattern": "^[^\\u0000]*$",
+           "description": "no NUL; UTF-8 (400 invalid_input otherwise, naming the field)"}
 CAMPAIGN_ID = {"name": "campaign_id", "in": "path", "required": True,
                "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}
 
@@ -27,8 +48,12 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["error", "message", "details"],
         "properties": {
-            "error": STRING,
-            "message": STRING,
+            "error": {"type": "string", "description": "unauthorized, forbidden, not_found, method_not_allowed, "
+                                                       "too_large, invalid_input, bad_json, invalid, sealed, "
+                                                       "conflict, closed, refused"},
+            "message": {"type": "string", "description": "what is wrong, in Vietnamese"},
+            "field": {"type": "string", "description": "invalid_input: the refused field (a JSON path such as "
+                                                       "units[0].answers.H01; empty for the body as a whole)"},
             "details": {
                 "type": "array",
                 "items": {"type": "object", "properties": {"field": STRING, "message": STRING}},
@@ -125,15 +150,17 @@ SCHEMAS: dict[str, Any] = {
     "BallotIn": {
         "type": "object",
         "required": ["ballot_id", "group", "units"],
+        "additionalProperties": False,
         "properties": {
             "ballot_id": {
                 "type": "string",
                 "pattern": "^[A-Za-z0-9_.:-]{1,60}$",
                 "description": "Chosen by the sender; sending it again is harmless (idempotent).",
             },
-            "group": {"type": "string", "description": "Respondent group code, e.g. nguoi_dan"},
+            "group": {**TEXT_IN, "description": "Respondent group code, e.g. nguoi_dan"},
             "serial": {
-                "type": "string",
+                **TEXT_IN,
+                "maxLength": 40,
                 "description": "The serial printed on the paper ballot keyed (required for staff): the ballot then "
                                "rates that serial's unit, for its group, and goes through single or double entry "
                                "as on the keying screen.",
@@ -145,11 +172,12 @@ SCHEMAS: dict[str, Any] = {
                 "items": {
                     "type": "object",
                     "required": ["unit", "answers"],
+                    "additionalProperties": False,
                     "properties": {
-                        "unit": STRING,
+                        "unit": TEXT_IN,
                         "answers": {
                             "type": "object",
-                            "additionalProperties": STRING,
+                            "additionalProperties": TEXT_IN,
                             "description": "question id -> option code, every question asked",
                         },
                     },
@@ -205,15 +233,15 @@ def openapi_document(base: str) -> dict:
                 "summary": "Gửi một phiếu", "security": [{"bearer": []}], "parameters": [CAMPAIGN_ID],
                 "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("BallotIn")}}},
                 "responses": {
+                    **ERRORS,
                     "201": _json(_ref("BallotOut"), "Đã lưu phiếu"),
                     "202": _json(_ref("BallotOut"), "Đã lưu lần nhập này của phiếu in; phiếu chờ lần nhập thứ hai "
                                                     "hoặc chờ đối chiếu"),
                     "200": _json(_ref("BallotOut"), "Phiếu này đã được gửi trước đó (gửi lại không tạo gì mới)"),
-                    "400": _json(_ref("Error"), "Không phải JSON"),
+                    "400": _json(_ref("Error"), "Thân yêu cầu không phải JSON (bad_json), hoặc một giá trị có ký tự "
+                                                "NUL hay không phải UTF-8 (invalid_input; field: đường dẫn JSON)"),
                     "409": _json(_ref("Error"), "Mã phiếu đã dùng cho phiếu khác, phiếu in không nhập được nữa, "
                                                 "hoặc đợt không nhận phiếu"),
-                    "413": _json(_ref("Error"), "Quá lớn"),
-                    "422": _json(_ref("Error"), "Phiếu không hợp lệ: từng lỗi trong details"),
-                    **ERRORS}}},
+                    "422": _json(_ref("Error"), "Phiếu không hợp lệ: từng lỗi trong details")}}},
         },
     }

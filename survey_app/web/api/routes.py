@@ -24,6 +24,8 @@ READERS = ("admin", "analyst")
 WRITERS = ("admin", "staff")
 BALLOT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,60}")
 MAX_UNITS = 100
+BALLOT_FIELDS = ("ballot_id", "group", "serial", "units")
+UNIT_FIELDS = ("unit", "answers")
 
 
 def with_campaign(view):
@@ -147,7 +149,7 @@ def _shape_problems(body) -> list[dict]:
     """What is wrong with the request's JSON shape (the schema's rules, in Vietnamese)."""
     if not isinstance(body, dict):
         return [{"field": "", "message": "thân yêu cầu phải là một đối tượng JSON"}]
-    problems = []
+    problems = _unknown_fields(body, BALLOT_FIELDS, "")
     if not isinstance(body.get("ballot_id"), str) or not BALLOT_ID.fullmatch(body["ballot_id"]):
         problems.append({"field": "ballot_id", "message": "mã phiếu: 1-60 ký tự chữ, số, _ . : -"})
     if not isinstance(body.get("group"), str) or not body["group"]:
@@ -168,7 +170,16 @@ def _shape_problems(body) -> list[dict]:
             problems.append(
                 {"field": f"units[{i}]", "message": 'cần {"unit": mã đơn vị, "answers": {câu hỏi: phương án}}'}
             )
+        elif isinstance(part, dict):
+            problems += _unknown_fields(part, UNIT_FIELDS, f"units[{i}].")
     return problems
+
+
+def _unknown_fields(body: dict, known: tuple[str, ...], prefix: str) -> list[dict]:
+    """A field the document does not name is refused, not ignored (the first ten, by name)."""
+    extra = sorted(str(key) for key in body if key not in known)[:10]
+    return [{"field": prefix + key, "message": f"trường không có trong phiếu (chỉ có: {', '.join(known)})"}
+            for key in extra]
 
 
 @bp.post("/campaigns/<int:campaign_id>/ballots")
