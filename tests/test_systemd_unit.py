@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import pwd
 import re
 import shlex
 import shutil
@@ -117,6 +118,17 @@ def _write_env_file(tmp_path: Path, port: int) -> None:
     (tmp_path / "env").chmod(0o600)
 
 
+def _as_service(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    """deploy/parsurvey-as-service, the docs' way to run a command on the service's database, with its
+    places moved here (the env file says where the instance folder is)."""
+    env_file = tmp_path / "env-by-hand"
+    env_file.write_text((tmp_path / "env").read_text() + f"PARSURVEY_INSTANCE={tmp_path / 'state'}\n")
+    env = {"PATH": SYSTEMD_PATH, "PARSURVEY_HOME": str(REPO), "PARSURVEY_VENV": str(Path(sys.executable).parent.parent),
+           "PARSURVEY_ENV_FILE": str(env_file), "PARSURVEY_USER": pwd.getpwuid(os.geteuid()).pw_name}
+    return subprocess.run([REPO / "deploy" / "parsurvey-as-service", *args], env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
 def _wait_ready(notify: socket.socket, proc: subprocess.Popen) -> str:
     notify.settimeout(90)
     while True:
@@ -144,6 +156,8 @@ def test_the_unit_starts_migrates_answers_healthz_and_stops(unit, tmp_path):
     database = state / "parsurvey.sqlite"  # PARSURVEY_INSTANCE's default database
     with sqlite3.connect(database) as conn:
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone()[0] == migrate.head_revision()
+    by_hand = _as_service(tmp_path, "db", "current")
+    assert by_hand.returncode == 0 and by_hand.stdout.startswith(f"hiện tại: {migrate.head_revision()};"), by_hand
 
     notify_path = tmp_path / "notify.sock"
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
