@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from questionnaires import CriteriaSet
+from questionnaires import CriteriaSet, tabular
+from questionnaires.tabular import csv_delimiter  # noqa: F401 - the one separator rule, used from here
 
 UNIT_COLUMNS = ("unit", "đơn vị", "don_vi", "code", "mã", "ma")
 TOTAL_COLUMNS = ("total", "tổng", "tong")
@@ -42,29 +43,12 @@ class TableProblems(ValueError):
         super().__init__("; ".join(str(p) for p in problems))
 
 
-MAX_ROWS = 100_000
-MAX_XLSX_BYTES = 64 * 1024 * 1024  # unpacked; a few thousand rows take well under 1 MB
-MAX_XLSX_PARTS = 2_000
-
-
-def csv_delimiter(text: str) -> str:
-    """The separator of a CSV file's text: ``;`` as Excel writes CSV in a Vietnamese (comma-decimal)
-    locale, a tab, else ``,``; whichever the header line holds most of. Only the header counts: rows
-    hold decimal commas and names with commas ("Sở Lao động, Thương binh và Xã hội").
-
-    >>> csv_delimiter("Mã;Tên;Điểm\\nso_tp;Sở Lao động, Thương binh, Xã hội;1,5")
-    ';'
-    >>> csv_delimiter("unit,points\\n")
-    ','
-    """
-    end = text.find("\n")
-    head = text if end < 0 else text[:end]
-    return max((",", ";", "\t"), key=head.count)
+MAX_ROWS = tabular.MAX_ROWS
 
 
 def xlsx_rows(source) -> list[list[str]]:
-    """The first sheet's rows as text, after checking the file is a sane XLSX (a zip of bounded unpacked
-    size: no zip bomb reaches openpyxl) with at most :data:`MAX_ROWS` rows.
+    """The first sheet's rows as text, the header first, after :func:`questionnaires.tabular.check_archive`
+    (no zip bomb reaches openpyxl) and within :data:`questionnaires.tabular.UPLOAD`'s bounds.
 
     Parameters
     ----------
@@ -74,78 +58,40 @@ def xlsx_rows(source) -> list[list[str]]:
     Raises
     ------
     TableProblems
-        The file is damaged, not an XLSX, unpacks too large or has too many rows.
+        The file is damaged, not an XLSX, unpacks too large, or is too wide or too long.
     """
-    import io
-    import zipfile
-
-    import openpyxl
-
-    raw = source.read_bytes() if isinstance(source, Path) else source
     try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            parts = archive.infolist()
-            if len(parts) > MAX_XLSX_PARTS or sum(p.file_size for p in parts) > MAX_XLSX_BYTES:
-                raise TableProblems([Problem(None, None, f"tệp Excel giải nén ra quá lớn (tối đa "
-                                                         f"{MAX_XLSX_BYTES // 2**20} MB): chỉ giữ lại bảng cần nhập")])
-        book = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-        rows = []
-        for row in book.worksheets[0].iter_rows(values_only=True):
-            if len(rows) > MAX_ROWS:
-                raise TableProblems([Problem(None, None, f"tệp có hơn {MAX_ROWS:,} dòng".replace(",", "."))])
-            rows.append(["" if v is None else str(v) for v in row])
-        book.close()
-    except TableProblems:
-        raise
-    except Exception as error:  # a damaged or disguised file: zip, XML or openpyxl errors alike
-        raise TableProblems([Problem(None, None, "không đọc được tệp Excel: tệp hỏng hoặc không phải .xlsx "
-                                                 f"({type(error).__name__})")]) from error
-    return rows
+        table = tabular.read_any(source.read_bytes() if isinstance(source, Path) else source, "x.xlsx")
+    except tabular.TableError as error:
+        raise TableProblems([Problem(error.row, None, error.message)]) from None
+    return [table.header] + [cells for _n, cells in table.rows]
 
 
-def read_table(path: Path | str, data: bytes | None = None) -> pd.DataFrame:
-    """Cells of a CSV (UTF-8, comma, semicolon or tab) or XLSX file as text; index = Excel row number.
+def read_table(path: Path | str, data: bytes | None = None, limits: tabular.Limits = tabular.UPLOAD) -> pd.DataFrame:
+    """Cells of a CSV or XLSX file as text; index = Excel row number. Read by
+    :mod:`questionnaires.tabular`: UTF-8, UTF-16 or Windows-1258; comma, semicolon or tab; names
+    NFC-normalized; within ``limits``.
 
-    ``data`` gives the file's bytes when they are not on disk (an upload);
-    ``path`` then only tells the format by its suffix. A CSV row with more
-    cells than the header is reported (with every other such row).
+    ``data`` gives the file's bytes when they are not on disk (an upload); ``path`` then only tells
+    the format by its suffix (a zip is read as XLSX whatever its name). A CSV row with more cells than
+    the header is reported (with every other such row).
     """
-    import csv
-    import io
-
     path = Path(path)
     try:
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            rows = xlsx_rows(data if data is not None else path)
-        else:
-            text = (data if data is not None else path.read_bytes()).decode("utf-8-sig")
-            text = text.replace("\r\n", "\n").replace("\r", "\n")  # a bare CR (old Mac files) ends a line too
-            rows = list(csv.reader(io.StringIO(text), delimiter=csv_delimiter(text)))
-            if len(rows) > MAX_ROWS + 1:
-                raise TableProblems([Problem(None, None, f"tệp có hơn {MAX_ROWS:,} dòng".replace(",", "."))])
-        if not rows:
-            raise TableProblems([Problem(None, None, "tệp trống")])
-        header, body = rows[0], rows[1:]
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            width = len(header)
-            body = [r[:width] for r in body]
-        problems = [Problem(n, None, f"có {len(r)} ô, nhiều hơn {len(header)} cột của tiêu đề "
-                                     "(ô có dấu phẩy phải đặt trong ngoặc kép)")
-                    for n, r in enumerate(body, start=2) if len(r) > len(header)]
-        if problems:
-            raise TableProblems(problems)
-        frame = pd.DataFrame([r + [""] * (len(header) - len(r)) for r in body], columns=header,
-                             index=range(2, len(body) + 2), dtype=str)
-    except UnicodeDecodeError:
-        message = "tệp không phải UTF-8: trong Excel chọn Lưu thành “CSV UTF-8”"
-        raise TableProblems([Problem(None, None, message)]) from None
-    except (ValueError, KeyError, OSError, csv.Error) as error:
-        if isinstance(error, TableProblems):
-            raise
+        table = tabular.read_any(data if data is not None else path.read_bytes(), path.name, limits)
+    except tabular.TableError as error:
+        raise TableProblems([Problem(error.row, None, error.message)]) from None
+    except OSError as error:
         raise TableProblems([Problem(None, None, f"không đọc được tệp ({type(error).__name__}): {error}")]) from error
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    frame = frame.apply(lambda column: column.astype(str).str.strip())
-    return frame[(frame != "").any(axis=1)]
+    if not table.header:
+        raise TableProblems([Problem(None, None, "tệp trống")])
+    problems = [Problem(n, None, f"có {cells} ô, nhiều hơn {len(table.header)} cột của tiêu đề "
+                                 "(ô có dấu phẩy phải đặt trong ngoặc kép)") for n, cells in table.wider]
+    if problems:
+        raise TableProblems(problems)
+    frame = pd.DataFrame([[cell.strip() for cell in cells] for _n, cells in table.rows],
+                         columns=[h.lower() for h in table.header], index=[n for n, _c in table.rows], dtype=str)
+    return frame
 
 
 def level_code(cset: CriteriaSet, text: str) -> str | None:
@@ -170,15 +116,22 @@ def level_code(cset: CriteriaSet, text: str) -> str | None:
 
 
 def parse_number(text: str) -> float | None:
-    """A number as officials type it: ``95,476`` (Vietnamese decimal comma) or ``95.476``; None if not one.
+    """A number as officials type it: ``95,476`` (Vietnamese decimal comma) or ``95.476``; with both
+    marks, the last one is the decimal mark (``1.234,5`` as Excel in vi-VN writes it, ``1,234.5``);
+    None if not one.
 
     Examples
     --------
     >>> parse_number("95,476"), parse_number("12.5"), parse_number(" 7 "), parse_number("x")
     (95.476, 12.5, 7.0, None)
+    >>> parse_number("1.234,5"), parse_number("1,234.5"), parse_number("1,2,3")
+    (1234.5, 1234.5, None)
     """
-    text = text.strip().replace(" ", "")
-    if "," in text and "." not in text:
+    text = text.strip().replace(" ", "").replace("\u00a0", "")
+    if "," in text and "." in text:
+        decimal, grouping = (",", ".") if text.rfind(",") > text.rfind(".") else (".", ",")
+        text = text.replace(grouping, "").replace(decimal, ".")
+    elif "," in text:
         text = text.replace(",", ".")
     try:
         value = float(text)
@@ -196,12 +149,14 @@ class UnitMatcher:
         self.by_code: dict[str, list[tuple[str, str]]] = {}
         self.by_name: dict[str, list[tuple[str, str]]] = {}
         for r in units.itertuples():
-            self.by_code.setdefault(str(r.code), []).append((r.level, r.code))
+            self.by_code.setdefault(tabular.nfc(str(r.code)), []).append((r.level, r.code))
             if "name" in units.columns and isinstance(r.name, str):
-                self.by_name.setdefault(r.name, []).append((r.level, r.code))
+                self.by_name.setdefault(tabular.nfc(r.name), []).append((r.level, r.code))
 
     def find(self, text: str, level: str | None = None) -> tuple[str, str] | None:
-        """(level, code) of the unit, or None when unknown or ambiguous."""
+        """(level, code) of the unit, or None when unknown or ambiguous; names and codes compare
+        NFC-normalized (a name typed in decomposed Unicode finds its unit)."""
+        text = tabular.nfc(str(text))
         for found in (self.by_code.get(text, []), self.by_name.get(text, [])):
             if level is not None:
                 found = [f for f in found if f[0] == level]

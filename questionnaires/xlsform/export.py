@@ -1,10 +1,10 @@
 """One questionnaire as an XLSForm that pyxform converts and that re-imports unchanged."""
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping
 from pathlib import Path
 
+from .. import tabular
 from ..model import CriteriaSet
 from .form import (
     CHOICES_COLUMNS,
@@ -21,18 +21,26 @@ from .form import (
 
 # --- export ----------------------------------------------------------------------------
 
+UNITS_HEADINGS = {"mã": "code", "mã đơn vị": "code", "tên": "name", "tên đơn vị": "name"}
+
 
 def read_units(path: str | Path) -> list[tuple[str, str]]:
-    """Units for the ``unit`` question from a CSV with columns ``code`` and ``name`` (UTF-8)."""
+    """Units for the ``unit`` question from a table with columns ``code`` (``Mã``) and ``name`` (``Tên``): CSV as Excel
+    or a phone writes it (UTF-8, UTF-16 or Windows-1258; comma, semicolon or tab) or XLSX, read by
+    :mod:`..tabular` (names NFC-normalized)."""
     path = Path(path)
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            rows = list(csv.DictReader(fh))
-    except (OSError, UnicodeDecodeError) as exc:
+        table = tabular.read_any(path.read_bytes(), path.name, tabular.LOCAL)
+    except tabular.TableError as exc:
+        raise XLSFormError([FormProblem(path.name, exc.row or 0, "units_file",
+                                        f"không đọc được {path.name}: {exc.message}")]) from None
+    except OSError as exc:
         raise XLSFormError([FormProblem("", 0, "units_file", f"không đọc được {path.name}: {exc}")]) from exc
+    headings = [UNITS_HEADINGS.get(" ".join(h.lower().split()), h.lower()) for h in table.header]
+    rows = [(n, dict(zip(headings, cells))) for n, cells in table.rows]
     problems, units, seen = [], [], set()
-    for n, row in enumerate(rows, start=2):
-        row = {str(k).strip().lower(): (v or "").strip() for k, v in row.items() if k}
+    for n, row in rows:
+        row = {k: (v or "").strip() for k, v in row.items() if k}
         code, name = row.get("code", ""), row.get("name", "")
         if not code or not NAME_RE.match(code) or code in seen:
             problems.append(

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from dataclasses import field as dc_field
 from pathlib import Path
 
+from .. import tabular
 from .form import (
     DONT_KNOW,
     LOGIC_COLUMNS,
@@ -24,21 +25,15 @@ from .form import (
 
 # The sheets an XLSForm is read from; any other sheet of the workbook is not read at all.
 FORM_SHEETS = ("survey", "choices", "settings")
-# This many empty rows in a row end a sheet: Excel and LibreOffice may declare (and format) a sheet down to
-# row 1,048,576 and across 1,024 columns, so neither the declared dimension nor ws.max_row is trusted.
-EMPTY_ROWS_END = 1000
-# A sheet with more filled rows than this is refused: no questionnaire is that long.
+# A sheet whose values reach further below its header than this is refused: no questionnaire is that long.
+# Excel and LibreOffice may declare (and format) a sheet down to row 1,048,576 and across 1,024 columns:
+# the declaration is not trusted, a sheet is read down to its last row holding a value (tabular).
 MAX_ROWS = 100_000
 # Question types whose choices live outside the workbook: their options, hence their scores, are unknown.
 FROM_FILE_TYPES = ("select_one_from_file", "select_multiple_from_file")
 EXTERNAL_TYPE = "select_one_external"
 
 # --- reading a workbook ----------------------------------------------------------
-
-
-def _vn_number(n: int) -> str:
-    """A whole number with Vietnamese thousands dots: ``100.000``."""
-    return f"{n:,}".replace(",", ".")
 
 
 def _split_translated(header: str) -> tuple[str, str | None]:
@@ -81,17 +76,11 @@ def _language_name(header: str) -> str:
 
 @dataclass
 class _Sheet:
-    """A sheet as header names and its filled rows of cells, with Excel row numbers.
-
-    ``ended_after`` is the last filled row when reading stopped at a run of
-    :data:`EMPTY_ROWS_END` empty rows with more of the sheet still to come
-    (``None`` when the sheet simply ended).
-    """
+    """A sheet as header names and its filled rows of cells, with Excel row numbers."""
 
     name: str
     headers: list[str]
     rows: list[tuple[int, tuple]]
-    ended_after: int | None = None
     index: dict[str, int] = dc_field(init=False)
 
     def __post_init__(self):
@@ -141,71 +130,39 @@ def _cell_text(value) -> str:
 
 
 def _read_sheet(name: str, ws) -> _Sheet:
-    """Stream a sheet's rows up to its last filled row, within the columns its header row fills.
+    """A sheet's rows down to its last row holding a value, within the columns its header row fills.
 
-    Row 1 is the header; its trailing empty cells are dropped, and so are the cells of
-    every row beyond the header's last column (no column name, nothing to read). The
-    declared dimension is ignored: rows are streamed until :data:`EMPTY_ROWS_END`
-    empty rows in a row, so a sheet formatted down to row 1,048,576 and across 1,024
-    columns costs what its filled cells cost.
+    Row 1 is the header; cells right of its last filled heading are not read (no column name,
+    nothing to read). Blank rows anywhere are skipped, so a question after a thousand blank rows
+    is read like any other; the declared dimension costs nothing (:func:`.tabular.sheet_table`).
 
     Raises
     ------
     XLSFormError
-        When the sheet has more than :data:`MAX_ROWS` filled rows.
+        When the sheet's header is wider than :data:`.tabular.MAX_COLUMNS` or its values reach
+        further than :data:`MAX_ROWS` rows below the header (naming the row).
     """
-    if hasattr(ws, "reset_dimensions"):  # read-only sheet: forget the declared dimension, read what is there
-        ws.reset_dimensions()
-    rows: list[tuple[int, tuple]] = []
-    headers: list[str] = []
-    last_filled, empty_run, ended_after = 0, 0, None
-    stream = ws.iter_rows(values_only=True)
     try:
-        for row_no, values in enumerate(stream, start=1):
-            if row_no == 1:
-                headers = [_cell_text(v) for v in values]
-                while headers and not headers[-1]:
-                    headers.pop()
-                if headers:
-                    last_filled = 1
-                    continue
-            cells = tuple(values[:len(headers)])
-            if not any(_cell_text(v) for v in cells):
-                empty_run += 1
-                if empty_run >= EMPTY_ROWS_END:
-                    if next(stream, None) is not None:
-                        ended_after = last_filled
-                    break
-                continue
-            empty_run, last_filled = 0, row_no
-            rows.append((row_no, cells))
-            if len(rows) > MAX_ROWS:
-                raise XLSFormError([FormProblem(
-                    name, row_no, "too_many_rows",
-                    f"trang có hơn {_vn_number(MAX_ROWS)} dòng có dữ liệu (dừng đọc ở dòng này): không phải "
-                    "một phiếu hỏi; kiểm tra xem có dán nhầm dữ liệu vào trang này không")])
-    finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()
-    return _Sheet(name, headers, rows, ended_after)
+        table = tabular.sheet_table(ws, tabular.Limits(rows=MAX_ROWS, cells=None))
+    except tabular.TableError as exc:
+        raise XLSFormError([FormProblem(name, exc.row or 0, exc.code, f"{exc.fact}: không phải một phiếu hỏi; kiểm "
+                                        "tra xem có dán nhầm dữ liệu vào trang này không")]) from None
+    return _Sheet(name, [_cell_text(h) for h in table.header], [(n, tuple(cells)) for n, cells in table.rows])
 
 
 def _open_workbook(path: Path):
-    from zipfile import BadZipFile
-
-    import openpyxl
-    from openpyxl.utils.exceptions import InvalidFileException
-
     if not Path(path).is_file():
         raise XLSFormError([FormProblem("", 0, "missing_file", f"không tìm thấy tệp {path}")])
     try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, BadZipFile, KeyError, OSError) as exc:
-        raise XLSFormError([FormProblem(
-            "", 0, "not_xlsx",
-            f"không đọc được {Path(path).name} như một tệp Excel .xlsx ({exc.__class__.__name__}); "
-            "tệp .xls cũ cần lưu lại dưới dạng .xlsx")]) from exc
+        return tabular.open_workbook(Path(path))
+    except tabular.TableError as exc:
+        if exc.code != "unreadable":
+            raise XLSFormError([FormProblem("", 0, exc.code, exc.message)]) from exc
+        cause = type(exc.__cause__).__name__ if exc.__cause__ else "BadZipFile"
+        raise XLSFormError([FormProblem("", 0, "not_xlsx", f"không đọc được {Path(path).name} như một tệp Excel .xlsx "
+                                        f"({cause}); tệp .xls cũ cần lưu lại dưới dạng .xlsx")]) from exc
+    except OSError as exc:
+        raise XLSFormError([FormProblem("", 0, "not_xlsx", f"không đọc được {Path(path).name} ({exc})")]) from exc
 
 
 def _sheets(wb) -> tuple[dict[str, _Sheet], list[str]]:
@@ -288,9 +245,9 @@ def _outside_choices_reason(kind: str, tokens: list[str]) -> str:
 def read_xlsform(path: str | Path) -> XLSForm:
     """Read the parts of an XLSForm a criteria set can hold, and list the rest.
 
-    Only the ``survey``, ``choices`` and ``settings`` sheets are read, each up to
-    its last filled row (a run of :data:`EMPTY_ROWS_END` empty rows ends a sheet;
-    its declared dimension is not trusted) and within its header's columns. Labels
+    Only the ``survey``, ``choices`` and ``settings`` sheets are read, each down to
+    its last row holding a value (blank rows in between are skipped; its declared
+    dimension is not trusted) and within its header's columns. Labels
     come from one language (``label::Lang``, ``label:Lang`` or ``label``;
     Vietnamese first): the label languages left out are reported in
     :attr:`XLSForm.notes`. Only the choice lists of the imported questions are
@@ -312,8 +269,8 @@ def read_xlsform(path: str | Path) -> XLSForm:
     ------
     XLSFormError
         With every structural problem found (no ``survey`` sheet, a list that
-        does not exist, a fraction out of range, a sheet of more than
-        :data:`MAX_ROWS` filled rows, ...), each with sheet and row.
+        does not exist, a fraction out of range, a sheet reaching more than
+        :data:`MAX_ROWS` rows below its header, ...), each with sheet and row.
     """
     path = Path(path)
     wb = _open_workbook(path)
@@ -352,11 +309,7 @@ def read_xlsform(path: str | Path) -> XLSForm:
     if problems:
         raise XLSFormError(problems)
 
-    notes: list[str] = [
-        f"trang {sheet.name}: sau dòng {sheet.ended_after} có {_vn_number(EMPTY_ROWS_END)} dòng trống liền nhau, "
-        "coi như hết trang: các dòng bên dưới không được đọc"
-        for sheet in sheets.values() if sheet.ended_after is not None
-    ]
+    notes: list[str] = []
     if not _is_vietnamese(_split_translated(labels[0])[1]) and labels[0].lower() != "label":
         notes.append(f"không có cột nhãn tiếng Việt: dùng cột '{labels[0]}'")
     if not survey.has("par_subcriterion"):

@@ -12,22 +12,30 @@ from .questionnaires import load_set_or_exit
 
 
 def _read_ballots(path: Path):
-    """The long answers table of a CSV or XLSX file, every cell as text; row labels are file rows."""
+    """The long answers table of a CSV or XLSX file, every cell as text; row labels are file rows. Read by
+    :mod:`questionnaires.tabular` (UTF-8, UTF-16 or Windows-1258; comma, semicolon or tab; NFC); a file it
+    cannot read is a message and exit 2."""
     import pandas as pd
 
-    from scoring.readers import csv_delimiter
+    from questionnaires import tabular
 
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        frame = pd.read_excel(path, dtype=str, keep_default_na=False)
-    else:
-        with open(path, encoding="utf-8-sig", errors="replace") as f:
-            separator = csv_delimiter(f.readline())
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=separator)
     from ..outputs.raw_ballots import LONG_COLUMNS
 
+    try:
+        table = tabular.read_any(path.read_bytes(), path.name, tabular.LOCAL)
+    except tabular.TableError as error:
+        where = f"dòng {error.row}: " if error.row else ""
+        click.echo(f"{path.name}: {where}{error.message}", err=True)
+        sys.exit(2)
     headings = {c.header.lower(): c.key for c in LONG_COLUMNS}  # the raw-ballot export, in Vietnamese
-    frame.columns = [headings.get(str(c).strip().lower(), str(c).strip().lower()) for c in frame.columns]
-    frame.index = frame.index + 2  # the header is row 1, as Excel numbers rows
+    columns = [headings.get(h.lower(), h.lower()) for h in table.header]
+    frame = pd.DataFrame([[cell.strip() for cell in cells] for _n, cells in table.rows], columns=columns,
+                         index=[n for n, _c in table.rows], dtype=str)
+    for number, cells in table.wider:
+        click.echo(f"{path.name}: dòng {number}: có {cells} ô, nhiều hơn {len(columns)} cột của tiêu đề "
+                   "(ô có dấu phẩy phải đặt trong ngoặc kép)", err=True)
+    if table.wider:
+        sys.exit(2)
     if "state" in frame.columns:
         frame["state"] = frame["state"].replace("", "verified")
     return frame

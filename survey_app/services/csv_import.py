@@ -10,15 +10,12 @@ columns may carry Vietnamese headings (``Họ tên``, ``Đối tượng``, ``Đ�
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from questionnaires import CriteriaSet
-from scoring.readers import TableProblems, csv_delimiter, xlsx_rows
+from questionnaires import CriteriaSet, tabular
 
 from ..models import Campaign, RespondentGroup, Unit
 
@@ -62,23 +59,13 @@ class CsvProblems(ValueError):
         super().__init__("; ".join(f"dòng {n}: {m}" if n else m for n, m in problems))
 
 
-def _cells(data: bytes) -> list[list[str]]:
-    """The file's rows of cells: an XLSX's first sheet, or a CSV (UTF-8; comma, semicolon or tab)."""
-    if data[:4] == XLSX_MAGIC:
-        try:
-            return [[cell.strip() for cell in row] for row in xlsx_rows(data)]
-        except TableProblems as exc:
-            raise CsvProblems([(0, str(p)) for p in exc.problems]) from None
+def _table(data: bytes) -> tabular.Table:
+    """The file's table: an XLSX's first sheet, or CSV text (UTF-8, UTF-16 or Windows-1258; comma,
+    semicolon or tab), read within the upload bounds by :mod:`questionnaires.tabular`."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        message = "tệp không phải UTF-8: trong Excel chọn Lưu thành “CSV UTF-8 (Comma delimited)”, hoặc nhập tệp .xlsx"
-        raise CsvProblems([(0, message)]) from None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")  # a bare CR (old Mac files) ends a line too
-    try:
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=csv_delimiter(text))]
-    except csv.Error as exc:
-        raise CsvProblems([(0, f"không đọc được tệp CSV: {exc}")]) from None
+        return tabular.read_any(data)
+    except tabular.TableError as exc:
+        raise CsvProblems([(exc.row or 0, exc.message)]) from None
 
 
 def _unquoted(cell: str) -> str:
@@ -94,18 +81,17 @@ def _heading(column: str) -> str:
 def read_rows(data: bytes, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[tuple[int, dict]]:
     """The data rows of a CSV or XLSX file as ``(row number, {column: text})``.
 
-    Accepts UTF-8 CSV (with or without BOM, as Excel saves it; comma or
-    semicolon) and XLSX (first sheet). Headings are matched without case or
-    extra spaces, in English or Vietnamese (:data:`ALIASES`).
+    Accepts CSV as Excel or a phone saves it (UTF-8 with or without BOM,
+    UTF-16, Windows-1258; comma, semicolon or tab) and XLSX (first sheet), read
+    by :mod:`questionnaires.tabular` within its upload bounds (columns, rows,
+    unpacked size). Headings are matched without case or extra spaces, in
+    English or Vietnamese (:data:`ALIASES`); every cell is NFC-normalized.
     """
-    rows_of_cells = _cells(data)
-    if not rows_of_cells:
+    table = _table(data)
+    if not table.header:
         raise CsvProblems([(0, "tệp trống")])
     known = {fold(alias): column for column in required + optional for alias in ALIASES.get(column, (column,))}
-    heading = rows_of_cells[0]
-    header = [known.get(fold(h), fold(h)) for h in heading]
-    while header and not header[-1]:
-        header.pop()
+    header = [known.get(fold(h), fold(h)) for h in table.header]
     missing = [c for c in required if c not in header]
     unknown = [h for h in header if h and h not in required + optional]
     needed = ", ".join(_heading(c) for c in required)
@@ -113,17 +99,17 @@ def read_rows(data: bytes, required: tuple[str, ...], optional: tuple[str, ...] 
     problems += [(1, f"cột '{c}' không dùng được (dùng: {', '.join(required + optional)})") for c in unknown]
     if problems:
         raise CsvProblems(problems)
+    wider = dict(table.wider)
     rows = []
-    for number, values in enumerate(rows_of_cells[1:], start=2):
-        if not any(values):
-            continue
-        if any(values[len(header):]):
-            problems.append((number, f"có {len(values)} ô, nhiều hơn {len(header)} cột của tiêu đề"))
+    for number, cells in table.rows:
+        values = [cell.strip() for cell in cells]
+        if number in wider:
+            problems.append((number, f"có {wider[number]} ô, nhiều hơn {len(header)} cột của tiêu đề"))
             continue
         if any(EXAMPLE_MARK in fold(v) for v in values):
             problems.append((number, "đây là dòng ví dụ của tệp mẫu: xoá dòng này rồi nhập lại"))
             continue
-        rows.append((number, {h: _unquoted(values[i]) if i < len(values) else "" for i, h in enumerate(header) if h}))
+        rows.append((number, {h: _unquoted(values[i]) for i, h in enumerate(header) if h}))
         if len(rows) > MAX_ROWS:
             raise CsvProblems([(number, f"tệp quá {MAX_ROWS} dòng")])
     if problems:
