@@ -56,6 +56,7 @@ def set_names(paths: dict[str, Path]) -> dict[str, str]:
 def create_campaign(
     session: Session, *, year: int, name: str, criteria_texts: dict[str, str], actor: str, status: str = "draft",
     province: str = "",
+    cset: CriteriaSet | None = None,
 ) -> Campaign:
     """Open a campaign with a frozen copy of a criteria set and its respondent groups.
 
@@ -65,13 +66,19 @@ def create_campaign(
         The set's files as ``{relative path: YAML text}``
         (:func:`questionnaires.read_set_texts`); they are checked here and
         stored as they are.
+    cset : CriteriaSet, optional
+        The set ``criteria_texts`` make, when the caller has parsed and checked
+        them already: a request does so before it takes the write lock, so the
+        lock is held only while the campaign is stored.
 
     Raises
     ------
     questionnaires.CriteriaSetError
         If the set does not pass the validator.
     """
-    cset = load_criteria_set_from_texts(criteria_texts)
+    if cset is None:
+        cset = load_criteria_set_from_texts(criteria_texts)
+    _SETS.setdefault(set_digest(criteria_texts), cset)
     campaign = Campaign(
         year=year,
         name=name,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from questionnaires import load_criteria_set_from_texts, set_digest
+from questionnaires import CriteriaSet, load_criteria_set_from_texts, set_digest
 
 from ..models import Ballot, Campaign, Invitation, PaperSerial, RespondentGroup, SampleTarget
 from .audit import record
@@ -18,8 +18,10 @@ def _count(s: Session, model, *where) -> int:
     return s.scalar(select(func.count()).select_from(model).where(*where)) or 0
 
 
-def replace_criteria(s: Session, campaign: Campaign, texts: dict[str, str], actor: str) -> list[str]:
-    """Give a draft campaign another criteria set (``texts``: its YAML files). Respondent groups follow
+def replace_criteria(s: Session, campaign: Campaign, texts: dict[str, str], actor: str,
+                     cset: CriteriaSet | None = None) -> list[str]:
+    """Give a draft campaign another criteria set (``texts``: its YAML files; ``cset``: the set they make,
+    when the caller parsed them already, before taking the write lock). Respondent groups follow
     the new set: new ones are added, renamed ones renamed, removed ones deleted with their plan cells.
 
     Returns the Vietnamese notes of what changed besides the set (groups added or removed).
@@ -36,7 +38,8 @@ def replace_criteria(s: Session, campaign: Campaign, texts: dict[str, str], acto
                   or_(Invitation.used.is_(True), Invitation.opened.is_(True)))
     if used or _count(s, Ballot, Ballot.campaign_id == campaign.id):
         raise CampaignError("Đã có đường link được mở hoặc phiếu được gửi: không thay bộ tiêu chí được nữa.")
-    cset = load_criteria_set_from_texts(texts)
+    if cset is None:
+        cset = load_criteria_set_from_texts(texts)
     stray = sorted({u.level for u in campaign.units} - set(cset.level_by_code))
     if stray:
         raise CampaignError(f"Bộ tiêu chí mới không có cấp {', '.join(stray)} mà các đơn vị của đợt đang dùng.")

@@ -57,19 +57,20 @@ def criteria_workbook(campaign_id: int):
 @bp.post("/dot/<int:campaign_id>/bo-tieu-chi")
 @roles_required("admin")
 def replace_criteria_view(campaign_id: int):
-    """Replace a draft campaign's set with an edited workbook (checked whole: every problem listed)."""
+    """Replace a draft campaign's set with an edited workbook (checked whole: every problem listed). The
+    workbook is read and its set checked before the request's write session takes the lock."""
     back = redirect(url_for("admin.criteria", campaign_id=campaign_id))
     data = UploadForm().read()
     if data is None:
         return back
     try:
-        texts, _cset = import_workbook(data)
+        texts, cset = import_workbook(data)
     except WorkbookError as exc:
         show_workbook_problems(exc.problems, "Thay bộ tiêu chí")
         return back
     campaign = campaign_or_404(campaign_id)
     try:
-        notes = replace_criteria(db_session(), campaign, texts, actor())
+        notes = replace_criteria(db_session(), campaign, texts, actor(), cset)
     except campaign_service.CampaignError as exc:
         flash(str(exc), "error")
         return back

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
 
-from questionnaires import CriteriaSetError, read_set_texts
+from questionnaires import CriteriaSetError, load_criteria_set_from_texts, read_set_texts
 
 from ...extensions import db_session
-from ...models import Unit
+from ...models import Campaign, Unit
 from ...services import campaigns as campaign_service
 from ...services import closing
 from ...services import units as unit_service
@@ -22,6 +22,7 @@ from ..common import (
     campaign_or_404,
     current_user,
     from_local,
+    read_session,
     roles_required,
     to_local,
 )
@@ -44,38 +45,29 @@ def index():
 @bp.route("/dot/moi", methods=["GET", "POST"])
 @roles_required("admin")
 def new_campaign():
-    session = db_session()
+    """A new campaign from last year's, a bundled set or an uploaded workbook. Everything is read and checked
+    first (the campaigns in a session that only reads, the set parsed in none), so the write lock is held
+    only while the campaign is stored: a large workbook never makes respondents wait."""
     sets = campaign_service.available_sets(current_app.config.get("SETS_DIR"))
-    campaigns = campaign_service.all_campaigns(session)
-    form = NewCampaignForm([f"dot:{c.id}" for c in campaigns] + [f"bo:{name}" for name in sets] + ["tep:"])
-    errors: list[str] = []
-    if form.is_submitted():
-        form.validate()
-        errors = [message for field in form for message in field.errors]
-        name, province = (form.name.data or "").strip(), (form.province.data or "").strip()
-        if name and campaign_service.name_taken(session, name):
-            errors.append(f"Đã có đợt khảo sát tên “{name}”.")
+    with read_session() as s:
+        campaigns = campaign_service.all_campaigns(s)
+        form = NewCampaignForm([f"dot:{c.id}" for c in campaigns] + [f"bo:{name}" for name in sets] + ["tep:"])
+        errors: list[str] = []
+        if form.is_submitted():
+            form.validate()
+            errors = [message for field in form for message in field.errors]
+            name, province = (form.name.data or "").strip(), (form.province.data or "").strip()
+            if name and campaign_service.name_taken(s, name):
+                errors.append(f"Đã có đợt khảo sát tên “{name}”.")
+    if form.is_submitted() and not errors:
         kind, _, key = (form.source.data or "").partition(":")
-        uploaded_texts = None
-        if not errors and kind == "tep":
-            uploaded_texts, problems = _uploaded_set(form.workbook.data)
-            errors += problems
+        chosen, problems = (None, []) if kind == "dot" else _chosen_set(kind, key, sets, form.workbook.data)
+        errors += problems
         if not errors:
             try:
-                if uploaded_texts is not None:
-                    campaign = campaign_service.create_campaign(session, year=form.year.data, name=name,
-                                                                actor=actor(), province=province,
-                                                                criteria_texts=uploaded_texts)
-                elif kind == "dot":
-                    source = next(c for c in campaigns if str(c.id) == key)
-                    campaign = copy_campaign(session, source, year=form.year.data, name=name, province=province,
-                                             actor=actor())
-                else:
-                    campaign = campaign_service.create_campaign(session, year=form.year.data, name=name,
-                                                                actor=actor(), province=province,
-                                                                criteria_texts=read_set_texts(sets[key]))
-            except CriteriaSetError as exc:
-                errors += [f"Bộ tiêu chí có lỗi — {p}" for p in exc.problems[:20]]
+                campaign = _store_campaign(kind, key, chosen, year=form.year.data, name=name, province=province)
+            except campaign_service.CampaignError as exc:  # the name was taken meanwhile
+                errors.append(str(exc))
             else:
                 flash("Đã tạo đợt khảo sát. Làm tiếp các bước dưới đây, theo thứ tự.", "ok")
                 return redirect(url_for("admin.campaign", campaign_id=campaign.id))
@@ -85,8 +77,40 @@ def new_campaign():
                            default_province=latest.province if latest else ""), 400 if errors else 200
 
 
-def _uploaded_set(file) -> tuple[dict[str, str] | None, list[str]]:
-    """The YAML files of an uploaded criteria-set workbook, or the problems (sheet, row, column)."""
+def _chosen_set(kind: str, key: str, sets, file) -> tuple[tuple | None, list[str]]:
+    """``((texts, cset), [])`` of a bundled set or an uploaded workbook, parsed and checked, or ``(None,
+    problems)``."""
+    if kind == "tep":
+        return _uploaded_set(file)
+    texts = read_set_texts(sets[key])
+    try:
+        return (texts, load_criteria_set_from_texts(texts)), []
+    except CriteriaSetError as exc:
+        return None, [f"Bộ tiêu chí có lỗi — {p}" for p in exc.problems[:20]]
+
+
+def _store_campaign(kind: str, key: str, chosen, *, year: int, name: str, province: str):
+    """The new campaign, stored in the request's write session (the lock is taken here).
+
+    Raises
+    ------
+    CampaignError
+        A campaign of that name was stored since the form was checked.
+    """
+    session = db_session()
+    if campaign_service.name_taken(session, name):
+        raise campaign_service.CampaignError(f"Đã có đợt khảo sát tên “{name}”.")
+    if kind == "dot":
+        source = session.get(Campaign, int(key))
+        return copy_campaign(session, source, year=year, name=name, province=province, actor=actor())
+    texts, cset = chosen
+    return campaign_service.create_campaign(session, year=year, name=name, actor=actor(), province=province,
+                                            criteria_texts=texts, cset=cset)
+
+
+def _uploaded_set(file) -> tuple[tuple | None, list[str]]:
+    """``((texts, cset), [])`` of an uploaded criteria-set workbook, or ``(None, problems)`` (sheet, row,
+    column)."""
     from questionnaires.workbook import WorkbookError, import_workbook
 
     if file is None or not getattr(file, "filename", ""):
@@ -95,10 +119,9 @@ def _uploaded_set(file) -> tuple[dict[str, str] | None, list[str]]:
     if len(data) > UPLOAD_LIMIT:
         return None, [f"Tệp quá lớn (tối đa {UPLOAD_LIMIT // 1024 // 1024} MB)."]
     try:
-        texts, _cset = import_workbook(data)
+        return import_workbook(data), []
     except WorkbookError as exc:
         return None, [f"Tệp bộ tiêu chí có lỗi — {p}" for p in exc.problems[:60]]
-    return texts, []
 
 
 @bp.get("/dot/<int:campaign_id>")
