@@ -153,3 +153,17 @@ def browser():
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def set_dir(tmp_path):
+    """The minimal criteria set with a five-level scale, written to a folder (for the commands)."""
+    from . import minimal_set
+    from .test_cli import write_set
+
+    texts = minimal_set.texts()
+    texts["set.yaml"] = texts["set.yaml"].replace(
+        "      - {code: kem, label: Kém, fraction: 0}",
+        "      - {code: kha, label: Khá, fraction: 0.6}\n      - {code: trung_binh, label: Trung bình, fraction: 0.2}\n"
+        "      - {code: kem, label: Kém, fraction: 0}")
+    return write_set(tmp_path / "set", texts)

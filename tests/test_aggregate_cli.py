@@ -7,19 +7,7 @@ import io
 import pandas as pd
 import pytest
 
-from . import minimal_set
 from .test_aggregation import COLUMNS, ROWS
-from .test_cli import write_set
-
-
-@pytest.fixture
-def set_dir(tmp_path):
-    texts = minimal_set.texts()
-    texts["set.yaml"] = texts["set.yaml"].replace(
-        "      - {code: kem, label: Kém, fraction: 0}",
-        "      - {code: kha, label: Khá, fraction: 0.6}\n      - {code: trung_binh, label: Trung bình, fraction: 0.2}\n"
-        "      - {code: kem, label: Kém, fraction: 0}")
-    return write_set(tmp_path / "set", texts)
 
 
 def write_csv(path, rows):

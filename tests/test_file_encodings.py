@@ -19,10 +19,8 @@ from scoring import parse_number
 from survey_app.extensions import DB_KEY
 from survey_app.models import Appraisal, Invitation, Unit
 
-from . import minimal_set
 from .test_admin import UNITS_CSV, _campaign_with_units, count, flashes, new_campaign, token_of
 from .test_aggregation import ROWS
-from .test_cli import write_set
 from .test_xlsform import cli, import_, make_form  # noqa: F401 - cli is a fixture
 
 TONES = "\u0300\u0301\u0303\u0309\u0323"  # the five Vietnamese tone marks
@@ -146,14 +144,6 @@ def test_appraisal_with_semicolons_decimal_commas_and_decomposed_names_is_import
 # --- the commands ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def set_dir(tmp_path):
-    texts = minimal_set.texts()
-    texts["set.yaml"] = texts["set.yaml"].replace(
-        "      - {code: kem, label: Kém, fraction: 0}",
-        "      - {code: kha, label: Khá, fraction: 0.6}\n      - {code: trung_binh, label: Trung bình, fraction: 0.2}\n"
-        "      - {code: kem, label: Kém, fraction: 0}")
-    return write_set(tmp_path / "set", texts)
 
 
 UNIT_NAMES = {"A": "Sở Tư pháp", "B": "Sở Lao động, Thương binh và Xã hội", "X": "Huyện Ba Bể"}

@@ -9,7 +9,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
@@ -21,6 +20,7 @@ from survey_app.extensions import DB_KEY
 from survey_app.services.users import create_user
 
 from .conftest import make_app
+from .deploy import Redis
 from .servers import Gunicorn
 from .test_auth import PASSWORD
 
@@ -36,19 +36,10 @@ def _free_port() -> int:
 @pytest.fixture
 def redis_url(tmp_path):
     """A throwaway Redis on loopback (Debian's redis-server, which make test installs)."""
-    port = _free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(timeout=10)
+    redis = Redis(tmp_path)
+    redis.start()
+    yield redis.url
+    redis.stop()
 
 
 def _database(tmp_path) -> str:
