@@ -27,7 +27,7 @@ from ..services.audit import record
 from ..services.ballots import NewBallot, store_ballots
 from ..services.campaigns import campaign_criteria, create_campaign
 from ..services.closing import close_campaign
-from ..services.drafts import DraftContent, answer_key, write_draft
+from ..services.drafts import Assignment, DraftContent, answer_key, draft_size, write_draft
 from ..services.invitations import issue_link
 from ..services.sealing import draft_key
 from ..services.serials import reserve_serials
@@ -262,9 +262,14 @@ class _Simulator:
             for item in self.cset.questionnaire(unit.level, group.code).items[:5]:
                 data[answer_key(unit.id, item.question)] = "tot"
         inv.opened = True
+        assigned = [Assignment(self.cset.level_by_code[rule.level], rule.how,
+                               self.cset.questionnaire(rule.level, group.code),
+                               [u for u in rated_units if u.level == rule.level][:1] if rule.how == "own"
+                               else [u for u in self.units.values() if u.level == rule.level])
+                    for rule in self.cset.group_by_code[group.code].rates]
         write_draft(self.session, inv.id, draft_key(self.secret, token),
                     DraftContent(str(uuid.UUID(int=self.rng.getrandbits(128), version=4)), data,
-                                 datetime(self.campaign.year, 11, 20)))
+                                 datetime(self.campaign.year, 11, 20)), size=draft_size(assigned, self.cset))
 
     def paper_ballots(self) -> None:
         """Last year's paper ballots: printed, keyed twice, in every review state."""

@@ -25,6 +25,7 @@ finds its ballot by that id and gets the thank-you page again.
 """
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -155,15 +156,33 @@ def read_draft(s: Session | Connection, invitation_id: int, key: bytes) -> Draft
     return _stored_draft(s, invitation_id, key)[1]
 
 
+def draft_size(assigned: list[Assignment], cset: CriteriaSet) -> int:
+    """The size every sealed draft of these questionnaires is padded to: that of a draft answering every
+    question about every unit offered with the longest answer code, every unit chosen. A draft's length
+    then says nothing of what its respondent answered, nor how far they got.
+    """
+    longest = max(len(json.dumps(o.code)) for scale in cset.scales for o in scale.options)
+    size = len(json.dumps({"client_id": "", "data": {}, "started_at": ""}, separators=(",", ":"))) + 36 + 32
+    for a in assigned:
+        ids = sorted(u.id for u in a.units)
+        for uid in ids:
+            size += sum(len(json.dumps(answer_key(uid, item.question))) + 2 + longest
+                        for item in a.questionnaire.items)
+        if a.how == "choose":
+            size += len(json.dumps(chosen_key(a.level.code))) + 2 + len(json.dumps(ids, separators=(",", ":")))
+    return size
+
+
 def write_draft(s: Session | Connection, invitation_id: int, key: bytes, content: DraftContent,
-                exists: bool | None = None) -> None:
-    """Seal and keep the draft (emptying any plaintext left from before revision 0006).
+                exists: bool | None = None, size: int = 0) -> None:
+    """Seal and keep the draft (emptying any plaintext left from before revision 0006), padded to
+    ``size`` (:func:`draft_size` of the link's questionnaires).
 
     ``exists``: whether the row is known to be there (one UPDATE) or not (one INSERT); None when
     unknown (an UPDATE, then an INSERT when it changed nothing).
     """
     sealed = seal(key, invitation_id, {"client_id": content.client_id, "data": content.data,
-                                       "started_at": content.started_at.isoformat()})
+                                       "started_at": content.started_at.isoformat()}, size)
     if exists is not False:
         changed = s.execute(update(Draft).where(Draft.invitation_id == invitation_id).values(
             sealed=sealed, client_id=None, data=None, started_at=None, updated_at=None)).rowcount
@@ -172,22 +191,22 @@ def write_draft(s: Session | Connection, invitation_id: int, key: bytes, content
     s.execute(insert(Draft).values(invitation_id=invitation_id, sealed=sealed))
 
 
-def open_draft(conn: Connection, invitation_id: int, key: bytes) -> DraftContent:
+def open_draft(conn: Connection, invitation_id: int, key: bytes, size: int = 0) -> DraftContent:
     """Mark the invitation opened and return its draft, creating (or sealing) it if needed; in a write
-    transaction of its own on ``conn``."""
+    transaction of its own on ``conn`` (``size``: see :func:`write_draft`)."""
     with writing(conn):
         conn.execute(update(Invitation).where(Invitation.id == invitation_id, Invitation.opened.is_(False))
                      .values(opened=True))
         row, content = _stored_draft(conn, invitation_id, key)
         if content is None:  # none yet, or sealed under another secret: start afresh
             content = DraftContent(str(uuid.uuid4()), {}, utcnow())
-            write_draft(conn, invitation_id, key, content, exists=row is not None)
+            write_draft(conn, invitation_id, key, content, exists=row is not None, size=size)
         elif row.sealed is None:  # plaintext from before revision 0006
-            write_draft(conn, invitation_id, key, content, exists=True)
+            write_draft(conn, invitation_id, key, content, exists=True, size=size)
         return content
 
 
-def draft_of(conn: Connection, link, key: bytes) -> DraftContent:
+def draft_of(conn: Connection, link, key: bytes, size: int = 0) -> DraftContent:
     """The draft of a link (a :class:`~survey_app.services.visits.Link`, read with its draft) whose
     respondent is at the welcome page: the one read when the link was opened before and its draft is
     sealed (no write); else opened by :func:`open_draft` (a short write: the invitation marked opened,
@@ -196,7 +215,7 @@ def draft_of(conn: Connection, link, key: bytes) -> DraftContent:
         content = read_stored(link, key)
         if content is not None:
             return content
-    return open_draft(conn, link.id, key)
+    return open_draft(conn, link.id, key, size)
 
 
 def seal_plaintext_drafts(s: Session, secret: str) -> int:
@@ -241,7 +260,7 @@ def page_answers(cset: CriteriaSet, page: Page, data: dict) -> dict[str, str]:
 
 
 def save_page(session: Session | Connection, cset: CriteriaSet, invitation_id: int, key: bytes, page: Page,
-              posted: dict[str, str | None], draft: DraftContent) -> dict[str, str]:
+              posted: dict[str, str | None], draft: DraftContent, size: int = 0) -> dict[str, str]:
     """Keep the answers posted for a page (question id -> option code, or None when none was
     chosen) in ``draft``, the stored one just read (updated in place); return a message per question
     still unanswered. Options not in the question's scale are not kept and get their own message."""
@@ -258,17 +277,17 @@ def save_page(session: Session | Connection, cset: CriteriaSet, invitation_id: i
         elif answer not in data:
             errors[item.question] = MISSING
     draft.data = data
-    write_draft(session, invitation_id, key, draft, exists=True)
+    write_draft(session, invitation_id, key, draft, exists=True, size=size)
     return errors
 
 
 def save_choice(session: Session | Connection, invitation_id: int, key: bytes, assignment: Assignment,
-                unit_ids: list[int], draft: DraftContent) -> None:
+                unit_ids: list[int], draft: DraftContent, size: int = 0) -> None:
     """Keep the units a ``choose`` respondent picked (only units offered to them) in ``draft``, the
     stored one just read."""
     offered = {u.id for u in assignment.units}
     draft.data = {**draft.data, chosen_key(assignment.level.code): sorted(set(unit_ids) & offered)}
-    write_draft(session, invitation_id, key, draft, exists=True)
+    write_draft(session, invitation_id, key, draft, exists=True, size=size)
 
 
 def unanswered(cset: CriteriaSet, form_pages: list[Page], data: dict) -> dict[int, int]:

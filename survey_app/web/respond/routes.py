@@ -78,7 +78,7 @@ def welcome(token: str):
         if problem:
             return problem
         invitation, cset, assigns, key = loaded
-        draft = sub.draft_of(conn, invitation, key)
+        draft = sub.draft_of(conn, invitation, key, sub.draft_size(assigns, cset))
     form_pages = sub.pages(assigns, draft.data)
     missing = sub.unanswered(cset, form_pages, draft.data)
     started = bool(draft.data)
@@ -102,13 +102,13 @@ def choose(token: str, level: str):
         loaded, response = _load_draft(conn, token)
         if response:
             return response
-        invitation, _cset, assigns, key, draft = loaded
+        invitation, cset, assigns, key, draft = loaded
         assignment = next((a for a in assigns if a.how == "choose" and a.level.code == level), None)
         if assignment is None:
             return redirect(url_for("respond.welcome", token=token))
         error = None
         if form.validate_on_submit():
-            sub.save_choice(conn, invitation.id, key, assignment, form.unit.data, draft)
+            sub.save_choice(conn, invitation.id, key, assignment, form.unit.data, draft, sub.draft_size(assigns, cset))
             conn.commit()
             if form.unit.data:
                 return redirect(url_for("respond.page", token=token, number=1))
@@ -133,7 +133,8 @@ def page(token: str, number: int):
         errors: dict[str, str] = {}
         if form.is_submitted():
             form.validate()  # the CSRF token; each answer is checked against its scale by save_page
-            errors = sub.save_page(conn, cset, invitation.id, key, current, posted_answers(form, question_ids), draft)
+            errors = sub.save_page(conn, cset, invitation.id, key, current, posted_answers(form, question_ids), draft,
+                                   sub.draft_size(assigns, cset))
             conn.commit()
     if form.is_submitted():
         action = pressed(form)
