@@ -1039,7 +1039,7 @@ def profile(args: argparse.Namespace) -> None:
         wanted = [("survey_app/web/respond/routes.py", "_load"), ("survey_app/services/visits.py", "find_link"),
                   ("survey_app/services/visits.py", "criteria_of"), ("survey_app/services/visits.py", "assignments"),
                   ("survey_app/services/drafts.py", "key_for"), ("survey_app/services/drafts.py", "read_stored"),
-                  ("survey_app/services/drafts.py", "open_draft"), ("survey_app/services/drafts.py", "save_page"),
+                  ("survey_app/services/drafts.py", "begin_draft"), ("survey_app/services/drafts.py", "save_page"),
                   ("survey_app/services/drafts.py", "submit"), ("survey_app/services/ballots.py", "store_ballot"),
                   ("survey_app/db.py", "writing"), ("flask/templating.py", "render_template"),
                   ("sqlalchemy/engine/base.py", "execute"), ("sqlalchemy/engine/base.py", "commit"),

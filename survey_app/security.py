@@ -266,7 +266,8 @@ def _init_rate_limits(app: Flask) -> None:
     store = open_store(uri)
     app.extensions["parsurvey.ratelimit"] = store
     sign_in = FailureLimit(store, "sign-in", LOGIN_LIMIT, lambda r: r.status_code == 401)
-    links = FailureLimit(store, "links", LINK_LIMIT, lambda r: r.status_code == 404)
+    # 404: an unknown link or card code; 401: a wrong resume code of a saved draft
+    links = FailureLimit(store, "links", LINK_LIMIT, lambda r: r.status_code in (401, 404))
     limited = {"auth.login": sign_in, "auth.setup": sign_in, "respond.short_code": links}
     limited.update({rule.endpoint: links for rule in app.url_map.iter_rules() if "<token>" in rule.rule})
 

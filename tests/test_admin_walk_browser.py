@@ -231,6 +231,12 @@ def test_the_respondents_pages_on_a_360_px_phone_pass_axe(browser, live_server, 
     tour.click(page.get_by_role("link", name="Bắt đầu trả lời →"))
     tour.click(page.get_by_role("button", name="Lưu và xem lại →"))  # nothing answered: every question marked
     assert page.locator("fieldset.question.has-error").count() > 0
+    other = context.browser.new_context(viewport={"width": 360, "height": 740}).new_page()
+    other.goto(f"{live_server}/s/{token}")  # another device: the resume-code page
+    resume_walk = Walk(other, artifacts, "phone-resume")
+    resume_walk.look()
+    tour.problems.update(resume_walk.problems)
+    other.context.close()
     for question in page.locator("fieldset.question").all():
         question.locator("label.opt").first.click()
     tour.click(page.get_by_role("button", name="Lưu và xem lại →"))

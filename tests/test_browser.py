@@ -67,11 +67,17 @@ def test_a_delegate_answers_half_leaves_resumes_and_submits_on_a_phone(browser, 
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.get_by_role("button", name="Lưu, làm tiếp sau").click()
     expect(page.get_by_role("heading", name="Đã lưu câu trả lời")).to_be_visible()
+    code = page.locator(".resume-code strong").inner_text()
+    page.screenshot(path=str(artifacts / "saved-phone.png"), full_page=True)
     context.close()
 
-    context = browser.new_context(viewport={"width": 360, "height": 740})  # reopened later, fresh browser
+    context = browser.new_context(viewport={"width": 360, "height": 740})  # reopened later, another device
     page = context.new_page()
     page.goto(f"{live_server}/s/{token}")
+    expect(page.get_by_role("heading", name="Phiếu này đã được lưu dở trên một thiết bị khác")).to_be_visible()
+    page.screenshot(path=str(artifacts / "resume-phone.png"), full_page=True)
+    page.get_by_label("Mã tiếp tục").fill(code.lower().replace("-", " "))
+    page.get_by_role("button", name="Mở phiếu đã lưu").click()
     page.get_by_role("link", name="Tiếp tục trả lời →").click()
     expect(page.locator("input[type=radio]:checked")).to_have_count(8)
     page.get_by_role("button", name="Lưu và xem lại →").click()

@@ -114,7 +114,17 @@ def test_save_and_resume_on_another_device(demo_app):
     later = phone.post(f"/s/{TOKEN}/p/4", data={"csrf_token": csrf(html), "action": "later", "q_S01": "kha"})
     assert "Đã lưu câu trả lời" in later.get_data(as_text=True)
 
+    code = re.search(r"Mã tiếp tục: <strong>([A-Z0-9-]+)</strong>", later.get_data(as_text=True)).group(1)
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", code), "12 letters, read aloud in threes of four"
+
     office_pc = demo_app.test_client()  # no cookie: only the link is shared
+    asked = office_pc.get(f"/s/{TOKEN}").get_data(as_text=True)
+    assert "đã được lưu dở trên một thiết bị khác" in asked and "kha" not in asked and "3/27" not in asked
+    assert office_pc.get(f"/s/{TOKEN}/p/4").headers["Location"].endswith(f"/s/{TOKEN}"), "no page opens without it"
+    wrong = office_pc.post(f"/s/{TOKEN}/tiep-tuc", data={"csrf_token": csrf(asked), "code": "AAAA-BBBB-CCCC"})
+    assert wrong.status_code == 401 and "Mã tiếp tục không đúng" in wrong.get_data(as_text=True)
+    opened = office_pc.post(f"/s/{TOKEN}/tiep-tuc", data={"csrf_token": csrf(asked), "code": code.lower()})
+    assert opened.status_code == 302
     welcome = office_pc.get(f"/s/{TOKEN}").get_data(as_text=True)
     assert "Tiếp tục trả lời" in welcome and "Đã trả lời xong <strong>3/27</strong> trang" in welcome
     assert f'href="/s/{TOKEN}/p/4"' in welcome
@@ -161,7 +171,10 @@ def test_an_incomplete_form_cannot_be_sent(demo_app):
     assert "còn 1 câu" in review and 'name="client_id"' not in review
     with demo_app.extensions[DB_KEY].session() as s:
         invitation = s.scalar(select(Invitation).where(Invitation.token_hash == hash_token(TOKEN)))
-        client_id = read_draft(s, invitation.id, key_for(demo_app.config["SECRET_KEY"], invitation, TOKEN)).client_id
+        code = client.get_cookie("tiep_tuc", path=f"/s/{TOKEN}").value
+        key = key_for(demo_app.config["SECRET_KEY"], invitation, TOKEN, code)
+        assert read_draft(s, invitation.id, key_for(demo_app.config["SECRET_KEY"], invitation, TOKEN)) is None
+        client_id = read_draft(s, invitation.id, key).client_id
     token = csrf(client.get(f"/s/{TOKEN}/p/1").get_data(as_text=True))
     sent = client.post(f"/s/{TOKEN}/gui", data={"csrf_token": token, "client_id": client_id})
     assert sent.status_code == 302 and count(demo_app, Draft, Draft.invitation_id == invitation.id) == 1

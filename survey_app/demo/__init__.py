@@ -29,7 +29,7 @@ from ..services.campaigns import campaign_criteria, create_campaign
 from ..services.closing import close_campaign
 from ..services.drafts import Assignment, DraftContent, answer_key, draft_size, write_draft
 from ..services.invitations import issue_link
-from ..services.sealing import draft_key
+from ..services.sealing import draft_key, new_resume_code
 from ..services.serials import reserve_serials
 from ..services.users import create_user
 from . import data as D
@@ -267,7 +267,8 @@ class _Simulator:
                                [u for u in rated_units if u.level == rule.level][:1] if rule.how == "own"
                                else [u for u in self.units.values() if u.level == rule.level])
                     for rule in self.cset.group_by_code[group.code].rates]
-        write_draft(self.session, inv.id, draft_key(self.secret, token),
+        # Saved on the respondent's own device: only the resume code it was given opens it (nobody has it here).
+        write_draft(self.session, inv.id, draft_key(self.secret, token, new_resume_code()),
                     DraftContent(str(uuid.UUID(int=self.rng.getrandbits(128), version=4)), data,
                                  datetime(self.campaign.year, 11, 20)), size=draft_size(assigned, self.cset))
 

@@ -40,7 +40,7 @@ from ..db import writing
 from ..models import Draft, Invitation, utcnow
 from . import ballots
 from .invitations import derive_token, hash_token
-from .sealing import Unreadable, draft_key, seal, unseal
+from .sealing import Unreadable, draft_key, is_resumable, new_resume_code, seal, unseal
 
 MISSING = "Xin chọn một câu trả lời (nếu không rõ, chọn “Không biết / không ý kiến”)."
 INVALID = "Câu trả lời này không có trong phiếu; xin chọn lại."
@@ -116,13 +116,45 @@ class DraftContent:
     started_at: datetime
 
 
-def key_for(secret: str, invitation, presented: str) -> bytes:
+def key_for(secret: str, invitation, presented: str, resume: str | None = None) -> bytes:
     """The key of an invitation's draft: from its token, derived again when it has a salt (so a
-    QR card opened by its short code and by its link share one draft), else the token presented."""
+    QR card opened by its short code and by its link share one draft), else the token presented;
+    and from the respondent's resume code (see :func:`begin_draft`)."""
     token = derive_token(secret, invitation.token_salt) if invitation.token_salt else presented
     if not invitation.token_salt and hash_token(presented) != invitation.token_hash:
         raise ValueError("the presented key is not this invitation's token")
-    return draft_key(secret, token)
+    return draft_key(secret, token, resume)
+
+
+def draft_state(link) -> str:
+    """``none`` (no draft), ``legacy`` (saved before resume codes: the link alone opens it) or
+    ``resumable`` (only its respondent's resume code opens it), for a link read with its draft."""
+    draft = link.draft
+    if draft is None or (draft.sealed is None and draft.data is None):
+        return "none"
+    return "resumable" if is_resumable(draft.sealed) else "legacy"
+
+
+def begin_draft(conn: Connection, link, secret: str, token: str, size: int = 0) -> tuple[DraftContent, str]:
+    """Give a link's respondent a draft and its resume code, on a first visit or for a draft saved
+    before resume codes (carried over: nothing typed is lost). Only the code opens the draft from
+    then on, so whoever else holds the link (an admin who exported it) reads nothing of it.
+    Returns the draft and the code; in a write transaction of its own on ``conn``."""
+    legacy = read_stored(link, key_for(secret, link, token)) if draft_state(link) == "legacy" else None
+    resume = new_resume_code()
+    content = legacy or DraftContent(str(uuid.uuid4()), {}, utcnow())
+    with writing(conn):
+        conn.execute(update(Invitation).where(Invitation.id == link.id, Invitation.opened.is_(False))
+                     .values(opened=True))
+        write_draft(conn, link.id, key_for(secret, link, token, resume), content,
+                    exists=link.draft is not None, size=size)
+    return content, resume
+
+
+def restart_draft(conn: Connection, invitation_id: int) -> None:
+    """Throw a draft away unread (its respondent lost the resume code and starts again)."""
+    with writing(conn):
+        conn.execute(delete(Draft).where(Draft.invitation_id == invitation_id))
 
 
 def _stored_draft(s: Session | Connection, invitation_id: int, key: bytes) -> tuple:
@@ -189,33 +221,6 @@ def write_draft(s: Session | Connection, invitation_id: int, key: bytes, content
         if changed or exists:
             return
     s.execute(insert(Draft).values(invitation_id=invitation_id, sealed=sealed))
-
-
-def open_draft(conn: Connection, invitation_id: int, key: bytes, size: int = 0) -> DraftContent:
-    """Mark the invitation opened and return its draft, creating (or sealing) it if needed; in a write
-    transaction of its own on ``conn`` (``size``: see :func:`write_draft`)."""
-    with writing(conn):
-        conn.execute(update(Invitation).where(Invitation.id == invitation_id, Invitation.opened.is_(False))
-                     .values(opened=True))
-        row, content = _stored_draft(conn, invitation_id, key)
-        if content is None:  # none yet, or sealed under another secret: start afresh
-            content = DraftContent(str(uuid.uuid4()), {}, utcnow())
-            write_draft(conn, invitation_id, key, content, exists=row is not None, size=size)
-        elif row.sealed is None:  # plaintext from before revision 0006
-            write_draft(conn, invitation_id, key, content, exists=True, size=size)
-        return content
-
-
-def draft_of(conn: Connection, link, key: bytes, size: int = 0) -> DraftContent:
-    """The draft of a link (a :class:`~survey_app.services.visits.Link`, read with its draft) whose
-    respondent is at the welcome page: the one read when the link was opened before and its draft is
-    sealed (no write); else opened by :func:`open_draft` (a short write: the invitation marked opened,
-    the draft made or sealed)."""
-    if link.opened and link.draft is not None and link.draft.sealed is not None:
-        content = read_stored(link, key)
-        if content is not None:
-            return content
-    return open_draft(conn, link.id, key, size)
 
 
 def seal_plaintext_drafts(s: Session, secret: str) -> int:
