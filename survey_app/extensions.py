@@ -24,11 +24,17 @@ def get_database() -> Database:
     return current_app.extensions[DB_KEY]
 
 
-def db_session() -> Session:
-    """The session of this request (or app context), created on first use."""
+def db_session(write: bool = False) -> Session:
+    """The session of this request (or app context), created on first use.
+
+    A POST's takes the write lock at its first statement; a GET's only reads, unless the GET asks
+    ``write=True`` before anything else opened the session (a download of links writes its audit row
+    in the request's transaction, committed before the file leaves)."""
     if "db_session" not in g:
-        write = not has_request_context() or request.method in WRITE_METHODS
-        g.db_session = get_database().session(write=write)
+        g.db_session_writes = write or not has_request_context() or request.method in WRITE_METHODS
+        g.db_session = get_database().session(write=g.db_session_writes)
+    elif write and not g.db_session_writes:
+        raise RuntimeError("this request's session was opened to read: ask db_session(write=True) first")
     return g.db_session
 
 

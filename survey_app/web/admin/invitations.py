@@ -1,4 +1,11 @@
-"""Personal links and QR cards: import, print, export, send, remind. Admin only (links open forms)."""
+"""Personal links and QR cards: import, print, export, send, remind. Admin only (links open forms).
+
+Every way a link or card leaves the server (a download, the sheet of cards, a QR image, e-mails) writes a
+``links_out`` audit row in the request's transaction (:func:`survey_app.services.audit.record_links_out`).
+On a GET the links are read, and the file or page made, in a session of its own first; only then does
+the request's session take the write lock, for the row alone, and it commits before the file leaves: a
+failed write is an error page and nothing is sent.
+"""
 from __future__ import annotations
 
 import smtplib
@@ -11,6 +18,8 @@ from ...models import Campaign, Invitation
 from ...outputs.exports import Column, Sheet, xlsx_file
 from ...outputs.qr import qr_png, qr_svg
 from ...services import invitations as invitation_service
+from ...services import units as unit_service
+from ...services.audit import handout_text, record_links_out
 from ...services.campaigns import campaign_criteria
 from ...services.csv_import import Catalogue, CsvProblems, parse_invitations
 from ...services.invitations import format_short_code, link_of
@@ -23,6 +32,7 @@ from ..common import (
     campaign_or_404,
     collecting_or_back,
     csv_response,
+    current_user,
     first_error,
     read_session,
     readable_campaign_or_404,
@@ -45,12 +55,19 @@ XLSX_COLUMNS = [Column("name", "Họ tên", width=24), Column("group", "Đối t
                 Column("email_subject", "Tiêu đề thư", width=30), Column("email_body", "Nội dung thư", width=60),
                 Column("sent", "Đã gửi thư", "integer"), Column("opened", "Đã mở", "integer"),
                 Column("answered", "Đã trả lời", "integer")]
+FORMAT_WORDS = {"csv": "CSV", "xlsx": "Excel"}
+EVERYTHING = "tất cả đối tượng, tất cả đơn vị"
 DUPLICATE_CHOICES = {"hoi": "Hỏi lại tôi (không tạo gì)", "bo-qua": "Bỏ qua người đã được mời",
                      "van-tao": "Vẫn tạo thêm đường link"}
 
 
 def _invitations(campaign_id: int, only_unanswered: bool = False) -> list[Invitation]:
     return invitation_service.invitations_of(db_session(), campaign_id, only_unanswered)
+
+
+def _handed_out(campaign_id: int, channel: str, text: str) -> None:
+    """The audit row of links leaving now, in the request's session (taking the write lock on a GET)."""
+    record_links_out(db_session(write=True), actor(), campaign_id, channel, text, user_id=current_user().id)
 
 
 def _export_row(campaign: Campaign, inv: Invitation, reminder: bool = False) -> tuple:
@@ -169,34 +186,40 @@ def make_cards(campaign_id: int):
 @roles_required("admin")
 def cards(campaign_id: int):
     """An A4 sheet of the unused QR cards of a unit × group, to print and cut."""
-    campaign = campaign_or_404(campaign_id)
     query = CardsQuery()
-    unit, group = (
-        unit_and_group(campaign_id, query.don_vi.data, query.doi_tuong.data) if query.validate() else (None, None)
-    )
-    if unit is None or group is None:
-        abort(404)
-    cards = []
-    for inv in invitation_service.unused_cards(db_session(), campaign_id, unit, group):
-        link = link_of(secret(), inv)
-        if link is not None:
-            svg = qr_svg(form_url(base_url(), link.token))
-            cards.append((svg[svg.index("<svg"):], format_short_code(link.short_code),
-                          card_instruction(base_url(), link.short_code)))
+    with read_session() as s:
+        campaign = readable_campaign_or_404(s, campaign_id)
+        unit, group = (unit_service.unit_and_group(s, campaign_id, query.don_vi.data or "", query.doi_tuong.data or "")
+                       if query.validate() else (None, None))
+        if unit is None or group is None:
+            abort(404)
+        cards = []
+        for inv in invitation_service.unused_cards(s, campaign_id, unit, group):
+            link = link_of(secret(), inv)
+            if link is not None:
+                svg = qr_svg(form_url(base_url(), link.token))
+                cards.append((svg[svg.index("<svg"):], format_short_code(link.short_code),
+                              card_instruction(base_url(), link.short_code)))
+    _handed_out(campaign_id, "qr_cards_print", handout_text(
+        "Mở trang in", [("qr_card", group.name)] * len(cards), f"đối tượng {group.name}, đơn vị {unit.name}"))
     return render_template("admin/cards.html", campaign=campaign, unit=unit, group=group, cards=cards)
 
 
 @bp.get("/loi-moi/<int:invitation_id>/qr.<fmt>")
 @roles_required("admin")
 def qr_image(invitation_id: int, fmt: str):
-    inv = db_session().get(Invitation, invitation_id)
-    link = link_of(secret(), inv) if inv is not None else None
-    if link is None or fmt not in ("png", "svg"):
-        abort(404)
+    with read_session() as s:
+        inv = s.get(Invitation, invitation_id)
+        link = link_of(secret(), inv) if inv is not None else None
+        if link is None or fmt not in ("png", "svg"):
+            abort(404)
+        handed = handout_text(f"Tải mã QR ({fmt.upper()})", [(inv.kind, inv.group.name)],
+                              f"đường link số {inv.id}, đối tượng {inv.group.name}")
     url = form_url(base_url(), link.token)
-    if fmt == "png":
-        return Response(qr_png(url), mimetype="image/png")
-    return Response(qr_svg(url), mimetype="image/svg+xml")
+    image = Response(qr_png(url), mimetype="image/png") if fmt == "png" else \
+        Response(qr_svg(url), mimetype="image/svg+xml")
+    _handed_out(inv.campaign_id, f"qr_image_{fmt}", handed)
+    return image
 
 
 def _links_file(campaign: Campaign, rows: list[tuple], stem: str, fmt: str):
@@ -215,8 +238,7 @@ def export_invitations(campaign_id: int, fmt: str):
     """Every link with its texts, for mail merge (Zalo, SMS, e-mail): XLSX (phones as text) or CSV."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    campaign = campaign_or_404(campaign_id)
-    return _links_file(campaign, [_export_row(campaign, inv) for inv in _invitations(campaign_id)], "duong-link", fmt)
+    return _export(campaign_id, fmt, reminder=False)
 
 
 @bp.get("/dot/<int:campaign_id>/nhac-nho.<fmt>")
@@ -225,9 +247,21 @@ def export_reminders(campaign_id: int, fmt: str):
     """The links not yet answered, with reminder texts, by unit and group."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    campaign = campaign_or_404(campaign_id)
-    rows = [_export_row(campaign, inv, reminder=True) for inv in _invitations(campaign_id, only_unanswered=True)]
-    return _links_file(campaign, rows, "nhac-nho", fmt)
+    return _export(campaign_id, fmt, reminder=True)
+
+
+def _export(campaign_id: int, fmt: str, reminder: bool):
+    """The links file (every link, or the reminders), made from a session of its own; then its audit row."""
+    with read_session() as s:
+        campaign = readable_campaign_or_404(s, campaign_id)
+        invitations = invitation_service.invitations_of(s, campaign_id, only_unanswered=reminder)
+        rows = [_export_row(campaign, inv, reminder) for inv in invitations]
+        handed = [(inv.kind, inv.group.name) for inv, row in zip(invitations, rows) if row[6]]  # row[6]: the link
+        response = _links_file(campaign, rows, "nhac-nho" if reminder else "duong-link", fmt)
+    verb = f"Tải tệp {FORMAT_WORDS[fmt]}" + (" nhắc nhở" if reminder else "")
+    _handed_out(campaign_id, f"{'reminders' if reminder else 'export'}_{fmt}",
+                handout_text(verb, handed, EVERYTHING + (", chưa trả lời" if reminder else "")))
+    return response
 
 
 @bp.post("/dot/<int:campaign_id>/gui-thu")
@@ -255,12 +289,21 @@ def send_emails(campaign_id: int):
             )
             messages.append((inv.email, subject, body))
             sent.append(inv)
+    verb = "Gửi thư nhắc" if reminder else "Gửi thư mời"
+    selection = "tất cả đối tượng, " + ("chưa trả lời, có thư điện tử" if reminder else "chưa nhận thư mời")
     try:
         failed = send_all(settings, messages) if messages else []
     except (OSError, smtplib.SMTPException) as exc:
+        if messages:  # some may have left before the failure: the row says how many at most
+            _handed_out(campaign_id, "email_reminder" if reminder else "email_invitation", handout_text(
+                f"{verb} (lỗi giữa chừng: {exc}; tối đa)", [(inv.kind, inv.group.name) for inv in sent], selection))
         flash(f"Không gửi được thư: {exc}. Không có thư nào được đánh dấu là đã gửi.", "error")
         return redirect(url_for("admin.invitations", campaign_id=campaign_id))
     refused = {address for address, _ in failed}
+    if messages:
+        _handed_out(campaign_id, "email_reminder" if reminder else "email_invitation", handout_text(
+            verb, [(inv.kind, inv.group.name) for inv in sent if inv.email not in refused],
+            selection + (f"; {len(refused)} địa chỉ bị từ chối" if refused else "")))
     invitation_service.mark_sent(db_session(), [inv for inv in sent if inv.email not in refused], actor(), reminder)
     flash(f"Đã gửi {len(sent) - len(refused)} thư{' nhắc' if reminder else ''}"
           + (f"; {len(refused)} địa chỉ bị từ chối: {', '.join(sorted(refused))}" if refused else "") + ".", "ok")

@@ -5,7 +5,7 @@ from flask import abort, flash, redirect, render_template, url_for
 
 from ...extensions import db_session
 from ...models import CHANNELS
-from ...services.audit import audit_page
+from ...services.audit import audit_page, disputed_links
 from ...services.review import FLAGS, STATE_LABELS, ReviewError, ballots_for_review, change_state
 from ..common import READERS, actor, campaign_or_404, current_user, roles_required
 from . import bp
@@ -29,7 +29,8 @@ def review(campaign_id: int):
     rows, total = ballots_for_review(db_session(), campaign, form.trang_thai.data or None, form.kenh.data or None,
                                      form.doi_tuong.data, form.co.data or None)
     return render_template("admin/review.html", campaign=campaign, rows=rows, total=total, flags=FLAGS,
-                           states=STATE_LABELS, channels=CHANNELS, args=form.filters())
+                           states=STATE_LABELS, channels=CHANNELS, args=form.filters(),
+                           disputed=disputed_links(db_session(), campaign.id))
 
 
 @bp.post("/dot/<int:campaign_id>/duyet")

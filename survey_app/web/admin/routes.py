@@ -11,6 +11,7 @@ from ...models import Campaign, Unit
 from ...services import campaigns as campaign_service
 from ...services import closing
 from ...services import units as unit_service
+from ...services.audit import disputed_links
 from ...services.checklist import campaign_steps
 from ...services.copying import copy_campaign
 from ...services.dashboard import response_dashboard
@@ -131,7 +132,8 @@ def campaign(campaign_id: int):
     session = db_session()
     return render_template("admin/campaign.html", campaign=campaign, cset=campaign_service.campaign_criteria(campaign),
                            progress=campaign_service.campaign_progress(session, campaign),
-                           steps=campaign_steps(session, campaign), to_local=to_local)
+                           steps=campaign_steps(session, campaign), to_local=to_local,
+                           disputed=disputed_links(session, campaign.id))
 
 
 @bp.post("/dot/<int:campaign_id>/luu-tru")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import BooleanField, StringField
 from wtforms.validators import AnyOf, Length, Optional
 
 from ..common import IdListField
@@ -40,7 +40,19 @@ class ChooseForm(FlaskForm):
     unit = IdListField()
 
 
+class ResumeForm(FlaskForm):
+    """A draft saved on another device: its resume code, or "start again" (the draft thrown away unread)."""
+
+    code = StringField("Mã tiếp tục", validators=[Length(max=64)])
+    restart = BooleanField()
+
+
 class SendForm(FlaskForm):
     """The final submit; ``client_id`` makes a retried submit harmless."""
 
     client_id = StringField(validators=[Length(max=64)])
+
+
+class DisputeForm(FlaskForm):
+    """"Tôi không gửi phiếu này" on a used link's page: nothing but the CSRF token (no free text, so the
+    report says nothing about the person beyond the link itself)."""

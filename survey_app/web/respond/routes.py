@@ -8,19 +8,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import current_app, make_response, redirect, render_template, request, url_for
 
 from ...extensions import db_session, get_database
+from ...services import audit as audit_service
 from ...services import drafts as sub
 from ...services import visits
 from ...services.campaigns import campaign_progress, open_campaigns
 from ...services.health import health
 from ...services.invitations import normalise_short_code
+from ...services.sealing import format_resume_code
 from ..common import secret
 from . import bp
-from .forms import ChooseForm, SendForm, page_form, posted_answers, pressed
+from .forms import ChooseForm, DisputeForm, ResumeForm, SendForm, page_form, posted_answers, pressed
 
 PROBLEM_STATUS = {"unknown": 404}
+RESUME_COOKIE = "tiep_tuc"  # the draft's resume code, on the device that saved it, sent to this link only
+RESUME_DAYS = 120
 
 
 def _problem(problem: str, invitation=None):
@@ -38,7 +42,8 @@ def _load(conn, token: str, allow_used: bool = False):
     if status != "open" and not (allow_used and status == "used"):
         return None, _problem(status, link)
     cset = visits.criteria_of(conn, link.campaign)
-    return (link, cset, visits.assignments(conn, link, cset), sub.key_for(secret(), link, token)), None
+    resume = request.cookies.get(RESUME_COOKIE) if sub.draft_state(link) == "resumable" else None
+    return (link, cset, visits.assignments(conn, link, cset), sub.key_for(secret(), link, token, resume)), None
 
 
 def _load_draft(conn, token: str):
@@ -73,12 +78,21 @@ def short_code():
 
 @bp.get("/s/<token>")
 def welcome(token: str):
+    """The link's first page. A respondent without a draft (or with one saved before resume codes) gets
+    a draft and its resume code, kept in a cookie for this link; a draft saved on another device opens
+    only with its code (:func:`resume`): the page then shows no answer."""
     with get_database().connect() as conn:
         loaded, problem = _load(conn, token)
         if problem:
             return problem
         invitation, cset, assigns, key = loaded
-        draft = sub.draft_of(conn, invitation, key, sub.draft_size(assigns, cset))
+        code = request.cookies.get(RESUME_COOKIE, "")
+        if sub.draft_state(invitation) == "resumable":
+            draft = sub.read_stored(invitation, key)
+            if draft is None:
+                return render_template("respond/resume.html", form=ResumeForm(), token=token, invitation=invitation)
+        else:
+            draft, code = sub.begin_draft(conn, invitation, secret(), token, sub.draft_size(assigns, cset))
     form_pages = sub.pages(assigns, draft.data)
     missing = sub.unanswered(cset, form_pages, draft.data)
     started = bool(draft.data)
@@ -90,9 +104,40 @@ def welcome(token: str):
     else:
         start = url_for("respond.review", token=token)
     scales, unknown = sub.answer_scales(cset, assigns)
-    return render_template("respond/welcome.html", invitation=invitation, assignments=assigns, start=start,
-                           scales=scales, unknown=unknown,
-                           started=started, pages=form_pages, missing=missing)
+    response = make_response(render_template(
+        "respond/welcome.html", invitation=invitation, assignments=assigns, start=start, scales=scales,
+        unknown=unknown, started=started, pages=form_pages, missing=missing, resume_code=format_resume_code(code)))
+    return _keep_resume_code(response, token, code)
+
+
+def _keep_resume_code(response, token: str, resume: str):
+    """The resume code in a cookie sent back to this link's pages only, on this device."""
+    response.set_cookie(RESUME_COOKIE, resume, max_age=RESUME_DAYS * 24 * 3600,
+                        path=url_for("respond.welcome", token=token), secure=request.is_secure, httponly=True,
+                        samesite="Lax")
+    return response
+
+
+@bp.post("/s/<token>/tiep-tuc")
+def resume(token: str):
+    """A draft saved on another device: opened with its resume code, or thrown away to start again. A
+    wrong code is a 401, counted with the link limit (unknown links and codes share one allowance)."""
+    form = ResumeForm()
+    with get_database().connect() as conn:
+        loaded, problem = _load(conn, token)
+        if problem:
+            return problem
+        invitation = loaded[0]
+        if sub.draft_state(invitation) != "resumable" or not form.validate_on_submit():
+            return redirect(url_for("respond.welcome", token=token))
+        if form.restart.data:
+            sub.restart_draft(conn, invitation.id)
+            return redirect(url_for("respond.welcome", token=token))
+        code = format_resume_code(form.code.data)
+        if sub.read_stored(invitation, sub.key_for(secret(), invitation, token, code)) is None:
+            return render_template("respond/resume.html", form=form, token=token, invitation=invitation,
+                                   error="Mã tiếp tục không đúng. Xin kiểm tra lại từng chữ."), 401
+    return _keep_resume_code(redirect(url_for("respond.welcome", token=token)), token, code)
 
 
 @bp.route("/s/<token>/chon/<level>", methods=["GET", "POST"])
@@ -141,7 +186,8 @@ def page(token: str, number: int):
         if action == "prev":
             return redirect(url_for("respond.page", token=token, number=max(1, number - 1)))
         if action == "later":
-            return render_template("respond/saved.html", token=token)
+            return render_template("respond/saved.html", token=token,
+                                   resume_code=format_resume_code(request.cookies.get(RESUME_COOKIE, "")))
         if not errors:
             if number < len(form_pages):
                 return redirect(url_for("respond.page", token=token, number=number + 1))
@@ -191,3 +237,27 @@ def healthz():
         paths.append(Path(database.url.removeprefix("sqlite:///")).parent)
     report, status = health(database, current_app.extensions.get("parsurvey.ratelimit"), paths)
     return report, status, {"Cache-Control": "no-store"}
+
+
+@bp.post("/s/<token>/khong-phai-toi")
+def dispute(token: str):
+    """"Tôi không gửi phiếu này", posted from a used link's page: the link's holder says someone else sent
+    its ballot. Recorded once per link as a counted audit row (:func:`.audit.report_disputed_link`); an
+    unknown link is a 404 that counts against the link limit, like every route with a token."""
+    form = DisputeForm()
+    if not form.validate():  # the CSRF token (CSRFProtect refuses a bad one before this)
+        return _problem("used")
+    with get_database().connect() as conn:
+        link = visits.find_link(conn, token)
+        if link is None:
+            return _problem("unknown")
+        status = sub.link_status(link)
+        if status == "open":
+            return redirect(url_for("respond.welcome", token=token))
+        if status != "used":
+            return _problem(status, link)
+        group = visits.criteria_of(conn, link.campaign).group_by_code[link.group.code]
+    recorded = audit_service.report_disputed_link(db_session(), link.id,
+                                                  name_unit=any(rule.how == "own" for rule in group.rates))
+    return render_template("respond/link_problem.html", problem="used", invitation=link,
+                           reported="new" if recorded else "again")
