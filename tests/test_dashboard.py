@@ -13,11 +13,15 @@ a commune leader rates Ba Bể (verified); citizens on paper: 2 verified, 1 reje
     Ba Bể × ld_xa                3      2      1       1        1    33.3
     Ba Bể × nguoi_dan            5      2      0       2        2    40.0   (rejected left out)
     Tư pháp × hdnd_tinh          4      3      2       2        1    50.0
+
+These are the figures once the campaign is closed. While it collects, the provincial delegates
+(who rate each unit) are counted per group only: their cells show no ballots, the level totals
+leave them out, and their group row counts 2 delegates' ballots against a plan of 4 people.
 """
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from questionnaires import DEFAULT_SET_DIR, read_set_texts
 from survey_app.extensions import DB_KEY
@@ -77,12 +81,19 @@ def small(app):
         return c.id
 
 
+def closed(app, campaign_id: int) -> None:
+    """The campaign marked closed (the figures then come per unit for every group)."""
+    with app.extensions[DB_KEY].transaction() as s:
+        s.execute(update(Campaign).where(Campaign.id == campaign_id).values(status="closed"))
+
+
 def row(cell):
     pct = None if cell.percent is None else round(cell.percent, 1)
     return (cell.unit.code, cell.group.code, cell.target, cell.invited, cell.opened, cell.submitted, cell.verified, pct)
 
 
 def test_cells_by_hand_most_behind_first(app, small):
+    closed(app, small)
     with app.extensions[DB_KEY].session() as s:
         board = response_dashboard(s, s.get(Campaign, small))
     rows = [row(c) for c in board.cells]
@@ -103,6 +114,7 @@ def test_cells_by_hand_most_behind_first(app, small):
 
 
 def test_totals_by_level_and_group(app, small):
+    closed(app, small)
     with app.extensions[DB_KEY].session() as s:
         board = response_dashboard(s, s.get(Campaign, small))
     levels = {t.label: (dict(t.values), round(t.percent, 1)) for t in board.by_level}
@@ -112,6 +124,28 @@ def test_totals_by_level_and_group(app, small):
     groups = {t.label: (t.values["target"], t.values["submitted"], round(t.percent, 1)) for t in board.by_group}
     assert groups["Đại biểu HĐND tỉnh"] == (8, 3, 37.5)
     assert groups["Người dân"] == (5, 2, 40.0)
+
+
+def test_while_collecting_a_group_that_rates_each_unit_is_counted_per_group_only(app, small):
+    with app.extensions[DB_KEY].session() as s:
+        board = response_dashboard(s, s.get(Campaign, small))
+    rows = {(c.unit.code, c.group.code): row(c) for c in board.cells}
+    # Plan and links stay; no ballot count, no percent.
+    assert rows[("so_tp", "hdnd_tinh")] == ("so_tp", "hdnd_tinh", 4, 3, 2, None, None, None)
+    assert rows[("ba_be", "hdnd_tinh")] == ("ba_be", "hdnd_tinh", 4, 3, 2, None, None, None)
+    assert rows[("ba_be", "ld_xa")] == ("ba_be", "ld_xa", 3, 2, 1, 1, 1, 33.3), "own groups are counted per unit"
+    levels = {t.label: (dict(t.values), round(t.percent, 1)) for t in board.by_level}
+    # so: cc_so only, 0 of 2; huyen: ld_xa 1 + nguoi_dan 2 of 3 + 5.
+    assert levels["Cấp sở"] == ({"target": 2, "invited": 1, "opened": 1, "submitted": 0, "verified": 0}, 0.0)
+    assert levels["Cấp huyện"] == ({"target": 8, "invited": 4, "opened": 1, "submitted": 3, "verified": 3}, 37.5)
+    groups = {t.label: t for t in board.by_group}
+    delegates = groups["Đại biểu HĐND tỉnh"]
+    # 3 links, 2 opened; 2 ballots (people) of a plan of 4 people (the largest target).
+    assert delegates.pooled and dict(delegates.values) == {"target": 4, "invited": 3, "opened": 2, "submitted": 2,
+                                                           "verified": 1}
+    assert delegates.percent == 50.0
+    assert [t.code for t in board.pooled] == ["hdnd_tinh", "ldp_huyen"]
+    assert groups["Người dân"].percent == 40.0 and not groups["Người dân"].pooled
 
 
 def test_filters(app, small):
@@ -128,5 +162,7 @@ def test_the_page_shows_it(app, small):
     first = html.index("<tbody>", html.index("Theo đơn vị × đối tượng"))
     assert '<tr class="behind"><th scope="row">Sở Tư pháp</th><td>Công chức cấp sở</td>' in html[first:first + 200]
     assert "33,3%" in html and "37,5%" in html
+    assert '<th scope="row">Đại biểu HĐND tỉnh *</th>' in html and 'id="pooled-note"' in html
+    assert html.count('<abbr title="Đối tượng này tự chọn/đánh giá mọi đơn vị') == 3, "2 delegate cells, 1 ldp"
     assert client.get(f"/quan-tri/dot/{small}/tien-do?cap=tinh").status_code == 404
     assert client.get("/quan-tri/dot/999/tien-do").status_code == 404

@@ -6,7 +6,7 @@ command) commits once. Every change leaves an audit entry.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -134,6 +134,33 @@ def sealed(campaign: Campaign) -> bool:
     return campaign.status != "closed"
 
 
+def per_unit_visible(campaign: Campaign, how: str | Iterable[str]) -> bool:
+    """Whether a group that rates its units ``how`` may have its ballots counted per unit for ``campaign``.
+
+    While a campaign collects, a count per unit of a group that ``choose``s its units moves for
+    exactly the units one respondent picked, so whoever sees the count before and after a named
+    person answers learns their choice; a group that rates ``each`` unit is held to the same rule.
+    Only a group that rates its ``own`` unit (known from its link anyway) is counted per unit; the
+    others are counted per group, a ballot moving that count by one whatever it says. After close
+    everything is counted per unit. The dashboard, the progress pages and the API all ask here.
+
+    Parameters
+    ----------
+    how : str or iterable of str
+        ``own``, ``each`` or ``choose``: one rule, or every rule of a group.
+
+    Examples
+    --------
+    >>> collecting, closed = Campaign(status="open"), Campaign(status="closed")
+    >>> per_unit_visible(collecting, "own"), per_unit_visible(collecting, {"own", "choose"})
+    (True, False)
+    >>> per_unit_visible(collecting, "each"), per_unit_visible(closed, "choose")
+    (False, True)
+    """
+    rules = {how} if isinstance(how, str) else set(how)
+    return campaign.status == "closed" or (bool(rules) and rules <= {"own"})
+
+
 def set_schedule(s: Session, campaign: Campaign, status: str, opens_at: datetime | None,
                  closes_at: datetime | None, actor: str, double_entry: bool | None = None,
                  min_web_seconds: int | None = None, cross_district_check: bool | None = None,
@@ -206,16 +233,19 @@ def name_taken(s: Session, name: str) -> bool:
 
 @dataclass(frozen=True)
 class GroupProgress:
-    """How far a group's ballots fill the sample plan."""
+    """How far a group's ballots fill the sample plan; ``covered`` is None while a group that
+    chooses its units collects (:func:`group_covered`)."""
 
     code: str
     name: str
     ballots: int
     planned: int
-    covered: int
+    covered: int | None
 
     @property
-    def percent(self) -> float:
+    def percent(self) -> float | None:
+        if self.covered is None:
+            return None
         return 100.0 * self.covered / self.planned if self.planned else 0.0
 
 
@@ -259,6 +289,8 @@ def campaign_progress(session: Session, campaign: Campaign) -> CampaignProgress:
     its target, so an over-filled district does not hide an empty one. A group
     that rates every unit (:func:`group_total`) counts people: its plan is its
     largest target, covered by at most that many ballots. Rejected ballots do not count.
+    While the campaign collects, a group that chooses its units has no coverage (None):
+    see :func:`group_covered`.
     """
     cset = campaign_criteria(campaign)
     units = dict(
@@ -294,12 +326,33 @@ def campaign_progress(session: Session, campaign: Campaign) -> CampaignProgress:
         how = {rule.how for rule in cset.group_by_code[g.code].rates} if g.code in cset.group_by_code else set()
         group_cells = cells.get(g.id, [])
         planned = group_total(how, [t for t, _ in group_cells])
-        if how == {"each"}:
-            covered = min(planned, ballots.get(g.id, 0))
-        else:
-            covered = sum(min(t, n) for t, n in group_cells)
-        groups.append(GroupProgress(g.code, g.name, ballots.get(g.id, 0), planned, covered))
+        n = ballots.get(g.id, 0)
+        groups.append(GroupProgress(g.code, g.name, n, planned, group_covered(campaign, how, planned, n, group_cells)))
     return CampaignProgress(campaign, units, groups)
+
+
+def group_covered(campaign: Campaign, how: set[str], planned: int, ballots: int,
+                  cells: list[tuple[int, int]]) -> int | None:
+    """How much of a group's plan its ballots cover, from what :func:`per_unit_visible` lets us count.
+
+    A group that rates ``each`` unit covers its plan (people) with its ballots. Other groups cover
+    it cell by cell, each (target, received) cell at most its target; while collecting, that is
+    known only for groups that rate their own unit: a group that chooses would move by how many
+    units, and which of them, one person picked, so its coverage is None until close.
+
+    Examples
+    --------
+    >>> collecting = Campaign(status="open")
+    >>> group_covered(collecting, {"each"}, 30, 12, []), group_covered(collecting, {"own"}, 9, 5, [(4, 5), (5, 2)])
+    (12, 6)
+    >>> group_covered(collecting, {"choose"}, 9, 5, [(4, 5), (5, 2)]) is None
+    True
+    """
+    if how == {"each"}:
+        return min(planned, ballots)
+    if not per_unit_visible(campaign, how):
+        return None
+    return sum(min(t, n) for t, n in cells)
 
 
 # (code, column header, how a sentence says it)
@@ -315,11 +368,11 @@ class GroupCount:
     by_channel: dict[str, int]
     total: int
     planned: int
-    covered: int
+    covered: int | None
 
     @property
     def percent(self) -> float | None:
-        return 100.0 * self.covered / self.planned if self.planned else None
+        return 100.0 * self.covered / self.planned if self.planned and self.covered is not None else None
 
 
 def ballot_counts(session: Session, campaign: Campaign) -> list[GroupCount]:

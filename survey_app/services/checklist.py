@@ -90,8 +90,9 @@ def campaign_steps(s: Session, campaign: Campaign) -> list[Step]:
         steps.append(Step("open", "Mở khảo sát", DONE, "Đã mở" if campaign.status == "open" else "Đã mở và kết thúc"))
 
     progress = campaign_progress(s, campaign)
-    planned = sum(g.planned for g in progress.groups)
-    covered = sum(g.covered for g in progress.groups)
+    known = [g for g in progress.groups if g.covered is not None]  # a choosing group's is known after close
+    planned = sum(g.planned for g in known)
+    covered = sum(g.covered for g in known)
     share = f" — đạt {100.0 * covered / planned:.1f}% kế hoạch".replace(".", ",") if planned else ""
     steps.append(Step("collect", "Thu phiếu", {"draft": LATER, "open": TODO, "closed": DONE}[campaign.status],
                       f"{progress.ballots} phiếu{share}"))

@@ -14,7 +14,7 @@ from ...services import units as unit_service
 from ...services.audit import disputed_links
 from ...services.checklist import campaign_steps
 from ...services.copying import copy_campaign
-from ...services.dashboard import response_dashboard
+from ...services.dashboard import POOLED_NOTE, response_dashboard
 from ...services.drafts import Assignment, Page, field_blocks
 from ..common import (
     READERS,
@@ -227,4 +227,5 @@ def dashboard(campaign_id: int):
     if level not in (None, *cset.level_by_code) or group not in (None, *cset.group_by_code):
         abort(404)
     board = response_dashboard(db_session(), campaign, level=level, group=group)
-    return render_template("admin/dashboard.html", campaign=campaign, board=board, cset=cset, level=level, group=group)
+    return render_template("admin/dashboard.html", campaign=campaign, board=board, cset=cset, level=level, group=group,
+                           pooled_note=POOLED_NOTE)

@@ -107,10 +107,15 @@ SCHEMAS: dict[str, Any] = {
     },
     "ResponseRow": {
         "type": "object",
+        "description": "Một ô đơn vị × đối tượng; hoặc, khi đợt đang thu phiếu, tổng của một đối tượng tự chọn hay "
+                       "đánh giá mọi đơn vị (unit = null): target là kế hoạch của cả đối tượng, submitted và "
+                       "verified là số phiếu (số người), để không ai suy ra người đã chọn đơn vị nào. Các ô theo "
+                       "đơn vị của đối tượng đó chỉ có sau khi đợt kết thúc.",
         "required": ["unit", "group", "target", "invited", "opened", "submitted", "verified"],
         "properties": {
-            k: {"type": "integer", "minimum": 0} if k not in ("unit", "group") else STRING
-            for k in ("unit", "group", "target", "invited", "opened", "submitted", "verified")
+            "unit": {**STRING, "nullable": True},
+            "group": STRING,
+            **{k: {"type": "integer", "minimum": 0} for k in ("target", "invited", "opened", "submitted", "verified")},
         },
     },
     "PointsRow": {
@@ -226,7 +231,9 @@ def openapi_document(base: str) -> dict:
             "/campaigns/{campaign_id}": _read("Một đợt đánh giá", _ref("CampaignDetail")),
             "/campaigns/{campaign_id}/units": _read("Đơn vị", array("Unit")),
             "/campaigns/{campaign_id}/sample-plan": _read("Kế hoạch mẫu", array("PlanRow")),
-            "/campaigns/{campaign_id}/responses": _read("Số phiếu theo đơn vị × đối tượng", array("ResponseRow")),
+            "/campaigns/{campaign_id}/responses": _read(
+                "Số phiếu theo đơn vị × đối tượng (đang thu phiếu: theo đối tượng với đối tượng tự chọn hay "
+                "đánh giá mọi đơn vị)", array("ResponseRow")),
             "/campaigns/{campaign_id}/points": _read("Điểm điều tra XHH", array("PointsRow"), sealed=True),
             "/campaigns/{campaign_id}/final": _read("Chỉ số, xếp hạng, xếp loại", _ref("FinalTable"), sealed=True),
             "/campaigns/{campaign_id}/ballots": {"post": {

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ...extensions import csrf, db_session
 from ...models import Campaign
 from ...services.campaigns import sealed
-from ...services.dashboard import response_dashboard
+from ...services.dashboard import METRICS, response_dashboard
 from ...services.intake import submit_ballot
 from ...services.units import targets
 from ..common import scores_of
@@ -98,21 +98,14 @@ def sample_plan(c: Campaign):
 @api_roles(*READERS)
 @with_campaign
 def responses(c: Campaign):
+    """A row per unit × group counted per unit, then, while the campaign collects, a row (``unit``
+    null) per group counted per group only: its plan, links and ballots (see ``per_unit_visible``)."""
     board = response_dashboard(db_session(), c)
-    return jsonify(
-        [
-            {
-                "unit": cell.unit.code,
-                "group": cell.group.code,
-                "target": cell.target,
-                "invited": cell.invited,
-                "opened": cell.opened,
-                "submitted": cell.submitted,
-                "verified": cell.verified,
-            }
-            for cell in board.cells
-        ]
-    )
+    rows = [{"unit": cell.unit.code, "group": cell.group.code, "target": cell.target, "invited": cell.invited,
+             "opened": cell.opened, "submitted": cell.submitted, "verified": cell.verified}
+            for cell in board.cells if cell.counted]
+    rows += [{"unit": None, "group": t.code, **{m: t.values[m] for m in METRICS}} for t in board.pooled]
+    return jsonify(rows)
 
 
 @bp.get("/campaigns/<int:campaign_id>/points")
