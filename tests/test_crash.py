@@ -117,6 +117,9 @@ def _request(port: int, r: Respondent, method: str, path: str, form: dict | None
         conn.close()
 
 
+ELSEWHERE = "đã được lưu dở trên một thiết bị khác"
+
+
 def _walk(port: int, r: Respondent, rnd: Round | None) -> None:
     """The whole flow from the link; sets ``r.outcome``. Raises :class:`Cut` if the server goes away."""
     base = f"/s/{r.token}"
@@ -152,6 +155,11 @@ def _walk(port: int, r: Respondent, rnd: Round | None) -> None:
         r.outcome = "used"
         return
     expect(status == 200, "welcome", status, html)
+    if ELSEWHERE in html:  # the kill lost the answer that carried the new draft's resume code: start again
+        status, _h, _html = call("restart", "POST", f"{base}/tiep-tuc", {"csrf_token": csrf(html), "restart": "y"})
+        expect(status == 302, "restart", status, _html)
+        status, _h, html = call("welcome", "GET", base)
+        expect(status == 200 and ELSEWHERE not in html, "welcome", status, html)
     start = re.search(r'class="button primary" href="([^"]+)"', html).group(1)
     if start == f"{base}/p/1":
         status, _h, html = call("page", "GET", f"{base}/p/1")
