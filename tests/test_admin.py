@@ -282,13 +282,18 @@ def test_invitation_and_reminder_emails_through_smtp(admin, app, monkeypatch):
         assert "/s/" in body and subject(received[0]) == "Mời trả lời phiếu khảo sát Điều tra XHH 2024"
         admin.post("/quan-tri/dot/1/gui-thu", data={"csrf_token": token_of(admin), "lan": "dau"})
         assert len(received) == 2, "a first invitation is sent once"
+        from survey_app.models import AuditEntry, Invitation
+
+        with app.extensions[DB_KEY].session() as s:
+            stamped = s.execute(select(Invitation.id, Invitation.sent_at).order_by(Invitation.id)).all()
         admin.post("/quan-tri/dot/1/gui-thu", data={"csrf_token": token_of(admin), "lan": "nhac"})
         assert len(received) == 4 and subject(received[-1]).startswith("Nhắc: ")
         with app.extensions[DB_KEY].session() as s:
-            from survey_app.models import AuditEntry
-
             sent = s.scalars(select(AuditEntry.new_value).where(AuditEntry.attribute == "sent_at")).all()
             assert [v.split(":")[0] for v in sent] == ["2 thư mời", "2 thư nhắc"]
+            assert sent[-1] == "2 thư nhắc", "a reminder's entry names nobody: it went to those who had not answered"
+            assert s.execute(select(Invitation.id, Invitation.sent_at).order_by(Invitation.id)).all() == stamped, \
+                "and restamps nobody"
     finally:
         controller.stop()
 

@@ -210,12 +210,22 @@ def create_qr_cards(s: Session, campaign: Campaign, unit: Unit, group: Responden
 
 
 def mark_sent(s: Session, invitations: list[Invitation], actor: str, reminder: bool = False) -> None:
-    """Stamp the invitations e-mailed just now (one audit entry for the batch)."""
+    """Stamp the invitations e-mailed just now (one audit entry for the batch).
+
+    A reminder goes only to those who have not answered, so it leaves no trace per invitation: it
+    does not restamp ``sent_at`` and its audit entry gives a count, not who. Otherwise the stamps
+    and the entries, which outlive the campaign, would say who had not answered by each reminder,
+    and so who answered in between.
+    """
+    if not invitations:
+        return
+    if reminder:
+        record(s, actor, "update", "invitations", invitations[0].campaign_id, attribute="sent_at",
+               new_value=f"{len(invitations)} thư nhắc")
+        return
     now = utcnow()
     for inv in invitations:
         inv.sent_at = now
     s.flush()
-    if invitations:
-        record(s, actor, "update", "invitations", invitations[0].campaign_id, attribute="sent_at",
-               new_value=f"{len(invitations)} thư {'nhắc' if reminder else 'mời'}: "
-                         + ", ".join(str(inv.id) for inv in invitations[:50]))
+    record(s, actor, "update", "invitations", invitations[0].campaign_id, attribute="sent_at",
+           new_value=f"{len(invitations)} thư mời: " + ", ".join(str(inv.id) for inv in invitations[:50]))
