@@ -298,6 +298,49 @@ def test_invitation_and_reminder_emails_through_smtp(admin, app, monkeypatch):
         controller.stop()
 
 
+def test_no_write_lock_is_held_while_the_mail_server_talks(admin, app, monkeypatch):
+    """Sending held the request's SQLite write lock through the whole SMTP conversation (up to its 30 s
+    timeout): every respondent's save waited for the mail server. The server here checks, while each
+    message is being received, that another writer can take the lock at once."""
+    import socket
+    import sqlite3
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    path = app.config["DATABASE_URL"].removeprefix("sqlite:///")
+    free: list[bool] = []
+
+    class Probe(Message):
+        def handle_message(self, message):
+            other = sqlite3.connect(path, timeout=0, isolation_level=None)
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                free.append(True)
+            except sqlite3.OperationalError:
+                free.append(False)
+            finally:
+                other.close()
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Probe(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("SMTP_PORT", str(port))
+        monkeypatch.setenv("SMTP_STARTTLS", "0")
+        _campaign_with_units(admin)
+        upload(admin, "/quan-tri/dot/1/loi-moi/nhap", INVITES_CSV, token_of(admin, "/quan-tri/dot/1/loi-moi"))
+        admin.post("/quan-tri/dot/1/gui-thu", data={"csrf_token": token_of(admin), "lan": "dau"})
+        assert flashes(admin, "/quan-tri/dot/1/loi-moi") == ["Đã gửi 2 thư."]
+    finally:
+        controller.stop()
+    assert free == [True, True], "another writer took the lock while each message was sent"
+
+
 def test_without_smtp_sending_says_how_to_configure_it(admin, monkeypatch):
     monkeypatch.delenv("SMTP_HOST", raising=False)
     _campaign_with_units(admin)

@@ -291,20 +291,27 @@ def send_emails(campaign_id: int):
             sent.append(inv)
     verb = "Gửi thư nhắc" if reminder else "Gửi thư mời"
     selection = "tất cả đối tượng, " + ("chưa trả lời, có thư điện tử" if reminder else "chưa nhận thư mời")
+    handed = [(inv.id, inv.email, inv.kind, inv.group.name) for inv in sent]
+    # The SMTP conversation may take many seconds: the request's transaction ends first, so that no
+    # write lock is held meanwhile (on SQLite, every respondent's save would wait for the mail server).
+    db_session().commit()
     try:
         failed = send_all(settings, messages) if messages else []
     except (OSError, smtplib.SMTPException) as exc:
         if messages:  # some may have left before the failure: the row says how many at most
             _handed_out(campaign_id, "email_reminder" if reminder else "email_invitation", handout_text(
-                f"{verb} (lỗi giữa chừng: {exc}; tối đa)", [(inv.kind, inv.group.name) for inv in sent], selection))
+                f"{verb} (lỗi giữa chừng: {exc}; tối đa)", [(kind, group) for _i, _e, kind, group in handed],
+                selection))
         flash(f"Không gửi được thư: {exc}. Không có thư nào được đánh dấu là đã gửi.", "error")
         return redirect(url_for("admin.invitations", campaign_id=campaign_id))
     refused = {address for address, _ in failed}
+    delivered = [(i, kind, group) for i, email, kind, group in handed if email not in refused]
     if messages:
         _handed_out(campaign_id, "email_reminder" if reminder else "email_invitation", handout_text(
-            verb, [(inv.kind, inv.group.name) for inv in sent if inv.email not in refused],
+            verb, [(kind, group) for _i, kind, group in delivered],
             selection + (f"; {len(refused)} địa chỉ bị từ chối" if refused else "")))
-    invitation_service.mark_sent(db_session(), [inv for inv in sent if inv.email not in refused], actor(), reminder)
+    invitation_service.mark_sent(db_session(), [db_session().get(Invitation, i) for i, _k, _g in delivered], actor(),
+                                 reminder)
     flash(f"Đã gửi {len(sent) - len(refused)} thư{' nhắc' if reminder else ''}"
           + (f"; {len(refused)} địa chỉ bị từ chối: {', '.join(sorted(refused))}" if refused else "") + ".", "ok")
     return redirect(url_for("admin.invitations", campaign_id=campaign_id))
