@@ -167,3 +167,37 @@ def set_dir(tmp_path):
         "      - {code: kha, label: Khá, fraction: 0.6}\n      - {code: trung_binh, label: Trung bình, fraction: 0.2}\n"
         "      - {code: kem, label: Kém, fraction: 0}")
     return write_set(tmp_path / "set", texts)
+
+
+class Inbox(list):
+    """What the local SMTP server received; ``on_message`` (optional) is called with each message first."""
+
+    on_message = None
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    """A local SMTP server collecting what it is sent (an :class:`Inbox`); the app configured to use it."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Message
+
+    received = Inbox()
+
+    class Collect(Message):
+        def handle_message(self, message):
+            if received.on_message is not None:
+                received.on_message(message)
+            received.append(message)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_PORT", str(port))
+    monkeypatch.setenv("SMTP_STARTTLS", "0")
+    yield received
+    controller.stop()

@@ -247,97 +247,61 @@ def test_preview_shows_a_questionnaire_as_respondents_see_it(demo_admin):
     assert html.count('type="radio"') == 13 * 5 and "Lưu và tiếp" not in html
 
 
-def test_invitation_and_reminder_emails_through_smtp(admin, app, monkeypatch):
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
+def test_invitation_and_reminder_emails_through_smtp(admin, app, smtp):
+    received = smtp
+    _campaign_with_units(admin)
+    upload(admin, "/quan-tri/dot/1/loi-moi/nhap", INVITES_CSV, token_of(admin, "/quan-tri/dot/1/loi-moi"))
+    admin.post("/quan-tri/dot/1/gui-thu", data={"csrf_token": token_of(admin), "lan": "dau"})
+    assert flashes(admin, "/quan-tri/dot/1/loi-moi") == ["Đã gửi 2 thư."]
+    assert sorted(m["To"] for m in received) == ["an@example.vn", "binh@example.vn"]
+    from email.header import decode_header, make_header
 
-    received = []
+    def subject(message) -> str:
+        return str(make_header(decode_header(message["Subject"])))
 
-    class Collect(Message):
-        def handle_message(self, message):
-            received.append(message)
+    body = received[0].get_payload(decode=True).decode("utf-8")
+    assert "/s/" in body and subject(received[0]) == "Mời trả lời phiếu khảo sát Điều tra XHH 2024"
+    admin.post("/quan-tri/dot/1/gui-thu", data={"csrf_token": token_of(admin), "lan": "dau"})
+    assert len(received) == 2, "a first invitation is sent once"
+    from survey_app.models import AuditEntry, Invitation
 
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("SMTP_PORT", str(port))
-        monkeypatch.setenv("SMTP_STARTTLS", "0")
-        _campaign_with_units(admin)
-        upload(admin, "/quan-tri/dot/1/loi-moi/nhap", INVITES_CSV, token_of(admin, "/quan-tri/dot/1/loi-moi"))
-        admin.post("/quan-tri/dot/1/gui-thu", data={"csrf_token": token_of(admin), "lan": "dau"})
-        assert flashes(admin, "/quan-tri/dot/1/loi-moi") == ["Đã gửi 2 thư."]
-        assert sorted(m["To"] for m in received) == ["an@example.vn", "binh@example.vn"]
-        from email.header import decode_header, make_header
-
-        def subject(message) -> str:
-            return str(make_header(decode_header(message["Subject"])))
-
-        body = received[0].get_payload(decode=True).decode("utf-8")
-        assert "/s/" in body and subject(received[0]) == "Mời trả lời phiếu khảo sát Điều tra XHH 2024"
-        admin.post("/quan-tri/dot/1/gui-thu", data={"csrf_token": token_of(admin), "lan": "dau"})
-        assert len(received) == 2, "a first invitation is sent once"
-        from survey_app.models import AuditEntry, Invitation
-
-        with app.extensions[DB_KEY].session() as s:
-            stamped = s.execute(select(Invitation.id, Invitation.sent_at).order_by(Invitation.id)).all()
-        admin.post("/quan-tri/dot/1/gui-thu", data={"csrf_token": token_of(admin), "lan": "nhac"})
-        assert len(received) == 4 and subject(received[-1]).startswith("Nhắc: ")
-        with app.extensions[DB_KEY].session() as s:
-            sent = s.scalars(select(AuditEntry.new_value).where(AuditEntry.attribute == "sent_at")).all()
-            assert [v.split(":")[0] for v in sent] == ["2 thư mời", "2 thư nhắc"]
-            assert sent[-1] == "2 thư nhắc", "a reminder's entry names nobody: it went to those who had not answered"
-            assert s.execute(select(Invitation.id, Invitation.sent_at).order_by(Invitation.id)).all() == stamped, \
-                "and restamps nobody"
-    finally:
-        controller.stop()
+    with app.extensions[DB_KEY].session() as s:
+        stamped = s.execute(select(Invitation.id, Invitation.sent_at).order_by(Invitation.id)).all()
+    admin.post("/quan-tri/dot/1/gui-thu", data={"csrf_token": token_of(admin), "lan": "nhac"})
+    assert len(received) == 4 and subject(received[-1]).startswith("Nhắc: ")
+    with app.extensions[DB_KEY].session() as s:
+        sent = s.scalars(select(AuditEntry.new_value).where(AuditEntry.attribute == "sent_at")).all()
+        assert [v.split(":")[0] for v in sent] == ["2 thư mời", "2 thư nhắc"]
+        assert sent[-1] == "2 thư nhắc", "a reminder's entry names nobody: it went to those who had not answered"
+        assert s.execute(select(Invitation.id, Invitation.sent_at).order_by(Invitation.id)).all() == stamped, \
+            "and restamps nobody"
 
 
-def test_no_write_lock_is_held_while_the_mail_server_talks(admin, app, monkeypatch):
+def test_no_write_lock_is_held_while_the_mail_server_talks(admin, app, smtp):
     """Sending held the request's SQLite write lock through the whole SMTP conversation (up to its 30 s
     timeout): every respondent's save waited for the mail server. The server here checks, while each
     message is being received, that another writer can take the lock at once."""
-    import socket
     import sqlite3
-
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
 
     path = app.config["DATABASE_URL"].removeprefix("sqlite:///")
     free: list[bool] = []
 
-    class Probe(Message):
-        def handle_message(self, message):
-            other = sqlite3.connect(path, timeout=0, isolation_level=None)
-            try:
-                other.execute("BEGIN IMMEDIATE")
-                other.execute("ROLLBACK")
-                free.append(True)
-            except sqlite3.OperationalError:
-                free.append(False)
-            finally:
-                other.close()
+    def probe(_message):
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            free.append(True)
+        except sqlite3.OperationalError:
+            free.append(False)
+        finally:
+            other.close()
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Probe(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-        monkeypatch.setenv("SMTP_PORT", str(port))
-        monkeypatch.setenv("SMTP_STARTTLS", "0")
-        _campaign_with_units(admin)
-        upload(admin, "/quan-tri/dot/1/loi-moi/nhap", INVITES_CSV, token_of(admin, "/quan-tri/dot/1/loi-moi"))
-        admin.post("/quan-tri/dot/1/gui-thu", data={"csrf_token": token_of(admin), "lan": "dau"})
-        assert flashes(admin, "/quan-tri/dot/1/loi-moi") == ["Đã gửi 2 thư."]
-    finally:
-        controller.stop()
+    smtp.on_message = probe
+    _campaign_with_units(admin)
+    upload(admin, "/quan-tri/dot/1/loi-moi/nhap", INVITES_CSV, token_of(admin, "/quan-tri/dot/1/loi-moi"))
+    admin.post("/quan-tri/dot/1/gui-thu", data={"csrf_token": token_of(admin), "lan": "dau"})
+    assert flashes(admin, "/quan-tri/dot/1/loi-moi") == ["Đã gửi 2 thư."]
     assert free == [True, True], "another writer took the lock while each message was sent"
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import socket
 
 import openpyxl
 import pytest
@@ -129,30 +128,6 @@ def test_a_download_whose_audit_row_cannot_be_written_sends_no_link(tmp_path):
         refused = admin.get(url)
         assert refused.status_code == 500 and b"/s/" not in refused.data, url
     assert len(handouts(app)) == 1
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    """A local SMTP server collecting what it is sent; the app configured to use it."""
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.handlers import Message
-
-    received = []
-
-    class Collect(Message):
-        def handle_message(self, message):
-            received.append(message)
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
-    controller.start()
-    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
-    monkeypatch.setenv("SMTP_PORT", str(port))
-    monkeypatch.setenv("SMTP_STARTTLS", "0")
-    yield received
-    controller.stop()
 
 
 def test_each_sending_of_invitations_or_reminders_writes_one_audit_row(admin, app, smtp, monkeypatch):
