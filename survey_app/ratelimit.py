@@ -32,9 +32,12 @@ from pathlib import Path
 log = logging.getLogger("survey_app.ratelimit")
 RETRY_SECONDS = 30.0
 REDIS_TIMEOUT = 0.5  # seconds: a dead Redis must not hold a sign-in for long
-# One atomic step in Redis: count, and start the window's clock on the first hit.
-_HIT = "local n = redis.call('INCRBY', KEYS[1], ARGV[2]) if n == tonumber(ARGV[2]) then " \
-       "redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n"
+# One atomic step in Redis for every window of a request: count each, and start a window's clock on its
+# first hit. KEYS: the windows' keys; ARGV: the amount, then each window's seconds.
+_HIT = ("local counts = {} for i, key in ipairs(KEYS) do "
+        "local n = redis.call('INCRBY', key, ARGV[1]) "
+        "if n == tonumber(ARGV[1]) then redis.call('EXPIRE', key, ARGV[i + 1]) end "
+        "counts[i] = n end return counts")
 
 
 @dataclass(frozen=True)
@@ -70,16 +73,20 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._counts: dict[str, tuple[int, float]] = {}
 
-    def add(self, key: str, seconds: int, amount: int) -> int:
+    def add(self, windows: list[tuple[str, int]], amount: int) -> list[int]:
+        """Add ``amount`` to each ``(key, seconds)`` window at once; returns the new counts."""
         now = time.time()
+        counts = []
         with self._lock:
-            count, expiry = self._counts.get(key, (0, 0.0))
-            if expiry <= now:
-                count, expiry = 0, now + seconds
-            self._counts[key] = (count + amount, expiry)
+            for key, seconds in windows:
+                count, expiry = self._counts.get(key, (0, 0.0))
+                if expiry <= now:
+                    count, expiry = 0, now + seconds
+                self._counts[key] = (count + amount, expiry)
+                counts.append(count + amount)
             if len(self._counts) > 100_000:  # a flood of addresses: forget the expired ones
                 self._counts = {k: v for k, v in self._counts.items() if v[1] > now}
-            return count + amount
+        return counts
 
     def status(self) -> str:
         return "ok"
@@ -96,15 +103,16 @@ class _WithFallback:
         self._down_since: float | None = None
         self._last_retry = self._last_shout = 0.0
 
-    def _add(self, key: str, seconds: int, amount: int) -> int:
+    def _add(self, windows: list[tuple[str, int]], amount: int) -> list[int]:
         raise NotImplementedError
 
-    def add(self, key: str, seconds: int, amount: int) -> int:
+    def add(self, windows: list[tuple[str, int]], amount: int) -> list[int]:
+        """Add ``amount`` to each ``(key, seconds)`` window in one atomic step; returns the new counts."""
         now = time.monotonic()
         if self._down_since is not None and now - self._last_retry < RETRY_SECONDS:
-            return self._fallback.add(key, seconds, amount)
+            return self._fallback.add(windows, amount)
         try:
-            count = self._add(key, seconds, amount)
+            counts = self._add(windows, amount)
         except self._errors as error:
             self._last_retry = now
             if self._down_since is None:
@@ -114,17 +122,17 @@ class _WithFallback:
                 log.error("%s unreachable (%s: %s): rate limits are counted in this process only until it is back; "
                           "limits are no longer shared across workers and hosts", self.label, type(error).__name__,
                           error)
-            return self._fallback.add(key, seconds, amount)
+            return self._fallback.add(windows, amount)
         if self._down_since is not None:
             log.warning("%s reachable again: rate limits are shared again", self.label)
             self._down_since = None
-        return count
+        return counts
 
 
 class FileStore(_WithFallback):
     """Counters in a SQLite file shared by every process of one host (gunicorn's workers)."""
 
-    name = label = "file"
+    name = "file"
     _errors = (sqlite3.Error,)
 
     def __init__(self, path: str):
@@ -157,27 +165,30 @@ class FileStore(_WithFallback):
             self._local.conn = conn
         return conn
 
-    def _add(self, key: str, seconds: int, amount: int) -> int:
+    def _add(self, windows: list[tuple[str, int]], amount: int) -> list[int]:
         now = time.time()
         conn = self._connect()
-        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("BEGIN IMMEDIATE")  # one write transaction for every window of the request
         try:
-            conn.execute("DELETE FROM counters WHERE key = ? AND expiry <= ?", (key, now))
-            count = conn.execute(
-                "INSERT INTO counters (key, count, expiry) VALUES (?, ?, ?) "
-                "ON CONFLICT(key) DO UPDATE SET count = count + excluded.count RETURNING count",
-                (key, amount, now + seconds)).fetchone()[0]
+            counts = []
+            for key, seconds in windows:
+                conn.execute("DELETE FROM counters WHERE key = ? AND expiry <= ?", (key, now))
+                counts.append(conn.execute(
+                    "INSERT INTO counters (key, count, expiry) VALUES (?, ?, ?) "
+                    "ON CONFLICT(key) DO UPDATE SET count = count + excluded.count RETURNING count",
+                    (key, amount, now + seconds)).fetchone()[0])
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-        return count
+        return counts
 
     def status(self) -> str:
         try:
-            return "ok" if self._connect().execute("SELECT 1 FROM counters LIMIT 1").fetchall() is not None else "error"
+            self._connect().execute("SELECT 1 FROM counters LIMIT 1").fetchall()
         except sqlite3.Error:
             return "error"
+        return "ok"
 
 
 class RedisStore(_WithFallback):
@@ -194,8 +205,9 @@ class RedisStore(_WithFallback):
         self._client = redis.Redis.from_url(uri, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
         self._hit = self._client.register_script(_HIT)
 
-    def _add(self, key: str, seconds: int, amount: int) -> int:
-        return int(self._hit(keys=[key], args=[seconds, amount]))
+    def _add(self, windows: list[tuple[str, int]], amount: int) -> list[int]:
+        return [int(n) for n in self._hit(keys=[key for key, _ in windows],
+                                          args=[amount, *(seconds for _, seconds in windows)])]
 
     def status(self) -> str:
         try:
@@ -242,7 +254,7 @@ class FailureLimit:
         """Take a place in every window. Returns the places and, when a limit is passed, the seconds to
         wait (the places are then given back: a refused request does not extend the wait)."""
         places = self._keys(client)
-        counts = [self.store.add(key, w.seconds, 1) for key, w in places]
+        counts = self.store.add([(key, w.seconds) for key, w in places], 1)
         over = [w for (_key, w), count in zip(places, counts) if count > w.limit]
         if not over:
             return places, None
@@ -251,5 +263,4 @@ class FailureLimit:
 
     def give_back(self, places: Iterable[tuple[str, Window]]) -> None:
         """Give back the places of a request that did not fail."""
-        for key, w in places:
-            self.store.add(key, w.seconds, -1)
+        self.store.add([(key, w.seconds) for key, w in places], -1)

@@ -235,7 +235,6 @@ def init_security(app: Flask) -> None:
 def _log_csrf_failures(app: Flask) -> None:
     """A refused form is logged with Flask-WTF's reason (never the token), then gets the usual 400 page."""
     from flask_wtf.csrf import CSRFError
-    from werkzeug.exceptions import BadRequest
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(error):
