@@ -127,6 +127,21 @@ def demo_admin(demo_app):
 
 
 @pytest.fixture
+def site(demo_app):
+    """The demo province with an admin ``qt``, an analyst ``pt`` and a staff member ``nl`` keying for Ba Bể
+    (all with the tests' ``PASSWORD``)."""
+    from survey_app.services.users import create_user
+
+    from .test_auth import PASSWORD
+
+    with demo_app.extensions[DB_KEY].transaction() as s:
+        create_user(s, "qt", PASSWORD, "admin", actor="t")
+        create_user(s, "pt", PASSWORD, "analyst", actor="t")
+        create_user(s, "nl", PASSWORD, "staff", unit_codes=("ba_be",), actor="t")
+    return demo_app
+
+
+@pytest.fixture
 def live_server(demo_app):
     """The demo app served on a free loopback port in a thread; yields its base URL."""
     server = make_server("127.0.0.1", 0, demo_app, threaded=True)

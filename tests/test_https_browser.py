@@ -60,7 +60,8 @@ def _env(tmp_path, **extra) -> dict[str, str]:
             "SESSION_COOKIE_SECURE": "1", **extra}
 
 
-def _sign_in(page, base: str, username: str) -> None:
+def sign_in(page, base: str, username: str) -> None:
+    """Through the sign-in page, as a person does; returns once the browser has left it."""
     page.goto(base + "/dang-nhap")
     page.get_by_label("Tên đăng nhập").fill(username)
     page.get_by_label("Mật khẩu").fill(PASSWORD)
@@ -75,7 +76,7 @@ def _everything_a_person_does(browser, base: str, world, tmp_path) -> None:
     admin_context = browser.new_context(ignore_https_errors=True)
     admin = admin_context.new_page()
     admin.on("response", lambda r: refused.append(f"{r.status} {r.url}") if r.status == 400 else None)
-    _sign_in(admin, base, "qt.tls")
+    sign_in(admin, base, "qt.tls")
     expect(admin.get_by_role("heading", name="Các đợt khảo sát")).to_be_visible()
     cookie = next(c for c in admin_context.cookies() if c["name"] == "session")
     assert cookie["secure"] and cookie["httpOnly"], cookie
@@ -115,7 +116,7 @@ def _everything_a_person_does(browser, base: str, world, tmp_path) -> None:
     office = browser.new_context(ignore_https_errors=True)
     staff = office.new_page()
     staff.on("response", lambda r: refused.append(f"{r.status} {r.url}") if r.status == 400 else None)
-    _sign_in(staff, base, "nl.tls")
+    sign_in(staff, base, "nl.tls")
     staff.wait_for_function("document.activeElement && document.activeElement.id === 'serial'")
     staff.keyboard.type(serial)
     staff.keyboard.press("Enter")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.client
 import os
 import re
-import socket
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -21,16 +20,10 @@ from survey_app.services.users import create_user
 
 from .conftest import make_app
 from .deploy import Redis
-from .servers import Gunicorn
+from .servers import Gunicorn, _free_port
 from .test_auth import PASSWORD
 
 STRONG_SECRET = "limits-test-secret-of-more-than-32-bytes-4b1d9c"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -10,21 +10,10 @@ from sqlalchemy import func, select
 
 from survey_app.extensions import DB_KEY
 from survey_app.models import ApiToken, AuditEntry, User
-from survey_app.services.users import create_api_token, create_user
+from survey_app.services.users import create_api_token
 
 from .test_accounts import NEW_PASSWORD, signed_in
 from .test_admin import flashes, token_of
-from .test_auth import PASSWORD
-
-
-@pytest.fixture
-def site(demo_app):
-    """The demo province with an admin ``qt``, an analyst ``pt`` and a staff member ``nl`` keying for Ba Bể."""
-    with demo_app.extensions[DB_KEY].transaction() as s:
-        create_user(s, "qt", PASSWORD, "admin", actor="t")
-        create_user(s, "pt", PASSWORD, "analyst", actor="t")
-        create_user(s, "nl", PASSWORD, "staff", unit_codes=("ba_be",), actor="t")
-    return demo_app
 
 
 def user_id(app, username: str) -> int:

@@ -27,6 +27,7 @@ from survey_app.services.csv_import import CsvProblems, read_rows
 from survey_app.services.users import create_api_token, create_user
 
 from .conftest import CURRENT, LAST, make_app
+from .deploy import wait_for_port
 from .servers import REPO, Gunicorn
 from .test_auth import PASSWORD, csrf, login
 from .test_form import fill
@@ -40,12 +41,9 @@ def signed_in(app, username="qt"):
 
 
 @pytest.fixture
-def admin(demo_app):
-    with demo_app.extensions[DB_KEY].transaction() as s:
-        create_user(s, "qt", PASSWORD, "admin", actor="t")
-        create_user(s, "pt", PASSWORD, "analyst", actor="t")
-        create_user(s, "nl", PASSWORD, "staff", unit_codes=("ba_be",), actor="t")
-    return demo_app
+def admin(site):
+    """The demo province with its three users (conftest's ``site``), by the name these tests use."""
+    return site
 
 
 # --- uploads never block the site --------------------------------------------------------------
@@ -232,13 +230,7 @@ def test_restore_refuses_while_parsurvey_run_serves(demo_db, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "survey_app.cli", "run", "--port", str(port), "--no-reload"],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+        wait_for_port(port, 30)
         refused = _restore(url, backup, tmp_path / "instance")
         assert refused.returncode == 2 and "Máy chủ đang dùng" in refused.stderr
     finally:

@@ -29,6 +29,7 @@ from .conftest import CURRENT, make_app
 from .deploy import Redis
 from .servers import Gunicorn
 from .test_auth import PASSWORD
+from .test_https_browser import sign_in
 from .test_respond import invite
 
 pytestmark = [pytest.mark.browser, pytest.mark.postgres]
@@ -72,7 +73,7 @@ def _ballots(app) -> int:
         return s.scalar(select(func.count(Ballot.id)))
 
 
-def _sign_in(base: str, client: str, password: str) -> int:
+def _sign_in_status(base: str, client: str, password: str) -> int:
     """One sign-in as the proxy forwards it for ``client``; returns the status."""
     web = requests.Session()
     headers = {"X-Forwarded-For": client}
@@ -90,10 +91,7 @@ def test_two_app_hosts_on_one_postgresql_and_one_redis(two_hosts, browser):
     # Signed in on A, served on B; signed out on B, the session copied before opens nothing on A.
     context = browser.new_context()
     page = context.new_page()
-    page.goto(a.url + "/dang-nhap")
-    page.get_by_label("Tên đăng nhập").fill("qt.hai")
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    sign_in(page, a.url, "qt.hai")
     expect(page.get_by_role("heading", name="Các đợt khảo sát")).to_be_visible()
     copied = context.cookies()
     page.goto(b.url + "/quan-tri/")
@@ -109,12 +107,13 @@ def test_two_app_hosts_on_one_postgresql_and_one_redis(two_hosts, browser):
     replay.close()
 
     # Failed sign-ins count across both hosts, one at a time and in a parallel burst.
-    statuses = [_sign_in((a, b)[n % 2].url, "203.0.113.60", "sai-mat-khau-roi") for n in range(10)]
+    statuses = [_sign_in_status((a, b)[n % 2].url, "203.0.113.60", "sai-mat-khau-roi") for n in range(10)]
     assert statuses == [401] * 10
-    assert _sign_in(a.url, "203.0.113.60", "sai-mat-khau-roi") == 429
-    assert _sign_in(b.url, "203.0.113.60", PASSWORD) == 429, "the client waits on the other host too"
+    assert _sign_in_status(a.url, "203.0.113.60", "sai-mat-khau-roi") == 429
+    assert _sign_in_status(b.url, "203.0.113.60", PASSWORD) == 429, "the client waits on the other host too"
     with ThreadPoolExecutor(max_workers=16) as pool:
-        burst = list(pool.map(lambda n: _sign_in((a, b)[n % 2].url, "203.0.113.61", "sai-mat-khau-roi"), range(30)))
+        burst = list(pool.map(lambda n: _sign_in_status((a, b)[n % 2].url, "203.0.113.61", "sai-mat-khau-roi"),
+                              range(30)))
     assert sorted(burst).count(401) == 10 and burst.count(429) == 20, burst
     figures["burst"] = (burst.count(401), burst.count(429))
 
@@ -145,10 +144,7 @@ def test_two_app_hosts_on_one_postgresql_and_one_redis(two_hosts, browser):
 
     # A campaign closed on A is closed on B at once.
     admin = browser.new_context().new_page()
-    admin.goto(a.url + "/dang-nhap")
-    admin.get_by_label("Tên đăng nhập").fill("qt.hai")
-    admin.get_by_label("Mật khẩu").fill(PASSWORD)
-    admin.get_by_role("button", name="Đăng nhập").click()
+    sign_in(admin, a.url, "qt.hai")
     expect(admin.get_by_role("heading", name="Các đợt khảo sát")).to_be_visible()
     late = "tok-two-hosts-late-00000000000"
     invite(app, "hdnd_huyen", "na_ri", late)
