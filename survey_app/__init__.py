@@ -101,23 +101,23 @@ class RedactLinks(logging.Filter):
     arguments and the text of an exception's traceback; and a QR card's code typed on the home
     page (``/ma?ma=<code>``)."""
 
-    PATTERN = re.compile(r"(/s/|[?&]ma=)[^/\s?&\"'#]+")
+    PATTERN = re.compile(r"(/s/|(?:^|[?&])ma=)[^/\s?&\"'#]+")
 
-    def _mask(self, value):
+    def mask(self, value):
         # Most values of an access line (gunicorn passes some fifty) hold no link: no regex for them.
         if isinstance(value, str) and ("/s/" in value or "ma=" in value):
             return self.PATTERN.sub(r"\1…", value)
         return value
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = self._mask(record.msg)
+        record.msg = self.mask(record.msg)
         if isinstance(record.args, tuple):
-            record.args = tuple(self._mask(a) for a in record.args)
+            record.args = tuple(self.mask(a) for a in record.args)
         elif isinstance(record.args, dict):
-            record.args = {k: self._mask(v) for k, v in record.args.items()}
+            record.args = {k: self.mask(v) for k, v in record.args.items()}
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.exc_text = self._mask(record.exc_text)
+        record.exc_text = self.mask(record.exc_text)
         return True
 
 

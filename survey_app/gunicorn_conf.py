@@ -6,9 +6,10 @@ serialises writers (WAL, ``BEGIN IMMEDIATE``), PostgreSQL (``DATABASE_URL``) doe
 """
 import multiprocessing
 import os
-import re
 
 from gunicorn.glogging import Logger
+
+from survey_app import RedactLinks
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
@@ -25,15 +26,16 @@ access_log_format = '%(t)s %(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 
 
 class RedactingLogger(Logger):
-    """The access log must not hold respondents' tokens: with the time they would undo anonymity."""
+    """The access log must not hold respondents' tokens nor card codes: with the time they would undo
+    anonymity. The app's own filter (:class:`survey_app.RedactLinks`) masks them, here in the atoms."""
 
-    TOKEN = re.compile(r"(/s/)[^/\s?\"]+")
+    _redact = RedactLinks()
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
         for key in ("U", "r", "q", "f"):
-            if isinstance(atoms.get(key), str):
-                atoms[key] = self.TOKEN.sub(r"\1…", atoms[key])
+            if key in atoms:
+                atoms[key] = self._redact.mask(atoms[key])
         return atoms
 
 
