@@ -24,17 +24,19 @@ from .db import Database
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
-def alembic_config(database: Database, stdout=None) -> Config:
-    """An Alembic config bound to ``database``'s write engine (no alembic.ini needed)."""
+def alembic_config(database: Database, stdout=None, secret: str | None = None) -> Config:
+    """An Alembic config bound to ``database``'s write engine (no alembic.ini needed); ``secret`` is the
+    server's ``SECRET_KEY``, which revisions that move data into the sealed ballot box need (0010)."""
     cfg = Config(stdout=stdout or io.StringIO())
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = database.write_engine
+    cfg.attributes["secret"] = secret
     return cfg
 
 
-def upgrade(database: Database, revision: str = "head") -> None:
-    """Bring the schema up to ``revision`` (default: the newest)."""
-    command.upgrade(alembic_config(database), revision)
+def upgrade(database: Database, revision: str = "head", secret: str | None = None) -> None:
+    """Bring the schema up to ``revision`` (default: the newest); ``secret``: see :func:`alembic_config`."""
+    command.upgrade(alembic_config(database, secret=secret), revision)
 
 
 def downgrade(database: Database, revision: str) -> None:

@@ -5,12 +5,15 @@ was opened with (``criteria_files``), so later edits of the YAML never change
 a past year. Invitation tokens and QR short codes are stored only as SHA-256
 hashes.
 
-Anonymity: nothing stored joins a submitted ballot to its invitation or its
-respondent. A ballot has no invitation key, no respondent unit, no day or time
-and no digest of its answers; ballots and answers have no rowid on SQLite; an
-invitation only knows *that* it was opened and used (booleans, no time); the
-draft kept for save-and-resume is encrypted and deleted in the transaction that
-stores the ballot; the audit log records no respondent's submission. See
+Anonymity: nothing stored joins a ballot to its invitation or its respondent.
+While a campaign collects, a respondent's ballot is an :class:`Envelope`
+sealed to the campaign's :class:`BallotBox`; the link that sent it leaves a
+:class:`SpentLink` (a keyed hash, no invitation key); the draft kept for
+save-and-resume is sealed under a keyed row id. Closing opens the envelopes
+into ballots in a random order with random ids and deletes envelopes, markers
+and drafts. A ballot has no invitation key, no respondent unit, no day or time
+and no digest of its answers; ballots, answers, envelopes, markers and drafts
+have no rowid on SQLite; the audit log records no respondent's submission. See
 ``docs/threat-model.md``.
 """
 from __future__ import annotations
@@ -201,9 +204,12 @@ class Invitation(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime)
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
-    opened: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # no time: see module doc
-    used: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     revoked: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # opens nothing; kept
+    # Not stored: whether its ballot was sent, whether its form was opened. Read, where the app holds
+    # SECRET_KEY, from the box's spent markers and drafts (services.ballot_box.read_link_states); a copy
+    # of the database cannot tell, and after close nobody can.
+    used = False
+    opened = False
 
     group: Mapped[RespondentGroup] = relationship()
     unit: Mapped[Unit | None] = relationship()
@@ -211,23 +217,66 @@ class Invitation(Base):
 
 
 class Draft(Base):
-    """A half-filled web form, kept under its invitation until the ballot is stored.
+    """A half-filled web form, sealed (see :mod:`survey_app.services.drafts`).
 
-    ``sealed`` holds the draft encrypted with a key derived from the server's secret and the
-    respondent's token (see :mod:`survey_app.services.drafts`): a copy of the database without
-    the secret shows no answer and no client id. The plaintext columns are those of drafts saved
-    before revision 0006; ``parsurvey db upgrade`` seals them, or the next visit does. Deleted in
-    the transaction that stores the ballot, and when the campaign closes.
+    The row id is a keyed hash of the link (:func:`survey_app.services.markers.draft_id`): nothing
+    here references an invitation, so a copy of the database without ``SECRET_KEY`` cannot say
+    whose draft it is, nor whose went when a ballot was sent. ``sealed`` is the draft encrypted
+    under the server's secret, the link's token and the respondent's resume code, padded to one
+    size per questionnaire. Deleted when the ballot is sent, and when the campaign closes.
     """
 
     __tablename__ = "drafts"
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
-    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id"), primary_key=True)
-    sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
-    client_id: Mapped[str | None] = mapped_column(String(64))
-    data: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
-    started_at: Mapped[datetime | None] = mapped_column(DateTime)
-    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class BallotBox(Base):
+    """A campaign's box key (:mod:`survey_app.services.box`): the public half seals respondents'
+    ballots as they come; the private half, wrapped under ``SECRET_KEY`` (``how`` = ``secret``) or
+    under the Department's passphrase (``passphrase``), opens them when the campaign closes."""
+
+    __tablename__ = "ballot_boxes"
+
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), primary_key=True)
+    public: Mapped[bytes] = mapped_column(LargeBinary)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    how: Mapped[str] = mapped_column(String(16))
+    salt: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Envelope(Base):
+    """A respondent's ballot (link or QR card) sealed to the campaign's box until it closes.
+
+    A random id, the campaign and group, the unit only for a group that rates its own unit (what its
+    link says anyway), and the sealed bytes, padded to one size per questionnaire: no invitation, no
+    time. On SQLite the table has no rowid, so rows sit in the order of their random ids.
+    """
+
+    __tablename__ = "envelopes"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("respondent_groups.id"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SpentLink(Base):
+    """A link whose ballot was sent: a keyed hash of it (:func:`survey_app.services.markers.spent_marker`),
+    with no reference to the invitation, and the keyed hash of the form's client id (a repeated
+    submit is told from another device's). All deleted when the campaign closes."""
+
+    __tablename__ = "spent_links"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    marker: Mapped[str] = mapped_column(String(64), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    receipt: Mapped[str] = mapped_column(String(64))
 
 
 class Ballot(Base):

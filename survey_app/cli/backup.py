@@ -78,7 +78,7 @@ def restore_command(file: Path, force: bool) -> None:
             "Dừng máy chủ trước khi khôi phục.",
         ]))
     try:
-        summary = restore_sqlite(database, file, force=force,
+        summary = restore_sqlite(database, file, force=force, secret=current_app.config["SECRET_KEY"],
                                  busy_timeout_ms=current_app.config.get("SQLITE_BUSY_TIMEOUT_MS", 10000))
     except BackupError as exc:
         _refuse(f"{exc}\nKhông khôi phục, không thay đổi gì.")

@@ -19,7 +19,6 @@ from flask.cli import with_appcontext
 from .. import migrate
 from ..db import Database, DatabaseUnreachable
 from ..extensions import get_database
-from ..services.drafts import seal_plaintext_drafts
 from ..services.serving import ServerRunning, exclusive_use
 
 STOP_FIRST = ("dừng máy chủ trước (sudo systemctl stop parsurvey; Ctrl+C với parsurvey run hoặc make run; "
@@ -68,17 +67,13 @@ def _unserved(database: Database, doing: str) -> Iterator[None]:
 def db_upgrade(revision: str) -> None:
     """Nâng cấu trúc cơ sở dữ liệu lên REVISION (mặc định: mới nhất). Dừng máy chủ trước."""
     with _reachable() as database:
+        secret = current_app.config["SECRET_KEY"]
         if migrate.upgrade_steps(migrate.current_revision(database), revision) == []:
-            migrate.upgrade(database, revision)  # nothing to change: allowed while serving
+            migrate.upgrade(database, revision, secret)  # nothing to change: allowed while serving
         else:
             with _unserved(database, "nâng cấp"):
-                migrate.upgrade(database, revision)
+                migrate.upgrade(database, revision, secret)
         click.echo(f"Cơ sở dữ liệu ở phiên bản {migrate.current_revision(database)} ({_safe_url(database.url)}).")
-        if migrate.current_revision(database) == migrate.head_revision():
-            with database.transaction() as session:
-                sealed = seal_plaintext_drafts(session, current_app.config["SECRET_KEY"])
-            if sealed:
-                click.echo(f"Đã mã hoá {sealed} phiếu đang làm dở lưu từ phiên bản trước.")
 
 
 @db_cli.command("downgrade", context_settings={"ignore_unknown_options": True})  # '-1' is a revision

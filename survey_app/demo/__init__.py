@@ -15,20 +15,41 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import SimpleNamespace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from questionnaires import DEFAULT_SET_DIR, Scale, read_set_texts
 
-from ..models import Appraisal, Campaign, CommuneResult, Invitation, PreviousResult, SampleTarget, Unit, User
+from ..models import (
+    Appraisal,
+    Campaign,
+    CommuneResult,
+    Invitation,
+    PreviousResult,
+    SampleTarget,
+    SpentLink,
+    Unit,
+    User,
+)
 from ..services import paper
 from ..services.audit import record
-from ..services.ballots import NewBallot, store_ballots
+from ..services.ballot_box import Sealed, envelope_content, seal_ballot
+from ..services.ballots import NewBallot, check_ballots, store_ballots
 from ..services.campaigns import campaign_criteria, create_campaign
 from ..services.closing import close_campaign
-from ..services.drafts import Assignment, DraftContent, answer_key, draft_size, write_draft
+from ..services.drafts import (
+    ENVELOPE_OVERHEAD,
+    Assignment,
+    DraftContent,
+    answer_key,
+    draft_size,
+    own_unit,
+    write_draft,
+)
 from ..services.invitations import issue_link
+from ..services.markers import draft_id, receipt, spent_marker
 from ..services.sealing import draft_key, new_resume_code
 from ..services.serials import reserve_serials
 from ..services.users import create_user
@@ -101,7 +122,7 @@ def build_demo(session: Session, secret: str, seed: int = 2023) -> DemoAccess:
     now.flush()
     now.paper_being_keyed(session.scalar(select(User).where(User.username == "nhaplieu1")),
                           session.scalar(select(User).where(User.username == "nhaplieu2")))
-    close_campaign(session, last, "demo")
+    close_campaign(session, last, "demo", secret=secret)
     access.ballots = sim.ballot_count + now.ballot_count
     access.answers = sim.answer_count + now.answer_count
     record(session, "demo", "create", "demo", last.id,
@@ -178,7 +199,8 @@ class _Simulator:
         self.session, self.campaign, self.cset, self.secret = session, campaign, cset, secret
         self.units, self.groups, self.rng = units, groups, rng
         self.ballot_count = self.answer_count = 0
-        self.pending: list[NewBallot] = []
+        self.pending: list[NewBallot] = []  # paper ballots, stored as they are
+        self.sealed: list = []  # (invitation, ballot, assignments): respondents' ballots, for the box
         self.keyed: list[tuple[str, str]] = []  # (serial, state) of paper ballots, audited when stored
         self.so = [u for u in units.values() if u.level == "so"]
         self.huyen = [u for u in units.values() if u.level == "huyen"]
@@ -209,6 +231,14 @@ class _Simulator:
 
     def flush(self) -> None:
         """Store the ballots made so far in one batch, with the checks every ballot gets."""
+        check_ballots(self.session, self.cset, [b for _i, b, _a in self.sealed])
+        for invitation, ballot, assigned in self.sealed:
+            self.session.add(SpentLink(marker=spent_marker(self.secret, invitation.token_hash),
+                                       campaign_id=self.campaign.id, receipt=receipt(self.secret, ballot.client_id)))
+            seal_ballot(self.session, Sealed(self.campaign.id, ballot.group_id, own_unit(assigned),
+                                             envelope_content(ballot),
+                                             draft_size(assigned, self.cset) + ENVELOPE_OVERHEAD), self.secret)
+        self.sealed = []
         ids = store_ballots(self.session, self.cset, self.pending)
         by_serial = {b.paper_serial: i for b, i in zip(self.pending, ids) if b.paper_serial}
         for serial, state in self.keyed:
@@ -261,16 +291,19 @@ class _Simulator:
         for unit in rated_units[: max(1, len(rated_units) // 2)]:
             for item in self.cset.questionnaire(unit.level, group.code).items[:5]:
                 data[answer_key(unit.id, item.question)] = "tot"
-        inv.opened = True
-        assigned = [Assignment(self.cset.level_by_code[rule.level], rule.how,
-                               self.cset.questionnaire(rule.level, group.code),
-                               [u for u in rated_units if u.level == rule.level][:1] if rule.how == "own"
-                               else [u for u in self.units.values() if u.level == rule.level])
-                    for rule in self.cset.group_by_code[group.code].rates]
         # Saved on the respondent's own device: only the resume code it was given opens it (nobody has it here).
-        write_draft(self.session, inv.id, draft_key(self.secret, token, new_resume_code()),
+        row = SimpleNamespace(id=inv.id, campaign_id=inv.campaign_id, draft_id=draft_id(self.secret, inv.token_hash))
+        write_draft(self.session, row, draft_key(self.secret, token, new_resume_code()),
                     DraftContent(str(uuid.UUID(int=self.rng.getrandbits(128), version=4)), data,
-                                 datetime(self.campaign.year, 11, 20)), size=draft_size(assigned, self.cset))
+                                 datetime(self.campaign.year, 11, 20)),
+                    size=draft_size(self._assigned(group.code, rated_units), self.cset))
+
+    def _assigned(self, group: str, rated_units: list[Unit]) -> list[Assignment]:
+        """The questionnaires of a group's link, as the web form builds them."""
+        return [Assignment(self.cset.level_by_code[rule.level], rule.how, self.cset.questionnaire(rule.level, group),
+                           [u for u in rated_units if u.level == rule.level][:1] if rule.how == "own"
+                           else [u for u in self.units.values() if u.level == rule.level])
+                for rule in self.cset.group_by_code[group].rates]
 
     def paper_ballots(self) -> None:
         """Last year's paper ballots: printed, keyed twice, in every review state."""
@@ -318,8 +351,6 @@ class _Simulator:
     def _ballot(self, group_id, rated_units, channel, state, invitation=None, serial=None, reason=None) -> None:
         rng = self.rng
         group = next(g for g in self.groups.values() if g.id == group_id)
-        if invitation is not None:
-            invitation.opened = invitation.used = True  # the ballot itself does not say which
         # Drawn in this order (the day too, which ballots no longer keep) so that a seed gives the same demo.
         client_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         rng.randrange(55)
@@ -335,8 +366,7 @@ class _Simulator:
                     / self.cset.level_by_code[unit.level].field_max[str(field_index + 1)]
                 )
                 rows.append((unit.id, q.id, _draw(self.cset.scale_by_code[q.scale], quality, rng)))
-        self.pending.append(
-            NewBallot(
+        ballot = NewBallot(
                 campaign_id=self.campaign.id,
                 client_id=client_id if serial is None else f"paper-{self.campaign.id}-{serial}",
                 group_id=group_id,
@@ -347,7 +377,10 @@ class _Simulator:
                 answers=rows,
                 duration_seconds=duration,
             )
-        )
+        if invitation is None:
+            self.pending.append(ballot)
+        else:  # a respondent's own ballot goes into the box, as the web form puts it, and spends the link
+            self.sealed.append((invitation, ballot, self._assigned(group.code, rated_units)))
         self.ballot_count += 1
         self.answer_count += len(rows)
 

@@ -353,7 +353,7 @@ def _kept_path(live: Path, now: datetime) -> Path:
 
 
 def restore_sqlite(database: Database, source: Path, *, force: bool = False, busy_timeout_ms: int = 10000,
-                   now: datetime | None = None) -> RestoreSummary:
+                   now: datetime | None = None, secret: str | None = None) -> RestoreSummary:
     """Replace the contents of ``database``'s file with the backup ``source``, then migrate it to head.
 
     Nothing is changed when ``source`` is refused (see :func:`inspect_backup`)
@@ -373,7 +373,7 @@ def restore_sqlite(database: Database, source: Path, *, force: bool = False, bus
     live = Path(os.path.realpath(sqlite_file(database.url)))  # the kept copy goes beside the real file
     try:
         with exclusive_use(database.url):  # a server starting meanwhile waits for the restore
-            return _restore_unserved(database, live, Path(source), force, busy_timeout_ms, now)
+            return _restore_unserved(database, live, Path(source), force, busy_timeout_ms, now, secret)
     except ServerRunning as running:
         raise BackupError(f"Máy chủ đang dùng {running.where}: dừng máy chủ (sudo systemctl stop parsurvey; "
                           "Ctrl+C với parsurvey run hoặc make run; dừng gunicorn của make serve) rồi khôi phục. "
@@ -381,7 +381,7 @@ def restore_sqlite(database: Database, source: Path, *, force: bool = False, bus
 
 
 def _restore_unserved(database: Database, live: Path, source: Path, force: bool, busy_timeout_ms: int,
-                      now: datetime | None) -> RestoreSummary:
+                      now: datetime | None, secret: str | None = None) -> RestoreSummary:
     if live.exists() and source.exists() and live.resolve() == source.resolve():
         raise BackupError(f"{source} chính là cơ sở dữ liệu đang dùng: không có gì để khôi phục.")
     wanted = inspect_backup(source)
@@ -414,7 +414,7 @@ def _restore_unserved(database: Database, live: Path, source: Path, force: bool,
         raise BackupError(f"Không khôi phục được {source} vào {live}: {exc}.") from exc
     if wanted.revision != migrate.head_revision():
         try:
-            migrate.upgrade(database)
+            migrate.upgrade(database, secret=secret)  # SECRET_KEY: a backup from before 0010 moves into the box
         except Exception as exc:
             where = f"; bản trước khi khôi phục ở {kept}" if kept else ""
             raise RestoreFailed(f"Đã chép dữ liệu của {source} (phiên bản {wanted.revision}) nhưng nâng cấp cấu trúc "

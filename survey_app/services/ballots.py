@@ -147,28 +147,51 @@ def _grouped(answers: Iterable[tuple[int, str, str]]) -> dict[int, dict[str, str
     return by_unit
 
 
-def check_ballots(s: Session | Connection, cset: CriteriaSet, ballots: Sequence[NewBallot],
-                  complete: bool = True) -> None:
-    """Raise :class:`BallotProblems` for the first ballot whose answers break a rule."""
+def _lookups(s: Session | Connection, ballots: Sequence[NewBallot]) -> tuple[dict, dict]:
+    """The levels of the units and the codes of the groups the ballots name, by (campaign, id)."""
     campaign_ids = {b.campaign_id for b in ballots}
     unit_ids = {a[0] for b in ballots for a in b.answers}
     levels = {(c, i): lv for c, i, lv in s.execute(_LEVELS, {"units": sorted(unit_ids),
                                                              "campaigns": sorted(campaign_ids)})}
     groups = {(c, i): code for c, i, code in s.execute(_GROUPS, {"groups": sorted({b.group_id for b in ballots})})}
+    return levels, groups
+
+
+def _ballot_problems(cset: CriteriaSet, b: NewBallot, levels: dict, groups: dict, complete: bool) -> list[Problem]:
+    by_unit = _grouped(b.answers)
+    if len(by_unit) and sum(map(len, by_unit.values())) != len(b.answers):
+        return [Problem(0, None, "một câu hỏi được trả lời hai lần cho cùng đơn vị")]
+    group = groups.get((b.campaign_id, b.group_id))
+    if group is None:
+        return [Problem(0, None, "đối tượng không thuộc đợt đánh giá này")]
+    mine = {u: levels[(b.campaign_id, u)] for u in by_unit if (b.campaign_id, u) in levels}
+    return answer_problems(cset, group, mine, by_unit, complete)
+
+
+def check_ballots(s: Session | Connection, cset: CriteriaSet, ballots: Sequence[NewBallot],
+                  complete: bool = True) -> None:
+    """Raise :class:`BallotProblems` for the first ballot whose answers break a rule."""
+    levels, groups = _lookups(s, ballots)
     for b in ballots:
-        by_unit = _grouped(b.answers)
-        if len(by_unit) and sum(map(len, by_unit.values())) != len(b.answers):
-            raise BallotProblems([Problem(0, None, "một câu hỏi được trả lời hai lần cho cùng đơn vị")])
-        group = groups.get((b.campaign_id, b.group_id))
-        if group is None:
-            raise BallotProblems([Problem(0, None, "đối tượng không thuộc đợt đánh giá này")])
-        mine = {u: levels[(b.campaign_id, u)] for u in by_unit if (b.campaign_id, u) in levels}
-        problems = answer_problems(cset, group, mine, by_unit, complete)
+        problems = _ballot_problems(cset, b, levels, groups, complete)
         if problems:
             raise BallotProblems(problems)
 
 
+def store_opened(s: Session | Connection, cset: CriteriaSet, opened: Sequence[NewBallot]) -> tuple[int, int]:
+    """Store the ballots of opened envelopes, in the order given (the box's shuffled order), each checked
+    with the rules every channel shares; one that breaks a rule is left out. Returns (stored, left out)."""
+    if not opened:
+        return 0, 0
+    levels, groups = _lookups(s, opened)
+    good = [b for b in opened if not _ballot_problems(cset, b, levels, groups, True)]
+    _insert(s, good)
+    return len(good), len(opened) - len(good)
+
+
 def _insert(s: Session | Connection, ballots: Sequence[NewBallot]) -> list[int]:
+    if not ballots:
+        return []
     ids = [random_ballot_id() for _ in ballots]
     s.execute(_INSERT_BALLOT, [
         {"id": ballot_id, "campaign_id": b.campaign_id, "client_id": b.client_id, "group_id": b.group_id,

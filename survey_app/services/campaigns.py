@@ -25,6 +25,7 @@ from questionnaires import (
 
 from ..models import CAMPAIGN_STATUSES, Answer, Ballot, Campaign, RespondentGroup, SampleTarget, Unit
 from .audit import record
+from .ballot_box import sealed_counts
 
 _SETS: dict[str, CriteriaSet] = {}
 
@@ -305,6 +306,9 @@ def campaign_progress(session: Session, campaign: Campaign) -> CampaignProgress:
             .group_by(Ballot.group_id)
         ).all()
     )
+    sealed = sealed_counts(session, campaign.id)  # respondents' ballots, in the box until close
+    for group_id, n in sealed.by_group.items():
+        ballots[group_id] = ballots.get(group_id, 0) + n
     received = {
         (unit_id, group_id): n
         for unit_id, group_id, n in session.execute(
@@ -320,7 +324,8 @@ def campaign_progress(session: Session, campaign: Campaign) -> CampaignProgress:
             SampleTarget.campaign_id == campaign.id
         )
     ):
-        cells.setdefault(group_id, []).append((target, received.get((unit_id, group_id), 0)))
+        cells.setdefault(group_id, []).append((target, received.get((unit_id, group_id), 0)
+                                              + sealed.by_unit_group.get((unit_id, group_id), 0)))
     groups = []
     for g in campaign.groups:
         how = {rule.how for rule in cset.group_by_code[g.code].rates} if g.code in cset.group_by_code else set()

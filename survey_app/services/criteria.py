@@ -4,12 +4,22 @@ The request (or command) commits once; the change is audited.
 """
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from questionnaires import CriteriaSet, load_criteria_set_from_texts, set_digest
 
-from ..models import Ballot, Campaign, Invitation, PaperSerial, RespondentGroup, SampleTarget
+from ..models import (
+    Ballot,
+    Campaign,
+    Draft,
+    Envelope,
+    Invitation,
+    PaperSerial,
+    RespondentGroup,
+    SampleTarget,
+    SpentLink,
+)
 from .audit import record
 from .campaigns import CampaignError
 
@@ -34,8 +44,7 @@ def replace_criteria(s: Session, campaign: Campaign, texts: dict[str, str], acto
     """
     if campaign.status != "draft":
         raise CampaignError("Chỉ thay được bộ tiêu chí khi đợt khảo sát đang chuẩn bị (chưa mở).")
-    used = _count(s, Invitation, Invitation.campaign_id == campaign.id,
-                  or_(Invitation.used.is_(True), Invitation.opened.is_(True)))
+    used = sum(_count(s, table, table.campaign_id == campaign.id) for table in (Draft, Envelope, SpentLink))
     if used or _count(s, Ballot, Ballot.campaign_id == campaign.id):
         raise CampaignError("Đã có đường link được mở hoặc phiếu được gửi: không thay bộ tiêu chí được nữa.")
     if cset is None:

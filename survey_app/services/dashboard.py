@@ -14,6 +14,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from ..models import Answer, Ballot, Campaign, Invitation, RespondentGroup, SampleTarget, Unit
+from .ballot_box import SealedCounts, read_link_states, sealed_counts
 from .campaigns import campaign_criteria, group_covered, group_total, per_unit_visible
 
 METRICS = ("target", "invited", "opened", "submitted", "verified")
@@ -90,8 +91,12 @@ class Dashboard:
     pooled: list[Total]  # every group counted per group only, even with nothing planned or sent yet
 
 
-def response_dashboard(s: Session, campaign: Campaign, level: str | None = None, group: str | None = None) -> Dashboard:
+def response_dashboard(s: Session, campaign: Campaign, secret: str, level: str | None = None,
+                       group: str | None = None) -> Dashboard:
     """Every unit × group the criteria set asks about, with its counts, the most behind first.
+
+    Ballots still in the box count as the box lets them (:func:`.ballot_box.sealed_counts`); links
+    read as opened from the box's markers and drafts, which ``secret`` (``SECRET_KEY``) tells.
 
     Parameters
     ----------
@@ -121,17 +126,17 @@ def response_dashboard(s: Session, campaign: Campaign, level: str | None = None,
             cells[(unit_id, group_id)].target = target
 
     pool: dict[int, Counter] = {g_id: Counter() for g_id in groups}
-    for group_id, unit_id, opened in s.execute(
-        select(Invitation.group_id, Invitation.unit_id, Invitation.opened).where(
-            Invitation.campaign_id == campaign.id, Invitation.revoked.is_(False))
-    ):
+    links = read_link_states(s, list(s.scalars(select(Invitation).where(
+        Invitation.campaign_id == campaign.id, Invitation.revoked.is_(False)))), secret)
+    for group_id, unit_id, opened in ((inv.group_id, inv.unit_id, inv.opened) for inv in links):
         pool[group_id].update(invited=1, opened=int(bool(opened)))
         for u in _rated_by_link(rules[group_id], by_id.get(unit_id), units, by_id):
             cell = cells[(u.id, group_id)]
             cell.invited += 1
             cell.opened += int(bool(opened))
 
-    _count_cells(s, campaign, cells, counted)
+    sealed = sealed_counts(s, campaign.id)
+    _count_cells(s, campaign, cells, counted, sealed)
     chosen = [c for c in cells.values()
               if (level is None or c.unit.level == level) and (group is None or c.group.code == group)]
     chosen.sort(key=lambda c: (c.percent is None, c.percent or 0.0, c.unit.level, c.unit.name))
@@ -141,7 +146,8 @@ def response_dashboard(s: Session, campaign: Campaign, level: str | None = None,
         if c.counted:
             by_level[c.unit.level].add(c)
             by_group[c.group.code].add(c)
-    pooled = _pooled_totals(s, campaign, [g for g in groups.values() if g.id not in counted], rules, cells, pool)
+    pooled = _pooled_totals(s, campaign, [g for g in groups.values() if g.id not in counted], rules, cells, pool,
+                            sealed)
     pooled = [t for t in pooled if (group is None or t.code == group)
               and (level is None or any(r.level == level for r in cset.group_by_code[t.code].rates))]
     by_group.update((t.code, t) for t in pooled)
@@ -167,10 +173,14 @@ def _rated_by_link(rates, unit: Unit | None, units: list[Unit], by_id: dict[int,
     return found
 
 
-def _count_cells(s: Session, campaign: Campaign, cells: dict[tuple[int, int], Cell], counted: set[int]) -> None:
-    """Ballots (not rejected) per unit × group, read for the ``counted`` groups only."""
+def _count_cells(s: Session, campaign: Campaign, cells: dict[tuple[int, int], Cell], counted: set[int],
+                 sealed: SealedCounts) -> None:
+    """Ballots (not rejected) per unit × group, read for the ``counted`` groups only, with the box's."""
     if not counted:
         return
+    for (unit_id, group_id), n in sealed.by_unit_group.items():
+        if group_id in counted and (unit_id, group_id) in cells:
+            cells[(unit_id, group_id)].submitted += n
     for unit_id, group_id, submitted, verified in s.execute(
         select(Answer.unit_id, Ballot.group_id, func.count(distinct(Ballot.id)),
                func.count(distinct(Ballot.id)).filter(Ballot.state == "verified"))
@@ -179,12 +189,12 @@ def _count_cells(s: Session, campaign: Campaign, cells: dict[tuple[int, int], Ce
         .group_by(Answer.unit_id, Ballot.group_id)
     ):
         if (unit_id, group_id) in cells:
-            cells[(unit_id, group_id)].submitted = submitted
+            cells[(unit_id, group_id)].submitted += submitted
             cells[(unit_id, group_id)].verified = verified
 
 
 def _pooled_totals(s: Session, campaign: Campaign, pooled: list[RespondentGroup], rules,
-                   cells: dict[tuple[int, int], Cell], pool: dict[int, Counter]) -> list[Total]:
+                   cells: dict[tuple[int, int], Cell], pool: dict[int, Counter], sealed: SealedCounts) -> list[Total]:
     """A row per group counted per group only: its plan (:func:`.campaigns.group_total`), its links,
     its ballots (people) and how much of the plan they cover (:func:`.campaigns.group_covered`)."""
     if not pooled:
@@ -199,6 +209,7 @@ def _pooled_totals(s: Session, campaign: Campaign, pooled: list[RespondentGroup]
         how = {r.how for r in rules[g.id]}
         planned = group_total(how, [c.target for (_, g_id), c in cells.items() if g_id == g.id and c.target])
         n, verified = ballots.get(g.id, (0, 0))
+        n += sealed.by_group.get(g.id, 0)
         values = Counter(target=planned, invited=pool[g.id]["invited"], opened=pool[g.id]["opened"],
                          submitted=n, verified=verified)
         totals.append(Total(g.name, values, group_covered(campaign, how, planned, n, []),

@@ -3,25 +3,25 @@ draft kept for save-and-resume, page validation, and the one-time submit.
 
 Anonymity, and how it is kept
 -----------------------------
-Once a ballot is stored, nothing in the database joins it to its invitation or person:
+While the campaign collects, a sent ballot is an envelope in the campaign's box
+(:mod:`.ballot_box`), opened only when the campaign closes; nothing stored joins it to its link:
 
-* the ballot (:mod:`.ballots`) has no invitation key, a random id and only a day;
-* the invitation only turns ``used`` (and ``opened``): booleans, no time;
-* the draft, the one row that ties answers to an invitation, is encrypted with a key
-  derived from the server's secret and the respondent's token (:mod:`.sealing`), and is
-  deleted in the same transaction that stores the ballot (and when the campaign closes);
+* the envelope has a random id, the campaign, the group (and the unit for a group rating its own);
+* the link leaves a spent marker, a keyed hash of it (:mod:`.markers`), with no invitation key;
+* the draft, kept under a keyed row id (no invitation key either), is sealed with a key from the
+  server's secret, the link's token and the respondent's resume code (:mod:`.sealing`), and is
+  deleted in the transaction that seals the envelope (and when the campaign closes);
 * the audit log records no submission.
 
-What remains outside our tables: the physical order of rows inside the database files, and
-web server access logs, whose lines hold the token and a time. Request logs show ``/s/…``.
+What remains outside our tables: web server access logs, whose lines hold the token and a time.
+Request logs show ``/s/…``.
 
-One ballot per token
---------------------
-:func:`submit` turns the invitation ``used`` with ``UPDATE ... WHERE used = false`` in the
-transaction that stores the ballot. Two racing submits cannot both change that row (SQLite
-serialises writers by ``BEGIN IMMEDIATE``, PostgreSQL by the row lock), so exactly one
-stores. The form carries the draft's ``client_id``; a retried or double-clicked submit
-finds its ballot by that id and gets the thank-you page again.
+One ballot per link
+-------------------
+:func:`submit` inserts the link's spent marker in the transaction that seals the envelope; the
+marker is the table's primary key, so of two racing submits exactly one stores (the other's insert
+fails and its transaction is undone). The marker keeps a keyed hash of the form's ``client_id``: a
+retried or double-clicked submit of the same form is recognised by it and gets the thank-you page.
 """
 from __future__ import annotations
 
@@ -37,9 +37,10 @@ from sqlalchemy.orm import Session
 from questionnaires import CriteriaSet, Level, Questionnaire
 
 from ..db import writing
-from ..models import Draft, Invitation, utcnow
-from . import ballots
+from ..models import Draft, Invitation, SpentLink, utcnow
+from . import ballot_box, ballots
 from .invitations import derive_token, hash_token
+from .markers import receipt
 from .sealing import Unreadable, draft_key, is_resumable, new_resume_code, seal, unseal
 
 MISSING = "Xin chọn một câu trả lời (nếu không rõ, chọn “Không biết / không ý kiến”)."
@@ -129,10 +130,9 @@ def key_for(secret: str, invitation, presented: str, resume: str | None = None) 
 def draft_state(link) -> str:
     """``none`` (no draft), ``legacy`` (saved before resume codes: the link alone opens it) or
     ``resumable`` (only its respondent's resume code opens it), for a link read with its draft."""
-    draft = link.draft
-    if draft is None or (draft.sealed is None and draft.data is None):
+    if link.draft is None:
         return "none"
-    return "resumable" if is_resumable(draft.sealed) else "legacy"
+    return "resumable" if is_resumable(link.draft.sealed) else "legacy"
 
 
 def begin_draft(conn: Connection, link, secret: str, token: str, size: int = 0) -> tuple[DraftContent, str]:
@@ -144,34 +144,20 @@ def begin_draft(conn: Connection, link, secret: str, token: str, size: int = 0) 
     resume = new_resume_code()
     content = legacy or DraftContent(str(uuid.uuid4()), {}, utcnow())
     with writing(conn):
-        conn.execute(update(Invitation).where(Invitation.id == link.id, Invitation.opened.is_(False))
-                     .values(opened=True))
-        write_draft(conn, link.id, key_for(secret, link, token, resume), content,
+        write_draft(conn, link, key_for(secret, link, token, resume), content,
                     exists=link.draft is not None, size=size)
     return content, resume
 
 
-def restart_draft(conn: Connection, invitation_id: int) -> None:
-    """Throw a draft away unread (its respondent lost the resume code and starts again)."""
+def restart_draft(conn: Connection, link) -> None:
+    """Throw a link's draft away unread (its respondent lost the resume code and starts again)."""
     with writing(conn):
-        conn.execute(delete(Draft).where(Draft.invitation_id == invitation_id))
+        conn.execute(delete(Draft).where(Draft.id == link.draft_id))
 
 
-def _stored_draft(s: Session | Connection, invitation_id: int, key: bytes) -> tuple:
-    """``(row, content)``: the draft's stored columns (one statement, no ORM object) or None, and what
-    they hold when opened with ``key`` (None when there is no row or it does not open)."""
-    row = s.execute(select(Draft.sealed, Draft.updated_at, Draft.client_id, Draft.data, Draft.started_at)
-                    .where(Draft.invitation_id == invitation_id)).first()
-    return row, None if row is None else _opened(row, invitation_id, key)
-
-
-def _opened(row, invitation_id: int, key: bytes) -> DraftContent | None:
-    if row.sealed is None:  # saved before drafts were sealed (revision 0006)
-        if row.data is None:
-            return None
-        return DraftContent(row.client_id, dict(row.data), row.started_at or utcnow())
+def _opened(sealed: bytes, invitation_id: int, key: bytes) -> DraftContent | None:
     try:
-        content = unseal(key, invitation_id, bytes(row.sealed))
+        content = unseal(key, invitation_id, bytes(sealed))
     except Unreadable:
         return None
     return DraftContent(content["client_id"], content["data"], datetime.fromisoformat(content["started_at"]))
@@ -180,12 +166,7 @@ def _opened(row, invitation_id: int, key: bytes) -> DraftContent | None:
 def read_stored(link, key: bytes) -> DraftContent | None:
     """The draft read with a :class:`~survey_app.services.visits.Link`, opened with ``key``; None when
     there is none or it no longer opens (no statement: the link's one brought it)."""
-    return None if link.draft is None else _opened(link.draft, link.id, key)
-
-
-def read_draft(s: Session | Connection, invitation_id: int, key: bytes) -> DraftContent | None:
-    """The invitation's draft, or None when there is none or it no longer opens (the secret changed)."""
-    return _stored_draft(s, invitation_id, key)[1]
+    return None if link.draft is None else _opened(link.draft.sealed, link.id, key)
 
 
 def draft_size(assigned: list[Assignment], cset: CriteriaSet) -> int:
@@ -205,41 +186,26 @@ def draft_size(assigned: list[Assignment], cset: CriteriaSet) -> int:
     return size
 
 
-def write_draft(s: Session | Connection, invitation_id: int, key: bytes, content: DraftContent,
+def write_draft(s: Session | Connection, link, key: bytes, content: DraftContent,
                 exists: bool | None = None, size: int = 0) -> None:
-    """Seal and keep the draft (emptying any plaintext left from before revision 0006), padded to
-    ``size`` (:func:`draft_size` of the link's questionnaires).
+    """Seal and keep a link's draft (``link``: anything with ``id``, ``campaign_id`` and ``draft_id``,
+    its keyed row id), padded to ``size`` (:func:`draft_size` of the link's questionnaires).
 
     ``exists``: whether the row is known to be there (one UPDATE) or not (one INSERT); None when
     unknown (an UPDATE, then an INSERT when it changed nothing).
     """
-    sealed = seal(key, invitation_id, {"client_id": content.client_id, "data": content.data,
-                                       "started_at": content.started_at.isoformat()}, size)
+    sealed = seal(key, link.id, {"client_id": content.client_id, "data": content.data,
+                                 "started_at": content.started_at.isoformat()}, size)
     if exists is not False:
-        changed = s.execute(update(Draft).where(Draft.invitation_id == invitation_id).values(
-            sealed=sealed, client_id=None, data=None, started_at=None, updated_at=None)).rowcount
+        changed = s.execute(update(Draft).where(Draft.id == link.draft_id).values(sealed=sealed)).rowcount
         if changed or exists:
             return
-    s.execute(insert(Draft).values(invitation_id=invitation_id, sealed=sealed))
-
-
-def seal_plaintext_drafts(s: Session, secret: str) -> int:
-    """Seal every draft saved before revision 0006 whose token can be derived; returns how many."""
-    sealed = 0
-    for row in s.scalars(select(Draft).where(Draft.sealed.is_(None), Draft.data.is_not(None))):
-        invitation = s.get(Invitation, row.invitation_id)
-        if not invitation.token_salt:
-            continue  # sealed when its respondent next opens the form
-        key = draft_key(secret, derive_token(secret, invitation.token_salt))
-        write_draft(s, row.invitation_id, key, DraftContent(row.client_id, dict(row.data), row.started_at or utcnow()))
-        sealed += 1
-    return sealed
+    s.execute(insert(Draft).values(id=link.draft_id, campaign_id=link.campaign_id, sealed=sealed))
 
 
 def delete_drafts(s: Session, campaign_id: int) -> int:
-    """Delete every draft of a campaign's invitations (when it closes); returns how many."""
-    ids = select(Invitation.id).where(Invitation.campaign_id == campaign_id)
-    return s.execute(delete(Draft).where(Draft.invitation_id.in_(ids))).rowcount
+    """Delete every draft of a campaign (when it closes); returns how many."""
+    return s.execute(delete(Draft).where(Draft.campaign_id == campaign_id)).rowcount
 
 
 def pages(assigned: list[Assignment], data: dict) -> list[Page]:
@@ -264,7 +230,7 @@ def page_answers(cset: CriteriaSet, page: Page, data: dict) -> dict[str, str]:
     }
 
 
-def save_page(session: Session | Connection, cset: CriteriaSet, invitation_id: int, key: bytes, page: Page,
+def save_page(session: Session | Connection, cset: CriteriaSet, link, key: bytes, page: Page,
               posted: dict[str, str | None], draft: DraftContent, size: int = 0) -> dict[str, str]:
     """Keep the answers posted for a page (question id -> option code, or None when none was
     chosen) in ``draft``, the stored one just read (updated in place); return a message per question
@@ -282,17 +248,17 @@ def save_page(session: Session | Connection, cset: CriteriaSet, invitation_id: i
         elif answer not in data:
             errors[item.question] = MISSING
     draft.data = data
-    write_draft(session, invitation_id, key, draft, exists=True, size=size)
+    write_draft(session, link, key, draft, exists=True, size=size)
     return errors
 
 
-def save_choice(session: Session | Connection, invitation_id: int, key: bytes, assignment: Assignment,
+def save_choice(session: Session | Connection, link, key: bytes, assignment: Assignment,
                 unit_ids: list[int], draft: DraftContent, size: int = 0) -> None:
     """Keep the units a ``choose`` respondent picked (only units offered to them) in ``draft``, the
     stored one just read."""
     offered = {u.id for u in assignment.units}
     draft.data = {**draft.data, chosen_key(assignment.level.code): sorted(set(unit_ids) & offered)}
-    write_draft(session, invitation_id, key, draft, exists=True, size=size)
+    write_draft(session, link, key, draft, exists=True, size=size)
 
 
 def unanswered(cset: CriteriaSet, form_pages: list[Page], data: dict) -> dict[int, int]:
@@ -330,59 +296,64 @@ class Outcome:
 
 
 def submit(conn: Connection, cset: CriteriaSet, link, client_id: str, assigned: list[Assignment],
-           key: bytes) -> Outcome:
-    """Store the draft of a link (a :class:`~survey_app.services.visits.Link`, read with its draft on
-    ``conn``) as its one ballot.
+           key: bytes, secret: str) -> Outcome:
+    """Seal the draft of a link (a :class:`~survey_app.services.visits.Link`, read with its draft on
+    ``conn``) into its one envelope.
 
-    The draft read with the link is opened and checked first; the write transaction (on SQLite, the
-    database's one write lock) then only confirms the draft is unchanged, marks the link used (the
-    guard: one ballot per link), stores the ballot and deletes the draft. A draft saved from another
-    page in between makes this one stale; a racing submit of the same link finds it used.
+    The draft read with the link is opened and checked first (with the rules every channel shares);
+    the write transaction (on SQLite, the database's one write lock) then marks the link spent (the
+    guard: one ballot per link), deletes the draft only as it was read, and seals the envelope. A
+    draft saved from another page in between makes this one stale; a racing submit of the same link
+    finds it spent, and one of the same form (a double click) gets the thank-you page again.
     """
+    if link.used:
+        return _gone(conn, link, client_id, secret)
     ready = _prepare(conn, cset, link, client_id, assigned, key)
     if isinstance(ready, Outcome):
         return ready
     try:
         with writing(conn):
-            return _store(conn, cset, link.id, client_id, ready)
-    except _Taken:  # rolled back: nothing of this submit is written, the draft stays
-        if ballots.stored_ballot(conn, client_id) is not None:
-            return Outcome("replay")
-        revoked = conn.scalar(select(Invitation.revoked).where(Invitation.id == link.id))
-        return Outcome("revoked" if revoked else "used")
-    except IntegrityError:
-        # The same client id stored by a racing request: that request's ballot is ours.
-        if ballots.stored_ballot(conn, client_id) is not None:
-            return Outcome("replay")
-        raise
+            return _store(conn, link, client_id, ready, secret)
+    except IntegrityError:  # rolled back: the link's marker is there already, nothing of this is written
+        return _gone(conn, link, client_id, secret)
+    except _Taken as taken:
+        return Outcome(taken.args[0])
 
 
 @dataclass(frozen=True)
 class _Ready:
-    """A draft checked and turned into a ballot, with the stored bytes it came from."""
+    """A draft checked and turned into a ballot for the box, with the stored bytes it came from."""
 
-    ballot: ballots.NewBallot
-    sealed: bytes | None
-    updated_at: datetime | None
+    sealed: ballot_box.Sealed
+    stored: bytes
 
 
 class _Taken(Exception):
-    """The link was used or revoked after its draft was read: the write transaction is undone."""
+    """The link was revoked, or its draft changed, after it was read: the write transaction is undone."""
 
 
-def _gone(conn: Connection, invitation_id: int, client_id: str) -> Outcome:
-    """Why there is no draft to send: our ballot is stored already, the link was used, or the page is old."""
-    if ballots.stored_ballot(conn, client_id) is not None:
-        return Outcome("replay")
-    used = conn.scalar(select(Invitation.used).where(Invitation.id == invitation_id))
-    return Outcome("used" if used else "stale")
+def _gone(conn: Connection, link, client_id: str, secret: str) -> Outcome:
+    """Why there is no draft to send: our ballot is in the box already, the link was spent from
+    elsewhere, or the page is old."""
+    spent = conn.scalar(select(SpentLink.receipt).where(SpentLink.marker == link.marker))
+    if spent is None:
+        return Outcome("stale")
+    return Outcome("replay" if client_id and spent == receipt(secret, client_id) else "used")
+
+
+def own_unit(assigned: list[Assignment]) -> int | None:
+    """The unit an envelope may name: the one a group rating only its own unit rates, else None."""
+    if assigned and all(a.how == "own" for a in assigned):
+        rated = {u.id for a in assigned for u in a.units}
+        return next(iter(rated)) if len(rated) == 1 else None
+    return None
 
 
 def _prepare(conn: Connection, cset: CriteriaSet, link, client_id: str, assigned: list[Assignment],
              key: bytes) -> Outcome | _Ready:
     draft = read_stored(link, key)
-    if draft is None or draft.client_id != client_id:  # no draft: the ballot may be stored already
-        return _gone(conn, link.id, client_id)
+    if draft is None or draft.client_id != client_id:  # the link is not spent (read in the same statement)
+        return Outcome("stale")
     form_pages = pages(assigned, draft.data)
     if any(a.how == "choose" for a in assigned) and not form_pages:
         return Outcome("nothing_chosen")
@@ -395,33 +366,28 @@ def _prepare(conn: Connection, cset: CriteriaSet, link, client_id: str, assigned
         campaign_id=link.campaign.id, group_id=link.group.id, client_id=client_id,
         channel="qr" if link.kind == "qr_card" else "web", answers=answers,
         duration_seconds=float(round((utcnow() - draft.started_at).total_seconds())))
-    return _Ready(ballot, link.draft.sealed, link.draft.updated_at)
+    ballots.check_ballots(conn, cset, [ballot])  # the rules the box is opened with: refused now, not at close
+    size = draft_size(assigned, cset) + ENVELOPE_OVERHEAD
+    return _Ready(ballot_box.Sealed(link.campaign.id, link.group.id, own_unit(assigned),
+                                    ballot_box.envelope_content(ballot), size), link.draft.sealed)
 
 
-def _same(column, value):
-    return column.is_(None) if value is None else column == value
+ENVELOPE_OVERHEAD = 160  # an envelope's fields beyond a draft's (channel, seconds, state), with room
+_DELETE_DRAFT = delete(Draft).where(Draft.id == bindparam("draft"), Draft.sealed == bindparam("sealed"))
+_SPEND = insert(SpentLink.__table__).from_select(
+    ["marker", "campaign_id", "receipt"],
+    select(bindparam("marker"), Invitation.campaign_id, bindparam("receipt"))
+    .where(Invitation.id == bindparam("invitation"), Invitation.revoked.is_(False)))
 
 
-# The submit's two guards, built once (a sealed draft has no updated_at: write_draft empties it).
-_DELETE_SEALED = delete(Draft).where(Draft.invitation_id == bindparam("invitation"),
-                                     Draft.sealed == bindparam("sealed"), Draft.updated_at.is_(None))
-_MARK_USED = update(Invitation).where(Invitation.id == bindparam("invitation"), Invitation.used.is_(False),
-                                      Invitation.revoked.is_(False)).values(used=True)
-
-
-def _store(conn: Connection, cset: CriteriaSet, invitation_id: int, client_id: str, ready: _Ready) -> Outcome:
-    # The draft goes first, and only as it was read: if it changed or went since (a page saved
-    # elsewhere, our own ballot stored by a racing request), nothing is written.
-    if ready.sealed is not None and ready.updated_at is None:
-        deleted = conn.execute(_DELETE_SEALED, {"invitation": invitation_id, "sealed": ready.sealed}).rowcount
-    else:  # a draft saved before drafts were sealed (revision 0006)
-        deleted = conn.execute(delete(Draft).where(
-            Draft.invitation_id == invitation_id, _same(Draft.sealed, ready.sealed),
-            _same(Draft.updated_at, ready.updated_at))).rowcount
-    if deleted != 1:
-        return _gone(conn, invitation_id, client_id)
-    changed = conn.execute(_MARK_USED, {"invitation": invitation_id}).rowcount
-    if changed != 1:
-        raise _Taken
-    ballots.store_ballot(conn, cset, ready.ballot, settle=False)  # a repeated client id: see submit
+def _store(conn: Connection, link, client_id: str, ready: _Ready, secret: str) -> Outcome:
+    # The marker first (its primary key is the guard: a spent link raises IntegrityError, undoing
+    # all); it is not written for a revoked link. Then the draft, only as it was read; then the envelope.
+    spent = conn.execute(_SPEND, {"marker": link.marker, "receipt": receipt(secret, client_id),
+                                  "invitation": link.id}).rowcount
+    if spent != 1:
+        raise _Taken("revoked")
+    if conn.execute(_DELETE_DRAFT, {"draft": link.draft_id, "sealed": ready.stored}).rowcount != 1:
+        raise _Taken("stale")
+    ballot_box.seal_ballot(conn, ready.sealed, secret)
     return Outcome("stored")

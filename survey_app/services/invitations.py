@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from ..models import Campaign, Invitation, RespondentGroup, Unit, utcnow
 from .audit import record
+from .ballot_box import read_link_states
 from .csv_import import NewInvitation, fold, phone_number
 
 SHORT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 letters: one byte mod 32 is uniform
@@ -118,20 +119,23 @@ def link_of(secret: str, invitation: Invitation) -> IssuedLink | None:
     return issued if issued.token_hash == invitation.token_hash else None
 
 
-def invitations_of(s: Session, campaign_id: int, only_unanswered: bool = False) -> list[Invitation]:
-    """A campaign's invitations by group, unit and id; ``only_unanswered`` leaves out used and revoked links."""
+def invitations_of(s: Session, campaign_id: int, secret: str, only_unanswered: bool = False) -> list[Invitation]:
+    """A campaign's invitations by group, unit and id, each knowing whether it was opened and used
+    (:func:`.ballot_box.read_link_states`); ``only_unanswered`` leaves out used and revoked links."""
     query = select(Invitation).where(Invitation.campaign_id == campaign_id)
     if only_unanswered:
-        query = query.where(Invitation.used.is_(False), Invitation.revoked.is_(False))
-    return list(s.scalars(query.order_by(Invitation.group_id, Invitation.unit_id, Invitation.id)))
+        query = query.where(Invitation.revoked.is_(False))
+    found = read_link_states(s, list(s.scalars(query.order_by(Invitation.group_id, Invitation.unit_id,
+                                                              Invitation.id))), secret)
+    return [inv for inv in found if not (only_unanswered and inv.used)]
 
 
-def unused_cards(s: Session, campaign_id: int, unit: Unit, group: RespondentGroup) -> list[Invitation]:
+def unused_cards(s: Session, campaign_id: int, unit: Unit, group: RespondentGroup, secret: str) -> list[Invitation]:
     """The QR cards of a unit × group not answered yet, in the order they were made."""
-    return list(s.scalars(select(Invitation).where(
+    cards = list(s.scalars(select(Invitation).where(
         Invitation.campaign_id == campaign_id, Invitation.unit_id == unit.id, Invitation.group_id == group.id,
-        Invitation.kind == "qr_card", Invitation.used.is_(False), Invitation.revoked.is_(False))
-        .order_by(Invitation.id)))
+        Invitation.kind == "qr_card", Invitation.revoked.is_(False)).order_by(Invitation.id)))
+    return [card for card in read_link_states(s, cards, secret) if not card.used]
 
 
 def _keys(name: str | None, group_id: int, unit_id: int | None, email: str | None, phone: str | None):
@@ -165,10 +169,11 @@ def already_invited(s: Session, campaign: Campaign, rows: list[NewInvitation]) -
     return found
 
 
-def revoke_invitations(s: Session, campaign: Campaign, ids: list[int], actor: str) -> int:
+def revoke_invitations(s: Session, campaign: Campaign, ids: list[int], actor: str, secret: str) -> int:
     """Revoke links not yet answered (kept, audited; a revoked link opens nothing). Returns how many."""
     found = list(s.scalars(select(Invitation).where(Invitation.campaign_id == campaign.id, Invitation.id.in_(ids),
-                                                    Invitation.used.is_(False), Invitation.revoked.is_(False))))
+                                                    Invitation.revoked.is_(False))))
+    found = [inv for inv in read_link_states(s, found, secret) if not inv.used]
     for inv in found:
         inv.revoked = True
     s.flush()

@@ -4,7 +4,8 @@ in one SQL statement on a plain connection (no ORM session, no objects tracked).
 The respondent's path is the busiest in the system (a whole province answering in a few weeks,
 many in the last days). Every page of it starts with :func:`find_link`: the invitation found by
 the hash of its token (or of a QR card's short code), joined to its campaign's schedule, its
-group's code, its unit and that unit's parent, and its draft's stored columns. What a page then
+group's code, its unit and that unit's parent, its draft (found by its keyed row id) and whether
+its ballot was sent (its spent marker, :mod:`.markers`). What a page then
 needs of the criteria set is parsed once per process (:func:`criteria_of`, keyed by the set's
 digest, which never changes); the units a group rates one by one (``each``, ``choose``) are one
 more statement (:func:`assignments`).
@@ -18,14 +19,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, or_, select
+from sqlalchemy import Connection, bindparam, select
 
 from questionnaires import CriteriaSet
 
-from ..models import Campaign, Draft, Invitation, RespondentGroup, Unit
+from ..models import Campaign, Draft, Invitation, RespondentGroup, SpentLink, Unit
 from .campaigns import cached_criteria
 from .drafts import Assignment
 from .invitations import hash_short_code, hash_token, normalise_short_code
+from .markers import draft_id, spent_marker
 
 
 @dataclass(frozen=True)
@@ -58,13 +60,9 @@ class LinkGroup:
 
 @dataclass(frozen=True)
 class StoredDraft:
-    """A draft's stored columns (the plaintext ones are empty once sealed: see :mod:`.drafts`)."""
+    """A draft as stored: sealed (see :mod:`.drafts`)."""
 
-    sealed: bytes | None
-    updated_at: datetime | None
-    client_id: str | None
-    data: dict | None
-    started_at: datetime | None
+    sealed: bytes
 
 
 @dataclass(frozen=True)
@@ -77,13 +75,14 @@ class Link:
     token_hash: str
     token_salt: str | None
     expires_at: datetime | None
-    opened: bool
-    used: bool
+    used: bool  # its spent marker is in the box's set
     revoked: bool
     campaign: LinkCampaign
     group: LinkGroup
     unit: LinkUnit | None
     draft: StoredDraft | None
+    draft_id: str  # the keyed row id of its draft
+    marker: str  # its spent marker
 
     @property
     def campaign_id(self) -> int:
@@ -94,24 +93,28 @@ class Link:
         return self.group.id
 
 
-_I, _C, _G, _D = Invitation.__table__, Campaign.__table__, RespondentGroup.__table__, Draft.__table__
+_I, _C, _G, _D, _S = (Invitation.__table__, Campaign.__table__, RespondentGroup.__table__, Draft.__table__,
+                      SpentLink.__table__)
 _U, _P = Unit.__table__.alias("own"), Unit.__table__.alias("own_parent")
-_LINK = select(
-    _I.c.id, _I.c.kind, _I.c.name, _I.c.token_hash, _I.c.token_salt, _I.c.expires_at, _I.c.opened, _I.c.used,
-    _I.c.revoked,
+_COLUMNS = (
+    _I.c.id, _I.c.kind, _I.c.name, _I.c.token_hash, _I.c.token_salt, _I.c.expires_at, _I.c.revoked,
     _C.c.id.label("c_id"), _C.c.status, _C.c.opens_at, _C.c.closes_at, _C.c.criteria_digest,
     _G.c.id.label("g_id"), _G.c.code.label("g_code"),
     _U.c.id.label("u_id"), _U.c.name.label("u_name"), _U.c.level.label("u_level"), _U.c.parent_id.label("u_parent"),
     _P.c.id.label("p_id"), _P.c.name.label("p_name"), _P.c.level.label("p_level"),
     _P.c.parent_id.label("p_parent"),
-    _D.c.invitation_id.label("d_id"), _D.c.sealed, _D.c.updated_at, _D.c.client_id, _D.c.data, _D.c.started_at,
-).select_from(
-    _I.join(_C, _C.c.id == _I.c.campaign_id).join(_G, _G.c.id == _I.c.group_id)
-    .outerjoin(_U, _U.c.id == _I.c.unit_id).outerjoin(_P, _P.c.id == _U.c.parent_id)
-    .outerjoin(_D, _D.c.invitation_id == _I.c.id)
 )
-_BY_TOKEN = _LINK.where(_I.c.token_hash == bindparam("token"))
-_BY_TOKEN_OR_CODE = _LINK.where(or_(_I.c.token_hash == bindparam("token"), _I.c.short_code_hash == bindparam("code")))
+_JOINS = (_I.join(_C, _C.c.id == _I.c.campaign_id).join(_G, _G.c.id == _I.c.group_id)
+          .outerjoin(_U, _U.c.id == _I.c.unit_id).outerjoin(_P, _P.c.id == _U.c.parent_id))
+# By token, the draft and the marker come in the same statement: their keyed ids are computed from
+# the token's hash before it runs. A QR card's short code finds its row first, then those (a second one).
+_BY_TOKEN = select(*_COLUMNS, _D.c.sealed, _S.c.marker.label("spent")).select_from(
+    _JOINS.outerjoin(_D, _D.c.id == bindparam("draft")).outerjoin(_S, _S.c.marker == bindparam("marker"))
+).where(_I.c.token_hash == bindparam("token"))
+_BY_CODE = select(*_COLUMNS).select_from(_JOINS).where(_I.c.short_code_hash == bindparam("code"))
+_DRAFT_AND_MARKER = select(
+    select(_D.c.sealed).where(_D.c.id == bindparam("draft")).scalar_subquery().label("sealed"),
+    select(_S.c.marker).where(_S.c.marker == bindparam("marker")).scalar_subquery().label("spent"))
 _UNITS = (select(Unit.id, Unit.name, Unit.level, Unit.parent_id)
           .where(Unit.campaign_id == bindparam("campaign"), Unit.level.in_(bindparam("levels", expanding=True)))
           .order_by(Unit.id))
@@ -119,26 +122,30 @@ _UNIT = select(Unit.id, Unit.name, Unit.level, Unit.parent_id).where(Unit.id == 
 _CRITERIA = select(Campaign.criteria_files).where(Campaign.id == bindparam("campaign"))
 
 
-def find_link(conn: Connection, key: str) -> Link | None:
-    """The link of a token, or of a QR card's short code (one statement); None if neither."""
+def find_link(conn: Connection, key: str, secret: str) -> Link | None:
+    """The link of a token, or of a QR card's short code, with its draft and whether it is spent;
+    None if neither. One statement for a token (the common case), two for a short code."""
     if not key or len(key) > 128:
         return None
     token = hash_token(key)
-    if len(normalise_short_code(key)) <= 16:
-        rows = conn.execute(_BY_TOKEN_OR_CODE, {"token": token, "code": hash_short_code(key)}).all()
-    else:
-        rows = conn.execute(_BY_TOKEN, {"token": token}).all()
-    if not rows:
+    ids = {"token": token, "draft": draft_id(secret, token), "marker": spent_marker(secret, token)}
+    row = conn.execute(_BY_TOKEN, ids).first()
+    sealed = spent = None
+    if row is not None:
+        sealed, spent = row.sealed, row.spent
+    elif len(normalise_short_code(key)) <= 16:
+        row = conn.execute(_BY_CODE, {"code": hash_short_code(key)}).first()
+        if row is not None:
+            ids = {"draft": draft_id(secret, row.token_hash), "marker": spent_marker(secret, row.token_hash)}
+            sealed, spent = conn.execute(_DRAFT_AND_MARKER, ids).one()
+    if row is None:
         return None
-    row = next((r for r in rows if r.token_hash == token), rows[0])  # a token wins over a short code
     parent = None if row.p_id is None else LinkUnit(row.p_id, row.p_name, row.p_level, row.p_parent)
     unit = None if row.u_id is None else LinkUnit(row.u_id, row.u_name, row.u_level, row.u_parent, parent)
-    draft = None if row.d_id is None else StoredDraft(
-        None if row.sealed is None else bytes(row.sealed), row.updated_at, row.client_id, row.data, row.started_at)
-    return Link(row.id, row.kind, row.name, row.token_hash, row.token_salt, row.expires_at, bool(row.opened),
-                bool(row.used), bool(row.revoked),
-                LinkCampaign(row.c_id, row.status, row.opens_at, row.closes_at, row.criteria_digest),
-                LinkGroup(row.g_id, row.g_code), unit, draft)
+    return Link(row.id, row.kind, row.name, row.token_hash, row.token_salt, row.expires_at, spent is not None,
+                bool(row.revoked), LinkCampaign(row.c_id, row.status, row.opens_at, row.closes_at, row.criteria_digest),
+                LinkGroup(row.g_id, row.g_code), unit, None if sealed is None else StoredDraft(bytes(sealed)),
+                ids["draft"], ids["marker"])
 
 
 def criteria_of(conn: Connection, campaign: LinkCampaign) -> CriteriaSet:

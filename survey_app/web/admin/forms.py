@@ -49,9 +49,10 @@ class ArchiveForm(FlaskForm):
 
 
 class CloseForm(FlaskForm):
-    """Closing a campaign: the box must be ticked."""
+    """Closing a campaign: the box must be ticked; the box's passphrase typed when it is kept under one."""
 
     confirm = BooleanField()
+    passphrase = PasswordField(validators=[Optional(), Length(max=200)])
 
 
 class UnitForm(FlaskForm):

@@ -62,7 +62,7 @@ DUPLICATE_CHOICES = {"hoi": "Hỏi lại tôi (không tạo gì)", "bo-qua": "B�
 
 
 def _invitations(campaign_id: int, only_unanswered: bool = False) -> list[Invitation]:
-    return invitation_service.invitations_of(db_session(), campaign_id, only_unanswered)
+    return invitation_service.invitations_of(db_session(), campaign_id, secret(), only_unanswered)
 
 
 def _handed_out(campaign_id: int, channel: str, text: str) -> None:
@@ -156,7 +156,7 @@ def revoke_invitations(campaign_id: int):
     if not form.validate() or not form.invitation.data:
         flash("Chọn ít nhất một đường link để thu hồi.", "error")
         return redirect(url_for("admin.invitations", campaign_id=campaign_id))
-    revoked = invitation_service.revoke_invitations(db_session(), campaign, form.invitation.data, actor())
+    revoked = invitation_service.revoke_invitations(db_session(), campaign, form.invitation.data, actor(), secret())
     flash(f"Đã thu hồi {revoked} đường link; người nhận mở link sẽ thấy link đã bị thu hồi.", "ok")
     return redirect(url_for("admin.invitations", campaign_id=campaign_id))
 
@@ -194,7 +194,7 @@ def cards(campaign_id: int):
         if unit is None or group is None:
             abort(404)
         cards = []
-        for inv in invitation_service.unused_cards(s, campaign_id, unit, group):
+        for inv in invitation_service.unused_cards(s, campaign_id, unit, group, secret()):
             link = link_of(secret(), inv)
             if link is not None:
                 svg = qr_svg(form_url(base_url(), link.token))
@@ -254,7 +254,7 @@ def _export(campaign_id: int, fmt: str, reminder: bool):
     """The links file (every link, or the reminders), made from a session of its own; then its audit row."""
     with read_session() as s:
         campaign = readable_campaign_or_404(s, campaign_id)
-        invitations = invitation_service.invitations_of(s, campaign_id, only_unanswered=reminder)
+        invitations = invitation_service.invitations_of(s, campaign_id, secret(), only_unanswered=reminder)
         rows = [_export_row(campaign, inv, reminder) for inv in invitations]
         handed = [(inv.kind, inv.group.name) for inv, row in zip(invitations, rows) if row[6]]  # row[6]: the link
         response = _links_file(campaign, rows, "nhac-nho" if reminder else "duong-link", fmt)

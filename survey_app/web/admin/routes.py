@@ -6,10 +6,10 @@ from flask import abort, current_app, flash, redirect, render_template, url_for
 
 from questionnaires import CriteriaSetError, load_criteria_set_from_texts, read_set_texts
 
-from ...extensions import db_session
+from ...extensions import db_session, get_database
 from ...models import Campaign, Unit
+from ...services import ballot_box, closing
 from ...services import campaigns as campaign_service
-from ...services import closing
 from ...services import units as unit_service
 from ...services.audit import disputed_links
 from ...services.checklist import campaign_steps
@@ -189,14 +189,26 @@ def close(campaign_id: int):
         return redirect(url_for("admin.campaign", campaign_id=campaign_id))
     form = CloseForm()
     error = None
+    session = db_session()
     if form.validate_on_submit():
         if form.confirm.data:
-            closing.close_campaign(db_session(), campaign, actor(), current_user().id)
-            flash("Đã kết thúc đợt khảo sát và mở niêm phong kết quả.", "ok")
-            return redirect(url_for("admin.campaign", campaign_id=campaign_id))
-        error = "Xin đánh dấu ô xác nhận trước khi kết thúc đợt khảo sát."
+            try:
+                _note, opened = closing.close_campaign(session, campaign, actor(), current_user().id,
+                                                       secret=current_app.config["SECRET_KEY"],
+                                                       passphrase=form.passphrase.data or None)
+            except ballot_box.PassphraseError as exc:
+                session.rollback()
+                error = str(exc)
+            else:
+                session.commit()
+                ballot_box.forget_order(get_database())
+                flash(f"Đã kết thúc đợt khảo sát và mở hòm phiếu: {opened.ballots} phiếu trực tuyến.", "ok")
+                return redirect(url_for("admin.campaign", campaign_id=campaign_id))
+        else:
+            error = "Xin đánh dấu ô xác nhận trước khi kết thúc đợt khảo sát."
     return render_template("admin/close.html", campaign=campaign, form=form, error=error,
-                           note=closing.closing_note(db_session(), campaign)), 400 if error else 200
+                           note=closing.closing_note(session, campaign),
+                           box_kind=ballot_box.box_kind(session, campaign.id)), 400 if error else 200
 
 
 @bp.get("/dot/<int:campaign_id>/xem-truoc/<level>/<group>")
@@ -226,6 +238,6 @@ def dashboard(campaign_id: int):
     group = form.doi_tuong.data or None
     if level not in (None, *cset.level_by_code) or group not in (None, *cset.group_by_code):
         abort(404)
-    board = response_dashboard(db_session(), campaign, level=level, group=group)
+    board = response_dashboard(db_session(), campaign, current_app.config["SECRET_KEY"], level=level, group=group)
     return render_template("admin/dashboard.html", campaign=campaign, board=board, cset=cset, level=level, group=group,
                            pooled_note=POOLED_NOTE)

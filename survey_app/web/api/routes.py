@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import wraps
 
-from flask import g, jsonify, request, url_for
+from flask import current_app, g, jsonify, request, url_for
 from sqlalchemy import select
 
 from ...extensions import csrf, db_session
@@ -100,7 +100,7 @@ def sample_plan(c: Campaign):
 def responses(c: Campaign):
     """A row per unit × group counted per unit, then, while the campaign collects, a row (``unit``
     null) per group counted per group only: its plan, links and ballots (see ``per_unit_visible``)."""
-    board = response_dashboard(db_session(), c)
+    board = response_dashboard(db_session(), c, current_app.config["SECRET_KEY"])
     rows = [{"unit": cell.unit.code, "group": cell.group.code, "target": cell.target, "invited": cell.invited,
              "opened": cell.opened, "submitted": cell.submitted, "verified": cell.verified}
             for cell in board.cells if cell.counted]

@@ -35,7 +35,7 @@ def _problem(problem: str, invitation=None):
 def _load(conn, token: str, allow_used: bool = False):
     """(link, criteria set, assignments, draft key), or a problem page to return. The link comes with
     its draft (one statement): see :mod:`survey_app.services.visits`."""
-    link = visits.find_link(conn, token)
+    link = visits.find_link(conn, token, secret())
     if link is None:
         return None, _problem("unknown")
     status = sub.link_status(link)
@@ -131,7 +131,7 @@ def resume(token: str):
         if sub.draft_state(invitation) != "resumable" or not form.validate_on_submit():
             return redirect(url_for("respond.welcome", token=token))
         if form.restart.data:
-            sub.restart_draft(conn, invitation.id)
+            sub.restart_draft(conn, invitation)
             return redirect(url_for("respond.welcome", token=token))
         code = format_resume_code(form.code.data)
         if sub.read_stored(invitation, sub.key_for(secret(), invitation, token, code)) is None:
@@ -153,7 +153,7 @@ def choose(token: str, level: str):
             return redirect(url_for("respond.welcome", token=token))
         error = None
         if form.validate_on_submit():
-            sub.save_choice(conn, invitation.id, key, assignment, form.unit.data, draft, sub.draft_size(assigns, cset))
+            sub.save_choice(conn, invitation, key, assignment, form.unit.data, draft, sub.draft_size(assigns, cset))
             conn.commit()
             if form.unit.data:
                 return redirect(url_for("respond.page", token=token, number=1))
@@ -178,7 +178,7 @@ def page(token: str, number: int):
         errors: dict[str, str] = {}
         if form.is_submitted():
             form.validate()  # the CSRF token; each answer is checked against its scale by save_page
-            errors = sub.save_page(conn, cset, invitation.id, key, current, posted_answers(form, question_ids), draft,
+            errors = sub.save_page(conn, cset, invitation, key, current, posted_answers(form, question_ids), draft,
                                    sub.draft_size(assigns, cset))
             conn.commit()
     if form.is_submitted():
@@ -220,7 +220,7 @@ def send(token: str):
         if problem:
             return problem
         invitation, cset, assigns, key = loaded
-        outcome = sub.submit(conn, cset, invitation, client_id, assigns, key)
+        outcome = sub.submit(conn, cset, invitation, client_id, assigns, key, secret())
     if outcome.status in ("stored", "replay"):
         return render_template("respond/thanks.html")
     if outcome.status in ("used", "stale", "revoked"):
@@ -248,7 +248,7 @@ def dispute(token: str):
     if not form.validate():  # the CSRF token (CSRFProtect refuses a bad one before this)
         return _problem("used")
     with get_database().connect() as conn:
-        link = visits.find_link(conn, token)
+        link = visits.find_link(conn, token, secret())
         if link is None:
             return _problem("unknown")
         status = sub.link_status(link)
