@@ -15,10 +15,12 @@ from survey_app.models import (
     Ballot,
     Campaign,
     Draft,
+    Envelope,
     Invitation,
     PaperSerial,
     RespondentGroup,
     SampleTarget,
+    SpentLink,
     Unit,
     User,
 )
@@ -109,14 +111,19 @@ def test_every_keyed_ballot_has_a_printed_serial_of_its_campaign_and_an_audit_ro
 
 
 def test_this_years_campaign_has_work_in_progress(session):
-    now = Ballot.campaign_id == CURRENT
-    assert 100 < session.scalar(select(func.count()).select_from(Ballot).where(now)) < 400
-    drafts = session.scalars(select(Draft).join(Invitation).where(Invitation.campaign_id == CURRENT)).all()
-    assert drafts and all(d.sealed and d.data is None and d.client_id is None for d in drafts), "drafts are sealed"
+    # Respondents' ballots are in the box (envelopes, one spent marker each); paper ones are ballots.
+    sealed = session.scalar(select(func.count()).select_from(Envelope).where(Envelope.campaign_id == CURRENT))
+    assert 100 < sealed < 400
+    assert session.scalar(select(func.count()).select_from(SpentLink).where(SpentLink.campaign_id == CURRENT)) == sealed
+    assert set(session.scalars(select(Ballot.channel).where(Ballot.campaign_id == CURRENT))) == {"paper"}
+    drafts = session.scalars(select(Draft).where(Draft.campaign_id == CURRENT)).all()
+    assert drafts and all(d.sealed and d.sealed[:1] == b"\x02" for d in drafts), "drafts are sealed under resume codes"
     statuses = Counter(session.scalars(select(PaperSerial.status).where(PaperSerial.campaign_id == CURRENT)))
     assert statuses["entering"] > 0 and statuses["conflict"] == 1 and statuses["printed"] > 0
-    assert session.scalar(select(func.count()).select_from(Draft).join(Invitation)
-                          .where(Invitation.campaign_id == LAST)) == 0, "closing deleted last year's drafts"
+    for table in (Draft, Envelope, SpentLink):  # closing opened last year's box and emptied it
+        assert session.scalar(select(func.count()).select_from(table).where(table.campaign_id == LAST)) == 0
+    assert session.scalar(select(func.count()).select_from(Ballot).where(
+        Ballot.campaign_id == LAST, Ballot.channel.in_(("web", "qr")))) > 400
 
 
 def test_a_provincial_delegate_rates_every_department_and_district(session):
@@ -135,10 +142,10 @@ def test_tokens_are_stored_hashed_and_the_example_links_open_unanswered_invitati
     assert len(tokens) == 2
     for token in tokens:
         assert len(token) >= 32  # 24 random bytes, URL-safe
-        link = find_link(session.connection(), token)
+        link = find_link(session.connection(), token, demo_app.config["SECRET_KEY"])
         assert link is not None and link.campaign_id == CURRENT
-        assert not link.used and not link.opened
-    assert find_link(session.connection(), "not-a-token") is None
+        assert not link.used and link.draft is None
+    assert find_link(session.connection(), "not-a-token", demo_app.config["SECRET_KEY"]) is None
 
 
 def test_appraisals_and_users(session):

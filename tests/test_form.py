@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import threading
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import Date, DateTime, func, inspect, select
@@ -10,13 +11,26 @@ from sqlalchemy import Date, DateTime, func, inspect, select
 from questionnaires import DEFAULT_SET_DIR, read_set_texts
 from survey_app import migrate
 from survey_app.extensions import DB_KEY
-from survey_app.models import Answer, AuditEntry, Ballot, Draft, Invitation, RespondentGroup, Unit, utcnow
+from survey_app.models import (
+    AuditEntry,
+    Ballot,
+    Campaign,
+    Draft,
+    Envelope,
+    Invitation,
+    RespondentGroup,
+    SpentLink,
+    Unit,
+    utcnow,
+)
 from survey_app.services.campaigns import create_campaign
 from survey_app.services.drafts import DraftContent, key_for, read_draft, write_draft
 from survey_app.services.invitations import hash_token
+from survey_app.services.markers import draft_id
 from survey_app.services.sealing import draft_key
 
-from .conftest import BACKENDS, make_app
+from . import box
+from .conftest import BACKENDS, CURRENT, make_app
 from .test_respond import invite
 
 
@@ -52,6 +66,11 @@ def at_review(app, group: str, unit: str | None, token: str):
     return inv_id, client, review, re.search(r'name="client_id" value="([^"]+)"', review).group(1)
 
 
+def inv_campaign(app) -> int:
+    with app.extensions[DB_KEY].session() as s:
+        return s.scalar(select(Campaign.id))
+
+
 def count(app, model, *where) -> int:
     with app.extensions[DB_KEY].session() as s:
         return s.scalar(select(func.count()).select_from(model).where(*where))
@@ -83,23 +102,24 @@ def test_a_citizen_answers_page_by_page_and_submits_once(demo_app):
     assert result.status_code == 302 and result.headers["Location"].endswith(f"/s/{TOKEN}/gui")
     review = client.get(f"/s/{TOKEN}/gui").get_data(as_text=True)
     client_id = re.search(r'name="client_id" value="([^"]+)"', review).group(1)
-    before = count(demo_app, Ballot)
+    before, ballots_before = box.envelopes(demo_app, CURRENT), count(demo_app, Ballot)
     audit_before = count(demo_app, AuditEntry)
 
     sent = client.post(f"/s/{TOKEN}/gui", data={"csrf_token": csrf(review), "client_id": client_id})
     assert sent.status_code == 200 and "Cảm ơn Ông/Bà đã gửi phiếu" in sent.get_data(as_text=True)
     again = client.post(f"/s/{TOKEN}/gui", data={"csrf_token": csrf(review), "client_id": client_id})
     assert again.status_code == 200 and "Cảm ơn" in again.get_data(as_text=True), "a double click shows thanks again"
-    assert count(demo_app, Ballot) == before + 1
+    assert box.envelopes(demo_app, CURRENT) == before + 1, "one envelope in the box"
+    assert count(demo_app, Ballot) == ballots_before, "no ballot row before close"
     assert count(demo_app, AuditEntry) == audit_before, "no submission is logged"
 
-    with demo_app.extensions[DB_KEY].session() as s:
-        ballot = s.scalar(select(Ballot).where(Ballot.client_id == client_id))
-        answers = dict(s.execute(select(Answer.question, Answer.option).where(Answer.ballot_id == ballot.id)).all())
-        invitation = s.get(Invitation, inv_id)
-        assert (ballot.channel, ballot.state, len(answers)) == ("qr", "received", 13)
-        assert answers["H03"] == "tot" and answers["H05"] == answers["H27"] == "khong_biet"
-        assert invitation.used and invitation.opened and s.get(Draft, inv_id) is None
+    (mine,) = [e for e in box.sealed(demo_app, CURRENT) if e["client_id"] == client_id]
+    answers = {question: option for _unit, question, option in mine["answers"]}
+    assert (mine["channel"], mine["state"], len(answers)) == ("qr", "received", 13)
+    assert answers["H03"] == "tot" and answers["H05"] == answers["H27"] == "khong_biet"
+    assert mine["seconds"] is not None and mine["unit_id"] is not None, "a citizen rates their own district"
+    link = box.link(demo_app, TOKEN)
+    assert link.id == inv_id and link.used and link.draft is None
     used = client.get(f"/s/{TOKEN}")
     assert used.status_code == 410 and "Phiếu đã được gửi" in used.get_data(as_text=True)
 
@@ -169,47 +189,48 @@ def test_an_incomplete_form_cannot_be_sent(demo_app):
     fill(client, TOKEN, 1, skip=("S14",))
     review = client.get(f"/s/{TOKEN}/gui").get_data(as_text=True)
     assert "còn 1 câu" in review and 'name="client_id"' not in review
+    link = box.link(demo_app, TOKEN)
     with demo_app.extensions[DB_KEY].session() as s:
-        invitation = s.scalar(select(Invitation).where(Invitation.token_hash == hash_token(TOKEN)))
         code = client.get_cookie("tiep_tuc", path=f"/s/{TOKEN}").value
-        key = key_for(demo_app.config["SECRET_KEY"], invitation, TOKEN, code)
-        assert read_draft(s, invitation.id, key_for(demo_app.config["SECRET_KEY"], invitation, TOKEN)) is None
-        client_id = read_draft(s, invitation.id, key).client_id
+        key = key_for(demo_app.config["SECRET_KEY"], link, TOKEN, code)
+        assert read_draft(s, link, key_for(demo_app.config["SECRET_KEY"], link, TOKEN)) is None
+        client_id = read_draft(s, link, key).client_id
     token = csrf(client.get(f"/s/{TOKEN}/p/1").get_data(as_text=True))
     sent = client.post(f"/s/{TOKEN}/gui", data={"csrf_token": token, "client_id": client_id})
-    assert sent.status_code == 302 and count(demo_app, Draft, Draft.invitation_id == invitation.id) == 1
+    assert sent.status_code == 302 and box.link(demo_app, TOKEN).draft is not None and not box.spent(demo_app, TOKEN)
 
 
 def test_anonymity_nothing_stored_joins_a_ballot_to_its_invitation(demo_app):
     """The guarantee of survey_app/services/drafts.py, checked on the schema and on the data."""
     inv_id, client, review, client_id = at_review(demo_app, "hdnd_huyen", "cho_moi", TOKEN)
+    draft_row = box.link(demo_app, TOKEN).draft_id
     client.post(f"/s/{TOKEN}/gui", data={"csrf_token": csrf(review), "client_id": client_id})
 
     schema = inspect(demo_app.extensions[DB_KEY].engine)
     ballot_columns = {c["name"]: c["type"] for c in schema.get_columns("ballots")}
-    # A new column on ballots must be weighed against anonymity: this list is the review.
+    # A new column on these tables must be weighed against anonymity: these lists are the review.
     assert set(ballot_columns) == {"id", "campaign_id", "client_id", "group_id", "channel", "state", "state_reason",
                                    "paper_serial", "duration_seconds"}
     assert not any(isinstance(t, DateTime | Date) for t in ballot_columns.values()), "no day, no time"
-    assert [
-        fk["referred_table"] for fk in schema.get_foreign_keys("ballots") if fk["referred_table"] == "invitations"
-    ] == []
     assert {c["name"] for c in schema.get_columns("answers")} == {"ballot_id", "unit_id", "question", "option"}
-    invitation_columns = {c["name"]: c["type"] for c in schema.get_columns("invitations")}
-    assert {"opened", "used"} <= set(invitation_columns) and not {"used_at", "opened_at", "ballot_id"} & set(
-        invitation_columns
-    )
+    assert {c["name"] for c in schema.get_columns("envelopes")} == {"id", "campaign_id", "group_id", "unit_id",
+                                                                     "sealed"}
+    assert {c["name"] for c in schema.get_columns("spent_links")} == {"marker", "campaign_id", "receipt"}
+    assert {c["name"] for c in schema.get_columns("drafts")} == {"id", "campaign_id", "sealed"}
+    for table in ("ballots", "answers", "envelopes", "spent_links", "drafts"):
+        assert "invitations" not in {fk["referred_table"] for fk in schema.get_foreign_keys(table)}, table
+    invitation_columns = {c["name"] for c in schema.get_columns("invitations")}
+    assert not {"opened", "used", "used_at", "opened_at", "ballot_id"} & invitation_columns
 
     with demo_app.extensions[DB_KEY].session() as s:
-        ballot = s.scalar(select(Ballot).where(Ballot.client_id == client_id))
-        assert s.get(Draft, inv_id) is None, "the draft that tied answers to the link is gone"
-        stored = [str(v) for v in (ballot.id, ballot.client_id)]
-        assert str(inv_id) not in stored and hash_token(TOKEN) not in stored
-        # Ids are random: not one more than the largest id before.
-        others = s.scalars(select(Ballot.id).where(Ballot.id != ballot.id)).all()
-        assert ballot.id != max(others) + 1 and ballot.id > 2**32
+        assert s.scalar(select(Ballot).where(Ballot.client_id == client_id)) is None, "in the box until close"
+        assert s.get(Draft, draft_row) is None, "the draft is gone with the submit"
+        rows = [tuple(map(str, row)) for table in (Envelope, SpentLink)
+                for row in s.execute(select(*table.__table__.columns))]
+        assert not any(str(inv_id) == value or hash_token(TOKEN) == value or client_id in value
+                       for row in rows for value in row), "no stored value names the link or the form"
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(
-            AuditEntry.entity_id.in_([str(ballot.id), str(inv_id)]))) == 0
+            AuditEntry.entity_id == str(inv_id), AuditEntry.at > utcnow().replace(year=2025))) == 0
 
 
 def _small_campaign(database, secret: str = "test-secret") -> tuple[int, str]:
@@ -229,7 +250,8 @@ def _small_campaign(database, secret: str = "test-secret") -> tuple[int, str]:
         from survey_app.services.campaigns import campaign_criteria
 
         qn = campaign_criteria(campaign).questionnaire("huyen", "nguoi_dan")
-        write_draft(s, inv.id, draft_key(secret, TOKEN), DraftContent(
+        row = SimpleNamespace(id=inv.id, campaign_id=campaign.id, draft_id=draft_id(secret, hash_token(TOKEN)))
+        write_draft(s, row, draft_key(secret, TOKEN), DraftContent(
             "race-client-id", {answer_key(unit.id, q): "tot" for q in qn.question_ids}, utcnow()))
         return inv.id, "race-client-id"
 
@@ -257,11 +279,13 @@ def test_twenty_concurrent_submits_of_one_token_store_one_ballot(backend, reques
     for t in threads:
         t.join(timeout=60)
     assert len(statuses) == 20
-    assert count(app, Ballot) == 1 and count(app, Answer) == 13
+    assert sorted(code for code, _html in statuses) == [200] * 10 + [410] * 10
+    assert count(app, Envelope) == 1 and count(app, SpentLink) == 1 and count(app, Ballot) == 0
+    assert len(box.sealed(app, inv_campaign(app))[0]["answers"]) == 13
     thanked = [s for s in statuses if "Cảm ơn Ông/Bà đã gửi phiếu" in s[1]]
     assert len(thanked) == 10, "every request with the form's id gets the thank-you page"
     assert all(code == 410 for code, html in statuses if "forged" in html or "Cảm ơn" not in html)
 
     replay = app.test_client().post(f"/s/{TOKEN}/gui", data={"client_id": client_id})
-    assert "Cảm ơn" in replay.get_data(as_text=True) and count(app, Ballot) == 1
+    assert "Cảm ơn" in replay.get_data(as_text=True) and count(app, Envelope) == 1
     database.dispose()

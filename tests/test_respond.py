@@ -7,14 +7,17 @@ import pytest
 from sqlalchemy import select
 
 from survey_app.extensions import DB_KEY
-from survey_app.models import Campaign, Invitation, RespondentGroup, Unit, utcnow
+from survey_app.models import Campaign, Invitation, RespondentGroup, SpentLink, Unit, utcnow
 from survey_app.services.invitations import hash_token
+from survey_app.services.markers import spent_marker
 
 from .conftest import CURRENT
 
 
 def invite(app, group: str, unit_code: str | None, token: str, campaign_id: int = CURRENT, **extra) -> int:
-    """An invitation of the demo's collecting campaign (or ``campaign_id``) whose link is ``/s/<token>``."""
+    """An invitation of the demo's collecting campaign (or ``campaign_id``) whose link is ``/s/<token>``;
+    ``used=True``: its ballot was sent (its spent marker is in the box's set)."""
+    used = extra.pop("used", False)
     with app.extensions[DB_KEY].transaction() as s:
         campaign = s.get(Campaign, campaign_id)
         g = s.scalar(select(RespondentGroup).where(RespondentGroup.campaign_id == campaign.id,
@@ -24,6 +27,9 @@ def invite(app, group: str, unit_code: str | None, token: str, campaign_id: int 
         inv = Invitation(campaign_id=campaign.id, group_id=g.id, unit_id=unit.id if unit else None,
                          token_hash=hash_token(token), name="Nguyễn Văn A", **extra)
         s.add(inv)
+        if used:
+            s.add(SpentLink(marker=spent_marker(app.config["SECRET_KEY"], hash_token(token)),
+                            campaign_id=campaign.id, receipt="0" * 64))
         s.flush()
         return inv.id
 

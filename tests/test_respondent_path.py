@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, select
+from sqlalchemy.exc import OperationalError
 
 from survey_app.db import Database, writing
 from survey_app.extensions import DB_KEY
-from survey_app.models import Ballot, Campaign, Draft, Invitation, Unit
-from survey_app.services import ballots, campaigns, visits
-from survey_app.services.invitations import hash_short_code
+from survey_app.models import Campaign, Invitation, SpentLink, Unit
+from survey_app.services import ballot_box, campaigns, visits
+from survey_app.services.invitations import hash_short_code, hash_token
+from survey_app.services.markers import draft_id, receipt
 
+from . import box
 from .conftest import CURRENT
 from .test_form import at_review, csrf, fill
 from .test_respond import invite
@@ -61,9 +63,9 @@ def test_each_respondent_request_reads_its_link_in_one_statement_on_one_connecti
     with Statements(demo_app) as page:
         html = client.get(f"/s/{TOKEN}/p/1").get_data(as_text=True)
     assert "Huyện Ba Bể" in html
-    # One statement: invitation, campaign, group, unit, parent and draft joined; no BEGIN for a read.
+    # One statement: invitation, campaign, group, unit, parent, draft and spent marker; no BEGIN for a read.
     assert page.kinds() == ["SELECT invitations"] and page.checkouts == 1
-    assert all(name in page.sql[0] for name in ("campaigns", "respondent_groups", "units", "drafts"))
+    assert all(name in page.sql[0] for name in ("campaigns", "respondent_groups", "units", "drafts", "spent_links"))
     assert "criteria_files" not in page.sql[0], "the criteria set is parsed once, never read again per request"
 
     with Statements(demo_app) as save:
@@ -78,8 +80,10 @@ def test_each_respondent_request_reads_its_link_in_one_statement_on_one_connecti
         sent = client.post(f"/s/{TOKEN}/gui", data={"csrf_token": csrf(review), "client_id": client_id})
     assert "Cảm ơn Ông/Bà đã gửi phiếu" in sent.get_data(as_text=True)
     assert send.checkouts == 1
-    assert send.kinds() == ["SELECT invitations", "BEGIN IMMEDIATE", "DELETE drafts", "UPDATE invitations",
-                            "SELECT units", "SELECT respondent_groups", "INSERT ballots", "INSERT answers"]
+    # Checked before the write lock; under it: the link spent (the guard), the draft gone, the envelope in.
+    assert send.kinds() == ["SELECT invitations", "SELECT units", "SELECT respondent_groups", "BEGIN IMMEDIATE",
+                            "INSERT spent_links", "DELETE drafts", "SELECT ballot_boxes", "INSERT envelopes"]
+    assert not any("ballots" in text.split(" WHERE")[0] for text in send.sql if text.startswith("INSERT"))
 
 
 def test_a_delegate_link_reads_the_units_it_rates_in_one_more_statement(demo_app):
@@ -94,15 +98,17 @@ def test_a_delegate_link_reads_the_units_it_rates_in_one_more_statement(demo_app
 
 def test_find_link_takes_a_token_or_a_short_code_and_says_nothing_of_others(demo_app):
     inv = invite(demo_app, "ld_xa", "ba_be_x2", TOKEN, kind="qr_card", short_code_hash=hash_short_code("ABCD2345"))
+    secret = demo_app.config["SECRET_KEY"]
     with demo_app.extensions[DB_KEY].connect() as conn:
-        by_token, by_code = visits.find_link(conn, TOKEN), visits.find_link(conn, "abcd-2345")
-        assert visits.find_link(conn, "not-a-token") is None and visits.find_link(conn, "x" * 129) is None
-        assert visits.find_link(conn, "") is None
+        by_token, by_code = visits.find_link(conn, TOKEN, secret), visits.find_link(conn, "abcd-2345", secret)
+        assert visits.find_link(conn, "not-a-token", secret) is None
+        assert visits.find_link(conn, "x" * 129, secret) is None and visits.find_link(conn, "", secret) is None
     assert by_token == by_code and by_token.id == inv and by_token.kind == "qr_card"
     assert by_token.campaign.id == CURRENT and by_token.campaign.status == "open" and by_token.group.code == "ld_xa"
     unit = by_token.unit
     assert (unit.level, unit.parent.level, unit.parent.name) == ("xa", "huyen", "Huyện Ba Bể")
-    assert by_token.draft is None and not by_token.opened and not by_token.used
+    assert by_token.draft is None and not by_token.used
+    assert by_token.draft_id == draft_id(secret, hash_token(TOKEN)) != by_token.marker
     with pytest.raises(AttributeError):  # a frozen snapshot: nothing to change, nothing to flush by mistake
         by_token.used = True
 
@@ -125,7 +131,7 @@ def test_criteria_are_read_from_the_row_only_the_first_time_a_process_meets_thei
     monkeypatch.setattr(campaigns, "_SETS", {})
     invite(demo_app, "nguoi_dan", "ba_be", TOKEN)
     with demo_app.extensions[DB_KEY].connect() as conn:
-        link = visits.find_link(conn, TOKEN)
+        link = visits.find_link(conn, TOKEN, demo_app.config["SECRET_KEY"])
     reads = []
     with demo_app.extensions[DB_KEY].connect() as conn:
         event.listen(conn, "before_cursor_execute", lambda *a: reads.append(a[2]))
@@ -182,35 +188,34 @@ def test_writing_ends_the_read_and_restores_the_connection_after(tmp_path):
     database.dispose()
 
 
-def test_a_web_ballot_whose_insert_fails_leaves_its_draft_and_link_as_they_were(demo_app, monkeypatch):
-    """The submit stores without a savepoint: an insert refused by the database undoes the draft's
-    deletion and the link's mark in the same rollback, and a ballot already stored under the
-    client id is the respondent's (a replay)."""
-    inv, client, review, client_id = at_review(demo_app, "nguoi_dan", "ba_be", TOKEN)
+def test_a_web_ballot_whose_envelope_insert_fails_leaves_its_draft_and_link_as_they_were(demo_app, monkeypatch):
+    """The submit writes without a savepoint: an insert refused by the database undoes the draft's
+    deletion and the link's marker in the same rollback; a link spent meanwhile by this same form
+    (a racing request of a double click) is the respondent's own ballot: a replay."""
+    _inv, client, review, client_id = at_review(demo_app, "nguoi_dan", "ba_be", TOKEN)
     database = demo_app.extensions[DB_KEY]
+    before = box.envelopes(demo_app, CURRENT)
 
     def refused(*_args, **_kwargs):
-        raise IntegrityError("INSERT INTO ballots", {}, Exception("UNIQUE constraint failed: ballots.client_id"))
+        raise OperationalError("INSERT INTO envelopes", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(ballots, "_insert", refused)
+    monkeypatch.setattr(ballot_box, "seal_ballot", refused)
     demo_app.config["PROPAGATE_EXCEPTIONS"] = False
     demo_app.testing = False
     failed = client.post(f"/s/{TOKEN}/gui", data={"csrf_token": csrf(review), "client_id": client_id})
-    assert failed.status_code == 500  # no ballot under that id: nothing to settle
-    with database.session() as s:
-        assert s.get(Invitation, inv).used is False and s.get(Draft, inv) is not None
+    assert failed.status_code == 500 and "Cảm ơn" not in failed.get_data(as_text=True)
+    link = box.link(demo_app, TOKEN)
+    assert not link.used and link.draft is not None and box.envelopes(demo_app, CURRENT) == before
 
     monkeypatch.undo()
-    with database.transaction() as s:  # as if a racing request had stored it under this id
-        stored = ballots.store_ballot(s, campaigns.campaign_criteria(s.get(Campaign, CURRENT)), ballots.NewBallot(
-            CURRENT, s.get(Invitation, inv).group_id, "web", client_id, _answers(s, inv)))
-    assert stored.status == "stored"
-    monkeypatch.setattr(ballots, "_insert", refused)
+    secret = demo_app.config["SECRET_KEY"]
+    with database.transaction() as s:  # as if a racing request of this same form had spent the link
+        s.add(SpentLink(marker=link.marker, campaign_id=CURRENT, receipt=receipt(secret, client_id)))
     again = client.post(f"/s/{TOKEN}/gui", data={"csrf_token": csrf(review), "client_id": client_id})
     assert again.status_code == 200 and "Cảm ơn Ông/Bà đã gửi phiếu" in again.get_data(as_text=True)
-    with database.session() as s:
-        assert s.get(Invitation, inv).used is False, "the refused transaction marked nothing"
-        assert s.scalar(select(func.count()).select_from(Ballot).where(Ballot.client_id == client_id)) == 1
+    other = client.post(f"/s/{TOKEN}/gui", data={"csrf_token": csrf(review), "client_id": "another-form"})
+    assert "Phiếu đã được gửi" in other.get_data(as_text=True), "another form of the link meets a used link"
+    assert box.envelopes(demo_app, CURRENT) == before
 
 
 def _answers(s, invitation_id: int) -> list[tuple[int, str, str]]:

@@ -163,6 +163,13 @@ def _opened(sealed: bytes, invitation_id: int, key: bytes) -> DraftContent | Non
     return DraftContent(content["client_id"], content["data"], datetime.fromisoformat(content["started_at"]))
 
 
+def read_draft(s: Session | Connection, link, key: bytes) -> DraftContent | None:
+    """A link's draft read now (``link``: anything with ``id`` and ``draft_id``); None when there is none
+    or it does not open with ``key``."""
+    sealed = s.execute(select(Draft.sealed).where(Draft.id == link.draft_id)).scalar()
+    return None if sealed is None else _opened(sealed, link.id, key)
+
+
 def read_stored(link, key: bytes) -> DraftContent | None:
     """The draft read with a :class:`~survey_app.services.visits.Link`, opened with ``key``; None when
     there is none or it no longer opens (no statement: the link's one brought it)."""
@@ -377,15 +384,16 @@ _DELETE_DRAFT = delete(Draft).where(Draft.id == bindparam("draft"), Draft.sealed
 _SPEND = insert(SpentLink.__table__).from_select(
     ["marker", "campaign_id", "receipt"],
     select(bindparam("marker"), Invitation.campaign_id, bindparam("receipt"))
-    .where(Invitation.id == bindparam("invitation"), Invitation.revoked.is_(False)))
+    .where(Invitation.id == bindparam("invitation"), Invitation.revoked.is_(False))
+).returning(SpentLink.marker)  # not rowcount: psycopg reports -1 for INSERT ... SELECT
 
 
 def _store(conn: Connection, link, client_id: str, ready: _Ready, secret: str) -> Outcome:
     # The marker first (its primary key is the guard: a spent link raises IntegrityError, undoing
     # all); it is not written for a revoked link. Then the draft, only as it was read; then the envelope.
     spent = conn.execute(_SPEND, {"marker": link.marker, "receipt": receipt(secret, client_id),
-                                  "invitation": link.id}).rowcount
-    if spent != 1:
+                                  "invitation": link.id}).first()
+    if spent is None:
         raise _Taken("revoked")
     if conn.execute(_DELETE_DRAFT, {"draft": link.draft_id, "sealed": ready.stored}).rowcount != 1:
         raise _Taken("stale")
