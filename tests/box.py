@@ -32,11 +32,17 @@ def markers(app, campaign_id: int) -> int:
 
 def sealed(app, campaign_id: int) -> list[dict]:
     """Every envelope of the campaign opened (with its group and unit), as closing would open it."""
-    with app.extensions[DB_KEY].session() as s:
+    return open_all(app.extensions[DB_KEY], app.config["SECRET_KEY"], campaign_id)
+
+
+def open_all(database, secret: str, campaign_id: int) -> list[dict]:
+    """Every envelope of the campaign opened with its box key kept under ``secret``: its content, with its
+    ``id``, ``group_id`` and ``unit_id``."""
+    with database.session() as s:
         box = s.get(BallotBox, campaign_id)
         if box is None:
             return []
-        private = open_private(WrappedKey(box.public, box.wrapped, box.how, box.salt), campaign_id,
-                               secret=app.config["SECRET_KEY"])
-        return [{**open_envelope(private, campaign_id, e.sealed), "group_id": e.group_id, "unit_id": e.unit_id}
+        private = open_private(WrappedKey(box.public, box.wrapped, box.how, box.salt), campaign_id, secret=secret)
+        return [{**open_envelope(private, campaign_id, e.sealed), "id": e.id, "group_id": e.group_id,
+                 "unit_id": e.unit_id}
                 for e in s.scalars(select(Envelope).where(Envelope.campaign_id == campaign_id))]

@@ -10,11 +10,12 @@ afresh; the others open their link and carry on.
 
 What must hold, after the crash and again at the end:
 
-* every link that showed the thank-you page is ``used``;
-* the campaign's new ballots are exactly as many as the links turned ``used``
-  (ballots are anonymous: "exactly once" is checked by counts), and they hold
-  exactly the answers the respondents gave, each a whole questionnaire;
-* no draft is left for a used link; SQLite: ``PRAGMA integrity_check`` is ``ok``.
+* every link that showed the thank-you page is spent (its marker is in the box's set);
+* the campaign's new envelopes are exactly as many as the links spent
+  (envelopes are anonymous: "exactly once" is checked by counts), and, opened
+  with the box key, they hold exactly the answers the respondents gave, each a
+  whole questionnaire; no ballot row is written before close;
+* no draft is left for a spent link; SQLite: ``PRAGMA integrity_check`` is ``ok``.
 """
 from __future__ import annotations
 
@@ -36,11 +37,13 @@ from sqlalchemy import func, select
 
 from survey_app import migrate
 from survey_app.extensions import DB_KEY
-from survey_app.models import Answer, Ballot, Campaign, Draft, Invitation, Unit
+from survey_app.models import Ballot, Campaign, Draft, Envelope, SpentLink, Unit
 from survey_app.services.campaigns import campaign_criteria
 from survey_app.services.invitations import hash_token
+from survey_app.services.markers import draft_id, spent_marker
 
-from .conftest import BACKENDS, make_app
+from . import box
+from .conftest import BACKENDS, CURRENT, make_app
 from .servers import Gunicorn
 from .test_form import csrf, radios
 from .test_respond import invite
@@ -51,6 +54,7 @@ THREADS = 12
 KILL_AFTER = RESPONDENTS // 3  # thanked respondents before the kill
 THANKS = "Cảm ơn Ông/Bà đã gửi phiếu"
 USED = "Phiếu đã được gửi"
+BOX_SECRET: dict[int, str] = {}  # campaign id -> the secret its box key was made under, when not SECRET
 REQUEST_TIMEOUT = 30.0  # seconds, per HTTP request
 POOL_TIMEOUT = 120.0  # seconds for all respondents of one round
 
@@ -261,15 +265,19 @@ def _run_round(port: int, respondents: list[Respondent], rnd: Round, server: Ser
 @dataclass
 class Before:
     ballot_ids: set
+    envelope_ids: set
     used: int
+
+
+def _markers(s, campaign_id: int) -> set:
+    return set(s.scalars(select(SpentLink.marker).where(SpentLink.campaign_id == campaign_id)))
 
 
 def _snapshot(database, campaign_id: int) -> Before:
     with database.session() as s:
-        ids = set(s.scalars(select(Ballot.id).where(Ballot.campaign_id == campaign_id)))
-        used = s.scalar(select(func.count()).select_from(Invitation).where(
-            Invitation.campaign_id == campaign_id, Invitation.used.is_(True)))
-    return Before(ids, used)
+        ballots = set(s.scalars(select(Ballot.id).where(Ballot.campaign_id == campaign_id)))
+        envelopes = set(s.scalars(select(Envelope.id).where(Envelope.campaign_id == campaign_id)))
+        return Before(ballots, envelopes, len(_markers(s, campaign_id)))
 
 
 def _check(database, campaign_id: int, before: Before, respondents: list[Respondent], when: str) -> dict:
@@ -279,38 +287,30 @@ def _check(database, campaign_id: int, before: Before, respondents: list[Respond
         campaign = s.get(Campaign, campaign_id)
         qn = campaign_criteria(campaign).questionnaire("huyen", "nguoi_dan")
         ba_be = s.scalar(select(Unit.id).where(Unit.campaign_id == campaign_id, Unit.code == "ba_be"))
-        used = {h for h, u in s.execute(select(Invitation.token_hash, Invitation.used).where(
-            Invitation.token_hash.in_(list(hashes)))) if u}
-        all_used = s.scalar(select(func.count()).select_from(Invitation).where(
-            Invitation.campaign_id == campaign_id, Invitation.used.is_(True)))
-        ballots = s.execute(
-            select(Ballot.id, Ballot.channel, Ballot.state).where(Ballot.campaign_id == campaign_id)).all()
-        new = {b.id: b for b in ballots if b.id not in before.ballot_ids}
-        answers: dict[int, list] = {i: [] for i in new}
-        for ballot_id, unit_id, question, option in s.execute(
-                select(Answer.ballot_id, Answer.unit_id, Answer.question, Answer.option)
-                .where(Answer.ballot_id.in_(list(new)))):
-            answers[ballot_id].append((unit_id, question, option))
-        drafts_of_used = s.scalar(select(func.count()).select_from(Draft).join(
-            Invitation, Invitation.id == Draft.invitation_id).where(Invitation.used.is_(True)))
-        orphans = s.scalar(select(func.count()).select_from(Answer).where(
-            Answer.ballot_id.not_in(select(Ballot.id))))
+        markers = _markers(s, campaign_id)
+        used = {h for h in hashes if spent_marker(SECRET, h) in markers}
+        ballots = set(s.scalars(select(Ballot.id).where(Ballot.campaign_id == campaign_id)))
+        drafts = set(s.scalars(select(Draft.id).where(Draft.campaign_id == campaign_id)))
+    # The demo province of the SQLite run made its box under the demo's secret: the box opens with that one.
+    opened = box.open_all(database, BOX_SECRET.get(campaign_id, SECRET), campaign_id)
+    new = [e for e in opened if e["id"] not in before.envelope_ids]
+    drafts_of_used = sum(draft_id(SECRET, h) in drafts for h in used)
 
     thanked = {hash_token(r.token) for r in respondents if r.outcome == "thanked"}
-    assert thanked <= used, f"{when}: {len(thanked - used)} thanked link(s) not marked used"
-    assert before.ballot_ids <= {b.id for b in ballots}, f"{when}: ballots present before the test are gone"
-    assert len(new) == len(used), f"{when}: {len(new)} new ballots for {len(used)} used links"
-    assert all_used == before.used + len(used), f"{when}: other links changed state"
-    assert {(b.channel, b.state) for b in new.values()} <= {("web", "received")}, when
+    assert thanked <= used, f"{when}: {len(thanked - used)} thanked link(s) not spent"
+    assert ballots == before.ballot_ids, f"{when}: ballot rows changed while collecting"
+    assert len(new) == len(used), f"{when}: {len(new)} new envelopes for {len(used)} spent links"
+    assert len(markers) == before.used + len(used), f"{when}: other links changed state"
+    assert {(e["channel"], e["state"], e["unit_id"]) for e in new} <= {("web", "received", ba_be)}, when
     expected = {(ba_be, q) for q in qn.question_ids}
-    partial = [i for i, rows in answers.items() if len(rows) != len(qn.items) or {r[:2] for r in rows} != expected]
-    assert not partial, f"{when}: {len(partial)} ballot(s) without exactly their {len(qn.items)} answers"
-    stored = Counter(frozenset((q, o) for _u, q, o in rows) for rows in answers.values())
+    partial = [e for e in new
+               if len(e["answers"]) != len(qn.items) or {(u, q) for u, q, _o in e["answers"]} != expected]
+    assert not partial, f"{when}: {len(partial)} envelope(s) without exactly their {len(qn.items)} answers"
+    stored = Counter(frozenset((q, o) for _u, q, o in e["answers"]) for e in new)
     given = Counter(frozenset(hashes[h].picks.items()) for h in used)
-    assert stored == given, f"{when}: the stored answers are not those the respondents gave"
-    assert drafts_of_used == 0, f"{when}: {drafts_of_used} draft(s) left for used links"
-    assert orphans == 0, f"{when}: {orphans} answer(s) without a ballot"
-    return {"used": len(used), "new_ballots": len(new), "answers": sum(map(len, answers.values()))}
+    assert stored == given, f"{when}: the sealed answers are not those the respondents gave"
+    assert drafts_of_used == 0, f"{when}: {drafts_of_used} draft(s) left for spent links"
+    return {"used": len(used), "new_envelopes": len(new), "answers": sum(len(e["answers"]) for e in new)}
 
 
 def _sqlite_integrity(path: Path) -> None:
@@ -331,10 +331,12 @@ def test_submissions_survive_a_sigkill_of_the_server(backend, request, tmp_path)
     sqlite_path: Path | None = None
     if backend == "sqlite":
         demo_app = request.getfixturevalue("demo_app")  # a private copy of the demo province
+        BOX_SECRET.update({CURRENT: demo_app.config["SECRET_KEY"]})
         url = demo_app.config["DATABASE_URL"]
         sqlite_path = Path(url.removeprefix("sqlite:///"))
     else:
         url = request.getfixturevalue("pg_url")
+        BOX_SECRET.clear()
     app = make_app(url, tmp_path / "instance", SECRET_KEY=SECRET)
     database = app.extensions[DB_KEY]
     respondents = [Respondent(f"tok-crash-{backend[:2]}-{i:03d}-{'x' * 16}") for i in range(RESPONDENTS)]
@@ -358,10 +360,12 @@ def test_submissions_survive_a_sigkill_of_the_server(backend, request, tmp_path)
         prepared = time.monotonic()
         server.wait_ready()
 
+        test_markers = [spent_marker(SECRET, h) for h in test_hashes]
+
         def used_count() -> int:
             with database.session() as s:
-                return s.scalar(select(func.count()).select_from(Invitation).where(
-                    Invitation.token_hash.in_(test_hashes), Invitation.used.is_(True)))
+                return s.scalar(select(func.count()).select_from(SpentLink).where(
+                    SpentLink.marker.in_(test_markers)))
 
         _run_round(server.port, respondents, rnd, server, used_count, release=database.dispose)
         assert not rnd.errors, f"errors with the server up: {rnd.errors[:3]}\n{server.log_tail()}"
@@ -372,9 +376,9 @@ def test_submissions_survive_a_sigkill_of_the_server(backend, request, tmp_path)
         server.spawn()
         at_crash = _check(database, campaign_id, before, respondents, "after the crash")
         with database.session() as s:
-            committed_unanswered = set(s.scalars(select(Invitation.token_hash).where(
-                Invitation.token_hash.in_([hash_token(r.token) for r in respondents if r.cut_at == "submit"]),
-                Invitation.used.is_(True))))
+            markers = _markers(s, campaign_id)
+            committed_unanswered = {h for h in (hash_token(r.token) for r in respondents if r.cut_at == "submit")
+                                    if spent_marker(SECRET, h) in markers}
         database.dispose()
 
         # The restarted server on the same database; those cut retry.
@@ -406,7 +410,7 @@ def test_submissions_survive_a_sigkill_of_the_server(backend, request, tmp_path)
         _sqlite_integrity(sqlite_path)
     final = _check(database, campaign_id, before, respondents, "after the restart")
     database.dispose()
-    assert final["used"] == RESPONDENTS and final["new_ballots"] == RESPONDENTS
+    assert final["used"] == RESPONDENTS and final["new_envelopes"] == RESPONDENTS
 
     print(f"\n[{backend}] {time.monotonic() - started:.1f} s: {prepared - started:.1f} s building, "
           f"{restarted - prepared:.1f} s to the restart, {retried - restarted:.1f} s retrying; "
