@@ -13,8 +13,10 @@ from survey_app.models import AuditEntry, Ballot, Campaign, RespondentGroup, Uni
 from survey_app.services import ballots
 from survey_app.services import serials as serials_service
 from survey_app.services.campaigns import campaign_criteria, create_campaign
+from survey_app.services.closing import close_campaign
 from survey_app.services.users import create_api_token, create_user
 
+from . import box
 from .conftest import CURRENT
 from .test_auth import PASSWORD, csrf, login
 from .test_form import fill
@@ -63,7 +65,7 @@ def people(demo_app):
 
 def test_every_channel_stores_through_the_one_writer(demo_app, people, spy):
     serials, token = people
-    before = count(demo_app)
+    before, sealed_before = count(demo_app), box.envelopes(demo_app, CURRENT)
 
     # web form and QR card
     for kind, code in (("personal", "tok-writer-web-0000000000000000"), ("qr_card", "tok-writer-qr-00000000000000000")):
@@ -94,13 +96,20 @@ def test_every_channel_stores_through_the_one_writer(demo_app, people, spy):
     assert demo_app.test_client().post(f"/api/v1/campaigns/{CURRENT}/ballots", json=body,
                                        headers={"Authorization": f"Bearer {token}"}).status_code == 201
 
-    assert spy == ["web", "qr", "paper", "paper", "paper", "api"]
+    assert spy == ["paper", "paper", "paper", "api"], "a respondent's ballot waits in the box until close"
+    assert box.envelopes(demo_app, CURRENT) == sealed_before + 2
     assert count(demo_app) == before + len(spy), "no ballot reached the database any other way"
     with demo_app.extensions[DB_KEY].session() as s:
         keyed = s.scalars(select(Ballot.id).where(Ballot.paper_serial.in_(serials))).all()
         audited = s.scalars(select(AuditEntry.new_value).where(AuditEntry.entity == "ballot",
                                                                AuditEntry.entity_id.in_([str(i) for i in keyed])))
         assert len(keyed) == 3 and all("qua màn hình nhập liệu" in note for note in audited)
+    # Closing opens the box through the same writer, every envelope checked by the same rules.
+    del spy[:]
+    with demo_app.extensions[DB_KEY].transaction() as s:
+        close_campaign(s, s.get(Campaign, CURRENT), "qt", secret=demo_app.config["SECRET_KEY"])
+    assert sorted(set(spy)) == ["qr", "web"] and len(spy) == sealed_before + 2
+    assert count(demo_app) == before + 4 + len(spy) and box.envelopes(demo_app, CURRENT) == 0
 
 
 def test_the_demo_stores_through_the_one_writer(app, spy):
@@ -108,8 +117,9 @@ def test_the_demo_stores_through_the_one_writer(app, spy):
 
     with app.extensions[DB_KEY].transaction() as s:
         access = build_demo(s, "secret", seed=3)
-    assert len(spy) == access.ballots == count(app) > 800  # in batches, and keyed twice through the keying service
-    assert set(spy) == {"web", "qr", "paper"}
+    sealed = box.envelopes(app, CURRENT)  # this year's respondents' ballots, in the box
+    assert sealed > 100 and len(spy) == access.ballots - sealed == count(app) > 800
+    assert set(spy) == {"web", "qr", "paper"}  # last year's web and QR ballots: its box opened when it closed
 
 
 @pytest.fixture

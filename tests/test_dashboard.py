@@ -25,10 +25,11 @@ from sqlalchemy import insert, update
 
 from questionnaires import DEFAULT_SET_DIR, read_set_texts
 from survey_app.extensions import DB_KEY
-from survey_app.models import Answer, Ballot, Campaign, Invitation, SampleTarget, Unit
+from survey_app.models import Answer, Ballot, Campaign, Draft, Invitation, SampleTarget, Unit
 from survey_app.services.campaigns import create_campaign
 from survey_app.services.dashboard import response_dashboard
 from survey_app.services.invitations import hash_token
+from survey_app.services.markers import draft_id
 from survey_app.services.users import create_user
 
 from .test_auth import PASSWORD, login
@@ -60,8 +61,11 @@ def small(app):
         for group, unit, opened in [("hdnd_tinh", None, True), ("hdnd_tinh", None, True), ("hdnd_tinh", None, False),
                                     ("ld_xa", x1, True), ("ld_xa", x1, False), ("nguoi_dan", bb, False),
                                     ("nguoi_dan", bb, False), ("cc_so", tp, True)]:
+            token_hash = hash_token(f"t{next(n)}")
             s.add(Invitation(campaign_id=c.id, group_id=g[group], unit_id=unit.id if unit else None,
-                             token_hash=hash_token(f"t{next(n)}"), opened=opened))
+                             token_hash=token_hash))
+            if opened:  # a link is opened when its draft is there (found by its keyed id) or it was spent
+                s.add(Draft(id=draft_id("test-secret", token_hash), campaign_id=c.id, sealed=b"\x02draft"))
 
         def ballot(group, units, state, channel="web"):
             b = Ballot(campaign_id=c.id, client_id=f"b{next(n)}", group_id=g[group], channel=channel, state=state,
@@ -95,7 +99,7 @@ def row(cell):
 def test_cells_by_hand_most_behind_first(app, small):
     closed(app, small)
     with app.extensions[DB_KEY].session() as s:
-        board = response_dashboard(s, s.get(Campaign, small))
+        board = response_dashboard(s, s.get(Campaign, small), "test-secret")
     rows = [row(c) for c in board.cells]
     assert rows[:5] == [
         ("so_tp", "cc_so", 2, 1, 1, 0, 0, 0.0),
@@ -116,7 +120,7 @@ def test_cells_by_hand_most_behind_first(app, small):
 def test_totals_by_level_and_group(app, small):
     closed(app, small)
     with app.extensions[DB_KEY].session() as s:
-        board = response_dashboard(s, s.get(Campaign, small))
+        board = response_dashboard(s, s.get(Campaign, small), "test-secret")
     levels = {t.label: (dict(t.values), round(t.percent, 1)) for t in board.by_level}
     # so: covered min(2,4) + min(0,2) = 2 of 6; huyen: 1 + 1 + 2 = 4 of 12.
     assert levels["Cấp sở"] == ({"target": 6, "invited": 4, "opened": 3, "submitted": 2, "verified": 1}, 33.3)
@@ -128,7 +132,7 @@ def test_totals_by_level_and_group(app, small):
 
 def test_while_collecting_a_group_that_rates_each_unit_is_counted_per_group_only(app, small):
     with app.extensions[DB_KEY].session() as s:
-        board = response_dashboard(s, s.get(Campaign, small))
+        board = response_dashboard(s, s.get(Campaign, small), "test-secret")
     rows = {(c.unit.code, c.group.code): row(c) for c in board.cells}
     # Plan and links stay; no ballot count, no percent.
     assert rows[("so_tp", "hdnd_tinh")] == ("so_tp", "hdnd_tinh", 4, 3, 2, None, None, None)
@@ -150,7 +154,7 @@ def test_while_collecting_a_group_that_rates_each_unit_is_counted_per_group_only
 
 def test_filters(app, small):
     with app.extensions[DB_KEY].session() as s:
-        board = response_dashboard(s, s.get(Campaign, small), level="huyen", group="nguoi_dan")
+        board = response_dashboard(s, s.get(Campaign, small), "test-secret", level="huyen", group="nguoi_dan")
     assert [row(c) for c in board.cells] == [("ba_be", "nguoi_dan", 5, 2, 0, 2, 2, 40.0)]
 
 
