@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
@@ -46,6 +47,20 @@ class WrappedKey:
     salt: bytes
 
 
+def normalise_passphrase(passphrase: str) -> str:
+    """The passphrase as the key is derived from it: Unicode NFC, spaces at either end dropped.
+
+    The Department types it again at close, maybe on another computer whose keyboard sends Vietnamese
+    letters decomposed (``ê`` + combining acute for ``ế``); both forms must open the box.
+
+    Examples
+    --------
+    >>> normalise_passphrase(" hòm phie\u0302\u0301u ") == "hòm phiếu"
+    True
+    """
+    return unicodedata.normalize("NFC", passphrase).strip()
+
+
 def _aead_key(material: bytes, info: bytes, salt: bytes | None = None) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(material)
 
@@ -55,6 +70,7 @@ def _wrapping_key(how: str, secret: str | None, passphrase: str | None, salt: by
         if not secret:
             raise BoxError("the box key is kept under SECRET_KEY, which is missing")
         return _aead_key(secret.encode("utf-8"), b"parsurvey box wrap", salt)
+    passphrase = normalise_passphrase(passphrase or "")
     if not passphrase:
         raise BoxError("the box key is kept under the Department's passphrase")
     return Scrypt(salt=salt, length=32, n=SCRYPT_N, r=8, p=1).derive(passphrase.encode("utf-8"))

@@ -32,6 +32,7 @@ PAGES: dict[str, tuple[str | None, str | None]] = {
     "admin.dashboard": ("Tiến độ thu phiếu", "admin.campaign"),
     "admin.results": ("Điểm thẩm định", "admin.campaign"),
     "admin.close": ("Kết thúc đợt", "admin.campaign"),
+    "admin.ballot_box": ("Hòm phiếu", "admin.campaign"),
     "admin.archive": ("Lưu trữ", "admin.campaign"),
     "admin.preview": ("Xem trước phiếu", "admin.campaign"),
     "admin.criteria": ("Bộ tiêu chí", "admin.campaign"),

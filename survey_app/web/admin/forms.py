@@ -8,6 +8,7 @@ from wtforms import BooleanField, DateTimeLocalField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from ...models import CHANNELS
+from ...services.box_keeper import passphrase_problem
 from ...services.review import FLAGS, STATE_LABELS
 from ..common import LOCAL_FORMAT, AsciiIntegerField, IdListField, QueryForm, uploaded
 
@@ -48,11 +49,35 @@ class ArchiveForm(FlaskForm):
     archived = SelectField(choices=["1", "0"])
 
 
+PASSPHRASE_MAX = 200  # typed when it is set and again at close: one bound for both forms
+
+
 class CloseForm(FlaskForm):
     """Closing a campaign: the box must be ticked; the box's passphrase typed when it is kept under one."""
 
     confirm = BooleanField()
-    passphrase = PasswordField(validators=[Optional(), Length(max=200)])
+    passphrase = PasswordField(validators=[Optional(), Length(max=PASSPHRASE_MAX)])
+
+
+class BoxPassphraseForm(FlaskForm):
+    """The Department's passphrase for a campaign's ballot box, typed twice, its loss acknowledged. Its
+    strength is checked by the rules of account passwords (services.box_keeper.passphrase_problem)."""
+
+    passphrase = PasswordField("Mật khẩu hòm phiếu", validators=[
+        DataRequired("Xin nhập mật khẩu hòm phiếu."),
+        Length(max=PASSPHRASE_MAX, message=f"Mật khẩu hòm phiếu tối đa {PASSPHRASE_MAX} ký tự.")])
+    passphrase2 = PasswordField("Nhập lại mật khẩu hòm phiếu", validators=[Length(max=PASSPHRASE_MAX)])
+    understood = BooleanField(validators=[DataRequired(
+        "Xin đánh dấu ô xác nhận: mất mật khẩu là mất toàn bộ phiếu trực tuyến của đợt.")])
+
+    def validate_passphrase(self, field):
+        problem = passphrase_problem(field.data or "")
+        if problem:
+            raise ValidationError(problem)
+
+    def validate_passphrase2(self, field):
+        if field.data != self.passphrase.data:
+            raise ValidationError("Hai lần nhập mật khẩu hòm phiếu không khớp.")
 
 
 class UnitForm(FlaskForm):
