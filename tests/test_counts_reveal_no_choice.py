@@ -189,7 +189,7 @@ def test_a_civil_servants_own_department_is_still_counted_per_unit(world):
 def test_after_close_every_group_is_counted_per_unit_again(world):
     head_rates_two_departments(world)
     with world.extensions[DB_KEY].transaction() as s:
-        close_campaign(s, s.get(Campaign, CURRENT), actor="t")
+        close_campaign(s, s.get(Campaign, CURRENT), actor="t", secret=world.config["SECRET_KEY"])
     with world.extensions[DB_KEY].session() as s:
         heads = s.scalar(select(RespondentGroup.id).where(RespondentGroup.campaign_id == CURRENT,
                                                           RespondentGroup.code == "ldp_huyen"))

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 
 from survey_app import migrate
 from survey_app.extensions import DB_KEY
-from survey_app.models import AuditEntry, Ballot, Invitation, User
+from survey_app.models import AuditEntry, Envelope, Invitation, User
 from survey_app.services.users import create_user
 
 from .conftest import BACKENDS, make_app
@@ -216,12 +216,12 @@ def test_the_invitee_whose_link_the_admin_used_reports_it_once_and_admin_and_rev
     [row] = reports(app)
     with app.extensions[DB_KEY].session() as s:
         invitation = s.scalar(select(Invitation).where(Invitation.name == "Nguyễn Văn An"))
-        ballots = s.scalars(select(Ballot.id)).all()
+        ballots = s.scalars(select(Envelope.id)).all()  # in the box until close
     assert (row.actor, row.user_id, row.entity, row.entity_id, row.attribute) == \
         ("người trả lời", None, "invitations", "1", f"invitation {invitation.id}")
     assert "(đối tượng Đại biểu HĐND huyện, đơn vị Huyện Ba Bể)" in row.new_value, "a group rating its own unit"
     assert len(ballots) == 2 and not any(str(b) in (row.new_value + row.attribute) for b in ballots), \
-        "the report names the link, never a ballot"
+        "the report names the link, never its envelope"
 
     again = report(app.test_client(), links["Nguyễn Văn An"])
     assert again.status_code == 200 and "đã được ghi nhận trước đó" in again.get_data(as_text=True)
