@@ -155,3 +155,56 @@ def test_every_page_a_respondent_reaches_passes_axe(browser, live_server, demo_a
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     context.close()
     assert found == {}, "\n".join(f"{url}: {problem}" for url, problems in found.items() for problem in problems)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_the_ballot_box_page_its_errors_and_the_key_sheet_pass_axe(browser, live_server, demo_app, accounts,
+                                                                   artifacts, width):
+    """The crawl reaches the demo campaigns' box pages (one holds envelopes, one is closed); the form
+    shows only on an empty box, and the key sheet only as the answer to its POST: both are checked here,
+    on a new campaign, the sheet on screen and as printed."""
+    from questionnaires import DEFAULT_SET_DIR, read_set_texts
+    from survey_app.services.campaigns import create_campaign
+
+    with demo_app.extensions[DB_KEY].transaction() as s:
+        campaign = create_campaign(s, year=2027, name="Khảo sát CCHC năm 2027", province="Bắc Kạn",
+                                   criteria_texts=read_set_texts(DEFAULT_SET_DIR), actor="test")
+        s.flush()
+        campaign_id = campaign.id
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    sign_in(page, live_server, "qt.a11y")
+    found: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        page.wait_for_load_state("networkidle")
+        if problems := violations(page):
+            found[name] = problems
+
+    page.goto(f"{live_server}/quan-tri/dot/{campaign_id}")
+    page.get_by_role("link", name="Hòm phiếu", exact=True).click()
+    check("box page")
+    page.get_by_label("Mật khẩu hòm phiếu", exact=True).fill("123456789012")
+    page.get_by_label("Nhập lại mật khẩu hòm phiếu").fill("123456789012")
+    page.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Giữ khoá bằng mật khẩu này và in phiếu khoá").click()
+    assert "quá dễ đoán" in page.locator("[role=alert]").inner_text()
+    check("box page, passphrase refused")
+    page.screenshot(path=str(artifacts / f"box-page-{'phone' if width < 600 else 'desktop'}.png"), full_page=True)
+    passphrase = "trâu cày ruộng bậc thang ở Pác Nặm"
+    page.get_by_label("Mật khẩu hòm phiếu", exact=True).fill(passphrase)
+    page.get_by_label("Nhập lại mật khẩu hòm phiếu").fill(passphrase)
+    page.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Giữ khoá bằng mật khẩu này và in phiếu khoá").click()
+    assert page.locator(".ks-passphrase").inner_text() == passphrase
+    check("key sheet")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    suffix = "phone" if width < 600 else "desktop"
+    page.screenshot(path=str(artifacts / f"key-sheet-{suffix}.png"), full_page=True)
+    page.emulate_media(media="print")
+    assert not page.locator(".no-print").first.is_visible() and page.locator(".ks-passphrase").is_visible()
+    page.screenshot(path=str(artifacts / f"key-sheet-print-{suffix}.png"), full_page=True)
+    if width > 600:
+        page.pdf(path=str(artifacts / "key-sheet.pdf"), format="A4")
+    context.close()
+    assert found == {}, "\n".join(f"{name}: {problem}" for name, problems in found.items() for problem in problems)
