@@ -97,6 +97,7 @@ def downgrade_steps(current: str | None, revision: str) -> list[tuple[str, str |
 DOWNGRADE_DELETES: dict[str, list[tuple[str, str]]] = {
     "0005": [("ballots", "channel = 'api'")],  # ballots sent through the API, and their answers
     "0009": [("units", "level NOT IN ('so', 'huyen', 'xa')")],  # the old check constraint refuses them
+    "0010": [("drafts", "sealed IS NOT NULL")],  # keyed by a hash of the link, they cannot go back under an invitation
 }
 
 

@@ -18,7 +18,7 @@ from .conftest import BACKENDS
 
 TABLES = {"campaigns", "units", "respondent_groups", "sample_targets", "invitations", "ballots",
           "answers", "appraisals", "users", "user_units", "audit_log", "drafts", "paper_serials", "paper_entries",
-          "commune_results", "previous_results", "api_tokens"}
+          "commune_results", "previous_results", "api_tokens", "ballot_boxes", "envelopes", "spent_links"}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -36,7 +36,7 @@ def tables(db: Database) -> set[str]:
 def test_up_down_up(database):
     assert migrate.current_revision(database) is None
     migrate.upgrade(database)
-    assert migrate.current_revision(database) == migrate.head_revision() == "0009"
+    assert migrate.current_revision(database) == migrate.head_revision() == "0010"
     assert tables(database) == TABLES
     migrate.downgrade(database, "base")
     assert migrate.current_revision(database) is None and tables(database) == set()
@@ -97,7 +97,7 @@ def test_upgrade_keeps_data_and_forgets_which_invitation_a_ballot_came_from(data
         )
     columns = {c["name"] for c in inspect(database.engine).get_columns("ballots")}
     assert not columns & {"invitation_id", "submitted_at", "started_at"}
-    migrate.upgrade(database)  # 0006: not even the day
+    migrate.upgrade(database, "0009")  # 0006: not even the day
     columns = {c["name"] for c in inspect(database.engine).get_columns("ballots")}
     assert not columns & {"submitted_on", "payload_digest", "respondent_unit_id"}
     with database.session() as s:
@@ -145,47 +145,85 @@ def test_the_api_channel_is_allowed_and_others_are_not(database):
                               f"VALUES (2, {campaign_id}, 'b', {group_id}, 'fax', 'received')"))
 
 
-def test_0006_makes_ballots_rowless_and_db_upgrade_seals_the_drafts_left_in_plaintext(tmp_path):
-    """Drafts saved before 0006 are plaintext; ``parsurvey db upgrade`` seals them with the app's key."""
+def test_db_upgrade_seals_plaintext_drafts_and_moves_a_collecting_campaigns_web_ballots_into_the_box(tmp_path):
+    """Drafts saved before 0006 are plaintext: ``parsurvey db upgrade`` seals them with the app's key under
+    their keyed row id (0010); the web ballots and 'used' flags of a collecting campaign become envelopes
+    and spent markers, and the invitation keeps neither flag."""
+    from types import SimpleNamespace
+
     from sqlalchemy import text
 
     from survey_app.services.drafts import key_for, read_draft
     from survey_app.services.invitations import issue_link
+    from survey_app.services.markers import draft_id, spent_marker
 
+    from . import box
     from .conftest import make_app
 
     app = make_app(f"sqlite:///{tmp_path / 'old.sqlite'}", tmp_path / "instance")
     database = app.extensions[DB_KEY]
+    secret = app.config["SECRET_KEY"]
     migrate.upgrade(database, "0005")
-    link = issue_link(app.config["SECRET_KEY"])
+    link, other = issue_link(secret), issue_link(secret)
     with database.transaction() as s:
         for sql in (
             "INSERT INTO campaigns (id, year, name, status, criteria_name, criteria_digest, criteria_files, created_at)"
             " VALUES (1, 2024, 'c', 'open', 'x', 'd', '{}', '2024-11-01')",
             "INSERT INTO respondent_groups (id, campaign_id, code, name, reached_by)"
             " VALUES (1, 1, 'nguoi_dan', 'Người dân', 'qr')",
+            "INSERT INTO units (id, campaign_id, code, name, level) VALUES (5, 1, 'ba_be', 'Huyện Ba Bể', 'huyen')",
             f"INSERT INTO invitations (id, campaign_id, group_id, kind, token_hash, token_salt, created_at)"
             f" VALUES (1, 1, 1, 'personal', '{link.token_hash}', '{link.salt}', '2024-11-01')",
+            "INSERT INTO invitations (id, campaign_id, group_id, kind, token_hash, token_salt, created_at, used,"
+            f" opened) VALUES (2, 1, 1, 'personal', '{other.token_hash}', '{other.salt}', '2024-11-01', 1, 1)",
             "INSERT INTO drafts (invitation_id, client_id, data, started_at, updated_at)"
             " VALUES (1, 'old-client', '{\"5:H01\": \"tot\"}', '2024-11-02', '2024-11-02')",
             "INSERT INTO ballots (id, campaign_id, client_id, group_id, channel, state, submitted_on, payload_digest)"
             " VALUES (77, 1, 'c77', 1, 'web', 'received', '2024-11-03', 'abc')",
+            "INSERT INTO answers (ballot_id, unit_id, question, option) VALUES (77, 5, 'H01', 'kem')",
         ):
             s.execute(text(sql))
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
-    assert result.exit_code == 0 and "Đã mã hoá 1 phiếu đang làm dở" in result.output
+    assert result.exit_code == 0, result.output
     with database.session() as s:
-        row = s.execute(text("SELECT sealed, client_id, data FROM drafts")).one()
-        assert row.sealed and row.client_id is None and row.data is None
+        row = s.execute(text("SELECT id, campaign_id, sealed FROM drafts")).one()
+        assert row.id == draft_id(secret, link.token_hash) and row.campaign_id == 1
         assert b"old-client" not in bytes(row.sealed) and b"tot" not in bytes(row.sealed)
-        from survey_app.models import Invitation
-
-        invitation = s.get(Invitation, 1)
-        draft = read_draft(s, 1, key_for(app.config["SECRET_KEY"], invitation, link.token))
+        keyed = SimpleNamespace(id=1, draft_id=row.id, token_salt=link.salt, token_hash=link.token_hash)
+        draft = read_draft(s, keyed, key_for(secret, keyed, link.token))
         assert (draft.client_id, draft.data) == ("old-client", {"5:H01": "tot"})
         schema = {name: sql for name, sql in s.execute(text("SELECT name, sql FROM sqlite_master WHERE type='table'"))}
-        assert "WITHOUT ROWID" in schema["ballots"] and "WITHOUT ROWID" in schema["answers"]
-        assert s.execute(text("SELECT id FROM ballots")).scalars().all() == [77]
+        for table in ("ballots", "answers", "drafts", "envelopes", "spent_links"):
+            assert "WITHOUT ROWID" in schema[table], table
+        assert "used" not in schema["invitations"] and "opened" not in schema["invitations"]
+        assert s.execute(text("SELECT count(*) FROM ballots")).scalar() == 0, "the web ballot went into the box"
+        assert s.execute(text("SELECT marker FROM spent_links")).scalars().all() == [
+            spent_marker(secret, other.token_hash)]
+    [sealed] = box.sealed(app, 1)
+    assert (sealed["client_id"], sealed["channel"], sealed["answers"]) == ("c77", "web", [[5, "H01", "kem"]])
+    database.dispose()
+
+
+def test_upgrading_a_database_with_a_collecting_campaign_needs_secret_key(tmp_path):
+    """Without SECRET_KEY (Alembic run on its own), 0010 refuses to move a collecting campaign into the box,
+    and says how to run it; nothing is changed."""
+    from sqlalchemy import text
+
+    from .conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'old.sqlite'}", tmp_path / "instance")
+    database = app.extensions[DB_KEY]
+    migrate.upgrade(database, "0009")
+    with database.transaction() as s:
+        s.execute(text("INSERT INTO campaigns (id, year, name, status, criteria_name, criteria_digest, criteria_files,"
+                       " created_at) VALUES (1, 2024, 'c', 'open', 'x', 'd', '{}', '2024-11-01')"))
+        s.execute(text("INSERT INTO respondent_groups (id, campaign_id, code, name, reached_by)"
+                       " VALUES (1, 1, 'nguoi_dan', 'Người dân', 'qr')"))
+        s.execute(text("INSERT INTO invitations (id, campaign_id, group_id, kind, token_hash, created_at, used)"
+                       " VALUES (1, 1, 1, 'personal', 'h', '2024-11-01', 1)"))
+    with pytest.raises(RuntimeError, match="parsurvey db upgrade"):
+        migrate.upgrade(database)
+    assert migrate.current_revision(database) == "0009"
     database.dispose()
 
 
@@ -194,6 +232,11 @@ def test_0006_makes_ballots_rowless_and_db_upgrade_seals_the_drafts_left_in_plai
 # The newest revision of release 0.1.0 (commit 5cd615e): a database it built is upgraded from here.
 PREVIOUS_RELEASE_HEAD = "0009"
 FIRST_ID = 1001  # above what a sequence hands out first, should a later migration insert rows
+# What an upgrade forgets on purpose (0010, the sealed box): who opened and answered a link, and which
+# invitation a draft belongs to (drafts are keyed by a keyed hash of their link instead; their plaintext
+# columns were emptied since 0006).
+FORGOTTEN = {"invitations": {"opened", "used"},
+             "drafts": {"invitation_id", "client_id", "data", "started_at", "updated_at"}}
 
 
 def _value(table: Table, column, choices: dict[str, str]):
@@ -258,4 +301,11 @@ def test_a_database_of_the_previous_release_with_a_row_in_every_table_loses_noth
         assert name in after, f"the upgrade dropped table {name}"
         kept = [{k: v for k, v in row.items() if k in new.tables[name].columns} for row in rows]
         assert [{k: row[k] for k in kept[0]} for row in after[name]] == kept, name
-        assert set(kept[0]) == set(rows[0]), f"the upgrade dropped columns of {name}"
+        assert set(kept[0]) == set(rows[0]) - FORGOTTEN.get(name, set()), f"the upgrade dropped columns of {name}"
+    # The draft is kept, sealed as it was, under the keyed id of its link (0010).
+    from survey_app.services.markers import draft_id
+
+    [draft] = after["drafts"]
+    [invitation] = before["invitations"]
+    assert draft["id"] == draft_id(app.config["SECRET_KEY"], invitation["token_hash"])
+    assert (draft["campaign_id"], draft["sealed"]) == (invitation["campaign_id"], before["drafts"][0]["sealed"])

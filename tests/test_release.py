@@ -171,7 +171,8 @@ def _campaign_with_a_sealed_draft(url: str) -> None:
             "VALUES (1, 1, 1, 'personal', 'h', '2025-11-01')",
         ):
             s.execute(text(sql))
-        s.execute(text("INSERT INTO drafts (invitation_id, sealed) VALUES (1, :sealed)"), {"sealed": b"\x01sealed"})
+        s.execute(text("INSERT INTO drafts (id, campaign_id, sealed) VALUES ('keyed', 1, :sealed)"),
+                  {"sealed": b"\x01sealed"})
     database.dispose()
 
 
@@ -187,10 +188,19 @@ def test_db_downgrade_refuses_when_it_would_destroy_data_and_says_to_restore_a_b
     refused = cli(database_url, tmp_path, "db", "downgrade", "0005")
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert "Không hạ cấu trúc về 0005: việc này sẽ xoá dữ liệu đang có" in refused.stderr
-    assert "cột drafts.sealed: giá trị (khác mặc định) của 1 dòng" in refused.stderr  # the drafts it deleted
+    assert "bảng drafts: 1 dòng" in refused.stderr, refused.stderr  # the drafts 0010's downgrade deletes
     assert "cột campaigns.province: giá trị (khác mặc định) của 1 dòng" in refused.stderr
     assert "khôi phục bản sao lưu" in refused.stderr
     assert revision_of(database_url) == migrate.head_revision()
+    keyed = cli(database_url, tmp_path, "db", "downgrade", "-1")  # 0010 -> 0009 cannot carry the draft back
+    assert keyed.returncode == 2 and "drafts" in keyed.stderr and "province" not in keyed.stderr, keyed.stderr
+    database = Database(database_url)
+    with database.session() as s:
+        assert bytes(s.execute(text("SELECT sealed FROM drafts")).scalar()) == b"\x01sealed", "nothing changed"
+    with database.transaction() as s:
+        s.execute(text("DELETE FROM drafts"))
+    database.dispose()
+    assert cli(database_url, tmp_path, "db", "downgrade", "-1").returncode == 0  # 0010 -> 0009, nothing held
     one_step = cli(database_url, tmp_path, "db", "downgrade", "-1")  # 0009 -> 0008 drops nothing
     assert one_step.returncode == 0, one_step.stderr
     refused = cli(database_url, tmp_path, "db", "downgrade", "-1")  # 0008 -> 0007 drops the province
@@ -199,7 +209,6 @@ def test_db_downgrade_refuses_when_it_would_destroy_data_and_says_to_restore_a_b
     database = Database(database_url)
     with database.session() as s:
         assert s.execute(text("SELECT province FROM campaigns")).scalar() == "Bắc Kạn"
-        assert bytes(s.execute(text("SELECT sealed FROM drafts")).scalar()) == b"\x01sealed"
     database.dispose()
 
 
