@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from survey_app.extensions import DB_KEY
-from survey_app.models import Ballot, PaperSerial, Unit, User
+from survey_app.models import Envelope, PaperSerial, Unit, User
 from survey_app.services.users import create_user
 
 from .conftest import CURRENT, make_app
@@ -48,9 +48,10 @@ def https_world(demo_db, tmp_path):
 
 
 def _web_ballots(database_url: str, tmp_path) -> int:
+    """Respondents' ballots so far: envelopes in the box while the campaign collects."""
     app = make_app(database_url, tmp_path / "count")
     with app.extensions[DB_KEY].session() as s:
-        count = s.scalar(select(func.count(Ballot.id)).where(Ballot.channel == "web"))
+        count = s.scalar(select(func.count()).select_from(Envelope))
     app.extensions[DB_KEY].dispose()
     return count
 
@@ -129,7 +130,7 @@ def _everything_a_person_does(browser, base: str, world, tmp_path) -> None:
     office.close()
     assert refused == [], refused
 
-    assert _web_ballots(database_url, tmp_path) == web_ballots + 1, "the ballot was stored"
+    assert _web_ballots(database_url, tmp_path) == web_ballots + 1, "the ballot was sealed into the box"
     app = make_app(database_url, tmp_path / "check")
     with app.extensions[DB_KEY].session() as s:
         assert s.scalar(select(User.id).where(User.username == "pt.tls")), "the admin form was stored"
