@@ -199,6 +199,11 @@ def close(campaign_id: int):
             except ballot_box.PassphraseError as exc:
                 session.rollback()
                 error = str(exc)
+            except ballot_box.BoxError:  # kept under SECRET_KEY, which changed since the box was made
+                session.rollback()
+                error = ("Khoá hòm phiếu không mở được bằng SECRET_KEY hiện tại của máy chủ (khoá đã được đổi từ khi "
+                         "đợt mở?): hòm phiếu chưa được mở, không thay đổi gì. Hãy đặt lại SECRET_KEY cũ rồi kết thúc "
+                         "đợt.")
             else:
                 session.commit()
                 ballot_box.forget_order(get_database())
