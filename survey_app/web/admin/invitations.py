@@ -78,7 +78,7 @@ def _export_row(campaign: Campaign, inv: Invitation, reminder: bool = False) -> 
             "thu hồi" if inv.revoked else ("thẻ QR" if inv.kind == "qr_card" else "cá nhân"), url,
             format_short_code(link.short_code) if link and link.short_code else "",
             zalo_text(inv.name, url, reminder) if link else "", subject, body,
-            1 if inv.sent_at else 0, int(inv.opened), int(inv.used))
+            1 if inv.sent_at else 0, *(("", "") if campaign.status == "closed" else (int(inv.opened), int(inv.used))))
 
 
 @bp.get("/dot/<int:campaign_id>/loi-moi")
@@ -103,6 +103,7 @@ def invitations(campaign_id: int):
     return render_template(
         "admin/invitations.html",
         campaign=campaign,
+        closed=campaign.status == "closed",
         groups=campaign.groups,
         counts=counts,
         waiting=sorted(waiting.items(), key=lambda kv: -kv[1]),
