@@ -246,6 +246,7 @@ class BallotBox(Base):
     wrapped: Mapped[bytes] = mapped_column(LargeBinary)
     how: Mapped[str] = mapped_column(String(16))
     salt: Mapped[bytes] = mapped_column(LargeBinary)
+    key_check: Mapped[str | None] = mapped_column(String(64))  # of the SECRET_KEY it was made under: markers.key_check
 
 
 class Envelope(Base):

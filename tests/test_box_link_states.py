@@ -51,3 +51,18 @@ def test_the_admin_sees_who_answered_while_collecting_and_nobody_can_after_close
     with demo_app.extensions[DB_KEY].session() as s:
         assert s.scalar(select(Campaign.status).where(Campaign.id == CURRENT)) == "closed"
     assert box.markers(demo_app, CURRENT) == 0 and box.envelopes(demo_app, CURRENT) == 0
+
+
+def test_a_changed_secret_key_takes_no_ballot_instead_of_forgetting_which_links_were_spent(demo_app, tmp_path):
+    """Markers are keyed by SECRET_KEY: under another key a spent link would look unused and could send a
+    second ballot. The box keeps a check value of its key: the server refuses (503) and keeps nothing."""
+    from .conftest import make_app
+
+    other = make_app(demo_app.config["DATABASE_URL"], tmp_path / "other", SECRET_KEY="another-secret-of-32-bytes-000000")
+    _inv, client, review, client_id = at_review(other, "nguoi_dan", "ba_be", TOKEN)
+    before = box.envelopes(demo_app, CURRENT)
+    sent = client.post(f"/s/{TOKEN}/gui", data={"csrf_token": csrf(review), "client_id": client_id})
+    assert sent.status_code == 503 and "Tạm thời chưa nhận được phiếu" in sent.get_data(as_text=True)
+    assert box.envelopes(demo_app, CURRENT) == before and not box.spent(other, TOKEN)
+    assert box.link(other, TOKEN).draft is not None, "the answers are kept"
+    other.extensions[DB_KEY].dispose()

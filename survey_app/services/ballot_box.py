@@ -27,11 +27,16 @@ from questionnaires import CriteriaSet
 from ..models import BallotBox, Draft, Envelope, SpentLink
 from . import ballots
 from .box import BoxError, WrappedKey, new_box, open_envelope, open_private, seal_envelope
-from .markers import draft_id, spent_marker
+from .markers import draft_id, key_check, spent_marker
 
 CHUNK = 2000  # envelopes opened and written at a time: memory stays flat whatever the box holds
-_PUBLIC = select(BallotBox.public).where(BallotBox.campaign_id == bindparam("campaign"))
+_PUBLIC = select(BallotBox.public, BallotBox.key_check).where(BallotBox.campaign_id == bindparam("campaign"))
 _INSERT_ENVELOPE = insert(Envelope.__table__)
+
+
+class SecretChanged(RuntimeError):
+    """The server's ``SECRET_KEY`` is not the one the campaign's box was made under: spent markers would
+    not be recognised (a used link could send again), so no ballot is taken until the old key is back."""
 
 
 class PassphraseError(ValueError):
@@ -49,14 +54,22 @@ def ensure_box(conn: Connection | Session, campaign_id: int, secret: str) -> byt
     """The campaign's public box key, the box made now (kept under ``SECRET_KEY``) if it has none.
 
     In the caller's write transaction; two first ballots racing each make a box and one is kept.
+
+    Raises
+    ------
+    SecretChanged
+        The box was made under another ``SECRET_KEY`` (its check value differs).
     """
-    public = conn.execute(_PUBLIC, {"campaign": campaign_id}).scalar()
-    if public is not None:
-        return bytes(public)
-    box = new_box(campaign_id, secret=secret)
-    _insert_ignoring(conn, BallotBox.__table__, {"campaign_id": campaign_id, "public": box.public,
-                                                 "wrapped": box.wrapped, "how": box.how, "salt": box.salt})
-    return bytes(conn.execute(_PUBLIC, {"campaign": campaign_id}).scalar_one())
+    row = conn.execute(_PUBLIC, {"campaign": campaign_id}).first()
+    if row is None:
+        box = new_box(campaign_id, secret=secret)
+        _insert_ignoring(conn, BallotBox.__table__, {
+            "campaign_id": campaign_id, "public": box.public, "wrapped": box.wrapped, "how": box.how,
+            "salt": box.salt, "key_check": key_check(secret, campaign_id)})
+        row = conn.execute(_PUBLIC, {"campaign": campaign_id}).one()
+    if row.key_check is not None and row.key_check != key_check(secret, campaign_id):
+        raise SecretChanged(f"SECRET_KEY is not the one campaign {campaign_id}'s ballot box was made under")
+    return bytes(row.public)
 
 
 def box_kind(s: Session, campaign_id: int) -> str | None:
@@ -69,7 +82,7 @@ def envelope_count(s: Session | Connection, campaign_id: int) -> int:
     return s.scalar(select(func.count()).select_from(Envelope).where(Envelope.campaign_id == campaign_id)) or 0
 
 
-def keep_under_passphrase(s: Session, campaign_id: int, passphrase: str) -> bytes:
+def keep_under_passphrase(s: Session, campaign_id: int, passphrase: str, secret: str | None = None) -> bytes:
     """Make the campaign's box with its private key wrapped under ``passphrase`` (chosen when the
     campaign opens; the server keeps no copy). Returns the public key, for the key sheet.
 
@@ -82,7 +95,8 @@ def keep_under_passphrase(s: Session, campaign_id: int, passphrase: str) -> byte
         raise ValueError("Hòm phiếu đã có phiếu: không đổi cách giữ khoá được nữa.")
     box = new_box(campaign_id, passphrase=passphrase)
     s.execute(delete(BallotBox).where(BallotBox.campaign_id == campaign_id))
-    s.add(BallotBox(campaign_id=campaign_id, public=box.public, wrapped=box.wrapped, how=box.how, salt=box.salt))
+    s.add(BallotBox(campaign_id=campaign_id, public=box.public, wrapped=box.wrapped, how=box.how, salt=box.salt,
+                    key_check=None if secret is None else key_check(secret, campaign_id)))
     s.flush()
     return box.public
 

@@ -67,7 +67,7 @@ def passphrase_problem(passphrase: str) -> str | None:
 
 
 def keep_under_passphrase(s: Session, campaign: Campaign, passphrase: str, actor: str,
-                          user_id: int | None = None) -> str:
+                          user_id: int | None = None, secret: str | None = None) -> str:
     """Make the campaign's box with its private key wrapped under the Department's ``passphrase``
     (:func:`.ballot_box.keep_under_passphrase`) and audit it (the passphrase appears nowhere but in the
     key; the audit row gives the key's fingerprint). Returns the fingerprint, for the key sheet.
@@ -92,7 +92,7 @@ def keep_under_passphrase(s: Session, campaign: Campaign, passphrase: str, actor
         s.execute(text("LOCK TABLE ballot_boxes IN ACCESS EXCLUSIVE MODE"))
     old = ballot_box.box_kind(s, campaign.id)
     try:
-        public = ballot_box.keep_under_passphrase(s, campaign.id, normalise_passphrase(passphrase))
+        public = ballot_box.keep_under_passphrase(s, campaign.id, normalise_passphrase(passphrase), secret)
     except ValueError as exc:
         raise BoxKeyError(str(exc)) from exc
     fingerprint = ballot_box.fingerprint(public)

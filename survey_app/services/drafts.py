@@ -294,7 +294,8 @@ def field_blocks(cset: CriteriaSet, page: Page) -> list:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a submit did: ``stored``, ``replay`` (already stored under this id),
+    """What a submit did: ``stored``, ``replay`` (already stored under this id), ``misconfigured`` (the
+    server's SECRET_KEY is not the box's: nothing taken),
     ``used`` (the link's ballot was sent from elsewhere), ``revoked``, ``stale`` (an old page),
     ``incomplete`` (questions left; see ``missing``) or ``nothing_chosen``."""
 
@@ -325,6 +326,8 @@ def submit(conn: Connection, cset: CriteriaSet, link, client_id: str, assigned: 
         return _gone(conn, link, client_id, secret)
     except _Taken as taken:
         return Outcome(taken.args[0])
+    except ballot_box.SecretChanged:  # undone: the draft stays, the link unspent
+        return Outcome("misconfigured")
 
 
 @dataclass(frozen=True)

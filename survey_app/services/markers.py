@@ -53,3 +53,9 @@ def receipt(secret: str, client_id: str) -> str:
     double click, a retry) is told from another device's by it and gets its thank-you page again.
     Ballots get a fresh client id when the box is opened, so a receipt matches no ballot."""
     return _mac(secret, b"receipt", client_id)
+
+
+def key_check(secret: str, campaign_id: int) -> str:
+    """A campaign's box keeps this value of the ``SECRET_KEY`` it was made under: the server tells by it
+    that its key changed (markers and drafts would no longer be recognised) and stops taking ballots."""
+    return _mac(secret, b"box check", str(campaign_id))

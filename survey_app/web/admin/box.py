@@ -3,7 +3,7 @@ holds, and the Department's passphrase setting with its printable key sheet. Thi
 :mod:`survey_app.services.box_keeper`."""
 from __future__ import annotations
 
-from flask import render_template
+from flask import current_app, render_template
 
 from ...extensions import db_session
 from ...models import utcnow, vietnam_time
@@ -26,7 +26,8 @@ def ballot_box_page(campaign_id: int):
     errors = [message for field in form for message in field.errors] if form.is_submitted() else []
     if valid:
         try:
-            fingerprint = keep_under_passphrase(session, campaign, form.passphrase.data, actor(), current_user().id)
+            fingerprint = keep_under_passphrase(session, campaign, form.passphrase.data, actor(), current_user().id,
+                                                secret=current_app.config["SECRET_KEY"])
         except BoxKeyError as exc:
             session.rollback()
             errors = [str(exc)]

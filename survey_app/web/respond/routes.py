@@ -22,7 +22,7 @@ from ..common import secret
 from . import bp
 from .forms import ChooseForm, DisputeForm, ResumeForm, SendForm, page_form, posted_answers, pressed
 
-PROBLEM_STATUS = {"unknown": 404}
+PROBLEM_STATUS = {"unknown": 404, "misconfigured": 503}
 RESUME_COOKIE = "tiep_tuc"  # the draft's resume code, on the device that saved it, sent to this link only
 RESUME_DAYS = 120
 
@@ -223,6 +223,10 @@ def send(token: str):
         outcome = sub.submit(conn, cset, invitation, client_id, assigns, key, secret())
     if outcome.status in ("stored", "replay"):
         return render_template("respond/thanks.html")
+    if outcome.status == "misconfigured":
+        current_app.logger.error("a ballot was refused: SECRET_KEY is not the one the campaign's ballot box was "
+                                 "made under (see docs/operations.md, 'SECRET_KEY while a campaign collects')")
+        return _problem("misconfigured", invitation)
     if outcome.status in ("used", "stale", "revoked"):
         return _problem(outcome.status, invitation)
     return redirect(url_for("respond.review", token=token))
