@@ -1,135 +1,46 @@
-"""The attacks of issues 13 and 25, each performed and each failing, on SQLite and PostgreSQL.
-
-Trust in the result rests on two promises: a respondent cannot be identified (civil servants
-rate their own leaders), and nobody reads a ballot or a result before close; and a third for
-paper: no ranked unit can add ballots for itself unseen. Each test below is an outsider's
-attempt on one of them: an admin holding every exported link, two backups around a submission,
-a copy of the database with its WAL, the dashboard read around one named person's answer, the
-database after close, district staff with an API token or the keying screen, a serial from
-another campaign. The docstrings of the ballot box's attacks (issue 25) say what each found on
-the code before it, which kept ``invitations.used``/``opened`` flags and wrote ballot rows at
-submit. docs/threat-model.md says what each protection defends and what it cannot.
+"""The attacks of issue 25 on the sealed ballot box, each performed and each failing, on SQLite and
+PostgreSQL: an admin holding every exported link, two backups around a submission, a copy of the
+database with its WAL, the dashboard read around one named person's answer, the database after
+close. Each docstring says what the attack found on the code before the box, which kept
+``invitations.used``/``opened`` flags and wrote ballot rows at submit. The attacks of issue 13 are
+in test_adversary_results.py (results sealed while collecting) and test_adversary_staff.py (no unit
+adds ballots for itself unseen); docs/threat-model.md says what each protection defends.
 """
 from __future__ import annotations
 
 import csv
 import hashlib
 import io
-import logging
 import re
 import shutil
 import sqlite3
 from pathlib import Path
 
-import openpyxl
-import pytest
-from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy import create_engine, func, inspect, select
 
-from survey_app import migrate
-from survey_app.demo import build_demo
 from survey_app.extensions import DB_KEY
 from survey_app.models import (
     AuditEntry,
     Ballot,
-    Campaign,
     Draft,
     Envelope,
     Invitation,
-    PaperEntry,
-    PaperSerial,
-    RespondentGroup,
     SpentLink,
     Unit,
 )
-from survey_app.services import serials as serials_service
 from survey_app.services.backup import backup_sqlite
 from survey_app.services.ballot_box import read_link_states
-from survey_app.services.campaigns import campaign_criteria
 from survey_app.services.invitations import hash_token
 from survey_app.services.markers import draft_id, receipt, spent_marker
-from survey_app.services.users import create_api_token, create_user
 
 from . import box
-from .conftest import BACKENDS, CURRENT, LAST, make_app
-from .test_auth import PASSWORD, csrf, login
+from .adversary_world import ELSEWHERE, SECRET, TOKENS, province, reach_review, send, signed_in, world  # noqa: F401 - the fixtures these attacks run in
+from .conftest import CURRENT
+from .test_auth import csrf
 from .test_counts_reveal_no_choice import tables
 from .test_form import fill
 from .test_links_in_the_open import report, reports
 from .test_respond import invite
-
-SECRET = "adversary-secret"
-TOKEN = "tok-adversary-00000000000000000"
-ELSEWHERE = "đã được lưu dở trên một thiết bị khác"  # what a link with a draft shows without its resume code
-
-
-def _new_database(request, folder, name: str) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{folder / name}"
-    return request.getfixturevalue("pg_cluster").create_database()
-
-
-def _clone(request, url: str, folder, name: str) -> str:
-    if url.startswith("sqlite"):
-        shutil.copy(url.removeprefix("sqlite:///"), folder / name)
-        return f"sqlite:///{folder / name}"
-    return request.getfixturevalue("pg_cluster").clone_database(url)
-
-
-TOKENS: dict[str, str] = {}  # API tokens by user name, made once with the province
-
-
-@pytest.fixture(scope="module", params=BACKENDS)
-def province(request, tmp_path_factory):
-    """The demo province on each database, with an admin, an analyst, staff of Ba Bể and of Na Rì
-    (each with an API token), and one citizen's link of the collecting campaign: a URL to clone."""
-    folder = tmp_path_factory.mktemp(f"adversary-{request.param}")
-    url = _new_database(request, folder, "base.sqlite")
-    app = make_app(url, folder / "instance", SECRET_KEY=SECRET)
-    database = app.extensions[DB_KEY]
-    migrate.upgrade(database)
-    with database.transaction() as s:
-        build_demo(s, secret=SECRET, seed=5)
-        people = [("qt", "admin", ()), ("qt2", "admin", ()), ("pt", "analyst", ()), ("bb1", "staff", ("ba_be",)),
-                  ("bb2", "staff", ("ba_be",)), ("nr1", "staff", ("na_ri",))]
-        for name, role, units in people:
-            user = create_user(s, name, PASSWORD, role, unit_codes=units, actor="t")
-            s.flush()
-            TOKENS[name] = create_api_token(s, user, "t", actor="t")
-    invite(app, "nguoi_dan", "ba_be", TOKEN)
-    database.dispose()
-    yield request, folder, url
-    if request.param == "postgresql":
-        request.getfixturevalue("pg_cluster").drop_database(url)
-
-
-@pytest.fixture
-def world(province, tmp_path):
-    """A private copy of the province, as an app."""
-    request, _folder, url = province
-    copy = _clone(request, url, tmp_path, "world.sqlite")
-    app = make_app(copy, tmp_path / "instance", SECRET_KEY=SECRET)
-    yield app
-    app.extensions[DB_KEY].dispose()
-    if not copy.startswith("sqlite"):
-        request.getfixturevalue("pg_cluster").drop_database(copy)
-
-
-def signed_in(app, username: str):
-    client = app.test_client()
-    assert login(client, username).status_code == 302
-    return client
-
-
-def answer_and_send(app, option_index: int) -> None:
-    """The citizen of TOKEN answers every question with the option at ``option_index`` and sends."""
-    client = app.test_client()
-    client.get(f"/s/{TOKEN}")
-    assert fill(client, TOKEN, 1, pick=lambda options: options[option_index]).status_code == 302
-    review = client.get(f"/s/{TOKEN}/gui").get_data(as_text=True)
-    client_id = re.search(r'name="client_id" value="([^"]+)"', review).group(1)
-    sent = client.post(f"/s/{TOKEN}/gui", data={"csrf_token": csrf(review), "client_id": client_id})
-    assert "Cảm ơn" in sent.get_data(as_text=True)
-
 
 # --- Issue 25: the sealed ballot box --------------------------------------------------------------------------
 
@@ -149,28 +60,6 @@ def untouched(rows: list[dict], name: str, n: int = 1) -> list[dict]:
     found = [r for r in rows if r["name"].startswith(name) and r["token"] and r["opened"] == "0"]
     assert len(found) >= n
     return found[:n]
-
-
-def reach_review(client, token: str, pick=lambda options: options[0], choose=2) -> tuple[str, str]:
-    """Open the link, choose units where asked (the first ``choose``, or these unit ids), answer every
-    page with ``pick``: ``(the review page, the form's client id)``."""
-    welcome = client.get(f"/s/{token}").get_data(as_text=True)
-    chooser = re.search(r'href="(/s/[^"]+/chon/\w+)"', welcome)
-    if chooser:
-        html = client.get(chooser.group(1)).get_data(as_text=True)
-        offered = re.findall(r'name="unit" value="(\d+)"', html)
-        units = offered[:choose] if isinstance(choose, int) else [str(u) for u in choose]
-        assert client.post(chooser.group(1), data={"csrf_token": csrf(html), "unit": units}).status_code == 302
-    number = 1
-    while not fill(client, token, number, pick=pick).headers["Location"].endswith("/gui"):
-        number += 1
-    review = client.get(f"/s/{token}/gui").get_data(as_text=True)
-    return review, re.search(r'name="client_id" value="([^"]+)"', review).group(1)
-
-
-def send(client, token: str, review: str, client_id: str) -> None:
-    sent = client.post(f"/s/{token}/gui", data={"csrf_token": csrf(review), "client_id": client_id})
-    assert "Cảm ơn Ông/Bà đã gửi phiếu" in sent.get_data(as_text=True)
 
 
 def invitation_of(app, token: str) -> Invitation:
@@ -496,326 +385,3 @@ def test_after_close_no_table_holds_who_answered(world, tmp_path):
     assert {name: n for name, n in left.items() if any(n)} == {}, \
         "(envelopes, markers and draft ids) left in these files (pg_statistic: ANALYZE's samples of the box's columns)"
     assert {(r["opened"], r["answered"]) for r in exported_links(world)} == {("", "")}, "nor the admin's export"
-
-
-# --- Issue 13: nothing fetchable depends on the answers while collecting -------------------------------------
-
-EXPORTS = ("diem-dieu-tra", "nhan-xet", "phuong-an", "ket-qua", "do-tin-cay", "phieu-dai", "phieu-rong")
-FORMATS = ("csv", "json", "xlsx", "sav", "dta")
-
-
-def everything_fetchable(app) -> list[str]:
-    """Every GET an admin or analyst can make about the collecting campaign: pages, downloads, API."""
-    with app.extensions[DB_KEY].session() as s:
-        invitation = s.scalar(select(Invitation.id).where(Invitation.campaign_id == CURRENT).order_by(Invitation.id))
-        conflict = s.scalar(select(PaperSerial.serial).where(PaperSerial.campaign_id == CURRENT,
-                                                             PaperSerial.status == "conflict"))
-        first, last = s.execute(select(func.min(PaperSerial.serial), func.max(PaperSerial.serial))
-                                .where(PaperSerial.campaign_id == CURRENT)).one()
-    values = {"campaign_id": str(CURRENT), "level": "huyen", "group": "nguoi_dan", "invitation_id": str(invitation),
-              "serial": conflict, "kind": "appraisal", "name": "nhiet-huyen", "user_id": "1"}
-    query = {"admin.cards": "?don_vi=ba_be&doi_tuong=nguoi_dan", "admin.print_sheet": f"?tu={first}&den={last}",
-             "admin.dashboard": "?cap=huyen", "admin.review": "?kenh=web"}
-    urls = []
-    for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or not rule.endpoint.startswith(("admin.", "reports.", "api.")):
-            continue
-        if rule.endpoint == "reports.export":
-            urls += [f"/bao-cao/{CURRENT}/xuat/{slug}.{fmt}" for slug in EXPORTS for fmt in FORMATS]
-        elif rule.endpoint == "admin.qr_image":
-            urls += [f"/quan-tri/loi-moi/{invitation}/qr.{fmt}" for fmt in ("png", "svg")]
-        elif rule.endpoint in ("admin.export_invitations", "admin.export_reminders"):
-            urls += [re.sub(r"<(?:\w+:)?(\w+)>", lambda m, f=fmt: {**values, "fmt": f}[m.group(1)], rule.rule)
-                     for fmt in ("csv", "xlsx")]
-        elif rule.endpoint == "admin.import_template":
-            urls += [f"/quan-tri/dot/{CURRENT}/mau/{kind}.{fmt}" for kind in ("don-vi", "ke-hoach", "danh-sach-moi")
-                     for fmt in ("csv", "xlsx")]
-        else:
-            urls.append(
-                re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], rule.rule) + query.get(rule.endpoint, "")
-            )
-    return urls
-
-
-def fetch_all(app) -> dict[tuple[str, str], object]:
-    """What each reader gets from every URL, with what legitimately differs between two copies removed."""
-    seen = {}
-    for role, username in (("admin", "qt"), ("analyst", "pt")):
-        client = signed_in(app, username)
-        for url in everything_fetchable(app):
-            headers = {"Authorization": f"Bearer {TOKENS[username]}"} if url.startswith("/api/") else {}
-            response = client.get(url, headers=headers)
-            body = response.data
-            if response.mimetype.endswith("spreadsheetml.sheet"):
-                book = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
-                body = [list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets]
-            elif response.mimetype == "text/html":
-                body = re.sub(r'name="csrf_token"([^>]*)value="[^"]+"', "", response.get_data(as_text=True))
-                # the audit log's times: each copy's own downloads of links are audited, a second apart
-                body = re.sub(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</td>", "", body)
-            seen[(role, url)] = (response.status_code, body)
-    return seen
-
-
-def _analyze(url: str) -> None:
-    """Gather the planner's statistics of the database at ``url``: an order a page leaves to the plan
-    (a GROUP BY without ORDER BY) then changes, as it does on PostgreSQL when autovacuum analyzes."""
-    engine = create_engine(url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.exec_driver_sql("ANALYZE")
-    engine.dispose()
-
-
-def _first_difference(key, one, other) -> str:
-    """Where two answers to the same GET part, for the failure message."""
-    a, b = (repr(x) for x in (one, other))
-    at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
-    return f"{key}: …{a[max(0, at - 150):at + 150]}… ≠ …{b[max(0, at - 150):at + 150]}…"
-
-
-def test_nothing_an_admin_or_analyst_can_fetch_depends_on_the_answers_while_collecting(province, tmp_path):
-    """Two copies of the province; in one the citizen answers every question "Tốt", in the other
-    "Kém". Every page, download (CSV, XLSX, JSON, SPSS, Stata, charts) and API answer an admin or
-    an analyst can fetch is the same in both: no figure, ballot or export reveals what was said."""
-    request, _folder, url = province
-    results = []
-    for n, option in enumerate((0, 3)):
-        if n == 1:
-            _analyze(url)  # the planner's statistics change between the copies, as autovacuum may do
-        copy = _clone(request, url, tmp_path, f"w{n}.sqlite")
-        app = make_app(copy, tmp_path / f"instance{n}", SECRET_KEY=SECRET)
-        answer_and_send(app, option)
-        results.append(fetch_all(app))
-        app.extensions[DB_KEY].dispose()
-        if not copy.startswith("sqlite"):
-            request.getfixturevalue("pg_cluster").drop_database(copy)
-    assert len(results[0]) > 60
-    different = sorted(key for key in results[0] if results[0][key] != results[1].get(key))
-    assert different == [], "\n".join(_first_difference(key, results[0][key], results[1].get(key))
-                                      for key in different)
-    statuses = {key: value[0] for key, value in results[0].items()}
-    assert statuses[("analyst", f"/bao-cao/{CURRENT}/xuat/phieu-dai.csv")] == 409, "raw ballots are sealed"
-    assert statuses[("analyst", f"/api/v1/campaigns/{CURRENT}/points")] == 409
-    assert all(code < 500 for code in statuses.values())
-
-
-def test_a_new_envelope_appears_nowhere_but_in_the_counts(world):
-    """After one submission: its envelope's id, its marker and its form's client id are in no page,
-    download or API answer."""
-    with world.extensions[DB_KEY].session() as s:
-        before = set(s.scalars(select(Envelope.id)))
-    client = world.test_client()
-    review, client_id = reach_review(client, TOKEN)
-    send(client, TOKEN, review, client_id)
-    with world.extensions[DB_KEY].session() as s:
-        (envelope,) = set(s.scalars(select(Envelope.id))) - before
-    hidden = (envelope, client_id, spent_marker(SECRET, hash_token(TOKEN)), receipt(SECRET, client_id))
-    for (_role, url), (_status, body) in fetch_all(world).items():
-        text_body = body if isinstance(body, str) else repr(body)
-        assert not any(value in text_body for value in hidden), url
-
-
-def test_the_sealed_box_opens_only_when_the_campaign_is_closed(world):
-    admin = signed_in(world, "qt")
-    sealed = admin.get(f"/bao-cao/{CURRENT}/ket-qua")
-    assert sealed.status_code == 409 and "Kết quả đang được niêm phong" in sealed.get_data(as_text=True)
-    review = admin.get(f"/quan-tri/dot/{CURRENT}/duyet").get_data(as_text=True)
-    assert "Trực tuyến" not in review.split("<tbody>", 1)[1] and "Giấy" in review, "only keyed ballots"
-    page = admin.get(f"/quan-tri/dot/{CURRENT}/ket-thuc").get_data(as_text=True)
-    admin.post(f"/quan-tri/dot/{CURRENT}/ket-thuc", data={"csrf_token": csrf(page), "confirm": "yes"})
-    assert admin.get(f"/bao-cao/{CURRENT}/ket-qua").status_code == 200
-    assert "Trực tuyến" in admin.get(f"/quan-tri/dot/{CURRENT}/duyet").get_data(as_text=True)
-
-
-def test_no_hidden_row_order(world):
-    """Thirty ballots sent one after another: on SQLite no rowid exists and rows lie in the order of
-    their random keys; on both databases no column, sequence or default records arrival, and neither
-    do the box's tables."""
-    token = TOKENS["qt"]
-    with world.extensions[DB_KEY].session() as s:
-        questions = campaign_criteria(s.get(Campaign, CURRENT)).questionnaire("huyen", "nguoi_dan").question_ids
-    client = world.test_client()
-    sent = []
-    for i in range(30):
-        body = {"ballot_id": f"order-{i}", "group": "nguoi_dan",
-                "units": [{"unit": "ba_be", "answers": {q: "tot" for q in questions}}]}
-        response = client.post(f"/api/v1/campaigns/{CURRENT}/ballots", json=body,
-                               headers={"Authorization": f"Bearer {token}"})
-        sent.append(int(response.get_json()["ballot"]))
-    database = world.extensions[DB_KEY]
-    arrivals = ("ballots", "answers", "envelopes", "spent_links", "drafts")
-    with database.engine.connect() as conn:
-        if database.is_sqlite:
-            for table in arrivals:
-                with pytest.raises(Exception, match="no such column"):
-                    conn.exec_driver_sql(f"SELECT rowid FROM {table}")
-            stored = [i for i in conn.exec_driver_sql("SELECT id FROM ballots").scalars() if i in set(sent)]
-            assert stored == sorted(sent) != sent, "rows lie in key order, not in arrival order"
-        else:
-            assert conn.execute(text("SELECT pg_get_serial_sequence('ballots', 'id')")).scalar() is None
-            defaults = conn.execute(text("SELECT table_name, column_name FROM information_schema.columns WHERE "
-                                         "table_name IN ('ballots', 'answers', 'envelopes', 'spent_links', 'drafts') "
-                                         "AND column_default IS NOT NULL")).all()
-            assert defaults == []
-    for table in arrivals:
-        kinds = {str(c["type"]).upper() for c in inspect(database.engine).get_columns(table)}
-        assert not any(k.startswith(("DATE", "TIME")) for k in kinds), table
-
-
-# --- Issue 13: staff cannot add ballots for their own district unseen ----------------------------------------
-
-def api(app, username: str):
-    token = TOKENS[username]
-    client = app.test_client()
-    return lambda body, campaign=CURRENT: client.post(f"/api/v1/campaigns/{campaign}/ballots", json=body,
-                                                      headers={"Authorization": f"Bearer {token}"})
-
-
-def citizen(app, ballot_id: str, unit: str = "ba_be", serial: str | None = None, option: str = "tot") -> dict:
-    with app.extensions[DB_KEY].session() as s:
-        questions = campaign_criteria(s.get(Campaign, CURRENT)).questionnaire("huyen", "nguoi_dan").question_ids
-    body = {
-        "ballot_id": ballot_id,
-        "group": "nguoi_dan",
-        "units": [{"unit": unit, "answers": {q: option for q in questions}}],
-    }
-    return body if serial is None else {**body, "serial": serial}
-
-
-def printed(app, unit: str, count: int, campaign_id: int = CURRENT) -> list[str]:
-    with app.extensions[DB_KEY].transaction() as s:
-        campaign = s.get(Campaign, campaign_id)
-        u = s.scalar(select(Unit).where(Unit.campaign_id == campaign_id, Unit.code == unit))
-        g = s.scalar(select(RespondentGroup).where(RespondentGroup.campaign_id == campaign_id,
-                                                   RespondentGroup.code == "nguoi_dan"))
-        return [x.serial for x in serials_service.reserve_serials(s, campaign, u, g, count, "qt")]
-
-
-def count_ballots(app) -> int:
-    with app.extensions[DB_KEY].session() as s:
-        return s.scalar(select(func.count()).select_from(Ballot).where(Ballot.campaign_id == CURRENT))
-
-
-def test_staff_cannot_stuff_their_district_through_the_api(world):
-    send_api = api(world, "bb1")
-    before = count_ballots(world)
-    refused = [send_api(citizen(world, f"stuff-{i}")).status_code for i in range(50)]
-    assert refused == [422] * 50 and count_ballots(world) == before, "no serial, no ballot"
-    invented = send_api(citizen(world, "made-up", serial="0020999999" + "0"))
-    assert invented.status_code == 422 and invented.get_json()["details"][0]["field"] == "serial"
-    other = printed(world, "na_ri", 1)[0]
-    assert send_api(citizen(world, "other", unit="na_ri", serial=other)).status_code == 422, "another district's"
-    mine = printed(world, "ba_be", 2)
-    first = send_api(citizen(world, "k1", serial=mine[0]))
-    assert first.status_code == 202 and first.get_json()["state"] == "waiting_second_entry"
-    assert count_ballots(world) == before, "one keying is not a ballot"
-    again = send_api(citizen(world, "k1-again", serial=mine[0]))
-    assert again.status_code == 409 and "người khác" in again.get_json()["message"]
-    assert send_api(citizen(world, "k1", serial=mine[0])).status_code == 200, "the same keying again changes nothing"
-    assert send_api(citizen(world, "k1", serial=mine[1])).status_code == 409, "an id names one keying"
-    with world.extensions[DB_KEY].session() as s:
-        notes = s.scalars(select(AuditEntry.new_value).where(AuditEntry.entity == "paper_entry",
-                                                             AuditEntry.actor == "bb1")).all()
-    assert notes == [f"phiếu {mine[0]}, qua API"], "every keying names its user, serial and channel"
-
-
-def test_colluding_staff_of_one_district_are_stopped_by_the_cross_district_check(world):
-    with world.extensions[DB_KEY].transaction() as s:
-        s.get(Campaign, CURRENT).cross_district_check = True
-    serial = printed(world, "ba_be", 1)[0]
-    assert api(world, "bb1")(citizen(world, "a", serial=serial)).status_code == 202
-    colleague = api(world, "bb2")(citizen(world, "b", serial=serial))
-    assert colleague.status_code == 409 and "huyện khác" in colleague.get_json()["message"]
-    before = count_ballots(world)
-    outsider = api(world, "nr1")(citizen(world, "c", serial=serial))
-    assert outsider.status_code == 201 and outsider.get_json()["state"] == "verified"
-    assert count_ballots(world) == before + 1
-    with world.extensions[DB_KEY].session() as s:
-        ballot = s.scalar(select(Ballot).where(Ballot.paper_serial == serial))
-        audit = s.scalar(
-            select(AuditEntry).where(AuditEntry.entity == "ballot", AuditEntry.entity_id == str(ballot.id))
-        )
-    assert (ballot.channel, audit.actor) == ("api", "nr1") and serial in audit.new_value and "API" in audit.new_value
-
-
-def test_staff_cannot_stuff_through_the_keying_screen(world):
-    client = signed_in(world, "bb1")
-    for typed in ("0029999990", "002000000" + "1", "123456789"):
-        assert client.get(f"/nhap-lieu/phieu?serial={typed}").status_code == 302, "unprinted or mistyped"
-    assert client.get(f"/quan-tri/dot/{CURRENT}/phieu-giay").status_code == 403, "staff do not print serials"
-    serial = printed(world, "ba_be", 1)[0]
-    page = client.get(f"/nhap-lieu/phieu?serial={serial}").get_data(as_text=True)
-    names = re.findall(r'class="digit" id="(q_\w+)"', page)
-    client.post("/nhap-lieu/phieu", data={"csrf_token": csrf(page), "serial": serial, **{n: "1" for n in names}})
-    assert client.get(f"/nhap-lieu/phieu?serial={serial}").status_code == 302, "not twice by the same person"
-    with world.extensions[DB_KEY].session() as s:
-        assert s.scalar(select(func.count()).select_from(PaperEntry).join(PaperSerial)
-                        .where(PaperSerial.serial == serial)) == 1
-        assert s.scalar(select(func.count()).select_from(Ballot).where(Ballot.paper_serial == serial)) == 0
-
-
-def test_api_ballot_ids_are_scoped_to_campaign_and_user(world):
-    first = api(world, "qt")(citizen(world, "shared-id"))
-    second = api(world, "qt2")(citizen(world, "shared-id", option="kha"))
-    assert (first.status_code, second.status_code) == (201, 201), "no user can squat another's ids"
-    with world.extensions[DB_KEY].session() as s:
-        audited = s.scalars(select(AuditEntry.actor).where(AuditEntry.entity == "ballot", AuditEntry.entity_id.in_(
-            [first.get_json()["ballot"], second.get_json()["ballot"]]))).all()
-    assert sorted(audited) == ["qt", "qt2"], "admins' API ballots are audited too"
-
-
-def test_a_serial_of_another_campaign_is_refused_with_a_clear_message(world):
-    old = printed(world, "ba_be", 1, campaign_id=LAST)[0]
-    new = printed(world, "ba_be", 1)[0]
-    assert serials_service.serial_campaign(old) == LAST and serials_service.serial_campaign(new) == CURRENT
-    assert old[-7:-1] != new[-7:-1] or old != new
-    wrong = api(world, "bb1")(citizen(world, "x", serial=old))
-    assert wrong.status_code == 422 and "đợt khảo sát khác" in wrong.get_json()["details"][0]["message"]
-    client = signed_in(world, "bb1")
-    assert client.get(f"/nhap-lieu/phieu?serial={old}").status_code == 302
-    flash = re.findall(r'<p class="flash flash-error">([^<]+)</p>', client.get("/nhap-lieu/").get_data(as_text=True))
-    assert flash == [f"Đợt khảo sát “{LAST_NAME}” đã kết thúc: không nhập thêm phiếu {old}."]
-    with world.extensions[DB_KEY].transaction() as s:
-        s.get(Campaign, CURRENT).status = "draft"
-    assert client.get(f"/nhap-lieu/phieu?serial={new}").status_code == 302
-    flash = re.findall(r'<p class="flash flash-error">([^<]+)</p>', client.get("/nhap-lieu/").get_data(as_text=True))
-    assert flash and "chưa mở" in flash[0]
-
-
-LAST_NAME = "Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu mẫu)"
-
-
-def test_no_log_line_carries_a_token_not_even_an_exception(world, caplog, monkeypatch):
-    from survey_app.services import drafts
-
-    def broken(*_args, **_kwargs):
-        raise RuntimeError(f"failed while opening /s/{TOKEN}/p/1")
-
-    monkeypatch.setattr(drafts, "begin_draft", broken)
-    world.config["PROPAGATE_EXCEPTIONS"] = False
-    world.testing = False
-    with caplog.at_level(logging.INFO):
-        response = world.test_client().get(f"/s/{TOKEN}")
-    assert response.status_code == 500
-    assert caplog.records and "Exception on /s/…" in caplog.text
-    assert TOKEN not in caplog.text
-    for record in caplog.records:
-        assert TOKEN not in record.getMessage() and TOKEN not in (record.exc_text or "")
-
-
-def test_a_closed_campaign_takes_no_new_links_cards_or_serials(world):
-    admin = signed_in(world, "qt")
-    with world.extensions[DB_KEY].session() as s:
-        before = (s.scalar(select(func.count()).select_from(Invitation).where(Invitation.campaign_id == LAST)),
-                  s.scalar(select(func.count()).select_from(PaperSerial).where(PaperSerial.campaign_id == LAST)))
-    token = csrf(admin.get(f"/quan-tri/dot/{LAST}/loi-moi").get_data(as_text=True))
-    for url in (f"/quan-tri/dot/{LAST}/the-qr", f"/quan-tri/dot/{LAST}/phieu-giay"):
-        response = admin.post(url, data={"csrf_token": token, "unit": "ba_be", "group": "nguoi_dan", "count": "5"})
-        assert response.status_code == 302
-    flash = re.findall(r'<p class="flash flash-error">([^<]+)</p>',
-                       admin.get(f"/quan-tri/dot/{LAST}/phieu-giay").get_data(as_text=True))
-    assert flash and "đã kết thúc" in flash[0]
-    with world.extensions[DB_KEY].session() as s:
-        after = (s.scalar(select(func.count()).select_from(Invitation).where(Invitation.campaign_id == LAST)),
-                 s.scalar(select(func.count()).select_from(PaperSerial).where(PaperSerial.campaign_id == LAST)))
-    assert after == before
