@@ -127,7 +127,7 @@ def test_the_web_forms_rules_apply(demo_app, tokens):
         assert response.status_code == 422 and any(d["field"].startswith(field) for d in response.json["details"]), body
     assert call(demo_app, "POST", "/campaigns/2/ballots", admin, data="khong phai json",
                 content_type="application/json").status_code == 400
-    # Staff send only keyings of printed ballots (tests/test_adversary.py has the rest).
+    # Staff send only keyings of printed ballots (tests/test_adversary_staff.py has the rest).
     staff = tokens["staff"]
     refused = call(demo_app, "POST", "/campaigns/2/ballots", staff, json=citizen_ballot(demo_app, unit="na_ri",
                                                                                          ballot_id="s1"))
