@@ -8,6 +8,8 @@
     .venv/bin/python bench/load.py --profile [--databases postgresql]  # one process, no gunicorn: SQL
                                                        # statements per request, cProfile, cost per layer
     .venv/bin/python bench/load.py --databases sqlite --flows 1000 --workers 3 --threads 2
+    PARSURVEY_BENCH_CODE=/tmp/before .venv/bin/python bench/load.py ...   # another checkout's code (a
+                                                       # worktree of an older commit): before/after figures
 
 Loopback only (127.0.0.1), a fixed number of submissions, stops by itself. The servers are
 started with ``gunicorn --config python:survey_app.gunicorn_conf`` in a session of their own,
@@ -86,8 +88,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# The code under test: this checkout, or another one (a worktree of an older commit, for before/after
+# figures) named by PARSURVEY_BENCH_CODE; the servers and this process both import it from there.
+CODE = Path(os.environ.get("PARSURVEY_BENCH_CODE") or ROOT).resolve()
+if str(CODE) not in sys.path:
+    sys.path.insert(0, str(CODE))
 
 HOST = "127.0.0.1"
 SECRET = "bench-load-secret-of-at-least-32-bytes-0123456789"
@@ -239,6 +244,14 @@ def prepare(name: str, url: str) -> Target:
     return Target(name, url, database, campaign.id, group.id, districts, questions)
 
 
+def _boxed() -> bool:
+    """Whether the code under test seals respondents' ballots into a box (issue 25's schema): the bench
+    runs on that code and, for before/after figures, on a worktree of the code before it."""
+    from survey_app import models
+
+    return hasattr(models, "Envelope")
+
+
 def issue_invitations(target: Target, count: int, filled: bool = False) -> list[str]:
     """``count`` fresh citizens' links (one transaction); with ``filled``, their drafts too,
     every question answered, as if the respondent had reached the review page."""
@@ -248,44 +261,70 @@ def issue_invitations(target: Target, count: int, filled: bool = False) -> list[
     from survey_app.services.invitations import hash_token
     from survey_app.services.sealing import draft_key, seal
 
+    boxed = _boxed()
     tokens = [secrets.token_urlsafe(24) for _ in range(count)]
     now = utcnow()
     rng = random.Random(count)
+    flags = {} if boxed else {"opened": filled, "used": False}
     with target.database.transaction() as s:
         last = s.scalar(select(func.max(Invitation.id))) or 0
         s.execute(insert(Invitation), [
             {"campaign_id": target.campaign_id, "group_id": target.group_id, "kind": "personal",
              "unit_id": target.districts[i % len(target.districts)], "token_hash": hash_token(t),
-             "name": f"Người dân {i}", "created_at": now, "opened": filled, "used": False}
+             "name": f"Người dân {i}", "created_at": now, **flags}
             for i, t in enumerate(tokens)])
         if filled:  # sealed as the app seals them (drafts/sealing.py), under each link's token
             made = s.execute(select(Invitation.id, Invitation.unit_id, Invitation.token_hash)
                              .where(Invitation.id > last)).all()
             token_of = {hash_token(t): t for t in tokens}
-            s.execute(insert(Draft), [
-                {"invitation_id": inv_id, "sealed": seal(draft_key(SECRET, token_of[digest]), inv_id, {
+            rows = []
+            for inv_id, unit_id, digest in made:
+                sealed = seal(draft_key(SECRET, token_of[digest]), inv_id, {
                     "client_id": str(uuid.uuid4()),
                     "data": {f"{unit_id}:{q}": rng.choice(options) for q, options in target.questions},
-                    "started_at": (now - timedelta(minutes=8)).isoformat()})}
-                for inv_id, unit_id, digest in made])
+                    "started_at": (now - timedelta(minutes=8)).isoformat()})
+                if boxed:  # keyed by a hash of the link, no invitation key (services/markers.py)
+                    from survey_app.services.markers import draft_id
+
+                    rows.append({"id": draft_id(SECRET, digest), "campaign_id": target.campaign_id, "sealed": sealed})
+                else:
+                    rows.append({"invitation_id": inv_id, "sealed": sealed})
+            s.execute(insert(Draft), rows)
     return tokens
 
 
 def db_counts(target: Target) -> dict[str, int]:
+    """Ballots, answers, spent links and drafts now. With the box, a respondent's ballot is an envelope
+    until close: envelopes count as ballots, their answers are counted by opening them with the box key
+    (held under SECRET_KEY), and spent markers count as links used."""
     from sqlalchemy import func, select
 
     from survey_app.models import Answer, Ballot, Draft, Invitation
 
     with target.database.session() as s:
         n = lambda q: s.scalar(q)  # noqa: E731
-        return {
+        counts = {
             "ballots": n(select(func.count()).select_from(Ballot).where(Ballot.campaign_id == target.campaign_id)),
             "answers": n(select(func.count()).select_from(Answer)),
-            "used": n(select(func.count()).select_from(Invitation).where(Invitation.used.is_(True))),
             "drafts": n(select(func.count()).select_from(Draft)),
             "baseline_rows": n(select(func.count()).select_from(baseline_table_bound())),
             "baseline_sids": n(select(func.count(baseline_table_bound().c.sid.distinct()))),
         }
+        if not _boxed():
+            counts["used"] = n(select(func.count()).select_from(Invitation).where(Invitation.used.is_(True)))
+            return counts
+        from survey_app.models import BallotBox, Envelope, SpentLink
+        from survey_app.services.box import WrappedKey, open_envelope, open_private
+
+        counts["used"] = n(select(func.count()).select_from(SpentLink))
+        box = s.get(BallotBox, target.campaign_id)
+        if box is not None:
+            private = open_private(WrappedKey(box.public, box.wrapped, box.how, box.salt), target.campaign_id,
+                                   secret=SECRET)
+            for sealed in s.scalars(select(Envelope.sealed).where(Envelope.campaign_id == target.campaign_id)):
+                counts["ballots"] += 1
+                counts["answers"] += len(open_envelope(private, target.campaign_id, sealed)["answers"])
+        return counts
 
 
 _BASELINE_TABLE = None
@@ -323,11 +362,11 @@ class Gunicorn:
         env = {**os.environ, "DATABASE_URL": self.url, "SECRET_KEY": SECRET, "HOST": HOST, "PORT": str(self.port),
                "GUNICORN_WORKERS": str(self.workers), "GUNICORN_THREADS": str(self.threads),
                "RATELIMIT_ENABLED": "false",
-               "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(ROOT), os.environ.get("PYTHONPATH", "")])}
+               "PYTHONPATH": os.pathsep.join([str(ROOT / "bench"), str(CODE), os.environ.get("PYTHONPATH", "")])}
         command = [str(GUNICORN), "--config", "python:survey_app.gunicorn_conf", "--access-logformat", ACCESS_FORMAT,
                    *self.extra, self.app_spec]
         with open(self.access, "ab") as out, open(self.errors, "ab") as err:
-            self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen(command, cwd=CODE, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
                                          start_new_session=True)
         deadline = time.monotonic() + 90
         booted = re.compile(rb"Booting worker with pid")
@@ -894,9 +933,12 @@ def platform_line() -> str:
                                        text=True).stdout.strip()
     except Exception:  # noqa: BLE001 - only for the platform line
         pass
+    commit = subprocess.run(["git", "-C", str(CODE), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip() or "?"
     return (f"machine: {platform.platform()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
             f"python {platform.python_version()}, gunicorn {version('gunicorn')} (gthread), Flask {version('flask')}, "
-            f"SQLAlchemy {sqlalchemy.__version__}, SQLite {sqlite_version}{pg}")
+            f"SQLAlchemy {sqlalchemy.__version__}, SQLite {sqlite_version}{pg}\n"
+            f"code under test: {CODE} at {commit}")
 
 
 def definitions(args: argparse.Namespace) -> str:
