@@ -11,7 +11,7 @@ from collections import deque
 from urllib.parse import urlsplit
 
 import openpyxl
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from survey_app.extensions import DB_KEY
 from survey_app.models import (
@@ -242,6 +242,13 @@ def test_a_unit_with_data_stays_and_a_mistaken_one_goes(demo_admin, demo_app):
     post_file(demo_admin, f"/quan-tri/dot/{CURRENT}/don-vi", "code,name,level\nso_nham,Sở Nhầm,so\n".encode(), "u.csv")
     with demo_app.extensions[DB_KEY].session() as s:
         mistaken = s.scalar(select(Unit.id).where(Unit.code == "so_nham"))
+    # Delegates rate every department: their sealed ballots may rate it, which only close will tell.
+    demo_admin.post(f"/quan-tri/dot/{CURRENT}/don-vi/{mistaken}/xoa", data={"csrf_token": token})
+    messages = flashes(demo_admin, f"/quan-tri/dot/{CURRENT}/don-vi")
+    assert any("phiếu trực tuyến niêm phong trong hòm phiếu có thể đánh giá đơn vị này" in m for m in messages)
+    assert count(demo_app, Unit, Unit.code == "so_nham") == 1
+    with demo_app.extensions[DB_KEY].transaction() as s:  # a box still empty: the mistake can be undone
+        s.execute(delete(Envelope).where(Envelope.campaign_id == CURRENT))
     demo_admin.post(f"/quan-tri/dot/{CURRENT}/don-vi/{mistaken}/xoa", data={"csrf_token": token})
     assert count(demo_app, Unit, Unit.code == "so_nham") == 0
     assert count(demo_app, AuditEntry, AuditEntry.action == "delete", AuditEntry.entity == "unit") == 1

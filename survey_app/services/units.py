@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from questionnaires import Level
@@ -17,6 +17,7 @@ from ..models import (
     Appraisal,
     Campaign,
     CommuneResult,
+    Envelope,
     Invitation,
     PaperSerial,
     PreviousResult,
@@ -92,6 +93,17 @@ _HANGING = ((Answer, Answer.unit_id, "câu trả lời"), (Invitation, Invitatio
             (Unit, Unit.parent_id, "xã trực thuộc"))
 
 
+def _sealed_about(s: Session, unit: Unit) -> int:
+    """Envelopes in the box that may rate ``unit``: those naming it (a group rating its own unit), and
+    every one of a group that rates each unit of its level or chooses among them (their answers are
+    sealed: which units they rate is known only at close)."""
+    cset = campaign_criteria(unit.campaign)
+    raters = [g.id for g in unit.campaign.groups if g.code in cset.group_by_code
+              and any(rule.level == unit.level and rule.how != "own" for rule in cset.group_by_code[g.code].rates)]
+    return s.scalar(select(func.count()).select_from(Envelope).where(
+        Envelope.campaign_id == unit.campaign_id, or_(Envelope.unit_id == unit.id, Envelope.group_id.in_(raters))))
+
+
 def remove_unit(s: Session, unit: Unit, actor: str) -> None:
     """Remove a unit added by mistake, with its sample-plan cells and staff assignments (audited).
 
@@ -106,6 +118,9 @@ def remove_unit(s: Session, unit: Unit, actor: str) -> None:
         count = s.scalar(select(func.count()).select_from(model).where(column == unit.id))
         if count:
             hanging.append(f"{count} {label}")
+    sealed = _sealed_about(s, unit)
+    if sealed:  # their answers, sealed until close, may rate this unit: they would be refused when opened
+        hanging.append(f"{sealed} phiếu trực tuyến niêm phong trong hòm phiếu có thể đánh giá đơn vị này")
     if hanging:
         raise UnitInUse(f"Không xoá được {unit.name}: đã có {', '.join(hanging)}.")
     s.execute(delete(SampleTarget).where(SampleTarget.unit_id == unit.id))
