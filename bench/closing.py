@@ -21,6 +21,7 @@ ballots as envelopes, as many answers as were sealed, the box empty).
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import platform
 import resource
@@ -42,6 +43,7 @@ def app_database(url: str):
     from survey_app.extensions import DB_KEY
 
     folder = tempfile.mkdtemp(prefix="parsurvey-closing-instance-")
+    atexit.register(shutil.rmtree, folder, True)
     return create_app({"DATABASE_URL": url, "SECRET_KEY": BENCH_SECRET, "INSTANCE_PATH": folder}).extensions[DB_KEY]
 
 
