@@ -49,6 +49,7 @@ from survey_app.services.closing import close_campaign
 
 url, secret, instance, campaign_id = sys.argv[1:5]
 ballot_box.CHUNK = 500  # six chunks: the kill lands after the first, with five to go
+ballot_box.BULK = 1000  # PostgreSQL: the answers' keys dropped for the bulk write, killed before they are back
 database = create_app({"DATABASE_URL": url, "SECRET_KEY": secret, "INSTANCE_PATH": instance}).extensions[DB_KEY]
 with database.transaction() as s:
     close_campaign(s, s.get(Campaign, int(campaign_id)), "test", secret=secret,
@@ -107,7 +108,23 @@ def _sealed(contents: list[dict]) -> Counter:
                    for c in contents)
 
 
-def test_a_closing_killed_midway_leaves_the_box_as_it_was(database_url, tmp_path):
+def _schema_as_the_models_say(database) -> None:
+    """Nothing of the closing's bulk write is left in the schema (PostgreSQL drops and adds the answers'
+    foreign keys inside its transaction)."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from survey_app.models import Base
+
+    with database.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata) == []
+        if database.engine.dialect.name == "postgresql":
+            keys = conn.exec_driver_sql("SELECT conname FROM pg_constraint WHERE conrelid = 'answers'::regclass "
+                                        "AND contype = 'f' ORDER BY conname").scalars().all()
+            assert keys == ["fk_answers_ballot_id_ballots", "fk_answers_unit_id_units"]
+
+
+def test_a_closing_killed_midway_leaves_the_box_as_it_was(database_url, tmp_path, monkeypatch):
     app = _app(database_url, tmp_path)
     database = app.extensions[DB_KEY]
     filled = fill_box(database, SECRET, 3000, drafts=40, seed=3)
@@ -131,14 +148,17 @@ def test_a_closing_killed_midway_leaves_the_box_as_it_was(database_url, tmp_path
             closer.wait()
 
     assert _state(database, filled.campaign_id) == before  # still 'open', every byte there, no ballot
+    _schema_as_the_models_say(database)
     if database.is_sqlite:
         with database.session() as s:
             assert s.connection().exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
 
+    monkeypatch.setattr(ballot_box, "BULK", 1000)  # the answers' keys checked once, at the end
     with database.transaction() as s:
         _note, opened = close_campaign(s, s.get(Campaign, filled.campaign_id), "t", secret=SECRET)
     ballot_box.forget_order(database)
     assert (opened.ballots, opened.unreadable, opened.invalid) == (3000, 0, 0)
+    _schema_as_the_models_say(database)
     after = _state(database, filled.campaign_id)
     assert (after["status"], after["envelopes"], after["markers"], after["drafts"]) == ("closed", set(), set(), set())
     written, client_ids = _ballots(database, filled.campaign_id)

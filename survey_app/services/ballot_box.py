@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select
@@ -29,6 +30,7 @@ from . import ballots
 from .box import BoxError, WrappedKey, new_box, open_envelope, open_private, seal_envelope
 from .markers import draft_id, key_check, spent_marker
 
+BULK = 10_000  # from this many envelopes, PostgreSQL checks the answers' keys once (ballots.answers_checked_once)
 CHUNK = 2000  # envelopes opened and written at a time: memory stays flat whatever the box holds
 _PUBLIC = select(BallotBox.public, BallotBox.key_check).where(BallotBox.campaign_id == bindparam("campaign"))
 _INSERT_ENVELOPE = insert(Envelope.__table__)
@@ -214,31 +216,41 @@ def open_box(s: Session, campaign_id: int, cset: CriteriaSet, *, secret: str, pa
             raise
         secrets.SystemRandom().shuffle(ids)
         ballot_ids = _random_ids(len(ids))
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start:start + CHUNK]
-            rows = {r.id: r for r in s.execute(select(Envelope.id, Envelope.group_id, Envelope.sealed)
-                                               .where(Envelope.id.in_(chunk)))}
-            opened = []
-            for at, envelope_id in enumerate(chunk, start):
-                try:
-                    content = open_envelope(private, campaign_id, rows[envelope_id].sealed)
-                except BoxError:
-                    unreadable += 1
-                    continue
-                opened.append(ballots.NewBallot(
-                    campaign_id=campaign_id, group_id=rows[envelope_id].group_id, channel=content["channel"],
-                    client_id=str(uuid.uuid4()),  # not the form's: its receipt in a marker must match nothing
-                    answers=content["answers"], state=content.get("state") or "received",
-                    state_reason=content.get("reason"), duration_seconds=content.get("seconds"),
-                    ballot_id=ballot_ids[at]))
-            stored, refused = ballots.store_opened(s, cset, opened)
-            written, invalid = written + stored, invalid + refused
-            if progress is not None:
-                progress(min(start + CHUNK, len(ids)), len(ids))
+        with ballots.answers_checked_once(s) if len(ids) >= BULK else nullcontext():
+            written, unreadable, invalid = _open_all(s, campaign_id, cset, private, ids, ballot_ids, progress)
     s.execute(delete(Envelope).where(Envelope.campaign_id == campaign_id))
     s.execute(delete(SpentLink).where(SpentLink.campaign_id == campaign_id))
     s.execute(delete(Draft).where(Draft.campaign_id == campaign_id))
     return Opened(written, unreadable, invalid)
+
+
+def _open_all(s: Session, campaign_id: int, cset: CriteriaSet, private, ids: list[str], ballot_ids: list[int],
+              progress) -> tuple[int, int, int]:
+    """The envelopes ``ids``, in that order, opened, checked and written as ballots ``ballot_ids``, a chunk at
+    a time; returns (written, unreadable, invalid)."""
+    written = unreadable = invalid = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start:start + CHUNK]
+        rows = {r.id: r for r in s.execute(select(Envelope.id, Envelope.group_id, Envelope.sealed)
+                                           .where(Envelope.id.in_(chunk)))}
+        opened = []
+        for at, envelope_id in enumerate(chunk, start):
+            try:
+                content = open_envelope(private, campaign_id, rows[envelope_id].sealed)
+            except BoxError:
+                unreadable += 1
+                continue
+            opened.append(ballots.NewBallot(
+                campaign_id=campaign_id, group_id=rows[envelope_id].group_id, channel=content["channel"],
+                client_id=str(uuid.uuid4()),  # not the form's: its receipt in a marker must match nothing
+                answers=content["answers"], state=content.get("state") or "received",
+                state_reason=content.get("reason"), duration_seconds=content.get("seconds"),
+                ballot_id=ballot_ids[at]))
+        stored, refused = ballots.store_opened(s, cset, opened)
+        written, invalid = written + stored, invalid + refused
+        if progress is not None:
+            progress(min(start + CHUNK, len(ids)), len(ids))
+    return written, unreadable, invalid
 
 
 def _random_ids(n: int) -> list[int]:

@@ -23,7 +23,8 @@ neither table has a rowid. See ``docs/threat-model.md``.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, bindparam, insert, select
@@ -193,6 +194,29 @@ def store_opened(s: Session | Connection, cset: CriteriaSet, opened: Sequence[Ne
     good = [b for b in opened if _opened_ok(cset, b, levels, groups, tables)]
     _insert(s, good)
     return len(good), len(opened) - len(good)
+
+
+# The foreign keys of ``answers``, as the models name them: see :func:`answers_checked_once`.
+_ANSWER_KEYS = (("fk_answers_ballot_id_ballots", "ballot_id", "ballots"),
+                ("fk_answers_unit_id_units", "unit_id", "units"))
+
+
+@contextmanager
+def answers_checked_once(s: Session | Connection) -> Iterator[None]:
+    """PostgreSQL: while the block writes many answers (a large box opened at close), their two foreign
+    keys are checked once at the end, in one join, instead of one lookup per row (about half of the
+    closing's time for 4 million answers). Inside the caller's transaction: the keys are dropped and
+    added again, so a failure or a crash leaves them as they were; ``answers`` is locked against readers
+    and ``ballots`` and ``units`` against writers meanwhile. Elsewhere (SQLite) nothing changes."""
+    conn = s.connection() if isinstance(s, Session) else s
+    if conn.dialect.name != "postgresql":
+        yield
+        return
+    conn.exec_driver_sql("ALTER TABLE answers " + ", ".join(f"DROP CONSTRAINT {name}" for name, _c, _t in _ANSWER_KEYS))
+    yield
+    conn.exec_driver_sql("ALTER TABLE answers " + ", ".join(
+        f"ADD CONSTRAINT {name} FOREIGN KEY ({column}) REFERENCES {table} (id)"
+        for name, column, table in _ANSWER_KEYS))
 
 
 def _append_answers(conn: Connection, rows: list[tuple[int, int, str, str]]) -> None:
