@@ -58,7 +58,8 @@ def test_a_changed_secret_key_takes_no_ballot_instead_of_forgetting_which_links_
     second ballot. The box keeps a check value of its key: the server refuses (503) and keeps nothing."""
     from .conftest import make_app
 
-    other = make_app(demo_app.config["DATABASE_URL"], tmp_path / "other", SECRET_KEY="another-secret-of-32-bytes-000000")
+    other = make_app(demo_app.config["DATABASE_URL"], tmp_path / "other",
+                     SECRET_KEY="another-secret-of-32-bytes-000000")
     _inv, client, review, client_id = at_review(other, "nguoi_dan", "ba_be", TOKEN)
     before = box.envelopes(demo_app, CURRENT)
     sent = client.post(f"/s/{TOKEN}/gui", data={"csrf_token": csrf(review), "client_id": client_id})
