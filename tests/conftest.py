@@ -33,8 +33,13 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.postgres)
 
 
+# The suite's SECRET_KEY, long enough for a server outside TESTING: the demo province's ballot boxes are made under
+# it, and a server on a copy of the demo must hold it (a box refuses ballots under another key).
+TEST_SECRET = "test-secret-of-the-suite-more-than-32-bytes-5b0e"
+
+
 def make_app(database_url: str, instance: Path, **extra):
-    config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+    config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET,
               "INSTANCE_PATH": str(instance), **extra}
     return create_app(config)
 

@@ -32,6 +32,7 @@ from survey_app.services.invitations import hash_token
 from survey_app.services.markers import draft_id
 from survey_app.services.users import create_user
 
+from .conftest import TEST_SECRET
 from .test_auth import PASSWORD, login
 
 
@@ -65,7 +66,7 @@ def small(app):
             s.add(Invitation(campaign_id=c.id, group_id=g[group], unit_id=unit.id if unit else None,
                              token_hash=token_hash))
             if opened:  # a link is opened when its draft is there (found by its keyed id) or it was spent
-                s.add(Draft(id=draft_id("test-secret", token_hash), campaign_id=c.id, sealed=b"\x02draft"))
+                s.add(Draft(id=draft_id(TEST_SECRET, token_hash), campaign_id=c.id, sealed=b"\x02draft"))
 
         def ballot(group, units, state, channel="web"):
             b = Ballot(campaign_id=c.id, client_id=f"b{next(n)}", group_id=g[group], channel=channel, state=state,
@@ -99,7 +100,7 @@ def row(cell):
 def test_cells_by_hand_most_behind_first(app, small):
     closed(app, small)
     with app.extensions[DB_KEY].session() as s:
-        board = response_dashboard(s, s.get(Campaign, small), "test-secret")
+        board = response_dashboard(s, s.get(Campaign, small), TEST_SECRET)
     rows = [row(c) for c in board.cells]
     assert rows[:5] == [
         ("so_tp", "cc_so", 2, 1, 1, 0, 0, 0.0),
@@ -120,7 +121,7 @@ def test_cells_by_hand_most_behind_first(app, small):
 def test_totals_by_level_and_group(app, small):
     closed(app, small)
     with app.extensions[DB_KEY].session() as s:
-        board = response_dashboard(s, s.get(Campaign, small), "test-secret")
+        board = response_dashboard(s, s.get(Campaign, small), TEST_SECRET)
     levels = {t.label: (dict(t.values), round(t.percent, 1)) for t in board.by_level}
     # so: covered min(2,4) + min(0,2) = 2 of 6; huyen: 1 + 1 + 2 = 4 of 12.
     assert levels["Cấp sở"] == ({"target": 6, "invited": 4, "opened": 3, "submitted": 2, "verified": 1}, 33.3)
@@ -132,7 +133,7 @@ def test_totals_by_level_and_group(app, small):
 
 def test_while_collecting_a_group_that_rates_each_unit_is_counted_per_group_only(app, small):
     with app.extensions[DB_KEY].session() as s:
-        board = response_dashboard(s, s.get(Campaign, small), "test-secret")
+        board = response_dashboard(s, s.get(Campaign, small), TEST_SECRET)
     rows = {(c.unit.code, c.group.code): row(c) for c in board.cells}
     # Plan and links stay; no ballot count, no percent.
     assert rows[("so_tp", "hdnd_tinh")] == ("so_tp", "hdnd_tinh", 4, 3, 2, None, None, None)
@@ -154,7 +155,7 @@ def test_while_collecting_a_group_that_rates_each_unit_is_counted_per_group_only
 
 def test_filters(app, small):
     with app.extensions[DB_KEY].session() as s:
-        board = response_dashboard(s, s.get(Campaign, small), "test-secret", level="huyen", group="nguoi_dan")
+        board = response_dashboard(s, s.get(Campaign, small), TEST_SECRET, level="huyen", group="nguoi_dan")
     assert [row(c) for c in board.cells] == [("ba_be", "nguoi_dan", 5, 2, 0, 2, 2, 40.0)]
 
 

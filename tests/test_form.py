@@ -30,7 +30,7 @@ from survey_app.services.markers import draft_id
 from survey_app.services.sealing import draft_key
 
 from . import box
-from .conftest import BACKENDS, CURRENT, make_app
+from .conftest import BACKENDS, CURRENT, TEST_SECRET, make_app
 from .test_respond import invite
 
 
@@ -233,7 +233,7 @@ def test_anonymity_nothing_stored_joins_a_ballot_to_its_invitation(demo_app):
             AuditEntry.entity_id == str(inv_id), AuditEntry.at > utcnow().replace(year=2025))) == 0
 
 
-def _small_campaign(database, secret: str = "test-secret") -> tuple[int, str]:
+def _small_campaign(database, secret: str = TEST_SECRET) -> tuple[int, str]:
     """A campaign with one district and one citizen's link, the draft fully answered."""
     from survey_app.services.drafts import answer_key
 

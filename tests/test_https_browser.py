@@ -17,14 +17,14 @@ from survey_app.extensions import DB_KEY
 from survey_app.models import Envelope, PaperSerial, Unit, User
 from survey_app.services.users import create_user
 
-from .conftest import CURRENT, make_app
+from .conftest import CURRENT, TEST_SECRET, make_app
 from .deploy import Nginx, self_signed_certificate
 from .servers import Gunicorn
 from .test_auth import PASSWORD
 from .test_respond import invite
 
 pytestmark = pytest.mark.browser
-SECRET = "https-test-secret-of-more-than-32-bytes-c41e"
+SECRET = TEST_SECRET  # the demo copy's ballot box was made under it: a server with another key takes no ballot
 TOKEN = "tok-https-000000000000000000000"
 
 

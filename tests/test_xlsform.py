@@ -21,6 +21,8 @@ from questionnaires.xlsform import read as xlsform_read
 from survey_app import create_app
 from survey_app.cli import xlsform as cli_xlsform
 
+from .conftest import TEST_SECRET
+
 DATA = Path(__file__).parent / "data" / "xlsform"
 FORM = DATA / "khao_sat_nguoi_dan.xlsx"
 
@@ -33,7 +35,7 @@ _spec.loader.exec_module(make_form)
 def cli(tmp_path):
     """Flask's CLI runner over ``parsurvey``; these commands never touch the database."""
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'unused.sqlite'}",
-                      "SECRET_KEY": "test-secret"})
+                      "SECRET_KEY": TEST_SECRET})
     app.instance_path = str(tmp_path / "instance")
     return app.test_cli_runner()
 
