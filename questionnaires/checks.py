@@ -111,6 +111,8 @@ def check_cross_references(
         questionnaires=tuple(sorted(questionnaires, key=lambda q: (q.level, q.group))),
         classes=tuple(base.classes),
         district_rule=base.district_rule,
+        min_ballots=base.min_ballots,
+        min_cell=base.min_cell,
     )
 
 

@@ -51,6 +51,7 @@ class Option:
     label: str
     fraction: float | None
     dont_know: bool = False
+    poor: bool = False  # counted as "kém" in the reports' poor shares (see Scale.poor_options)
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,23 @@ class Scale:
 
     @property
     def poor_options(self) -> tuple[Option, ...]:
-        """The "kém" / "dưới 50%" options: counted options worth 0 points."""
-        return tuple(o for o in self.counted_options if o.fraction == 0)
+        """The options the reports count as poor ("kém", "dưới 50%", "không hài lòng"): those the set marks
+        ``poor``, else the lowest counted option(s).
+
+        Examples
+        --------
+        >>> five = Scale("s", "s", (Option("a", "Rất hài lòng", 1.0), Option("b", "Không hài lòng", 0.25, poor=True),
+        ...                         Option("c", "Rất không hài lòng", 0.0, poor=True)))
+        >>> [o.code for o in five.poor_options]
+        ['b', 'c']
+        >>> [o.code for o in Scale("t", "t", (Option("x", "Tốt", 1.0), Option("y", "Kém", 0.2))).poor_options]
+        ['y']
+        """
+        marked = tuple(o for o in self.counted_options if o.poor)
+        if marked:
+            return marked
+        lowest = min((o.fraction for o in self.counted_options), default=None)
+        return tuple(o for o in self.counted_options if o.fraction == lowest)
 
 
 @dataclass(frozen=True)
@@ -128,6 +144,7 @@ class Level:
     criteria: tuple[Criterion, ...]
     parent: str | None = None
     plural: str = ""  # how a page counts its units ("sở, ban, ngành"); by default the name without "Cấp"
+    rank_within: str = "province"  # "province": one ranking of the level; "parent": a ranking per parent unit
 
     @property
     def units_word(self) -> str:
@@ -167,6 +184,7 @@ class Group:
     name: str
     rates: tuple[RatingRule, ...]
     reached_by: str = "link"
+    census: bool = False  # every member is surveyed (all provincial delegates): no sampling variance
 
     def rule_for(self, level: str) -> RatingRule | None:
         return next((r for r in self.rates if r.level == level), None)
@@ -249,6 +267,8 @@ class CriteriaSet:
     classes: tuple[ClassBand, ...]
     district_rule: DistrictRule
     digest: str = ""
+    min_ballots: int = 5  # counted ballots a unit needs to be ranked and classed (docs/method.md, "Coverage")
+    min_cell: int = 5  # respondents a unit × group needs before a figure of it is shown (docs/method.md)
 
     @cached_property
     def field_by_code(self) -> Mapping[str, Field]:

@@ -24,6 +24,9 @@ from .yamlnodes import LineDict, Problem
 
 TOLERANCE = 1e-6
 REACHED_BY = ("link", "paper", "qr", "mixed")
+RANK_WITHIN = ("province", "parent")
+DEFAULT_MIN_BALLOTS = 5  # counted ballots a unit needs to be ranked (docs/method.md, "Coverage")
+DEFAULT_MIN_CELL = 5  # respondents a unit × group needs before a figure of it is shown
 
 
 @dataclass
@@ -38,6 +41,8 @@ class SetBase:
     groups: list[Group] = dc_field(default_factory=list)
     classes: list[ClassBand] = dc_field(default_factory=list)
     district_rule: DistrictRule = DistrictRule(enabled=False)
+    min_ballots: int = DEFAULT_MIN_BALLOTS
+    min_cell: int = DEFAULT_MIN_CELL
     lines: dict[tuple, int] = dc_field(default_factory=dict)
     # (file, line) of things defined outside set.yaml: questions, questionnaires
     where: dict[tuple, tuple[str, int]] = dc_field(default_factory=dict)
@@ -66,14 +71,16 @@ def parse_set_file(tree, file: str, problems: list[Problem]) -> SetBase | None:
     r.keys(
         top,
         ("name", "fields", "levels", "scales", "groups", "classes"),
-        ("year", "district_rule", "description"),
+        ("year", "district_rule", "description", "min_ballots", "min_cell"),
         "bộ tiêu chí",
     )
     year = top.get("year")
     if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
         r.problem(top.line_of("year"), "wrong_type", "'year' phải là một năm, ví dụ 2023")
         year = None
-    base = SetBase(name=r.text(top, "name", "") or "", year=year)
+    base = SetBase(name=r.text(top, "name", "") or "", year=year,
+                   min_ballots=_count(r, top, "min_ballots", DEFAULT_MIN_BALLOTS),
+                   min_cell=_count(r, top, "min_cell", DEFAULT_MIN_CELL))
     _parse_fields(r, top, base)
     _parse_levels(r, top, base)
     _parse_scales(r, top, base)
@@ -88,6 +95,17 @@ def parse_set_file(tree, file: str, problems: list[Problem]) -> SetBase | None:
                 enabled=r.boolean(d, "enabled", True), min_share=r.share(d, "min_share", Fraction(2, 3))
             )
     return base
+
+
+def _count(r: Reader, d: LineDict, key: str, default: int) -> int:
+    """A whole number of ballots or respondents, at least 1."""
+    if key not in d or d[key] is None:
+        return default
+    value = d[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        r.problem(d.line_of(key), "bad_value", f"'{key}' phải là một số nguyên từ 1 trở lên, ví dụ {default}")
+        return default
+    return value
 
 
 def _unique(r: Reader, seen: dict, code: str | None, line: int, what: str) -> bool:
@@ -115,7 +133,7 @@ def _parse_fields(r: Reader, top: LineDict, base: SetBase) -> None:
 def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
     seen: dict = {}
     field_codes = {f.code for f in base.fields}
-    optional = ("appraisal_max", "survey_max", "parent", "fields", "plural")
+    optional = ("appraisal_max", "survey_max", "parent", "fields", "plural", "rank_within")
     for d in r.entries(top, "levels", "cấp", ("code", "name"), optional):
         code = r.code(d, "code")
         if not _unique(r, seen, code, d.line, "cấp"):
@@ -158,6 +176,12 @@ def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
                 f"{sum(field_max.values()):g}, không bằng survey_max {survey_max:g}",
             )
         base.lines[("level", code)] = d.line
+        rank_within = r.text(d, "rank_within", "province") or "province"
+        if rank_within not in RANK_WITHIN:
+            r.problem(d.line_of("rank_within"), "bad_value",
+                      f"'rank_within' phải là một trong: {', '.join(RANK_WITHIN)} (xếp hạng toàn tỉnh, hay trong "
+                      "từng đơn vị cấp trên)")
+            rank_within = "province"
         base.levels.append(
             Level(
                 code=code,
@@ -168,12 +192,16 @@ def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
                 criteria=tuple(criteria),
                 parent=r.code(d, "parent"),
                 plural=r.text(d, "plural", "") or "",
+                rank_within=rank_within,
             )
         )
     level_codes = {lv.code for lv in base.levels}
     for lv in base.levels:
         if lv.parent is not None and lv.parent not in level_codes:
             r.problem(base.lines[("level", lv.code)], "unknown_level", f"cấp cha '{lv.parent}' không có")
+        if lv.rank_within == "parent" and lv.parent is None:
+            r.problem(base.lines[("level", lv.code)], "bad_value",
+                      f"cấp '{lv.code}' xếp hạng trong đơn vị cấp trên ('rank_within: parent') nhưng không có 'parent'")
 
 
 def _parse_criteria(r, fd, level, fcode, criteria, base) -> list[SubCriterion]:
@@ -216,9 +244,9 @@ def _parse_scales(r: Reader, top: LineDict, base: SetBase) -> None:
         options: list[Option] = []
         opt_seen: dict = {}
         dont_know_line = None
-        for od in r.entries(d, "options", "phương án", ("code", "label"), ("fraction", "dont_know")):
+        for od in r.entries(d, "options", "phương án", ("code", "label"), ("fraction", "dont_know", "poor")):
             ocode, label = r.code(od, "code"), r.text(od, "label")
-            dont_know = r.boolean(od, "dont_know")
+            dont_know, poor = r.boolean(od, "dont_know"), r.boolean(od, "poor")
             fraction = r.number(od, "fraction") if "fraction" in od else None
             if not _unique(r, opt_seen, ocode, od.line, f"phương án của thang đo '{code}'") or label is None:
                 continue
@@ -237,6 +265,9 @@ def _parse_scales(r: Reader, top: LineDict, base: SetBase) -> None:
                         "dont_know_fraction",
                         "phương án 'không biết' không được tính điểm: bỏ 'fraction'",
                     )
+                if poor:
+                    r.problem(od.line_of("poor"), "bad_value",
+                              "phương án 'không biết' không tính là đánh giá kém: bỏ 'poor'")
                 options.append(Option(ocode, label, None, True))
                 continue
             if "fraction" not in od:
@@ -251,7 +282,7 @@ def _parse_scales(r: Reader, top: LineDict, base: SetBase) -> None:
                     f"tỉ lệ điểm {fraction:g} của phương án '{ocode}' phải từ 0 đến 1",
                 )
                 continue
-            options.append(Option(ocode, label, fraction, False))
+            options.append(Option(ocode, label, fraction, False, poor))
         if not any(not o.dont_know for o in options):
             r.problem(d.line, "no_counted_option", f"thang đo '{code}' không có phương án nào được tính điểm")
         base.scales.append(Scale(code, r.text(d, "name", code) or code, tuple(options)))
@@ -259,7 +290,7 @@ def _parse_scales(r: Reader, top: LineDict, base: SetBase) -> None:
 
 def _parse_groups(r: Reader, top: LineDict, base: SetBase) -> None:
     seen: dict = {}
-    for d in r.entries(top, "groups", "đối tượng", ("code", "name", "rates"), ("reached_by",)):
+    for d in r.entries(top, "groups", "đối tượng", ("code", "name", "rates"), ("reached_by", "census")):
         code, name = r.code(d, "code"), r.text(d, "name")
         if not _unique(r, seen, code, d.line, "đối tượng"):
             continue
@@ -295,7 +326,7 @@ def _parse_groups(r: Reader, top: LineDict, base: SetBase) -> None:
                 continue
             base.lines[("rates", code, level)] = rd.line
             rules.append(RatingRule(level, how))
-        base.groups.append(Group(code, name or code, tuple(rules), reached_by))
+        base.groups.append(Group(code, name or code, tuple(rules), reached_by, r.boolean(d, "census")))
 
 
 def _parse_classes(r: Reader, top: LineDict, base: SetBase) -> None:

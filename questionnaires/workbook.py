@@ -24,10 +24,11 @@ from .model import CriteriaSet
 # sheet: [(key, heading)] — headings as written; keys (or headings) are read back.
 SHEETS: dict[str, list[tuple[str, str]]] = {
     "Bộ tiêu chí": [("name", "Tên bộ tiêu chí"), ("year", "Năm"), ("district_rule", "Quy tắc cấp xã (có/không)"),
-                    ("min_share", "Tỷ lệ xã tối thiểu")],
+                    ("min_share", "Tỷ lệ xã tối thiểu"), ("min_ballots", "Số phiếu tối thiểu để xếp hạng đơn vị"),
+                    ("min_cell", "Số người tối thiểu để hiện số liệu một nhóm")],
     "Lĩnh vực": [("code", "Mã"), ("name", "Tên"), ("short_name", "Tên ngắn")],
     "Cấp": [("code", "Mã"), ("name", "Tên"), ("plural", "Gọi các đơn vị là"), ("parent", "Cấp trên"),
-            ("appraisal_max", "Điểm thẩm định tối đa")],
+            ("appraisal_max", "Điểm thẩm định tối đa"), ("rank_within", "Xếp hạng (toàn tỉnh/trong cấp trên)")],
     "Tiêu chí": [("level", "Cấp"), ("field", "Lĩnh vực"), ("criterion", "Mã tiêu chí"),
                  ("criterion_name", "Tên tiêu chí"), ("code", "Mã TCTP"), ("name", "Tên TCTP"),
                  ("survey_max", "Điểm điều tra tối đa")],
@@ -37,14 +38,19 @@ SHEETS: dict[str, list[tuple[str, str]]] = {
     "Câu hỏi của phiếu": [("level", "Cấp"), ("group", "Đối tượng"), ("question", "Mã câu"),
                           ("text", "Cách hỏi riêng (để trống: như câu hỏi)")],
     "Thang đo": [("scale", "Mã thang đo"), ("scale_name", "Tên thang đo"), ("code", "Mã phương án"),
-                 ("label", "Phương án"), ("fraction", "Tỷ lệ điểm"), ("dont_know", "Không biết (có/không)")],
+                 ("label", "Phương án"), ("fraction", "Tỷ lệ điểm"), ("dont_know", "Không biết (có/không)"),
+                 ("poor", "Tính là kém (có/không)")],
     "Đối tượng": [("code", "Mã"), ("name", "Tên"), ("reached_by", "Cách tiếp cận"),
-                  ("rates", "Đánh giá (cấp: own/each/choose; …)")],
+                  ("rates", "Đánh giá (cấp: own/each/choose; …)"), ("census", "Khảo sát toàn bộ (có/không)")],
     "Xếp loại": [("code", "Mã"), ("name", "Tên"), ("min", "Từ (điểm)")],
 }
 # Rows of one sheet below its header. The bundled sets have at most 112; checking a set of 5,000 questions takes
 # about 3 s and 50 MB, one of 20,000 about 13 s and 200 MB (bench/upload_limits.py): a worker stays under 300 MB.
 MAX_ROWS = 5_000
+# Columns added after the first workbooks went out: a workbook without them still reads (their defaults apply).
+OPTIONAL = {("Bộ tiêu chí", "min_ballots"), ("Bộ tiêu chí", "min_cell"), ("Cấp", "rank_within"),
+            ("Thang đo", "poor"), ("Đối tượng", "census")}
+RANK_WORDS = {"province": "toàn tỉnh", "parent": "trong cấp trên"}
 LIMITS = tabular.Limits(rows=MAX_ROWS)
 YES = ("có", "co", "1", "x", "yes", "true")
 
@@ -90,9 +96,10 @@ def sheet_rows(cset: CriteriaSet) -> dict[str, list[tuple]]:
     share = cset.district_rule.min_share
     return {
         "Bộ tiêu chí": [(cset.name, cset.year or "", _yes(cset.district_rule.enabled),
-                         f"{share.numerator}/{share.denominator}")],
+                         f"{share.numerator}/{share.denominator}", cset.min_ballots, cset.min_cell)],
         "Lĩnh vực": [(f.code, f.name, f.short_name if f.short_name != f.name else "") for f in cset.fields],
-        "Cấp": [(lv.code, lv.name, lv.plural, lv.parent or "", _number(lv.appraisal_max)) for lv in cset.levels],
+        "Cấp": [(lv.code, lv.name, lv.plural, lv.parent or "", _number(lv.appraisal_max), RANK_WORDS[lv.rank_within])
+                for lv in cset.levels],
         "Tiêu chí": [(lv.code, c.field, c.code, c.name, sc.code, sc.name, _number(sc.max_points))
                      for lv in cset.levels for c in lv.criteria for sc in c.sub_criteria],
         "Câu hỏi": [(q.level, q.id, q.sub_criterion, _number(q.max_points), q.scale,
@@ -102,9 +109,9 @@ def sheet_rows(cset: CriteriaSet) -> dict[str, list[tuple]]:
                                "" if item.text == questions[(qn.level, item.question)].text else item.text)
                               for qn in cset.questionnaires for item in qn.items],
         "Thang đo": [(s.code, s.name, o.code, o.label, "" if o.fraction is None else _number(o.fraction),
-                      _yes(o.dont_know)) for s in cset.scales for o in s.options],
-        "Đối tượng": [(g.code, g.name, g.reached_by, "; ".join(f"{r.level}: {r.how}" for r in g.rates))
-                      for g in cset.groups],
+                      _yes(o.dont_know), _yes(o.poor)) for s in cset.scales for o in s.options],
+        "Đối tượng": [(g.code, g.name, g.reached_by, "; ".join(f"{r.level}: {r.how}" for r in g.rates),
+                       _yes(g.census)) for g in cset.groups],
         "Xếp loại": [(b.code, b.name, _number(b.min_points)) for b in cset.classes],
     }
 
@@ -186,7 +193,8 @@ def _read_sheet(title: str, table: tabular.Table, columns: list[tuple[str, str]]
                 problems: list[WorkbookProblem]) -> list[_Row]:
     by_heading = {h.lower(): k for k, h in columns} | {k: k for k, _h in columns}
     keys = [by_heading.get(h.lower()) for h in table.header]
-    problems += [WorkbookProblem(title, 1, h, "thiếu cột này") for k, h in columns if k not in keys]
+    problems += [WorkbookProblem(title, 1, h, "thiếu cột này") for k, h in columns
+                 if k not in keys and (title, k) not in OPTIONAL]
     rows = []
     for number, values in table.rows:
         cells = [_text(v) for v in values]
@@ -286,6 +294,10 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
             w.add(f"    parent: {_s(r.cells['parent'])}", r)
         if r.cells.get("appraisal_max"):
             w.add(f"    appraisal_max: {_num(r, 'appraisal_max', _heading('Cấp', 'appraisal_max'), problems)}", r)
+        within = r.cells.get("rank_within", "").strip().lower()
+        if within:
+            words = {v: k for k, v in RANK_WORDS.items()} | {k: k for k in RANK_WORDS}
+            w.add(f"    rank_within: {_s(words.get(within, within))}", r)
         rows = criteria.pop(code, [])
         if not rows:
             continue
@@ -328,16 +340,20 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
         w.add("    options:", rows[0])
         for r in rows:
             head = f"      - {{code: {_s(r.cells.get('code', ''))}, label: {_s(r.cells.get('label', ''))}"
+            poor = ", poor: true" if r.cells.get("poor", "").lower() in YES else ""
             if r.cells.get("dont_know", "").lower() in YES:
-                w.add(head + ", dont_know: true}", r)
+                w.add(head + ", dont_know: true" + poor + "}", r)
             else:
-                w.add(head + f", fraction: {_num(r, 'fraction', _heading('Thang đo', 'fraction'), problems)}}}", r)
+                fraction = _num(r, "fraction", _heading("Thang đo", "fraction"), problems)
+                w.add(head + f", fraction: {fraction}{poor}}}", r)
     w.add("groups:")
     for r in sheets["Đối tượng"]:
         w.add(f"  - code: {_s(r.cells.get('code', ''))}", r)
         w.add(f"    name: {_s(r.cells.get('name', ''))}", r)
         if r.cells.get("reached_by"):
             w.add(f"    reached_by: {_s(r.cells['reached_by'])}", r)
+        if r.cells.get("census", "").lower() in YES:
+            w.add("    census: true", r)
         w.add("    rates:", r)
         for level, how in _pairs(r, "rates", _heading("Đối tượng", "rates"), problems):
             w.add(f"      - {{level: {_s(level)}, how: {_s(how)}}}", r)
@@ -350,6 +366,9 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
     w.add(f"  enabled: {'true' if enabled else 'false'}", info)
     if info.cells.get("min_share"):
         w.add(f"  min_share: {_s(info.cells['min_share'])}", info)
+    for key in ("min_ballots", "min_cell"):
+        if info.cells.get(key):
+            w.add(f"{key}: {_num(info, key, _heading('Bộ tiêu chí', key), problems)}", info)
     texts["set.yaml"] = w.text()
     origin.update({("set.yaml", line): where for line, where in w.origin.items()})
 

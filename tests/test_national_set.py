@@ -60,7 +60,7 @@ def test_five_point_satisfaction_scale_with_dont_know(cset):
         ("Rất không hài lòng", 0.0)]
     assert len(scale.counted_options) == 5
     assert scale.dont_know_option.label == "Không biết / không ý kiến" and scale.dont_know_option.fraction is None
-    assert [o.code for o in scale.poor_options] == ["rat_khong_hai_long"]
+    assert [o.code for o in scale.poor_options] == ["khong_hai_long", "rat_khong_hai_long"]  # both dissatisfied
     # Every commune question is on the 5-point scale (citizens are not asked for shares).
     assert {q.scale for q in cset.level_questions("cap_xa")} == {"hai_long"}
 
