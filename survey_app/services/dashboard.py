@@ -128,9 +128,10 @@ def response_dashboard(s: Session, campaign: Campaign, secret: str, level: str |
     pool: dict[int, Counter] = {g_id: Counter() for g_id in groups}
     links = read_link_states(s, list(s.scalars(select(Invitation).where(
         Invitation.campaign_id == campaign.id, Invitation.revoked.is_(False)))), secret)
-    for group_id, unit_id, opened in ((inv.group_id, inv.unit_id, inv.opened) for inv in links):
+    for inv in links:
+        group_id, opened = inv.group_id, inv.opened
         pool[group_id].update(invited=1, opened=int(bool(opened)))
-        for u in _rated_by_link(rules[group_id], by_id.get(unit_id), units, by_id):
+        for u in _rated_by_link(rules[group_id], by_id.get(inv.unit_id), units, by_id, card=inv.kind == "qr_card"):
             cell = cells[(u.id, group_id)]
             cell.invited += 1
             cell.opened += int(bool(opened))
@@ -159,8 +160,12 @@ def response_dashboard(s: Session, campaign: Campaign, secret: str, level: str |
     )
 
 
-def _rated_by_link(rates, unit: Unit | None, units: list[Unit], by_id: dict[int, Unit]) -> list[Unit]:
-    """The units a link (of a group with these rules, for ``unit``) can rate."""
+def _rated_by_link(rates, unit: Unit | None, units: list[Unit], by_id: dict[int, Unit],
+                   card: bool = False) -> list[Unit]:
+    """The units a link (of a group with these rules, for ``unit``) can rate; a QR card, only its unit
+    (when the group rates its level: :func:`.invitations.card_rule`)."""
+    if card and unit is not None:
+        return [unit] if any(rule.level == unit.level for rule in rates) else []
     found = []
     for rule in rates:
         if rule.how == "own":

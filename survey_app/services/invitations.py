@@ -13,6 +13,10 @@ it impossible to export or re-send.
 A QR card also carries an 8-character short code a person can type (from an
 alphabet without 0/O and 1/I), derived and stored the same way; ``/s/<code>``
 opens the same form as ``/s/<token>``.
+
+A QR card is printed for one unit × group and rates that unit only, with the group's
+questionnaire for the unit's level (:func:`card_rule`); a unit of a level the group does
+not rate gets no card (:class:`CardRefused`).
 """
 from __future__ import annotations
 
@@ -25,9 +29,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from questionnaires import CriteriaSet, RatingRule
+
 from ..models import Campaign, Invitation, RespondentGroup, Unit, utcnow
 from .audit import record
 from .ballot_box import read_link_states
+from .campaigns import campaign_criteria
 from .csv_import import NewInvitation, fold, phone_number
 
 SHORT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 letters: one byte mod 32 is uniform
@@ -201,7 +208,16 @@ def create_invitations(s: Session, campaign: Campaign, rows: list[NewInvitation]
 
 def create_qr_cards(s: Session, campaign: Campaign, unit: Unit, group: RespondentGroup, count: int,
                     secret: str, actor: str) -> list[tuple[Invitation, IssuedLink]]:
-    """``count`` single-use QR cards for a unit × group."""
+    """``count`` single-use QR cards for a unit × group.
+
+    Raises
+    ------
+    CardRefused
+        When the group does not rate the unit's level (:func:`card_refusal`): nothing is made.
+    """
+    refusal = card_refusal(campaign_criteria(campaign), unit, group)
+    if refusal:
+        raise CardRefused(refusal)
     made = []
     for _ in range(count):
         link = issue_link(secret, qr_card=True)
@@ -212,6 +228,42 @@ def create_qr_cards(s: Session, campaign: Campaign, unit: Unit, group: Responden
     s.flush()
     record(s, actor, "create", "invitations", campaign.id, new_value=f"{count} thẻ QR {unit.code}/{group.code}")
     return made
+
+
+class CardRefused(ValueError):
+    """A QR card asked for a unit whose level its group does not rate; the message says so (Vietnamese)."""
+
+
+def card_rule(cset: CriteriaSet, group_code: str, level: str) -> RatingRule | None:
+    """The rule of the criteria set a QR card of ``group_code`` printed for a unit of ``level`` follows.
+
+    A card is handed out at (or for) one unit, so it rates that unit and no other: with the group's
+    questionnaire for the unit's level, whether the group rates its ``own`` unit of that level, ``each``
+    unit of it, or ``choose``s among them (the card's unit is then the one it chose, as on a paper
+    ballot printed for the unit). It never rates another level, not even the unit's district. None when
+    the group does not rate the unit's level at all: no card is printed for it.
+
+    Examples
+    --------
+    >>> from questionnaires import load_criteria_set, DEFAULT_SET_DIR
+    >>> cset = load_criteria_set(DEFAULT_SET_DIR)
+    >>> card_rule(cset, "nguoi_dan", "huyen").how, card_rule(cset, "nguoi_dan", "so")
+    ('own', None)
+    """
+    group = cset.group_by_code.get(group_code)
+    return None if group is None else group.rule_for(level)
+
+
+def card_refusal(cset: CriteriaSet, unit: Unit, group: RespondentGroup) -> str | None:
+    """Why no QR card may be printed for ``unit`` × ``group`` (a Vietnamese sentence), or None when it may."""
+    if card_rule(cset, group.code, unit.level) is not None:
+        return None
+    level = cset.level_by_code.get(unit.level)
+    level_name = level.name.lower() if level is not None else unit.level
+    rated = [cset.level_by_code[r.level].name.lower() for r in cset.group_by_code[group.code].rates] \
+        if group.code in cset.group_by_code else []
+    return (f"Không in thẻ QR cho {group.name} — {unit.name}: theo bộ tiêu chí, {group.name} không đánh giá "
+            f"{level_name}" + (f" (chỉ đánh giá {', '.join(rated)})." if rated else "."))
 
 
 def mark_sent(s: Session, invitations: list[Invitation], actor: str, reminder: bool = False) -> None:

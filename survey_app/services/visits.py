@@ -26,7 +26,7 @@ from questionnaires import CriteriaSet
 from ..models import Campaign, Draft, Invitation, RespondentGroup, SpentLink, Unit
 from .campaigns import cached_criteria
 from .drafts import Assignment
-from .invitations import hash_short_code, hash_token, normalise_short_code
+from .invitations import card_rule, hash_short_code, hash_token, normalise_short_code
 from .markers import draft_id, spent_marker
 
 
@@ -168,10 +168,14 @@ def _own(conn: Connection, unit: LinkUnit | None, level: str) -> LinkUnit | None
 def assignments(conn: Connection, link: Link, cset: CriteriaSet) -> list[Assignment]:
     """The questionnaires a link's respondent answers, with the units each rates.
 
-    ``own`` resolves to the respondent's unit, or to its district when the respondent belongs to a
-    commune (a commune leader rates their district); ``each`` and ``choose`` to the campaign's units
-    of the level, in the order they were added (one statement for all such levels).
+    A personal link: ``own`` resolves to the respondent's unit, or to its district when the respondent
+    belongs to a commune (a commune leader rates their district); ``each`` and ``choose`` to the
+    campaign's units of the level, in the order they were added (one statement for all such levels).
+
+    A QR card rates the unit it was printed for and nothing else (:func:`card_assignments`).
     """
+    if link.kind == "qr_card" and link.unit is not None:
+        return card_assignments(cset, link.group.code, link.unit)
     group = cset.group_by_code[link.group.code]
     listed = sorted({rule.level for rule in group.rates if rule.how != "own"})
     by_level: dict[str, list[LinkUnit]] = {level: [] for level in listed}
@@ -188,3 +192,19 @@ def assignments(conn: Connection, link: Link, cset: CriteriaSet) -> list[Assignm
         result.append(Assignment(cset.level_by_code[rule.level], rule.how,
                                  cset.questionnaire(rule.level, group.code), units))
     return result
+
+
+def card_assignments(cset: CriteriaSet, group_code: str, unit: LinkUnit) -> list[Assignment]:
+    """What a QR card printed for ``unit`` asks: its group's questionnaire for the unit's level, about that
+    unit alone (:func:`.invitations.card_rule`); nothing when the group does not rate that level (a card
+    printed before cards were refused for it).
+
+    The assignment is ``own`` where the group rates its own unit; where it rates ``each`` unit of the level
+    or ``choose``s among them, it is ``each`` over the one unit (nothing to choose, and the envelope names no
+    unit, as for every ballot of such a group).
+    """
+    rule = card_rule(cset, group_code, unit.level)
+    if rule is None:
+        return []
+    return [Assignment(cset.level_by_code[unit.level], "own" if rule.how == "own" else "each",
+                       cset.questionnaire(unit.level, group_code), [unit])]

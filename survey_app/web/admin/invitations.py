@@ -175,10 +175,11 @@ def make_cards(campaign_id: int):
         flash("Chọn đơn vị, đối tượng và số thẻ từ 1 đến 500.", "error")
         return redirect(url_for("admin.invitations", campaign_id=campaign_id))
     count = form.count.data
-    if campaign_criteria(campaign).group_by_code[group.code].rule_for(unit.level) is None:
-        flash(f"{group.name} không đánh giá {unit.name}.", "error")
+    try:
+        invitation_service.create_qr_cards(db_session(), campaign, unit, group, count, secret(), actor())
+    except invitation_service.CardRefused as refused:
+        flash(str(refused), "error")
         return redirect(url_for("admin.invitations", campaign_id=campaign_id))
-    invitation_service.create_qr_cards(db_session(), campaign, unit, group, count, secret(), actor())
     flash(f"Đã tạo {count} thẻ QR cho {group.name} — {unit.name}.", "ok")
     return redirect(url_for("admin.cards", campaign_id=campaign_id, don_vi=unit.code, doi_tuong=group.code))
 
@@ -194,6 +195,10 @@ def cards(campaign_id: int):
                        if query.validate() else (None, None))
         if unit is None or group is None:
             abort(404)
+        refusal = invitation_service.card_refusal(campaign_criteria(campaign), unit, group)
+        if refusal:  # cards made before they were refused for a level the group does not rate open nothing
+            flash(refusal, "error")
+            return redirect(url_for("admin.invitations", campaign_id=campaign_id))
         cards = []
         for inv in invitation_service.unused_cards(s, campaign_id, unit, group, secret()):
             link = link_of(secret(), inv)

@@ -22,7 +22,7 @@ from ..common import secret
 from . import bp
 from .forms import ChooseForm, DisputeForm, ResumeForm, SendForm, page_form, posted_answers, pressed
 
-PROBLEM_STATUS = {"unknown": 404, "misconfigured": 503}
+PROBLEM_STATUS = {"unknown": 404, "misconfigured": 503, "wrong_card": 409}
 RESUME_COOKIE = "tiep_tuc"  # the draft's resume code, on the device that saved it, sent to this link only
 RESUME_DAYS = 120
 
@@ -42,8 +42,11 @@ def _load(conn, token: str, allow_used: bool = False):
     if status != "open" and not (allow_used and status == "used"):
         return None, _problem(status, link)
     cset = visits.criteria_of(conn, link.campaign)
+    assigns = visits.assignments(conn, link, cset)
+    if not assigns:  # a QR card printed for a unit its group does not rate (refused since)
+        return None, _problem("wrong_card", link)
     resume = request.cookies.get(RESUME_COOKIE) if sub.draft_state(link) == "resumable" else None
-    return (link, cset, visits.assignments(conn, link, cset), sub.key_for(secret(), link, token, resume)), None
+    return (link, cset, assigns, sub.key_for(secret(), link, token, resume)), None
 
 
 def _load_draft(conn, token: str):
