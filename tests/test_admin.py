@@ -229,7 +229,8 @@ def test_closing_the_campaign_closes_its_links_once_and_for_all(admin, app):
     assert "không mở lại được" in confirm
     unticked = admin.post("/quan-tri/dot/1/ket-thuc", data={"csrf_token": csrf(confirm)})
     assert unticked.status_code == 400 and "Xin đánh dấu ô xác nhận" in unticked.get_data(as_text=True)
-    closed = admin.post("/quan-tri/dot/1/ket-thuc", data={"csrf_token": csrf(confirm), "confirm": "yes"})
+    closed = admin.post("/quan-tri/dot/1/ket-thuc", data={"csrf_token": csrf(confirm), "confirm": "yes",
+                                                          "confirm_coverage": "yes"})
     assert closed.status_code == 302
     assert app.test_client().get(path).status_code == 410
     admin.post("/quan-tri/dot/1/lich", data={"csrf_token": token_of(admin), "status": "open"})

@@ -354,7 +354,8 @@ def test_after_close_no_table_holds_who_answered(world, tmp_path):
 
     admin = signed_in(world, "qt")
     page = admin.get(f"/quan-tri/dot/{CURRENT}/ket-thuc").get_data(as_text=True)
-    closed = admin.post(f"/quan-tri/dot/{CURRENT}/ket-thuc", data={"csrf_token": csrf(page), "confirm": "yes"})
+    closed = admin.post(f"/quan-tri/dot/{CURRENT}/ket-thuc", data={"csrf_token": csrf(page), "confirm": "yes",
+                                                                            "confirm_coverage": "yes"})
     assert closed.status_code == 302
     with database.session() as s:
         assert [s.scalar(select(func.count()).select_from(t)) for t in (SpentLink, Envelope, Draft)] == [0, 0, 0]

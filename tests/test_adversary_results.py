@@ -159,7 +159,8 @@ def test_the_sealed_box_opens_only_when_the_campaign_is_closed(world):
     review = admin.get(f"/quan-tri/dot/{CURRENT}/duyet").get_data(as_text=True)
     assert "Trực tuyến" not in review.split("<tbody>", 1)[1] and "Giấy" in review, "only keyed ballots"
     page = admin.get(f"/quan-tri/dot/{CURRENT}/ket-thuc").get_data(as_text=True)
-    admin.post(f"/quan-tri/dot/{CURRENT}/ket-thuc", data={"csrf_token": csrf(page), "confirm": "yes"})
+    admin.post(f"/quan-tri/dot/{CURRENT}/ket-thuc", data={"csrf_token": csrf(page), "confirm": "yes",
+                                                                  "confirm_coverage": "yes"})
     assert admin.get(f"/bao-cao/{CURRENT}/ket-qua").status_code == 200
     assert "Trực tuyến" in admin.get(f"/quan-tri/dot/{CURRENT}/duyet").get_data(as_text=True)
 

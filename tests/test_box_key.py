@@ -218,7 +218,7 @@ def test_a_closed_campaigns_box_page_only_says_so(sqlite_world):
 
 def close(client, campaign_id: int, passphrase: str | None):
     page = client.get(f"/quan-tri/dot/{campaign_id}/ket-thuc").get_data(as_text=True)
-    data = {"csrf_token": csrf(page), "confirm": "yes"}
+    data = {"csrf_token": csrf(page), "confirm": "yes", "confirm_coverage": "yes"}
     if passphrase is not None:
         data["passphrase"] = passphrase
     return page, client.post(f"/quan-tri/dot/{campaign_id}/ket-thuc", data=data)

@@ -53,7 +53,8 @@ def test_a_set_with_its_own_level_codes_runs_in_the_web_app(admin, app):
 
     confirm = admin.get("/quan-tri/dot/1/ket-thuc").get_data(as_text=True)
     token_close = re.search(r'name="csrf_token" value="([^"]+)"', confirm).group(1)
-    admin.post("/quan-tri/dot/1/ket-thuc", data={"csrf_token": token_close, "confirm": "y"})
+    admin.post("/quan-tri/dot/1/ket-thuc", data={"csrf_token": token_close, "confirm": "y",
+                                                                 "confirm_coverage": "y"})
     post_file(admin, "/quan-tri/dot/1/ket-qua-nhap/appraisal", APPRAISAL.encode(), "tham-dinh.csv")
 
     final = list(csv.DictReader(io.StringIO(admin.get("/bao-cao/1/xuat/ket-qua.csv").get_data(as_text=True)

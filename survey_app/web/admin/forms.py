@@ -56,6 +56,7 @@ class CloseForm(FlaskForm):
     """Closing a campaign: the box must be ticked; the box's passphrase typed when it is kept under one."""
 
     confirm = BooleanField()
+    confirm_coverage = BooleanField()  # asked when units are known to fall under the set's min_ballots
     passphrase = PasswordField(validators=[Optional(), Length(max=PASSPHRASE_MAX)])
 
 

@@ -14,6 +14,7 @@ from ...services import units as unit_service
 from ...services.audit import disputed_links
 from ...services.checklist import campaign_steps
 from ...services.copying import copy_campaign
+from ...services.coverage import closing_coverage
 from ...services.dashboard import POOLED_NOTE, response_dashboard
 from ...services.drafts import Assignment, Page, field_blocks
 from ..common import (
@@ -190,8 +191,14 @@ def close(campaign_id: int):
     form = CloseForm()
     error = None
     session = db_session()
+    coverage = closing_coverage(session, campaign, current_app.config["SECRET_KEY"])
     if form.validate_on_submit():
-        if form.confirm.data:
+        if not form.confirm.data:
+            error = "Xin đánh dấu ô xác nhận trước khi kết thúc đợt khảo sát."
+        elif coverage.under and not form.confirm_coverage.data:
+            error = (f"{len(coverage.under)} đơn vị có dưới {coverage.minimum} phiếu: xin đánh dấu ô xác nhận "
+                     "rằng các đơn vị này sẽ không được xếp hạng, xếp loại, trước khi kết thúc đợt khảo sát.")
+        else:
             try:
                 _note, opened = closing.close_campaign(session, campaign, actor(), current_user().id,
                                                        secret=current_app.config["SECRET_KEY"],
@@ -209,10 +216,8 @@ def close(campaign_id: int):
                 ballot_box.forget_order(get_database())
                 flash(f"Đã kết thúc đợt khảo sát và mở hòm phiếu: {opened.ballots} phiếu trực tuyến.", "ok")
                 return redirect(url_for("admin.campaign", campaign_id=campaign_id))
-        else:
-            error = "Xin đánh dấu ô xác nhận trước khi kết thúc đợt khảo sát."
     return render_template("admin/close.html", campaign=campaign, form=form, error=error,
-                           note=closing.closing_note(session, campaign),
+                           note=closing.closing_note(session, campaign), coverage=coverage,
                            box_kind=ballot_box.box_kind(session, campaign.id)), 400 if error else 200
 
 
