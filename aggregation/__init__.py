@@ -6,8 +6,8 @@ from .answers import COLUMNS, COUNTED, AnswerProblems, check_answers, options_fr
 from .points import SurveyPoints, answer_counts, group_fractions, points_from_counts, survey_points
 from .shares import level_summary, option_shares, poor_shares
 
-_STATS = ("Bootstrap", "bootstrap_points", "cronbach_alpha", "field_reliability", "group_disagreement",
-          "rank_intervals")
+_STATS = ("Bootstrap", "bootstrap_points", "cronbach_alpha", "difference_interval", "field_reliability",
+          "group_disagreement", "rank_intervals")
 
 
 def __getattr__(name: str):
@@ -21,4 +21,4 @@ def __getattr__(name: str):
 __all__ = ["COLUMNS", "COUNTED", "AnswerProblems", "check_answers", "options_frame", "rules_frame",
            "SurveyPoints", "answer_counts", "group_fractions", "points_from_counts", "survey_points",
            "Bootstrap", "bootstrap_points", "cronbach_alpha", "field_reliability", "group_disagreement",
-           "rank_intervals", "level_summary", "option_shares", "poor_shares"]
+           "difference_interval", "rank_intervals", "level_summary", "option_shares", "poor_shares"]

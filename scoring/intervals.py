@@ -1,21 +1,91 @@
-"""How sure the ranking is: 95% intervals of the survey totals and rank ranges of the final index.
+"""How sure the ranking is: 95% intervals of the survey totals, rank ranges and class chances of the final index.
 
-The appraisal points are fixed (they are not sampled), so every bootstrap replicate of a
-unit's survey total is shifted by its appraisal points alike: the replicates of the
-index. Ranks and their ranges are then those of the index; without an appraisal, of the
-survey points. The web's confidence page and ``parsurvey rank --intervals`` call
-:func:`index_intervals`.
+The appraisal points are taken as exact (they are not sampled), so every bootstrap
+replicate of a unit's survey total is shifted by its appraisal points alike: the
+replicates of the index. Ranks, their ranges and the chance of each class are then those
+of the index; without an appraisal, ranks are those of the survey points. The web's
+confidence page and ``parsurvey rank --intervals`` call :func:`index_intervals`.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-COLUMNS = ["level", "unit", "points", "low", "high", "rank", "rank_low", "rank_high"]
+from questionnaires import CriteriaSet
+from questionnaires.model import round_points
+
+COLUMNS = ["level", "unit", "points", "low", "high", "rank", "rank_low", "rank_high", "single", "class_chances"]
+CHANCE_COLUMNS = ["level", "unit", "class", "share"]
+
+
+def _index_replicates(boot, appraisal: pd.DataFrame) -> pd.DataFrame:
+    """Replicates × (level, unit) of the index: survey total + appraisal points, for units with an appraisal."""
+    points = appraisal.dropna(subset=["appraisal"]).set_index(["level", "unit"])["appraisal"]
+    shift = pd.Series([points.get(c, float("nan")) for c in boot.totals.columns], index=boot.totals.columns,
+                      dtype=float)
+    keep = shift.index[shift.notna()]
+    return boot.totals[keep] + shift[keep]
+
+
+def class_chances(boot, appraisal: pd.DataFrame, cset: CriteriaSet, confidence: float = 0.95) -> pd.DataFrame:
+    """For each unit whose index interval holds a band edge, the share of replicates in each class.
+
+    The index of a replicate is its survey total plus the appraisal points (taken as exact);
+    its class is the set's band at 3 decimals (:meth:`CriteriaSet.class_for`), before the
+    district rule. A unit is near an edge when the ``confidence`` interval of its index holds
+    a band's lower bound (other than the lowest band's).
+
+    Returns
+    -------
+    DataFrame
+        ``level, unit, class`` (band name), ``share`` (of the replicates), best band first;
+        only classes that some replicate reaches.
+
+    Examples
+    --------
+    >>> from questionnaires import load_default_set
+    >>> from aggregation import Bootstrap
+    >>> reps = pd.DataFrame({("so", "a"): [9.5, 10.5, 10.2, 9.9], ("so", "b"): [2.0, 2.5, 3.0, 2.2]})
+    >>> boot = Bootstrap(pd.DataFrame(), reps)
+    >>> appraisal = pd.DataFrame({"level": "so", "unit": ["a", "b"], "appraisal": [70.0, 70.0]})
+    >>> class_chances(boot, appraisal, load_default_set(), confidence=0.5).values.tolist()  # a: 79.5..80.5
+    [['so', 'a', 'Tốt', 0.5], ['so', 'a', 'Khá', 0.5]]
+    """
+    if boot.totals.empty:
+        return pd.DataFrame(columns=CHANCE_COLUMNS)
+    index = _index_replicates(boot, appraisal)
+    tail = (1.0 - confidence) / 2.0
+    edges = [band.min_points for band in cset.classes[:-1]]
+    names = [band.name for band in cset.classes]
+    rows = []
+    for (level, unit), reps in index.items():
+        values = reps.to_numpy(dtype=float)
+        low, high = np.quantile(values, [tail, 1.0 - tail])
+        if not any(round_points(low) <= edge <= round_points(high) for edge in edges):
+            continue
+        classes = pd.Series([cset.class_for(v).name for v in values]).value_counts() / len(values)
+        rows += [(level, unit, name, float(classes[name])) for name in names if name in classes]
+    return pd.DataFrame(rows, columns=CHANCE_COLUMNS)
+
+
+def chances_text(chances: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """``{(level, unit): "Tốt 62,0%; Khá 38,0%"}``: a unit's class chances as the page shows them.
+
+    Examples
+    --------
+    >>> chances_text(pd.DataFrame({"level": "so", "unit": "a", "class": ["Tốt", "Khá"], "share": [0.6215, 0.3785]}))
+    {('so', 'a'): 'Tốt 62,2%; Khá 37,9%'}
+    """
+    out: dict[tuple[str, str], list[str]] = {}
+    for level, unit, name, share in chances[CHANCE_COLUMNS].itertuples(index=False):
+        percent = f"{round_points(100.0 * share, 1):.1f}".replace(".", ",")
+        out.setdefault((level, unit), []).append(f"{name} {percent}%")
+    return {key: "; ".join(parts) for key, parts in out.items()}
 UNSETTLED_COLUMNS = ["level", "above", "below", "share_reversed"]
 
 
-def index_intervals(boot, appraisal: pd.DataFrame | None = None,
-                    confidence: float = 0.95) -> tuple[pd.DataFrame, pd.DataFrame]:
+def index_intervals(boot, appraisal: pd.DataFrame | None = None, confidence: float = 0.95,
+                    cset: CriteriaSet | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Survey totals with their interval, and ranks (of the index when ``appraisal`` is given) with their range.
 
     Parameters
@@ -27,12 +97,16 @@ def index_intervals(boot, appraisal: pd.DataFrame | None = None,
         appraisal points are left out of the ranking; without the table, survey points are ranked.
     confidence : float
         Of the intervals and rank ranges.
+    cset : CriteriaSet, optional
+        With ``appraisal``: the class bands, for the class chances of units near a band edge.
 
     Returns
     -------
     intervals : DataFrame
         ``level, unit, points, low, high`` (the survey total and its interval), ``rank``,
-        ``rank_low``, ``rank_high`` (missing for units left out of the ranking).
+        ``rank_low``, ``rank_high`` (missing for units left out of the ranking), ``single`` (sampled
+        groups with one ballot for the unit, comma-joined), ``class_chances`` (:func:`chances_text`,
+        "" for a unit far from a band edge or without an appraisal).
     unsettled : DataFrame
         ``level, above, below, share_reversed``: neighbours whose order is reversed in more
         than ``(1 - confidence) / 2`` of the replicates.
@@ -56,17 +130,22 @@ def index_intervals(boot, appraisal: pd.DataFrame | None = None,
         return pd.DataFrame(columns=COLUMNS), pd.DataFrame(columns=UNSETTLED_COLUMNS)
     totals = boot.intervals[boot.intervals["code"] == "total"].drop(columns="code")
     ranked = boot
+    chances: dict[tuple[str, str], str] = {}
     if appraisal is not None:
         points = appraisal.dropna(subset=["appraisal"]).set_index(["level", "unit"])["appraisal"]
-        shift = pd.Series([points.get(c, float("nan")) for c in boot.totals.columns], index=boot.totals.columns)
-        keep = shift.index[shift.notna()]
+        index = _index_replicates(boot, appraisal)
         shifted = boot.intervals.assign(points=[
             p + points.get((level, unit), 0.0) if code == "total" else p
             for level, unit, code, p in boot.intervals[["level", "unit", "code", "points"]].itertuples(index=False)])
-        ranked = Bootstrap(shifted[shifted.set_index(["level", "unit"]).index.isin(keep)],
-                           boot.totals[keep] + shift[keep])
+        ranked = Bootstrap(shifted[shifted.set_index(["level", "unit"]).index.isin(index.columns)], index,
+                           boot.census)
+        if cset is not None:
+            chances = chances_text(class_chances(boot, appraisal, cset, confidence))
     ranks, unsettled = rank_intervals(ranked, confidence)
     table = totals.merge(ranks, on=["level", "unit"], how="left")
     for column in ("rank", "rank_low", "rank_high"):
         table[column] = table[column].astype("Int64")
+    if "single" not in table:
+        table["single"] = ""
+    table["class_chances"] = [chances.get((level, unit), "") for level, unit in zip(table["level"], table["unit"])]
     return table[COLUMNS], unsettled

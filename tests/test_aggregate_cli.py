@@ -91,7 +91,8 @@ def test_stats_csv_holds_intervals_and_rank_intervals(runner, tmp_path, set_dir)
             "--stats", str(stats), "--replicates", "300", "--seed", "5"]
     assert runner.invoke(args=args).exit_code == 0
     table = pd.read_csv(stats, dtype={"unit": str})
-    assert list(table.columns) == ["level", "unit", "code", "points", "low", "high", "rank", "rank_low", "rank_high"]
+    assert list(table.columns) == ["level", "unit", "code", "points", "low", "high", "single", "rank", "rank_low",
+                                   "rank_high"]
     total_a = table[(table.unit == "A") & (table.code == "total")].iloc[0]
     assert total_a.points == pytest.approx(0.675) and total_a.low <= total_a.points <= total_a.high
     assert total_a["rank"] == 1 and 1 <= total_a.rank_low <= total_a.rank_high <= 2

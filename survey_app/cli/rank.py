@@ -84,7 +84,7 @@ def rank_command(survey_path: Path, appraisal_path: Path, criteria_dir: Path, co
 
         answers = read_checked_ballots(ballots_path, cset)
         boot = bootstrap_points(answers, cset, replicates=replicates, seed=seed)
-        table, _unsettled = index_intervals(boot, result.table)
+        table, _unsettled = index_intervals(boot, result.table, cset=cset)
         table.to_csv(intervals_path, index=False, float_format="%.6f", encoding="utf-8-sig")
         click.echo(f"Đã ghi khoảng tin cậy của {len(table)} đơn vị vào {intervals_path} "
                    f"(bootstrap {replicates} lần, số khởi tạo ngẫu nhiên {seed}).")
