@@ -2,7 +2,8 @@
 
 - index = appraisal points + survey points, per field and in total;
 - rank within a level, highest first; indexes equal at 3 decimals share the
-  rank (1, 2, 2, 4);
+  rank (1, 2, 2, 4); a level the set ranks within its parent (``rank_within: parent``)
+  is ranked within each parent unit (:mod:`scoring.ranking`);
 - class from the index at 3 decimals by the criteria set's bands;
 - the district rule: a district keeps its class only if at least 2/3 of its
   communes reached that class or higher, else it drops one class; it is not
@@ -21,23 +22,14 @@ import numpy as np
 import pandas as pd
 
 from questionnaires import CriteriaSet
-from questionnaires.model import round_points
+
+from .coverage import UNRANKED, UNRANKED_BAND, guarded_ballots, mark_coverage
+from .ranking import WITHIN_COLUMNS, level_ranks, rank_parents, ranked_within_parent
+from .ranking import ranks as ranks  # scoring.ranks, as before
 
 NOT_CLASSIFIED = "Không xếp loại"
-COLUMNS = ["level", "unit", "appraisal", "survey", "index", "rank", "class", "class_reason"]
+COLUMNS = ["level", "unit", "appraisal", "survey", "index", "rank", "class", "class_reason", "ballots", "coverage"]
 PREVIOUS = ["previous_index", "previous_rank", "previous_class", "index_change", "rank_change", "class_change"]
-
-
-def ranks(index: pd.Series) -> pd.Series:
-    """Ranks, highest first; values equal at 3 decimals share the lowest rank (1, 2, 2, 4).
-
-    Examples
-    --------
-    >>> ranks(pd.Series([90.0, 85.0004, 84.9996, 70.0])).tolist()
-    [1, 2, 2, 4]
-    """
-    shown = index.map(lambda v: round_points(v) if pd.notna(v) else np.nan)
-    return shown.rank(method="min", ascending=False).astype("Int64")
 
 
 def ruled_levels(cset: CriteriaSet) -> dict[str, str]:
@@ -59,7 +51,9 @@ def district_class(index_band: int, commune_classes: list[str | None], cset: Cri
     """Apply the district rule to a district whose index falls in band number ``index_band``.
 
     ``commune_classes`` holds each commune's class code, None for a missing
-    result. Bands are numbered from the best (0).
+    result, :data:`UNRANKED` for a commune not ranked for want of ballots: it
+    counts among the communes and as reaching no class (docs/method.md,
+    "Coverage"). Bands are numbered from the best (0).
 
     Examples
     --------
@@ -71,6 +65,8 @@ def district_class(index_band: int, commune_classes: list[str | None], cset: Cri
     'kha'
     >>> district_class(0, ["tot", None], cs).band_code is None    # a result missing
     True
+    >>> district_class(0, ["tot", "tot", UNRANKED], cs).reason
+    '2/3 xã đạt loại Tốt trở lên (≥ 2/3; 1 xã chưa đủ phiếu, không tính là đạt)'
     """
     bands = cset.classes
     band = bands[index_band]
@@ -80,16 +76,18 @@ def district_class(index_band: int, commune_classes: list[str | None], cset: Cri
     if missing:
         return DistrictDecision(None, f"thiếu kết quả xếp loại của {missing}/{len(commune_classes)} xã trực thuộc")
     order = {b.code: i for i, b in enumerate(bands)}
-    reached = sum(order[c] <= index_band for c in commune_classes)
+    reached = sum(c in order and order[c] <= index_band for c in commune_classes)
+    unranked = sum(c == UNRANKED for c in commune_classes)
+    said = f"; {unranked} xã chưa đủ phiếu, không tính là đạt" if unranked else ""
     share = cset.district_rule.min_share
     rule = f"{share.numerator}/{share.denominator}"
     if Fraction(reached, len(commune_classes)) >= share:
         return DistrictDecision(
-            band.code, f"{reached}/{len(commune_classes)} xã đạt loại {band.name} trở lên (≥ {rule})"
+            band.code, f"{reached}/{len(commune_classes)} xã đạt loại {band.name} trở lên (≥ {rule}{said})"
         )
     lower = bands[min(index_band + 1, len(bands) - 1)]
     return DistrictDecision(lower.code, f"chỉ {reached}/{len(commune_classes)} xã đạt loại {band.name} trở lên "
-                                        f"(< {rule}): hạ từ {band.name} xuống {lower.name}")
+                                        f"(< {rule}{said}): hạ từ {band.name} xuống {lower.name}")
 
 
 @dataclass(frozen=True)
@@ -118,8 +116,9 @@ def commune_classes(out: pd.DataFrame, band_no: pd.Series, cset: CriteriaSet, co
     if communes is not None:
         for district, commune, band_code in zip(communes["district"], communes["commune"], communes["class"]):
             by_district.setdefault(district, {})[commune] = band_code if isinstance(band_code, str) else None
-    computed = {unit: cset.classes[b].code for unit, level, b in zip(out["unit"], out["level"], band_no)
-                if level in children and b >= 0}
+    computed = {unit: cset.classes[b].code if b >= 0 else UNRANKED
+                for unit, level, b in zip(out["unit"], out["level"], band_no)
+                if level in children and (b >= 0 or b == UNRANKED_BAND)}
     if units is not None:
         for u in units[units["level"].isin(list(children))].itertuples():
             known = by_district.setdefault(u.parent, {})
@@ -152,9 +151,14 @@ def final_table(survey: pd.DataFrame, appraisal: pd.DataFrame, cset: CriteriaSet
     units : DataFrame, optional
         ``level, code[, name], parent``: the units and their parents. With it, communes scored in
         this same table (their survey and appraisal points given) feed their district's rule in
-        one pass. Without either, no district is classified.
+        one pass. Without either, no district is classified. A level the set ranks within its
+        parent (``rank_within: parent``) needs it: a unit whose parent is not known gets no rank.
     previous : DataFrame, optional
         ``level, unit, previous_index, previous_rank, previous_class``.
+
+    When a level of the set is ranked within its parent, the table also has ``parent`` (the
+    parent's code on that level's rows, "" on the others) and ``rank_of`` (how many units are
+    ranked with the row's: M of "xếp thứ N/M"), after ``class_reason``; rows are grouped by parent.
 
     Examples
     --------
@@ -175,17 +179,25 @@ def final_table(survey: pd.DataFrame, appraisal: pd.DataFrame, cset: CriteriaSet
     surveyed = {lv.code for lv in cset.levels if lv.surveyed}
     for row in merged[(merged["_merge"] == "right_only") & merged["level"].isin(surveyed)].itertuples():
         warnings.append(
-            f"đơn vị '{row.unit}' có điểm thẩm định nhưng không có điểm điều tra XHH: điểm điều tra tính bằng 0"
+            f"đơn vị '{row.unit}' có điểm thẩm định nhưng không có điểm điều tra XHH: "
+            + ("chưa đủ phiếu (0 phiếu), không xếp hạng, không xếp loại" if "ballots" in survey
+               else "điểm điều tra tính bằng 0")
         )
     merged["complete"] = merged["complete"].astype("boolean").fillna(False).astype(bool)
-    out = pd.DataFrame({"level": merged["level"], "unit": merged["unit"],
-                        "appraisal": merged["total_appraisal"], "survey": merged["total_survey"].fillna(0.0)})
+    ballots, under = guarded_ballots(merged, cset)
+    out = pd.DataFrame({"level": merged["level"], "unit": merged["unit"], "appraisal": merged["total_appraisal"],
+                        "survey": merged["total_survey"].fillna(0.0).where(~under)})
     out["index"] = out["appraisal"] + out["survey"]
-    out["rank"] = out.groupby("level")["index"].transform(ranks).astype("Int64")
+    parents = rank_parents(out, cset, units)
+    out[["rank", "rank_of"]] = level_ranks(out, parents)
+    out["parent"] = parents
+    warnings += _unknown_parents(out, cset)
     bands = list(cset.classes)
     band_no = out["index"].map(lambda v: bands.index(cset.class_for(v)) if pd.notna(v) else -1)
+    band_no = band_no.where(~under, UNRANKED_BAND)
     out["class"] = [bands[b].name if b >= 0 else NOT_CLASSIFIED for b in band_no]
     out["class_reason"] = ["" if b >= 0 else "chưa có điểm thẩm định" for b in band_no]
+    mark_coverage(out, merged, ballots, under, cset)
     ruled = ruled_levels(cset)
     if ruled:
         by_district = commune_classes(out, band_no, cset, communes, units) or {}
@@ -197,7 +209,7 @@ def final_table(survey: pd.DataFrame, appraisal: pd.DataFrame, cset: CriteriaSet
         if not by_district and out["level"].isin(list(ruled)).any():
             warnings.append("không có kết quả xếp loại của cấp xã (--communes, hoặc điểm của các xã và --units): "
                             "các huyện không được xếp loại")
-    incomplete = ~merged["complete"]
+    incomplete = ~merged["complete"] & ~under
     out.loc[incomplete & out["appraisal"].notna(), "class_reason"] = (
         out["class_reason"]
         + np.where(out["class_reason"] == "", "", "; ")
@@ -213,11 +225,28 @@ def final_table(survey: pd.DataFrame, appraisal: pd.DataFrame, cset: CriteriaSet
         ]
         out["previous_rank"] = out["previous_rank"].astype("Int64")
     level_order = {lv.code: i for i, lv in enumerate(cset.levels)}
-    out = out.sort_values(["level", "rank", "unit"], key=lambda c: c.map(level_order) if c.name == "level" else c,
+    out["parent"] = out["parent"].fillna("")
+    out = out.sort_values(["level", "parent", "rank", "unit"],
+                          key=lambda c: c.map(level_order) if c.name == "level" else c,
                           na_position="last").reset_index(drop=True)
-    field_rows = _field_index(merged, fields)
-    return FinalTable(out[COLUMNS + ([c for c in PREVIOUS if c in out] if previous is not None else [])],
+    field_rows = _field_index(merged, fields, under)
+    within = WITHIN_COLUMNS if ranked_within_parent(cset) else []
+    return FinalTable(out[COLUMNS + within + ([c for c in PREVIOUS if c in out] if previous is not None else [])],
                       field_rows, warnings)
+
+
+def _unknown_parents(out: pd.DataFrame, cset: CriteriaSet) -> list[str]:
+    """A sentence per level ranked within its parent whose units' parents are not known (they get no rank)."""
+    said = []
+    for code in ranked_within_parent(cset):
+        lost = out.loc[(out["level"] == code) & out["parent"].isna() & out["index"].notna(), "unit"].tolist()
+        if lost:
+            lv = cset.level_by_code[code]
+            parent = cset.level_by_code[lv.parent].name.lower().removeprefix("cấp ")
+            said.append(f"{lv.name.lower()} xếp hạng trong từng {parent} nhưng không biết {parent} của "
+                        f"{len(lost)} đơn vị ({', '.join(map(str, lost[:5]))}{'…' if len(lost) > 5 else ''}): "
+                        "các đơn vị này không được xếp hạng (cần danh sách đơn vị có cột parent)")
+    return said
 
 
 # Class names the PAR INDEX has used over the years, best first: a band a province no longer uses
@@ -248,14 +277,15 @@ def _class_change(order: dict[str, int], now: str, before) -> str:
     return "Giữ nguyên" if a == b else ("Tăng" if a < b else "Giảm")
 
 
-def _field_index(merged: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
+def _field_index(merged: pd.DataFrame, fields: list[str], under: pd.Series) -> pd.DataFrame:
+    """Index per field; empty (NaN) for a unit under the set's min_ballots."""
     rows = []
     for code in fields:
         a, s = f"{code}_appraisal", f"{code}_survey"
         if a not in merged or s not in merged or merged[a].isna().all():
             continue
+        survey = merged[s].fillna(0.0).where(~under)
         rows.append(pd.DataFrame({"level": merged["level"], "unit": merged["unit"], "code": code,
-                                  "appraisal": merged[a], "survey": merged[s].fillna(0.0),
-                                  "index": merged[a] + merged[s].fillna(0.0)}))
+                                  "appraisal": merged[a], "survey": survey, "index": merged[a] + survey}))
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
         columns=["level", "unit", "code", "appraisal", "survey", "index"])

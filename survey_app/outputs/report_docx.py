@@ -31,6 +31,7 @@ from docx.shared import Mm, Pt, RGBColor
 from ..services.campaigns import CHANNELS, GroupCount, ballot_counts
 from ..services.scores import CampaignScores
 from . import report_text as rt
+from .coverage_text import coverage_sentence
 from .exports import NOT_XML, Column
 from .findings import level_paragraphs
 from .report_charts import campaign_chart, chart_available
@@ -47,8 +48,8 @@ from .report_tables import (
 FONT = "Times New Roman"
 FIXED_TIME = (2000, 1, 1, 0, 0, 0)  # zip entries: the same bytes for the same data
 # Columns of the final table printed in the document (the reasons follow the table as sentences).
-FINAL_KEYS = ("stt", "name", "appraisal", "survey", "index", "rank", "class", "previous_index", "previous_rank",
-              "previous_class", "rank_change", "class_change")
+FINAL_KEYS = ("stt", "name", "parent_name", "appraisal", "survey", "index", "rank", "rank_of", "class",
+              "previous_index", "previous_rank", "previous_class", "rank_change", "class_change")
 
 
 @dataclass(frozen=True)
@@ -248,9 +249,11 @@ def _blocks(doc, blocks: list[tuple[str, list[str]]]) -> None:
             doc.add_paragraph(_safe(s)).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
 
 
-def _overview(doc, inp: ReportInput, width: int) -> None:
+def _overview(doc, inp: ReportInput, width: int, sc: CampaignScores) -> None:
     doc.add_paragraph("I. TỔNG QUAN VỀ ĐIỀU TRA XÃ HỘI HỌC (XHH)", style="Heading 1")
     doc.add_paragraph(_safe(rt.overview_sentence(inp.counts, inp.channels))).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    if coverage := coverage_sentence(sc):
+        doc.add_paragraph(_safe(coverage)).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     headers = ["Đối tượng", *(h for _, h, _ in inp.channels), "Tổng", "Kế hoạch", "Đạt (%)"]
     rows = [[(c.name, False), *((str(c.by_channel.get(code, 0)), True) for code, *_ in inp.channels),
              (str(c.total), True), (str(c.planned), True), (shown(c.percent, "percent"), True)] for c in inp.counts]
@@ -337,7 +340,7 @@ def report_document(sc: CampaignScores, inp: ReportInput) -> bytes:
     width = _text_width(first)
     sections = section_names(sc, [lv.code for lv in sc.cset.levels])
     _header(doc, inp)
-    _overview(doc, inp, width)
+    _overview(doc, inp, width, sc)
     _survey(doc, sc, sections, width)
     doc.add_paragraph("III. KẾT QUẢ THEO CÁC LĨNH VỰC", style="Heading 1")
     _blocks(doc, rt.field_blocks(sc) or [("", ["Chưa có số liệu."])])

@@ -14,10 +14,12 @@ import pandas as pd
 
 from aggregation import option_shares
 from questionnaires.model import round_points
+from scoring.coverage import coverage_marks
 
 from ..services.scores import CampaignScores
 from .exports import Column
 from .findings import poor_findings
+from .ranked_within import ranked_within_parent_columns
 from .report_text import last_year_vi, maximum_vi, points_vi, section_title
 
 STT = Column("stt", "STT", "integer", width=6)
@@ -133,7 +135,7 @@ def survey_points_table(sc: CampaignScores) -> ReportTable:
     t = sc.survey_table
     rows, summary = [], set()
     for lv in levels:
-        part = t[t["level"] == lv.code].sort_values("total", ascending=False)
+        part = t[t["level"] == lv.code].sort_values("total", ascending=False, na_position="last")
         for r in part.itertuples(index=False):
             values = dict(zip(part.columns, r))
             rows.append(
@@ -145,7 +147,7 @@ def survey_points_table(sc: CampaignScores) -> ReportTable:
                     **{f"f{f.code}": _value(values[f.code]) for f in fields},
                     "total": _value(values["total"]),
                     "percent": 100.0 * values["total"] / lv.survey_max if lv.survey_max else None,
-                    "note": notes.get((lv.code, values["unit"]), ""),
+                    "note": _points_note(values, notes.get((lv.code, values["unit"]), ""), sc.cset.min_ballots),
                 }
             )
         if part.empty:
@@ -160,7 +162,18 @@ def survey_points_table(sc: CampaignScores) -> ReportTable:
     said = "; ".join(f"{lv.name}: tối đa {maximum_vi(lv.survey_max)} điểm" for lv in levels)
     return ReportTable("diem-dieu-tra", "Điểm điều tra xã hội học theo lĩnh vực", columns, rows,
                        sheet="Điểm điều tra XHH", level_headers=headers,
-                       note=f"Điểm điều tra XHH ({said}); hiển thị 3 chữ số thập phân.", summary=summary)
+                       note=f"Điểm điều tra XHH ({said}); hiển thị 3 chữ số thập phân.", summary=summary,
+                       footnote=coverage_footnote(sc))
+
+
+def _points_note(values: dict, incomplete: str, minimum: int) -> str:
+    """A unit's note in the table of points: "chưa đủ phiếu (n phiếu)" or "dưới kế hoạch (n/p phiếu)" first."""
+    if "ballots" not in values:
+        return incomplete
+    mark = coverage_marks([values["ballots"]], [values.get("planned", np.nan)], minimum)[0]
+    if mark.startswith("chưa đủ"):
+        return mark
+    return "; ".join(p for p in (mark, incomplete) if p)
 
 
 def findings_table(sc: CampaignScores) -> ReportTable:
@@ -213,7 +226,8 @@ def option_table(sc: CampaignScores) -> ReportTable:
 FINAL_COLUMNS = [STT, Column("level_name", "Cấp"), Column("rank", "Xếp hạng", "integer"), Column("unit", "Mã đơn vị"),
                  Column("name", "Đơn vị", width=34), Column("appraisal", "Điểm thẩm định", "number"),
                  Column("survey", "Điểm điều tra XHH", "number"), Column("index", "Chỉ số CCHC", "number"),
-                 Column("class", "Xếp loại", width=16), Column("class_reason", "Căn cứ xếp loại", width=48)]
+                 Column("class", "Xếp loại", width=16), Column("class_reason", "Căn cứ xếp loại", width=48),
+                 Column("ballots", "Số phiếu", "integer"), Column("coverage", "Độ phủ phiếu", width=28)]
 
 
 def previous_columns(year: int | None) -> list[Column]:
@@ -238,6 +252,7 @@ def final_report_table(sc: CampaignScores) -> ReportTable:
     table = sc.final.table.copy()
     table["level_name"] = table["level"].map(level_names(sc))
     table["name"] = table["unit"].map(sc.names).fillna(table["unit"])
+    columns, headers, within = ranked_within_parent_columns(sc, table, columns)
     rows = _records(table)
     _numbered(rows, set())
     return ReportTable(
@@ -246,12 +261,26 @@ def final_report_table(sc: CampaignScores) -> ReportTable:
         columns,
         rows,
         sheet="Kết quả Chỉ số CCHC",
-        note="Chỉ số = điểm thẩm định + điểm điều tra XHH; xếp hạng và xếp loại theo chỉ số làm tròn 3 chữ số.",
+        note="Chỉ số = điểm thẩm định + điểm điều tra XHH; xếp hạng và xếp loại theo chỉ số làm tròn 3 chữ số."
+             + within,
+        level_headers=headers,
+        footnote=coverage_footnote(sc),
     )
 
 
+def coverage_footnote(sc: CampaignScores) -> str:
+    """Under the tables of points and of the index: what "chưa đủ phiếu" and "dưới kế hoạch" mean."""
+    return (f"“Chưa đủ phiếu”: đơn vị có dưới {sc.cset.min_ballots} phiếu hợp lệ (tính mọi đối tượng) không có "
+            "điểm điều tra XHH, không được xếp hạng, xếp loại; các đơn vị khác xếp hạng liền nhau. "
+            "“Dưới kế hoạch”: đơn vị đủ số phiếu tối thiểu nhưng ít phiếu hơn kế hoạch mẫu, vẫn được xếp hạng.")
+
+
 def intervals_table(sc: CampaignScores, intervals: pd.DataFrame) -> ReportTable:
-    """Survey totals with their 95% interval, and ranks (of the index once the appraisal is in) with their range."""
+    """Survey totals with their 95% interval, and ranks (of the index once the appraisal is in) with their range.
+
+    A unit with one ballot of a sampled group shows no interval but says so (``note``); a unit
+    whose index interval holds a band edge shows its chance of each class (``classes``).
+    """
     rank_header = "Xếp hạng theo chỉ số" if sc.final is not None else "Xếp hạng theo điểm điều tra"
     columns = [
         Column("level_name", "Cấp"),
@@ -263,6 +292,8 @@ def intervals_table(sc: CampaignScores, intervals: pd.DataFrame) -> ReportTable:
         Column("rank", rank_header, "integer"),
         Column("rank_low", "Thứ hạng có thể dao động từ", "integer"),
         Column("rank_high", "đến hạng", "integer"),
+        Column("classes", "Khả năng xếp loại", width=26),
+        Column("remark", "Ghi chú", width=30),
     ]
     order = {lv.code: i for i, lv in enumerate(sc.cset.levels)}
     frame = (
@@ -272,18 +303,39 @@ def intervals_table(sc: CampaignScores, intervals: pd.DataFrame) -> ReportTable:
     )
     frame["level_name"] = frame["level"].map(level_names(sc))
     frame["name"] = frame["unit"].map(sc.names).fillna(frame["unit"])
+    group_name = {g.code: g.name for g in sc.cset.groups}
+    single = frame["single"].fillna("") if "single" in frame else pd.Series("", index=frame.index)
+    frame["remark"] = [
+        f"Chỉ có 1 phiếu của {', '.join(group_name.get(g, g) for g in codes.split(','))}: "
+        "không ước lượng được khoảng tin cậy" if codes else "" for codes in single]
+    frame.loc[single != "", ["low", "high"]] = np.nan
+    frame["classes"] = frame["class_chances"].fillna("") if "class_chances" in frame else ""
+    census = [g.name for g in sc.cset.groups if getattr(g, "census", False)]
+    sampled = [g.name for g in sc.cset.groups if not getattr(g, "census", False)]
+    note = (f"Điểm điều tra XHH tính từ một số phiếu nhất định. Với các đối tượng khảo sát theo mẫu "
+            f"({', '.join(sampled)}), nếu hỏi những người khác cùng đối tượng, điểm của đơn vị có thể khác đi: "
+            "với độ tin cậy 95%, điểm nằm trong khoảng ghi ở hai cột “Khoảng tin cậy 95%”, và thứ hạng có thể "
+            "dao động trong khoảng ghi ở hai cột “Thứ hạng có thể dao động”.")
+    if census:
+        note += (f" Đối tượng khảo sát toàn bộ ({', '.join(census)}) không có sai số chọn mẫu: ý kiến của họ "
+                 "được tính đúng như đã trả lời, không chọn lại.")
+    if sc.final is not None:
+        note += (" Điểm thẩm định được coi là chính xác (không có sai số): khoảng xếp hạng và khả năng xếp loại chỉ "
+                 "phản ánh sai số của điểm điều tra. Cột “Khả năng xếp loại” ghi, với đơn vị có khoảng tin cậy của "
+                 "chỉ số chạm ngưỡng xếp loại, tỷ lệ số lần tính lại rơi vào mỗi loại (trước khi áp dụng quy tắc "
+                 "xếp loại cấp huyện theo các xã).")
     return ReportTable(
         "do-tin-cay",
         "Độ tin cậy: khoảng tin cậy 95% của điểm điều tra và thứ hạng",
         columns,
         _records(frame),
         sheet="Độ tin cậy",
-        note="Điểm điều tra XHH tính từ một số phiếu nhất định. Nếu hỏi những người khác cùng đối tượng, "
-             "điểm của đơn vị có thể khác đi: với độ tin cậy 95%, điểm nằm trong khoảng ghi ở hai cột "
-             "“Khoảng tin cậy 95%”, và thứ hạng có thể dao động trong khoảng ghi ở hai cột cuối.",
-        footnote="Phương pháp: lấy mẫu lặp (bootstrap) 1.000 lần; mỗi lần chọn lại ngẫu nhiên, có hoàn lại, "
-                 "các phiếu trong từng đơn vị × đối tượng rồi tính lại điểm và thứ hạng; khoảng là phân vị "
-                 "2,5% và 97,5% của các lần lặp. Cùng dữ liệu cho cùng kết quả.",
+        note=note,
+        footnote="Phương pháp: lấy mẫu lặp (bootstrap) theo phiếu, 1.000 lần; mỗi lần chọn lại ngẫu nhiên, có hoàn "
+                 "lại, các phiếu của từng đối tượng (trong từng đơn vị, với đối tượng đánh giá đơn vị của mình), "
+                 "mỗi phiếu được chọn mang theo mọi ý kiến của nó về mọi đơn vị, rồi tính lại điểm, thứ hạng và xếp "
+                 "loại; khoảng là phân vị 2,5% và 97,5% của các lần lặp. Cùng dữ liệu cho cùng kết quả, theo bất kỳ "
+                 "thứ tự dòng nào.",
     )
 
 

@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 from aggregation import SurveyPoints, answer_counts, points_from_counts
 from questionnaires import CriteriaSet
 from scoring import FinalTable, final_table, index_intervals
+from scoring.coverage import unit_ballots, with_coverage
 from scoring.intervals import COLUMNS as INTERVAL_COLUMNS
 from scoring.intervals import UNSETTLED_COLUMNS
 
-from ..models import AuditEntry, Ballot, Campaign
+from ..models import AuditEntry, Ballot, Campaign, SampleTarget
 from .ballot_frame import answers_frame
 from .campaigns import campaign_criteria
 from .results import appraisal_table, campaign_units, commune_table, previous_table
@@ -40,7 +41,7 @@ class CampaignScores:
     answers: pd.DataFrame
     counts: pd.DataFrame
     points: SurveyPoints
-    survey_table: pd.DataFrame
+    survey_table: pd.DataFrame  # with ``ballots`` and ``planned``; points empty under the set's min_ballots
     final: FinalTable | None
     imported: dict[str, bool]
     year: int | None = None  # the campaign's year: "Năm 2022" names last year in the tables
@@ -59,7 +60,8 @@ def campaign_scores(session: Session, campaign: Campaign) -> CampaignScores:
     answers = answers_frame(session, campaign)
     counts = answer_counts(answers)
     points = points_from_counts(counts, cset, surveyed.rename(columns={"code": "unit"})[["level", "unit"]])
-    survey = points.table([f.code for f in cset.fields])
+    survey = with_coverage(points.table([f.code for f in cset.fields]), unit_ballots(answers), cset,
+                           planned_ballots(session, campaign))
     appraisal = appraisal_table(session, campaign, cset)
     communes, previous = commune_table(session, campaign), previous_table(session, campaign)
     final = (
@@ -69,6 +71,16 @@ def campaign_scores(session: Session, campaign: Campaign) -> CampaignScores:
     return CampaignScores(cset, units, answers, counts, points, survey, final,
                           {"appraisal": appraisal is not None, "communes": communes is not None,
                            "previous": previous is not None}, campaign.year)
+
+
+def planned_ballots(session: Session, campaign: Campaign) -> pd.DataFrame:
+    """``level, unit, planned``: a unit's sample targets added over the groups that rate it (a ballot rates a
+    unit in one group), the plan its counted ballots are held against."""
+    rows = session.execute(select(SampleTarget.unit_id, func.sum(SampleTarget.target))
+                           .where(SampleTarget.campaign_id == campaign.id).group_by(SampleTarget.unit_id)).all()
+    units = {u.id: u for u in campaign.units}
+    return pd.DataFrame([(units[i].level, units[i].code, float(n)) for i, n in rows if i in units and n],
+                        columns=["level", "unit", "planned"])
 
 
 def campaign_intervals(sc: CampaignScores, replicates: int = REPLICATES,
@@ -81,7 +93,7 @@ def campaign_intervals(sc: CampaignScores, replicates: int = REPLICATES,
     if sc.answers.empty:
         return pd.DataFrame(columns=INTERVAL_COLUMNS), pd.DataFrame(columns=UNSETTLED_COLUMNS)
     boot = bootstrap_points(sc.answers, sc.cset, replicates=replicates, seed=seed)
-    return index_intervals(boot, sc.final.table if sc.final is not None else None)
+    return index_intervals(boot, sc.final.table if sc.final is not None else None, cset=sc.cset)
 
 
 class ScoreCache:

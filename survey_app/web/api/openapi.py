@@ -127,6 +127,10 @@ SCHEMAS: dict[str, Any] = {
             "fields": {"type": "object", "additionalProperties": NUMBER},
             "total": NUMBER,
             "complete": {"type": "boolean"},
+            "ballots": {"type": "integer", "description": "Số phiếu hợp lệ có đánh giá đơn vị (mọi đối tượng)"},
+            "coverage": {**STRING, "description": "“chưa đủ phiếu (n phiếu)”: dưới min_ballots của bộ tiêu chí, "
+                                                  "không có điểm (fields, total null); “dưới kế hoạch (n/p phiếu)”; "
+                                                  "hoặc rỗng"},
         },
     },
     "FinalRow": {
@@ -141,6 +145,15 @@ SCHEMAS: dict[str, Any] = {
             "rank": {"type": "integer", "nullable": True},
             "class": STRING,
             "class_reason": STRING,
+            "ballots": {"type": "integer", "nullable": True, "description": "Số phiếu hợp lệ có đánh giá đơn vị"},
+            "coverage": {**STRING, "description": "“chưa đủ phiếu (n phiếu)”: không có điểm điều tra, không xếp "
+                                                  "hạng, không xếp loại; “dưới kế hoạch (n/p phiếu)”: xếp hạng, "
+                                                  "có ghi chú; hoặc rỗng"},
+            "parent": {"type": "string", "nullable": True,
+                       "description": "Khi bộ tiêu chí xếp hạng cấp này trong từng đơn vị cấp trên (rank_within: "
+                                      "parent): mã đơn vị cấp trên; hạng là thứ tự trong các đơn vị của nó"},
+            "rank_of": {"type": "integer", "nullable": True,
+                        "description": "Số đơn vị cùng được xếp hạng (M trong “xếp thứ N/M”); có cùng với parent"},
         },
     },
     "FinalTable": {

@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 from functools import wraps
 
+import pandas as pd
 from flask import current_app, g, jsonify, request, url_for
 from sqlalchemy import select
+
+from scoring.coverage import coverage_marks
 
 from ...extensions import csrf, db_session
 from ...models import Campaign
@@ -115,8 +118,10 @@ def responses(c: Campaign):
 def points(c: Campaign):
     sc = scores_of(c)
     fields = [f.code for f in sc.cset.fields]
+    minimum = sc.cset.min_ballots
     return jsonify([{"level": r["level"], "unit": r["unit"], "fields": {f: _number(r[f]) for f in fields},
-                     "total": _number(r["total"]), "complete": bool(r["complete"])}
+                     "total": _number(r["total"]), "complete": bool(r["complete"]), "ballots": int(r["ballots"]),
+                     "coverage": coverage_marks([r["ballots"]], [r["planned"]], minimum)[0]}
                     for r in sc.survey_table.to_dict("records")])
 
 
@@ -134,8 +139,15 @@ def final(c: Campaign):
         rows.append({"level": r["level"], "unit": r["unit"], "appraisal": _number(r["appraisal"]),
                      "survey": _number(r["survey"]), "index": _number(r["index"]),
                      "rank": None if rank is None or rank != rank or str(rank) == "<NA>" else int(rank),
-                     "class": r["class"], "class_reason": r["class_reason"]})
+                     "class": r["class"], "class_reason": r["class_reason"], "ballots": _count(r["ballots"]),
+                     "coverage": r["coverage"],
+                     **({"parent": r["parent"] or None, "rank_of": _count(r["rank_of"])} if "parent" in r else {})})
     return jsonify({"available": True, "message": "", "rows": rows})
+
+
+def _count(value) -> int | None:
+    """An ``Int64`` cell as an int, None when missing."""
+    return None if value is None or value is pd.NA or value != value else int(value)
 
 
 def _shape_problems(body) -> list[dict]:
