@@ -45,8 +45,8 @@ def test_final_csv_with_communes_and_last_year(runner, files):
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel shows Vietnamese
     final = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False).set_index("unit")
     assert list(final.columns) == ["level", "appraisal", "survey", "index", "rank", "class", "class_reason",
-                                   "ballots", "coverage", "previous_index", "previous_rank", "previous_class", "index_change",
-                                   "rank_change", "class_change"]
+                                   "ballots", "coverage", "previous_index", "previous_rank", "previous_class",
+                                   "index_change", "rank_change", "class_change"]
     assert final.loc["so_a", "index"] == pytest.approx(92.476) and final.loc["so_a", "rank"] == 1
     assert final.loc["so_b", "index"] == pytest.approx(80.0) and final.loc["so_b", "class"] == "Tốt"
     assert int(final.loc["so_a", "rank_change"]) == 1
