@@ -314,12 +314,13 @@ def db_counts(target: Target) -> dict[str, int]:
             counts["used"] = n(select(func.count()).select_from(Invitation).where(Invitation.used.is_(True)))
             return counts
         from survey_app.models import BallotBox, Envelope, SpentLink
-        from survey_app.services.box import WrappedKey, open_envelope, open_private
+        from survey_app.services.ballot_box import wrapped_key
+        from survey_app.services.box import open_envelope, open_private
 
         counts["used"] = n(select(func.count()).select_from(SpentLink))
         box = s.get(BallotBox, target.campaign_id)
         if box is not None:
-            private = open_private(WrappedKey(box.public, box.wrapped, box.how, box.salt), target.campaign_id,
+            private = open_private(wrapped_key(box), target.campaign_id,
                                    secret=SECRET)
             for sealed in s.scalars(select(Envelope.sealed).where(Envelope.campaign_id == target.campaign_id)):
                 counts["ballots"] += 1

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from survey_app.extensions import DB_KEY
 from survey_app.models import BallotBox, Envelope, SpentLink
 from survey_app.services import visits
-from survey_app.services.box import WrappedKey, open_envelope, open_private
+from survey_app.services.ballot_box import wrapped_key
+from survey_app.services.box import open_envelope, open_private
 
 
 def link(app, token: str):
@@ -42,7 +43,7 @@ def open_all(database, secret: str, campaign_id: int) -> list[dict]:
         box = s.get(BallotBox, campaign_id)
         if box is None:
             return []
-        private = open_private(WrappedKey(box.public, box.wrapped, box.how, box.salt), campaign_id, secret=secret)
+        private = open_private(wrapped_key(box), campaign_id, secret=secret)
         return [{**open_envelope(private, campaign_id, e.sealed), "id": e.id, "group_id": e.group_id,
                  "unit_id": e.unit_id}
                 for e in s.scalars(select(Envelope).where(Envelope.campaign_id == campaign_id))]

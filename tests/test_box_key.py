@@ -16,6 +16,7 @@ from survey_app import migrate
 from survey_app.extensions import DB_KEY
 from survey_app.models import AuditEntry, Ballot, BallotBox, Campaign, Envelope, RespondentGroup, SpentLink, Unit
 from survey_app.services import ballot_box
+from survey_app.services.ballot_box import wrapped_key
 from survey_app.services.box import BoxError, WrappedKey, open_envelope, open_private
 from survey_app.services.box_keeper import BoxKeyError, keep_under_passphrase
 from survey_app.services.campaigns import campaign_criteria, create_campaign
@@ -97,7 +98,7 @@ def set_passphrase(client, campaign_id: int, passphrase: str = PASSPHRASE, again
 def stored_box(app, campaign_id: int) -> WrappedKey | None:
     with app.extensions[DB_KEY].session() as s:
         row = s.get(BallotBox, campaign_id)
-        return None if row is None else WrappedKey(bytes(row.public), bytes(row.wrapped), row.how, bytes(row.salt))
+        return None if row is None else wrapped_key(row)
 
 
 def count(app, model, *where) -> int:

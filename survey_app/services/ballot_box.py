@@ -12,6 +12,7 @@ database files so no page keeps the order envelopes arrived in.
 """
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from collections.abc import Callable
@@ -103,10 +104,13 @@ def keep_under_passphrase(s: Session, campaign_id: int, passphrase: str, secret:
     return box.public
 
 
+def wrapped_key(row: BallotBox) -> WrappedKey:
+    """A stored box as :mod:`.box` reads it (the driver may hand its bytes as memoryviews)."""
+    return WrappedKey(bytes(row.public), bytes(row.wrapped), row.how, bytes(row.salt))
+
+
 def fingerprint(public: bytes) -> str:
     """A short, readable fingerprint of a public box key, for the key sheet (groups of four hex digits)."""
-    import hashlib
-
     digest = hashlib.sha256(bytes(public)).hexdigest()[:20].upper()
     return " ".join(digest[i:i + 4] for i in range(0, 20, 4))
 
@@ -208,8 +212,7 @@ def open_box(s: Session, campaign_id: int, cset: CriteriaSet, *, secret: str, pa
         if row is None:
             raise BoxError("envelopes without a box key")
         try:
-            private = open_private(WrappedKey(bytes(row.public), bytes(row.wrapped), row.how, bytes(row.salt)),
-                                   campaign_id, secret=secret, passphrase=passphrase)
+            private = open_private(wrapped_key(row), campaign_id, secret=secret, passphrase=passphrase)
         except BoxError as error:
             if row.how == "passphrase":
                 raise PassphraseError("Mật khẩu hòm phiếu không đúng: hòm phiếu chưa được mở.") from error
