@@ -180,3 +180,52 @@ def plan_grid(s: Session, campaign: Campaign) -> list[PlanLevel]:
         grid.append(PlanLevel(level, groups, [(u, {g.id: planned.get((u.id, g.id), 0) for g in groups})
                                               for u in units_of_level(campaign, level.code)]))
     return grid
+
+
+def small_cells(grid: list[PlanLevel], min_cell: int) -> list[tuple[Unit, RespondentGroup, int]]:
+    """The planned cells too small to be published on their own.
+
+    A figure computed from fewer than ``min_cell`` respondents of a unit × group is never shown
+    (``CriteriaSet.min_cell``), so a cell planned above 0 but under it will have no figures of its own.
+
+    Parameters
+    ----------
+    grid : list of PlanLevel
+        The sample plan, as :func:`plan_grid` gives it.
+    min_cell : int
+        The respondents a unit × group needs before a figure of it is shown.
+
+    Returns
+    -------
+    list of tuple
+        ``(unit, group, target)`` for each cell with ``0 < target < min_cell``, in the grid's order
+        (level, then unit, then group). A cell planned at 0 is not surveyed and is not listed.
+    """
+    return [(unit, group, planned[group.id]) for level in grid for unit, planned in level.rows
+            for group in level.groups if 0 < planned[group.id] < min_cell]
+
+
+def small_cells_message(cells: list[tuple[Unit, RespondentGroup, int]], min_cell: int, named: int = 3) -> str:
+    """One Vietnamese sentence warning of the cells :func:`small_cells` found, naming the first few.
+
+    Parameters
+    ----------
+    cells : list of tuple
+        ``(unit, group, target)`` as :func:`small_cells` gives them; not empty.
+    min_cell : int
+        The set's ``min_cell``.
+    named : int, optional
+        How many cells the sentence names (default 3); "…" stands for the others.
+
+    Returns
+    -------
+    str
+        E.g. "7 ô kế hoạch dưới 5 người (Sở Tư pháp · Người dân: 3, …): số liệu riêng của các ô này sẽ
+        không được công bố; nên nâng chỉ tiêu lên ít nhất 5 hoặc gộp."
+    """
+    listed = [f"{unit.name} · {group.name}: {target}" for unit, group, target in cells[:named]]
+    if len(cells) > named:
+        listed.append("…")
+    which = "các ô này" if len(cells) > 1 else "ô này"
+    return (f"{len(cells)} ô kế hoạch dưới {min_cell} người ({', '.join(listed)}): số liệu riêng của {which} "
+            f"sẽ không được công bố; nên nâng chỉ tiêu lên ít nhất {min_cell} hoặc gộp.")

@@ -124,8 +124,11 @@ def plan(campaign_id: int):
     cset = campaign_criteria(campaign)
     grid = unit_service.plan_grid(db_session(), campaign)
     totals = {(lv, g.id): (how, total) for lv, g, how, total in _columns(cset, grid)}
+    small = unit_service.small_cells(grid, cset.min_cell)
     return render_template("admin/plan.html", campaign=campaign, grid=[(lv.level, lv.groups, lv.rows) for lv in grid],
-                           totals=totals, how_note=HOW_NOTE)
+                           totals=totals, how_note=HOW_NOTE, min_cell=cset.min_cell,
+                           small={(u.id, g.id) for u, g, _t in small},
+                           small_note=unit_service.small_cells_message(small, cset.min_cell) if small else None)
 
 
 @bp.post("/dot/<int:campaign_id>/ke-hoach")
@@ -157,6 +160,11 @@ def save_plan(campaign_id: int):
                 rows.append((u, g, value))
     changed = unit_service.set_targets(session, campaign, rows, actor())
     flash(f"Đã lưu kế hoạch mẫu ({changed} ô thay đổi).", "ok")
+    if request.files:  # imported: say at once which cells stay too small to be published (the page says it too)
+        min_cell = campaign_criteria(campaign).min_cell
+        small = unit_service.small_cells(unit_service.plan_grid(session, campaign), min_cell)
+        if small:
+            flash(unit_service.small_cells_message(small, min_cell), "warn")
     return back
 
 
