@@ -3,8 +3,10 @@
 The appraisal points are taken as exact (they are not sampled), so every bootstrap
 replicate of a unit's survey total is shifted by its appraisal points alike: the
 replicates of the index. Ranks, their ranges and the chance of each class are then those
-of the index; without an appraisal, ranks are those of the survey points. The web's
-confidence page and ``parsurvey rank --intervals`` call :func:`index_intervals`.
+of the index; without an appraisal, ranks are those of the survey points. A level the set
+ranks within its parent (``rank_within: parent``) is ranked within each parent unit in every
+replicate, as in the final table (:mod:`scoring.ranking`). The web's confidence page and
+``parsurvey rank --intervals`` call :func:`index_intervals`.
 """
 from __future__ import annotations
 
@@ -13,6 +15,8 @@ import pandas as pd
 
 from questionnaires import CriteriaSet
 from questionnaires.model import round_points
+
+from .ranking import rank_parents, ranked_within_parent
 
 COLUMNS = ["level", "unit", "points", "low", "high", "rank", "rank_low", "rank_high", "single", "class_chances"]
 CHANCE_COLUMNS = ["level", "unit", "class", "share"]
@@ -84,8 +88,76 @@ def chances_text(chances: pd.DataFrame) -> dict[tuple[str, str], str]:
 UNSETTLED_COLUMNS = ["level", "above", "below", "share_reversed"]
 
 
+def ranks_within(boot, confidence: float = 0.95, cset: CriteriaSet | None = None,
+                 units: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`aggregation.rank_intervals`, with a level the set ranks within its parent ranked per parent unit.
+
+    The replicates of each parent's units are ranked among themselves, so a rank, its range and
+    a not-settled pair of such a level are those within the parent (pairs are of the same parent).
+    A unit whose parent ``units`` does not name is left out of the ranking, as in the final table.
+
+    Parameters
+    ----------
+    boot : aggregation.Bootstrap
+        Point estimates (``code == "total"``) and replicates of what is ranked.
+    confidence : float
+        Of the rank ranges.
+    cset : CriteriaSet, optional
+        Which levels are ranked within their parent (``Level.rank_within``); without it, every
+        level is ranked across the province.
+    units : DataFrame, optional
+        ``level, code, parent``: the parents of the units (:func:`scoring.ranking.rank_parents`).
+
+    Returns
+    -------
+    ranks, unsettled : DataFrame
+        As :func:`aggregation.rank_intervals`.
+
+    Examples
+    --------
+    >>> from dataclasses import replace
+    >>> from questionnaires import load_default_set
+    >>> from aggregation import Bootstrap
+    >>> cs = load_default_set()  # ranks communes across the province; here within their district
+    >>> cs = replace(cs, levels=tuple(replace(lv, rank_within="parent") if lv.code == "xa" else lv
+    ...                               for lv in cs.levels))
+    >>> reps = pd.DataFrame({("xa", "x1"): [5.0, 6.0, 7.0, 10.0], ("xa", "x2"): [9.0] * 4, ("xa", "x3"): [1.0] * 4})
+    >>> points = pd.DataFrame({"level": "xa", "unit": ["x1", "x2", "x3"], "code": "total", "points": [7.0, 9.0, 1.0]})
+    >>> units = pd.DataFrame({"level": "xa", "code": ["x1", "x2", "x3"], "parent": ["h1", "h1", "h2"]})
+    >>> ranks, unsettled = ranks_within(Bootstrap(points, reps), cset=cs, units=units)
+    >>> ranks.values.tolist()  # x3 is 1st of 1 in h2, not 3rd of the province
+    [['xa', 'x2', 1, 1, 2], ['xa', 'x1', 2, 1, 2], ['xa', 'x3', 1, 1, 1]]
+    >>> unsettled.values.tolist()  # x1 tops x2 in 1 replicate of 4
+    [['xa', 'x2', 'x1', 0.25]]
+    """
+    from aggregation.stats import Bootstrap, rank_intervals  # SciPy: loaded when first needed
+
+    within = ranked_within_parent(cset) if cset is not None else set()
+    columns = list(boot.totals.columns)
+    if not within or not columns:
+        return rank_intervals(boot, confidence)
+    keys = pd.DataFrame(columns, columns=["level", "unit"])
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for column, parent in zip(columns, rank_parents(keys, cset, units)):
+        if parent is not None:  # "" for a level ranked across the province
+            groups.setdefault(parent, []).append(column)
+    ranks, unsettled = [], []
+    for parent in sorted(groups):
+        kept = pd.MultiIndex.from_tuples(groups[parent])
+        part = Bootstrap(boot.intervals[boot.intervals.set_index(["level", "unit"]).index.isin(kept)],
+                         boot.totals[groups[parent]], boot.census)
+        r, u = rank_intervals(part, confidence)
+        ranks.append(r)
+        unsettled.append(u)
+    if not ranks:
+        return rank_intervals(Bootstrap(boot.intervals.iloc[:0], boot.totals.iloc[:, :0], boot.census), confidence)
+    return (pd.concat(ranks, ignore_index=True).sort_values("level", kind="stable", ignore_index=True),
+            pd.concat(unsettled, ignore_index=True).sort_values("level", kind="stable", ignore_index=True))
+
+
 def index_intervals(boot, appraisal: pd.DataFrame | None = None, confidence: float = 0.95,
-                    cset: CriteriaSet | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                    cset: CriteriaSet | None = None,
+                    units: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Survey totals with their interval, and ranks (of the index when ``appraisal`` is given) with their range.
 
     Parameters
@@ -99,17 +171,24 @@ def index_intervals(boot, appraisal: pd.DataFrame | None = None, confidence: flo
         Of the intervals and rank ranges.
     cset : CriteriaSet, optional
         With ``appraisal``: the class bands, for the class chances of units near a band edge.
+        Also which levels are ranked within their parent (``rank_within: parent``).
+    units : DataFrame, optional
+        ``level, code, parent``: the units' parents, for a level the set ranks within its parent.
+        Its ranks, rank ranges and not-settled pairs are then within each parent unit
+        (:func:`ranks_within`); a unit whose parent is not known gets no rank.
 
     Returns
     -------
     intervals : DataFrame
         ``level, unit, points, low, high`` (the survey total and its interval), ``rank``,
-        ``rank_low``, ``rank_high`` (missing for units left out of the ranking), ``single`` (sampled
-        groups with one ballot for the unit, comma-joined), ``class_chances`` (:func:`chances_text`,
-        "" for a unit far from a band edge or without an appraisal).
+        ``rank_low``, ``rank_high`` (within the unit's parent for a level ranked so; missing for units
+        left out of the ranking), ``single`` (sampled groups with one ballot for the unit,
+        comma-joined), ``class_chances`` (:func:`chances_text`, "" for a unit far from a band edge
+        or without an appraisal).
     unsettled : DataFrame
-        ``level, above, below, share_reversed``: neighbours whose order is reversed in more
-        than ``(1 - confidence) / 2`` of the replicates.
+        ``level, above, below, share_reversed``: neighbours (of the same parent, for a level
+        ranked within its parent) whose order is reversed in more than ``(1 - confidence) / 2``
+        of the replicates.
 
     Examples
     --------
@@ -124,7 +203,7 @@ def index_intervals(boot, appraisal: pd.DataFrame | None = None, confidence: flo
     >>> table[["unit", "rank"]].values.tolist()  # y's appraisal outweighs x's better answers
     [['x', 2], ['y', 1]]
     """
-    from aggregation.stats import Bootstrap, rank_intervals  # SciPy: loaded when first needed
+    from aggregation.stats import Bootstrap  # SciPy: loaded when first needed
 
     if boot.intervals.empty:
         return pd.DataFrame(columns=COLUMNS), pd.DataFrame(columns=UNSETTLED_COLUMNS)
@@ -141,7 +220,7 @@ def index_intervals(boot, appraisal: pd.DataFrame | None = None, confidence: flo
                            boot.census)
         if cset is not None:
             chances = chances_text(class_chances(boot, appraisal, cset, confidence))
-    ranks, unsettled = rank_intervals(ranked, confidence)
+    ranks, unsettled = ranks_within(ranked, confidence, cset, units)
     table = totals.merge(ranks, on=["level", "unit"], how="left")
     for column in ("rank", "rank_low", "rank_high"):
         table[column] = table[column].astype("Int64")

@@ -427,9 +427,12 @@ def parse_units(frame: pd.DataFrame, cset: CriteriaSet) -> pd.DataFrame:
 
 
 def parse_survey(frame: pd.DataFrame, cset: CriteriaSet, units: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Survey points as ``parsurvey aggregate`` writes them: ``level, unit, <field codes>, total, complete``.
+    """Survey points as ``parsurvey aggregate`` writes them: ``level, unit, <field codes>, total, complete,
+    ballots``.
 
-    With ``units`` (:func:`parse_units`), a unit may be given by its exact name too.
+    ``ballots`` (each unit's counted ballots) is kept when the file has it; a points file written before
+    the coverage guard has none. With ``units`` (:func:`parse_units`), a unit may be given by its exact
+    name too.
     """
     fields = [f.code for f in cset.fields]
     missing = [c for c in ("level", "unit", "total") if c not in frame.columns]
@@ -464,6 +467,12 @@ def parse_survey(frame: pd.DataFrame, cset: CriteriaSet, units: pd.DataFrame | N
                 problems.append(Problem(n, column, f"điểm điều tra {values[n]:g} ngoài khoảng 0–{most:g} của "
                                                    f"{what}, {level.name.lower()}"))
     out["complete"] = frame["complete"].isin(["1", "true", "True"]) if "complete" in frame.columns else True
+    if "ballots" in frame.columns:  # each unit's counted ballots, which rank holds against min_ballots
+        counts = frame["ballots"].map(parse_number).astype(float)
+        bad = counts.isna() | (counts < 0) | (counts != counts.round())
+        problems += [Problem(n, "ballots", f"'{frame.at[n, 'ballots']}' không phải là số phiếu")
+                     for n in counts.index[bad]]
+        out["ballots"] = counts.where(~bad, 0).astype("int64")
     repeated = out.duplicated(["level", "unit"])
     problems += [Problem(n, "unit", f"đơn vị '{u}' lặp lại") for n, u in out.loc[repeated, "unit"].items()]
     if problems:

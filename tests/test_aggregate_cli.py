@@ -26,7 +26,7 @@ def test_points_csv_from_a_csv_of_ballots(runner, tmp_path, set_dir):
     assert result.exit_code == 0, result.output
     assert "Đã ghi 3 đơn vị" in result.output and "(2 đủ ý kiến mọi đối tượng)" in result.output
     points = pd.read_csv(out, dtype={"unit": str})
-    assert list(points.columns) == ["level", "unit", "1", "2", "total", "complete"]
+    assert list(points.columns) == ["level", "unit", "1", "2", "total", "complete", "ballots"]
     a = points.set_index("unit").loc["A"]
     assert (a["1"], a["2"], a["total"], a["complete"]) == (0.375, 0.3, 0.675, 1)
     assert len(pd.read_csv(detail)) == 7

@@ -67,6 +67,32 @@ def read_checked_ballots(path: Path, cset, skip_bad_rows: bool = False):
     return frame
 
 
+def with_ballots(table, answers):
+    """``table`` (``level, unit, ...``, as :meth:`aggregation.SurveyPoints.table`) with ``ballots``: each
+    unit's counted ballots over all groups, rejected ones left out, counted as the web app counts them
+    (:func:`scoring.coverage.unit_ballots`); ``parsurvey rank`` holds them against the set's ``min_ballots``.
+
+    Parameters
+    ----------
+    table : DataFrame
+        One row per unit: ``level, unit, <field codes>, total, complete``.
+    answers : DataFrame
+        The long answers table the points were computed from.
+
+    Returns
+    -------
+    DataFrame
+        ``table`` with an integer ``ballots`` column last (0 for a unit with no counted ballot).
+    """
+    from scoring.coverage import unit_ballots
+
+    per_unit = unit_ballots(answers).groupby(["level", "unit"], sort=False)["ballots"].sum()
+    out = table.copy()
+    keys = list(zip(out["level"].astype(str), out["unit"].astype(str)))
+    out["ballots"] = [int(per_unit.get(key, 0)) for key in keys]
+    return out
+
+
 @click.command("aggregate")
 @click.option("--ballots", "ballots_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Tệp CSV hoặc XLSX: ballot_id, group, level, unit, question, option[, state].")
@@ -88,7 +114,8 @@ def aggregate_command(ballots_path: Path, criteria_dir: Path, out: Path, detail:
     cset = load_set_or_exit(criteria_dir)
     frame = read_checked_ballots(ballots_path, cset, skip_bad_rows)
     result = survey_points(frame, cset, check=False)
-    result.table([f.code for f in cset.fields]).to_csv(out, index=False, float_format="%.6f")
+    points = with_ballots(result.table([f.code for f in cset.fields]), frame)
+    points.to_csv(out, index=False, float_format="%.6f")
     if detail:
         result.questions.to_csv(detail, index=False, float_format="%.6f")
     if stats_path:
@@ -99,4 +126,7 @@ def aggregate_command(ballots_path: Path, criteria_dir: Path, out: Path, detail:
         table = boot.intervals.merge(ranks.assign(code="total"), on=["level", "unit", "code"], how="left")
         table.to_csv(stats_path, index=False, float_format="%.6f")
     complete = int(result.totals["complete"].sum())
-    click.echo(f"Đã ghi {len(result.totals)} đơn vị vào {out} ({complete} đủ ý kiến mọi đối tượng).")
+    under = int((points["ballots"] < cset.min_ballots).sum())
+    short = (f" {under} đơn vị chưa đủ {cset.min_ballots} phiếu: parsurvey rank không xếp hạng, không xếp loại."
+             if under else "")
+    click.echo(f"Đã ghi {len(result.totals)} đơn vị vào {out} ({complete} đủ ý kiến mọi đối tượng).{short}")

@@ -24,6 +24,21 @@ def _read_or_exit(path: Path, parse, *args):
         sys.exit(2)
 
 
+def _guarded(survey, cset, path: Path):
+    """The coverage guard as the web app applies it (:func:`scoring.coverage.with_coverage`): a unit whose
+    counted ballots (the points file's ``ballots``) are under ``cset.min_ballots`` has no survey score, rank
+    or class. A points file without ``ballots`` (written before the guard) is used as it is, and stderr says
+    that no guard was applied."""
+    from scoring.coverage import with_coverage
+
+    if "ballots" in survey.columns:
+        return with_coverage(survey, survey[["level", "unit", "ballots"]], cset)
+    click.echo(f"Lưu ý: {path.name} không có cột ballots (số phiếu của từng đơn vị; tệp do parsurvey aggregate "
+               f"bản cũ ghi): KHÔNG áp dụng ngưỡng {cset.min_ballots} phiếu tối thiểu, đơn vị ít phiếu vẫn được "
+               "xếp hạng, xếp loại. Chạy lại parsurvey aggregate để có cột này.", err=True)
+    return survey
+
+
 @click.command("rank")
 @click.option("--survey", "survey_path", required=True, type=FILE, help="points.csv của parsurvey aggregate.")
 @click.option("--appraisal", "appraisal_path", required=True, type=FILE,
@@ -38,7 +53,8 @@ def _read_or_exit(path: Path, parse, *args):
 @click.option("--previous", "previous_path", type=FILE, help="Bảng kết quả năm trước: unit, index, rank, class.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="final.csv")
 @click.option("--intervals", "intervals_path", type=click.Path(path_type=Path),
-              help="Khoảng tin cậy 95%% của điểm điều tra và khoảng xếp hạng theo chỉ số (CSV); cần --ballots.")
+              help="Khoảng tin cậy 95%% của điểm điều tra và khoảng xếp hạng theo chỉ số (CSV); cần --ballots. "
+                   "Cấp xếp hạng trong đơn vị cấp trên được xếp trong từng đơn vị cấp trên (cột parent).")
 @click.option("--ballots", "ballots_path", type=FILE,
               help="Tệp câu trả lời dạng dài (như parsurvey aggregate --ballots), cho --intervals.")
 @click.option("--replicates", default=1000, show_default=True, help="Số lần lặp bootstrap (--intervals).")
@@ -59,7 +75,7 @@ def rank_command(survey_path: Path, appraisal_path: Path, criteria_dir: Path, co
         sys.exit(2)
     cset = load_set_or_exit(criteria_dir)
     listed = _read_or_exit(units_path, parse_units, cset) if units_path else None
-    survey = _read_or_exit(survey_path, parse_survey, cset, listed)
+    survey = _guarded(_read_or_exit(survey_path, parse_survey, cset, listed), cset, survey_path)
     units = listed if listed is not None else survey[["level", "unit"]].rename(columns={"unit": "code"})
     scored = units[units["code"].isin(set(survey["unit"]))] if listed is not None else units
     appraisal = _read_or_exit(appraisal_path, parse_appraisal, scored, cset)
@@ -84,7 +100,10 @@ def rank_command(survey_path: Path, appraisal_path: Path, criteria_dir: Path, co
 
         answers = read_checked_ballots(ballots_path, cset)
         boot = bootstrap_points(answers, cset, replicates=replicates, seed=seed)
-        table, _unsettled = index_intervals(boot, result.table, cset=cset)
+        table, _unsettled = index_intervals(boot, result.table, cset=cset, units=listed)
+        if "parent" in result.table:  # a level ranked within its parent: say within which, as final.csv does
+            table.insert(2, "parent", table.merge(result.table[["level", "unit", "parent"]], how="left",
+                                                  on=["level", "unit"])["parent"].to_numpy())
         table.to_csv(intervals_path, index=False, float_format="%.6f", encoding="utf-8-sig")
         click.echo(f"Đã ghi khoảng tin cậy của {len(table)} đơn vị vào {intervals_path} "
                    f"(bootstrap {replicates} lần, số khởi tạo ngẫu nhiên {seed}).")

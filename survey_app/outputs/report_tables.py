@@ -279,11 +279,15 @@ def intervals_table(sc: CampaignScores, intervals: pd.DataFrame) -> ReportTable:
     """Survey totals with their 95% interval, and ranks (of the index once the appraisal is in) with their range.
 
     A unit with one ballot of a sampled group shows no interval but says so (``note``); a unit
-    whose index interval holds a band edge shows its chance of each class (``classes``).
+    whose index interval holds a band edge shows its chance of each class (``classes``). A level
+    the set ranks within its parent (:func:`scoring.index_intervals` ranks it so) shows its parent
+    and how many share the ranking, under the final table's headers ("Xếp hạng trong huyện").
     """
     rank_header = "Xếp hạng theo chỉ số" if sc.final is not None else "Xếp hạng theo điểm điều tra"
     columns = [
         Column("level_name", "Cấp"),
+    from scoring.ranking import rank_parents, ranked_within_parent
+
         Column("unit", "Mã đơn vị"),
         Column("name", "Đơn vị", width=34),
         Column("points", "Điểm điều tra XHH", "number"),
@@ -296,11 +300,15 @@ def intervals_table(sc: CampaignScores, intervals: pd.DataFrame) -> ReportTable:
         Column("remark", "Ghi chú", width=30),
     ]
     order = {lv.code: i for i, lv in enumerate(sc.cset.levels)}
-    frame = (
-        intervals.assign(_order=intervals["level"].map(order))
-        .sort_values(["_order", "rank", "unit"])
-        .drop(columns="_order")
-    )
+    frame = intervals.assign(_order=intervals["level"].map(order))
+    if ranked_within_parent(sc.cset):  # "" on a level ranked across the province, None where not known
+        frame["parent"] = rank_parents(frame, sc.cset, sc.units)
+        keys = [frame["level"], frame["parent"].fillna("")]
+        frame["rank_of"] = (frame["rank"].notna().astype(int).groupby(keys).transform("sum").astype("Int64")
+                            .where(frame["parent"].notna(), pd.NA))
+    by = ["_order", "parent", "rank", "unit"] if "parent" in frame else ["_order", "rank", "unit"]
+    frame = frame.sort_values(by).drop(columns="_order")
+    columns, headers, within = ranked_within_parent_columns(sc, frame, columns)
     frame["level_name"] = frame["level"].map(level_names(sc))
     frame["name"] = frame["unit"].map(sc.names).fillna(frame["unit"])
     group_name = {g.code: g.name for g in sc.cset.groups}
@@ -327,6 +335,8 @@ def intervals_table(sc: CampaignScores, intervals: pd.DataFrame) -> ReportTable:
     return ReportTable(
         "do-tin-cay",
         "Độ tin cậy: khoảng tin cậy 95% của điểm điều tra và thứ hạng",
+    if within:
+        note += within + " Khoảng thứ hạng và thứ tự chưa chắc chắn của các cấp này cũng tính như vậy."
         columns,
         _records(frame),
         sheet="Độ tin cậy",
@@ -334,6 +344,7 @@ def intervals_table(sc: CampaignScores, intervals: pd.DataFrame) -> ReportTable:
         footnote="Phương pháp: lấy mẫu lặp (bootstrap) theo phiếu, 1.000 lần; mỗi lần chọn lại ngẫu nhiên, có hoàn "
                  "lại, các phiếu của từng đối tượng (trong từng đơn vị, với đối tượng đánh giá đơn vị của mình), "
                  "mỗi phiếu được chọn mang theo mọi ý kiến của nó về mọi đơn vị, rồi tính lại điểm, thứ hạng và xếp "
+        level_headers=headers,
                  "loại; khoảng là phân vị 2,5% và 97,5% của các lần lặp. Cùng dữ liệu cho cùng kết quả, theo bất kỳ "
                  "thứ tự dòng nào.",
     )

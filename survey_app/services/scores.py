@@ -87,13 +87,15 @@ def campaign_intervals(sc: CampaignScores, replicates: int = REPLICATES,
                        seed: int = SEED) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Survey totals with 95% intervals and ranks (of the final index once the appraisal is
     in) with their range; and the neighbouring pairs whose order is not settled
-    (:func:`scoring.index_intervals`)."""
+    (:func:`scoring.index_intervals`). A level the set ranks within its parent is ranked
+    within each parent unit, its parent taken from the campaign's units."""
     from aggregation import bootstrap_points  # SciPy: loaded when first needed
 
     if sc.answers.empty:
         return pd.DataFrame(columns=INTERVAL_COLUMNS), pd.DataFrame(columns=UNSETTLED_COLUMNS)
     boot = bootstrap_points(sc.answers, sc.cset, replicates=replicates, seed=seed)
-    return index_intervals(boot, sc.final.table if sc.final is not None else None, cset=sc.cset)
+    return index_intervals(boot, sc.final.table if sc.final is not None else None, cset=sc.cset,
+                           units=sc.units[["level", "code", "parent"]])
 
 
 class ScoreCache:
