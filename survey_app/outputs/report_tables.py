@@ -283,11 +283,11 @@ def intervals_table(sc: CampaignScores, intervals: pd.DataFrame) -> ReportTable:
     the set ranks within its parent (:func:`scoring.index_intervals` ranks it so) shows its parent
     and how many share the ranking, under the final table's headers ("Xếp hạng trong huyện").
     """
+    from scoring.ranking import rank_parents, ranked_within_parent
+
     rank_header = "Xếp hạng theo chỉ số" if sc.final is not None else "Xếp hạng theo điểm điều tra"
     columns = [
         Column("level_name", "Cấp"),
-    from scoring.ranking import rank_parents, ranked_within_parent
-
         Column("unit", "Mã đơn vị"),
         Column("name", "Đơn vị", width=34),
         Column("points", "Điểm điều tra XHH", "number"),
@@ -332,19 +332,19 @@ def intervals_table(sc: CampaignScores, intervals: pd.DataFrame) -> ReportTable:
                  "phản ánh sai số của điểm điều tra. Cột “Khả năng xếp loại” ghi, với đơn vị có khoảng tin cậy của "
                  "chỉ số chạm ngưỡng xếp loại, tỷ lệ số lần tính lại rơi vào mỗi loại (trước khi áp dụng quy tắc "
                  "xếp loại cấp huyện theo các xã).")
+    if within:
+        note += within + " Khoảng thứ hạng và thứ tự chưa chắc chắn của các cấp này cũng tính như vậy."
     return ReportTable(
         "do-tin-cay",
         "Độ tin cậy: khoảng tin cậy 95% của điểm điều tra và thứ hạng",
-    if within:
-        note += within + " Khoảng thứ hạng và thứ tự chưa chắc chắn của các cấp này cũng tính như vậy."
         columns,
         _records(frame),
         sheet="Độ tin cậy",
         note=note,
+        level_headers=headers,
         footnote="Phương pháp: lấy mẫu lặp (bootstrap) theo phiếu, 1.000 lần; mỗi lần chọn lại ngẫu nhiên, có hoàn "
                  "lại, các phiếu của từng đối tượng (trong từng đơn vị, với đối tượng đánh giá đơn vị của mình), "
                  "mỗi phiếu được chọn mang theo mọi ý kiến của nó về mọi đơn vị, rồi tính lại điểm, thứ hạng và xếp "
-        level_headers=headers,
                  "loại; khoảng là phân vị 2,5% và 97,5% của các lần lặp. Cùng dữ liệu cho cùng kết quả, theo bất kỳ "
                  "thứ tự dòng nào.",
     )
