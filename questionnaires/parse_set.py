@@ -81,6 +81,10 @@ def parse_set_file(tree, file: str, problems: list[Problem]) -> SetBase | None:
     base = SetBase(name=r.text(top, "name", "") or "", year=year,
                    min_ballots=_count(r, top, "min_ballots", DEFAULT_MIN_BALLOTS),
                    min_cell=_count(r, top, "min_cell", DEFAULT_MIN_CELL))
+    if base.min_ballots < base.min_cell:
+        r.problem(top.line_of("min_ballots") or top.line_of("min_cell"), "bad_value",
+                  f"'min_ballots' ({base.min_ballots}) phải từ 'min_cell' ({base.min_cell}) trở lên: một đơn vị có "
+                  f"ít hơn {base.min_cell} người trả lời sẽ được công bố điểm tính từ ý kiến của từng người")
     _parse_fields(r, top, base)
     _parse_levels(r, top, base)
     _parse_scales(r, top, base)

@@ -156,17 +156,24 @@ def test_final_table_exports_agree_in_xlsx_csv_and_json(demo_app, users):
 
 
 def test_raw_ballot_exports_count_every_answer(demo_app, users):
+    # Every answer but those about the two districts the small-cell rule withholds (3 district
+    # delegates each), which the Excel sheet's first line names.
     client = client_for(demo_app, "pt")
     long = pd.read_csv(io.BytesIO(client.get("/bao-cao/1/xuat/phieu-dai.csv").data), encoding="utf-8-sig")
     with demo_app.extensions[DB_KEY].session() as s:
         from survey_app.models import Answer
-        answers = s.scalar(select(func.count()).select_from(Answer).join(Ballot).where(Ballot.campaign_id == LAST))
+        from survey_app.outputs.raw_ballots import withheld_unit_ids
+        withheld = withheld_unit_ids(s, s.get(Campaign, LAST))
+        kept = (Ballot.campaign_id == LAST, Answer.unit_id.not_in(withheld))
+        answers = s.scalar(select(func.count()).select_from(Answer).join(Ballot).where(*kept))
         pairs = s.execute(select(func.count()).select_from(
-            select(Answer.ballot_id, Answer.unit_id).join(Ballot).where(Ballot.campaign_id == LAST)
-            .distinct().subquery())).scalar()
-    assert len(long) == answers
-    wide = pd.read_excel(io.BytesIO(client.get("/bao-cao/1/xuat/phieu-rong.xlsx").data))
+            select(Answer.ballot_id, Answer.unit_id).join(Ballot).where(*kept).distinct().subquery())).scalar()
+    assert len(withheld) == 2 and len(long) == answers
+    data = client.get("/bao-cao/1/xuat/phieu-rong.xlsx").data
+    wide = pd.read_excel(io.BytesIO(data), header=1)
     assert len(wide) == pairs and "H10" in wide.columns and "S01" in wide.columns
+    note = openpyxl.load_workbook(io.BytesIO(data)).worksheets[0]["A1"].value
+    assert note.startswith("Phiếu thô không gồm các dòng về 2 đơn vị") and "dưới 5 người" in note
 
 
 def test_text_a_user_entered_is_escaped_on_pages_and_inert_in_exports(demo_app, users):

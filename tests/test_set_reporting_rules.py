@@ -49,6 +49,8 @@ def test_the_set_says_each_rule():
 @pytest.mark.parametrize(("edit", "said"), [
     (lambda t: t.replace("year: 2024\n", "year: 2024\nmin_ballots: 0\n"), "'min_ballots' phải là một số nguyên"),
     (lambda t: t.replace("year: 2024\n", "year: 2024\nmin_cell: 2.5\n"), "'min_cell' phải là một số nguyên"),
+    (lambda t: t.replace("year: 2024\n", "year: 2024\nmin_ballots: 3\n"),
+     "'min_ballots' (3) phải từ 'min_cell' (5) trở lên"),
     (lambda t: t.replace("    parent: huyen\n", "    parent: huyen\n    rank_within: district\n"),
      "'rank_within' phải là một trong: province, parent"),
     (lambda t: t.replace("  - code: huyen\n", "  - code: huyen\n    rank_within: parent\n", 1),

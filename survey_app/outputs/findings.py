@@ -10,6 +10,7 @@ from questionnaires.model import round_points
 
 from ..services.scores import CampaignScores
 from .report_text import abbreviate, count_vi, join_vi
+from .small_cells import hidden_groups
 
 RATE = "tỷ lệ "
 
@@ -46,10 +47,14 @@ def judged(label: str, text: str) -> str:
 
 
 def poor_findings(sc: CampaignScores) -> list[dict]:
-    """One row per level × question × group with a poor share above zero, in question order."""
+    """One row per level × question × group with a poor share above zero, in question order; a level ×
+    group under the set's ``min_cell`` people is left out (:mod:`.small_cells`)."""
     if sc.counts.empty:
         return []
     shares = option_shares(sc.counts, sc.cset)
+    hidden = hidden_groups(sc)
+    if hidden:
+        shares = shares[[(lv, g) not in hidden for lv, g in zip(shares["level"], shares["group"])]]
     answers = shares.groupby(["level", "question", "group"])["n"].sum()
     poor = shares[shares["poor"].astype(bool)].groupby(["level", "question", "group"])["n"].sum()
     poor = poor[poor > 0]
@@ -90,21 +95,26 @@ def level_paragraphs(sc: CampaignScores, rows: list[dict]) -> list[tuple[str, st
     """Per surveyed level, the seed's paragraph: how many contents drew poor answers, and which.
 
     A content (nội dung) is a surveyed sub-criterion (tiêu chí thành phần), as the published report
-    counts them: "06/21 nội dung" is 6 of the level's 21 surveyed sub-criteria.
+    counts them: "06/21 nội dung" is 6 of the level's 21 surveyed sub-criteria. Groups hidden under
+    ``min_cell`` are not counted, and the paragraph says so.
     """
     out = []
+    hidden = hidden_groups(sc)
+    group_name = {g.code: g.name for g in sc.cset.groups}
     for lv in sc.cset.levels:
         if not lv.surveyed:
             continue
         mine = [r for r in rows if r["level"] == lv.code]
+        left_out = sorted(group_name.get(g, g) for level, g in hidden if level == lv.code)
+        unsaid = (f" Không nêu ý kiến của {join_vi([_lower_first(n) for n in left_out])} (dưới "
+                  f"{sc.cset.min_cell} người trả lời)." if left_out else "")
         contents = {q.sub_criterion for q in sc.cset.level_questions(lv.code)}
         by_question: dict[str, list[dict]] = {}
         for r in mine:
             by_question.setdefault(r["question"], []).append(r)
         if not by_question:
-            out.append(
-                (lv.name, f"Đối với đánh giá {lv.name.lower()}, không có nội dung nào có ý kiến đánh giá ở mức kém.")
-            )
+            out.append((lv.name, f"Đối với đánh giá {lv.name.lower()}, không có nội dung nào có ý kiến đánh giá ở "
+                                 f"mức kém.{unsaid}"))
             continue
         parts = []
         for group_rows in by_question.values():
@@ -114,5 +124,5 @@ def level_paragraphs(sc: CampaignScores, rows: list[dict]) -> list[tuple[str, st
             parts.append(f"{who} đánh giá {judged(first['label'], first['text'])}")
         poor = {r["sub_criterion"] for r in mine}
         out.append((lv.name, f"Đối với đánh giá {lv.name.lower()} có {count_vi(len(poor))}/{count_vi(len(contents))} "
-                             f"nội dung có ý kiến đánh giá ở mức kém (cụ thể gồm: {'; '.join(parts)})."))
+                             f"nội dung có ý kiến đánh giá ở mức kém (cụ thể gồm: {'; '.join(parts)}).{unsaid}"))
     return out

@@ -11,6 +11,10 @@ come, ordered by ballot, unit and question, so memory stays that of one chunk
 whatever the size of the campaign. The session must stay open while the rows
 are consumed.
 
+Rows about a unit the small-cell rule withholds (:mod:`aggregation.suppression`: a unit × group of
+fewer than the set's ``min_cell`` people, and the units pooled with it) are left out, whoever calls:
+the rule is applied here, not by the caller.
+
 A ballot id is written as text: it is a random 63-bit number, more digits than
 a spreadsheet (15) or JavaScript (about 16) keeps exactly.
 """
@@ -21,9 +25,12 @@ from collections.abc import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from aggregation.suppression import small_cells
 from questionnaires import CriteriaSet
 
 from ..models import Answer, Ballot, Campaign, RespondentGroup, Unit
+from ..services.ballot_frame import rated_frame
+from ..services.campaigns import campaign_criteria
 from .exports import Column
 
 CHUNK = 10_000
@@ -40,14 +47,22 @@ BALLOT_COLUMNS = [
 LONG_COLUMNS: list[Column] = BALLOT_COLUMNS + [Column("question", "Câu hỏi"), Column("option", "Phương án")]
 
 
-def _campaign_answers(campaign: Campaign):
+def withheld_unit_ids(session: Session, campaign: Campaign) -> list[int]:
+    """Ids of the units whose rows the raw ballots leave out (the set's ``min_cell``)."""
+    small = small_cells(rated_frame(session, campaign), campaign_criteria(campaign).min_cell)
+    out = small.withheld_units()
+    return sorted(u.id for u in campaign.units if (u.level, u.code) in out)
+
+
+def _campaign_answers(session: Session, campaign: Campaign):
+    withheld = withheld_unit_ids(session, campaign)
     return (
         select(Answer.ballot_id, RespondentGroup.code, Ballot.channel, Ballot.state,
                Unit.level, Unit.code, Unit.name, Answer.question, Answer.option)
         .join(Ballot, Answer.ballot_id == Ballot.id)
         .join(Unit, Answer.unit_id == Unit.id)
         .join(RespondentGroup, Ballot.group_id == RespondentGroup.id)
-        .where(Ballot.campaign_id == campaign.id)
+        .where(Ballot.campaign_id == campaign.id, Answer.unit_id.not_in(withheld))
         .order_by(Answer.ballot_id, Answer.unit_id, Answer.question)
     )
 
@@ -60,9 +75,10 @@ def long_rows(session: Session, campaign: Campaign) -> Iterator[tuple]:
     tuple
         ``(ballot id as text, group code, channel, state, level, unit code,
         unit name, question id, option code)``, ordered by
-        ballot, unit and question; ballots in every state.
+        ballot, unit and question; ballots in every state; none about a withheld unit.
     """
-    result = session.connection().execute(_campaign_answers(campaign), execution_options={"yield_per": CHUNK})
+    result = session.connection().execute(_campaign_answers(session, campaign),
+                                          execution_options={"yield_per": CHUNK})
     for chunk in result.partitions():
         for ballot_id, group, channel, state, level, unit, name, question, option in chunk:
             yield (str(ballot_id), group, channel, state, level, unit, name, question, option)

@@ -21,6 +21,7 @@ from .exports import Column
 from .findings import poor_findings
 from .ranked_within import ranked_within_parent_columns
 from .report_text import last_year_vi, maximum_vi, points_vi, section_title
+from .small_cells import HIDDEN, hidden_groups, hidden_groups_note
 
 STT = Column("stt", "STT", "integer", width=6)
 
@@ -189,6 +190,7 @@ def findings_table(sc: CampaignScores) -> ReportTable:
         poor_findings(sc),
         sheet="Nội dung bị đánh giá kém",
         note="Tỷ lệ trên tổng số ý kiến của đối tượng về câu hỏi (kể cả “không biết”), mọi đơn vị của cấp.",
+        footnote=hidden_groups_note(sc).replace(f"“{HIDDEN}”: không", "Không", 1),
     )
 
 
@@ -200,18 +202,18 @@ def option_table(sc: CampaignScores) -> ReportTable:
     scale_of = {(q.level, q.id): q.scale for q in sc.cset.questions}
     groups = {g.code: g.name for g in sc.cset.groups}
     names = level_names(sc)
-    rows = [
-        {
-            "level": r.level,
-            "level_name": names.get(r.level, r.level),
-            "question": r.question,
-            "group_name": groups.get(r.group, r.group),
-            "option": labels.get((scale_of.get((r.level, r.question)), r.option), r.option),
-            "n": int(r.n),
-            "share": 100.0 * float(r.share),
-        }
-        for r in shares.itertuples(index=False)
-    ]
+    hidden = hidden_groups(sc)
+    rows, said = [], set()
+    for r in shares.itertuples(index=False):
+        row = {"level": r.level, "level_name": names.get(r.level, r.level), "question": r.question,
+               "group_name": groups.get(r.group, r.group)}
+        if (r.level, r.group) in hidden:  # one row per question, every figure hidden
+            if (r.level, r.question, r.group) not in said:
+                said.add((r.level, r.question, r.group))
+                rows.append({**row, "option": HIDDEN, "n": HIDDEN, "share": HIDDEN})
+            continue
+        rows.append({**row, "option": labels.get((scale_of.get((r.level, r.question)), r.option), r.option),
+                     "n": int(r.n), "share": 100.0 * float(r.share)})
     columns = [
         Column("level_name", "Cấp"),
         Column("question", "Câu hỏi"),
@@ -220,7 +222,8 @@ def option_table(sc: CampaignScores) -> ReportTable:
         Column("n", "Số ý kiến", "integer"),
         Column("share", "Tỷ lệ (%)", "percent"),
     ]
-    return ReportTable("phuong-an", "Số ý kiến theo phương án trả lời", columns, rows, sheet="Phương án trả lời")
+    return ReportTable("phuong-an", "Số ý kiến theo phương án trả lời", columns, rows, sheet="Phương án trả lời",
+                       footnote=hidden_groups_note(sc))
 
 
 FINAL_COLUMNS = [STT, Column("level_name", "Cấp"), Column("rank", "Xếp hạng", "integer"), Column("unit", "Mã đơn vị"),
@@ -360,6 +363,8 @@ def shown(value, kind: str) -> str:
     """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
+    if isinstance(value, str):
+        return value  # HIDDEN, or a text kept in a number column
     if kind == "number":
         return points_vi(value)
     if kind == "percent":

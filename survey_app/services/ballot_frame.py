@@ -86,3 +86,18 @@ def answers_frame(session: Session, campaign: Campaign) -> pd.DataFrame:
         "unit": _categorical(unit_ids, {k: v[0] for k, v in units.items()}),
         **{name: coders[name].categorical(whole[name]) for name in ("question", "option", "state")},
     })
+
+
+def rated_frame(session: Session, campaign: Campaign) -> pd.DataFrame:
+    """``ballot_id, level, unit, group, counted``: one row per ballot (any state) and unit it rates, what
+    :func:`aggregation.suppression.small_cells` counts people with."""
+    statement = (
+        select(Answer.ballot_id, Answer.unit_id, Ballot.group_id, Ballot.state).distinct()
+        .join(Ballot, Answer.ballot_id == Ballot.id)
+        .where(Ballot.campaign_id == campaign.id)
+    )
+    units = {u.id: (u.code, u.level) for u in campaign.units}
+    groups = {g.id: g.code for g in campaign.groups}
+    rows = [(b, units[u][1], units[u][0], groups[g], s in COUNTED) for b, u, g, s in session.execute(statement)
+            if u in units and g in groups]
+    return pd.DataFrame(rows, columns=["ballot_id", "level", "unit", "group", "counted"])

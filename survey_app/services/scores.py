@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aggregation import SurveyPoints, answer_counts, points_from_counts
+from aggregation.suppression import SmallCells, small_cells
 from questionnaires import CriteriaSet
 from scoring import FinalTable, final_table, index_intervals
 from scoring.coverage import unit_ballots, with_coverage
@@ -24,7 +25,7 @@ from scoring.intervals import COLUMNS as INTERVAL_COLUMNS
 from scoring.intervals import UNSETTLED_COLUMNS
 
 from ..models import AuditEntry, Ballot, Campaign, SampleTarget
-from .ballot_frame import answers_frame
+from .ballot_frame import answers_frame, rated_frame
 from .campaigns import campaign_criteria
 from .results import appraisal_table, campaign_units, commune_table, previous_table
 
@@ -45,6 +46,7 @@ class CampaignScores:
     final: FinalTable | None
     imported: dict[str, bool]
     year: int | None = None  # the campaign's year: "Năm 2022" names last year in the tables
+    small: SmallCells | None = None  # what the small-cell rule hides (set's min_cell)
 
     @property
     def names(self) -> dict[str, str]:
@@ -70,7 +72,8 @@ def campaign_scores(session: Session, campaign: Campaign) -> CampaignScores:
     )
     return CampaignScores(cset, units, answers, counts, points, survey, final,
                           {"appraisal": appraisal is not None, "communes": communes is not None,
-                           "previous": previous is not None}, campaign.year)
+                           "previous": previous is not None}, campaign.year,
+                          small_cells(rated_frame(session, campaign), cset.min_cell))
 
 
 def planned_ballots(session: Session, campaign: Campaign) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from ...outputs.report_tables import (
     shown,
     survey_points_table,
 )
+from ...outputs.small_cells import withheld_note
 from ...services.campaigns import CHANNELS, all_campaigns, ballot_counts, campaign_criteria, sealed
 from ..common import READERS, campaign_or_404, intervals_of, roles_required, scores_of, send_temporary
 from . import bp
@@ -78,8 +79,10 @@ def index():
 def overview(campaign_id: int):
     campaign = _unsealed(campaign_id)
     counts = ballot_counts(db_session(), campaign)
+    ctx = _context(campaign)
     return render_template("reports/overview.html", counts=counts, channels=CHANNELS, plan_note=report_text.PLAN_NOTE,
-                           summary=report_text.overview_sentence(counts, CHANNELS), **_context(campaign))
+                           summary=report_text.overview_sentence(counts, CHANNELS),
+                           withheld=withheld_note(ctx["sc"]), **ctx)
 
 
 @bp.get("/<int:campaign_id>/diem-dieu-tra")
@@ -213,6 +216,7 @@ def _raw_export(campaign: Campaign, slug: str, fmt: str):
 
     database, campaign_id = get_database(), campaign.id
     filename = _download_name(campaign, slug, fmt)
+    note = withheld_note(scores_of(campaign)) or None
     if fmt in ("sav", "dta"):
         if slug != "phieu-rong":
             abort(404)
@@ -227,7 +231,7 @@ def _raw_export(campaign: Campaign, slug: str, fmt: str):
         with database.session() as s:
             c = s.get(Campaign, campaign_id)
             cset = campaign_criteria(c)
-            path = xlsx_file([Sheet("Phiếu (dạng rộng)", wide_columns(s, c, cset), wide_rows(s, c, cset))])
+            path = xlsx_file([Sheet("Phiếu (dạng rộng)", wide_columns(s, c, cset), wide_rows(s, c, cset), note=note)])
         return _send_temporary(path, filename)
 
     def generate():
