@@ -215,3 +215,17 @@ def test_nullable_columns_as_scoring_writes_them():
     assert {"87,461", "Huyện Ba Bể"} <= words(index_chart(final, points, NAMES, FIELD_NAMES, "t"))
     fields = heat_frame().astype({"percent": "Float64"})
     assert "92,4" in words(heatmap_chart(fields, NAMES, FIELD_NAMES, "t"))
+
+
+def test_ranks_within_parents_are_drawn_per_parent_named_with_it_on_their_own_scale():
+    # Communes ranked within their district (rank_within: parent): h1's x3 (3rd) and h2's x4 (1st) would sort
+    # x4 above x3 across the province; per parent, h1's three come first, then h2's two, and the axis ends at 3
+    # (the highest within-district rank), not 5 (the number of communes).
+    ranks = pd.DataFrame({"unit": ["x3", "x4", "x1", "x5", "x2"], "rank": [3, 1, 1, 2, 2],
+                          "rank_low": [2, 1, 1, 1, 2], "rank_high": [3, 2, 1, 2, 3],
+                          "parent": ["h1", "h2", "h1", "h2", "h1"]})
+    names = {"h1": "Huyện Một", "h2": "Huyện Hai"}
+    ax = charts._rank_interval_figure(ranks, names, "t").axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["x1 (Huyện Một)", "x2 (Huyện Một)", "x3 (Huyện Một)", "x4 (Huyện Hai)", "x5 (Huyện Hai)"]
+    assert ax.get_xlim() == (0.5, 3.5)

@@ -282,7 +282,9 @@ def heatmap_chart(fields: pd.DataFrame, names: Mapping[str, str], field_names: M
 def _rank_interval_figure(ranks: pd.DataFrame, names: Mapping[str, str], title: str) -> Figure:
     if ranks.empty:
         return _empty_figure(title)
-    order = ranks.sort_values(["rank", "unit"], na_position="last", kind="mergesort")
+    within = "parent" in ranks.columns  # ranked within each parent: grouped by parent, named with it
+    keys = ["parent", "rank", "unit"] if within else ["rank", "unit"]
+    order = ranks.sort_values(keys, na_position="last", kind="mergesort")
     n = len(order)
     fig = _figure(n, 1.0)
     ax = fig.add_subplot()
@@ -294,10 +296,12 @@ def _rank_interval_figure(ranks: pd.DataFrame, names: Mapping[str, str], title: 
     ax.errorbar(low[ok], y[ok], xerr=[np.zeros(ok.sum()), (high - low)[ok]], fmt="none",
                 ecolor=PALETTE[0], elinewidth=1.6, capsize=2.5, capthick=0.8, gid="rank_interval")
     ax.plot(rank, y, "o", color="#222222", markersize=4, zorder=3)
-    last = math.ceil(max(n, float(np.nanmax(np.concatenate([high, rank, [1.0]])))))
+    last = math.ceil(max(0 if within else n, float(np.nanmax(np.concatenate([high, rank, [1.0]])))))
     ax.set_xlim(0.5, last + 0.5)
     ax.set_xticks(range(1, last + 1) if last <= 20 else [1, *range(5, last + 1, 5)])
-    _unit_rows(ax, [_label(names, u) for u in order["unit"]])
+    labels = [_wrap(f"{names.get(u, u)} ({names.get(p, p)})", 40) if within and isinstance(p, str) else _label(names, u)
+              for u, p in zip(order["unit"], order["parent"] if within else order["unit"])]
+    _unit_rows(ax, labels)
     ax.set_xlabel("Thứ hạng")
     fig.suptitle(_wrap(title, 90), fontsize=10)
     return fig
@@ -309,7 +313,8 @@ def rank_interval_chart(ranks: pd.DataFrame, names: Mapping[str, str], title: st
     Parameters
     ----------
     ranks : DataFrame
-        ``unit, rank, rank_low, rank_high``; rank 1 is the best, the range may be fractional.
+        ``unit, rank, rank_low, rank_high``; rank 1 is the best, the range may be fractional. With a
+        ``parent`` column (a level ranked within its parent) units are grouped by parent and named with it.
     names : Mapping
         Unit id -> name.
     title : str

@@ -39,4 +39,9 @@ def campaign_chart(sc: CampaignScores, kind: str, level: str, intervals: pd.Data
         return charts.index_chart(final, by_field, sc.names, field_names, f"Chỉ số CCHC theo lĩnh vực — {lv.name}",
                                   fmt=fmt)
     rows = intervals[intervals["level"] == level]
+    if lv.rank_within == "parent" and lv.parent:  # ranks within each parent: one block per parent
+        parent = sc.cset.level_by_code[lv.parent].name.removeprefix("Cấp ").removeprefix("cấp ")
+        rows = rows.assign(parent=rows["unit"].map(dict(zip(sc.units["code"], sc.units["parent"]))))
+        return charts.rank_interval_chart(rows, sc.names, f"Khoảng xếp hạng 95% trong {parent} — {lv.name}",
+                                          fmt=fmt)
     return charts.rank_interval_chart(rows, sc.names, f"Khoảng xếp hạng 95% — {lv.name}", fmt=fmt)
