@@ -1,13 +1,17 @@
 """The published report as a Word document a clerk edits before signing (python-docx).
 
-Layout of a Vietnamese administrative document: the issuing body and the national motto side by
-side, number and date left to fill in, the title; then I. overview (ballots by group and channel
-against the plan), II. survey results (narrative, a table per level with each field's maximum, the
-poor-answer findings, heat maps), III. results per field, IV. the final index, rank and class beside
-last year on landscape pages, with the district rule's reasons; an appendix with the confidence
-intervals. Times New Roman 13 (headings 14), real Word tables (borders, header row repeated on every
-page, numbers right-aligned with decimal commas) and named styles ("Heading 1", "Bảng", "Ghi chú")
-so that a clerk changes the look in one place.
+Layout of a Vietnamese administrative document (Nghị định 30/2020/NĐ-CP): the issuing body and the
+national motto side by side, each with a short rule drawn under it, number and date left to fill in,
+the title naming who is assessed (the ranked levels of the set); then I. overview (ballots by group
+and channel against the plan), II. survey results (narrative, a table per level with each field's
+maximum, the poor-answer findings, heat maps), III. results per field, IV. the final index, rank and
+class beside last year on landscape pages, with the district rule's reasons; the closing sentence,
+"Nơi nhận" and the signer (GIÁM ĐỐC, room to sign, a dotted name line); then, in a section of its own,
+the appendix with the confidence intervals. Page numbers from page 2, centred in the top margin, on
+every section; tables captioned "Bảng 1", "Bảng 2", … in the order they appear; every picture scaled
+to the printable area of its section. Times New Roman 13 (headings 14), real Word tables (borders,
+header row repeated on every page, numbers right-aligned with decimal commas) and named styles
+("Heading 1", "Caption", "Bảng", "Ghi chú") so that a clerk changes the look in one place.
 
 The same data gives the same bytes: fixed document dates and zip entry times, charts without
 dates. Every figure comes from :mod:`.report_tables` and :mod:`.report_text`, as on the pages.
@@ -15,9 +19,11 @@ dates. Every figure comes from :mod:`.report_tables` and :mod:`.report_text`, as
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import count
 
 import pandas as pd
 from docx import Document
@@ -104,7 +110,13 @@ def _styles(doc) -> None:
         style.font.size, style.font.italic = Pt(size), italic
         style.paragraph_format.first_line_indent = Mm(0)
         style.paragraph_format.space_after = Pt(0 if name != "Ghi chú" else 6)
-    doc.styles["Caption"].font.name = FONT
+    caption = doc.styles["Caption"]  # table captions "Bảng n. …", centred above their table
+    caption.font.name, caption.font.size, caption.font.bold, caption.font.italic = FONT, Pt(13), True, False
+    caption.font.color.rgb = RGBColor(0, 0, 0)
+    caption.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    caption.paragraph_format.first_line_indent = Mm(0)
+    caption.paragraph_format.space_before, caption.paragraph_format.space_after = Pt(6), Pt(3)
+    caption.paragraph_format.keep_with_next = True
 
 
 def _page(section, landscape: bool = False) -> None:
@@ -117,6 +129,56 @@ def _page(section, landscape: bool = False) -> None:
 
 def _text_width(section) -> int:
     return section.page_width - section.left_margin - section.right_margin
+
+
+def _text_height(section) -> int:
+    return section.page_height - section.top_margin - section.bottom_margin
+
+
+def _field(paragraph, instruction: str, shown_text: str) -> None:
+    """A Word field (``PAGE``) in ``paragraph``, with ``shown_text`` as its value until it is updated."""
+    def char(kind: str):
+        run = paragraph.add_run()
+        el = OxmlElement("w:fldChar")
+        el.set(qn("w:fldCharType"), kind)
+        run._r.append(el)
+
+    char("begin")
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {instruction} "
+    paragraph.add_run()._r.append(instr)
+    char("separate")
+    paragraph.add_run(shown_text)
+    char("end")
+
+
+def _page_numbers(section, first: bool) -> None:
+    """The page number centred in the top margin (Nghị định 30: from the second page on).
+
+    Every section has "different first page" set and headers of its own: the document's first page
+    (``first``) has an empty first-page header; a later section's first page carries the number too.
+    """
+    section.header_distance = Mm(10)
+    section.different_first_page_header_footer = True
+    for header, numbered in ((section.header, True), (section.first_page_header, not first)):
+        header.is_linked_to_previous = False
+        p = header.paragraphs[0]
+        p.style = "Header"
+        p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        p.paragraph_format.first_line_indent = Mm(0)
+        if numbered:
+            _field(p, "PAGE", "2")
+
+
+class _Captions:
+    """Table captions numbered in the order the document adds them: "Bảng 1. …", "Bảng 2. …"."""
+
+    def __init__(self):
+        self._numbers = count(1)
+
+    def add(self, doc, text: str) -> None:
+        doc.add_paragraph(_safe(f"Bảng {next(self._numbers)}. {text}"), style="Caption")
 
 
 def _no_borders(table) -> None:
@@ -136,8 +198,82 @@ def _cell_text(cell, text: str, bold: bool = False, italic: bool = False, align=
     run.bold, run.italic, run.underline = bold, italic, underline
 
 
-def _header(doc, inp: ReportInput) -> None:
-    """Issuing body left, national motto right; number and date to fill in."""
+HEADER_WIDTHS = (Mm(62), Mm(103))  # issuing body, national motto
+BODY_RULE = Mm(8)  # "SỞ NỘI VỤ" is 16.8 mm in bold 12 pt; Nghị định 30: 1/3 to 1/2 of the line
+MOTTO_RULE = Mm(53)  # "Độc lập - Tự do - Hạnh phúc" in bold 13 pt (Nghị định 30: as long as the line)
+
+
+def _ranked_levels(cset) -> list:
+    """The levels the province ranks: those it surveys (communes of the 2023 scheme are not)."""
+    return [lv for lv in cset.levels if lv.surveyed]
+
+
+def assessed_phrase(cset) -> str:
+    """Who the report assesses, as the seed's title names them, from the set's ranked levels.
+
+    Departments by their units word; other levels by their people's committees.
+
+    Examples
+    --------
+    >>> from questionnaires.model import Level, Criterion
+    >>> c = (Criterion("1", "x", "so", "1", ()),)
+    >>> cset = type("S", (), {"levels": (Level("so", "Cấp sở", 0, 0, {}, c, plural="sở, ban, ngành"),
+    ...                                  Level("huyen", "Cấp huyện", 0, 0, {}, c, plural="huyện, thành phố"),
+    ...                                  Level("xa", "Cấp xã", 0, 0, {}, ()))})
+    >>> assessed_phrase(cset)
+    'các sở, ban, ngành; Ủy ban nhân dân các huyện, thành phố'
+    """
+    words = [lv.units_word for lv in _ranked_levels(cset)]
+    return "; ".join(f"các {w}" if w.lower().startswith("sở") else f"Ủy ban nhân dân các {w}" for w in words)
+
+
+def report_title(cset, year: int) -> str:
+    """The line under "BÁO CÁO", worded as the seed's title."""
+    return f"Kết quả xác định Chỉ số cải cách hành chính {assessed_phrase(cset)} năm {year}"
+
+
+def closing_sentence(cset, province: str, year: int) -> str:
+    """The sentence before "Nơi nhận", as the seed closes.
+
+    Examples
+    --------
+    >>> from questionnaires.model import Level, Criterion
+    >>> c = (Criterion("1", "x", "so", "1", ()),)
+    >>> cset = type("S", (), {"levels": (Level("so", "Cấp sở", 0, 0, {}, c), Level("h", "Cấp huyện", 0, 0, {}, c))})
+    >>> closing_sentence(cset, "Tỉnh Bắc Kạn", 2023).split(" về ")[1]
+    'kết quả xác định Chỉ số CCHC đối với cấp sở, cấp huyện trên địa bàn tỉnh năm 2023./.'
+    """
+    levels = ", ".join(lv.name[:1].lower() + lv.name[1:] for lv in _ranked_levels(cset))
+    kind = "thành phố" if province.strip().lower().startswith("thành phố") else "tỉnh"
+    return (f"Trên đây là báo cáo của Sở Nội vụ về kết quả xác định Chỉ số CCHC đối với {levels} "
+            f"trên địa bàn {kind} năm {year}./.")
+
+
+def _rule(cell, length: int, cell_width: int) -> None:
+    """A short horizontal rule of ``length``, centred in ``cell``: the bottom border of an empty, tiny
+    paragraph whose indents leave that length (a line the clerk can still select and move)."""
+    p = cell.add_paragraph(style="Đầu văn bản")
+    side = max(int((cell_width - length) / 2) - int(Mm(1.9)), 0)  # the cell's own margins, about 1.9 mm
+    fmt = p.paragraph_format
+    fmt.left_indent = fmt.right_indent = side
+    fmt.first_line_indent = Mm(0)
+    fmt.space_before = fmt.space_after = Pt(0)
+    fmt.line_spacing = Pt(2)
+    border = OxmlElement("w:pBdr")
+    bottom = OxmlElement("w:bottom")
+    for key, value in (("val", "single"), ("sz", "6"), ("space", "1"), ("color", "000000")):
+        bottom.set(qn(f"w:{key}"), value)
+    border.append(bottom)
+    ppr = p._p.get_or_add_pPr()
+    ppr.insert_element_before(border, "w:shd", "w:tabs", "w:spacing", "w:ind", "w:jc", "w:rPr")
+    mark, size = OxmlElement("w:rPr"), OxmlElement("w:sz")  # the paragraph mark at 1 pt: the line, no gap
+    size.set(qn("w:val"), "2")
+    mark.append(size)
+    ppr.append(mark)
+
+
+def _header(doc, inp: ReportInput, cset) -> None:
+    """Issuing body left, national motto right, each with its rule; number and date to fill in; the title."""
     table = doc.add_table(rows=2, cols=2)
     _no_borders(table)
     province = inp.province.strip()
@@ -146,19 +282,23 @@ def _header(doc, inp: ReportInput) -> None:
     _cell_text(left, f"UBND {province.upper()}" if province else "UBND TỈNH ……")
     left.add_paragraph("SỞ NỘI VỤ", style="Đầu văn bản").alignment = WD_ALIGN_PARAGRAPH.CENTER
     left.paragraphs[-1].runs[0].bold = True
+    _rule(left, BODY_RULE, HEADER_WIDTHS[0])
     _cell_text(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True)
     motto = right.add_paragraph(style="Đầu văn bản")
     motto.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = motto.add_run("Độc lập - Tự do - Hạnh phúc")
-    run.bold, run.underline = True, True
+    run.bold, run.font.size = True, Pt(13)
+    _rule(right, MOTTO_RULE, HEADER_WIDTHS[1])
     number, date = table.rows[1].cells
     _cell_text(number, "Số:       /BC-SNV")
+    number.paragraphs[0].paragraph_format.space_before = Pt(6)
     _cell_text(date, f"{place}, ngày    tháng    năm {inp.year + 1}", italic=True)
-    _set_widths(table, [Mm(62), Mm(103)])
+    date.paragraphs[0].paragraph_format.space_before = Pt(6)
+    _set_widths(table, list(HEADER_WIDTHS))
     doc.add_paragraph()
     doc.add_paragraph("BÁO CÁO", style="Title")
     sub = doc.add_paragraph(style="Title")
-    sub.add_run(f"Kết quả xác định Chỉ số cải cách hành chính (CCHC) năm {inp.year}").bold = True
+    sub.add_run(_safe(report_title(cset, inp.year))).bold = True
 
 
 def _repeat_header(row) -> None:
@@ -223,22 +363,50 @@ def _widths(columns: list[Column], total: int, name_share: float = 0.24) -> list
 
 
 def _level_tables(doc, table: ReportTable, keys: tuple[str, ...] | None, sections: dict[str, str], width: int,
-                  caption: str) -> None:
-    """One table per level, titled "Bảng n. … — I. Các sở, ban, ngành"."""
+                  caption: str, captions: _Captions) -> None:
+    """One table per level, each with its own number: "Bảng n. … — I. Các sở, ban, ngành"."""
     columns = [c for c in table.columns if c.key not in ("level_name", "unit", "note", "class_reason", "sentence")
                and (keys is None or c.key in keys)]
     if keys is not None:
         columns.sort(key=lambda c: keys.index(c.key))
     for level, title, rows in table.sections(sections):
-        doc.add_paragraph(_safe(f"{caption} — {title}"), style="Heading 3")
+        captions.add(doc, f"{caption} — {title}")
         values = [[(shown(row.get(c.key), c.kind), c.kind != "text") for c in columns] for _, row in rows]
         _table(doc, [table.header(c, level) for c in columns], values, _widths(columns, width))
         doc.add_paragraph()
 
 
-def _picture(doc, png: bytes, width: int) -> None:
-    doc.add_picture(io.BytesIO(png), width=width)
-    doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+PICTURE_ROOM = Mm(15)  # of the page's height left to the picture's paragraph spacing and a line above it
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """Width and height in pixels of a PNG, from its header.
+
+    >>> png_size(b"\\x89PNG\\r\\n\\x1a\\n" + b"\\0\\0\\0\\rIHDR" + (640).to_bytes(4, "big") + (480).to_bytes(4, "big"))
+    (640, 480)
+    """
+    return struct.unpack(">II", png[16:24])
+
+
+def fitted(size: tuple[int, int], width: int, height: int) -> tuple[int, int]:
+    """``size`` scaled by the smaller of the two ratios so that it fits ``width`` × ``height``, aspect kept.
+
+    >>> fitted((1000, 2000), 500, 500)   # the height binds: scale 1/4
+    (250, 500)
+    >>> fitted((2000, 1000), 500, 500)   # the width binds: scale 1/4
+    (500, 250)
+    """
+    scale = min(width / size[0], height / size[1])
+    return int(size[0] * scale), int(size[1] * scale)
+
+
+def _picture(doc, png: bytes, section, share: float = 1.0) -> None:
+    """A centred picture, ``share`` of the text width at most, scaled to fit the section's printable area."""
+    width, height = fitted(png_size(png), int(_text_width(section) * share), _text_height(section) - PICTURE_ROOM)
+    doc.add_picture(io.BytesIO(png), width=width, height=height)
+    p = doc.paragraphs[-1]
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.paragraph_format.first_line_indent = Mm(0)
 
 
 def _blocks(doc, blocks: list[tuple[str, list[str]]]) -> None:
@@ -249,7 +417,7 @@ def _blocks(doc, blocks: list[tuple[str, list[str]]]) -> None:
             doc.add_paragraph(_safe(s)).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
 
 
-def _overview(doc, inp: ReportInput, width: int, sc: CampaignScores) -> None:
+def _overview(doc, inp: ReportInput, width: int, sc: CampaignScores, captions: _Captions) -> None:
     doc.add_paragraph("I. TỔNG QUAN VỀ ĐIỀU TRA XÃ HỘI HỌC (XHH)", style="Heading 1")
     doc.add_paragraph(_safe(rt.overview_sentence(inp.counts, inp.channels))).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     if coverage := coverage_sentence(sc):
@@ -258,11 +426,12 @@ def _overview(doc, inp: ReportInput, width: int, sc: CampaignScores) -> None:
     rows = [[(c.name, False), *((str(c.by_channel.get(code, 0)), True) for code, *_ in inp.channels),
              (str(c.total), True), (str(c.planned), True), (shown(c.percent, "percent"), True)] for c in inp.counts]
     n = len(headers) - 1
+    captions.add(doc, "Số phiếu điều tra XHH theo đối tượng và hình thức")
     _table(doc, headers, rows, [width * 0.3] + [width * 0.7 / n] * n)
     doc.add_paragraph(rt.PLAN_NOTE, style="Ghi chú")
 
 
-def _survey(doc, sc: CampaignScores, sections: dict[str, str], width: int) -> None:
+def _survey(doc, sc: CampaignScores, sections: dict[str, str], section, captions: _Captions) -> None:
     doc.add_paragraph("II. KẾT QUẢ ĐIỀU TRA XHH", style="Heading 1")
     _blocks(doc, rt.survey_blocks(sc))
     for _, paragraph in level_paragraphs(sc, findings_table(sc).rows):
@@ -270,29 +439,39 @@ def _survey(doc, sc: CampaignScores, sections: dict[str, str], width: int) -> No
     table = survey_points_table(sc)
     doc.add_paragraph(f"Kết quả cụ thể điểm điều tra XHH năm {sc.year}, như sau:")
     keys = ("stt", "name", *(f"f{f.code}" for f in sc.cset.fields), "total")
-    _level_tables(doc, table, keys, sections, width, "Bảng 2. Điểm điều tra XHH theo lĩnh vực")
+    _level_tables(doc, table, keys, sections, _text_width(section), "Điểm điều tra XHH theo lĩnh vực", captions)
     for lv in sc.cset.levels:
         if chart_available(sc, "nhiet", lv.code) and (sc.survey_table["level"] == lv.code).any():
-            _picture(doc, campaign_chart(sc, "nhiet", lv.code, fmt="png"), width)
+            _picture(doc, campaign_chart(sc, "nhiet", lv.code, fmt="png"), section)
 
 
-def _final(doc, sc: CampaignScores, sections: dict[str, str], width: int) -> None:
+def _final(doc, sc: CampaignScores, sections: dict[str, str], section, captions: _Captions) -> None:
     doc.add_paragraph("IV. KẾT QUẢ CHỈ SỐ CCHC, XẾP HẠNG VÀ XẾP LOẠI", style="Heading 1")
     table = final_report_table(sc)
     if not table.rows:
         doc.add_paragraph(table.note)
         return
     _blocks(doc, rt.band_blocks(sc, sc.year))
-    _level_tables(doc, table, FINAL_KEYS, sections, width, "Bảng 3. Chỉ số CCHC, xếp hạng và xếp loại")
+    _level_tables(doc, table, FINAL_KEYS, sections, _text_width(section), "Chỉ số CCHC, xếp hạng và xếp loại",
+                  captions)
     _blocks(doc, rt.reason_blocks(sc))
     doc.add_paragraph(table.note, style="Ghi chú")
     for lv in sc.cset.levels:
         if chart_available(sc, "chi-so", lv.code) and (sc.final.table["level"] == lv.code).any():
-            _picture(doc, campaign_chart(sc, "chi-so", lv.code, fmt="png"), int(width * 0.8))
+            _picture(doc, campaign_chart(sc, "chi-so", lv.code, fmt="png"), section, share=0.8)
 
 
-def _appendix(doc, sc: CampaignScores, inp: ReportInput, sections: dict[str, str], width: int) -> None:
-    doc.add_paragraph("PHỤ LỤC. ĐỘ TIN CẬY CỦA KẾT QUẢ", style="Heading 1")
+APPENDIX_TITLE = "Độ tin cậy của kết quả"
+
+
+def _appendix(doc, sc: CampaignScores, inp: ReportInput, sections: dict[str, str], section,
+              captions: _Captions) -> None:
+    """The appendix, after the signature in a section of its own: "PHỤ LỤC", its title, what it goes with."""
+    for text, style in (("PHỤ LỤC", "Title"), (APPENDIX_TITLE.upper(), "Title")):
+        doc.add_paragraph(text, style=style)
+    note = doc.add_paragraph(style="Title")
+    note.add_run(f"(Kèm theo Báo cáo số       /BC-SNV ngày    tháng    năm {inp.year + 1} của Sở Nội vụ)").italic = True
+    note.runs[0].bold = False
     table = intervals_table(sc, inp.intervals)
     doc.add_paragraph(table.note).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     if len(inp.unsettled):
@@ -302,14 +481,20 @@ def _appendix(doc, sc: CampaignScores, inp: ReportInput, sections: dict[str, str
                 f"{sc.names.get(r.above, r.above)} xếp trên {sc.names.get(r.below, r.below)}, nhưng thứ tự này "
                 f"đảo ngược trong {shown(100 * r.share_reversed, 'percent')}% số lần tính lại."), style="List Bullet")
     if table.rows:
-        _level_tables(doc, table, None, sections, width, "Bảng 4. Khoảng tin cậy 95% và thứ hạng")
+        _level_tables(doc, table, None, sections, _text_width(section), "Khoảng tin cậy 95% và thứ hạng", captions)
     doc.add_paragraph(table.footnote, style="Ghi chú")
     for lv in sc.cset.levels:
         if chart_available(sc, "hang", lv.code) and (inp.intervals["level"] == lv.code).any():
-            _picture(doc, campaign_chart(sc, "hang", lv.code, inp.intervals, fmt="png"), int(width * 0.8))
+            _picture(doc, campaign_chart(sc, "hang", lv.code, inp.intervals, fmt="png"), section, share=0.8)
+
+
+SIGNER = "GIÁM ĐỐC"
+NAME_LINE = "………………………………"  # the signer's name, written in by the clerk
+SIGNING_SPACE = 4  # empty lines for the signature and the seal
 
 
 def _signature(doc) -> None:
+    """"Nơi nhận" left; the signer right: title, room to sign, a dotted line for the name."""
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
     _set_widths(table, [Mm(85), Mm(80)])
@@ -317,7 +502,12 @@ def _signature(doc) -> None:
     _cell_text(left, "Nơi nhận:", bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, style="Bảng")
     for line in ("- UBND tỉnh (báo cáo);", "- Các thành viên BCĐ CCHC tỉnh;", "- Lưu: VT, ……."):
         left.add_paragraph(line, style="Bảng")
-    _cell_text(right, "GIÁM ĐỐC", bold=True)
+    _cell_text(right, SIGNER, bold=True)
+    for _ in range(SIGNING_SPACE):
+        right.add_paragraph(style="Đầu văn bản")
+    name = right.add_paragraph(style="Đầu văn bản")
+    name.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    name.add_run(NAME_LINE).bold = True
 
 
 def _deterministic(data: bytes) -> bytes:
@@ -335,30 +525,40 @@ def report_document(sc: CampaignScores, inp: ReportInput) -> bytes:
     """The report as ``.docx`` bytes (see the module's layout)."""
     doc = Document()
     _styles(doc)
+    captions = _Captions()
     first = doc.sections[0]
     _page(first)
-    width = _text_width(first)
+    _page_numbers(first, first=True)
     sections = section_names(sc, [lv.code for lv in sc.cset.levels])
-    _header(doc, inp)
-    _overview(doc, inp, width, sc)
-    _survey(doc, sc, sections, width)
+    _header(doc, inp, sc.cset)
+    _overview(doc, inp, _text_width(first), sc, captions)
+    _survey(doc, sc, sections, first, captions)
     doc.add_paragraph("III. KẾT QUẢ THEO CÁC LĨNH VỰC", style="Heading 1")
     _blocks(doc, rt.field_blocks(sc) or [("", ["Chưa có số liệu."])])
-    wide = doc.add_section(WD_SECTION.NEW_PAGE)
-    _page(wide, landscape=True)
-    _final(doc, sc, sections, _text_width(wide))
-    back = doc.add_section(WD_SECTION.NEW_PAGE)
-    _page(back)
-    _appendix(doc, sc, inp, sections, width)
+    wide = _new_section(doc, landscape=True)
+    _final(doc, sc, sections, wide, captions)
+    _new_section(doc)
+    doc.add_paragraph(_safe(closing_sentence(sc.cset, inp.province, inp.year))).alignment = \
+        WD_ALIGN_PARAGRAPH.JUSTIFY
     _signature(doc)
+    annex = _new_section(doc)
+    _appendix(doc, sc, inp, sections, annex, captions)
     props = doc.core_properties
-    props.title = f"Báo cáo kết quả xác định Chỉ số CCHC năm {inp.year}"
+    props.title = f"Báo cáo {report_title(sc.cset, inp.year)[:1].lower()}{report_title(sc.cset, inp.year)[1:]}"
     props.author = props.last_modified_by = "parsurvey"
     props.created = props.modified = datetime(inp.year + 1, 1, 1)
     props.revision = 1
     buf = io.BytesIO()
     doc.save(buf)
     return _deterministic(buf.getvalue())
+
+
+def _new_section(doc, landscape: bool = False):
+    """A section on a new page, A4 portrait or landscape, numbered like the rest."""
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    _page(section, landscape=landscape)
+    _page_numbers(section, first=False)
+    return section
 
 
 def campaign_report(session, campaign, sc: CampaignScores, intervals: pd.DataFrame, unsettled: pd.DataFrame) -> bytes:
