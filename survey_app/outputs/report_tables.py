@@ -40,6 +40,8 @@ class ReportTable:
     sheet: str = ""  # the XLSX sheet's name: Excel keeps 31 characters, so a short one; the title goes above
     level_headers: dict[str, dict[str, str]] = field(default_factory=dict)  # level -> key -> its own header
     footnote: str = ""  # how it was computed, for those who ask (printed under the table)
+    hidden: dict[str, set[str]] = field(default_factory=dict)  # level -> keys of columns that level leaves out
+    places: dict[str, int] = field(default_factory=dict)  # key -> decimals, where not the kind's (last year's)
 
     @property
     def sheet_name(self) -> str:
@@ -57,6 +59,11 @@ class ReportTable:
         for i, row in enumerate(self.rows):
             out.setdefault(row.get("level", ""), []).append((i in self.summary, row))
         return [(level, level_names.get(level, level), rows) for level, rows in out.items()]
+
+    def level_columns(self, level: str, columns: list[Column] | None = None) -> list[Column]:
+        """The columns shown in the section of ``level`` (a field the level does not survey is left out)."""
+        hidden = self.hidden.get(level, set())
+        return [c for c in (self.columns if columns is None else columns) if c.key not in hidden]
 
     def header(self, column: Column, level: str) -> str:
         """The column's header in the section of ``level`` (a field's maximum differs by level)."""
@@ -135,8 +142,9 @@ def survey_points_table(sc: CampaignScores) -> ReportTable:
     names = sc.names
     t = sc.survey_table
     rows, summary = [], set()
+    hidden = {lv.code: {f"f{f.code}" for f in fields if not maxima[lv.code][f.code]} for lv in levels}
     for lv in levels:
-        part = t[t["level"] == lv.code].sort_values("total", ascending=False, na_position="last")
+        part = _in_final_order(sc, t[t["level"] == lv.code])
         for r in part.itertuples(index=False):
             values = dict(zip(part.columns, r))
             rows.append(
@@ -145,7 +153,8 @@ def survey_points_table(sc: CampaignScores) -> ReportTable:
                     "level_name": lv.name,
                     "unit": values["unit"],
                     "name": names.get(values["unit"], values["unit"]),
-                    **{f"f{f.code}": _value(values[f.code]) for f in fields},
+                    **{f"f{f.code}": None if f"f{f.code}" in hidden[lv.code] else _value(values[f.code])
+                       for f in fields},
                     "total": _value(values["total"]),
                     "percent": 100.0 * values["total"] / lv.survey_max if lv.survey_max else None,
                     "note": _points_note(values, notes.get((lv.code, values["unit"]), ""), sc.cset.min_ballots),
@@ -157,14 +166,27 @@ def survey_points_table(sc: CampaignScores) -> ReportTable:
             summary.add(len(rows))
             agg = part[[f.code for f in fields] + ["total"]].agg(how)
             rows.append({"level": lv.code, "level_name": lv.name, "unit": "", "name": f"{label} {lv.name.lower()}",
-                         **{f"f{f.code}": float(agg[f.code]) for f in fields}, "total": float(agg["total"]),
+                         **{f"f{f.code}": None if f"f{f.code}" in hidden[lv.code] else float(agg[f.code])
+                            for f in fields}, "total": float(agg["total"]),
                          "percent": 100.0 * float(agg["total"]) / lv.survey_max if lv.survey_max else None, "note": ""})
     _numbered(rows, summary)
     said = "; ".join(f"{lv.name}: tối đa {maximum_vi(lv.survey_max)} điểm" for lv in levels)
     return ReportTable("diem-dieu-tra", "Điểm điều tra xã hội học theo lĩnh vực", columns, rows,
                        sheet="Điểm điều tra XHH", level_headers=headers,
-                       note=f"Điểm điều tra XHH ({said}); hiển thị 3 chữ số thập phân.", summary=summary,
-                       footnote=coverage_footnote(sc))
+                       note=f"Điểm điều tra XHH ({said}); hiển thị 3 chữ số thập phân; đơn vị xếp theo thứ tự "
+                            f"{'xếp hạng Chỉ số CCHC' if sc.final is not None else 'điểm điều tra XHH'}.",
+                       summary=summary, footnote=coverage_footnote(sc), hidden={k: v for k, v in hidden.items() if v})
+
+
+def _in_final_order(sc: CampaignScores, part: pd.DataFrame) -> pd.DataFrame:
+    """A level's rows in the final table's order (its rank, as the published report numbers both tables),
+    units absent from it after; by survey points, highest first, before the appraisal is in."""
+    by_points = part.sort_values(["total", "unit"], ascending=[False, True], na_position="last", kind="mergesort")
+    if sc.final is None:
+        return by_points
+    order = {u: i for i, u in enumerate(sc.final.table["unit"])}
+    position = by_points["unit"].map(order).fillna(len(order))
+    return by_points.assign(_o=position).sort_values("_o", kind="mergesort").drop(columns="_o")
 
 
 def _points_note(values: dict, incomplete: str, minimum: int) -> str:
@@ -258,6 +280,7 @@ def final_report_table(sc: CampaignScores) -> ReportTable:
     columns, headers, within = ranked_within_parent_columns(sc, table, columns)
     rows = _records(table)
     _numbered(rows, set())
+    places = {"previous_index": given_places(table["previous_index"])} if "previous_index" in table else {}
     return ReportTable(
         "ket-qua",
         "Kết quả Chỉ số CCHC, xếp hạng và xếp loại",
@@ -268,7 +291,46 @@ def final_report_table(sc: CampaignScores) -> ReportTable:
              + within,
         level_headers=headers,
         footnote=coverage_footnote(sc),
+        places=places,
     )
+
+
+def given_places(values: pd.Series, most: int = 3) -> int:
+    """The decimals a column of figures was given with: the most any value carries (up to ``most``), so that
+    last year's "80,12" prints as published, not "80,120".
+
+    >>> given_places(pd.Series([80.12, 90.1, 79.06, None])), given_places(pd.Series([87.461]))
+    (2, 3)
+    >>> given_places(pd.Series([80.0]))
+    0
+    """
+    decimals = [len(f"{v:.{most}f}".rstrip("0").partition(".")[2]) for v in pd.to_numeric(values, errors="coerce")
+                if pd.notna(v)]
+    return max(decimals, default=most)
+
+
+def comparison_table(sc: CampaignScores) -> ReportTable:
+    """The published "So sánh kết quả năm 2023 so với năm 2022": this year's index, rank and class beside last
+    year's as they were published, in this year's rank order; empty without last year's table."""
+    year, before = sc.year, last_year_vi(sc.year).capitalize()
+    now = f"Năm {year}" if year is not None else "Năm nay"
+    columns = [STT, Column("level_name", "Cấp"), Column("unit", "Mã đơn vị"), Column("name", "Đơn vị", width=34),
+               Column("index", f"Điểm ({now})", "number"), Column("rank", f"Xếp hạng ({now})", "integer"),
+               Column("class", f"Xếp loại ({now})", width=16), Column("previous_index", f"Điểm ({before})", "number"),
+               Column("previous_rank", f"Xếp hạng ({before})", "integer"),
+               Column("previous_class", f"Xếp loại ({before})", width=16)]
+    title = f"So sánh kết quả {now.lower()} so với {before.lower()}"
+    if sc.final is None or "previous_index" not in sc.final.table:
+        return ReportTable("so-sanh", title, columns, [], sheet="So sánh năm trước",
+                           note="Chưa nhập điểm thẩm định hoặc kết quả năm trước.")
+    table = sc.final.table.copy()
+    table["level_name"] = table["level"].map(level_names(sc))
+    table["name"] = table["unit"].map(sc.names).fillna(table["unit"])
+    rows = [{c.key: r.get(c.key) for c in columns} | {"level": r["level"]} for r in _records(table)]
+    _numbered(rows, set())
+    return ReportTable("so-sanh", title, columns, rows, sheet="So sánh năm trước",
+                       note=f"Điểm {before.lower()} ghi như đã công bố.",
+                       places={"previous_index": given_places(table["previous_index"])})
 
 
 def coverage_footnote(sc: CampaignScores) -> str:
@@ -353,18 +415,23 @@ def intervals_table(sc: CampaignScores, intervals: pd.DataFrame) -> ReportTable:
     )
 
 
-def shown(value, kind: str) -> str:
-    """A cell as the pages show it: 3 decimals (half up) with a decimal comma, percent with 1.
+def shown(value, kind: str, places: int | None = None) -> str:
+    """A cell as the pages show it: 3 decimals (half up) with a decimal comma, percent with 1; a number
+    column given with other ``places`` (last year's, :func:`given_places`) at those.
 
     Examples
     --------
     >>> shown(79.9995, "number"), shown(2.35, "percent"), shown(None, "number"), shown(3, "integer")
     ('80,000', '2,4', '', '3')
+    >>> shown(80.12, "number", 2)
+    '80,12'
     """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, str):
         return value  # HIDDEN, or a text kept in a number column
+    if kind == "number" and places is not None:
+        return f"{round_points(value, places):.{places}f}".replace(".", ",")
     if kind == "number":
         return points_vi(value)
     if kind == "percent":

@@ -367,21 +367,25 @@ CHANNELS = (("web", "Đường link", "qua đường link"), ("qr", "Thẻ QR", 
 
 @dataclass(frozen=True)
 class GroupCount:
-    """One row of the report's overview: a group's counted ballots by channel, against its plan."""
+    """One row of the report's overview: a group's counted ballots (people) by channel, the ratings they
+    give (ballot × unit rated: a delegate rating 19 departments gives 19), and the plan in ratings
+    (the sum of its unit × group targets) with how many of them are covered (each cell at most its target)."""
 
     name: str
     by_channel: dict[str, int]
     total: int
+    ratings: int
     planned: int
-    covered: int | None
+    covered: int
 
     @property
     def percent(self) -> float | None:
-        return 100.0 * self.covered / self.planned if self.planned and self.covered is not None else None
+        return 100.0 * self.covered / self.planned if self.planned else None
 
 
 def ballot_counts(session: Session, campaign: Campaign) -> list[GroupCount]:
-    """Per group of :func:`campaign_progress`, its counted ballots (not rejected) by channel (:data:`CHANNELS`)."""
+    """Per group of the campaign, its counted ballots (not rejected) by channel (:data:`CHANNELS`), its
+    ratings, and its plan and coverage counted in ratings, so that the rows add up to a total row."""
     by_channel: dict[str, dict[str, int]] = {}
     for code, channel, n in session.execute(
             select(RespondentGroup.code, Ballot.channel, func.count())
@@ -389,5 +393,24 @@ def ballot_counts(session: Session, campaign: Campaign) -> list[GroupCount]:
             .where(Ballot.campaign_id == campaign.id, Ballot.state != "rejected")
             .group_by(RespondentGroup.code, Ballot.channel)):
         by_channel.setdefault(code, {})[channel] = n
-    return [GroupCount(g.name, by_channel.get(g.code, {}), g.ballots, g.planned, g.covered)
-            for g in campaign_progress(session, campaign).groups]
+    received = {(unit_id, group_id): n for unit_id, group_id, n in session.execute(
+        select(Answer.unit_id, Ballot.group_id, func.count(distinct(Ballot.id)))
+        .join(Ballot, Answer.ballot_id == Ballot.id)
+        .where(Ballot.campaign_id == campaign.id, Ballot.state != "rejected")
+        .group_by(Answer.unit_id, Ballot.group_id))}
+    ratings: dict[int, int] = {}
+    for (_unit_id, group_id), n in received.items():
+        ratings[group_id] = ratings.get(group_id, 0) + n
+    planned: dict[int, int] = {}
+    covered: dict[int, int] = {}
+    for unit_id, group_id, target in session.execute(
+            select(SampleTarget.unit_id, SampleTarget.group_id, SampleTarget.target)
+            .where(SampleTarget.campaign_id == campaign.id)):
+        planned[group_id] = planned.get(group_id, 0) + target
+        covered[group_id] = covered.get(group_id, 0) + min(target, received.get((unit_id, group_id), 0))
+    out = []
+    for g in campaign.groups:
+        channels = by_channel.get(g.code, {})
+        out.append(GroupCount(g.name, channels, sum(channels.values()), ratings.get(g.id, 0),
+                              planned.get(g.id, 0), covered.get(g.id, 0)))
+    return out

@@ -9,10 +9,12 @@ from flask import Response, abort, make_response, render_template, stream_with_c
 from ...extensions import db_session, get_database
 from ...models import Campaign
 from ...outputs import report_text
+from ...outputs.ballot_table import ballot_headline, ballot_table
 from ...outputs.exports import Sheet, csv_chunks, json_chunks, xlsx_file
 from ...outputs.findings import level_paragraphs
 from ...outputs.report_tables import (
     ReportTable,
+    comparison_table,
     final_report_table,
     findings_table,
     intervals_table,
@@ -41,13 +43,14 @@ def _unsealed(campaign_id: int) -> Campaign:
 
 
 @bp.app_template_filter("shown")
-def _shown(value, kind: str = "text") -> str:
-    return shown(value, kind)
+def _shown(value, kind: str = "text", places: int | None = None) -> str:
+    return shown(value, kind, places)
 
 
 def _tables(campaign: Campaign) -> dict[str, ReportTable]:
     sc = scores_of(campaign)
-    return {t.slug: t for t in (survey_points_table(sc), findings_table(sc), option_table(sc), final_report_table(sc))}
+    return {t.slug: t for t in (survey_points_table(sc), findings_table(sc), option_table(sc), final_report_table(sc),
+                                comparison_table(sc))}
 
 
 def _table(campaign: Campaign, slug: str) -> ReportTable:
@@ -80,9 +83,8 @@ def overview(campaign_id: int):
     campaign = _unsealed(campaign_id)
     counts = ballot_counts(db_session(), campaign)
     ctx = _context(campaign)
-    return render_template("reports/overview.html", counts=counts, channels=CHANNELS, plan_note=report_text.PLAN_NOTE,
-                           summary=report_text.overview_sentence(counts, CHANNELS),
-                           withheld=withheld_note(ctx["sc"]), **ctx)
+    return render_template("reports/overview.html", ballots=ballot_table(counts, CHANNELS),
+                           summary=ballot_headline(counts, CHANNELS), withheld=withheld_note(ctx["sc"]), **ctx)
 
 
 @bp.get("/<int:campaign_id>/diem-dieu-tra")
@@ -112,6 +114,7 @@ def final(campaign_id: int):
     sc = ctx["sc"]
     blocks = report_text.index_blocks(sc, campaign.year)
     return render_template("reports/table.html", table=final_report_table(sc), charts=["chi-so"], blocks=blocks,
+                           comparison=comparison_table(sc),
                            fields=report_text.field_blocks(sc) if sc.final is not None else [], **ctx)
 
 
@@ -134,9 +137,9 @@ def printable(campaign_id: int):
     tables = _tables(campaign)
     counts = ballot_counts(db_session(), campaign)
     return render_template("reports/print.html", tables=[tables["diem-dieu-tra"], tables["ket-qua"]],
+                           comparison=tables["so-sanh"],
                            findings=tables["nhan-xet"], paragraphs=level_paragraphs(sc, tables["nhan-xet"].rows),
-                           counts=counts, channels=CHANNELS, plan_note=report_text.PLAN_NOTE,
-                           summary=report_text.overview_sentence(counts, CHANNELS),
+                           ballots=ballot_table(counts, CHANNELS), summary=ballot_headline(counts, CHANNELS),
                            survey_blocks=report_text.survey_blocks(sc), field_blocks=report_text.field_blocks(sc),
                            index_blocks=report_text.index_blocks(sc, campaign.year), **ctx)
 
