@@ -16,8 +16,8 @@ from survey_app.services.campaigns import CHANNELS, GroupCount, ballot_counts
 from survey_app.services.scores import campaign_scores
 
 from .conftest import LAST
-from .test_reports import client_for, users  # noqa: F401 - the fixture the pages need
 from .minimal_set import texts
+from .test_reports import client_for, users  # noqa: F401 - the fixture the pages need
 
 CHANNELS3 = (("web", "Đường link", "qua đường link"), ("qr", "Thẻ QR", "qua thẻ QR"),
              ("paper", "Phiếu giấy", "phát trực tiếp (phiếu giấy)"))
