@@ -65,6 +65,10 @@ def set_changes(old: CriteriaSet, new: CriteriaSet) -> list[Change]:
         if (a.survey_max, a.appraisal_max) != (b.survey_max, b.appraisal_max):
             changes.append(Change("level", code, "", f"{b.name}: điểm điều tra {a.survey_max:g} → {b.survey_max:g}, "
                                                      f"thẩm định {a.appraisal_max:g} → {b.appraisal_max:g}"))
+        if dict(a.field_appraisal_max) != dict(b.field_appraisal_max):
+            show = lambda m: "; ".join(f"{f}: {v:g}" for f, v in m.items()) or "không ghi"  # noqa: E731
+            changes.append(Change("level", code, "", f"{b.name}: điểm thẩm định tối đa theo lĩnh vực "
+                                                     f"{show(a.field_appraisal_max)} → {show(b.field_appraisal_max)}"))
     fields_a, fields_b = [f.code for f in old.fields], [f.code for f in new.fields]
     if fields_a != fields_b:
         changes.append(Change("field", "", "", f"lĩnh vực: {', '.join(fields_a)} → {', '.join(fields_b)}"))

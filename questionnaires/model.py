@@ -133,7 +133,9 @@ class Level:
     """A level of units (``so``, ``huyen``, ``xa``) and its point maxima.
 
     ``surveyed`` is false for a level the province does not rate by survey
-    (communes are assessed by their district).
+    (communes are assessed by their district). ``field_max`` holds the survey maximum of each
+    surveyed field; ``field_appraisal_max`` the appraisal maximum of each, when the set gives
+    them (for every surveyed field of the level, adding up to ``appraisal_max``), else it is empty.
     """
 
     code: str
@@ -145,6 +147,7 @@ class Level:
     parent: str | None = None
     plural: str = ""  # how a page counts its units ("sở, ban, ngành"); by default the name without "Cấp"
     rank_within: str = "province"  # "province": one ranking of the level; "parent": a ranking per parent unit
+    field_appraisal_max: Mapping[str, float] = dc_field(default_factory=lambda: _frozen({}))
 
     @property
     def units_word(self) -> str:
@@ -162,6 +165,20 @@ class Level:
     @property
     def surveyed(self) -> bool:
         return bool(self.criteria)
+
+    def field_index_max(self, field: str) -> float | None:
+        """The maximum of a field's index (appraisal + survey maxima), None when the set gives no
+        appraisal maximum for the field.
+
+        Examples
+        --------
+        >>> lv = Level("so", "Cấp sở", 86.5, 13.5, {"1": 2.0}, (), field_appraisal_max={"1": 11.0})
+        >>> lv.field_index_max("1"), Level("so", "Cấp sở", 86.5, 13.5, {"1": 2.0}, ()).field_index_max("1")
+        (13.0, None)
+        """
+        if field not in self.field_appraisal_max:
+            return None
+        return self.field_appraisal_max[field] + self.field_max.get(field, 0.0)
 
     @property
     def sub_criteria(self) -> tuple[SubCriterion, ...]:

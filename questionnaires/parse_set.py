@@ -143,9 +143,10 @@ def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
         if not _unique(r, seen, code, d.line, "cấp"):
             continue
         field_max: dict[str, float] = {}
+        field_appraisal: dict[str, float | None] = {}  # None: not given (or not a number, already reported)
         criteria: list[Criterion] = []
         keys = ("field", "survey_max", "criteria")
-        for fd in r.entries(d, "fields", f"lĩnh vực của cấp '{code}'", keys, required=False):
+        for fd in r.entries(d, "fields", f"lĩnh vực của cấp '{code}'", keys, ("appraisal_max",), required=False):
             fcode, fmax = r.code(fd, "field"), r.number(fd, "survey_max")
             if fcode is None:
                 continue
@@ -158,6 +159,10 @@ def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
                 r.problem(fd.line, "duplicate_code", f"lĩnh vực '{fcode}' lặp lại trong cấp '{code}'")
                 continue
             field_max[fcode] = fmax or 0.0
+            field_appraisal[fcode] = r.number(fd, "appraisal_max")
+            if "appraisal_max" in fd and field_appraisal[fcode] is None:
+                base.broken.add(("field_appraisal", code))
+            base.lines[("level_field", code, fcode)] = fd.line
             subs = _parse_criteria(r, fd, code, fcode, criteria, base)
             if ("field_subs", code, fcode) in base.broken:
                 continue
@@ -180,6 +185,8 @@ def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
                 f"{sum(field_max.values()):g}, không bằng survey_max {survey_max:g}",
             )
         base.lines[("level", code)] = d.line
+        appraisal_max = r.number(d, "appraisal_max")
+        field_appraisal_max = _field_appraisal(r, d, code, field_appraisal, appraisal_max, base)
         rank_within = r.text(d, "rank_within", "province") or "province"
         if rank_within not in RANK_WITHIN:
             r.problem(d.line_of("rank_within"), "bad_value",
@@ -190,13 +197,14 @@ def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
             Level(
                 code=code,
                 name=r.text(d, "name", code) or code,
-                appraisal_max=r.number(d, "appraisal_max") or 0.0,
+                appraisal_max=appraisal_max or 0.0,
                 survey_max=survey_max or 0.0,
                 field_max=MappingProxyType(field_max),
                 criteria=tuple(criteria),
                 parent=r.code(d, "parent"),
                 plural=r.text(d, "plural", "") or "",
                 rank_within=rank_within,
+                field_appraisal_max=MappingProxyType(field_appraisal_max),
             )
         )
     level_codes = {lv.code for lv in base.levels}
@@ -206,6 +214,34 @@ def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
         if lv.rank_within == "parent" and lv.parent is None:
             r.problem(base.lines[("level", lv.code)], "bad_value",
                       f"cấp '{lv.code}' xếp hạng trong đơn vị cấp trên ('rank_within: parent') nhưng không có 'parent'")
+
+
+def _field_appraisal(r: Reader, d: LineDict, level: str, given: dict[str, float | None],
+                     appraisal_max: float | None, base: SetBase) -> dict[str, float]:
+    """The appraisal maxima per field of a level: for every field listed or for none, adding up to the
+    level's ``appraisal_max``; {} when none is given or one is wrong (reported)."""
+    named = {f: v for f, v in given.items() if v is not None}
+    if ("field_appraisal", level) in base.broken or not named:
+        return {}
+    missing = [f for f in given if f not in named]
+    if missing:
+        r.problem(base.lines[("level_field", level, missing[0])], "missing_key",
+                  f"cấp '{level}' có điểm thẩm định tối đa ('appraisal_max') ở lĩnh vực "
+                  f"{', '.join(named)} nhưng thiếu ở lĩnh vực {', '.join(missing)}: ghi cho mọi lĩnh vực hoặc "
+                  "không lĩnh vực nào")
+        return {}
+    if appraisal_max is None:
+        r.problem(d.line, "missing_key",
+                  f"cấp '{level}' có điểm thẩm định tối đa theo lĩnh vực nên phải có 'appraisal_max'")
+        return {}
+    total = sum(named.values())
+    if abs(total - appraisal_max) > TOLERANCE:
+        listed = " + ".join(f"{v:g}" for v in named.values())
+        r.problem(d.line_of("appraisal_max"), "sum_fields",
+                  f"điểm thẩm định tối đa các lĩnh vực cấp '{level}' cộng lại {listed} = {total:g}, "
+                  f"không bằng appraisal_max {appraisal_max:g}")
+        return {}
+    return named
 
 
 def _parse_criteria(r, fd, level, fcode, criteria, base) -> list[SubCriterion]:

@@ -28,7 +28,8 @@ SHEETS: dict[str, list[tuple[str, str]]] = {
                     ("min_cell", "Số người tối thiểu để hiện số liệu một nhóm")],
     "Lĩnh vực": [("code", "Mã"), ("name", "Tên"), ("short_name", "Tên ngắn")],
     "Cấp": [("code", "Mã"), ("name", "Tên"), ("plural", "Gọi các đơn vị là"), ("parent", "Cấp trên"),
-            ("appraisal_max", "Điểm thẩm định tối đa"), ("rank_within", "Xếp hạng (toàn tỉnh/trong cấp trên)")],
+            ("appraisal_max", "Điểm thẩm định tối đa"), ("rank_within", "Xếp hạng (toàn tỉnh/trong cấp trên)"),
+            ("field_appraisal_max", "Điểm thẩm định tối đa theo lĩnh vực (lĩnh vực: điểm; …)")],
     "Tiêu chí": [("level", "Cấp"), ("field", "Lĩnh vực"), ("criterion", "Mã tiêu chí"),
                  ("criterion_name", "Tên tiêu chí"), ("code", "Mã TCTP"), ("name", "Tên TCTP"),
                  ("survey_max", "Điểm điều tra tối đa")],
@@ -49,7 +50,7 @@ SHEETS: dict[str, list[tuple[str, str]]] = {
 MAX_ROWS = 5_000
 # Columns added after the first workbooks went out: a workbook without them still reads (their defaults apply).
 OPTIONAL = {("Bộ tiêu chí", "min_ballots"), ("Bộ tiêu chí", "min_cell"), ("Cấp", "rank_within"),
-            ("Thang đo", "poor"), ("Đối tượng", "census")}
+            ("Cấp", "field_appraisal_max"), ("Thang đo", "poor"), ("Đối tượng", "census")}
 RANK_WORDS = {"province": "toàn tỉnh", "parent": "trong cấp trên"}
 LIMITS = tabular.Limits(rows=MAX_ROWS)
 YES = ("có", "co", "1", "x", "yes", "true")
@@ -98,8 +99,8 @@ def sheet_rows(cset: CriteriaSet) -> dict[str, list[tuple]]:
         "Bộ tiêu chí": [(cset.name, cset.year or "", _yes(cset.district_rule.enabled),
                          f"{share.numerator}/{share.denominator}", cset.min_ballots, cset.min_cell)],
         "Lĩnh vực": [(f.code, f.name, f.short_name if f.short_name != f.name else "") for f in cset.fields],
-        "Cấp": [(lv.code, lv.name, lv.plural, lv.parent or "", _number(lv.appraisal_max), RANK_WORDS[lv.rank_within])
-                for lv in cset.levels],
+        "Cấp": [(lv.code, lv.name, lv.plural, lv.parent or "", _number(lv.appraisal_max), RANK_WORDS[lv.rank_within],
+                 "; ".join(f"{f}: {_number(v)}" for f, v in lv.field_appraisal_max.items())) for lv in cset.levels],
         "Tiêu chí": [(lv.code, c.field, c.code, c.name, sc.code, sc.name, _number(sc.max_points))
                      for lv in cset.levels for c in lv.criteria for sc in c.sub_criteria],
         "Câu hỏi": [(q.level, q.id, q.sub_criterion, _number(q.max_points), q.scale,
@@ -252,6 +253,30 @@ def _pairs(row: _Row, key: str, heading: str, problems: list[WorkbookProblem]) -
     return out
 
 
+def _field_appraisal(level: _Row, rows: list[_Row], problems: list[WorkbookProblem]) -> dict[str, str]:
+    """The level row's appraisal maxima per field (``1: 11; 2: 9``) as YAML numbers; each field must be one
+    of the level's fields on the 'Tiêu chí' sheet (the set's validator checks the rest)."""
+    heading = _heading("Cấp", "field_appraisal_max")
+    fields = {c.cells.get("field", "") for c in rows}
+    out: dict[str, str] = {}
+    for field, value in _pairs(level, "field_appraisal_max", heading, problems):
+        number = value.replace(",", ".")
+        try:
+            float(number)
+        except ValueError:
+            problems.append(WorkbookProblem(level.sheet, level.number, heading, f"'{value}' không phải là số"))
+            continue
+        if field not in fields:
+            problems.append(WorkbookProblem(level.sheet, level.number, heading,
+                                            f"lĩnh vực '{field}' không có tiêu chí điều tra của cấp này "
+                                            "trong trang 'Tiêu chí'"))
+        elif field in out:
+            problems.append(WorkbookProblem(level.sheet, level.number, heading, f"lĩnh vực '{field}' ghi hai lần"))
+        else:
+            out[field] = number
+    return out
+
+
 def _heading(sheet: str, key: str) -> str:
     return dict(SHEETS[sheet])[key]
 
@@ -299,6 +324,7 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
             words = {v: k for k, v in RANK_WORDS.items()} | {k: k for k in RANK_WORDS}
             w.add(f"    rank_within: {_s(words.get(within, within))}", r)
         rows = criteria.pop(code, [])
+        per_field = _field_appraisal(r, rows, problems)
         if not rows:
             continue
         by_field: dict[str, dict[str, list[_Row]]] = {}
@@ -318,6 +344,8 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
             first = next(iter(crits.values()))[0]
             w.add(f"      - field: {_s(field)}", first)
             w.add(f"        survey_max: {_exact(field_max[field])}", first)
+            if field in per_field:
+                w.add(f"        appraisal_max: {per_field[field]}", r)
             w.add("        criteria:", first)
             for crit, subs in crits.items():
                 w.add(f"          - code: {_s(crit)}", subs[0])
