@@ -113,6 +113,7 @@ def check_cross_references(
         district_rule=base.district_rule,
         min_ballots=base.min_ballots,
         min_cell=base.min_cell,
+        report_bands=base.report_bands,
     )
 
 

@@ -286,6 +286,9 @@ class CriteriaSet:
     digest: str = ""
     min_ballots: int = 5  # counted ballots a unit needs to be ranked and classed (docs/method.md, "Coverage")
     min_cell: int = 5  # respondents a unit × group needs before a figure of it is shown (docs/method.md)
+    # Extra score cuts the report's sentences split a band at (the 2023 report splits Tốt, from 80, at 90:
+    # "Số đơn vị đạt từ 90 điểm trở lên là 12/19 đơn vị; số đơn vị từ 80 điểm đến dưới 90 điểm là 07"). Not classes.
+    report_bands: tuple[float, ...] = ()
 
     @cached_property
     def field_by_code(self) -> Mapping[str, Field]:

@@ -43,6 +43,7 @@ class SetBase:
     district_rule: DistrictRule = DistrictRule(enabled=False)
     min_ballots: int = DEFAULT_MIN_BALLOTS
     min_cell: int = DEFAULT_MIN_CELL
+    report_bands: tuple[float, ...] = ()
     lines: dict[tuple, int] = dc_field(default_factory=dict)
     # (file, line) of things defined outside set.yaml: questions, questionnaires
     where: dict[tuple, tuple[str, int]] = dc_field(default_factory=dict)
@@ -71,7 +72,7 @@ def parse_set_file(tree, file: str, problems: list[Problem]) -> SetBase | None:
     r.keys(
         top,
         ("name", "fields", "levels", "scales", "groups", "classes"),
-        ("year", "district_rule", "description", "min_ballots", "min_cell"),
+        ("year", "district_rule", "description", "min_ballots", "min_cell", "report_bands"),
         "bộ tiêu chí",
     )
     year = top.get("year")
@@ -80,7 +81,7 @@ def parse_set_file(tree, file: str, problems: list[Problem]) -> SetBase | None:
         year = None
     base = SetBase(name=r.text(top, "name", "") or "", year=year,
                    min_ballots=_count(r, top, "min_ballots", DEFAULT_MIN_BALLOTS),
-                   min_cell=_count(r, top, "min_cell", DEFAULT_MIN_CELL))
+                   min_cell=_count(r, top, "min_cell", DEFAULT_MIN_CELL), report_bands=_cuts(r, top))
     if base.min_ballots < base.min_cell:
         r.problem(top.line_of("min_ballots") or top.line_of("min_cell"), "bad_value",
                   f"'min_ballots' ({base.min_ballots}) phải từ 'min_cell' ({base.min_cell}) trở lên: một đơn vị có "
@@ -110,6 +111,19 @@ def _count(r: Reader, d: LineDict, key: str, default: int) -> int:
         r.problem(d.line_of(key), "bad_value", f"'{key}' phải là một số nguyên từ 1 trở lên, ví dụ {default}")
         return default
     return value
+
+
+def _cuts(r: Reader, d: LineDict) -> tuple[float, ...]:
+    """``report_bands``: the scores (above 0) at which the report's sentences split a class band, e.g. ``[90]``."""
+    value = d.get("report_bands")
+    if value is None:
+        return ()
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in items):
+        r.problem(d.line_of("report_bands"), "bad_value",
+                  "'report_bands' phải là danh sách điểm lớn hơn 0 để tách nhóm trong báo cáo, ví dụ [90]")
+        return ()
+    return tuple(sorted({float(v) for v in items}, reverse=True))
 
 
 def _unique(r: Reader, seen: dict, code: str | None, line: int, what: str) -> bool:

@@ -25,7 +25,8 @@ from .model import CriteriaSet
 SHEETS: dict[str, list[tuple[str, str]]] = {
     "Bộ tiêu chí": [("name", "Tên bộ tiêu chí"), ("year", "Năm"), ("district_rule", "Quy tắc cấp xã (có/không)"),
                     ("min_share", "Tỷ lệ xã tối thiểu"), ("min_ballots", "Số phiếu tối thiểu để xếp hạng đơn vị"),
-                    ("min_cell", "Số người tối thiểu để hiện số liệu một nhóm")],
+                    ("min_cell", "Số người tối thiểu để hiện số liệu một nhóm"),
+                    ("report_bands", "Mốc điểm tách nhóm trong báo cáo (ví dụ 90; …)")],
     "Lĩnh vực": [("code", "Mã"), ("name", "Tên"), ("short_name", "Tên ngắn")],
     "Cấp": [("code", "Mã"), ("name", "Tên"), ("plural", "Gọi các đơn vị là"), ("parent", "Cấp trên"),
             ("appraisal_max", "Điểm thẩm định tối đa"), ("rank_within", "Xếp hạng (toàn tỉnh/trong cấp trên)"),
@@ -49,7 +50,8 @@ SHEETS: dict[str, list[tuple[str, str]]] = {
 # about 3 s and 50 MB, one of 20,000 about 13 s and 200 MB (bench/upload_limits.py): a worker stays under 300 MB.
 MAX_ROWS = 5_000
 # Columns added after the first workbooks went out: a workbook without them still reads (their defaults apply).
-OPTIONAL = {("Bộ tiêu chí", "min_ballots"), ("Bộ tiêu chí", "min_cell"), ("Cấp", "rank_within"),
+OPTIONAL = {("Bộ tiêu chí", "min_ballots"), ("Bộ tiêu chí", "min_cell"), ("Bộ tiêu chí", "report_bands"),
+            ("Cấp", "rank_within"),
             ("Cấp", "field_appraisal_max"), ("Thang đo", "poor"), ("Đối tượng", "census")}
 RANK_WORDS = {"province": "toàn tỉnh", "parent": "trong cấp trên"}
 LIMITS = tabular.Limits(rows=MAX_ROWS)
@@ -97,7 +99,8 @@ def sheet_rows(cset: CriteriaSet) -> dict[str, list[tuple]]:
     share = cset.district_rule.min_share
     return {
         "Bộ tiêu chí": [(cset.name, cset.year or "", _yes(cset.district_rule.enabled),
-                         f"{share.numerator}/{share.denominator}", cset.min_ballots, cset.min_cell)],
+                         f"{share.numerator}/{share.denominator}", cset.min_ballots, cset.min_cell,
+                         "; ".join(str(_number(v)) for v in cset.report_bands))],
         "Lĩnh vực": [(f.code, f.name, f.short_name if f.short_name != f.name else "") for f in cset.fields],
         "Cấp": [(lv.code, lv.name, lv.plural, lv.parent or "", _number(lv.appraisal_max), RANK_WORDS[lv.rank_within],
                  "; ".join(f"{f}: {_number(v)}" for f, v in lv.field_appraisal_max.items())) for lv in cset.levels],
@@ -397,6 +400,11 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
     for key in ("min_ballots", "min_cell"):
         if info.cells.get(key):
             w.add(f"{key}: {_num(info, key, _heading('Bộ tiêu chí', key), problems)}", info)
+    cuts = [c.strip() for c in info.cells.get("report_bands", "").split(";") if c.strip()]
+    if cuts:
+        heading = _heading("Bộ tiêu chí", "report_bands")
+        numbers = [_num(_Row(info.sheet, info.number, {"cut": c}), "cut", heading, problems) for c in cuts]
+        w.add(f"report_bands: [{', '.join(numbers)}]", info)
     texts["set.yaml"] = w.text()
     origin.update({("set.yaml", line): where for line, where in w.origin.items()})
 

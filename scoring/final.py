@@ -250,30 +250,37 @@ def _unknown_parents(out: pd.DataFrame, cset: CriteriaSet) -> list[str]:
 
 
 # Class names the PAR INDEX has used over the years, best first: a band a province no longer uses
-# (Xuất sắc) still compares with this year's.
+# (Xuất sắc) is known as a class, but not compared with this year's.
 CLASS_WORDS = ("xuất sắc", "tốt", "khá", "trung bình", "yếu", "kém")
+# Last year's class is one this year's set no longer has (2022's Xuất sắc, 2023's bands top out at Tốt):
+# its units cannot be said to have gone up or down.
+NOT_COMPARED = "không so sánh (thay đổi thang xếp loại)"
 
 
 def _class_change(order: dict[str, int], now: str, before) -> str:
-    """``Tăng``, ``Giảm``, ``Giữ nguyên`` (the published report's words); by this year's band order,
-    or for a band no longer used by :data:`CLASS_WORDS`; "" when a class is unknown to both.
+    """``Tăng``, ``Giảm``, ``Giữ nguyên`` (the published report's words) by this year's band order;
+    :data:`NOT_COMPARED` when last year's class is a band this year's set no longer has (one of
+    :data:`CLASS_WORDS`); "" when a class is unknown or this year's unit is not classed.
 
     Examples
     --------
     >>> order = {"tốt": 0, "khá": 1}
-    >>> _class_change(order, "Tốt", "Khá"), _class_change(order, "Tốt", "Xuất sắc"), _class_change(order, "Tốt", "?")
+    >>> _class_change(order, "Tốt", "Khá"), _class_change(order, "Khá", "Tốt"), _class_change(order, "Tốt", "?")
     ('Tăng', 'Giảm', '')
+    >>> _class_change(order, "Tốt", "Xuất sắc"), _class_change(order, "Khá", "Xuất sắc")
+    ('không so sánh (thay đổi thang xếp loại)', 'không so sánh (thay đổi thang xếp loại)')
+    >>> _class_change(order, "Không xếp loại", "Xuất sắc")
+    ''
     """
     if not isinstance(before, str):
         return ""
     now_key, before_key = unicodedata.normalize("NFC", now.strip().lower()), \
         unicodedata.normalize("NFC", before.strip().lower())
-    if now_key in order and before_key in order:
-        a, b = order[now_key], order[before_key]
-    elif now_key in CLASS_WORDS and before_key in CLASS_WORDS:
-        a, b = CLASS_WORDS.index(now_key), CLASS_WORDS.index(before_key)
-    else:
+    if now_key not in order:
         return ""
+    if before_key not in order:
+        return NOT_COMPARED if before_key in CLASS_WORDS else ""
+    a, b = order[now_key], order[before_key]
     return "Giữ nguyên" if a == b else ("Tăng" if a < b else "Giảm")
 
 

@@ -50,7 +50,7 @@ def test_final_csv_with_communes_and_last_year(runner, files):
     assert final.loc["so_a", "index"] == pytest.approx(92.476) and final.loc["so_a", "rank"] == 1
     assert final.loc["so_b", "index"] == pytest.approx(80.0) and final.loc["so_b", "class"] == "Tốt"
     assert int(final.loc["so_a", "rank_change"]) == 1
-    assert final.loc["so_b", "class_change"] == "Giảm", "Xuất sắc, a band no longer used, is above Tốt"
+    assert final.loc["so_b", "class_change"] == "không so sánh (thay đổi thang xếp loại)", "Xuất sắc: no longer a band"
     # h1: 83.0, Tốt; communes Tốt (85), Khá, Tốt (90): 2/3 at Tốt or better -> keeps Tốt.
     assert final.loc["h1", "class"] == "Tốt" and final.loc["h1", "class_reason"].startswith("2/3 xã")
     # h2: 82.0, but Xã 5 has neither index nor class: not classified, and the survey was incomplete.

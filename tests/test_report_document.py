@@ -61,16 +61,19 @@ def test_classes_counted_by_band_beside_last_year_by_hand(cset):
                           "class_reason": ""})
     (_, text), = rt.band_sentences(hand_scores(cset, {"a": 1, "b": 1, "c": 1}, final), 2023)
     # mean 239.9995 / 3 = 79.99983 -> 80,000 at 3 decimals; last year (80 + 70 + 75) / 3 = 75.
+    # By score as the seed counts (79.9995 is 80,000): 2/3 = 66,67% from 80, 1/3 = 33,33% from 70; every class
+    # is its score's band, so one sentence names it (issue 27: shares per band, the seed's form).
     assert text == ("Tổng điểm trung bình của các đơn vị đạt 80,000/100 điểm, cao hơn so với năm 2022 "
-                    "(năm 2022 đạt 75,000 điểm). Trong đó: 02/03 đơn vị xếp loại Tốt (từ 80 điểm trở lên); "
-                    "01/03 đơn vị xếp loại Khá (từ 70 đến dưới 80 điểm).")
+                    "(năm 2022 đạt 75,000 điểm). Trong đó, có 02/03 đơn vị đạt từ 80 điểm trở lên, xếp loại Tốt, "
+                    "chiếm tỷ lệ 66,67%; 01/03 đơn vị đạt từ 70 đến dưới 80 điểm, xếp loại Khá, chiếm tỷ lệ 33,33%.")
 
 
 def test_findings_count_contents_as_the_seed_does(demo_app, users):  # noqa: F811
-    """The seed counts surveyed sub-criteria: 27 of cấp sở and 28 of cấp huyện in the 2023 scheme."""
+    """The seed counts contents asked ("06/21 nội dung" for cấp sở, which surveys 27 sub-criteria), not
+    sub-criteria: the default set asks 28 questions of cấp sở and 29 of cấp huyện (issue 27)."""
     page = client_for(demo_app, "pt").get(f"/bao-cao/{LAST}/nhan-xet").get_data(as_text=True)
-    assert "/27 nội dung có ý kiến đánh giá ở mức kém" in page
     assert "/28 nội dung có ý kiến đánh giá ở mức kém" in page
+    assert "/29 nội dung có ý kiến đánh giá ở mức kém" in page
 
 
 # --- the Word document -------------------------------------------------------------------------------------
@@ -137,7 +140,7 @@ def test_document_layout_fonts_sections_and_sentences(document):
              "IV. KẾT QUẢ CHỈ SỐ CCHC", "PHỤ LỤC"]
     assert [text.index(h) for h in order] == sorted(text.index(h) for h in order)
     assert "Đối với cấp sở: Tổng điểm điều tra XHH trung bình đạt " in text
-    assert "/27 nội dung có ý kiến đánh giá ở mức kém" in text
+    assert "/28 nội dung có ý kiến đánh giá ở mức kém" in text
     assert "Lĩnh vực Cải cách TTHC: Điểm trung bình đạt " in text
     assert "Căn cứ xếp loại theo kết quả của cấp xã" in text and "hạ từ Tốt xuống Khá" in text
     assert "hạt giống" not in text and "Bootstrap" not in text

@@ -70,6 +70,7 @@ def test_survey_points_page_has_each_levels_average_highest_and_lowest(demo_app,
 
 def test_findings_are_written_as_the_seed_writes_them(demo_app, users):
     page = client_for(demo_app, "pt").get("/bao-cao/1/nhan-xet").get_data(as_text=True)
+    page = re.sub(r"</?strong>", "", page)  # shares are bold (issue 27); the words are read here
     assert "Đối với đánh giá cấp sở có " in page and "nội dung có ý kiến đánh giá ở mức kém (cụ thể gồm: " in page
     assert re.search(r"\d+,\d% ý kiến đại biểu HĐND tỉnh( và \d+,\d% ý kiến [^;]+)? đánh giá (kém về|dưới 50%) ", page)
     assert "đánh giá kém về chất lượng các văn bản chỉ đạo, điều hành công tác CCHC của sở" in page

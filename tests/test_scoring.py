@@ -121,7 +121,8 @@ def test_comparison_with_last_year():
     a_row, b_row = row(t, "a"), row(t, "b")
     assert a_row["index_change"] == pytest.approx(90.0 - 92.02)
     assert int(a_row["rank_change"]) == 1 and int(b_row["rank_change"]) == -1
-    assert a_row["class_change"] == "Giảm"  # "Xuất sắc", no longer a band this year, was above Tốt
+    # "Xuất sắc" is no longer a band this year (issue 27): not compared, rather than "Giảm".
+    assert a_row["class_change"] == "không so sánh (thay đổi thang xếp loại)"
     assert b_row["class"] == "Tốt" and b_row["class_change"] == "Tăng"
 
 

@@ -5,6 +5,9 @@ gồm: 2,4% ý kiến đại biểu HĐND tỉnh đánh giá kém về chất l�
 """
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from aggregation import option_shares
 from questionnaires.model import round_points
 
@@ -13,11 +16,39 @@ from .report_text import abbreviate, count_vi, join_vi
 from .small_cells import hidden_groups
 
 RATE = "tỷ lệ "
+# Group names that open with a common noun for people, which the seed writes in lower case inside a sentence
+# ("ý kiến đại biểu HĐND tỉnh", "ý kiến người dân"). Any other name is a body's proper name ("Ủy ban MTTQ
+# tỉnh", "Hội Nông dân tỉnh") and is used as the set writes it.
+COMMON_HEADS = ("đại biểu", "lãnh đạo", "công chức", "cán bộ", "viên chức", "người", "doanh nghiệp", "tổ chức",
+                "hộ", "cử tri", "thành viên", "hội viên", "đoàn viên", "chuyên gia", "học sinh", "sinh viên",
+                "phụ huynh")
+REMARK = re.compile(r"\s*\([^()]*\)")
 
 
 def _lower_first(text: str) -> str:
-    """``Đại biểu HĐND tỉnh`` -> ``đại biểu HĐND tỉnh`` (acronyms keep their capitals)."""
+    """``Chất lượng …`` -> ``chất lượng …``: a question's text inside a sentence (acronyms keep their capitals)."""
     return text[:1].lower() + text[1:] if text[1:2].islower() or len(text) == 1 else text
+
+
+def group_in_sentence(name: str) -> str:
+    """A group's name inside a sentence: as the set writes it, without a remark in parentheses (the seed's
+    sentences sit in one already), its first letter lowered only when it opens with a common noun for
+    people (:data:`COMMON_HEADS`).
+
+    Examples
+    --------
+    >>> group_in_sentence("Đại biểu HĐND tỉnh"), group_in_sentence("Tổ chức, doanh nghiệp")
+    ('đại biểu HĐND tỉnh', 'tổ chức, doanh nghiệp')
+    >>> group_in_sentence("Ủy ban MTTQ tỉnh"), group_in_sentence("Lãnh đạo phòng chuyên môn cấp huyện (đánh giá sở)")
+    ('Ủy ban MTTQ tỉnh', 'lãnh đạo phòng chuyên môn cấp huyện')
+    >>> group_in_sentence("HĐND huyện"), group_in_sentence("Người dân")
+    ('HĐND huyện', 'người dân')
+    """
+    name = REMARK.sub("", unicodedata.normalize("NFC", name)).strip()
+    head = name.lower()
+    if any(head == h or head.startswith((h + " ", h + ",")) for h in COMMON_HEADS):
+        return name[:1].lower() + name[1:]
+    return name
 
 
 def percent_vi(share: float) -> str:
@@ -32,17 +63,23 @@ def percent_vi(share: float) -> str:
 
 
 def judged(label: str, text: str) -> str:
-    """What the respondents judged, as the seed words it: ``kém về chất lượng …``; for a share asked as
-    "Tỷ lệ …" and an answer in percent, ``dưới 50% văn bản QPPL …`` (not "dưới 50% về tỷ lệ văn bản").
+    """What the respondents judged, in the words of the scale's poor option(s) ``label``, as the seed words
+    it: a quality (``kém``) ``về`` what was asked, ``kém về chất lượng …``; a percentage (``dưới 50%``) of
+    what a "Tỷ lệ …" question counts, ``dưới 50% văn bản QPPL …`` (not "dưới 50% về tỷ lệ văn bản");
+    any other question on a percentage scale, ``mức độ … ở mức dưới 50%`` (not "dưới 50% về mức độ …").
 
     >>> judged("kém", "Chất lượng các văn bản")
     'kém về chất lượng các văn bản'
     >>> judged("dưới 50%", "Tỷ lệ văn bản quy phạm pháp luật có tính khả thi")
     'dưới 50% văn bản QPPL có tính khả thi'
+    >>> judged("dưới 50%", "Mức độ công khai dự toán, quyết toán ngân sách của sở theo quy định")
+    'mức độ công khai dự toán, quyết toán ngân sách của sở theo quy định ở mức dưới 50%'
     """
     text = abbreviate(text)
-    if "%" in label and text.lower().startswith(RATE):
-        return f"{label} {text[len(RATE):]}"
+    if "%" in label:
+        if text.lower().startswith(RATE):
+            return f"{label} {text[len(RATE):]}"
+        return f"{_lower_first(text)} ở mức {label}"
     return f"{label} về {_lower_first(text)}"
 
 
@@ -81,7 +118,7 @@ def poor_findings(sc: CampaignScores) -> list[dict]:
                 "label": label,
                 "_order": (order[(level, question)], groups[group][0]),
                 "sub_criterion": q.sub_criterion,
-                "sentence": f"{percent_vi(share)} ý kiến {_lower_first(groups[group][1])} đánh giá "
+                "sentence": f"{percent_vi(share)} ý kiến {group_in_sentence(groups[group][1])} đánh giá "
                 f"{judged(label, q.text)}",
             }
         )
@@ -94,8 +131,9 @@ def poor_findings(sc: CampaignScores) -> list[dict]:
 def level_paragraphs(sc: CampaignScores, rows: list[dict]) -> list[tuple[str, str]]:
     """Per surveyed level, the seed's paragraph: how many contents drew poor answers, and which.
 
-    A content (nội dung) is a surveyed sub-criterion (tiêu chí thành phần), as the published report
-    counts them: "06/21 nội dung" is 6 of the level's 21 surveyed sub-criteria. Groups hidden under
+    A content (nội dung) is a question asked about the level, as the published report counts them:
+    "06/21 nội dung" for cấp sở, whose 2023 scheme surveys 27 sub-criteria, is 6 of the 21 contents asked,
+    and the paragraph lists those 6, one per content with each group's share. Groups hidden under
     ``min_cell`` are not counted, and the paragraph says so.
     """
     out = []
@@ -106,9 +144,9 @@ def level_paragraphs(sc: CampaignScores, rows: list[dict]) -> list[tuple[str, st
             continue
         mine = [r for r in rows if r["level"] == lv.code]
         left_out = sorted(group_name.get(g, g) for level, g in hidden if level == lv.code)
-        unsaid = (f" Không nêu ý kiến của {join_vi([_lower_first(n) for n in left_out])} (dưới "
+        unsaid = (f" Không nêu ý kiến của {join_vi([group_in_sentence(n) for n in left_out])} (dưới "
                   f"{sc.cset.min_cell} người trả lời)." if left_out else "")
-        contents = {q.sub_criterion for q in sc.cset.level_questions(lv.code)}
+        contents = {q.id for q in sc.cset.level_questions(lv.code)}
         by_question: dict[str, list[dict]] = {}
         for r in mine:
             by_question.setdefault(r["question"], []).append(r)
@@ -118,11 +156,11 @@ def level_paragraphs(sc: CampaignScores, rows: list[dict]) -> list[tuple[str, st
             continue
         parts = []
         for group_rows in by_question.values():
-            who = join_vi([f"{percent_vi(r['share'] / 100.0)} ý kiến {_lower_first(r['group_name'])}"
+            who = join_vi([f"{percent_vi(r['share'] / 100.0)} ý kiến {group_in_sentence(r['group_name'])}"
                            for r in group_rows])
             first = group_rows[0]
             parts.append(f"{who} đánh giá {judged(first['label'], first['text'])}")
-        poor = {r["sub_criterion"] for r in mine}
+        poor = {r["question"] for r in mine}
         out.append((lv.name, f"Đối với đánh giá {lv.name.lower()} có {count_vi(len(poor))}/{count_vi(len(contents))} "
                              f"nội dung có ý kiến đánh giá ở mức kém (cụ thể gồm: {'; '.join(parts)}).{unsaid}"))
     return out

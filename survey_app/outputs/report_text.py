@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from questionnaires.model import round_points
+from scoring.coverage import NOT_ENOUGH
+from scoring.final import NOT_CLASSIFIED, ruled_levels
 
 from ..services.campaigns import GroupCount
 from ..services.scores import CampaignScores
@@ -218,8 +220,63 @@ def field_sentences(sc: CampaignScores) -> list[tuple[str, list[str]]]:
     return out
 
 
+# The table's term for a unit the rules leave without a class (scoring.final), written inside a sentence.
+UNCLASSED = NOT_CLASSIFIED[:1].lower() + NOT_CLASSIFIED[1:]
+# What final_table appends to a class reason when some group's opinions are missing: not the district rule's.
+INCOMPLETE_NOTE = "điểm điều tra XHH chưa đủ ý kiến mọi đối tượng"
+
+
+def _share_of(k: int, n: int) -> str:
+    return f"chiếm tỷ lệ {share_vi(100.0 * k / n)}"
+
+
+def _in_range(index: pd.Series, low: float, high: float | None) -> pd.Series:
+    """Indexes (at 3 decimals, as classed) from ``low`` to under ``high``."""
+    shown = index.dropna().map(round_points)
+    return (shown >= low) & (shown < high) if high is not None else shown >= low
+
+
+def _split(index: pd.Series, n: int, low: float, high: float | None, cuts: tuple[float, ...]) -> str:
+    """The band ``low``–``high`` split at the set's ``report_bands`` inside it, as the 2023 report splits Tốt:
+    "số đơn vị đạt từ 90 điểm trở lên là 12/19 đơn vị, …; số đơn vị đạt từ 80 đến dưới 90 điểm là 07/19 đơn
+    vị, …"; "" when no cut falls inside the band or no unit reaches the first cut."""
+    inside = [c for c in sorted(cuts, reverse=True) if c > low and (high is None or c < high)]
+    if not inside or not _in_range(index, inside[0], high).any():
+        return ""
+    edges = [high] + inside + [low]
+    parts = []
+    for top, bottom in zip(edges, edges[1:]):
+        k = int(_in_range(index, bottom, top).sum())
+        if k:
+            parts.append(f"số đơn vị đạt {_band_span(bottom, top)} là {count_vi(k)}/{count_vi(n)} đơn vị, "
+                         f"{_share_of(k, n)}")
+    return f" (cụ thể: {'; '.join(parts)})"
+
+
+def _rule_reason(reason: str) -> str:
+    """A class reason without the note on missing opinions, which is not the district rule's."""
+    return reason.replace(f"; {INCOMPLETE_NOTE}", "").replace(INCOMPLETE_NOTE, "").strip("; ")
+
+
+def _rule_cause(reason: str) -> str:
+    """Why the rule lowered a class, without the "hạ từ … xuống …" the sentence says itself.
+
+    >>> _rule_cause("chỉ 2/4 xã đạt loại Tốt trở lên (< 2/3): hạ từ Tốt xuống Khá; " + INCOMPLETE_NOTE)
+    'chỉ 2/4 xã đạt loại Tốt trở lên (< 2/3)'
+    """
+    return _rule_reason(reason).split(": hạ từ ")[0]
+
+
 def band_sentences(sc: CampaignScores, year: int | None) -> list[tuple[str, str]]:
-    """Per ranked level: the average index (beside last year's), and how many units each class holds."""
+    """Per ranked level: the average index (beside last year's), the units per score band, and per final class.
+
+    As the 2023 report: "Trong đó, có 05/08 đơn vị đạt từ 80 điểm trở lên, chiếm tỷ lệ 62,5%; …", counted
+    by score (at 3 decimals), a band split at the set's ``report_bands`` when a unit reaches the cut. When
+    every unit's class is its score's band, that sentence names the class too; otherwise a second sentence
+    counts units by their final class, each unit the district rule moved said in its class's clause ("trong
+    đó huyện Chợ Mới đạt 83,396 điểm nhưng xếp loại Khá do chỉ 2/4 xã …"), then the units not classed
+    ("không xếp loại", the table's term) and those with too few ballots.
+    """
     if sc.final is None:
         return []
     t = sc.final.table
@@ -239,18 +296,56 @@ def band_sentences(sc: CampaignScores, year: int | None) -> list[tuple[str, str]
             way = "cao hơn" if round_points(mean) > round_points(before) else (
                 "thấp hơn" if round_points(mean) < round_points(before) else "bằng")
             text += f", {way} so với {said} ({said} đạt {points_vi(before)} điểm)"
-        parts = []
+        scored = part["index"].notna()
+        by_score = [sc.cset.class_for(v).name if pd.notna(v) else None for v in part["index"]]
+        same = bool(scored.all()) and list(part["class"]) == by_score
+        clauses = []
         for i, band in enumerate(bands):
-            k = int((part["class"] == band.name).sum())
+            high = bands[i - 1].min_points if i else None
+            k = int(_in_range(part["index"], band.min_points, high).sum())
             if not k:
                 continue
-            span = _band_span(band.min_points, bands[i - 1].min_points if i else None)
-            parts.append(f"{count_vi(k)}/{count_vi(n)} đơn vị xếp loại {band.name} ({span})")
-        unclassified = int((~part["class"].isin([b.name for b in bands])).sum())
-        if unclassified:
-            parts.append(f"{count_vi(unclassified)}/{count_vi(n)} đơn vị chưa xếp loại")
-        out.append((lv.code, f"{text}. Trong đó: {'; '.join(parts)}." if parts else f"{text}."))
+            named = f", xếp loại {band.name}" if same else ""
+            clauses.append(f"{count_vi(k)}/{count_vi(n)} đơn vị đạt {_band_span(band.min_points, high)}{named}, "
+                           f"{_share_of(k, n)}{_split(part['index'], n, band.min_points, high, sc.cset.report_bands)}")
+        sentences = [f"{text}."] + ([f"Trong đó, có {'; '.join(clauses)}."] if clauses else [])
+        if not same:
+            sentences.append(f"Theo xếp loại, có {'; '.join(_class_clauses(sc, part, bands, by_score))}.")
+        out.append((lv.code, " ".join(sentences)))
     return out
+
+
+def _class_clauses(sc: CampaignScores, part: pd.DataFrame, bands, by_score: list[str | None]) -> list[str]:
+    """Units per final class, those the district rule moved named in their class's clause; then the units
+    not classed and those with too few ballots, named."""
+    n = len(part)
+    rows = part.to_dict("records")
+
+    def named(units: list[dict]) -> str:
+        return join_vi([_name_in_sentence(sc.names.get(r["unit"], r["unit"])) for r in units])
+
+    clauses = []
+    for band in bands:
+        mine = [r for r in rows if r["class"] == band.name]
+        if not mine:
+            continue
+        clause = f"{count_vi(len(mine))}/{count_vi(n)} đơn vị xếp loại {band.name}, {_share_of(len(mine), n)}"
+        moved = [r for r, score in zip(rows, by_score) if r["class"] == band.name and score not in (None, band.name)]
+        if moved:
+            clause += ", trong đó " + join_vi([
+                f"{named([r])} đạt {points_vi(r['index'])} điểm nhưng xếp loại {band.name} do "
+                f"{_rule_cause(r['class_reason'] or '')}" for r in moved])
+        clauses.append(clause)
+    classed = {b.name for b in bands}
+    short = [r for r in rows if str(r["class"]).startswith(NOT_ENOUGH)]
+    other = [r for r in rows if r["class"] not in classed and not str(r["class"]).startswith(NOT_ENOUGH)]
+    if other:
+        clauses.append(f"{count_vi(len(other))}/{count_vi(n)} đơn vị {UNCLASSED} ({named(other)}), "
+                       f"{_share_of(len(other), n)}")
+    if short:
+        clauses.append(f"{count_vi(len(short))}/{count_vi(n)} đơn vị chưa đủ phiếu nên không xếp hạng, {UNCLASSED} "
+                       f"({named(short)}), {_share_of(len(short), n)}")
+    return clauses
 
 
 def _band_span(low: float, high: float | None) -> str:
@@ -267,12 +362,16 @@ def _band_span(low: float, high: float | None) -> str:
 
 
 def class_reasons(sc: CampaignScores) -> list[str]:
-    """The district rule's reasons, a sentence per unit whose class it changed or left open."""
+    """The district rule's notes, a sentence per unit of a level the rule applies to whose class it decided
+    (kept, lowered or left open); a unit without an index (no appraisal, too few ballots) has none, and the
+    note on missing opinions is not the rule's."""
     if sc.final is None:
         return []
     t = sc.final.table
-    rows = t[t["class_reason"].fillna("").str.len() > 0]
-    return [f"{sc.names.get(r.unit, r.unit)}: {r.class_reason}." for r in rows.itertuples(index=False)]
+    ruled = t["level"].isin(list(ruled_levels(sc.cset))) & t["index"].notna()
+    ruled &= ~t["class"].astype(str).str.startswith(NOT_ENOUGH)
+    rows = t[ruled & (t["class_reason"].fillna("").map(_rule_reason).str.len() > 0)]
+    return [f"{sc.names.get(r.unit, r.unit)}: {_rule_reason(r.class_reason)}." for r in rows.itertuples(index=False)]
 
 
 def level_heading(sc: CampaignScores, level: str, number: int) -> str:
@@ -305,3 +404,58 @@ def reason_blocks(sc: CampaignScores) -> list[tuple[str, list[str]]]:
 def index_blocks(sc: CampaignScores, year: int | None) -> list[tuple[str, list[str]]]:
     """The final index per level, then the district rule's reasons (section IV on the pages)."""
     return band_blocks(sc, year) + reason_blocks(sc)
+
+
+# A share of opinions, as the seed bolds it in the "kém" paragraph ("**2,4%** ý kiến đại biểu HĐND tỉnh");
+# a percentage of the scale's wording ("dưới 50%") or of a band's share stays plain, as there.
+BOLD_SHARE = re.compile(r"\d+(?:,\d+)?%(?= ý kiến)")
+
+
+def emphasis(text: str) -> list[tuple[str, bool]]:
+    """The sentence as runs ``(text, bold)``, each share of opinions bold, as the published report prints
+    the poor-answer paragraph; the sentence itself stays a plain string everywhere else.
+
+    Examples
+    --------
+    >>> emphasis("gồm: 2,4% ý kiến A đánh giá dưới 50% văn bản; 02% ý kiến B)")
+    [('gồm: ', False), ('2,4%', True), (' ý kiến A đánh giá dưới 50% văn bản; ', False), ('02%', True), \
+(' ý kiến B)', False)]
+    >>> emphasis("Không có.")
+    [('Không có.', False)]
+    """
+    runs: list[tuple[str, bool]] = []
+    at = 0
+    for match in BOLD_SHARE.finditer(text):
+        if match.start() > at:
+            runs.append((text[at:match.start()], False))
+        runs.append((match.group(), True))
+        at = match.end()
+    if at < len(text) or not runs:
+        runs.append((text[at:], False))
+    return runs
+
+
+def data_status(sc: CampaignScores) -> list[tuple[str, str, bool]]:
+    """The overview's list of what the results need: ``(label, state, done)`` for the appraisal, the
+    communes' classes for the district rule and last year's results.
+
+    Communes' classes are "đã nhập" when imported; when not, but the rule took them from communes
+    surveyed and scored in the same campaign, the page says so rather than "chưa nhập"; a set without
+    the rule does not need them.
+    """
+    rule = sc.cset.district_rule.min_share
+    children = [sc.cset.level_by_code[c] for c in ruled_levels(sc.cset).values()]
+    label = f"Kết quả xếp loại {children[0].name.lower() if children else 'cấp xã'} (quy tắc " \
+            f"{rule.numerator}/{rule.denominator})"
+    if sc.imported["communes"]:
+        communes = ("đã nhập", True)
+    elif not children:
+        communes = ("không áp dụng (bộ tiêu chí không có quy tắc này)", True)
+    elif sc.final is not None and any(lv.surveyed for lv in children) and (
+            sc.final.table["level"].isin([lv.code for lv in children]) & sc.final.table["index"].notna()).any():
+        communes = ("không cần nhập: quy tắc dùng chỉ số của các xã được điều tra XHH trong đợt này", True)
+    else:
+        communes = ("chưa nhập", False)
+    said = lambda done: ("đã nhập" if done else "chưa nhập", done)  # noqa: E731
+    return [("Điểm thẩm định", *said(sc.imported["appraisal"])), (label, *communes),
+            ("Kết quả năm trước", *said(sc.imported["previous"]))]

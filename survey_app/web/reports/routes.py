@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from flask import Response, abort, make_response, render_template, stream_with_context
+from markupsafe import Markup, escape
 
 from ...extensions import db_session, get_database
 from ...models import Campaign
@@ -45,6 +46,18 @@ def _unsealed(campaign_id: int) -> Campaign:
 @bp.app_template_filter("shown")
 def _shown(value, kind: str = "text", places: int | None = None) -> str:
     return shown(value, kind, places)
+
+
+@bp.app_template_filter("emphasis")
+def _emphasis(text: str) -> Markup:
+    """A report sentence with its shares of opinions in bold (:func:`report_text.emphasis`), escaped."""
+    return Markup("".join(f"<strong>{escape(t)}</strong>" if bold else str(escape(t))
+                          for t, bold in report_text.emphasis(str(text))))
+
+
+@bp.app_template_filter("data_status")
+def _data_status(sc) -> list[tuple[str, str, bool]]:
+    return report_text.data_status(sc)
 
 
 def _tables(campaign: Campaign) -> dict[str, ReportTable]:
