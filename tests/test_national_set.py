@@ -190,7 +190,9 @@ def points(runner, cset, tmp_path):
 def test_aggregate_scores_the_three_levels_by_hand(points):
     _folder, _out, table, output = points
     assert "Đã ghi 8 đơn vị" in output and "(8 đủ ý kiến mọi đối tượng)" in output
-    assert list(table.columns) == ["level", *FIELDS, "total", "complete"]
+    assert list(table.columns) == ["level", *FIELDS, "total", "complete", "ballots"]
+    assert table["ballots"].to_dict() == {"so_tu_phap": 3, "so_y_te": 3, "h_an_phu": 5, "h_binh_son": 4,
+                                          "x_ap1": 3, "x_ap2": 2, "x_bs1": 1, "x_bs2": 1}
     assert table["level"].to_dict() == {
         "so_tu_phap": "cap_so", "so_y_te": "cap_so", "h_an_phu": "cap_huyen", "h_binh_son": "cap_huyen",
         "x_ap1": "cap_xa", "x_ap2": "cap_xa", "x_bs1": "cap_xa", "x_bs2": "cap_xa"}
@@ -230,6 +232,17 @@ def test_aggregate_scores_the_three_levels_by_hand(points):
     assert set(table["complete"]) == {1}
 
 
+def arithmetic_set(folder):
+    """The set with min_ballots and min_cell 1: these ballots (1 to 5 a unit) check the arithmetic of the index and
+    the classes; the coverage guard they would meet is tested in tests/test_cli_coverage.py."""
+    copy = folder / "quoc_gia"
+    shutil.copytree(SET_DIR, copy)
+    text = (copy / "set.yaml").read_text(encoding="utf-8")
+    (copy / "set.yaml").write_text(text.replace("year: 2025\n", "year: 2025\nmin_ballots: 1\nmin_cell: 1\n", 1),
+                                   encoding="utf-8")
+    return copy
+
+
 def write_appraisal(folder):
     path = folder / "appraisal.csv"
     path.write_text("unit,total\n" + "".join(f"{u},{v}\n" for u, v in APPRAISAL.items()), encoding="utf-8")
@@ -244,7 +257,7 @@ def test_rank_classes_xuat_sac_and_ranks_each_level_apart(runner, points):
     folder, survey, _table, _output = points
     out = folder / "final.csv"
     result = runner.invoke(args=["rank", "--survey", str(survey), "--appraisal", str(write_appraisal(folder)),
-                                 "--criteria", str(SET_DIR), "--out", str(out)])
+                                 "--criteria", str(arithmetic_set(folder)), "--out", str(out)])
     assert result.exit_code == 0, result.output
     final = read_final(out)
     # so_tu_phap: 85 + 10 = 95 -> Xuất sắc; x_ap1: 84.5 + 8.125 = 92.625 -> Xuất sắc;
@@ -276,7 +289,7 @@ def test_rank_with_communes_applies_the_two_thirds_rule(runner, points):
     folder, survey, _table, _output = points
     appraisal = write_appraisal(folder)
     first = folder / "first.csv"
-    args = ["rank", "--survey", str(survey), "--appraisal", str(appraisal), "--criteria", str(SET_DIR)]
+    args = ["rank", "--survey", str(survey), "--appraisal", str(appraisal), "--criteria", str(arithmetic_set(folder))]
     assert runner.invoke(args=[*args, "--out", str(first)]).exit_code == 0
     communes_of = {"x_ap1": "h_an_phu", "x_ap2": "h_an_phu", "x_bs1": "h_binh_son", "x_bs2": "h_binh_son"}
     # The communes' indexes from the first run: 92.625, 90, 85.5, 75.
