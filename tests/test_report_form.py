@@ -285,3 +285,13 @@ def test_printed_every_page_from_the_second_carries_its_number(report, tmp_path)
     appendix = next(i for i, page in enumerate(pages) if "PHỤ LỤC" in page)
     assert appendix > signer
     assert [line.strip() for line in pages[appendix].splitlines() if line.strip()][1] == "PHỤ LỤC"
+
+
+def test_the_shares_of_opinions_are_bold_in_the_poor_answer_paragraph_as_the_seed_prints_them(demo_report):
+    # "… có 06/28 nội dung có ý kiến đánh giá ở mức kém (cụ thể gồm: **2,4%** ý kiến đại biểu …": the share of
+    # opinions bold, the rest of the sentence plain.
+    doc = Document(io.BytesIO(demo_report))
+    paragraph = next(p for p in doc.paragraphs if "nội dung có ý kiến đánh giá ở mức kém (cụ thể gồm:" in p.text)
+    bold = [r.text for r in paragraph.runs if r.bold]
+    assert bold and all(re.fullmatch(r"\d+(,\d+)?%", t) for t in bold)
+    assert not paragraph.runs[0].bold and paragraph.runs[0].text.startswith("Đối với đánh giá")

@@ -2,10 +2,12 @@
 
 Layout of a Vietnamese administrative document (Nghị định 30/2020/NĐ-CP): the issuing body and the
 national motto side by side, each with a short rule drawn under it, number and date left to fill in,
-the title naming who is assessed (the ranked levels of the set); then I. overview (ballots by group
-and channel against the plan), II. survey results (narrative, a table per level with each field's
-maximum, the poor-answer findings, heat maps), III. results per field, IV. the final index, rank and
-class beside last year on landscape pages, with the district rule's reasons; the closing sentence,
+the title naming who is assessed (the ranked levels of the set); then, in the published report's order,
+I. the criteria set and method (:mod:`.report_method`, every figure from the set), II. results: 1. the
+ballots by group and channel against the plan, 2. survey points (narrative, the poor-answer findings, a
+table per level, heat maps), 3. the index, rank and class on landscape pages with the district rule's
+reasons and the comparison with last year; III. the index per field; IV. "Đánh giá chung" and V. "Nhiệm
+vụ", headings left for the Department to write under; the closing sentence,
 "Nơi nhận" and the signer (GIÁM ĐỐC, room to sign, a dotted name line); then, in a section of its own,
 the appendix with the confidence intervals. Page numbers from page 2, centred in the top margin, on
 every section; tables captioned "Bảng 1", "Bảng 2", … in the order they appear; every picture scaled
@@ -37,12 +39,15 @@ from docx.shared import Mm, Pt, RGBColor
 from ..services.campaigns import CHANNELS, GroupCount, ballot_counts
 from ..services.scores import CampaignScores
 from . import report_text as rt
+from .ballot_table import ballot_headline, ballot_table
 from .coverage_text import coverage_sentence
 from .exports import NOT_XML, Column
 from .findings import level_paragraphs
 from .report_charts import campaign_chart, chart_available
+from .report_method import field_index_blocks, method_blocks
 from .report_tables import (
     ReportTable,
+    comparison_table,
     final_report_table,
     findings_table,
     intervals_table,
@@ -370,9 +375,11 @@ def _level_tables(doc, table: ReportTable, keys: tuple[str, ...] | None, section
     if keys is not None:
         columns.sort(key=lambda c: keys.index(c.key))
     for level, title, rows in table.sections(sections):
+        shown_columns = table.level_columns(level, columns)
         captions.add(doc, f"{caption} — {title}")
-        values = [[(shown(row.get(c.key), c.kind), c.kind != "text") for c in columns] for _, row in rows]
-        _table(doc, [table.header(c, level) for c in columns], values, _widths(columns, width))
+        values = [[(shown(row.get(c.key), c.kind, table.places.get(c.key)), c.kind != "text") for c in shown_columns]
+                  for _, row in rows]
+        _table(doc, [table.header(c, level) for c in shown_columns], values, _widths(shown_columns, width))
         doc.add_paragraph()
 
 
@@ -409,33 +416,41 @@ def _picture(doc, png: bytes, section, share: float = 1.0) -> None:
     p.paragraph_format.first_line_indent = Mm(0)
 
 
-def _blocks(doc, blocks: list[tuple[str, list[str]]]) -> None:
+def _sentence(doc, text: str) -> None:
+    """A justified paragraph, each share of opinions in bold as the published report prints them."""
+    p = doc.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    for part, bold in rt.emphasis(_safe(text)):
+        p.add_run(part).bold = bold or None
+
+
+def _blocks(doc, blocks: list[tuple[str, list[str]]], style: str = "Heading 3") -> None:
     for heading, sentences in blocks:
         if heading:
-            doc.add_paragraph(_safe(heading), style="Heading 2")
+            doc.add_paragraph(_safe(heading), style=style)
         for s in sentences:
-            doc.add_paragraph(_safe(s)).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+            _sentence(doc, s)
 
 
 def _overview(doc, inp: ReportInput, width: int, sc: CampaignScores, captions: _Captions) -> None:
-    doc.add_paragraph("I. TỔNG QUAN VỀ ĐIỀU TRA XÃ HỘI HỌC (XHH)", style="Heading 1")
-    doc.add_paragraph(_safe(rt.overview_sentence(inp.counts, inp.channels))).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    doc.add_paragraph("1. Tổ chức điều tra xã hội học (XHH): số phiếu được tính", style="Heading 2")
+    doc.add_paragraph(_safe(ballot_headline(inp.counts, inp.channels))).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     if coverage := coverage_sentence(sc):
         doc.add_paragraph(_safe(coverage)).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-    headers = ["Đối tượng", *(h for _, h, _ in inp.channels), "Tổng", "Kế hoạch", "Đạt (%)"]
-    rows = [[(c.name, False), *((str(c.by_channel.get(code, 0)), True) for code, *_ in inp.channels),
-             (str(c.total), True), (str(c.planned), True), (shown(c.percent, "percent"), True)] for c in inp.counts]
-    n = len(headers) - 1
-    captions.add(doc, "Số phiếu điều tra XHH theo đối tượng và hình thức")
-    _table(doc, headers, rows, [width * 0.3] + [width * 0.7 / n] * n)
-    doc.add_paragraph(rt.PLAN_NOTE, style="Ghi chú")
+    table = ballot_table(inp.counts, inp.channels)
+    columns = [c for c in table.columns if c.key != "covered"]
+    rows = [[(shown(row.get(c.key), c.kind), c.kind != "text") for c in columns] for row in table.rows]
+    n = len(columns) - 1
+    captions.add(doc, "Số phiếu điều tra XHH theo đối tượng và hình thức, so với kế hoạch mẫu")
+    _table(doc, [c.header for c in columns], rows, [width * 0.26] + [width * 0.74 / n] * n)
+    doc.add_paragraph(table.footnote, style="Ghi chú")
 
 
 def _survey(doc, sc: CampaignScores, sections: dict[str, str], section, captions: _Captions) -> None:
-    doc.add_paragraph("II. KẾT QUẢ ĐIỀU TRA XHH", style="Heading 1")
+    doc.add_paragraph("2. Kết quả điều tra XHH: điểm điều tra XHH theo lĩnh vực", style="Heading 2")
     _blocks(doc, rt.survey_blocks(sc))
     for _, paragraph in level_paragraphs(sc, findings_table(sc).rows):
-        doc.add_paragraph(_safe(paragraph)).alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        _sentence(doc, paragraph)
     table = survey_points_table(sc)
     doc.add_paragraph(f"Kết quả cụ thể điểm điều tra XHH năm {sc.year}, như sau:")
     keys = ("stt", "name", *(f"f{f.code}" for f in sc.cset.fields), "total")
@@ -446,7 +461,8 @@ def _survey(doc, sc: CampaignScores, sections: dict[str, str], section, captions
 
 
 def _final(doc, sc: CampaignScores, sections: dict[str, str], section, captions: _Captions) -> None:
-    doc.add_paragraph("IV. KẾT QUẢ CHỈ SỐ CCHC, XẾP HẠNG VÀ XẾP LOẠI", style="Heading 1")
+    doc.add_paragraph("3. Chỉ số CCHC (điểm thẩm định cộng điểm điều tra XHH), xếp hạng và xếp loại",
+                      style="Heading 2")
     table = final_report_table(sc)
     if not table.rows:
         doc.add_paragraph(table.note)
@@ -456,12 +472,21 @@ def _final(doc, sc: CampaignScores, sections: dict[str, str], section, captions:
                   captions)
     _blocks(doc, rt.reason_blocks(sc))
     doc.add_paragraph(table.note, style="Ghi chú")
+    comparison = comparison_table(sc)
+    if comparison.rows:
+        keys = ("stt", "name", "index", "rank", "class", "previous_index", "previous_rank", "previous_class")
+        _level_tables(doc, comparison, keys, sections, _text_width(section), comparison.title, captions)
     for lv in sc.cset.levels:
         if chart_available(sc, "chi-so", lv.code) and (sc.final.table["level"] == lv.code).any():
             _picture(doc, campaign_chart(sc, "chi-so", lv.code, fmt="png"), section, share=0.8)
 
 
 APPENDIX_TITLE = "Độ tin cậy của kết quả"
+# The parts the Department writes itself, as the published report has them; their headings are left in place.
+DRAFTER_PARTS = (("IV. ĐÁNH GIÁ CHUNG", "(Phần do Sở Nội vụ viết: những kết quả đạt được; những tồn tại, hạn chế và "
+                                        "nguyên nhân.)"),
+                 ("V. NHIỆM VỤ TRONG THỜI GIAN TỚI", "(Phần do Sở Nội vụ viết: nhiệm vụ của các cơ quan, đơn vị "
+                                                      "trong năm tới.)"))
 
 
 def _appendix(doc, sc: CampaignScores, inp: ReportInput, sections: dict[str, str], section,
@@ -531,13 +556,19 @@ def report_document(sc: CampaignScores, inp: ReportInput) -> bytes:
     _page_numbers(first, first=True)
     sections = section_names(sc, [lv.code for lv in sc.cset.levels])
     _header(doc, inp, sc.cset)
+    doc.add_paragraph(f"I. TỔNG QUAN VỀ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {inp.year}", style="Heading 1")
+    _blocks(doc, method_blocks(sc.cset), "Heading 2")
+    doc.add_paragraph(f"II. KẾT QUẢ XÁC ĐỊNH CHỈ SỐ CCHC NĂM {inp.year}", style="Heading 1")
     _overview(doc, inp, _text_width(first), sc, captions)
     _survey(doc, sc, sections, first, captions)
-    doc.add_paragraph("III. KẾT QUẢ THEO CÁC LĨNH VỰC", style="Heading 1")
-    _blocks(doc, rt.field_blocks(sc) or [("", ["Chưa có số liệu."])])
     wide = _new_section(doc, landscape=True)
     _final(doc, sc, sections, wide, captions)
     _new_section(doc)
+    doc.add_paragraph(f"III. KẾT QUẢ CHỈ SỐ CCHC NĂM {inp.year} THEO CÁC LĨNH VỰC", style="Heading 1")
+    _blocks(doc, field_index_blocks(sc) or [("", ["Chưa có số liệu."])], "Heading 2")
+    for heading, note in DRAFTER_PARTS:
+        doc.add_paragraph(heading, style="Heading 1")
+        doc.add_paragraph(note, style="Ghi chú")
     doc.add_paragraph(_safe(closing_sentence(sc.cset, inp.province, inp.year))).alignment = \
         WD_ALIGN_PARAGRAPH.JUSTIFY
     _signature(doc)
