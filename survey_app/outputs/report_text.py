@@ -20,7 +20,6 @@ from questionnaires.model import round_points
 from scoring.coverage import NOT_ENOUGH
 from scoring.final import NOT_CLASSIFIED, ruled_levels
 
-from ..services.campaigns import GroupCount
 from ..services.scores import CampaignScores
 
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
@@ -118,24 +117,6 @@ def _name_in_sentence(text: str) -> str:
 def thousands_vi(n: int) -> str:
     """``1.234``: thousands with a dot, as Vietnamese documents write them."""
     return f"{n:,}".replace(",", ".")
-
-
-PLAN_NOTE = ("Kế hoạch và tỷ lệ đạt tính theo cách đối tượng đánh giá: đối tượng đánh giá mọi đơn vị của cấp tính theo "
-             "số người; đối tượng tự chọn đơn vị tính theo lượt đánh giá (một phiếu đánh giá nhiều đơn vị); mỗi đơn vị "
-             "tính tối đa bằng kế hoạch của nó.")
-
-
-def overview_sentence(counts: list[GroupCount], channels: tuple[tuple[str, str, str], ...]) -> str:
-    """How many ballots count, how much of the plan they fill, and through which channels."""
-    total = sum(c.total for c in counts)
-    planned, covered = sum(c.planned for c in counts), sum(c.covered for c in counts)
-    by = {code: sum(c.by_channel.get(code, 0) for c in counts) for code, *_ in channels}
-    parts = [f"{thousands_vi(by[code])} phiếu {phrase}" for code, _, phrase in channels if by[code]]
-    text = f"Tổng số phiếu điều tra XHH được tính là {thousands_vi(total)} phiếu"
-    if planned:
-        # Not "of N ballots": a group that chooses its units plans ratings, not ballots (see the table's note).
-        text += f" (đạt {share_vi(100.0 * covered / planned)} kế hoạch mẫu)"
-    return text + (f", gồm: {join_vi(parts)}." if parts else ".")
 
 
 @dataclass(frozen=True)
