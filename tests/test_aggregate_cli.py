@@ -115,12 +115,12 @@ def test_the_raw_ballot_export_feeds_aggregate_as_it_is(demo_app, tmp_path):
     login(client, "pt")
     export = tmp_path / "phieu-dai.csv"
     export.write_bytes(client.get(f"/bao-cao/{LAST}/xuat/phieu-dai.csv").data)
-    assert export.read_text(encoding="utf-8-sig").startswith("Mã phiếu,Đối tượng,Kênh,Trạng thái,Cấp")
+    assert export.read_text(encoding="utf-8-sig").startswith("Mã phiếu;Đối tượng;Kênh;Trạng thái;Cấp")
     out = tmp_path / "points.csv"
     result = demo_app.test_cli_runner().invoke(args=["aggregate", "--ballots", str(export), "--out", str(out)])
     assert result.exit_code == 0, result.output
     points = pd.read_csv(out, dtype={"unit": str}).set_index("unit")
-    page = pd.read_csv(io.BytesIO(client.get(f"/bao-cao/{LAST}/xuat/diem-dieu-tra.csv").data),
+    page = pd.read_csv(io.BytesIO(client.get(f"/bao-cao/{LAST}/xuat/diem-dieu-tra.csv?dang=may").data),
                        encoding="utf-8-sig", dtype=str)
     ba_be = page[page["Mã đơn vị"] == "ba_be"].iloc[0]
     assert points.loc["ba_be", "total"] == pytest.approx(float(ba_be["Tổng điểm"]), abs=1e-6)

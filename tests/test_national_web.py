@@ -58,7 +58,7 @@ def test_a_set_with_its_own_level_codes_runs_in_the_web_app(admin, app):
     post_file(admin, "/quan-tri/dot/1/ket-qua-nhap/appraisal", APPRAISAL.encode(), "tham-dinh.csv")
 
     final = list(csv.DictReader(io.StringIO(admin.get("/bao-cao/1/xuat/ket-qua.csv").get_data(as_text=True)
-                                            .lstrip("\ufeff"))))
+                                            .lstrip("\ufeff")), delimiter=";"))
     by_unit = {r["Mã đơn vị"]: r for r in final}
     # One citizen's ballot is under the set's min_ballots (5): Xã An Lạc is not scored, ranked or classed, and
     # nor is any unit without a ballot; the report says why. (The district rule fed by surveyed communes is

@@ -98,9 +98,9 @@ def test_document_figures_equal_the_csv_exports(document):
     client, data = document
     doc = Document(io.BytesIO(data))
     tables = [table_text(t) for t in doc.tables]
-    survey = pd.read_csv(io.BytesIO(client.get(f"/bao-cao/{LAST}/xuat/diem-dieu-tra.csv").data),
-                         encoding="utf-8-sig")
-    final = pd.read_csv(io.BytesIO(client.get(f"/bao-cao/{LAST}/xuat/ket-qua.csv").data), encoding="utf-8-sig")
+    published = {"sep": ";", "decimal": ",", "encoding": "utf-8-sig"}  # the CSV's default form: the published figures
+    survey = pd.read_csv(io.BytesIO(client.get(f"/bao-cao/{LAST}/xuat/diem-dieu-tra.csv").data), **published)
+    final = pd.read_csv(io.BytesIO(client.get(f"/bao-cao/{LAST}/xuat/ket-qua.csv").data), **published)
     # Every unit's row of the survey tables: name, then the field points and the total, as the CSV at 3 decimals.
     rows = {r[1]: r for t in tables if t[0][0] == "STT" and "Tổng điểm (13,5)" in t[0] or t[0][-1] == "Tổng điểm (14)"
             for r in t[1:]}

@@ -181,7 +181,7 @@ def test_no_raw_export_holds_a_row_about_a_withheld_unit(demo_app, users, withhe
     data = client.get(f"/bao-cao/{LAST}/xuat/{path}").data
     fmt = path.rsplit(".", 1)[1]
     if fmt == "csv":
-        frame = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str)
+        frame = pd.read_csv(io.BytesIO(data), sep=";", encoding="utf-8-sig", dtype=str)
     elif fmt == "json":
         frame = pd.read_json(io.BytesIO(data), dtype=str)
     elif fmt == "xlsx":

@@ -16,6 +16,14 @@ infinity becomes empty (``null`` in JSON); ``number`` and ``percent`` cells are
 rounded to 6 decimals (XLSX shows 3 and 1 of them); a text column holds text
 (a date becomes its ISO form). A value that is not a number in a number column
 is kept as text rather than lost.
+
+A CSV comes in one of two forms (:class:`CsvForm`). :data:`EXCEL_VI` is what
+Excel set to Vietnamese reads as the published figures: ``;`` between cells, a
+decimal comma, ``number`` cells at 3 decimals and ``percent`` at 1, rounded half
+up as the pages show them (``12,608``, ``80,000``, ``2,4``). :data:`MACHINE`
+is for programs: ``,`` between cells, a decimal point, 6 decimals. The report
+downloads give the first unless the query word :data:`CSV_FORM_WORD` names the
+second (``?dang=may``), see :func:`csv_form`.
 """
 from __future__ import annotations
 
@@ -38,6 +46,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from questionnaires.model import round_points
+
 KINDS = ("text", "number", "integer", "percent")
 NUMBER_FORMATS = {"number": "0.000", "integer": "0", "percent": "0.0"}
 DANGEROUS_PREFIXES = "=+-@\t\r"
@@ -45,6 +55,7 @@ BLOCK_ROWS = 1000
 WIDTH_SAMPLE_ROWS = 200
 MAX_WIDTH = 60.0
 SHEET_ROW_LIMIT = 1_048_576  # Excel refuses a sheet with more rows: the rest goes to a next sheet
+PUBLISHED_PLACES = {"number": 3, "percent": 1}  # decimals the pages show; an integer is shown as it is
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 NOTE_FONT = Font(italic=True)
@@ -115,6 +126,50 @@ class Sheet:
     note: str | None = None
 
 
+@dataclass(frozen=True)
+class CsvForm:
+    """How a CSV writes its cells: separator, decimal mark and the precision of numbers.
+
+    Parameters
+    ----------
+    name : str
+        The value of the query word :data:`CSV_FORM_WORD` that asks a download for this form.
+    delimiter : str
+        Between cells.
+    decimal : str
+        The decimal mark of numbers.
+    published : bool
+        Numbers at the precision the pages show (:data:`PUBLISHED_PLACES`, half up)
+        rather than in full (6 decimals).
+    """
+
+    name: str
+    delimiter: str
+    decimal: str
+    published: bool
+
+    def __post_init__(self) -> None:
+        if not self.published and self.decimal != ".":
+            raise ValueError(f"CSV form {self.name!r}: numbers in full are written with a decimal point")
+
+
+EXCEL_VI = CsvForm("excel", ";", ",", published=True)
+MACHINE = CsvForm("may", ",", ".", published=False)
+CSV_FORMS = {form.name: form for form in (EXCEL_VI, MACHINE)}
+CSV_FORM_WORD = "dang"  # dạng: ``?dang=may`` asks for the machine form
+
+
+def csv_form(word: str | None) -> CsvForm | None:
+    """The form a download's query word asks for: :data:`EXCEL_VI` when none; ``None`` when unknown.
+
+    Examples
+    --------
+    >>> csv_form(None).delimiter, csv_form("may").delimiter, csv_form("excel").decimal, csv_form("x")
+    (';', ',', ',', None)
+    """
+    return EXCEL_VI if word is None else CSV_FORMS.get(word)
+
+
 # --- plain values -----------------------------------------------------------------------
 
 def _text(value: Any) -> str | None:
@@ -159,6 +214,35 @@ def _csv_number(plain: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return convert
 
 
+def _csv_published(kind: str, decimal: str, given: int | None = None) -> Callable[[Any], Any]:
+    """A ``kind`` column's numbers as the pages show them, with ``decimal`` as the decimal mark.
+
+    The number is written as text so its decimals stay; a negative one is not
+    escaped (``-2,500`` is a number to Excel). Text kept in a number column is.
+    A ``number`` column ``given`` with other decimals (last year's index, as
+    published) is written with those.
+    """
+    places = given if kind == "number" and given is not None else PUBLISHED_PLACES.get(kind)
+
+    def convert(value: Any) -> Any:
+        if places is None:
+            value = _integer(value)  # an int, a float that is not whole, text or None
+            if isinstance(value, int):
+                return str(value)
+            if isinstance(value, float):
+                return repr(value).replace(".", decimal)
+            return safe_text(value)
+        try:
+            number = float(value)  # the value itself, rounded once as the pages do (not first to 6 decimals)
+        except (TypeError, ValueError):
+            return safe_text(_text(value))
+        if not math.isfinite(number):
+            return None
+        return f"{round_points(number, places):.{places}f}".replace(".", decimal)
+
+    return convert
+
+
 def _xlsx_text(value: Any) -> Any:
     if type(value) is not str:
         value = _text(value)
@@ -176,18 +260,24 @@ def _xlsx_number(plain: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return convert
 
 
-def _cell_converters(columns: Sequence[Column], target: str) -> list[Callable[[Any], Any]]:
-    """One function per column turning a raw value into what ``target`` writes."""
+def _cell_converters(columns: Sequence[Column], target: str, form: CsvForm | None = None,
+                     places: Mapping[str, int] | None = None) -> list[Callable[[Any], Any]]:
+    """One function per column turning a raw value into what ``target`` writes (a CSV in ``form``)."""
     if target == "json":
         return [_PLAIN[c.kind] for c in columns]
+    if target == "csv" and form is not None and form.published:
+        places = places or {}
+        return [_csv_text if c.kind == "text" else _csv_published(c.kind, form.decimal, places.get(c.key))
+                for c in columns]
     text, number = (_csv_text, _csv_number) if target == "csv" else (_xlsx_text, _xlsx_number)
     return [text if c.kind == "text" else number(_PLAIN[c.kind]) for c in columns]
 
 
-def _row_converter(columns: Sequence[Column], target: str) -> Callable[[Mapping | Sequence], list]:
+def _row_converter(columns: Sequence[Column], target: str, form: CsvForm | None = None,
+                   places: Mapping[str, int] | None = None) -> Callable[[Mapping | Sequence], list]:
     """A function from a row (mapping or sequence) to its converted values, in column order."""
     keys = [c.key for c in columns]
-    converters = _cell_converters(columns, target)
+    converters = _cell_converters(columns, target, form, places)
     width = len(keys)
 
     def convert(row: Mapping | Sequence) -> list:
@@ -205,22 +295,31 @@ def _row_converter(columns: Sequence[Column], target: str) -> Callable[[Mapping 
 # --- CSV and JSON -----------------------------------------------------------------------
 
 def csv_chunks(columns: Sequence[Column], rows: Iterable[Mapping | Sequence],
-               block_rows: int = BLOCK_ROWS) -> Iterator[str]:
+               block_rows: int = BLOCK_ROWS, form: CsvForm = MACHINE,
+               places: Mapping[str, int] | None = None) -> Iterator[str]:
     """A CSV table as UTF-8 text chunks, for a streamed response.
 
     The first chunk starts with a byte order mark (so Excel reads Vietnamese
     right) and the header row; then rows follow, ``block_rows`` to a chunk.
-    Text goes through :func:`safe_text`; numbers are written as numbers.
+    Text goes through :func:`safe_text`. In the :data:`MACHINE` form (the
+    default) numbers are written in full with a decimal point and cells are
+    separated by ``,``; in :data:`EXCEL_VI` numbers are written as the pages
+    show them, with a decimal comma, and cells are separated by ``;``;
+    ``places`` gives, by :attr:`Column.key`, the decimals of a ``number``
+    column the pages show at other than 3 (last year's index as published).
 
     Examples
     --------
     >>> columns = [Column("unit", "Đơn vị"), Column("points", "Điểm", "number")]
     >>> "".join(csv_chunks(columns, [("=A1", -1.25), {"unit": "Sở Y tế"}]))
     "\\ufeffĐơn vị,Điểm\\r\\n'=A1,-1.25\\r\\nSở Y tế,\\r\\n"
+    >>> rows = [("Sở; Ban", 12.6084825), ("=A1", 79.9995)]
+    >>> "".join(csv_chunks(columns, rows, form=EXCEL_VI)).splitlines()
+    ['\\ufeffĐơn vị;Điểm', '"Sở; Ban";12,608', "'=A1;80,000"]
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    convert = _row_converter(columns, "csv")
+    writer = csv.writer(buffer, delimiter=form.delimiter)
+    convert = _row_converter(columns, "csv", form, places)
     all_text = all(c.kind == "text" for c in columns)
     buffer.write("\ufeff")
     writer.writerow([safe_text(c.header) for c in columns])

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from flask import Response, abort, make_response, render_template, stream_with_context
+from flask import Response, abort, make_response, render_template, request, stream_with_context
 from markupsafe import Markup, escape
 
 from ...extensions import db_session, get_database
 from ...models import Campaign
 from ...outputs import report_text
 from ...outputs.ballot_table import ballot_headline, ballot_table
-from ...outputs.exports import Sheet, csv_chunks, json_chunks, xlsx_file
+from ...outputs.exports import CSV_FORM_WORD, MACHINE, CsvForm, Sheet, csv_chunks, csv_form, json_chunks, xlsx_file
 from ...outputs.findings import level_paragraphs
 from ...outputs.report_tables import (
     ReportTable,
@@ -58,6 +58,12 @@ def _emphasis(text: str) -> Markup:
 @bp.app_template_filter("data_status")
 def _data_status(sc) -> list[tuple[str, str, bool]]:
     return report_text.data_status(sc)
+
+
+@bp.app_template_global("machine_csv")
+def _machine_csv() -> dict[str, str]:
+    """The query asking a CSV download for its machine form: ``url_for(..., **machine_csv())``."""
+    return {CSV_FORM_WORD: MACHINE.name}
 
 
 def _tables(campaign: Campaign) -> dict[str, ReportTable]:
@@ -200,13 +206,15 @@ def _download_name(campaign: Campaign, slug: str, fmt: str) -> str:
 @bp.get("/<int:campaign_id>/xuat/<slug>.<fmt>")
 @roles_required(*READERS)
 def export(campaign_id: int, slug: str, fmt: str):
-    if fmt not in FORMATS:
+    """A table or the raw ballots as a file; a CSV as Excel in Vietnamese reads it, or ``?dang=may`` for programs."""
+    form = csv_form(request.args.get(CSV_FORM_WORD))
+    if fmt not in FORMATS or form is None:
         abort(404)
     campaign = _unsealed(campaign_id)
     if slug in ("phieu-dai", "phieu-rong"):
         if (slug, fmt) == ("phieu-dai", "xlsx"):
             abort(404)  # a row per answer is for CSV and JSON; Excel gets the wide form (see BENCHMARKS.md)
-        return _raw_export(campaign, slug, fmt)
+        return _raw_export(campaign, slug, fmt, form)
     if fmt in ("sav", "dta"):
         abort(404)  # SPSS and Stata: the wide raw ballots only
     table = _table(campaign, slug)
@@ -214,7 +222,8 @@ def export(campaign_id: int, slug: str, fmt: str):
     if fmt == "xlsx":
         path = xlsx_file([Sheet(table.sheet_name, table.columns, table.rows, note=table.heading)])
         return _send_temporary(path, filename)
-    chunks = csv_chunks(table.columns, table.rows) if fmt == "csv" else json_chunks(table.columns, table.rows)
+    columns, rows = table.columns, table.rows
+    chunks = csv_chunks(columns, rows, form=form, places=table.places) if fmt == "csv" else json_chunks(columns, rows)
     return Response(
         chunks, mimetype=FORMATS[fmt], headers={"Content-Disposition": f'attachment; filename="{filename}"'}
     )
@@ -224,7 +233,7 @@ def _send_temporary(path, filename: str, fmt: str = "xlsx"):
     return send_temporary(path, filename, FORMATS[fmt])
 
 
-def _raw_export(campaign: Campaign, slug: str, fmt: str):
+def _raw_export(campaign: Campaign, slug: str, fmt: str, form: CsvForm):
     """Raw ballots: long (one row per answer; CSV, JSON) or wide (one row per ballot × unit), read in chunks.
 
     The wide form also comes as SPSS ``.sav`` and Stata ``.dta``, labelled (:mod:`survey_app.statfiles`)."""
@@ -258,6 +267,6 @@ def _raw_export(campaign: Campaign, slug: str, fmt: str):
             else:
                 cset = campaign_criteria(c)
                 columns, rows = wide_columns(s, c, cset), wide_rows(s, c, cset)
-            yield from (csv_chunks(columns, rows) if fmt == "csv" else json_chunks(columns, rows))
+            yield from (csv_chunks(columns, rows, form=form) if fmt == "csv" else json_chunks(columns, rows))
     return Response(stream_with_context(generate()), mimetype=FORMATS[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
