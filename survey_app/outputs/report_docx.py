@@ -44,6 +44,7 @@ from .coverage_text import coverage_sentence
 from .exports import NOT_XML, Column
 from .findings import level_paragraphs
 from .report_charts import campaign_chart, chart_available
+from .report_form import DRAFTER_PARTS, closing_sentence, report_title
 from .report_method import field_index_blocks, method_blocks
 from .report_tables import (
     ReportTable,
@@ -206,52 +207,6 @@ def _cell_text(cell, text: str, bold: bool = False, italic: bool = False, align=
 HEADER_WIDTHS = (Mm(62), Mm(103))  # issuing body, national motto
 BODY_RULE = Mm(8)  # "SỞ NỘI VỤ" is 16.8 mm in bold 12 pt; Nghị định 30: 1/3 to 1/2 of the line
 MOTTO_RULE = Mm(53)  # "Độc lập - Tự do - Hạnh phúc" in bold 13 pt (Nghị định 30: as long as the line)
-
-
-def _ranked_levels(cset) -> list:
-    """The levels the province ranks: those it surveys (communes of the 2023 scheme are not)."""
-    return [lv for lv in cset.levels if lv.surveyed]
-
-
-def assessed_phrase(cset) -> str:
-    """Who the report assesses, as the seed's title names them, from the set's ranked levels.
-
-    Departments by their units word; other levels by their people's committees.
-
-    Examples
-    --------
-    >>> from questionnaires.model import Level, Criterion
-    >>> c = (Criterion("1", "x", "so", "1", ()),)
-    >>> cset = type("S", (), {"levels": (Level("so", "Cấp sở", 0, 0, {}, c, plural="sở, ban, ngành"),
-    ...                                  Level("huyen", "Cấp huyện", 0, 0, {}, c, plural="huyện, thành phố"),
-    ...                                  Level("xa", "Cấp xã", 0, 0, {}, ()))})
-    >>> assessed_phrase(cset)
-    'các sở, ban, ngành; Ủy ban nhân dân các huyện, thành phố'
-    """
-    words = [lv.units_word for lv in _ranked_levels(cset)]
-    return "; ".join(f"các {w}" if w.lower().startswith("sở") else f"Ủy ban nhân dân các {w}" for w in words)
-
-
-def report_title(cset, year: int) -> str:
-    """The line under "BÁO CÁO", worded as the seed's title."""
-    return f"Kết quả xác định Chỉ số cải cách hành chính {assessed_phrase(cset)} năm {year}"
-
-
-def closing_sentence(cset, province: str, year: int) -> str:
-    """The sentence before "Nơi nhận", as the seed closes.
-
-    Examples
-    --------
-    >>> from questionnaires.model import Level, Criterion
-    >>> c = (Criterion("1", "x", "so", "1", ()),)
-    >>> cset = type("S", (), {"levels": (Level("so", "Cấp sở", 0, 0, {}, c), Level("h", "Cấp huyện", 0, 0, {}, c))})
-    >>> closing_sentence(cset, "Tỉnh Bắc Kạn", 2023).split(" về ")[1]
-    'kết quả xác định Chỉ số CCHC đối với cấp sở, cấp huyện trên địa bàn tỉnh năm 2023./.'
-    """
-    levels = ", ".join(lv.name[:1].lower() + lv.name[1:] for lv in _ranked_levels(cset))
-    kind = "thành phố" if province.strip().lower().startswith("thành phố") else "tỉnh"
-    return (f"Trên đây là báo cáo của Sở Nội vụ về kết quả xác định Chỉ số CCHC đối với {levels} "
-            f"trên địa bàn {kind} năm {year}./.")
 
 
 def _rule(cell, length: int, cell_width: int) -> None:
@@ -482,11 +437,6 @@ def _final(doc, sc: CampaignScores, sections: dict[str, str], section, captions:
 
 
 APPENDIX_TITLE = "Độ tin cậy của kết quả"
-# The parts the Department writes itself, as the published report has them; their headings are left in place.
-DRAFTER_PARTS = (("IV. ĐÁNH GIÁ CHUNG", "(Phần do Sở Nội vụ viết: những kết quả đạt được; những tồn tại, hạn chế và "
-                                        "nguyên nhân.)"),
-                 ("V. NHIỆM VỤ TRONG THỜI GIAN TỚI", "(Phần do Sở Nội vụ viết: nhiệm vụ của các cơ quan, đơn vị "
-                                                      "trong năm tới.)"))
 
 
 def _appendix(doc, sc: CampaignScores, inp: ReportInput, sections: dict[str, str], section,

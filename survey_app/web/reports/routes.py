@@ -13,6 +13,8 @@ from ...outputs import report_text
 from ...outputs.ballot_table import ballot_headline, ballot_table
 from ...outputs.exports import CSV_FORM_WORD, MACHINE, CsvForm, Sheet, csv_chunks, csv_form, json_chunks, xlsx_file
 from ...outputs.findings import level_paragraphs
+from ...outputs.report_form import DRAFTER_PARTS, closing_sentence, report_title
+from ...outputs.report_method import field_index_blocks, method_blocks
 from ...outputs.report_tables import (
     ReportTable,
     comparison_table,
@@ -159,8 +161,11 @@ def printable(campaign_id: int):
                            comparison=tables["so-sanh"],
                            findings=tables["nhan-xet"], paragraphs=level_paragraphs(sc, tables["nhan-xet"].rows),
                            ballots=ballot_table(counts, CHANNELS), summary=ballot_headline(counts, CHANNELS),
-                           survey_blocks=report_text.survey_blocks(sc), field_blocks=report_text.field_blocks(sc),
-                           index_blocks=report_text.index_blocks(sc, campaign.year), **ctx)
+                           survey_blocks=report_text.survey_blocks(sc), field_blocks=field_index_blocks(sc),
+                           index_blocks=report_text.index_blocks(sc, campaign.year),
+                           method_blocks=method_blocks(sc.cset), title=report_title(sc.cset, campaign.year),
+                           drafter_parts=DRAFTER_PARTS,
+                           closing=closing_sentence(sc.cset, campaign.province or "", campaign.year), **ctx)
 
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
