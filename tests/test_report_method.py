@@ -48,8 +48,8 @@ def test_default_set_method_has_the_seeds_split_fields_and_subcriteria(default):
     split = dict(blocks)["2. Thang điểm"]
     # 86.5 + 13.5 = 86 + 14 = 100: one maximum for both levels, as the seed writes it.
     assert split[:3] == ["Thang điểm đánh giá tối đa 100 điểm, trong đó:",
-                         "Cấp sở: 86,5 điểm thẩm định, 13,5 điểm điều tra XHH;",
-                         "Cấp huyện: 86 điểm thẩm định, 14 điểm điều tra XHH."]
+                         "- Cấp sở: 86,5 điểm thẩm định, 13,5 điểm điều tra XHH;",
+                         "- Cấp huyện: 86 điểm thẩm định, 14 điểm điều tra XHH."]
     so, huyen = blocks[1][1], blocks[2][1]
     # Counted in set.yaml: cấp sở 2+2+2.5+1+2.5+1.5+2 = 13.5 points in 4+4+5+2+5+3+4 = 27 sub-criteria of 0.5.
     assert so[0] == ("Nội dung điều tra xã hội học (XHH) gồm 27 tiêu chí thành phần (TCTP) thuộc 07 lĩnh vực, tối đa "
@@ -60,9 +60,9 @@ def test_default_set_method_has_the_seeds_split_fields_and_subcriteria(default):
     assert [line.split(": điều tra XHH ")[1][:2] for line in huyen[1:]] == ["05", "04", "05", "02", "05", "03", "04"]
     # Field 1 of a department: 11 appraisal + 2 survey = 13 (the seed's "10,219/13"); field 3 of a district
     # 19 + 2.5 = 21.5; the last field of a list ends it with a full stop.
-    assert so[1] == ("Lĩnh vực Công tác chỉ đạo, điều hành CCHC: điều tra XHH 04 TCTP, tối đa 2 điểm (điểm thẩm định "
+    assert so[1] == ("- Lĩnh vực Công tác chỉ đạo, điều hành CCHC: điều tra XHH 04 TCTP, tối đa 2 điểm (điểm thẩm định "
                      "tối đa 11 điểm; điểm tối đa của lĩnh vực 13 điểm);")
-    assert huyen[3].startswith("Lĩnh vực Cải cách TTHC: điều tra XHH 05 TCTP, tối đa 2,5 điểm (điểm thẩm định tối "
+    assert huyen[3].startswith("- Lĩnh vực Cải cách TTHC: điều tra XHH 05 TCTP, tối đa 2,5 điểm (điểm thẩm định tối "
                                "đa 19 điểm; điểm tối đa của lĩnh vực 21,5 điểm)")
     assert so[-1].endswith(".") and all(line.endswith(";") for line in so[1:-1])
     text = sentences(blocks)
@@ -109,9 +109,9 @@ def test_national_set_method_eight_fields_communes_surveyed(national):
     assert [line.split(": điều tra XHH ")[1][:2] for line in xa[1:]] == ["02", "01", "02", "01", "01", "01", "01", "03"]
     # No appraisal maxima per field in the national set: none is written.
     assert "điểm thẩm định tối đa" not in sentences(blocks)
-    assert by["2. Thang điểm"][1:4] == ["Cấp sở: 90 điểm thẩm định, 10 điểm điều tra XHH;",
-                                        "Cấp huyện: 90 điểm thẩm định, 10 điểm điều tra XHH;",
-                                        "Cấp xã: 90 điểm thẩm định, 10 điểm điều tra XHH."]
+    assert by["2. Thang điểm"][1:4] == ["- Cấp sở: 90 điểm thẩm định, 10 điểm điều tra XHH;",
+                                        "- Cấp huyện: 90 điểm thẩm định, 10 điểm điều tra XHH;",
+                                        "- Cấp xã: 90 điểm thẩm định, 10 điểm điều tra XHH."]
     groups = by["3. Đối tượng điều tra XHH"]
     assert "Đối tượng đánh giá cấp xã: Người dân (đánh giá đơn vị của mình)." in groups
     assert ("Đối tượng đánh giá cấp sở: Đại biểu HĐND tỉnh (đánh giá tất cả các sở, ban, ngành); Công chức, viên "
@@ -139,8 +139,8 @@ def test_the_rules_follow_the_set_not_fixed_numbers():
     assert "ít nhất 3/4 số xã trực thuộc" in blocks["4. Xếp hạng, xếp loại"][1]
     # The minimal set: so 99 + 1 = 100, huyen 0 + 0.5: two maxima, written per level.
     assert blocks["2. Thang điểm"][:3] == ["Thang điểm đánh giá của từng cấp:",
-                                           "Cấp sở: tối đa 100 điểm, gồm 99 điểm thẩm định, 1 điểm điều tra XHH;",
-                                           "Cấp huyện: tối đa 0,5 điểm, gồm 0 điểm thẩm định, 0,5 điểm điều tra XHH."]
+                                           "- Cấp sở: tối đa 100 điểm, gồm 99 điểm thẩm định, 1 điểm điều tra XHH;",
+                                           "- Cấp huyện: tối đa 0,5 điểm, gồm 0 điểm thẩm định, 0,5 điểm điều tra XHH."]
     # Huyện surveys field 1 only: field 2 is named as not surveyed there.
     assert ("Lĩnh vực không có TCTP điều tra XHH ở cấp huyện: Cải cách thể chế."
             in blocks["1.2. Đối với các huyện (cấp huyện)"])

@@ -122,7 +122,7 @@ def _level_fields(cset: CriteriaSet, lv: Level, terms: _Terms) -> list[str]:
              f"{maximum_vi(lv.survey_max)} điểm, cụ thể:"]
     for i, field in enumerate(surveyed):
         k = sum(s.field == field.code for s in subs)
-        text = f"Lĩnh vực {terms.text(field.name)}: điều tra XHH {count_vi(k)} TCTP, tối đa " \
+        text = f"- Lĩnh vực {terms.text(field.name)}: điều tra XHH {count_vi(k)} TCTP, tối đa " \
                f"{maximum_vi(lv.field_max[field.code])} điểm"
         whole = lv.field_index_max(field.code)
         if whole is not None:
@@ -147,7 +147,7 @@ def _split_lines(cset: CriteriaSet) -> list[str]:
         whole = "" if same else f"tối đa {maximum_vi(lv.appraisal_max + lv.survey_max)} điểm, gồm "
         survey = f"{maximum_vi(lv.survey_max)} điểm điều tra XHH" if lv.survey_max else "không điều tra XHH"
         end = "." if i == len(levels) - 1 else ";"
-        lines.append(f"{lv.name}: {whole}{maximum_vi(lv.appraisal_max)} điểm thẩm định, {survey}{end}")
+        lines.append(f"- {lv.name}: {whole}{maximum_vi(lv.appraisal_max)} điểm thẩm định, {survey}{end}")
     lines.append("Chỉ số CCHC của mỗi đơn vị là tổng điểm thẩm định và điểm điều tra XHH, tính đến 3 chữ số "
                  "thập phân.")
     return lines
