@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from ..services.scores import CampaignScores
 
+LISTED = 6  # units under their plan named in the sentence; more are counted and left to the table
+
 
 def coverage_sentence(sc: CampaignScores) -> str:
     """One sentence for the report's overview, from the survey table's ``ballots`` and ``planned``.
@@ -31,6 +33,8 @@ def coverage_sentence(sc: CampaignScores) -> str:
     if not short.empty:
         listed = ", ".join(f"{name.get(u, u)}: {int(n)}/{int(p)} phiếu"
                            for u, n, p in zip(short["unit"], short["ballots"], short["planned"]))
+        if len(short) > LISTED:  # the table's column "Độ phủ phiếu" names each; the sentence gives the count
+            listed = "chi tiết ở cột “Độ phủ phiếu” của bảng kết quả"
         parts.append(f"{len(short)} đơn vị đủ tối thiểu {minimum} phiếu nhưng dưới kế hoạch, vẫn được xếp hạng "
                      f"({listed})")
     if not under.empty:

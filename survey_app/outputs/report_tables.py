@@ -423,6 +423,8 @@ def shown(value, kind: str, places: int | None = None) -> str:
     --------
     >>> shown(79.9995, "number"), shown(2.35, "percent"), shown(None, "number"), shown(3, "integer")
     ('80,000', '2,4', '', '3')
+    >>> shown(2798, "integer")
+    '2.798'
     >>> shown(80.12, "number", 2)
     '80,12'
     """
@@ -437,5 +439,5 @@ def shown(value, kind: str, places: int | None = None) -> str:
     if kind == "percent":
         return f"{round_points(value, 1):.1f}".replace(".", ",")
     if kind == "integer":
-        return str(int(value))
+        return f"{int(value):,}".replace(",", ".")  # 1.080: thousands with a dot, as Vietnamese documents write
     return str(value)
