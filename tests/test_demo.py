@@ -149,12 +149,16 @@ def test_tokens_are_stored_hashed_and_the_example_links_open_unanswered_invitati
 
 
 def test_appraisals_and_users(session):
-    appraisal = dict(
-        session.execute(select(Unit.code, Appraisal.points).join(Unit, Appraisal.unit_id == Unit.id)
-                        .where(Unit.campaign_id == LAST)).all()
-    )
+    rows = session.execute(select(Unit.code, Appraisal.field, Appraisal.points).join(Unit, Appraisal.unit_id == Unit.id)
+                           .where(Unit.campaign_id == LAST)).all()
+    appraisal = {code: points for code, field, points in rows if field == "total"}
     # Seed 001: Sở Tư pháp's index 93.395 = survey 12.907 + appraisal 80.488.
     assert appraisal["so_tp"] == pytest.approx(80.488)
+    # Per field, split in proportion to the set's appraisal maxima (86.5 for a department), adding up to the total:
+    # field 1 (maximum 11) 80.488 x 11 / 86.5 = 10.235.
+    fields = {field: points for code, field, points in rows if code == "so_tp" and field != "total"}
+    assert len(fields) == 7 and fields["1"] == pytest.approx(10.235)
+    assert sum(fields.values()) == pytest.approx(80.488, abs=1e-9)
     roles = dict(session.execute(select(User.username, User.role)).all())
     assert roles == {"admin": "admin", "phantich": "analyst", "nhaplieu1": "staff", "nhaplieu2": "staff"}
     staff = session.scalar(select(User).where(User.username == "nhaplieu1"))

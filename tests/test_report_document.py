@@ -147,7 +147,8 @@ def test_document_layout_fonts_sections_and_sentences(document):
     assert [text.index(h) for h in order] == sorted(text.index(h) for h in order)
     assert "Đối với cấp sở: Tổng điểm điều tra XHH trung bình đạt " in text
     assert "/28 nội dung có ý kiến đánh giá ở mức kém" in text
-    assert "Lĩnh vực Cải cách TTHC: Điểm trung bình đạt " in text
+    assert "Chỉ số CCHC theo lĩnh vực (điểm thẩm định và điểm điều tra XHH)" in text  # III: the index per field
+    assert re.search(r"Lĩnh vực Cải cách TTHC đạt bình quân \d+,\d{3}/\d+(,\d+)? điểm, đạt ", text)
     assert "Căn cứ xếp loại theo kết quả của cấp xã" in text and "hạ từ Tốt xuống Khá" in text
     assert "hạt giống" not in text and "Bootstrap" not in text
     # the headline read off the ballot table's total row; the plan counted in ratings, said under the table

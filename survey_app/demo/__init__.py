@@ -155,12 +155,23 @@ def _create_sample_plan(session, campaign, units, groups) -> None:
 
 
 def _create_appraisals(session, campaign, units) -> None:
-    """Appraisal totals such that appraisal + published survey points = published index."""
+    """Appraisal totals such that appraisal + published survey points = published index; and, where the set
+    gives per-field appraisal maxima, the total split over the fields in proportion to them (an invented split,
+    the published report gives no unit's appraisal per field), adding up to the total to the thousandth."""
+    cset = campaign_criteria(campaign)
     for code, final in D.FINAL.items():
-        survey = round(sum(D.SURVEY[code]), 3)
-        session.add(
-            Appraisal(campaign_id=campaign.id, unit_id=units[code].id, field="total", points=round(final - survey, 3))
-        )
+        unit = units[code]
+        total = round(final - round(sum(D.SURVEY[code]), 3), 3)
+        session.add(Appraisal(campaign_id=campaign.id, unit_id=unit.id, field="total", points=total))
+        maxima = dict(cset.level_by_code[unit.level].field_appraisal_max)
+        if not maxima:
+            continue
+        whole = sum(maxima.values())
+        codes = list(maxima)
+        parts = [round(total * maxima[c] / whole, 3) for c in codes[:-1]]
+        parts.append(round(total - sum(parts), 3))
+        for field_code, points in zip(codes, parts):
+            session.add(Appraisal(campaign_id=campaign.id, unit_id=unit.id, field=field_code, points=points))
 
 
 def _create_results(session, campaign, units) -> None:

@@ -136,7 +136,7 @@ def final(campaign_id: int):
     blocks = report_text.index_blocks(sc, campaign.year)
     return render_template("reports/table.html", table=final_report_table(sc), charts=["chi-so"], blocks=blocks,
                            comparison=comparison_table(sc),
-                           fields=report_text.field_blocks(sc) if sc.final is not None else [], **ctx)
+                           fields=field_index_blocks(sc) if sc.final is not None else [], **ctx)
 
 
 @bp.get("/<int:campaign_id>/do-tin-cay")
