@@ -12,13 +12,17 @@ import random
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 
+import pandas as pd
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
 from docx.shared import Mm
 
 from survey_app.extensions import DB_KEY
+from survey_app.outputs import report_text as rt
+from survey_app.outputs.report_tables import shown
 
 from .conftest import LAST, make_app
 from .test_admin import token_of
@@ -97,11 +101,23 @@ def _store_ballots(app, rng: random.Random) -> None:
         store_ballots(s, cset, new)
 
 
+@dataclass(frozen=True)
+class Built:
+    """A report downloaded from the web app, the signed-in client that downloaded it (for the CSV exports of
+    the same campaign) and the campaign's criteria set."""
+
+    data: bytes
+    client: object
+    cset: object
+
+
 @pytest.fixture(scope="module")
-def national_report(tmp_path_factory) -> bytes:
+def national_report(tmp_path_factory) -> Built:
     """A 2025 campaign on the national-shape set, made in the web app (as tests/test_national_web.py), with
-    ballots for every unit, closed, its appraisal imported; its report."""
+    ballots for every unit, closed, its appraisal imported; its report, and the admin's client."""
     from survey_app import migrate
+    from survey_app.models import Campaign
+    from survey_app.services.campaigns import campaign_criteria
     from survey_app.services.users import create_user
 
     folder = tmp_path_factory.mktemp("form-national")
@@ -125,9 +141,11 @@ def national_report(tmp_path_factory) -> bytes:
     ranked = admin.get("/bao-cao/1/xuat/ket-qua.csv").get_data(as_text=True)
     assert ranked.count("Tốt") + ranked.count("Xuất sắc") + ranked.count("Khá") >= 5, ranked
     response = admin.get("/bao-cao/1/bao-cao.docx")
-    app.extensions[DB_KEY].dispose()
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
-    return response.data
+    with app.extensions[DB_KEY].session() as s:
+        cset = campaign_criteria(s.get(Campaign, 1))  # the set the campaign was made on, as the report read it
+    yield Built(response.data, admin, cset)
+    app.extensions[DB_KEY].dispose()
 
 
 @pytest.fixture(params=["demo", "national"])
@@ -135,7 +153,7 @@ def report(request):
     """(docx bytes, expected title, expected closing sentence) of each report."""
     if request.param == "demo":
         return request.getfixturevalue("demo_report"), DEMO_TITLE, DEMO_CLOSING
-    return request.getfixturevalue("national_report"), NATIONAL_TITLE, NATIONAL_CLOSING
+    return request.getfixturevalue("national_report").data, NATIONAL_TITLE, NATIONAL_CLOSING
 
 
 # --- reading the .docx ---------------------------------------------------------------------------------------
@@ -295,3 +313,209 @@ def test_the_shares_of_opinions_are_bold_in_the_poor_answer_paragraph_as_the_see
     bold = [r.text for r in paragraph.runs if r.bold]
     assert bold and all(re.fullmatch(r"\d+(,\d+)?%", t) for t in bold)
     assert not paragraph.runs[0].bold and paragraph.runs[0].text.startswith("Đối với đánh giá")
+
+
+# --- the national report's figures, against the CSV exports of the same campaign -------------------------------
+
+PUBLISHED = {"sep": ";", "decimal": ",", "encoding": "utf-8-sig"}  # the CSV's default form: the published figures
+SECTIONS = ("I", "II", "III")
+SURVEY_CAPTION, FINAL_CAPTION = "Điểm điều tra XHH theo lĩnh vực", "Chỉ số CCHC, xếp hạng và xếp loại"
+FIGURE = r"(\d+,\d{3})"
+
+
+@pytest.fixture(scope="module")
+def national_csv(national_report):
+    """The survey points and the final results of the national campaign, as downloaded in their default form."""
+    out = {}
+    for slug in ("diem-dieu-tra", "ket-qua"):
+        response = national_report.client.get(f"/bao-cao/1/xuat/{slug}.csv")
+        assert response.status_code == 200, slug
+        assert re.search(r";\d+,\d{3};", response.get_data(as_text=True)), "figures at 3 decimals, decimal comma"
+        out[slug] = pd.read_csv(io.BytesIO(response.data), **PUBLISHED)
+    return out["diem-dieu-tra"], out["ket-qua"]
+
+
+def captioned_tables(doc) -> list[tuple[str, list[list[str]]]]:
+    """Each table with the caption right above it: (caption, rows of cell texts)."""
+    tables = {t._tbl: t for t in doc.tables}
+    items = list(body_items(doc))
+    out = []
+    for (_, kind, text, el), (_, below, _, table) in zip(items, items[1:]):
+        style = el.find(f"{W}pPr/{W}pStyle") if kind == "p" else None
+        if style is not None and style.get(qn("w:val")) == "Caption" and below == "tbl":
+            out.append((text, [[c.text for c in row.cells] for row in tables[table].rows]))
+    return out
+
+
+def level_tables(doc, cset, caption: str) -> dict[str, list[list[str]]]:
+    """Level code -> the rows of its table captioned "Bảng n. ``caption`` — I. Các sở, ban, ngành" (the
+    section numbers follow the set's levels), in the document's order; each caption once, numbers increasing."""
+    titles = {f"{SECTIONS[i]}. Các {lv.units_word}": lv.code for i, lv in enumerate(cset.levels)}
+    found = [(text, rows) for text, rows in captioned_tables(doc) if f". {caption} — " in text]
+    out = {}
+    for text, rows in found:
+        title = text.split(" — ", 1)[1]
+        assert title in titles and titles[title] not in out, text
+        out[titles[title]] = rows
+    numbers = [int(re.match(r"Bảng (\d+)\. ", t).group(1)) for t, _ in found]
+    assert numbers == sorted(set(numbers)), numbers
+    return out
+
+
+def cell(value, header: str) -> str:
+    """A CSV figure as the report prints it: 3 decimals, rank and STT as integers, text as it is."""
+    if header in ("STT", "Xếp hạng"):
+        return shown(value, "integer")
+    return value if isinstance(value, str) else shown(value, "number")
+
+
+def survey_header(cset, lv) -> tuple[list[str], list[str]]:
+    """The survey table's header for ``lv``, with that level's own maxima ("Chỉ đạo, điều hành CCHC (1,50)",
+    "Tổng điểm (10)"), and the CSV columns its cells come from (the CSV names a field "1. Chỉ đạo, …", without
+    the maximum, since it differs by level)."""
+    fields = [f for f in cset.fields if lv.field_max.get(f.code)]
+    header = ["STT", "Đơn vị"] + [f"{f.short_name} ({lv.field_max[f.code]:.2f})".replace(".", ",") for f in fields]
+    header.append(f"Tổng điểm ({lv.survey_max:g})".replace(".", ","))
+    return header, ["STT", "Đơn vị"] + [f"{f.code}. {f.short_name}" for f in fields] + ["Tổng điểm"]
+
+
+def test_national_tables_carry_each_level_own_maxima_and_equal_the_csv_exports(national_report, national_csv):
+    """Every row of every level's survey table (units and the level's average, highest and lowest) and final
+    table equals the CSV row of the same name at that level, column by column; each survey table's header
+    carries its own level's field maxima, read from the set (they differ by level, so a table printed under
+    another level's caption, or a figure from another column, fails)."""
+    cset = national_report.cset
+    survey, final = national_csv
+    doc = Document(io.BytesIO(national_report.data))
+    assert len({tuple(sorted(lv.field_max.items())) for lv in cset.levels}) == len(cset.levels) == 3
+    checked, levels = 0, [lv.code for lv in cset.levels]
+    tables = level_tables(doc, cset, SURVEY_CAPTION)
+    for level, rows in tables.items():
+        lv = cset.level_by_code[level]
+        header, columns = survey_header(cset, lv)
+        assert rows[0] == header, (level, rows[0])
+        mine = {r["Đơn vị"]: r for r in survey[survey["Cấp"] == lv.name].to_dict("records")}
+        assert sorted(r[1] for r in rows[1:]) == sorted(mine), level  # units and summaries, none more, none less
+        for row in rows[1:]:
+            assert row == [cell(mine[row[1]][c], c) for c in columns], (level, row)
+            checked += 1
+    assert checked == len(survey) == 18  # 3 + 2 + 4 units, and 3 summary rows at each of the 3 levels
+    assert list(tables) == levels  # the set's order, I to III
+    finals = 0
+    tables = level_tables(doc, cset, FINAL_CAPTION)
+    for level, rows in tables.items():
+        lv = cset.level_by_code[level]
+        header = rows[0]
+        assert {"STT", "Đơn vị", "Điểm thẩm định", "Điểm điều tra XHH", "Chỉ số CCHC", "Xếp hạng",
+                "Xếp loại"} <= set(header) <= set(final.columns), header
+        mine = {r["Đơn vị"]: r for r in final[final["Cấp"] == lv.name].to_dict("records")}
+        assert sorted(r[1] for r in rows[1:]) == sorted(mine), level
+        for row in rows[1:]:
+            assert row == [cell(mine[row[1]][c], c) for c in header], (level, row)
+            finals += 1
+    assert finals == len(final) == 9
+    assert list(tables) == levels
+
+
+def quoted_units(text: str, names: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(unit code, what, points) for every unit a sentence quotes with its points: "Sở A đạt điểm cao nhất
+    (8,400 điểm)", "có 02 đơn vị đạt điểm thấp nhất là 0,813 điểm (Sở B và Sở C)", "huyện D đạt 86,200 điểm
+    nhưng xếp loại Khá"; ``names`` maps each unit's name as a sentence writes it to its code. Every such
+    phrase in ``text`` is read: one whose name is not a known unit's fails."""
+    known = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    out, extremes, moved = [], 0, 0
+    for m in re.finditer(rf"({known}) đạt điểm (cao nhất|thấp nhất) \({FIGURE} điểm\)", text):
+        out.append((names[m[1]], m[2], m[3]))
+        extremes += 1
+    for m in re.finditer(rf"có (\d+) đơn vị đạt điểm (cao nhất|thấp nhất) là {FIGURE} điểm \(([^)]*)\)", text):
+        listed = re.findall(known, m[4])
+        assert len(listed) == int(m[1]) >= 2 and rt.join_vi(listed) == m[4], m[0]
+        out += [(names[n], m[2], m[3]) for n in listed]
+        extremes += 1
+    for m in re.finditer(rf"({known}) đạt {FIGURE} điểm nhưng xếp loại", text):
+        out.append((names[m[1]], "rule", m[2]))
+        moved += 1
+    assert extremes == len(re.findall(r"đạt điểm (?:cao|thấp) nhất", text)), text
+    assert moved == text.count("điểm nhưng xếp loại"), text
+    return out
+
+
+def sentences_by_level(doc, cset) -> dict[str, dict[str, list[str]]]:
+    """kind -> level code -> its paragraphs: "survey" (II.2, "Đối với cấp sở: …"), "index" (II.3, under the
+    heading "n. Đối với các sở, ban, ngành"), "field" (section III, under "n. Đối với các sở, ban, ngành: …")."""
+    out: dict[str, dict[str, list[str]]] = {"survey": {}, "index": {}, "field": {}}
+    chapter, part, level = "", None, None
+    for p in doc.paragraphs:
+        text, style = p.text, p.style.name
+        if style == "Heading 1":
+            chapter, level = text.split(".")[0], None
+            part = "field" if chapter == "III" else None
+        elif style == "Heading 2":
+            if chapter == "II":
+                part = {"2": "survey", "3": "index"}.get(text.split(".")[0])
+            level = next((lv.code for lv in cset.levels if f"Đối với các {lv.units_word}:" in text), None)
+        elif style == "Heading 3":
+            level = next((lv.code for lv in cset.levels if text.endswith(f"Đối với các {lv.units_word}")), None)
+        elif style == "Normal" and part == "survey":
+            mine = [lv.code for lv in cset.levels if text.startswith(f"Đối với {lv.name.lower()}:")]
+            for code in mine:
+                out["survey"].setdefault(code, []).append(text)
+        elif style == "Normal" and part in ("index", "field") and level and text:
+            out[part].setdefault(level, []).append(text)
+    return out
+
+
+def test_national_sentences_quote_each_unit_with_its_own_csv_figure(national_report, national_csv):
+    """Every "x,xxx điểm" the report's sentences quote for a unit equals that unit's figure in the CSV exports,
+    and the unit is of the sentence's level: the survey total of the highest and lowest unit of each level
+    (II.2), the field's survey points of the highest and lowest of each field (section III: survey points,
+    since the set gives no appraisal maxima per field), the index of a unit the district rule moved (II.3).
+    The highest quoted is the level's highest in that column, the lowest its lowest."""
+    cset = national_report.cset
+    survey, final = national_csv
+    doc = Document(io.BytesIO(national_report.data))
+    units = survey[survey["Mã đơn vị"].notna()]
+    level_of = {code: lv.code for lv in cset.levels for code in units.loc[units["Cấp"] == lv.name, "Mã đơn vị"]}
+    assert len(level_of) == len(final) == 9
+    names = {}
+    for code, name in zip(units["Mã đơn vị"], units["Đơn vị"]):
+        names[name] = names[name[:1].lower() + name[1:]] = code  # "huyện An Phú" inside a sentence
+    points = units.set_index("Mã đơn vị")
+    index = final.set_index("Mã đơn vị")["Chỉ số CCHC"]
+    said = sentences_by_level(doc, cset)
+    read = {"survey": 0, "field": 0, "rule": 0}
+
+    def check(level: str, text: str, column: pd.Series, kinds: set[str]) -> None:
+        quoted = quoted_units(text, names)
+        assert {what for _, what, _ in quoted} == kinds, text
+        mine = column[[level_of[u] == level for u in column.index]]
+        for unit, what, figure in quoted:
+            assert level_of[unit] == level, (level, unit, text)
+            assert figure == shown(column[unit], "number"), (unit, what, figure, text)
+            if what != "rule":
+                assert figure == shown(mine.max() if what == "cao nhất" else mine.min(), "number"), (what, text)
+
+    assert list(said["survey"]) == [lv.code for lv in cset.levels], said["survey"]
+    for level, texts in said["survey"].items():
+        (text,) = texts
+        check(level, text, points["Tổng điểm"], {"cao nhất", "thấp nhất"})
+        read["survey"] += 1
+    assert list(said["field"]) == [lv.code for lv in cset.levels], said["field"]
+    for level, texts in said["field"].items():
+        lv = cset.level_by_code[level]
+        assert texts[0].startswith("Số liệu dưới đây là điểm điều tra XHH theo lĩnh vực"), texts[0]
+        fields = {f"Lĩnh vực {rt.abbreviate(f.name)}:": f for f in cset.fields if lv.field_max.get(f.code)}
+        order = []
+        for text in texts[1:]:
+            (opening,) = [o for o in fields if text.startswith(o)]
+            f = fields[opening]
+            check(level, text, points[f"{f.code}. {f.short_name}"], {"cao nhất", "thấp nhất"})
+            order.append(f.code)
+            read["field"] += 1
+        assert order == [f.code for f in fields.values()], (level, order)
+    moved = [(level, text) for level, texts in said["index"].items() for text in texts if "nhưng xếp loại" in text]
+    for level, text in moved:
+        check(level, text, index, {"rule"})
+        read["rule"] += 1
+    # 3 levels; 8 fields at each; both districts lowered (1/2 communes Xuất sắc, 1/2 Tốt: under 2/3), one sentence
+    assert read == {"survey": 3, "field": 24, "rule": 1}, read
