@@ -26,10 +26,12 @@ from questionnaires import CriteriaSet
 from .coverage import UNRANKED, UNRANKED_BAND, guarded_ballots, mark_coverage
 from .ranking import WITHIN_COLUMNS, level_ranks, rank_parents, ranked_within_parent
 from .ranking import ranks as ranks  # scoring.ranks, as before
+from .succession import NEW_UNIT
 
 NOT_CLASSIFIED = "Không xếp loại"
 COLUMNS = ["level", "unit", "appraisal", "survey", "index", "rank", "class", "class_reason", "ballots", "coverage"]
-PREVIOUS = ["previous_index", "previous_rank", "previous_class", "index_change", "rank_change", "class_change"]
+PREVIOUS = ["previous_index", "previous_rank", "previous_class", "index_change", "rank_change", "class_change",
+            "previous_note"]  # the note only when last year comes through a reform (scoring.succession)
 
 
 def ruled_levels(cset: CriteriaSet) -> dict[str, str]:
@@ -224,6 +226,9 @@ def final_table(survey: pd.DataFrame, appraisal: pd.DataFrame, cset: CriteriaSet
             _class_change(order, now, before) for now, before in zip(out["class"], out["previous_class"])
         ]
         out["previous_rank"] = out["previous_rank"].astype("Int64")
+        if "previous_note" in out:  # a unit made by a merger or a split: new, nothing to compare with
+            out["previous_note"] = out["previous_note"].fillna("")
+            out.loc[out["previous_note"] != "", "class_change"] = NEW_UNIT
     level_order = {lv.code: i for i, lv in enumerate(cset.levels)}
     out["parent"] = out["parent"].fillna("")
     out = out.sort_values(["level", "parent", "rank", "unit"],

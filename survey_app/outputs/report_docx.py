@@ -429,7 +429,8 @@ def _final(doc, sc: CampaignScores, sections: dict[str, str], section, captions:
     doc.add_paragraph(table.note, style="Ghi chú")
     comparison = comparison_table(sc)
     if comparison.rows:
-        keys = ("stt", "name", "index", "rank", "class", "previous_index", "previous_rank", "previous_class")
+        keys = ("stt", "name", "index", "rank", "class", "previous_index", "previous_rank", "previous_class",
+                "previous_note")
         _level_tables(doc, comparison, keys, sections, _text_width(section), comparison.title, captions)
     for lv in sc.cset.levels:
         if chart_available(sc, "chi-so", lv.code) and (sc.final.table["level"] == lv.code).any():

@@ -255,6 +255,10 @@ FINAL_COLUMNS = [STT, Column("level_name", "Cấp"), Column("rank", "Xếp hạn
                  Column("ballots", "Số phiếu", "integer"), Column("coverage", "Độ phủ phiếu", width=28)]
 
 
+# A unit made by a merger or a split (scoring.succession): where it comes from, with last year's figures.
+NEW_UNIT_COLUMN = Column("previous_note", "Đơn vị mới (hợp nhất, chia tách) từ", width=40)
+
+
 def previous_columns(year: int | None) -> list[Column]:
     """Last year's columns, the year named as the published comparison names it ("Năm 2022")."""
     said = last_year_vi(year)
@@ -271,6 +275,8 @@ def previous_columns(year: int | None) -> list[Column]:
 def final_report_table(sc: CampaignScores) -> ReportTable:
     """The final table: appraisal, survey, index, rank, class (with its reason) and last year."""
     columns = FINAL_COLUMNS + (previous_columns(sc.year) if sc.imported["previous"] else [])
+    if sc.final is not None and "previous_note" in sc.final.table:
+        columns = columns + [NEW_UNIT_COLUMN]
     if sc.final is None:
         return ReportTable("ket-qua", "Kết quả Chỉ số CCHC", columns, [], sheet="Kết quả Chỉ số CCHC",
                            note="Chưa nhập điểm thẩm định: chưa tính được chỉ số.")
@@ -319,6 +325,8 @@ def comparison_table(sc: CampaignScores) -> ReportTable:
                Column("class", f"Xếp loại ({now})", width=16), Column("previous_index", f"Điểm ({before})", "number"),
                Column("previous_rank", f"Xếp hạng ({before})", "integer"),
                Column("previous_class", f"Xếp loại ({before})", width=16)]
+    if sc.final is not None and "previous_note" in sc.final.table:
+        columns.append(NEW_UNIT_COLUMN)
     title = f"So sánh kết quả {now.lower()} so với {before.lower()}"
     if sc.final is None or "previous_index" not in sc.final.table:
         return ReportTable("so-sanh", title, columns, [], sheet="So sánh năm trước",
