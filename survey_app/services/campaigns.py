@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from questionnaires import (
     DEFAULT_SET_DIR,
+    NEW_CAMPAIGN_SET_DIR,
     CriteriaSet,
     CriteriaSetError,
     load_criteria_set,
@@ -28,6 +29,12 @@ from .audit import record
 from .ballot_box import sealed_counts
 
 _SETS: dict[str, CriteriaSet] = {}
+NEW_CAMPAIGN_SET = NEW_CAMPAIGN_SET_DIR.name  # the bundled set the new-campaign form preselects
+# What a bundled set is for, said after its name on the new-campaign form.
+BUNDLED_PURPOSE = {
+    NEW_CAMPAIGN_SET: "mặc định cho đợt mới",
+    DEFAULT_SET_DIR.name: "dùng để tính lại các bảng đã công bố năm 2023",
+}
 
 
 def available_sets(extra_dirs: str | None = None) -> dict[str, Path]:
@@ -51,7 +58,21 @@ def set_names(paths: dict[str, Path]) -> dict[str, str]:
             names[folder] = load_criteria_set(path).name
         except (CriteriaSetError, OSError):
             names[folder] = folder
+        if folder in BUNDLED_PURPOSE and path.parent == DEFAULT_SET_DIR.parent:
+            names[folder] += f" — {BUNDLED_PURPOSE[folder]}"
     return names
+
+
+def preselected_source(campaigns: list[Campaign]) -> str:
+    """The choice the new-campaign form starts on (and a form sent without one gets): a copy of the newest
+    campaign, ``dot:<id>``, when there is one, as before; else the bundled set for new campaigns, ``bo:hai_cap``.
+
+    Examples
+    --------
+    >>> preselected_source([])
+    'bo:hai_cap'
+    """
+    return f"dot:{campaigns[0].id}" if campaigns else f"bo:{NEW_CAMPAIGN_SET}"
 
 
 def create_campaign(
