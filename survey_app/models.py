@@ -420,6 +420,30 @@ class PreviousResult(Base):
     class_name: Mapped[str] = mapped_column(String(64), default="")
 
 
+SUCCESSION_KINDS = ("kept", "renamed", "merged", "split", "abolished")
+
+
+class UnitSuccession(Base):
+    """One row of the table of which of last year's units became which of this campaign's (the campaign
+    the succession leads into): kept, renamed, merged (several old rows, one new code), split (one old
+    unit, several rows) or abolished (no new code). Old units are named as last year had them (their
+    campaign may be archived or gone); see :mod:`survey_app.services.succession`."""
+
+    __tablename__ = "unit_successions"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "old_code", "new_code"),
+        CheckConstraint(_in("kind", SUCCESSION_KINDS), name="kind"),
+        CheckConstraint("(kind = 'abolished') = (new_code IS NULL)", name="new_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    old_code: Mapped[str] = mapped_column(String(64))
+    old_name: Mapped[str] = mapped_column(String(200))
+    new_code: Mapped[str | None] = mapped_column(String(64))  # a unit code of the campaign; None when abolished
+    kind: Mapped[str] = mapped_column(String(16))
+
+
 class User(Base):
     """A person who signs in: admin, staff (scoped to units) or analyst (read-only)."""
 

@@ -192,7 +192,7 @@ def test_db_downgrade_refuses_when_it_would_destroy_data_and_says_to_restore_a_b
     assert "cột campaigns.province: giá trị (khác mặc định) của 1 dòng" in refused.stderr
     assert "khôi phục bản sao lưu" in refused.stderr
     assert revision_of(database_url) == migrate.head_revision()
-    keyed = cli(database_url, tmp_path, "db", "downgrade", "-1")  # 0010 -> 0009 cannot carry the draft back
+    keyed = cli(database_url, tmp_path, "db", "downgrade", "0009")  # 0010 -> 0009 cannot carry the draft back
     assert keyed.returncode == 2 and "drafts" in keyed.stderr and "province" not in keyed.stderr, keyed.stderr
     database = Database(database_url)
     with database.session() as s:
@@ -200,7 +200,7 @@ def test_db_downgrade_refuses_when_it_would_destroy_data_and_says_to_restore_a_b
     with database.transaction() as s:
         s.execute(text("DELETE FROM drafts"))
     database.dispose()
-    assert cli(database_url, tmp_path, "db", "downgrade", "-1").returncode == 0  # 0010 -> 0009, nothing held
+    assert cli(database_url, tmp_path, "db", "downgrade", "0009").returncode == 0  # 0011 -> 0009, nothing held
     one_step = cli(database_url, tmp_path, "db", "downgrade", "-1")  # 0009 -> 0008 drops nothing
     assert one_step.returncode == 0, one_step.stderr
     refused = cli(database_url, tmp_path, "db", "downgrade", "-1")  # 0008 -> 0007 drops the province

@@ -12,6 +12,7 @@ from questionnaires import CriteriaSet
 
 from ..models import Campaign
 from ..services.csv_import import EXAMPLE_MARK
+from ..services.succession import KIND_NAMES
 from .exports import Column, Sheet
 
 HOW = {"own": "của mình", "each": "mọi đơn vị", "choose": "tự chọn"}
@@ -101,3 +102,32 @@ def template_sheets(kind: str, campaign: Campaign, cset: CriteriaSet, grid) -> t
     listing = catalogue(campaign, cset)
     listing = Sheet(listing.title, listing.columns, listing.rows, note=f"{title}: {note} {listing.note}")
     return columns, rows, [Sheet(title, columns, rows), listing]  # no note above the header: it is imported
+
+
+SUCCESSION_COLUMNS = [Column("old_code", "Mã đơn vị cũ", width=16), Column("old_name", "Tên đơn vị cũ", width=32),
+                      Column("new_code", "Mã đơn vị mới", width=16), Column("new_name", "Tên đơn vị mới", width=32),
+                      Column("kind", "Loại thay đổi", width=14)]
+
+
+def succession_sheets(previous: Campaign | None, campaign: Campaign | None) -> tuple[list[Column], list[tuple],
+                                                                                      list[Sheet]]:
+    """(columns, rows, sheets) of the unit-succession template: a row per unit of last year's campaign
+    ``previous``, "giữ nguyên" already filled in where ``campaign`` has a unit of the same code (the kind
+    left empty elsewhere: the import asks for it), or everywhere when ``campaign`` is None (a file for
+    the copy step, which makes the new campaign); then the kinds and ``campaign``'s units."""
+    if campaign is None:  # for a copy: every unit kept until the file says otherwise
+        rows = [(u.code, u.name, u.code, u.name, KIND_NAMES["kept"]) for u in previous.units]
+    else:
+        here = {u.code: u for u in campaign.units}
+        rows = [(u.code, u.name, u.code if u.code in here else "", here[u.code].name if u.code in here else "",
+                 KIND_NAMES["kept"] if u.code in here else "") for u in (previous.units if previous else [])]
+    meaning = {"kept": "cùng đơn vị, cùng tên", "renamed": "cùng đơn vị, tên mới (ghi Tên đơn vị mới)",
+               "merged": "nhiều đơn vị cũ, mỗi đơn vị một dòng, cùng một Mã đơn vị mới",
+               "split": "một đơn vị cũ, nhiều dòng, mỗi đơn vị mới một dòng",
+               "abolished": "không còn đơn vị kế thừa: để trống Mã đơn vị mới"}
+    listing = [("Loại thay đổi", code, name, meaning[code]) for code, name in KIND_NAMES.items()]
+    listing += [("Đơn vị năm nay", u.code, u.name, "") for u in (campaign.units if campaign else [])]
+    note = ("Kế thừa đơn vị: mỗi đơn vị năm trước ít nhất một dòng. Mã đơn vị mới phải là mã một đơn vị của đợt "
+            "này (thêm đơn vị ở trang Đơn vị trước); khi tạo đợt mới bằng sao chép, đơn vị mới được tạo theo tệp.")
+    return SUCCESSION_COLUMNS, rows, [Sheet("Kế thừa đơn vị", SUCCESSION_COLUMNS, rows),
+                                      Sheet("Danh mục", CATALOGUE_COLUMNS, listing, note=note)]

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from ...models import CHANNELS
 from ...services.box_keeper import passphrase_problem
 from ...services.review import FLAGS, STATE_LABELS
+from ...services.succession import KIND_NAMES
 from ..common import LOCAL_FORMAT, AsciiIntegerField, IdListField, QueryForm, uploaded
 
 NUMBER = "Phải là một số nguyên không âm."
@@ -25,6 +26,7 @@ class NewCampaignForm(FlaskForm):
     province = StringField("Tỉnh", validators=[Length(max=200, message="Tên tỉnh tối đa 200 ký tự.")])
     source = SelectField("Bắt đầu từ", choices=[], validate_choice=False)
     workbook = FileField("Tệp Excel bộ tiêu chí")
+    succession = FileField("Bảng kế thừa đơn vị")  # only with a copy: last year's units across a reform
 
     def __init__(self, sources, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -98,6 +100,20 @@ class UploadForm(FlaskForm):
     def read(self) -> bytes | None:
         """The uploaded bytes, or None once the person has been told why not (no file, too large)."""
         return uploaded(self.file.data) if self.validate() else None
+
+
+class SuccessionUploadForm(UploadForm):
+    """A unit-succession file (XLSX or CSV, the template's Vietnamese headings) for the units page."""
+
+    file = FileField("Tệp Excel (.xlsx) hoặc CSV (UTF-8)")
+
+
+class SuccessionEditForm(FlaskForm):
+    """One row of the succession table: the new unit (a code of the campaign, empty when abolished) and
+    the kind; the table is checked by services.succession.edit_entry."""
+
+    new_code = SelectField("Đơn vị mới", choices=[], validate_choice=False, validators=[Length(max=64)])
+    kind = SelectField("Loại thay đổi", choices=list(KIND_NAMES), validate_choice=False)
 
 
 def _target() -> AsciiIntegerField:

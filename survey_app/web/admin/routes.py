@@ -15,8 +15,10 @@ from ...services.audit import disputed_links
 from ...services.checklist import campaign_steps
 from ...services.copying import copy_campaign
 from ...services.coverage import closing_coverage
+from ...services.csv_import import CsvProblems
 from ...services.dashboard import POOLED_NOTE, response_dashboard
 from ...services.drafts import Assignment, Page, field_blocks
+from ...services.succession_copy import checked_rows, copy_across_reform
 from ..common import (
     READERS,
     UPLOAD_LIMIT,
@@ -66,6 +68,11 @@ def new_campaign():
         kind, _, key = (form.source.data or "").partition(":")
         chosen, problems = (None, []) if kind == "dot" else _chosen_set(kind, key, sets, form.workbook.data)
         errors += problems
+        if kind == "dot" and getattr(form.succession.data, "filename", ""):  # a copy across a reform
+            chosen, problems = _succession_rows(int(key), form.succession.data)
+            errors += problems
+        elif getattr(form.succession.data, "filename", ""):
+            errors.append("Bảng kế thừa đơn vị chỉ dùng khi sao chép một đợt trước: chọn đợt trước, hoặc bỏ tệp.")
         if not errors:
             try:
                 campaign = _store_campaign(kind, key, chosen, year=form.year.data, name=name, province=province)
@@ -105,10 +112,29 @@ def _store_campaign(kind: str, key: str, chosen, *, year: int, name: str, provin
         raise campaign_service.CampaignError(f"Đã có đợt khảo sát tên “{name}”.")
     if kind == "dot":
         source = session.get(Campaign, int(key))
+        if chosen is not None:  # the checked rows of a succession file: units as the reform left them
+            campaign, done = copy_across_reform(session, source, chosen, year=year, name=name, province=province,
+                                                actor=actor())
+            for sentence in done.sentences():
+                flash(sentence, "ok")
+            return campaign
         return copy_campaign(session, source, year=year, name=name, province=province, actor=actor())
     texts, cset = chosen
     return campaign_service.create_campaign(session, year=year, name=name, actor=actor(), province=province,
                                             criteria_texts=texts, cset=cset)
+
+
+def _succession_rows(source_id: int, file) -> tuple[list | None, list[str]]:
+    """``(rows, [])`` of a succession file checked against the copied campaign's units, or ``(None,
+    problems)`` by row."""
+    data = file.read(UPLOAD_LIMIT + 1)
+    if len(data) > UPLOAD_LIMIT:
+        return None, [f"Tệp quá lớn (tối đa {UPLOAD_LIMIT // 1024 // 1024} MB)."]
+    with read_session() as s:
+        try:
+            return checked_rows(data, s.get(Campaign, source_id)), []
+        except CsvProblems as exc:
+            return None, [f"Bảng kế thừa đơn vị — {f'Dòng {n}: ' if n else ''}{m}" for n, m in exc.problems[:60]]
 
 
 def _uploaded_set(file) -> tuple[tuple | None, list[str]]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
 from ...extensions import db_session
-from ...models import Unit
+from ...models import Unit, UnitSuccession
 from ...outputs.exports import csv_chunks, xlsx_file
-from ...outputs.import_templates import KINDS, template_sheets
+from ...outputs.import_templates import KINDS, succession_sheets, template_sheets
+from ...services import succession
 from ...services import units as unit_service
 from ...services.campaigns import campaign_criteria, group_total
 from ...services.csv_import import Catalogue, CsvProblems, check_units, parse_plan, parse_units
@@ -24,7 +25,7 @@ from ..common import (
     show_problems,
 )
 from . import bp
-from .forms import RemoveForm, UnitForm, UploadForm, plan_form
+from .forms import RemoveForm, SuccessionEditForm, SuccessionUploadForm, UnitForm, UploadForm, plan_form
 
 HOW_NOTE = {"each": "mỗi người đánh giá mọi đơn vị: tổng là số người", "own": "mỗi người đánh giá đơn vị của mình",
             "choose": "mỗi người tự chọn đơn vị: tổng là số lượt đánh giá"}
@@ -60,7 +61,9 @@ def units(campaign_id: int):
     return render_template("admin/units.html", campaign=campaign, units=ordered, levels=cset.levels,
                            level_names={lv.code: lv.name for lv in cset.levels},
                            child_levels=[lv.name for lv in cset.levels if lv.parent],
-                           parents=[u for u in ordered if u.level in parent_levels])
+                           parents=[u for u in ordered if u.level in parent_levels],
+                           succession=succession.succession_table(db_session(), campaign),
+                           succession_form=SuccessionUploadForm(), kind_names=succession.KIND_NAMES)
 
 
 @bp.post("/dot/<int:campaign_id>/don-vi")
@@ -188,6 +191,94 @@ def import_template(campaign_id: int, kind: str, fmt: str):
     grid = unit_service.plan_grid(db_session(), campaign) if kind == "ke-hoach" else None
     columns, rows, sheets = template_sheets(kind, campaign, campaign_criteria(campaign), grid)
     filename = f"{kind}-{campaign.year}.{fmt}"
+    if fmt == "xlsx":
+        return send_temporary(xlsx_file(sheets), filename)
+    return Response(csv_chunks(columns, rows), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# --- unit succession (Kế thừa đơn vị từ năm trước) ----------------------------------------------------
+
+
+def _succession_back(campaign_id: int):
+    return redirect(url_for("admin.units", campaign_id=campaign_id, _anchor="ke-thua"))
+
+
+@bp.post("/dot/<int:campaign_id>/ke-thua")
+@roles_required("admin")
+def import_succession(campaign_id: int):
+    """Replace the campaign's succession table with a file, checked whole: nothing is stored on any error."""
+    data = SuccessionUploadForm().read()
+    if data is None:
+        return _succession_back(campaign_id)
+    campaign = campaign_or_404(campaign_id)
+    try:
+        stored = succession.import_succession(db_session(), campaign, data, actor())
+    except CsvProblems as exc:
+        show_problems(exc.problems, "Nhập bảng kế thừa đơn vị")
+    else:
+        flash(f"Đã nhập bảng kế thừa đơn vị: {len(stored)} dòng ({succession.counts_text(stored)}).", "ok")
+    return _succession_back(campaign_id)
+
+
+def _entry_or_404(campaign, entry_id: int) -> UnitSuccession:
+    entry = db_session().get(UnitSuccession, entry_id)
+    if entry is None or entry.campaign_id != campaign.id:
+        abort(404)
+    return entry
+
+
+@bp.route("/dot/<int:campaign_id>/ke-thua/<int:entry_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_succession(campaign_id: int, entry_id: int):
+    """Change one row's new unit and kind; refused, with the reasons, when it would break the table."""
+    campaign = campaign_or_404(campaign_id)
+    entry = _entry_or_404(campaign, entry_id)
+    form = SuccessionEditForm(new_code=entry.new_code or "", kind=entry.kind)
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            succession.edit_entry(db_session(), entry, form.new_code.data, form.kind.data, actor())
+        except succession.SuccessionError as exc:
+            problems = exc.problems
+        else:
+            flash(f"Đã sửa dòng kế thừa của {entry.old_name}.", "ok")
+            return _succession_back(campaign_id)
+    elif form.is_submitted():
+        problems = [first_error(form)]
+    return render_template("admin/succession_edit.html", campaign=campaign, entry=entry, form=form,
+                           problems=problems, kind_names=succession.KIND_NAMES), 400 if problems else 200
+
+
+@bp.route("/dot/<int:campaign_id>/ke-thua/<int:entry_id>/xoa", methods=["GET", "POST"])
+@roles_required("admin")
+def delete_succession(campaign_id: int, entry_id: int):
+    """Ask, then delete one row of the succession table."""
+    campaign = campaign_or_404(campaign_id)
+    entry = _entry_or_404(campaign, entry_id)
+    form = RemoveForm()
+    if form.validate_on_submit():
+        succession.delete_entry(db_session(), entry, actor())
+        flash(f"Đã xoá dòng kế thừa của {entry.old_name}.", "ok")
+        return _succession_back(campaign_id)
+    return render_template("admin/succession_delete.html", campaign=campaign, entry=entry, form=form,
+                           kind_names=succession.KIND_NAMES)
+
+
+@bp.get("/dot/<int:campaign_id>/mau-ke-thua.<fmt>")
+@roles_required(*READERS)
+def succession_template(campaign_id: int, fmt: str):
+    """The succession file to fill in: last year's units, against this campaign's (``?sao_chep=1``: this
+    campaign's units, for the copy step of next year's campaign, every one kept until edited)."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    campaign = campaign_or_404(campaign_id)
+    if request.args.get("sao_chep") == "1":
+        previous, target = campaign, None
+    else:
+        previous, target = succession.last_year(db_session(), campaign), campaign
+    columns, rows, sheets = succession_sheets(previous, target)
+    filename = f"ke-thua-don-vi-{campaign.year + (1 if target is None else 0)}.{fmt}"
     if fmt == "xlsx":
         return send_temporary(xlsx_file(sheets), filename)
     return Response(csv_chunks(columns, rows), mimetype="text/csv",
