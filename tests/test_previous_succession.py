@@ -11,9 +11,12 @@ import pandas as pd
 from questionnaires import load_criteria_set_from_texts
 from scoring import final_table
 from scoring.succession import carry_previous
+from survey_app.extensions import DB_KEY
+from survey_app.models import Campaign
 from survey_app.outputs.report_tables import comparison_table, final_report_table
 
 from .minimal_set import texts
+from .test_succession import years  # noqa: F401 - the two campaigns of the reform
 
 CSET = load_criteria_set_from_texts(texts())  # levels so, huyen (surveyed), xa; bands from the minimal set
 
@@ -78,3 +81,27 @@ def test_the_report_tables_carry_the_note_column():
         row = next(r for r in table.rows if r["unit"] == "ab")
         assert row["previous_note"].startswith("đơn vị mới (hợp nhất từ Xã A")
         assert row["previous_index"] is None
+
+
+# --- in the web app: last year's table imported by last year's units, carried through the stored succession -----
+
+def test_last_years_table_is_read_by_last_years_units_and_carried_through_the_reform(years):  # noqa: F811
+    # tests/test_succession.py's two years: a and b merged into c, d renamed e, f abolished, g kept.
+    from survey_app.services.results import import_results, previous_table
+
+    from .test_succession import GOOD, _import
+
+    _import(years, GOOD)
+    table = ("unit,index,rank,class\nSở A,80.12,2,Tốt\nSở B,75,3,Khá\nSở D,90,1,Xuất sắc\nSở F,60,5,Trung bình\n"
+             "Sở G,70.5,4,Khá\n")
+    with years.extensions[DB_KEY].transaction() as s:
+        this = s.get(Campaign, 2)
+        assert import_results(s, this, "previous", "nam-truoc.csv", table.encode(), actor="t") == 5
+    with years.extensions[DB_KEY].session() as s:
+        previous = previous_table(s, s.get(Campaign, 2)).set_index("unit")
+    assert sorted(previous.index) == ["c", "e", "g"]
+    assert previous.at["e", "previous_index"] == 90.0 and previous.at["e", "previous_note"] == ""
+    assert previous.at["g", "previous_index"] == 70.5
+    assert previous.at["c", "previous_note"] == ("đơn vị mới (hợp nhất từ Sở A: 80,12, hạng 2, Tốt; "
+                                                 "Sở B: 75, hạng 3, Khá)")
+    assert math.isnan(previous.at["c", "previous_index"])

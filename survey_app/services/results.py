@@ -16,8 +16,10 @@ from sqlalchemy.orm import Session
 from questionnaires import CriteriaSet
 from scoring import Problem, TableProblems, parse_appraisal, parse_communes, parse_previous, read_table
 from scoring.final import ruled_levels
+from scoring.succession import carry_previous
 
 from ..models import Appraisal, Campaign, CommuneResult, PreviousResult, Unit
+from . import succession
 from .audit import record
 from .campaigns import campaign_criteria
 
@@ -88,6 +90,10 @@ def check_import(session: Session, campaign: Campaign, kind: str, filename: str,
                          band if isinstance(band, str) else None))
         count = len(rows)
     else:
+        before = _reformed_from(session, campaign)  # across a reform: last year's table names last year's units
+        if before is not None:
+            units = campaign_units(session, before)
+            unit_id = {code: i for i, code in zip(units["id"], units["code"])}
         table = parse_previous(frame, units)
         rows = [(unit_id[r.unit], r.previous_index, None if pd.isna(r.previous_rank) else int(r.previous_rank),
                  r.previous_class or "") for r in table.itertuples(index=False)]
@@ -155,10 +161,28 @@ def commune_table(session: Session, campaign: Campaign) -> pd.DataFrame | None:
     return pd.DataFrame(rows, columns=["district", "commune", "index", "class"])
 
 
+def _reformed_from(session: Session, campaign: Campaign) -> Campaign | None:
+    """Last year's campaign when ``campaign`` has a succession table (its units came through a reform)."""
+    if not succession.entries(session, campaign):
+        return None
+    return succession.last_year(session, campaign)
+
+
 def previous_table(session: Session, campaign: Campaign) -> pd.DataFrame | None:
-    rows = session.execute(select(Unit.level, Unit.code, PreviousResult.index_points, PreviousResult.rank,
-                                  PreviousResult.class_name).join(Unit, PreviousResult.unit_id == Unit.id)
+    """``level, unit, previous_index, previous_rank, previous_class`` by this campaign's units; across a reform
+    (last year's results stored against last year's units) carried through the succession table, with
+    ``previous_note`` naming the predecessors of a merged or split unit (:func:`scoring.succession.carry_previous`)."""
+    rows = session.execute(select(Unit.level, Unit.code, Unit.name, Unit.campaign_id, PreviousResult.index_points,
+                                  PreviousResult.rank, PreviousResult.class_name)
+                           .join(Unit, PreviousResult.unit_id == Unit.id)
                            .where(PreviousResult.campaign_id == campaign.id)).all()
     if not rows:
         return None
-    return pd.DataFrame(rows, columns=["level", "unit", "previous_index", "previous_rank", "previous_class"])
+    frame = pd.DataFrame(rows, columns=["level", "unit", "name", "campaign_id", "previous_index", "previous_rank",
+                                        "previous_class"])
+    if (frame["campaign_id"] == campaign.id).all():
+        return frame.drop(columns=["name", "campaign_id"])
+    stored = succession.entries(session, campaign)
+    table = pd.DataFrame([(e.old_code, e.new_code, e.kind) for e in stored], columns=["old", "new", "kind"])
+    return carry_previous(frame, table, campaign_units(session, campaign),
+                          dict(zip(frame["unit"], frame["name"])) | {e.old_code: e.old_name for e in stored})
