@@ -187,7 +187,7 @@ def test_a_new_admin_runs_a_campaign_in_the_browser_alone(browser, live_server, 
     staff.page.keyboard.press("Enter")
     staff.page.wait_for_url("**/nhap-lieu/phieu?serial=*")
     staff.look()
-    staff.page.wait_for_function("document.activeElement && document.activeElement.classList.contains('digit')")
+    staff.page.wait_for_function("document.activeElement && document.activeElement.type === 'radio'")
     staff.page.keyboard.type("1112223334440")
     staff.page.keyboard.press("Enter")
     staff.page.wait_for_selector(".flash")

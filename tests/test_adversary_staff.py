@@ -109,7 +109,7 @@ def test_staff_cannot_stuff_through_the_keying_screen(world):
     assert client.get(f"/quan-tri/dot/{CURRENT}/phieu-giay").status_code == 403, "staff do not print serials"
     serial = printed(world, "ba_be", 1)[0]
     page = client.get(f"/nhap-lieu/phieu?serial={serial}").get_data(as_text=True)
-    names = re.findall(r'class="digit" id="(q_\w+)"', page)
+    names = set(re.findall(r'type="radio" name="(q_\w+)"', page))
     client.post("/nhap-lieu/phieu", data={"csrf_token": csrf(page), "serial": serial, **{n: "1" for n in names}})
     assert client.get(f"/nhap-lieu/phieu?serial={serial}").status_code == 302, "not twice by the same person"
     with world.extensions[DB_KEY].session() as s:

@@ -186,7 +186,7 @@ def _key_ballot_with_keyboard_only(page, live_server, serial: str, digits: str, 
     page.keyboard.type(serial)
     page.keyboard.press("Enter")
     page.wait_for_url("**/nhap-lieu/phieu?serial=*")
-    page.wait_for_function("document.activeElement && document.activeElement.classList.contains('digit')")
+    page.wait_for_function("document.activeElement && document.activeElement.type === 'radio'")
     page.keyboard.type(digits[:5])
     page.keyboard.press("Backspace")  # back to question 5 ...
     page.keyboard.type(digits[4:])  # ... and on to the end: the last digit jumps to "Lưu phiếu"

@@ -62,7 +62,7 @@ def key_in(client, serial: str, digits: str):
     page = client.get(f"/nhap-lieu/phieu?serial={serial}")
     assert page.status_code == 200, page.status_code
     html = page.get_data(as_text=True)
-    names = re.findall(r'class="digit" id="(q_\w+)"', html)
+    names = list(dict.fromkeys(re.findall(r'type="radio" name="(q_\w+)"', html)))
     assert len(names) == len(digits) == 13
     return client.post(
         "/nhap-lieu/phieu", data={"csrf_token": csrf(html), "serial": serial, **dict(zip(names, digits))}

@@ -232,3 +232,52 @@ def refusal(user: User, serial: PaperSerial) -> str:
     mine = f"chỉ được nhập phiếu của {', '.join(own)}" if own else "chưa được giao đơn vị nào"
     return (f"Phiếu {serial.serial} là phiếu của {serial.unit.name}; tài khoản {user.username} {mine}. "
             "Nếu cần nhập phiếu này, xin quản trị viên giao thêm đơn vị ở trang Người dùng.")
+
+
+@dataclass(frozen=True)
+class KeyingProgress:
+    """How far the keying of a unit's printed ballots has come, in a campaign collecting now.
+
+    ``printed`` counts every serial printed for the unit; ``waiting`` (not keyed), ``once`` (keyed once,
+    waiting for the second keying), ``conflicts`` (two keyings differ) and ``done`` (a ballot stored)
+    split it. ``mine`` counts the serials of the unit this user has keyed, first or second.
+    """
+
+    campaign: Campaign
+    unit: Unit
+    printed: int
+    waiting: int
+    once: int
+    conflicts: int
+    done: int
+    mine: int
+
+
+def keying_progress(s: Session, user: User) -> list[KeyingProgress]:
+    """Per unit with printed ballots in an open campaign: the counts of :class:`KeyingProgress`.
+
+    The units are those ``user`` covers (every unit for an admin), and the units of every serial the user
+    has keyed there (a second keying for another district); newest campaign first, then each district
+    (or department) by name followed by its communes.
+    """
+    mine_query = (select(PaperSerial.campaign_id, PaperSerial.unit_id, func.count())
+                  .join(PaperEntry, PaperEntry.serial_id == PaperSerial.id)
+                  .join(Campaign, Campaign.id == PaperSerial.campaign_id)
+                  .where(Campaign.status == "open", PaperEntry.user_id == user.id)
+                  .group_by(PaperSerial.campaign_id, PaperSerial.unit_id))
+    mine = {(c, u): n for c, u, n in s.execute(mine_query)}
+    query = (select(PaperSerial.campaign_id, PaperSerial.unit_id, PaperSerial.status, func.count())
+             .join(Campaign, Campaign.id == PaperSerial.campaign_id)
+             .where(Campaign.status == "open")
+             .group_by(PaperSerial.campaign_id, PaperSerial.unit_id, PaperSerial.status))
+    if user.role != "admin":
+        keyed_units = {u for _c, u in mine}
+        query = query.where(PaperSerial.unit_id.in_({u.id for u in user.units} | keyed_units))
+    counts: dict[tuple[int, int], dict[str, int]] = {}
+    for campaign_id, unit_id, status, n in s.execute(query):
+        counts.setdefault((campaign_id, unit_id), {})[status] = n
+    rows = [KeyingProgress(s.get(Campaign, c), s.get(Unit, u), sum(n.values()), n.get("printed", 0),
+                           n.get("entering", 0), n.get("conflict", 0), n.get("done", 0), mine.get((c, u), 0))
+            for (c, u), n in counts.items()]
+    return sorted(rows, key=lambda k: (-k.campaign.year, k.campaign.id, (k.unit.parent or k.unit).name,
+                                       k.unit.parent_id is not None, k.unit.name))

@@ -33,7 +33,10 @@ def _entry_session() -> str:
 @roles_required(*ENTRY_ROLES)
 def start():
     user = current_user()
-    return render_template("entry/start.html", scope=paper.keying_scope(db_session(), user),
+    progress = paper.keying_progress(db_session(), user)
+    campaigns = {row.campaign.id: row.campaign for row in progress}
+    return render_template("entry/start.html", campaigns=list(campaigns.values()),
+                           progress={c: [r for r in progress if r.campaign.id == c] for c in campaigns},
                            own=sorted({u.name for u in user.units if u.parent_id is None}))
 
 
@@ -78,5 +81,6 @@ def ballot():
     level = serial.unit.level
     items = [(n, item, cset.scale_by_code[cset.question_by_key[(level, item.question)].scale])
              for n, item in enumerate(questionnaire.items, 1)]
+    focus_question = next((q for q in question_ids if q in errors), question_ids[0] if question_ids else None)
     return render_template("entry/ballot.html", serial=serial, items=items, errors=errors, typed=keys,
-                           digit_options=paper.digit_options)
+                           digit_options=paper.digit_options, focus_question=focus_question)
