@@ -44,6 +44,7 @@ from ..common import (
 )
 from . import bp
 from .forms import CardsQuery, CountForm, InvitationUploadForm, RevokeForm, SendForm
+from .print_all import print_all_panel
 
 EXPORT_COLUMNS = ("name", "group", "unit", "email", "phone", "kind", "link", "short_code", "zalo_sms_text",
                   "email_subject", "email_body", "sent", "opened", "answered")
@@ -111,6 +112,7 @@ def invitations(campaign_id: int):
         smtp=SmtpSettings.from_env() is not None,
         personal=[inv for inv in all_invitations if inv.kind == "personal"],
         duplicate_choices=DUPLICATE_CHOICES,
+        print_all=print_all_panel(campaign, "loi-moi"),
     )
 
 

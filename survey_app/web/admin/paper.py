@@ -19,6 +19,7 @@ from ..common import (
 )
 from . import bp
 from .forms import CountForm, SerialRangeQuery, reconcile_form
+from .print_all import print_all_panel
 
 
 def _paper_groups(campaign):
@@ -36,7 +37,8 @@ def paper_ballots(campaign_id: int):
     units = list(dict.fromkeys(u for u, _g in pairs))
     return render_template("admin/paper.html", campaign=campaign, printed=serials.printed_batches(s, campaign_id),
                            plan=serials.paper_plan(s, campaign, units, groups), pairs=pairs,
-                           unit_by_id={u.id: u for u in units}, group_by_id={g.id: g for g in campaign.groups})
+                           unit_by_id={u.id: u for u in units}, group_by_id={g.id: g for g in campaign.groups},
+                           print_all=print_all_panel(campaign, "phieu-giay"))
 
 
 @bp.post("/dot/<int:campaign_id>/phieu-giay")
