@@ -44,6 +44,13 @@ def people(demo_app):
         paper.save_entry(s, serial, staff, {"H03": "tot"}, "k1")
         paper.save_entry(s, serial, other, {"H03": "kha"}, "k2")
         URL_VALUES["serial"] = serial.serial
+        # A row of the collecting campaign's succession table (issue 28), for its edit and delete pages.
+        from survey_app.models import UnitSuccession
+        entry = UnitSuccession(campaign_id=CURRENT, old_code="so_tp", old_name="Sở Tư pháp", new_code="so_tp",
+                               kind="kept")
+        s.add(entry)
+        s.flush()
+        URL_VALUES["entry_id"] = str(entry.id)
         QUERY["admin.print_sheet"] = f"?tu={serial.serial}&den={serial.serial}"
     return {"admin": "qt", "analyst": "pt", "staff": "nl"}
 
@@ -106,15 +113,17 @@ def test_a_post_without_csrf_token_is_refused(demo_app, people):
 
 
 URL_VALUES = {"campaign_id": "1", "level": "so", "group": "hdnd_tinh", "invitation_id": "1", "fmt": "png",
-              "user_id": "1", "unit_id": "1"}
+              "user_id": "1", "unit_id": "1", "entry_id": "1"}
 QUERY = {"admin.cards": "?don_vi=ba_be&doi_tuong=nguoi_dan"}
 ENDPOINT_VALUES = {"reports.export": {"slug": "ket-qua", "fmt": "csv"}, "reports.chart": {"name": "nhiet-so"},
                    "admin.import_file": {"kind": "appraisal"},
                    "admin.import_template": {"kind": "don-vi", "fmt": "xlsx"},
                    "admin.export_invitations": {"fmt": "xlsx"}, "admin.export_reminders": {"fmt": "csv"},
+                   "admin.succession_template": {"fmt": "xlsx", "campaign_id": str(CURRENT)},
                    # pages of collecting (campaign 2); the rest read last year's, closed, campaign 1
                    **{e: {"campaign_id": str(CURRENT)}
-                      for e in ("admin.reconcile", "admin.print_sheet", "admin.close")}}
+                      for e in ("admin.reconcile", "admin.print_sheet", "admin.close", "admin.edit_succession",
+                                "admin.delete_succession")}}
 
 
 def admin_routes(app, method: str = "GET"):

@@ -82,6 +82,7 @@ def test_every_post_without_its_csrf_token_is_refused(hostile_app):
         "serial": "0",
         "fmt": "csv",
         "user_id": "1",
+        "entry_id": "1",  # a row of the succession table (issue 28)
         "unit_id": "1",
     }
     for rule in posts:
