@@ -50,7 +50,7 @@ def everything_fetchable(app) -> list[str]:
         first, last = s.execute(select(func.min(PaperSerial.serial), func.max(PaperSerial.serial))
                                 .where(PaperSerial.campaign_id == CURRENT)).one()
     values = {"campaign_id": str(CURRENT), "level": "huyen", "group": "nguoi_dan", "invitation_id": str(invitation),
-              "serial": conflict, "kind": "appraisal", "name": "nhiet-huyen", "user_id": "1"}
+              "serial": conflict, "kind": "appraisal", "name": "nhiet-huyen", "user_id": "1", "entry_id": "1"}
     query = {"admin.cards": "?don_vi=ba_be&doi_tuong=nguoi_dan", "admin.print_sheet": f"?tu={first}&den={last}",
              "admin.dashboard": "?cap=huyen", "admin.review": "?kenh=web"}
     urls = []
@@ -64,6 +64,8 @@ def everything_fetchable(app) -> list[str]:
         elif rule.endpoint in ("admin.export_invitations", "admin.export_reminders"):
             urls += [re.sub(r"<(?:\w+:)?(\w+)>", lambda m, f=fmt: {**values, "fmt": f}[m.group(1)], rule.rule)
                      for fmt in ("csv", "xlsx")]
+        elif rule.endpoint == "admin.succession_template":
+            urls += [f"/quan-tri/dot/{CURRENT}/mau-ke-thua.{fmt}" for fmt in ("csv", "xlsx")]
         elif rule.endpoint == "admin.import_template":
             urls += [f"/quan-tri/dot/{CURRENT}/mau/{kind}.{fmt}" for kind in ("don-vi", "ke-hoach", "danh-sach-moi")
                      for fmt in ("csv", "xlsx")]
@@ -87,7 +89,8 @@ def fetch_all(app) -> dict[tuple[str, str], object]:
                 book = openpyxl.load_workbook(io.BytesIO(body), read_only=True)
                 body = [list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets]
             elif response.mimetype == "text/html":
-                body = re.sub(r'name="csrf_token"([^>]*)value="[^"]+"', "", response.get_data(as_text=True))
+                # the CSRF tokens of every form (the bulk print's is prefixed: "in-csrf_token")
+                body = re.sub(r'name="[\w-]*csrf_token"([^>]*)value="[^"]+"', "", response.get_data(as_text=True))
                 # the audit log's times: each copy's own downloads of links are audited, a second apart
                 body = re.sub(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</td>", "", body)
             seen[(role, url)] = (response.status_code, body)

@@ -242,7 +242,7 @@ def method_blocks(cset: CriteriaSet) -> list[tuple[str, list[str]]]:
     >>> from questionnaires import load_default_set
     >>> blocks = dict(method_blocks(load_default_set()))
     >>> blocks["2. Thang điểm"][1]
-    'Cấp sở: 86,5 điểm thẩm định, 13,5 điểm điều tra XHH;'
+    '- Cấp sở: 86,5 điểm thẩm định, 13,5 điểm điều tra XHH;'
     """
     terms = _Terms()
     heading = f"1. Bộ tiêu chí, phương pháp xác định {terms.term('Chỉ số cải cách hành chính', 'CCHC')}"
@@ -332,7 +332,7 @@ def field_index_blocks(sc) -> list[tuple[str, list[str]]]:
         imported, or the set gives no appraisal maximum per field for the level), the level's survey
         points per field against their maxima, under a heading that says they are survey points.
     """
-    survey = dict(field_sentences(_SurveyOnly(sc)))
+    survey = dict(field_sentences(_SurveyOnly(sc))) if getattr(sc, "points", None) is not None else {}
     out: list[tuple[str, list[str]]] = []
     for lv in sc.cset.levels:
         values = _field_values(sc, lv)

@@ -105,7 +105,7 @@ class UploadForm(FlaskForm):
 class SuccessionUploadForm(UploadForm):
     """A unit-succession file (XLSX or CSV, the template's Vietnamese headings) for the units page."""
 
-    file = FileField("Tệp Excel (.xlsx) hoặc CSV (UTF-8)")
+    file = FileField("Tệp kế thừa đơn vị: Excel (.xlsx) hoặc CSV (UTF-8)")
 
 
 class SuccessionEditForm(FlaskForm):
