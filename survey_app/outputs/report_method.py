@@ -23,6 +23,7 @@ from questionnaires.model import CriteriaSet, Level, round_points
 from .report_text import (
     ABBREVIATIONS,
     abbreviate,
+    band_span,
     count_vi,
     extremes,
     field_sentences,
@@ -84,19 +85,6 @@ def level_word(lv: Level) -> str:
     """
     first = lv.name.split(" ", 1)[0]
     return lv.name[:1].lower() + lv.name[1:] if first == "Cấp" else lv.name
-
-
-def band_span(low: float, high: float | None) -> str:
-    """A class band as the seed writes it.
-
-    >>> band_span(80, None), band_span(70, 80), band_span(0, 50)
-    ('từ 80 điểm trở lên', 'từ 70 đến dưới 80 điểm', 'dưới 50 điểm')
-    """
-    if high is None:
-        return f"từ {maximum_vi(low)} điểm trở lên"
-    if low <= 0:
-        return f"dưới {maximum_vi(high)} điểm"
-    return f"từ {maximum_vi(low)} đến dưới {maximum_vi(high)} điểm"
 
 
 def _scored(cset: CriteriaSet) -> list[Level]:

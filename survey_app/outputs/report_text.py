@@ -229,7 +229,7 @@ def _split(index: pd.Series, n: int, low: float, high: float | None, cuts: tuple
     for top, bottom in zip(edges, edges[1:]):
         k = int(_in_range(index, bottom, top).sum())
         if k:
-            parts.append(f"số đơn vị đạt {_band_span(bottom, top)} là {count_vi(k)}/{count_vi(n)} đơn vị, "
+            parts.append(f"số đơn vị đạt {band_span(bottom, top)} là {count_vi(k)}/{count_vi(n)} đơn vị, "
                          f"{_share_of(k, n)}")
     return f" (cụ thể: {'; '.join(parts)})"
 
@@ -287,7 +287,7 @@ def band_sentences(sc: CampaignScores, year: int | None) -> list[tuple[str, str]
             if not k:
                 continue
             named = f", xếp loại {band.name}" if same else ""
-            clauses.append(f"{count_vi(k)}/{count_vi(n)} đơn vị đạt {_band_span(band.min_points, high)}{named}, "
+            clauses.append(f"{count_vi(k)}/{count_vi(n)} đơn vị đạt {band_span(band.min_points, high)}{named}, "
                            f"{_share_of(k, n)}{_split(part['index'], n, band.min_points, high, sc.cset.report_bands)}")
         sentences = [f"{text}."] + ([f"Trong đó, có {'; '.join(clauses)}."] if clauses else [])
         if not same:
@@ -329,10 +329,10 @@ def _class_clauses(sc: CampaignScores, part: pd.DataFrame, bands, by_score: list
     return clauses
 
 
-def _band_span(low: float, high: float | None) -> str:
+def band_span(low: float, high: float | None) -> str:
     """``từ 90 điểm trở lên``, ``từ 80 đến dưới 90 điểm``, ``dưới 50 điểm``.
 
-    >>> _band_span(90, None), _band_span(80, 90), _band_span(0, 50)
+    >>> band_span(90, None), band_span(80, 90), band_span(0, 50)
     ('từ 90 điểm trở lên', 'từ 80 đến dưới 90 điểm', 'dưới 50 điểm')
     """
     if high is None:
