@@ -39,6 +39,71 @@ def _guarded(survey, cset, path: Path):
     return survey
 
 
+def _last_years_table(frame):
+    """Last year's results read by LAST YEAR's codes (``--succession``): the file's own unit codes are its
+    units (none is looked up in this year's list), each on one row. Returns the table
+    (:func:`scoring.parse_previous`) and ``{code: name}`` from a name column, when the file has one."""
+    import pandas as pd
+
+    from scoring import Problem, TableProblems, parse_previous
+    from scoring.readers import UNIT_COLUMNS
+
+    unit_col = next((c for c in frame.columns if c in UNIT_COLUMNS), None)
+    name_col = next((c for c in frame.columns if c in ("name", "tên", "ten", "tên đơn vị") and c != unit_col), None)
+    codes = frame[unit_col] if unit_col else pd.Series(dtype=str)
+    seen: dict[str, int] = {}
+    problems = []
+    for number, code in codes.items():
+        if code in seen:
+            problems.append(Problem(number, unit_col, f"đơn vị '{code}' đã có ở dòng {seen[code]}"))
+        elif code:
+            seen[code] = number
+    if problems:
+        raise TableProblems(problems)
+    old = pd.DataFrame({"level": "", "code": list(seen)})
+    names = {code: frame.at[n, name_col] for code, n in seen.items() if name_col and frame.at[n, name_col]}
+    return parse_previous(frame, old), names
+
+
+def _through_succession(previous_path: Path, succession_path: Path, units):
+    """``--previous`` (last year's units) carried to this year's ``units`` (``level, code[, name]``) through the
+    succession file, as the web app does (:func:`scoring.succession.carry_previous`). Every problem of the
+    succession file goes to stderr by row, and the command exits 1 (nothing is written)."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from scoring.succession import carry_previous
+    from survey_app.services.csv_import import CsvProblems
+    from survey_app.services.succession import check_rows, parse_file
+
+    previous, names = _read_or_exit(previous_path, _last_years_table)
+    try:
+        rows = parse_file(succession_path.read_bytes())
+    except CsvProblems as error:
+        problems = error.problems
+    else:
+        said = {}
+        for r in rows:  # the file's old names stand where the results file has none
+            if r.old_name:
+                said.setdefault(r.old_code, r.old_name)
+        old_units = {code: SimpleNamespace(name=names.get(code) or said.get(code, code), level="")
+                     for code in previous["unit"]}
+        this_year = dict(zip(units["code"], units["name"] if "name" in units else units["code"]))
+        problems = check_rows(rows, old_units, this_year)
+    if problems:
+        for n, message in problems:
+            click.echo(f"{succession_path.name}: " + (f"dòng {n}: {message}" if n else message), err=True)
+        click.echo(f"{succession_path.name}: {len(problems)} lỗi, không ghi tệp nào.", err=True)
+        sys.exit(1)
+    table = pd.DataFrame([(r.old_code, r.new_code, r.kind) for r in rows], columns=["old", "new", "kind"])
+    carried = carry_previous(previous, table, units, names | {r.old_code: r.old_name for r in rows if r.old_name})
+    new = int((carried["previous_note"] != "").sum())
+    click.echo(f"Năm trước theo bảng kế thừa {succession_path.name}: {len(carried) - new} đơn vị so sánh được, "
+               f"{new} đơn vị mới (hợp nhất, chia tách: không tính tăng/giảm).")
+    return carried
+
+
 @click.command("rank")
 @click.option("--survey", "survey_path", required=True, type=FILE, help="points.csv của parsurvey aggregate.")
 @click.option("--appraisal", "appraisal_path", required=True, type=FILE,
@@ -51,6 +116,9 @@ def _guarded(survey, cset, path: Path):
               help="Danh sách đơn vị: code, name, level, parent. Cho phép ghi đơn vị bằng tên; các xã có điểm "
                    "trong cùng lần chạy được xếp loại và dùng cho quy tắc 2/3 của huyện.")
 @click.option("--previous", "previous_path", type=FILE, help="Bảng kết quả năm trước: unit, index, rank, class.")
+@click.option("--succession", "succession_path", type=FILE,
+              help="Bảng kế thừa đơn vị (XLSX/CSV như mẫu của trang Đơn vị: Mã đơn vị cũ, Tên đơn vị cũ, Mã đơn "
+                   "vị mới, Tên đơn vị mới, Loại thay đổi); cần --previous, khi đó ghi theo mã đơn vị năm trước.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="final.csv")
 @click.option("--intervals", "intervals_path", type=click.Path(path_type=Path),
               help="Khoảng tin cậy 95%% của điểm điều tra và khoảng xếp hạng theo chỉ số (CSV); cần --ballots. "
@@ -61,8 +129,8 @@ def _guarded(survey, cset, path: Path):
 @click.option("--seed", default=2023, show_default=True,
               help="Số khởi tạo ngẫu nhiên của bootstrap (--intervals): cùng số, cùng kết quả.")
 def rank_command(survey_path: Path, appraisal_path: Path, criteria_dir: Path, communes_path: Path | None,
-                 units_path: Path | None, previous_path: Path | None, out: Path, intervals_path: Path | None,
-                 ballots_path: Path | None, replicates: int, seed: int) -> None:
+                 units_path: Path | None, previous_path: Path | None, succession_path: Path | None, out: Path,
+                 intervals_path: Path | None, ballots_path: Path | None, replicates: int, seed: int) -> None:
     """Tính chỉ số CCHC, xếp hạng, xếp loại (và quy tắc 2/3 cấp huyện) từ các tệp, không cần cơ sở dữ liệu."""
     from scoring import final_table, parse_appraisal, parse_communes, parse_previous, parse_survey, parse_units
     from scoring.final import ruled_levels
@@ -72,6 +140,10 @@ def rank_command(survey_path: Path, appraisal_path: Path, criteria_dir: Path, co
 
     if intervals_path and not ballots_path:
         click.echo("--intervals cần --ballots: khoảng tin cậy được tính lại từ các phiếu.", err=True)
+        sys.exit(2)
+    if succession_path and not previous_path:
+        click.echo("--succession cần --previous: bảng kế thừa chuyển kết quả năm trước (theo mã đơn vị năm trước) "
+                   "sang đơn vị năm nay.", err=True)
         sys.exit(2)
     cset = load_set_or_exit(criteria_dir)
     listed = _read_or_exit(units_path, parse_units, cset) if units_path else None
@@ -89,7 +161,10 @@ def rank_command(survey_path: Path, appraisal_path: Path, criteria_dir: Path, co
                        f"{communes_path.name} không phát hiện được, và huyện được xếp loại theo các xã có trong tệp. "
                        "Thêm --units (danh sách đơn vị có cột parent) để huyện thiếu kết quả của một xã không được "
                        "xếp loại.", err=True)
-    previous = _read_or_exit(previous_path, parse_previous, units) if previous_path else None
+    if succession_path:
+        previous = _through_succession(previous_path, succession_path, units)
+    else:
+        previous = _read_or_exit(previous_path, parse_previous, units) if previous_path else None
     result = final_table(survey, appraisal, cset, communes=communes, previous=previous, units=listed)
     for warning in result.warnings:
         click.echo(f"Lưu ý: {warning}", err=True)
