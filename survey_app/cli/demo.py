@@ -45,7 +45,7 @@ def access_file_for(url: str, instance_path: str) -> Path:
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help="Địa chỉ in trong các đường link.")
 @with_appcontext
 def demo_command(seed: int, base_url: str) -> None:
-    """Tạo tỉnh mẫu (19 sở, 8 huyện, phiếu mô phỏng) trong cơ sở dữ liệu trống."""
+    """Tạo tỉnh mẫu (2023, 2024: 19 sở, 8 huyện; 2026: tỉnh sau hợp nhất, 14 sở, 93 xã) trong cơ sở dữ liệu trống."""
     database = get_database()
     if migrate.current_revision(database) != migrate.head_revision():
         click.echo("Cơ sở dữ liệu chưa ở phiên bản mới nhất: chạy 'parsurvey db upgrade' trước.", err=True)
@@ -63,8 +63,13 @@ def demo_command(seed: int, base_url: str) -> None:
         if access.links and collecting is not None:  # printed below: links in the open are audited
             record_links_out(session, "cli", collecting, "demo",
                              f"In {len(access.links)} đường link mẫu (lệnh parsurvey demo, tệp {access_file.name})")
-    text = _access_text(access, base_url)
+    succession_file = access_file.with_name(access_file.name.replace("-access", "-ke-thua-2026")
+                                            .removesuffix(".txt") + ".csv")
+    text = _access_text(access, base_url) + (
+        f"Tệp kế thừa đơn vị 2024 → 2026 (sáp nhập tỉnh, bỏ cấp huyện) để thử “Tạo đợt khảo sát” sao chép qua "
+        f"sắp xếp đơn vị: {succession_file}\n")
     access_file.parent.mkdir(parents=True, exist_ok=True)
+    succession_file.write_bytes(access.succession)
     access_file.write_text(text, encoding="utf-8")
     access_file.chmod(0o600)
     click.echo(f"Đã tạo tỉnh mẫu: {access.ballots} phiếu, {access.answers} câu trả lời.")

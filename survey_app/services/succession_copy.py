@@ -19,6 +19,7 @@ from ..models import Campaign, SampleTarget, Unit, UserUnit
 from .audit import record
 from .campaigns import campaign_criteria
 from .copying import copy_campaign
+from .criteria import replace_criteria
 from .csv_import import CsvProblems
 from .succession import KIND_NAMES, SuccessionRow, check_rows, parse_file, store
 
@@ -32,6 +33,7 @@ class CarryOver:
     proposed: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (new name, kind, predecessors)
     dropped: list[str] = field(default_factory=list)
     no_parent: list[str] = field(default_factory=list)  # of a level with a parent, whose parent went
+    criteria: list[str] = field(default_factory=list)  # another set's name, then what changed in the groups
 
     def sentences(self) -> list[str]:
         """The summary in Vietnamese, one sentence per kind of change that happened."""
@@ -45,6 +47,9 @@ class CarryOver:
                 + ". Kế hoạch mẫu của các đơn vị này để trống: nhập ở bước Kế hoạch mẫu.")
         if self.dropped:
             out.append(f"Bỏ {len(self.dropped)} đơn vị giải thể: {', '.join(self.dropped)}.")
+        if self.criteria:
+            out.append(f"Đợt mới dùng bộ tiêu chí “{self.criteria[0]}”"
+                       + (f" ({'; '.join(self.criteria[1:])})." if self.criteria[1:] else "."))
         if self.no_parent:
             out.append(f"{len(self.no_parent)} đơn vị chưa có đơn vị cấp trên (đơn vị cấp trên cũ đã giải thể): "
                        f"{', '.join(self.no_parent)}.")
@@ -68,14 +73,21 @@ def checked_rows(data: bytes, source: Campaign) -> list[SuccessionRow]:
 
 
 def copy_across_reform(s: Session, source: Campaign, rows: list[SuccessionRow], *, year: int, name: str,
-                       province: str, actor: str) -> tuple[Campaign, CarryOver]:
+                       province: str, actor: str, criteria: tuple | None = None) -> tuple[Campaign, CarryOver]:
     """A new draft campaign copied from ``source`` and reshaped by the checked succession ``rows``
     (:func:`checked_rows`); the table is stored on it. Audited.
+
+    Parameters
+    ----------
+    criteria : tuple, optional
+        ``(texts, cset)`` of another criteria set for the new campaign (the first two-tier year after a
+        three-level one): given once the units are reshaped, with the groups it names
+        (:func:`~.criteria.replace_criteria`). Without it the campaign keeps ``source``'s set.
 
     Raises
     ------
     CampaignError
-        A campaign of that name exists.
+        A campaign of that name exists, or a unit the table keeps has a level the new set lacks.
     """
     campaign = copy_campaign(s, source, year=year, name=name, province=province, actor=actor)
     copies = {u.code: u for u in campaign.units}
@@ -100,7 +112,8 @@ def copy_across_reform(s: Session, source: Campaign, rows: list[SuccessionRow], 
         done.proposed.append((unit.name, kind, [old_names[o] for o in olds]))
     gone = [u for code, u in copies.items() if u not in new_units.values()]
     done.dropped = [old_names[r.old_code] for r in rows if r.kind == "abolished"]
-    _parents(rows, copies, new_units, old_names, campaign, done)
+    levels = (criteria[1] if criteria else campaign_criteria(campaign)).level_by_code
+    _parents(rows, copies, new_units, levels, done)
     s.flush()
     _staff(s, successors, copies, new_units)
     gone_ids = [u.id for u in gone]
@@ -114,6 +127,9 @@ def copy_across_reform(s: Session, source: Campaign, rows: list[SuccessionRow], 
         s.delete(unit)
     s.flush()
     s.expire(campaign, ["units"])
+    if criteria is not None:
+        notes = replace_criteria(s, campaign, criteria[0], actor, criteria[1])
+        done.criteria = [criteria[1].name, *notes]
     store(s, campaign, rows, {code: _Named(n) for code, n in old_names.items()}, actor, source=source)
     record(s, actor, "update", "campaign", campaign.id, attribute="units",
            new_value="kế thừa đơn vị: " + " ".join(done.sentences()))
@@ -136,7 +152,7 @@ def _successors(rows: list[SuccessionRow]) -> dict[str, tuple[str, list[str], st
     return out
 
 
-def _parents(rows, copies: Mapping[str, Unit], new_units: Mapping[str, Unit], old_names, campaign, done) -> None:
+def _parents(rows, copies: Mapping[str, Unit], new_units: Mapping[str, Unit], levels, done) -> None:
     """Each new unit's parent: the successor of its first predecessor's parent (None if it was abolished)."""
     first_new = {}
     for r in rows:
@@ -148,12 +164,11 @@ def _parents(rows, copies: Mapping[str, Unit], new_units: Mapping[str, Unit], ol
     # the copies' codes changed above: read each copy's parent's old code through the copy objects
     old_code_of = {id(u): code for code, u in copies.items()}
     old_parent = {code: old_code_of.get(id(u.parent)) if u.parent else None for code, u in copies.items()}
-    levels = campaign_criteria(campaign).level_by_code
     for code, unit in new_units.items():
         parent_old = old_parent[first_old[code]]
         parent_new = first_new.get(parent_old) if parent_old else None
-        unit.parent = new_units.get(parent_new) if parent_new else None
         level = levels.get(unit.level)
+        unit.parent = new_units.get(parent_new) if parent_new and level is not None and level.parent else None
         if unit.parent is None and level is not None and level.parent:
             done.no_parent.append(unit.name)
 

@@ -27,6 +27,11 @@ class NewCampaignForm(FlaskForm):
     source = SelectField("Bắt đầu từ", choices=[], validate_choice=False)
     workbook = FileField("Tệp Excel bộ tiêu chí")
     succession = FileField("Bảng kế thừa đơn vị")  # only with a copy: last year's units across a reform
+    new_set = SelectField("Bộ tiêu chí của đợt mới", choices=[], validate_choice=False)  # a bundled set's folder
+
+    def validate_new_set(self, field):
+        if field.data and f"bo:{field.data}" not in self.sources:
+            raise ValidationError("Xin chọn một bộ tiêu chí có trong danh sách.")
 
     def __init__(self, sources, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -68,14 +68,23 @@ def new_campaign():
         kind, _, key = (form.source.data or "").partition(":")
         chosen, problems = (None, []) if kind == "dot" else _chosen_set(kind, key, sets, form.workbook.data)
         errors += problems
-        if kind == "dot" and getattr(form.succession.data, "filename", ""):  # a copy across a reform
+        reform = kind == "dot" and getattr(form.succession.data, "filename", "")
+        if reform:  # a copy across a reform, maybe onto another set (the first two-tier year)
             chosen, problems = _succession_rows(int(key), form.succession.data)
             errors += problems
         elif getattr(form.succession.data, "filename", ""):
             errors.append("Bảng kế thừa đơn vị chỉ dùng khi sao chép một đợt trước: chọn đợt trước, hoặc bỏ tệp.")
+        new_set = None
+        if form.new_set.data and not reform:
+            errors.append("Đổi bộ tiêu chí khi sao chép chỉ dùng cùng bảng kế thừa đơn vị (đơn vị đã sắp xếp lại): "
+                          "chọn tệp kế thừa, hoặc để “Giữ bộ tiêu chí của đợt được sao chép”.")
+        elif form.new_set.data:
+            new_set, problems = _chosen_set("bo", form.new_set.data, sets, None)
+            errors += problems
         if not errors:
             try:
-                campaign = _store_campaign(kind, key, chosen, year=form.year.data, name=name, province=province)
+                campaign = _store_campaign(kind, key, chosen, year=form.year.data, name=name, province=province,
+                                           new_set=new_set)
             except campaign_service.CampaignError as exc:  # the name was taken meanwhile
                 errors.append(str(exc))
             else:
@@ -99,13 +108,15 @@ def _chosen_set(kind: str, key: str, sets, file) -> tuple[tuple | None, list[str
         return None, [f"Bộ tiêu chí có lỗi — {p}" for p in exc.problems[:20]]
 
 
-def _store_campaign(kind: str, key: str, chosen, *, year: int, name: str, province: str):
-    """The new campaign, stored in the request's write session (the lock is taken here).
+def _store_campaign(kind: str, key: str, chosen, *, year: int, name: str, province: str, new_set=None):
+    """The new campaign, stored in the request's write session (the lock is taken here); ``new_set``
+    ``(texts, cset)``: the set a copy across a reform moves to.
 
     Raises
     ------
     CampaignError
-        A campaign of that name was stored since the form was checked.
+        A campaign of that name was stored since the form was checked, or a unit kept across the reform
+        has a level ``new_set`` lacks.
     """
     session = db_session()
     if campaign_service.name_taken(session, name):
@@ -114,7 +125,7 @@ def _store_campaign(kind: str, key: str, chosen, *, year: int, name: str, provin
         source = session.get(Campaign, int(key))
         if chosen is not None:  # the checked rows of a succession file: units as the reform left them
             campaign, done = copy_across_reform(session, source, chosen, year=year, name=name, province=province,
-                                                actor=actor())
+                                                actor=actor(), criteria=new_set)
             for sentence in done.sentences():
                 flash(sentence, "ok")
             return campaign
