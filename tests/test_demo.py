@@ -1,9 +1,11 @@
 """The demo province is shaped like seed 001 and every ballot obeys the criteria set: last year's
-campaign closed with its results, this year's collecting, sealed, with work in progress."""
+campaign closed with its results, this year's collecting, sealed, with work in progress; and the merged
+province's 2026 campaign in the two-tier shape, copied across the 2025 reform."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
@@ -30,6 +32,8 @@ from survey_app.services.visits import find_link
 
 from .conftest import CURRENT, LAST
 
+MERGED = 3  # the 2026 campaign of the merged province
+
 
 @pytest.fixture
 def session(demo_app):
@@ -37,9 +41,10 @@ def session(demo_app):
         yield s
 
 
-def test_two_campaigns_last_years_closed_this_years_collecting(session):
-    campaigns = {c.id: (c.year, c.status) for c in session.scalars(select(Campaign))}
-    assert campaigns == {LAST: (2023, "closed"), CURRENT: (2024, "open")}
+def test_three_campaigns_last_years_closed_this_years_and_the_merged_provinces_collecting(session):
+    campaigns = {c.id: (c.year, c.status, c.province) for c in session.scalars(select(Campaign))}
+    assert campaigns == {LAST: (2023, "closed", "Tỉnh Bắc Kạn"), CURRENT: (2024, "open", "Tỉnh Bắc Kạn"),
+                         MERGED: (2026, "open", "Tỉnh Thái Nguyên")}
     closing = session.scalar(select(AuditEntry).where(AuditEntry.action == "close"))
     assert (closing.entity_id, closing.actor) == (str(LAST), "demo"), "closing is audited"
 
@@ -73,7 +78,7 @@ def test_sample_plan_like_the_seed(session, campaign_id):
 
 
 def test_every_answer_is_a_question_and_option_of_its_questionnaire(session, demo_app):
-    cset = campaign_criteria(session.get(Campaign, LAST))
+    sets = {c.id: campaign_criteria(c) for c in session.scalars(select(Campaign))}  # 2026 has the two-tier set
     groups = {g.id: g.code for g in session.scalars(select(RespondentGroup))}
     units = {u.id: u for u in session.scalars(select(Unit))}
     rows = session.execute(select(Ballot.group_id, Answer.unit_id, Answer.question, Answer.option)
@@ -81,6 +86,7 @@ def test_every_answer_is_a_question_and_option_of_its_questionnaire(session, dem
     assert len(rows) > 20000
     for group_id, unit_id, question, option in rows:
         unit = units[unit_id]
+        cset = sets[unit.campaign_id]
         qn = cset.questionnaire(unit.level, groups[group_id])
         assert qn is not None and question in qn.question_ids
         scale = cset.scale_by_code[cset.question_by_key[(unit.level, question)].scale]
@@ -101,7 +107,7 @@ def test_ballots_in_every_state_and_channel(session):
 def test_every_keyed_ballot_has_a_printed_serial_of_its_campaign_and_an_audit_row(session):
     keyed = session.execute(select(Ballot.id, Ballot.campaign_id, Ballot.paper_serial)
                             .where(Ballot.channel == "paper")).all()
-    assert len(keyed) > 400 and {c for _i, c, _s in keyed} == {LAST, CURRENT}
+    assert len(keyed) > 400 and {c for _i, c, _s in keyed} == {LAST, CURRENT, MERGED}
     printed = {(c, s) for c, s in session.execute(select(PaperSerial.campaign_id, PaperSerial.serial)
                                                    .where(PaperSerial.status == "done"))}
     assert {(c, s) for _i, c, s in keyed} == printed
@@ -139,11 +145,11 @@ def test_tokens_are_stored_hashed_and_the_example_links_open_unanswered_invitati
     assert all(len(h) == 64 for h in hashes) and len(set(hashes)) == len(hashes)
     access = (demo_db.parent / "demo-access.txt").read_text(encoding="utf-8")  # beside its database
     tokens = [line.rsplit("/s/", 1)[1] for line in access.splitlines() if "/s/" in line]
-    assert len(tokens) == 2
-    for token in tokens:
+    assert len(tokens) == 5
+    for n, token in enumerate(tokens):
         assert len(token) >= 32  # 24 random bytes, URL-safe
         link = find_link(session.connection(), token, demo_app.config["SECRET_KEY"])
-        assert link is not None and link.campaign_id == CURRENT
+        assert link is not None and link.campaign_id == (CURRENT if n < 2 else MERGED)
         assert not link.used and link.draft is None
     assert find_link(session.connection(), "not-a-token", demo_app.config["SECRET_KEY"]) is None
 
@@ -163,4 +169,69 @@ def test_appraisals_and_users(session):
     assert roles == {"admin": "admin", "phantich": "analyst", "nhaplieu1": "staff", "nhaplieu2": "staff"}
     staff = session.scalar(select(User).where(User.username == "nhaplieu1"))
     assert {(u.campaign_id, u.code) for u in staff.units} >= {(LAST, "ba_be"), (CURRENT, "ba_be")} and all(
-        u.code == "ba_be" or (u.parent and u.parent.code == "ba_be") for u in staff.units)
+        u.code == "ba_be" or (u.parent and u.parent.code == "ba_be") for u in staff.units if u.campaign_id != MERGED)
+    # In 2026 (no district): the successors of Ba Bể's communes, carried by the copy across the reform.
+    assert {u.code for u in staff.units if u.campaign_id == MERGED} == {
+        "xa_cho_ra", "xa_ba_be", "xa_phuc_loc", "xa_thuong_minh"}
+
+
+# --- the merged province's 2026 campaign ----------------------------------------------------------
+
+
+def test_the_2026_campaign_has_departments_and_communes_on_the_two_tier_set(session):
+    campaign = session.get(Campaign, MERGED)
+    assert campaign_criteria(campaign).name.endswith("(chính quyền địa phương hai cấp)")
+    units = session.scalars(select(Unit).where(Unit.campaign_id == MERGED)).all()
+    levels = Counter(u.level for u in units)
+    assert levels == {"so": 14, "xa": 93}  # 19 departments after the 2025 mergers; 19 + 74 communes
+    assert all(u.parent is None for u in units), "no district above a commune"
+    names = {u.code: u.name for u in units}
+    assert names["so_nnmt"] == "Sở Nông nghiệp và Môi trường" and names["so_dttg"] == "Sở Dân tộc và Tôn giáo"
+    assert names["xa_ba_be"] == "Xã Ba Bể" and names["phuong_phan_dinh_phung"] == "Phường Phan Đình Phùng"
+    assert {g.code for g in campaign.groups} == {"hdnd_tinh", "cc_so", "cb_xa", "nguoi_dan", "doanh_nghiep"}
+
+
+def test_the_2026_succession_table_accounts_for_every_unit_of_2024(session):
+    from survey_app.models import UnitSuccession
+
+    rows = session.scalars(select(UnitSuccession).where(UnitSuccession.campaign_id == MERGED)).all()
+    kinds = Counter(r.kind for r in rows)
+    # 19 departments: 10 merged into 5, 1 renamed, 8 kept; 8 districts abolished; 29 communes: 22 merged into
+    # 11, 3 renamed, 3 kept, 1 split into 2 (two rows).
+    assert kinds == {"merged": 10 + 22, "renamed": 1 + 3, "kept": 8 + 3, "abolished": 8, "split": 2}
+    old = set(session.scalars(select(Unit.code).where(Unit.campaign_id == CURRENT)))
+    assert {r.old_code for r in rows} == old
+
+
+def test_the_2026_previous_results_go_through_the_succession_table(session):
+    from survey_app.services.results import previous_table
+
+    table = previous_table(session, session.get(Campaign, MERGED)).set_index("unit")
+    # Sở Tư pháp was kept: last year's published 93.395, 4th of 19 departments (seed 001).
+    assert table.at["so_tp", "previous_index"] == pytest.approx(93.395) and table.at["so_tp", "previous_rank"] == 4
+    assert table.at["so_tp", "previous_note"] == ""
+    # Sở Tài chính took in Sở Kế hoạch và Đầu tư (95.469, 2nd): a new unit, no made-up change.
+    assert pd.isna(table.at["so_tc", "previous_index"])
+    assert table.at["so_tc", "previous_note"] == ("đơn vị mới (hợp nhất từ Sở Kế hoạch và Đầu tư: 95,469, hạng 2, "
+                                                 "Tốt; Sở Tài chính: 92,286, hạng 6, Tốt)")
+    assert table.at["so_dttg", "previous_index"] == pytest.approx(90.722)  # Ban Dân tộc, renamed
+
+
+def test_the_2026_campaign_is_collecting_with_printing_and_keying_under_way(session):
+    plan = Counter(session.execute(select(RespondentGroup.code, SampleTarget.target)
+                                   .join(RespondentGroup, SampleTarget.group_id == RespondentGroup.id)
+                                   .where(SampleTarget.campaign_id == MERGED)).all())
+    assert plan == {("hdnd_tinh", 60): 14, ("cc_so", 10): 14, ("cb_xa", 4): 93, ("nguoi_dan", 15): 93,
+                    ("doanh_nghiep", 5): 93}
+    serials = session.scalars(select(PaperSerial).where(PaperSerial.campaign_id == MERGED)).all()
+    # Printed in bulk to plan for 40 communes (the keyers' two, then by name): 15 + 5 ballots each.
+    assert len(serials) == 40 * 20 and len({s.unit_id for s in serials}) == 40
+    statuses = Counter(s.status for s in serials)
+    assert statuses["entering"] == 4 and statuses["conflict"] == 1 and statuses["printed"] > 0
+    cards = Counter(session.scalars(select(Invitation.kind).where(Invitation.campaign_id == MERGED)))
+    # QR cards: 3 + 1 handed out per commune, then the bulk print fills the 40 printed communes to plan.
+    assert cards["qr_card"] == 93 * 4 + 40 * (20 - 4)
+    assert cards["personal"] == 60 + 14 * 10 + 93 * 4
+    sealed = session.scalar(select(func.count()).select_from(Envelope).where(Envelope.campaign_id == MERGED))
+    assert sealed > 100 and set(session.scalars(select(Ballot.channel).where(Ballot.campaign_id == MERGED))) == \
+        {"paper"}, "respondents' ballots are sealed while collecting"

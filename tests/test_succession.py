@@ -455,6 +455,75 @@ def test_the_new_campaign_page_copies_across_a_reform_and_shows_what_it_did(app,
     assert template.splitlines()[1:3] == ["a,Sở A,a,Sở A,giữ nguyên", "b,Sở B,b,Sở B,giữ nguyên"]
 
 
+# --- the first two-tier year: a copy across the reform onto the two-tier set ------------------------------
+
+THREE_LEVELS = [NewUnit("a", "Sở A", "so", None), NewUnit("h", "Huyện H", "huyen", None),
+                NewUnit("x1", "Xã X1", "xa", "h"), NewUnit("x2", "Xã X2", "xa", "h")]
+ONTO_TWO_TIERS = ("Mã đơn vị cũ,Tên đơn vị cũ,Mã đơn vị mới,Tên đơn vị mới,Loại thay đổi\n"
+                  "a,Sở A,a,,Giữ nguyên\n"
+                  "h,Huyện H,,,Giải thể\n"
+                  "x1,Xã X1,xm,Xã M,Hợp nhất\n"
+                  "x2,Xã X2,xm,Xã M,Hợp nhất\n")
+
+
+def _three_levels(s) -> Campaign:
+    last = create_campaign(s, year=2024, name="Điều tra XHH 2024", criteria_texts=read_set_texts(DEFAULT_SET_DIR),
+                           actor="t")
+    add_units(s, last, THREE_LEVELS, actor="t")
+    return last
+
+
+def test_a_copy_across_the_reform_moves_onto_the_two_tier_set(app):
+    from questionnaires import load_criteria_set_from_texts
+    from survey_app.services.campaigns import NEW_CAMPAIGN_SET_DIR, campaign_criteria
+
+    texts = read_set_texts(NEW_CAMPAIGN_SET_DIR)
+    with app.extensions[DB_KEY].transaction() as s:
+        last = _three_levels(s)
+        campaign, done = copy_across_reform(s, last, checked_rows(ONTO_TWO_TIERS.encode(), last), year=2026,
+                                            name="Điều tra XHH 2026", province="", actor="qt",
+                                            criteria=(texts, load_criteria_set_from_texts(texts)))
+        new_id, set_name = campaign.id, campaign_criteria(campaign).name
+    assert set_name.endswith("(chính quyền địa phương hai cấp)")
+    assert done.no_parent == [], "a commune has no parent level in the two-tier set: nothing is missing"
+    assert done.sentences()[-1] == (f"Đợt mới dùng bộ tiêu chí “{set_name}” (bỏ đối tượng Đại biểu HĐND huyện; "
+                                    "bỏ đối tượng Lãnh đạo phòng chuyên môn cấp huyện; bỏ đối tượng Lãnh đạo cấp "
+                                    "xã; thêm đối tượng Cán bộ, công chức cấp xã).")
+    with app.extensions[DB_KEY].session() as s:
+        units = {u.code: (u.name, u.level, u.parent_id) for u in s.scalars(select(Unit).where(
+            Unit.campaign_id == new_id))}
+        assert units == {"a": ("Sở A", "so", None), "xm": ("Xã M", "xa", None)}
+        groups = s.get(Campaign, new_id).groups
+        assert {g.code for g in groups} == {"hdnd_tinh", "cc_so", "cb_xa", "nguoi_dan", "doanh_nghiep"}
+
+
+def test_the_new_campaign_page_copies_onto_the_two_tier_set_and_refuses_a_kept_district(app, admin):
+    with app.extensions[DB_KEY].transaction() as s:
+        _three_levels(s)
+    page = admin.get("/quan-tri/dot/moi").get_data(as_text=True)
+    assert '<label for="new_set">' in page and '<option value="hai_cap">' in page
+    base = {"csrf_token": csrf(page), "name": "Điều tra XHH 2026", "year": "2026", "source": "dot:1",
+            "new_set": "hai_cap"}
+    alone = admin.post("/quan-tri/dot/moi", data=base, content_type="multipart/form-data")
+    assert alone.status_code == 400 and "Đổi bộ tiêu chí khi sao chép chỉ dùng cùng bảng kế thừa đơn vị" in \
+        alone.get_data(as_text=True)
+    kept = ONTO_TWO_TIERS.replace("h,Huyện H,,,Giải thể", "h,Huyện H,h,,Giữ nguyên")
+    refused = admin.post("/quan-tri/dot/moi", data={**base, "succession": (io.BytesIO(kept.encode()), "k.csv")},
+                         content_type="multipart/form-data")
+    assert refused.status_code == 400 and "Bộ tiêu chí mới không có cấp huyen" in refused.get_data(as_text=True)
+    with app.extensions[DB_KEY].session() as s:
+        assert s.scalar(select(func.count()).select_from(Campaign)) == 1, "nothing made, nothing half made"
+    made = admin.post("/quan-tri/dot/moi", data={**base, "succession": (io.BytesIO(ONTO_TWO_TIERS.encode()),
+                                                                          "k.csv")},
+                      content_type="multipart/form-data")
+    assert made.status_code == 302
+    shown = flashes(admin, made.headers["Location"])
+    assert shown[0] == "Giữ nguyên 1 đơn vị." and shown[-2].startswith("Đợt mới dùng bộ tiêu chí “Bộ tiêu chí XHH")
+    assert "Bỏ 1 đơn vị giải thể: Huyện H." in shown
+    units = admin.get("/quan-tri/dot/2/don-vi").get_data(as_text=True)
+    assert "Xã M" in units and "Huyện H</td>" not in units
+
+
 # --- migration 0011 ------------------------------------------------------------------------------------
 
 

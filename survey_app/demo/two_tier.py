@@ -69,7 +69,9 @@ def build_two_tier(session: Session, last: Campaign, rng: random.Random, secret:
     sim.links = sim.answer_links()
     sim.flush()
     communes = sorted((u for u in units.values() if u.level == "xa"), key=lambda u: u.name)
-    for commune in [units[code] for code in N.KEYERS_UNITS] + communes[: N.PRINTED_COMMUNES]:
+    first = [units[code] for code in N.KEYERS_UNITS]  # the keyers' communes, then others by name
+    first += [c for c in communes if c not in first][: N.PRINTED_COMMUNES - len(first)]
+    for commune in first:
         issue_missing(session, campaign, PrintFilter(unit=commune.code), secret, "demo")
     sim.keyed_paper()
     sim.flush()
