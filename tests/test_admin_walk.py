@@ -89,7 +89,7 @@ def test_the_new_campaign_page_offers_last_year_and_names_sets_as_they_call_them
     page = demo_admin.get("/quan-tri/dot/moi").get_data(as_text=True)
     assert f'value="dot:{LAST}"' in page and "Bộ tiêu chí XHH Chỉ số CCHC cấp sở, cấp huyện" in page
     assert ">default<" not in page, "the folder name is not what an admin reads"
-    assert 'value="2025"' in page, "next year is suggested"
+    assert 'value="2027"' in page, "the year after the latest campaign (the demo's 2026) is suggested"
 
 
 # --- names, not codes --------------------------------------------------------------------------

@@ -123,13 +123,17 @@ def test_demo_twice_says_not_empty_and_changes_nothing(app, runner):
     access_file = Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")).with_name("test-access.txt")
     access = access_file.read_text(encoding="utf-8")
     assert access in first.output
+    succession = access_file.with_name("test-ke-thua-2026.csv")  # the 2026 campaign's file, to try the copy
+    assert f"sắp xếp đơn vị: {succession}" in access
+    assert succession.read_text(encoding="utf-8-sig").splitlines()[0] == \
+        "Mã đơn vị cũ,Tên đơn vị cũ,Mã đơn vị mới,Tên đơn vị mới,Loại thay đổi"
     before = [count(app, m) for m in (Campaign, User, Invitation, Ballot, Answer, AuditEntry)]
     assert before[3] > 500 and before[4] > 20000
 
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0
     assert (
-        "Cơ sở dữ liệu không trống (2 đợt khảo sát, 4 người dùng): không tạo dữ liệu mẫu, không thay đổi gì."
+        "Cơ sở dữ liệu không trống (3 đợt khảo sát, 4 người dùng): không tạo dữ liệu mẫu, không thay đổi gì."
         in second.output
     )
     assert access in second.output, "the logins and links are shown again"

@@ -155,9 +155,12 @@ def test_each_sending_of_invitations_or_reminders_writes_one_audit_row(admin, ap
 
 def test_the_demo_command_records_the_example_links_it_prints(demo_app):
     with demo_app.extensions[DB_KEY].session() as s:
-        row = s.scalar(select(AuditEntry).where(AuditEntry.action == "links_out"))
-    assert (row.actor, row.attribute, row.entity_id) == ("cli", "demo", "2")
-    assert row.new_value.startswith("In 2 đường link mẫu (lệnh parsurvey demo")
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.action == "links_out", AuditEntry.attribute == "demo")
+                         .order_by(AuditEntry.id)).all()
+    # 2 links of the 2024 campaign, 3 of the 2026 one: each campaign's log says what left of it.
+    assert [(r.actor, r.entity_id) for r in rows] == [("cli", "2"), ("cli", "3")]
+    assert rows[0].new_value.startswith("In 2 đường link mẫu (lệnh parsurvey demo")
+    assert rows[1].new_value.startswith("In 3 đường link mẫu (lệnh parsurvey demo")
 
 
 # --- "Tôi không gửi phiếu này" -------------------------------------------------------------------

@@ -284,9 +284,12 @@ def test_imports_replace_the_previous_ones_and_are_audited(demo_app, users):
     )
     assert "Đã nhập kết quả năm trước: 1 dòng" in page.get_data(as_text=True)
     with demo_app.extensions[DB_KEY].session() as s:
-        assert s.scalar(select(func.count()).select_from(PreviousResult)) == 1
+        # Campaign 1's 27 replaced by the one row (the 2026 campaign's 19 are its own, untouched).
+        assert s.scalar(select(func.count()).select_from(PreviousResult).where(PreviousResult.campaign_id == 1)) == 1
+        assert s.scalar(select(func.count()).select_from(PreviousResult)) == 1 + 19
         assert s.scalar(select(func.count()).select_from(CommuneResult)) == 4
-        actions = s.scalars(select(AuditEntry.entity).where(AuditEntry.action == "import")).all()
+        actions = s.scalars(select(AuditEntry.entity).where(AuditEntry.action == "import",
+                                                            AuditEntry.actor == "qt")).all()
     assert sorted(actions) == ["appraisal", "communes", "previous"]
 
 

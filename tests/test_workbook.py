@@ -145,7 +145,8 @@ def test_an_admin_edits_a_draft_campaigns_set_in_excel_and_sees_what_changed(dem
     with demo_app.extensions[DB_KEY].session() as s:
         cset = campaign_criteria(s.get(Campaign, new_id))
         assert cset.questions[0].text == "Câu hỏi viết lại cho năm 2025"
-        assert s.scalar(select(AuditEntry).where(AuditEntry.attribute == "criteria")).actor == "qt"
+        assert s.scalar(select(AuditEntry).where(AuditEntry.attribute == "criteria",
+                                                 AuditEntry.entity_id == str(new_id))).actor == "qt"
     page = demo_admin.get(f"/quan-tri/dot/{new_id}/bo-tieu-chi?so_sanh={LAST}").get_data(as_text=True)
     assert "1 thay đổi" in page and "đổi nội dung" in page and "Câu hỏi viết lại cho năm 2025" in page
     refused = _post(demo_admin, f"/quan-tri/dot/{CURRENT}/bo-tieu-chi", fixed.getvalue())

@@ -7,12 +7,10 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
 
 from .. import migrate
 from ..demo import build_demo, database_is_empty
 from ..extensions import get_database
-from ..models import Campaign
 from ..services.audit import record_links_out
 
 
@@ -59,10 +57,9 @@ def demo_command(seed: int, base_url: str) -> None:
                 click.echo(access_file.read_text(encoding="utf-8"), nl=False)
             return
         access = build_demo(session, current_app.config["SECRET_KEY"], seed=seed)
-        collecting = session.scalar(select(Campaign.id).where(Campaign.status == "open").order_by(Campaign.id.desc()))
-        if access.links and collecting is not None:  # printed below: links in the open are audited
-            record_links_out(session, "cli", collecting, "demo",
-                             f"In {len(access.links)} đường link mẫu (lệnh parsurvey demo, tệp {access_file.name})")
+        for campaign_id, count in access.printed:  # printed below: links in the open are audited, per campaign
+            record_links_out(session, "cli", campaign_id, "demo",
+                             f"In {count} đường link mẫu (lệnh parsurvey demo, tệp {access_file.name})")
     succession_file = access_file.with_name(access_file.name.replace("-access", "-ke-thua-2026")
                                             .removesuffix(".txt") + ".csv")
     text = _access_text(access, base_url) + (

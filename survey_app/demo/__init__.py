@@ -48,6 +48,7 @@ class DemoAccess:
     ballots: int = 0
     answers: int = 0
     succession: bytes = b""  # the 2026 campaign's succession file, to try the copy across the reform
+    printed: list[tuple[int, int]] = field(default_factory=list)  # (campaign id, example links of it)
 
 
 def database_is_empty(session: Session) -> tuple[bool, str]:
@@ -98,7 +99,8 @@ def build_demo(session: Session, secret: str, seed: int = 2023) -> DemoAccess:
     now.paper_being_keyed(session.scalar(select(User).where(User.username == "nhaplieu1")),
                           session.scalar(select(User).where(User.username == "nhaplieu2")))
     close_campaign(session, last, "demo", secret=secret)
-    merged, _campaign = build_two_tier(session, current, rng, secret)
+    merged, two_tier = build_two_tier(session, current, rng, secret)
+    access.printed = [(current.id, len(access.links)), (two_tier.id, len(merged.links))]
     access.links += merged.links
     access.succession = succession_file(current)
     access.ballots = sim.ballot_count + now.ballot_count + merged.ballot_count
