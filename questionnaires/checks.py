@@ -100,6 +100,8 @@ def check_cross_references(
                 )
 
     _check_question_sums(base, questions, unreadable, problems)
+    if base.is_sipas:
+        _check_positive_options(base, questions, problems)
     return dict(
         name=base.name,
         year=base.year,
@@ -114,7 +116,24 @@ def check_cross_references(
         min_ballots=base.min_ballots,
         min_cell=base.min_cell,
         report_bands=base.report_bands,
+        kind=base.kind,
+        sipas_weighting=base.sipas_weighting,
+        sipas_target=base.sipas_target,
     )
+
+
+def _check_positive_options(base: SetBase, questions: list[Question], problems: list[Problem]) -> None:
+    """In a SIPAS set every scale a question uses names at least one positive option (the index counts them)."""
+    users: dict[str, list[str]] = defaultdict(list)
+    for q in questions:
+        users[q.scale].append(q.id)
+    for scale in base.scales:
+        if scale.code in users and not scale.positive_options:
+            asked = ", ".join(users[scale.code][:3]) + (", …" if len(users[scale.code]) > 3 else "")
+            problems.append(Problem(SET_FILE, base.lines[("scale", scale.code)], "no_positive_option",
+                                    f"thang đo '{scale.code}' (dùng cho câu {asked}) chưa có phương án nào được "
+                                    "tính là hài lòng: ghi 'positive: true' ở các phương án như “Hài lòng”, "
+                                    "“Rất hài lòng” (hoặc “Có” ở câu nhận định)"))
 
 
 def _check_question_sums(base, questions, unreadable, problems) -> None:
@@ -133,7 +152,7 @@ def _check_question_sums(base, questions, unreadable, problems) -> None:
                 problems.append(Problem(SET_FILE, line, "no_question",
                                         f"tiêu chí thành phần '{sub.code}' cấp '{level.code}' chưa có câu hỏi nào "
                                         f"(thêm câu hỏi có sub_criterion: \"{sub.code}\" trong questions/)"))
-            elif abs(total - sub.max_points) > TOLERANCE:
+            elif not base.is_sipas and abs(total - sub.max_points) > TOLERANCE:
                 listed = " + ".join(f"{q.id} {q.max_points:g}" for q in qs)
                 problems.append(
                     Problem(

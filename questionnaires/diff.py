@@ -5,10 +5,15 @@ from dataclasses import dataclass
 
 from .model import CriteriaSet
 
+KIND_WORDS = {"par": "Chỉ số CCHC (điểm)", "sipas": "Chỉ số hài lòng SIPAS (tỷ lệ)"}
+WEIGHTING_WORDS = {"units": "bình quân các đơn vị", "dossiers": "gia quyền theo số hồ sơ"}
+ROLE_WORDS = {"satisfaction": "hài lòng", "perception": "nhận định"}
+
 
 @dataclass(frozen=True)
 class Change:
-    """One difference: ``kind`` (added, removed, reworded, points, weights, scale, band, level, field),
+    """One difference: ``kind`` (added, removed, reworded, points, weights, scale, band, level, field, role,
+    index: the set's kind and SIPAS keys),
     where it is (``level``, ``question``) and the Vietnamese sentence."""
 
     kind: str
@@ -51,6 +56,9 @@ def set_changes(old: CriteriaSet, new: CriteriaSet) -> list[Change]:
         if a.sub_criterion != b.sub_criterion:
             changes.append(Change("points", *key, f"câu {b.id} ({b.level}): tiêu chí thành phần "
                                                   f"{a.sub_criterion} → {b.sub_criterion}"))
+        if a.role != b.role:
+            changes.append(Change("role", *key, f"câu {b.id} ({b.level}): loại câu {ROLE_WORDS[a.role]} → "
+                                                f"{ROLE_WORDS[b.role]}"))
         wa, wb = _weights(old, *key), _weights(new, *key)
         if wa != wb:
             show = lambda w: ", ".join(f"{g} {v:g}" for g, v in sorted(w.items())) or "không đối tượng nào"  # noqa: E731
@@ -79,4 +87,35 @@ def set_changes(old: CriteriaSet, new: CriteriaSet) -> list[Change]:
         changes.append(Change("band", "", "", f"xếp loại: {show(bands_a)} → {show(bands_b)}"))
     if old.district_rule != new.district_rule:
         changes.append(Change("band", "", "", "quy tắc xếp loại cấp huyện theo cấp xã thay đổi"))
+    changes += _positive_changes(old, new) + _index_changes(old, new)
+    return changes
+
+
+def _positive_changes(old: CriteriaSet, new: CriteriaSet) -> list[Change]:
+    """An option of a scale both sets have that became, or stopped being, counted as positive (satisfied)."""
+    changes = []
+    for code in sorted(old.scale_by_code.keys() & new.scale_by_code.keys()):
+        before = old.scale_by_code[code].by_code
+        for option in new.scale_by_code[code].options:
+            was = before.get(option.code)
+            if was is not None and was.positive != option.positive:
+                yes_no = lambda flag: "có" if flag else "không"  # noqa: E731
+                changes.append(Change("scale", "", "", f"thang đo {code}, phương án “{option.label}”: tính là hài "
+                                                       f"lòng, tích cực {yes_no(was.positive)} → "
+                                                       f"{yes_no(option.positive)}"))
+    return changes
+
+
+def _index_changes(old: CriteriaSet, new: CriteriaSet) -> list[Change]:
+    """The set's kind (PAR points, SIPAS shares), how the province's SIPAS is stated, its target."""
+    changes = []
+    if old.kind != new.kind:
+        changes.append(Change("index", "", "", f"loại chỉ số: {KIND_WORDS[old.kind]} → {KIND_WORDS[new.kind]}"))
+    if old.sipas_weighting != new.sipas_weighting:
+        changes.append(Change("index", "", "", f"SIPAS của tỉnh: {WEIGHTING_WORDS[old.sipas_weighting]} → "
+                                               f"{WEIGHTING_WORDS[new.sipas_weighting]}"))
+    if old.sipas_target != new.sipas_target:
+        show = lambda t: "không ghi" if t is None else f"{t * 100:g} %".replace(".", ",")  # noqa: E731
+        changes.append(Change("index", "", "", f"mục tiêu SIPAS: {show(old.sipas_target)} → "
+                                               f"{show(new.sipas_target)}"))
     return changes

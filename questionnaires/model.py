@@ -17,6 +17,9 @@ from typing import Literal
 
 RATING_MODES = ("own", "each", "choose")
 RatingMode = Literal["own", "each", "choose"]
+SET_KINDS = ("par", "sipas")  # PAR INDEX points; SIPAS shares satisfied (docs/method.md)
+SIPAS_WEIGHTINGS = ("units", "dossiers")  # the province's SIPAS: plain mean of units, or weighted by dossiers
+QUESTION_ROLES = ("satisfaction", "perception")  # SIPAS: in the element's index, or reported as a share beside it
 
 
 def round_points(value: float, places: int = 3) -> float:
@@ -45,6 +48,8 @@ class Option:
 
     ``fraction`` is the share of the question's max points this answer earns;
     it is ``None`` for the "don't know" option, which is not counted at all.
+    ``positive`` marks an answer SIPAS counts as satisfied ("Hài lòng", "Rất hài lòng") or, on a
+    perception scale, as the good fact ("Có"); never the "don't know" option.
     """
 
     code: str
@@ -52,6 +57,7 @@ class Option:
     fraction: float | None
     dont_know: bool = False
     poor: bool = False  # counted as "kém" in the reports' poor shares (see Scale.poor_options)
+    positive: bool = False
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,19 @@ class Scale:
     @property
     def dont_know_option(self) -> Option | None:
         return next((o for o in self.options if o.dont_know), None)
+
+    @property
+    def positive_options(self) -> tuple[Option, ...]:
+        """The options a SIPAS index counts as positive (those the set marks ``positive``).
+
+        Examples
+        --------
+        >>> yes_no = Scale("c", "c", (Option("co", "Có", 1.0, positive=True), Option("khong", "Không", 0.0),
+        ...                          Option("kb", "Không biết", None, dont_know=True)))
+        >>> [o.code for o in yes_no.positive_options]
+        ['co']
+        """
+        return tuple(o for o in self.options if o.positive)
 
     @property
     def poor_options(self) -> tuple[Option, ...]:
@@ -213,7 +232,11 @@ class Question:
 
     ``weights`` holds the raw group weights given in the file; groups that ask
     the question and are not named there weigh 1. Use
-    :meth:`CriteriaSet.group_weights` for the normalised weights.
+    :meth:`CriteriaSet.group_weights` for the normalised weights. ``role`` says
+    what a SIPAS set does with the answers: ``satisfaction`` enters the element's
+    index, ``perception`` (a fact: "the procedure was posted") is reported as a
+    share beside it; a PAR set ignores it. ``max_points`` is 0 in a SIPAS set
+    that gives none.
     """
 
     id: str
@@ -223,6 +246,7 @@ class Question:
     max_points: float
     scale: str
     weights: Mapping[str, float] = dc_field(default_factory=lambda: _frozen({}))
+    role: str = "satisfaction"
 
 
 @dataclass(frozen=True)
@@ -271,6 +295,12 @@ class CriteriaSet:
 
     Build it with :func:`questionnaires.load_criteria_set`; never by hand in
     application code, so that every set in use has passed the validator.
+
+    ``kind`` is ``par`` (points, classes: the PAR INDEX survey) or ``sipas`` (shares of
+    positive answers: the satisfaction index, whose ``fields`` are its elements and whose
+    points, if any, are unused). ``sipas_weighting`` says how the province's SIPAS is stated
+    over units (``units``: their plain mean; ``dossiers``: weighted by completed dossiers);
+    ``sipas_target`` is the share the reports compare it with (0.95, the 2030 target), or None.
     """
 
     name: str
@@ -289,6 +319,21 @@ class CriteriaSet:
     # Extra score cuts the report's sentences split a band at (the 2023 report splits Tốt, from 80, at 90:
     # "Số đơn vị đạt từ 90 điểm trở lên là 12/19 đơn vị; số đơn vị từ 80 điểm đến dưới 90 điểm là 07"). Not classes.
     report_bands: tuple[float, ...] = ()
+    kind: str = "par"
+    sipas_weighting: str = "units"
+    sipas_target: float | None = None
+
+    @property
+    def is_sipas(self) -> bool:
+        """True for a SIPAS set (shares satisfied), false for a PAR set (points).
+
+        Examples
+        --------
+        >>> from questionnaires import load_default_set
+        >>> load_default_set().is_sipas
+        False
+        """
+        return self.kind == "sipas"
 
     @cached_property
     def field_by_code(self) -> Mapping[str, Field]:
@@ -360,6 +405,8 @@ class CriteriaSet:
         >>> cs.class_for(79.9996).name, cs.class_for(79.9994).name
         ('Tốt', 'Khá')
         """
+        if not self.classes:
+            raise ValueError(f"the set '{self.name}' has no classes (a SIPAS set is not classed)")
         shown = round_points(points)
         for band in self.classes:
             if shown >= band.min_points:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from .model import Level, Question
+from .model import QUESTION_ROLES, Level, Question
 from .parse_set import SetBase
 from .reader import Reader
 from .yamlnodes import LineDict, Problem
@@ -50,11 +50,16 @@ def parse_questions_file(tree, file: str, base: SetBase, problems: list[Problem]
         return []
     subs = {s.code for s in level.sub_criteria}
     questions: list[Question] = []
-    required = ("id", "text", "sub_criterion", "max_points", "scale")
-    for d in r.entries(top, "questions", "câu hỏi", required, ("weights",)):
+    required = ("id", "text", "sub_criterion", "scale") + (() if base.is_sipas else ("max_points",))
+    optional = ("weights", "role") + (("max_points",) if base.is_sipas else ())
+    for d in r.entries(top, "questions", "câu hỏi", required, optional):
         qid, text = r.code(d, "id"), r.text(d, "text")
         sub, scale = r.code(d, "sub_criterion"), r.code(d, "scale")
-        max_points = r.number(d, "max_points", positive=True)
+        if base.is_sipas:  # points unused: may be left out (0), and 0 is allowed
+            max_points = r.number(d, "max_points") if d.get("max_points") is not None else 0.0
+        else:
+            max_points = r.number(d, "max_points", positive=True)
+        role = _role(r, d)
         key = ("question", level.code, qid)
         if qid is not None and key in base.where:
             f, ln = base.where[key]
@@ -64,7 +69,7 @@ def parse_questions_file(tree, file: str, base: SetBase, problems: list[Problem]
             continue
         if qid is not None:
             base.where[key] = (file, d.line)
-        ok = None not in (qid, text, sub, scale, max_points)
+        ok = None not in (qid, text, sub, scale, max_points, role)
         if sub is not None and sub not in subs and ("sub", level.code, sub) not in base.broken:
             r.problem(
                 d.line_of("sub_criterion"),
@@ -77,10 +82,21 @@ def parse_questions_file(tree, file: str, base: SetBase, problems: list[Problem]
             ok = False
         weights = _weights(r, d, base)
         if ok and weights is not None and ("sub", level.code, sub) not in base.broken:
-            questions.append(Question(qid, level.code, text, sub, max_points, scale, MappingProxyType(weights)))
+            questions.append(Question(qid, level.code, text, sub, max_points, scale, MappingProxyType(weights), role))
         else:
             base.broken.add(("question_level", level.code))
     return questions
+
+
+def _role(r: Reader, d: LineDict) -> str | None:
+    """A question's ``role`` (default ``satisfaction``); None, reported at its line, when it is not one."""
+    role = r.text(d, "role", "satisfaction") or "satisfaction"
+    if role not in QUESTION_ROLES:
+        r.problem(d.line_of("role"), "bad_value",
+                  f"'role' phải là một trong: {', '.join(QUESTION_ROLES)} (satisfaction: câu hỏi mức độ hài lòng, "
+                  f"tính vào chỉ số; perception: câu hỏi nhận định, báo cáo riêng tỷ lệ), không phải '{role}'")
+        return None
+    return role
 
 
 def _weights(r: Reader, d: LineDict, base: SetBase) -> dict[str, float] | None:

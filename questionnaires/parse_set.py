@@ -8,6 +8,8 @@ from types import MappingProxyType
 
 from .model import (
     RATING_MODES,
+    SET_KINDS,
+    SIPAS_WEIGHTINGS,
     ClassBand,
     Criterion,
     DistrictRule,
@@ -44,12 +46,20 @@ class SetBase:
     min_ballots: int = DEFAULT_MIN_BALLOTS
     min_cell: int = DEFAULT_MIN_CELL
     report_bands: tuple[float, ...] = ()
+    kind: str = "par"
+    sipas_weighting: str = "units"
+    sipas_target: float | None = None
     lines: dict[tuple, int] = dc_field(default_factory=dict)
     # (file, line) of things defined outside set.yaml: questions, questionnaires
     where: dict[tuple, tuple[str, int]] = dc_field(default_factory=dict)
     # Things written but left out for an error already reported: checks that
     # depend on them are skipped, so one mistake gives one message.
     broken: set[tuple] = dc_field(default_factory=set)
+
+    @property
+    def is_sipas(self) -> bool:
+        """A SIPAS set: points optional and unused, no sum checks, no classes needed."""
+        return self.kind == "sipas"
 
     def level(self, code: str) -> Level | None:
         return next((lv for lv in self.levels if lv.code == code), None)
@@ -69,10 +79,14 @@ def parse_set_file(tree, file: str, problems: list[Problem]) -> SetBase | None:
         if tree is None and not any(p.file == file for p in problems):
             r.problem(0, "missing_key", "set.yaml trống")
         return None
+    kind = _choice(r, top, "kind", SET_KINDS, "par",
+                   "(par: Chỉ số CCHC tính điểm; sipas: Chỉ số hài lòng SIPAS tính tỷ lệ hài lòng)")
+    required = ("name", "fields", "levels", "scales", "groups") + (() if kind == "sipas" else ("classes",))
     r.keys(
         top,
-        ("name", "fields", "levels", "scales", "groups", "classes"),
-        ("year", "district_rule", "description", "min_ballots", "min_cell", "report_bands"),
+        required,
+        ("year", "district_rule", "description", "min_ballots", "min_cell", "report_bands", "kind",
+         "sipas_weighting", "sipas_target") + (("classes",) if kind == "sipas" else ()),
         "bộ tiêu chí",
     )
     year = top.get("year")
@@ -81,7 +95,10 @@ def parse_set_file(tree, file: str, problems: list[Problem]) -> SetBase | None:
         year = None
     base = SetBase(name=r.text(top, "name", "") or "", year=year,
                    min_ballots=_count(r, top, "min_ballots", DEFAULT_MIN_BALLOTS),
-                   min_cell=_count(r, top, "min_cell", DEFAULT_MIN_CELL), report_bands=_cuts(r, top))
+                   min_cell=_count(r, top, "min_cell", DEFAULT_MIN_CELL), report_bands=_cuts(r, top), kind=kind,
+                   sipas_weighting=_choice(r, top, "sipas_weighting", SIPAS_WEIGHTINGS, "units",
+                                           "(units: bình quân các đơn vị; dossiers: theo số hồ sơ đã giải quyết)"),
+                   sipas_target=_target(r, top))
     if base.min_ballots < base.min_cell:
         r.problem(top.line_of("min_ballots") or top.line_of("min_cell"), "bad_value",
                   f"'min_ballots' ({base.min_ballots}) phải từ 'min_cell' ({base.min_cell}) trở lên: một đơn vị có "
@@ -100,6 +117,29 @@ def parse_set_file(tree, file: str, problems: list[Problem]) -> SetBase | None:
                 enabled=r.boolean(d, "enabled", True), min_share=r.share(d, "min_share", Fraction(2, 3))
             )
     return base
+
+
+def _choice(r: Reader, d: LineDict, key: str, allowed: tuple[str, ...], default: str, meaning: str) -> str:
+    """One of ``allowed`` (default when absent); a value outside them is reported at its line."""
+    value = r.text(d, key, default) or default
+    if value not in allowed:
+        r.problem(d.line_of(key), "bad_value", f"'{key}' phải là một trong: {', '.join(allowed)} {meaning}, "
+                                               f"không phải '{value}'")
+        return default
+    return value
+
+
+def _target(r: Reader, d: LineDict) -> float | None:
+    """``sipas_target``: the share satisfied the reports compare the SIPAS with, in (0, 1] (0.95 for 95 %)."""
+    value = d.get("sipas_target")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        r.problem(d.line_of("sipas_target"), "bad_value",
+                  f"'sipas_target' phải là một tỷ lệ lớn hơn 0 và không quá 1, ví dụ 0.95 cho 95 % "
+                  f"(đang là {value})")
+        return None
+    return float(value)
 
 
 def _count(r: Reader, d: LineDict, key: str, default: int) -> int:
@@ -159,8 +199,9 @@ def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
         field_max: dict[str, float] = {}
         field_appraisal: dict[str, float | None] = {}  # None: not given (or not a number, already reported)
         criteria: list[Criterion] = []
-        keys = ("field", "survey_max", "criteria")
-        for fd in r.entries(d, "fields", f"lĩnh vực của cấp '{code}'", keys, ("appraisal_max",), required=False):
+        keys, more = (("field", "criteria"), ("survey_max", "appraisal_max")) if base.is_sipas else \
+            (("field", "survey_max", "criteria"), ("appraisal_max",))
+        for fd in r.entries(d, "fields", f"lĩnh vực của cấp '{code}'", keys, more, required=False):
             fcode, fmax = r.code(fd, "field"), r.number(fd, "survey_max")
             if fcode is None:
                 continue
@@ -178,8 +219,8 @@ def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
                 base.broken.add(("field_appraisal", code))
             base.lines[("level_field", code, fcode)] = fd.line
             subs = _parse_criteria(r, fd, code, fcode, criteria, base)
-            if ("field_subs", code, fcode) in base.broken:
-                continue
+            if ("field_subs", code, fcode) in base.broken or base.is_sipas:
+                continue  # a SIPAS set's points are unused: nothing to add up
             if fmax is not None and abs(sum(s.max_points for s in subs) - fmax) > TOLERANCE:
                 listed = " + ".join(f"{s.max_points:g}" for s in subs) or "0"
                 r.problem(
@@ -189,9 +230,9 @@ def _parse_levels(r: Reader, top: LineDict, base: SetBase) -> None:
                     f"cộng lại {listed} = {sum(s.max_points for s in subs):g}, không bằng {fmax:g}",
                 )
         survey_max = r.number(d, "survey_max")
-        if field_max and survey_max is None and "survey_max" not in d:
+        if field_max and survey_max is None and "survey_max" not in d and not base.is_sipas:
             r.problem(d.line, "missing_key", f"cấp '{code}' có lĩnh vực nên phải có 'survey_max'")
-        if survey_max is not None and abs(sum(field_max.values()) - survey_max) > TOLERANCE:
+        if survey_max is not None and not base.is_sipas and abs(sum(field_max.values()) - survey_max) > TOLERANCE:
             r.problem(
                 d.line_of("survey_max"),
                 "sum_fields",
@@ -237,6 +278,8 @@ def _field_appraisal(r: Reader, d: LineDict, level: str, given: dict[str, float 
     named = {f: v for f, v in given.items() if v is not None}
     if ("field_appraisal", level) in base.broken or not named:
         return {}
+    if base.is_sipas:
+        return named  # kept as written, unused: no sum check
     missing = [f for f in given if f not in named]
     if missing:
         r.problem(base.lines[("level_field", level, missing[0])], "missing_key",
@@ -270,8 +313,13 @@ def _parse_criteria(r, fd, level, fcode, criteria, base) -> list[SubCriterion]:
             r.problem(cd.line_of("code"), "code_prefix", f"tiêu chí '{ccode}' không thuộc lĩnh vực '{fcode}'")
         base.lines[("criterion", level, ccode)] = cd.line
         subs: list[SubCriterion] = []
-        for sd in r.entries(cd, "sub_criteria", "tiêu chí thành phần", ("code", "name", "survey_max"), ()):
-            scode, sname, smax = r.code(sd, "code"), r.text(sd, "name"), r.number(sd, "survey_max", True)
+        keys, more = (("code", "name"), ("survey_max",)) if base.is_sipas else (("code", "name", "survey_max"), ())
+        for sd in r.entries(cd, "sub_criteria", "tiêu chí thành phần", keys, more):
+            scode, sname = r.code(sd, "code"), r.text(sd, "name")
+            if base.is_sipas:  # points unused: may be left out (0), and 0 is allowed
+                smax = r.number(sd, "survey_max") if sd.get("survey_max") is not None else 0.0
+            else:
+                smax = r.number(sd, "survey_max", True)
             if not _unique(r, sub_seen, scode, sd.line, f"tiêu chí thành phần cấp '{level}'"):
                 base.broken.add(("field_subs", level, fcode))
                 continue
@@ -298,9 +346,11 @@ def _parse_scales(r: Reader, top: LineDict, base: SetBase) -> None:
         options: list[Option] = []
         opt_seen: dict = {}
         dont_know_line = None
-        for od in r.entries(d, "options", "phương án", ("code", "label"), ("fraction", "dont_know", "poor")):
+        base.lines[("scale", code)] = d.line
+        optional = ("fraction", "dont_know", "poor", "positive")
+        for od in r.entries(d, "options", "phương án", ("code", "label"), optional):
             ocode, label = r.code(od, "code"), r.text(od, "label")
-            dont_know, poor = r.boolean(od, "dont_know"), r.boolean(od, "poor")
+            dont_know, poor, positive = r.boolean(od, "dont_know"), r.boolean(od, "poor"), r.boolean(od, "positive")
             fraction = r.number(od, "fraction") if "fraction" in od else None
             if not _unique(r, opt_seen, ocode, od.line, f"phương án của thang đo '{code}'") or label is None:
                 continue
@@ -322,6 +372,10 @@ def _parse_scales(r: Reader, top: LineDict, base: SetBase) -> None:
                 if poor:
                     r.problem(od.line_of("poor"), "bad_value",
                               "phương án 'không biết' không tính là đánh giá kém: bỏ 'poor'")
+                if positive:
+                    r.problem(od.line_of("positive"), "positive_dont_know",
+                              f"phương án 'không biết' ('{ocode}' của thang đo '{code}') không tính là hài lòng: "
+                              "bỏ 'positive' (người không biết được loại khỏi tỷ lệ hài lòng)")
                 options.append(Option(ocode, label, None, True))
                 continue
             if "fraction" not in od:
@@ -336,7 +390,7 @@ def _parse_scales(r: Reader, top: LineDict, base: SetBase) -> None:
                     f"tỉ lệ điểm {fraction:g} của phương án '{ocode}' phải từ 0 đến 1",
                 )
                 continue
-            options.append(Option(ocode, label, fraction, False, poor))
+            options.append(Option(ocode, label, fraction, False, poor, positive))
         if not any(not o.dont_know for o in options):
             r.problem(d.line, "no_counted_option", f"thang đo '{code}' không có phương án nào được tính điểm")
         base.scales.append(Scale(code, r.text(d, "name", code) or code, tuple(options)))
@@ -386,7 +440,7 @@ def _parse_groups(r: Reader, top: LineDict, base: SetBase) -> None:
 def _parse_classes(r: Reader, top: LineDict, base: SetBase) -> None:
     seen: dict = {}
     previous = None
-    for d in r.entries(top, "classes", "xếp loại", ("code", "name", "min"), ()):
+    for d in r.entries(top, "classes", "xếp loại", ("code", "name", "min"), (), required=not base.is_sipas):
         code, name, low = r.code(d, "code"), r.text(d, "name"), r.number(d, "min")
         if not _unique(r, seen, code, d.line, "xếp loại") or name is None or low is None:
             continue

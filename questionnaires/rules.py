@@ -45,7 +45,24 @@ def rules_table(cset: CriteriaSet) -> tuple[tuple[str, ...], list[tuple]]:
 
 
 def summary_line(cset: CriteriaSet) -> str:
-    """One line saying what a set holds, for ``parsurvey questionnaires check``."""
+    """One line saying what a set holds, for ``parsurvey questionnaires check``; a SIPAS set's line counts
+    elements and questions by role, never points.
+
+    Examples
+    --------
+    >>> from questionnaires import load_criteria_set
+    >>> from questionnaires.loader import DEFAULT_SET_DIR
+    >>> summary_line(load_criteria_set(DEFAULT_SET_DIR.parent / "sipas")).split(": ", 1)[1][:70]
+    '5 yếu tố; so: 22 câu hỏi (14 hài lòng, 8 nhận định); xa: 22 câu hỏi (1'
+    """
+    if cset.is_sipas:
+        parts = []
+        for level in (lv for lv in cset.levels if lv.surveyed):
+            qs = cset.level_questions(level.code)
+            satisfied = sum(q.role == "satisfaction" for q in qs)
+            parts.append(f"{level.code}: {len(qs)} câu hỏi ({satisfied} hài lòng, {len(qs) - satisfied} nhận định)")
+        return (f"OK — {cset.name} (SIPAS): {len(cset.fields)} yếu tố; {'; '.join(parts)}; "
+                f"{len(cset.groups)} đối tượng, {len(cset.questionnaires)} phiếu")
     parts = []
     for level in cset.levels:
         if level.surveyed:

@@ -26,7 +26,10 @@ SHEETS: dict[str, list[tuple[str, str]]] = {
     "Bộ tiêu chí": [("name", "Tên bộ tiêu chí"), ("year", "Năm"), ("district_rule", "Quy tắc cấp xã (có/không)"),
                     ("min_share", "Tỷ lệ xã tối thiểu"), ("min_ballots", "Số phiếu tối thiểu để xếp hạng đơn vị"),
                     ("min_cell", "Số người tối thiểu để hiện số liệu một nhóm"),
-                    ("report_bands", "Mốc điểm tách nhóm trong báo cáo (ví dụ 90; …)")],
+                    ("report_bands", "Mốc điểm tách nhóm trong báo cáo (ví dụ 90; …)"),
+                    ("kind", "Loại chỉ số (par: Chỉ số CCHC; sipas: Chỉ số hài lòng)"),
+                    ("sipas_weighting", "SIPAS của tỉnh (bình quân các đơn vị/theo số hồ sơ)"),
+                    ("sipas_target", "Mục tiêu SIPAS (tỷ lệ, ví dụ 0,95)")],
     "Lĩnh vực": [("code", "Mã"), ("name", "Tên"), ("short_name", "Tên ngắn")],
     "Cấp": [("code", "Mã"), ("name", "Tên"), ("plural", "Gọi các đơn vị là"), ("parent", "Cấp trên"),
             ("appraisal_max", "Điểm thẩm định tối đa"), ("rank_within", "Xếp hạng (toàn tỉnh/trong cấp trên)"),
@@ -35,13 +38,14 @@ SHEETS: dict[str, list[tuple[str, str]]] = {
                  ("criterion_name", "Tên tiêu chí"), ("code", "Mã TCTP"), ("name", "Tên TCTP"),
                  ("survey_max", "Điểm điều tra tối đa")],
     "Câu hỏi": [("level", "Cấp"), ("id", "Mã câu"), ("sub_criterion", "TCTP"), ("max_points", "Điểm tối đa"),
-                ("scale", "Thang đo"), ("weights", "Trọng số theo đối tượng"), ("text", "Nội dung câu hỏi")],
+                ("scale", "Thang đo"), ("weights", "Trọng số theo đối tượng"), ("text", "Nội dung câu hỏi"),
+                ("role", "Loại câu (hài lòng/nhận định)")],
     "Phiếu": [("level", "Cấp"), ("group", "Đối tượng"), ("title", "Tiêu đề phiếu"), ("intro", "Lời mở đầu")],
     "Câu hỏi của phiếu": [("level", "Cấp"), ("group", "Đối tượng"), ("question", "Mã câu"),
                           ("text", "Cách hỏi riêng (để trống: như câu hỏi)")],
     "Thang đo": [("scale", "Mã thang đo"), ("scale_name", "Tên thang đo"), ("code", "Mã phương án"),
                  ("label", "Phương án"), ("fraction", "Tỷ lệ điểm"), ("dont_know", "Không biết (có/không)"),
-                 ("poor", "Tính là kém (có/không)")],
+                 ("poor", "Tính là kém (có/không)"), ("positive", "Tính là hài lòng, tích cực (có/không)")],
     "Đối tượng": [("code", "Mã"), ("name", "Tên"), ("reached_by", "Cách tiếp cận"),
                   ("rates", "Đánh giá (cấp: own/each/choose; …)"), ("census", "Khảo sát toàn bộ (có/không)")],
     "Xếp loại": [("code", "Mã"), ("name", "Tên"), ("min", "Từ (điểm)")],
@@ -52,8 +56,12 @@ MAX_ROWS = 5_000
 # Columns added after the first workbooks went out: a workbook without them still reads (their defaults apply).
 OPTIONAL = {("Bộ tiêu chí", "min_ballots"), ("Bộ tiêu chí", "min_cell"), ("Bộ tiêu chí", "report_bands"),
             ("Cấp", "rank_within"),
-            ("Cấp", "field_appraisal_max"), ("Thang đo", "poor"), ("Đối tượng", "census")}
+            ("Cấp", "field_appraisal_max"), ("Thang đo", "poor"), ("Đối tượng", "census"),
+            ("Bộ tiêu chí", "kind"), ("Bộ tiêu chí", "sipas_weighting"), ("Bộ tiêu chí", "sipas_target"),
+            ("Câu hỏi", "role"), ("Thang đo", "positive")}
 RANK_WORDS = {"province": "toàn tỉnh", "parent": "trong cấp trên"}
+WEIGHTING_WORDS = {"units": "bình quân các đơn vị", "dossiers": "theo số hồ sơ"}
+ROLE_WORDS = {"satisfaction": "hài lòng", "perception": "nhận định"}
 LIMITS = tabular.Limits(rows=MAX_ROWS)
 YES = ("có", "co", "1", "x", "yes", "true")
 
@@ -93,27 +101,38 @@ def _number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else value
 
 
+def _points(value: float, sipas: bool) -> float | int | str:
+    """A maximum as a cell: left empty in a SIPAS set, whose points are unused (0 when not given)."""
+    return "" if sipas and not value else _number(value)
+
+
 def sheet_rows(cset: CriteriaSet) -> dict[str, list[tuple]]:
     """The rows of each sheet (without headings) for ``cset``."""
     questions = {(q.level, q.id): q for q in cset.questions}
     share = cset.district_rule.min_share
+    sipas = cset.is_sipas
     return {
         "Bộ tiêu chí": [(cset.name, cset.year or "", _yes(cset.district_rule.enabled),
                          f"{share.numerator}/{share.denominator}", cset.min_ballots, cset.min_cell,
-                         "; ".join(str(_number(v)) for v in cset.report_bands))],
+                         "; ".join(str(_number(v)) for v in cset.report_bands), cset.kind,
+                         WEIGHTING_WORDS[cset.sipas_weighting] if sipas else "",
+                         "" if cset.sipas_target is None else _number(cset.sipas_target))],
         "Lĩnh vực": [(f.code, f.name, f.short_name if f.short_name != f.name else "") for f in cset.fields],
-        "Cấp": [(lv.code, lv.name, lv.plural, lv.parent or "", _number(lv.appraisal_max), RANK_WORDS[lv.rank_within],
+        "Cấp": [(lv.code, lv.name, lv.plural, lv.parent or "", _points(lv.appraisal_max, sipas),
+                 RANK_WORDS[lv.rank_within],
                  "; ".join(f"{f}: {_number(v)}" for f, v in lv.field_appraisal_max.items())) for lv in cset.levels],
-        "Tiêu chí": [(lv.code, c.field, c.code, c.name, sc.code, sc.name, _number(sc.max_points))
+        "Tiêu chí": [(lv.code, c.field, c.code, c.name, sc.code, sc.name, _points(sc.max_points, sipas))
                      for lv in cset.levels for c in lv.criteria for sc in c.sub_criteria],
-        "Câu hỏi": [(q.level, q.id, q.sub_criterion, _number(q.max_points), q.scale,
-                     "; ".join(f"{g}: {_number(w)}" for g, w in q.weights.items()), q.text) for q in cset.questions],
+        "Câu hỏi": [(q.level, q.id, q.sub_criterion, _points(q.max_points, sipas), q.scale,
+                     "; ".join(f"{g}: {_number(w)}" for g, w in q.weights.items()), q.text,
+                     ROLE_WORDS[q.role] if sipas or q.role != "satisfaction" else "")
+                    for q in cset.questions],
         "Phiếu": [(qn.level, qn.group, qn.title, qn.intro) for qn in cset.questionnaires],
         "Câu hỏi của phiếu": [(qn.level, qn.group, item.question,
                                "" if item.text == questions[(qn.level, item.question)].text else item.text)
                               for qn in cset.questionnaires for item in qn.items],
         "Thang đo": [(s.code, s.name, o.code, o.label, "" if o.fraction is None else _number(o.fraction),
-                      _yes(o.dont_know), _yes(o.poor)) for s in cset.scales for o in s.options],
+                      _yes(o.dont_know), _yes(o.poor), _yes(o.positive)) for s in cset.scales for o in s.options],
         "Đối tượng": [(g.code, g.name, g.reached_by, "; ".join(f"{r.level}: {r.how}" for r in g.rates),
                        _yes(g.census)) for g in cset.groups],
         "Xếp loại": [(b.code, b.name, _number(b.min_points)) for b in cset.classes],
@@ -303,6 +322,7 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
     w.add(f"name: {_s(info.cells.get('name', ''))}", info)
     if info.cells.get("year"):
         w.add(f"year: {_num(info, 'year', _heading('Bộ tiêu chí', 'year'), problems)}", info)
+    sipas = _sipas_keys(info, w, problems)
     w.add("fields:")
     for r in sheets["Lĩnh vực"]:
         short = r.cells.get("short_name") or r.cells.get("name", "")
@@ -338,15 +358,17 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
             total = Fraction(0)
             for subs in crits.values():
                 for sc in subs:
-                    value = _num(sc, "survey_max", _heading("Tiêu chí", "survey_max"), problems)
+                    value = _num(sc, "survey_max", _heading("Tiêu chí", "survey_max"), problems, not sipas)
                     total += Fraction(value) if value != "null" else 0
             field_max[field] = total
-        w.add(f"    survey_max: {_exact(sum(field_max.values()))}", r)
+        if not sipas or any(field_max.values()):
+            w.add(f"    survey_max: {_exact(sum(field_max.values()))}", r)
         w.add("    fields:", r)
         for field, crits in by_field.items():
             first = next(iter(crits.values()))[0]
             w.add(f"      - field: {_s(field)}", first)
-            w.add(f"        survey_max: {_exact(field_max[field])}", first)
+            if not sipas or field_max[field]:
+                w.add(f"        survey_max: {_exact(field_max[field])}", first)
             if field in per_field:
                 w.add(f"        appraisal_max: {per_field[field]}", r)
             w.add("        criteria:", first)
@@ -355,9 +377,10 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
                 w.add(f"            name: {_s(subs[0].cells.get('criterion_name', ''))}", subs[0])
                 w.add("            sub_criteria:", subs[0])
                 for sc in subs:
+                    points = _num(sc, "survey_max", _heading("Tiêu chí", "survey_max"), problems, not sipas)
+                    points = "" if sipas and points == "null" else f", survey_max: {points}"
                     w.add(f"              - {{code: {_s(sc.cells.get('code', ''))}, name: "
-                          f"{_s(sc.cells.get('name', ''))}, survey_max: "
-                          f"{_num(sc, 'survey_max', _heading('Tiêu chí', 'survey_max'), problems)}}}", sc)
+                          f"{_s(sc.cells.get('name', ''))}{points}}}", sc)
     for level, rows in criteria.items():
         problems += [WorkbookProblem("Tiêu chí", r.number, _heading("Tiêu chí", "level"),
                                      f"cấp '{level}' không có trong trang 'Cấp'") for r in rows]
@@ -372,6 +395,7 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
         for r in rows:
             head = f"      - {{code: {_s(r.cells.get('code', ''))}, label: {_s(r.cells.get('label', ''))}"
             poor = ", poor: true" if r.cells.get("poor", "").lower() in YES else ""
+            poor += ", positive: true" if r.cells.get("positive", "").lower() in YES else ""
             if r.cells.get("dont_know", "").lower() in YES:
                 w.add(head + ", dont_know: true" + poor + "}", r)
             else:
@@ -418,8 +442,13 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
         for r in rows:
             q.add(f"  - id: {_s(r.cells.get('id', ''))}", r)
             q.add(f"    sub_criterion: {_s(r.cells.get('sub_criterion', ''))}", r)
-            q.add(f"    max_points: {_num(r, 'max_points', _heading('Câu hỏi', 'max_points'), problems)}", r)
+            points = _num(r, "max_points", _heading("Câu hỏi", "max_points"), problems, not sipas)
+            if not (sipas and points == "null"):
+                q.add(f"    max_points: {points}", r)
             q.add(f"    scale: {_s(r.cells.get('scale', ''))}", r)
+            role = r.cells.get("role", "").strip().lower()
+            if role:
+                q.add(f"    role: {_s({v: k for k, v in ROLE_WORDS.items()}.get(role, role))}", r)
             weights = _pairs(r, "weights", _heading("Câu hỏi", "weights"), problems)
             if weights:
                 q.add("    weights: {" + ", ".join(f"{_s(g)}: {v.replace(',', '.')}" for g, v in weights) + "}", r)
@@ -453,6 +482,22 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
     if problems:
         raise WorkbookError(problems)
     return texts, origin
+
+
+def _sipas_keys(info: _Row, w: _Writer, problems: list[WorkbookProblem]) -> bool:
+    """Write the set's ``kind`` and SIPAS keys from the first sheet's row; True for a SIPAS set (its points
+    may then be left empty). Words are read back as codes ("theo số hồ sơ" is ``dossiers``); a value that is
+    neither is written as is, for the validator to refuse at this row."""
+    kind = info.cells.get("kind", "").strip().lower()
+    if kind:
+        w.add(f"kind: {_s(kind)}", info)
+    weighting = info.cells.get("sipas_weighting", "").strip().lower()
+    if weighting:
+        words = {v: k for k, v in WEIGHTING_WORDS.items()}
+        w.add(f"sipas_weighting: {_s(words.get(weighting, weighting))}", info)
+    if info.cells.get("sipas_target"):
+        w.add(f"sipas_target: {_num(info, 'sipas_target', _heading('Bộ tiêu chí', 'sipas_target'), problems)}", info)
+    return kind == "sipas"
 
 
 def _exact(value: Fraction) -> str:
