@@ -15,6 +15,7 @@ import pandas as pd
 from aggregation import option_shares
 from questionnaires.model import round_points
 from scoring.coverage import coverage_marks
+from scoring.final import ruled_levels
 
 from ..services.scores import CampaignScores
 from .exports import Column
@@ -403,8 +404,8 @@ def intervals_table(sc: CampaignScores, intervals: pd.DataFrame) -> ReportTable:
     if sc.final is not None:
         note += (" Điểm thẩm định được coi là chính xác (không có sai số): khoảng xếp hạng và khả năng xếp loại chỉ "
                  "phản ánh sai số của điểm điều tra. Cột “Khả năng xếp loại” ghi, với đơn vị có khoảng tin cậy của "
-                 "chỉ số chạm ngưỡng xếp loại, tỷ lệ số lần tính lại rơi vào mỗi loại (trước khi áp dụng quy tắc "
-                 "xếp loại cấp huyện theo các xã).")
+                 "chỉ số chạm ngưỡng xếp loại, tỷ lệ số lần tính lại rơi vào mỗi loại"
+                 + (" (trước khi áp dụng quy tắc xếp loại cấp huyện theo các xã)." if ruled_levels(sc.cset) else "."))
     if within:
         note += within + " Khoảng thứ hạng và thứ tự chưa chắc chắn của các cấp này cũng tính như vậy."
     return ReportTable(
