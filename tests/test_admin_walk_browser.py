@@ -17,6 +17,7 @@ from survey_app.models import Campaign, Invitation, SampleTarget, Unit
 from survey_app.services.users import create_user
 
 from .a11y import violations
+from .conftest import CURRENT
 
 pytestmark = pytest.mark.browser
 PASSWORD = "mùa lúa chín vàng 2026"
@@ -101,10 +102,12 @@ def test_a_new_admin_runs_a_campaign_in_the_browser_alone(browser, live_server, 
     walk = Walk(page, artifacts, "walk-admin")
     sign_in(walk, live_server, "qt.moi")
 
-    # A new campaign, copied from the newest one (the list's first choice).
+    # A new campaign, copied from the 2024 one (the list's first choice is the merged province's 2026 campaign).
     walk.click(page.get_by_role("link", name="Tạo đợt khảo sát"))
     walk.fill(page.get_by_label("Tên đợt khảo sát"), "Chỉ số CCHC tỉnh Bắc Kạn năm 2025")
+    walk.fill(page.get_by_label("Năm đánh giá"), "2025")
     walk.fill(page.get_by_label("Tỉnh, thành phố (in trên thẻ QR và phiếu giấy)"), "Tỉnh Bắc Kạn")
+    walk.choose(page.get_by_label("Bắt đầu từ"), f"dot:{CURRENT}")
     walk.click(page.get_by_role("button", name="Tạo đợt khảo sát"))
     assert page.locator("h1").first.inner_text().startswith("Chỉ số CCHC tỉnh Bắc Kạn năm 2025")
     campaign_url = page.url

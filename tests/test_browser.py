@@ -19,7 +19,9 @@ def test_home_page_reads_well(browser, live_server, artifacts, width, height, na
         "a closed campaign is not on the public home"
     this_year = "Điều tra XHH Chỉ số CCHC năm 2024 (dữ liệu mẫu, đang thu phiếu)"
     expect(page.get_by_role("heading", name=this_year)).to_be_visible()
-    assert page.locator("table.grid tbody tr").count() == 7
+    merged = "Điều tra XHH Chỉ số CCHC năm 2026, tỉnh Thái Nguyên sau hợp nhất (dữ liệu mẫu, đang thu phiếu)"
+    expect(page.get_by_role("heading", name=merged)).to_be_visible()
+    assert page.locator("table.grid tbody tr").count() == 7 + 5, "the groups of both collecting campaigns"
     # The stylesheet loaded (the header is the accent red) and nothing overflows a phone's width.
     assert page.eval_on_selector("header.top", "e => getComputedStyle(e).backgroundColor") == "rgb(164, 22, 26)"
     assert page.evaluate("document.documentElement.scrollWidth") <= width
