@@ -5,9 +5,9 @@ across the 2025 reform with a succession file (:func:`succession_file`) onto the
 (departments merged or renamed, districts abolished, communes merged, renamed or split), then the
 merged province's other communes added, a sample plan, personal links, QR cards handed out, the first
 batch of QR cards and paper ballots printed in bulk, ballots answered and keyed. Collecting: its
-results are sealed. Last year's published results (those of the old province: the demo has no 2025
-results, so its 2023 index, rank and class) are stored against last year's units, so the year-on-year
-columns go through the succession table.
+results are sealed. Last year's results are stored against last year's units, so the year-on-year
+columns go through the succession table; the demo has no 2025 campaign, so they are the old province's
+published 2023 index, rank and class standing in for its 2025 ones (the reports call them "năm 2025").
 """
 from __future__ import annotations
 
