@@ -19,13 +19,14 @@ have no rowid on SQLite; the audit log records no respondent's submission. See
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -442,6 +443,32 @@ class UnitSuccession(Base):
     old_name: Mapped[str] = mapped_column(String(200))
     new_code: Mapped[str | None] = mapped_column(String(64))  # a unit code of the campaign; None when abolished
     kind: Mapped[str] = mapped_column(String(16))
+
+
+class Dossier(Base):
+    """A dossier (hồ sơ) completed at a unit's one-stop shop during the period, imported to draw SIPAS
+    respondents from (:mod:`survey_app.services.dossiers`). A drawn dossier gets a personal invitation;
+    its phone number (and its invitation's) is deleted when the campaign closes."""
+
+    __tablename__ = "dossiers"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "number"),
+        CheckConstraint("drawn OR invitation_id IS NULL", name="invitation"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    number: Mapped[str] = mapped_column(String(64))  # số hồ sơ
+    procedure: Mapped[str] = mapped_column(String(300))  # tên thủ tục hành chính
+    field: Mapped[str] = mapped_column(String(200))  # lĩnh vực
+    completed_on: Mapped[date] = mapped_column(Date)  # ngày trả kết quả
+    phone: Mapped[str | None] = mapped_column(String(32))
+    drawn: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"))
+
+    unit: Mapped[Unit] = relationship()
+    invitation: Mapped[Invitation | None] = relationship()
 
 
 class User(Base):

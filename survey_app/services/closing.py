@@ -11,6 +11,7 @@ from ..models import Campaign, Draft, PaperSerial
 from .audit import record
 from .ballot_box import Opened, envelope_count, open_box
 from .campaigns import CampaignError, campaign_criteria
+from .dossiers import forget_phones
 
 
 @dataclass(frozen=True)
@@ -59,5 +60,6 @@ def close_campaign(s: Session, campaign: Campaign, actor: str, user_id: int | No
     record(s, actor, "close", "campaign", campaign.id, user_id=user_id, attribute="status", old_value=old,
            new_value=f"closed: mở hòm phiếu, {opened.ballots} phiếu trực tuyến{dropped}; xoá {note.drafts} phiếu "
                      f"đang làm dở; {note.unfinished_serials} phiếu giấy chưa nhập xong không được tính")
+    forget_phones(s, campaign, actor, user_id)  # dossiers' phone numbers (SIPAS): deleted at close, audited
     s.flush()
     return note, opened

@@ -22,6 +22,7 @@ PAGES: dict[str, tuple[str | None, str | None]] = {
     "admin.units": ("Đơn vị", "admin.campaign"),
     "admin.plan": ("Kế hoạch mẫu", "admin.campaign"),
     "admin.invitations": ("Đường link và thẻ QR", "admin.campaign"),
+    "admin.dossiers": ("Hồ sơ và chọn mẫu", "admin.campaign"),
     "admin.import_invitations": ("Nhập danh sách mời", "admin.invitations"),
     "admin.cards": ("In thẻ QR", "admin.invitations"),
     "admin.paper_ballots": ("In phiếu giấy", "admin.campaign"),

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, template_folder="templates")
 
-from . import box, criteria, invitations, paper, print_all, results, review, routes, units, users  # noqa: E402,F401
+from . import box, criteria, dossiers, invitations, paper, print_all, results, review, routes, units, users  # noqa: E402,F401
