@@ -100,6 +100,10 @@ def campaign_steps(s: Session, campaign: Campaign) -> list[Step]:
                       DONE if campaign.status == "closed" else LATER,
                       "Đã kết thúc" if campaign.status == "closed" else "Kết quả được niêm phong đến khi kết thúc"))
 
+    if cset.is_sipas:  # shares of people, no appraisal points to import (issue 29)
+        steps.append(Step("sipas", "Kết quả SIPAS", DONE if campaign.status == "closed" else LATER,
+                          "Tỷ lệ hài lòng theo đơn vị và yếu tố, có sau khi kết thúc"))
+        return steps
     appraised = s.scalar(select(func.count(func.distinct(Appraisal.unit_id))).where(
         Appraisal.campaign_id == campaign.id)) or 0
     rated = sum(units_by_level.get(lv.code, 0) for lv in surveyed)

@@ -3,4 +3,5 @@ from flask import Blueprint
 
 bp = Blueprint("reports", __name__, template_folder="templates")
 
-from . import routes  # noqa: E402,F401
+# sipas after routes: its hook answers a SIPAS campaign's requests before a PAR view runs
+from . import routes, sipas  # noqa: E402,F401

@@ -1,0 +1,102 @@
+"""Reports of a SIPAS campaign (issue 29 items 4 and 6): the satisfaction index instead of PAR points.
+
+Every request of the reports blueprint about a campaign goes through :func:`_sipas_campaign` first: on a
+campaign whose set is of kind ``sipas`` the overview and the final-results page show the SIPAS results
+(:mod:`survey_app.services.sipas_results`), the export of the results table (``ket-qua`` or ``sipas``) gives
+the SIPAS table, the raw ballots are exported as for PAR, and every other page or file, which is made of
+PAR points (survey points, findings, intervals, charts, the printable and Word reports), answers with a
+Vietnamese message that it does not apply. A PAR campaign never reaches this module's views.
+"""
+from __future__ import annotations
+
+from flask import Response, render_template, request
+
+from ...extensions import db_session
+from ...models import Campaign
+from ...outputs.ballot_table import ballot_headline
+from ...outputs.exports import CSV_FORM_WORD, Sheet, csv_chunks, csv_form, json_chunks, xlsx_file
+from ...outputs.sipas_table import SLUG, percent_text, perception_rows, sipas_table, target_words, weighting_words
+from ...services.campaigns import CHANNELS, ballot_counts, campaign_criteria
+from ...services.sipas_results import sipas_results
+from ..common import READERS, roles_required
+from . import bp
+from .routes import FORMATS, _download_name, _send_temporary, _unsealed
+
+RAW = ("phieu-dai", "phieu-rong")  # raw ballots: the same for both kinds of set
+RESULTS = ("ket-qua", SLUG)  # the results table's export: the SIPAS table on a SIPAS campaign
+NOT_APPLICABLE = {
+    "reports.survey_points": "Điểm điều tra xã hội học",
+    "reports.findings": "Nhận xét nội dung có ý kiến kém theo điểm",
+    "reports.intervals": "Độ tin cậy và khoảng xếp hạng theo điểm",
+    "reports.printable": "Bản in báo cáo Chỉ số CCHC",
+    "reports.document": "Báo cáo Chỉ số CCHC (Word)",
+    "reports.chart": "Biểu đồ điểm",
+    "reports.export": "Bảng điểm",
+}
+
+
+def is_sipas(campaign: Campaign) -> bool:
+    return campaign_criteria(campaign).is_sipas
+
+
+@bp.before_request
+def _sipas_campaign():
+    """On a SIPAS campaign, answer in SIPAS words before a PAR view runs (see the module's docstring)."""
+    args = request.view_args or {}
+    campaign_id = args.get("campaign_id")
+    if campaign_id is None:
+        return None
+    campaign = db_session().get(Campaign, campaign_id)
+    if campaign is None or not is_sipas(campaign):
+        return None  # the PAR view (or its 404)
+    if request.endpoint in ("reports.overview", "reports.final"):
+        return sipas_overview(campaign_id)
+    if request.endpoint == "reports.export":
+        if args.get("slug") in RAW:
+            return None
+        if args.get("slug") in RESULTS:
+            return sipas_export(campaign_id, args.get("fmt", ""))
+    return not_applicable(campaign_id, NOT_APPLICABLE.get(request.endpoint, "Trang này"))
+
+
+@roles_required(*READERS)
+def sipas_overview(campaign_id: int):
+    """The SIPAS results: per level a table of units, the province's figure and target, perception shares."""
+    campaign = _unsealed(campaign_id)
+    results = sipas_results(db_session(), campaign)
+    table = sipas_table(results)
+    counts = ballot_counts(db_session(), campaign)
+    return render_template("reports/sipas.html", campaign=campaign, results=results, table=table,
+                           levels={lv.code: lv.name for lv in results.cset.levels},
+                           perception=perception_rows(results), summary=ballot_headline(counts, CHANNELS),
+                           province=percent_text(results.province.value), weighting=weighting_words(results),
+                           target=target_words(results), percent=percent_text)
+
+
+@roles_required(*READERS)
+def sipas_export(campaign_id: int, fmt: str):
+    """The SIPAS table as XLSX, CSV (Excel in Vietnamese by default, ``?dang=may`` for programs) or JSON."""
+    form = csv_form(request.args.get(CSV_FORM_WORD))
+    if fmt not in ("csv", "json", "xlsx") or form is None:
+        return not_applicable(campaign_id, f"Tệp .{fmt}", 404)
+    campaign = _unsealed(campaign_id)
+    table = sipas_table(sipas_results(db_session(), campaign))
+    filename = _download_name(campaign, SLUG, fmt)
+    if fmt == "xlsx":
+        return _send_temporary(xlsx_file([Sheet(table.sheet_name, table.columns, table.rows, note=table.heading)]),
+                               filename)
+    chunks = csv_chunks(table.columns, table.rows, form=form) if fmt == "csv" else \
+        json_chunks(table.columns, table.rows)
+    return Response(chunks, mimetype=FORMATS[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@roles_required(*READERS)
+def not_applicable(campaign_id: int, what: str, status: int | None = None):
+    """A page saying that ``what`` (made of PAR points) does not apply to a SIPAS campaign.
+
+    Pages answer 200; files (a chart, the Word report, an export) 404, since no file is sent."""
+    campaign = _unsealed(campaign_id)
+    if status is None:
+        status = 404 if request.endpoint in ("reports.chart", "reports.document", "reports.export") else 200
+    return render_template("reports/sipas_not_applicable.html", campaign=campaign, what=what), status
