@@ -232,8 +232,9 @@ def _rule(cell, length: int, cell_width: int) -> None:
     ppr.append(mark)
 
 
-def _header(doc, inp: ReportInput, cset) -> None:
-    """Issuing body left, national motto right, each with its rule; number and date to fill in; the title."""
+def _header(doc, inp: ReportInput, cset, title: str | None = None) -> None:
+    """Issuing body left, national motto right, each with its rule; number and date to fill in; the title
+    (``title``, by default the PAR report's :func:`.report_form.report_title`)."""
     table = doc.add_table(rows=2, cols=2)
     _no_borders(table)
     province = inp.province.strip()
@@ -258,7 +259,7 @@ def _header(doc, inp: ReportInput, cset) -> None:
     doc.add_paragraph()
     doc.add_paragraph("BÁO CÁO", style="Title")
     sub = doc.add_paragraph(style="Title")
-    sub.add_run(_safe(report_title(cset, inp.year))).bold = True
+    sub.add_run(_safe(title or report_title(cset, inp.year))).bold = True
 
 
 def _repeat_header(row) -> None:
@@ -547,3 +548,9 @@ def campaign_report(session, campaign, sc: CampaignScores, intervals: pd.DataFra
     """The report of a campaign whose results are unsealed (the caller checks), from its scores and intervals."""
     return report_document(sc, ReportInput(campaign.year, campaign.province or "", ballot_counts(session, campaign),
                                            CHANNELS, intervals, unsettled))
+
+
+# The form's parts, public for the other reports laid out as this one (outputs/sipas_report_docx.py).
+styles, page, page_numbers, header, signature, deterministic = _styles, _page, _page_numbers, _header, _signature, \
+    _deterministic
+new_section, word_table, Captions, text_width, safe = _new_section, _table, _Captions, _text_width, _safe

@@ -3,8 +3,9 @@
 Every request of the reports blueprint about a campaign goes through :func:`_sipas_campaign` first: on a
 campaign whose set is of kind ``sipas`` the overview and the final-results page show the SIPAS results
 (:mod:`survey_app.services.sipas_results`), the export of the results table (``ket-qua`` or ``sipas``) gives
-the SIPAS table, the raw ballots are exported as for PAR, and every other page or file, which is made of
-PAR points (survey points, findings, intervals, charts, the printable and Word reports), answers with a
+the SIPAS table, the raw ballots are exported as for PAR, the printable page and the Word document are the
+SIPAS report (:mod:`survey_app.outputs.sipas_report_docx`, same URLs and file name as PAR's), and every
+other page or file, which is made of PAR points (survey points, findings, intervals, charts), answers with a
 Vietnamese message that it does not apply. A PAR campaign never reaches this module's views.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from flask import Response, render_template, request
 
 from ...extensions import db_session
 from ...models import Campaign
-from ...outputs.ballot_table import ballot_headline
+from ...outputs.ballot_table import ballot_headline, ballot_table
 from ...outputs.exports import CSV_FORM_WORD, Sheet, csv_chunks, csv_form, json_chunks, xlsx_file
 from ...outputs.sipas_table import SLUG, percent_text, perception_rows, sipas_table, target_words, weighting_words
 from ...services.campaigns import CHANNELS, ballot_counts, campaign_criteria
@@ -28,8 +29,6 @@ NOT_APPLICABLE = {
     "reports.survey_points": "Điểm điều tra xã hội học",
     "reports.findings": "Nhận xét nội dung có ý kiến kém theo điểm",
     "reports.intervals": "Độ tin cậy và khoảng xếp hạng theo điểm",
-    "reports.printable": "Bản in báo cáo Chỉ số CCHC",
-    "reports.document": "Báo cáo Chỉ số CCHC (Word)",
     "reports.chart": "Biểu đồ điểm",
     "reports.export": "Bảng điểm",
 }
@@ -51,6 +50,10 @@ def _sipas_campaign():
         return None  # the PAR view (or its 404)
     if request.endpoint in ("reports.overview", "reports.final"):
         return sipas_overview(campaign_id)
+    if request.endpoint == "reports.printable":
+        return sipas_printable(campaign_id)
+    if request.endpoint == "reports.document":
+        return sipas_document(campaign_id)
     if request.endpoint == "reports.export":
         if args.get("slug") in RAW:
             return None
@@ -71,6 +74,38 @@ def sipas_overview(campaign_id: int):
                            perception=perception_rows(results), summary=ballot_headline(counts, CHANNELS),
                            province=percent_text(results.province.value), weighting=weighting_words(results),
                            target=target_words(results), percent=percent_text)
+
+
+@roles_required(*READERS)
+def sipas_printable(campaign_id: int):
+    """The SIPAS report to print from the browser, with the Word document's sections and sentences."""
+    from ...outputs import sipas_report_text as st
+    from ...outputs.sipas_report_docx import element_headers, element_rows, group_rows
+
+    campaign = _unsealed(campaign_id)
+    results = sipas_results(db_session(), campaign)
+    inp = st.report_input(db_session(), campaign, results)
+    levels = [lv for lv in results.cset.levels if (results.units["level"] == lv.code).any()]
+    return render_template("reports/sipas_print.html", campaign=campaign, results=results, st=st, inp=inp,
+                           levels=levels, level_sentences=dict(st.level_sentences(results)),
+                           element_headers=element_headers(results),
+                           element_rows={lv.code: element_rows(results, lv.code) for lv in levels},
+                           group_rows={lv.code: group_rows(inp, lv.code) for lv in levels},
+                           ballots=ballot_table(inp.counts, inp.channels), perception=perception_rows(results))
+
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@roles_required(*READERS)
+def sipas_document(campaign_id: int):
+    """The SIPAS report as a Word document, to edit before signing (the PAR report's file name)."""
+    from ...outputs.sipas_report_docx import campaign_sipas_report  # python-docx: loaded when first asked for
+
+    campaign = _unsealed(campaign_id)
+    data = campaign_sipas_report(db_session(), campaign)
+    return Response(data, mimetype=DOCX,
+                    headers={"Content-Disposition": f'attachment; filename="bao-cao-{campaign.year}.docx"'})
 
 
 @roles_required(*READERS)
@@ -95,8 +130,8 @@ def sipas_export(campaign_id: int, fmt: str):
 def not_applicable(campaign_id: int, what: str, status: int | None = None):
     """A page saying that ``what`` (made of PAR points) does not apply to a SIPAS campaign.
 
-    Pages answer 200; files (a chart, the Word report, an export) 404, since no file is sent."""
+    Pages answer 200; files (a chart, an export) 404, since no file is sent."""
     campaign = _unsealed(campaign_id)
     if status is None:
-        status = 404 if request.endpoint in ("reports.chart", "reports.document", "reports.export") else 200
+        status = 404 if request.endpoint in ("reports.chart", "reports.export") else 200
     return render_template("reports/sipas_not_applicable.html", campaign=campaign, what=what), status

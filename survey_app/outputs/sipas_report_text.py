@@ -1,0 +1,245 @@
+"""The sentences of the SIPAS report (issue 29 item 4), shared by the Word document and the printable page.
+
+The report has the shape of a provincial SIPAS report: I. purpose and method (the set's five elements, how an
+index is computed, the coverage minimum, the target), II. the sample (ballots per unit and group, coverage),
+III. results (the province's SIPAS against the target, per level the units above and below it and the highest
+and lowest element, the perception shares), IV. expectations, V. recommendations (a heading left for the
+Department to write under). Every figure comes from :class:`..services.sipas_results.SipasResults`; shares
+are printed by :func:`.sipas_table.percent_text` ("91,4 %"). Pure text, no Flask, no python-docx.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..services.ballot_frame import rated_frame
+from ..services.campaigns import CHANNELS, GroupCount, ballot_counts
+from ..services.sipas_results import SipasResults, meets
+from .report_form import assessed_phrase
+from .report_text import join_vi, thousands_vi
+from .sipas_table import percent_text, short_of_ballots, target_words, weighting_words
+
+Blocks = list[tuple[str, list[str]]]
+
+RECOMMENDATIONS = ("(Phần do Sở Nội vụ viết: kiến nghị, đề xuất các giải pháp nâng cao sự hài lòng của người dân, "
+                   "tổ chức đối với từng yếu tố và từng cơ quan, đơn vị.)")
+NO_EXPECTATIONS = ("Bộ khảo sát của đợt này chưa có câu hỏi về sự mong đợi của người dân, tổ chức (chọn những nội "
+                   "dung muốn cơ quan hành chính cải thiện trước), nên báo cáo chưa có số liệu phần này.")
+
+
+@dataclass(frozen=True)
+class UnitGroupRow:
+    """One unit's counted ballots by respondent group (group code → ballots) and in all."""
+
+    level: str
+    unit: str
+    name: str
+    by_group: dict[str, int]
+    total: int
+    covered: bool
+
+
+@dataclass(frozen=True)
+class SipasReportInput:
+    """What the report needs beside the figures: year and province (the title block), counted ballots per
+    group and channel against the plan (:func:`..services.campaigns.ballot_counts`), ballots per unit and
+    group, and the set's groups ``(code, name)`` in order."""
+
+    year: int
+    province: str
+    counts: list[GroupCount]
+    channels: tuple[tuple[str, str, str], ...]
+    unit_groups: list[UnitGroupRow]
+    groups: tuple[tuple[str, str], ...]
+
+
+def report_input(session, campaign, results: SipasResults) -> SipasReportInput:
+    """The report's input for a campaign whose results are unsealed (the caller checks)."""
+    rated = rated_frame(session, campaign)
+    rows = unit_group_rows(results, rated[rated["counted"]])
+    return SipasReportInput(campaign.year, campaign.province or "", ballot_counts(session, campaign), CHANNELS,
+                            rows, tuple((g.code, g.name) for g in results.cset.groups))
+
+
+def sipas_title(cset, year: int) -> str:
+    """The line under "BÁO CÁO": who is assessed, as the PAR report's title names them.
+
+    Examples
+    --------
+    >>> from questionnaires import DEFAULT_SET_DIR, load_criteria_set
+    >>> sipas_title(load_criteria_set(DEFAULT_SET_DIR.parent / "sipas"), 2026).split(" của các ")[1]
+    'sở, ban, ngành; Ủy ban nhân dân các xã, phường, đặc khu năm 2026'
+    """
+    return (f"Kết quả đo lường Chỉ số hài lòng của người dân, tổ chức đối với sự phục vụ của {assessed_phrase(cset)} "
+            f"năm {year}")
+
+
+def _levels_phrase(cset) -> str:
+    return ", ".join(lv.name[:1].lower() + lv.name[1:] for lv in cset.levels if lv.surveyed)
+
+
+def sipas_closing(cset, province: str, year: int) -> str:
+    """The sentence before "Nơi nhận"."""
+    kind = "thành phố" if province.strip().lower().startswith("thành phố") else "tỉnh"
+    return (f"Trên đây là báo cáo của Sở Nội vụ về kết quả đo lường Chỉ số hài lòng của người dân, tổ chức đối với "
+            f"sự phục vụ của cơ quan hành chính nhà nước (SIPAS) đối với {_levels_phrase(cset)} trên địa bàn {kind} "
+            f"năm {year}./.")
+
+
+def method_blocks(results: SipasResults) -> Blocks:
+    """I. Purpose and method: the elements, the questions per level, the index, coverage and target."""
+    cset = results.cset
+    elements = "; ".join(f"({code}) {name}" for code, name in results.elements)
+    purpose = [
+        "Đo lường sự hài lòng của người dân, tổ chức đối với sự phục vụ của cơ quan hành chính nhà nước theo Đề án "
+        "phê duyệt bằng Quyết định số 2640/QĐ-BNV ngày 10/10/2017 của Bộ trưởng Bộ Nội vụ, để các cơ quan, đơn vị "
+        "biết người dân, tổ chức hài lòng đến đâu với từng khâu phục vụ và có giải pháp cải thiện.",
+        f"Sự phục vụ được đo theo {len(results.elements)} yếu tố: {elements}. Mỗi yếu tố có câu hỏi về sự hài "
+        "lòng (thang 5 mức, từ Rất không hài lòng đến Rất hài lòng) và câu hỏi nhận định (sự việc đã diễn ra, trả "
+        "lời Có hoặc Không).",
+    ]
+    for lv in cset.levels:
+        mine = [q for q in cset.questions if q.level == lv.code]
+        if not lv.surveyed or not mine:
+            continue
+        satisfaction = sum(q.role == "satisfaction" for q in mine)
+        purpose.append(f"Phiếu khảo sát {lv.name[:1].lower() + lv.name[1:]} có {satisfaction} câu hỏi về sự hài "
+                       f"lòng và {len(mine) - satisfaction} câu hỏi nhận định.")
+    province = ("bình quân SIPAS của các đơn vị, gia quyền theo số hồ sơ đã giải quyết xong của từng đơn vị trong kỳ"
+                if cset.sipas_weighting == "dossiers" else "bình quân SIPAS của các đơn vị có chỉ số (mỗi đơn vị "
+                                                           "tính như nhau)")
+    method = [
+        "Tỷ lệ hài lòng của một câu hỏi là số người chọn phương án tích cực (Hài lòng hoặc Rất hài lòng) trên số "
+        "người trả lời câu đó; người chọn “Không biết / không ý kiến” không tính vào số người trả lời. Câu hỏi "
+        "không có ai trả lời không tính.",
+        "Chỉ số của một yếu tố là bình quân tỷ lệ hài lòng các câu hỏi về sự hài lòng của yếu tố đó; câu hỏi nhận "
+        "định không tính vào chỉ số mà báo cáo riêng tỷ lệ trả lời “Có”.",
+        "Chỉ số hài lòng (SIPAS) của một đơn vị là bình quân chỉ số các yếu tố của đơn vị (yếu tố không có ai trả "
+        f"lời không tính). SIPAS của tỉnh là {province}.",
+        f"Đơn vị có dưới {cset.min_ballots} phiếu hợp lệ chưa đủ phiếu để tính chỉ số; phiếu bị loại không tính.",
+    ]
+    if results.target is not None:
+        method.append(f"Mục tiêu so sánh: SIPAS đạt tối thiểu {percent_text(results.target)} (mục tiêu đến năm "
+                      "2030 của Chương trình tổng thể cải cách hành chính nhà nước giai đoạn 2021-2030).")
+    return [("1. Mục đích và các yếu tố đo lường", purpose), ("2. Phương pháp tính chỉ số", method)]
+
+
+def sample_sentences(results: SipasResults, inp: SipasReportInput) -> list[str]:
+    """II. The sample: counted ballots by channel, units with enough ballots and those short of them."""
+    channels = {code: sum(c.by_channel.get(code, 0) for c in inp.counts) for code, *_ in inp.channels}
+    parts = [f"{thousands_vi(channels[code])} phiếu {phrase}" for code, _, phrase in inp.channels
+             if channels.get(code)]
+    total = sum(c.total for c in inp.counts)
+    rows = inp.unit_groups
+    planned, covered = sum(c.planned for c in inp.counts), sum(c.covered for c in inp.counts)
+    plan = (f" (đạt {percent_text(covered / planned)} kế hoạch mẫu {thousands_vi(planned)} phiếu)"
+            if planned else "")
+    out = [f"Tổng số phiếu khảo sát hợp lệ được tính là {thousands_vi(total)} phiếu{plan}"
+           + (f", gồm: {join_vi(parts)}." if parts else ".") + " Mỗi người trả lời đánh giá cơ quan, đơn vị nơi "
+           "mình đã giải quyết thủ tục hành chính; phiếu bị loại không tính."]
+    covered = [r for r in rows if r.covered]
+    short = [r for r in rows if not r.covered]
+    text = (f"Có {len(covered)}/{len(rows)} đơn vị đủ tối thiểu {results.cset.min_ballots} phiếu hợp lệ để tính "
+            "chỉ số")
+    if short:
+        names = join_vi([f"{r.name} ({r.total} phiếu)" for r in short])
+        text += f"; {len(short)} đơn vị chưa đủ phiếu, không có chỉ số: {names}"
+    out.append(text + ".")
+    return out
+
+
+def unit_group_rows(results: SipasResults, rated: pd.DataFrame) -> list[UnitGroupRow]:
+    """Per unit of the results (in their order) its counted ballots by group, from ``ballot_id, unit, group``
+    rows of counted ballots (one per ballot × unit it rates)."""
+    counts = rated.drop_duplicates(["ballot_id", "unit"]).groupby(["unit", "group"]).size()
+    out = []
+    for r in results.units.to_dict("records"):
+        by_group = {str(g): int(n) for (u, g), n in counts.items() if u == r["unit"]}
+        out.append(UnitGroupRow(r["level"], r["unit"], r["name"], by_group, int(r["ballots"]), bool(r["covered"])))
+    return out
+
+
+def _element_label(results: SipasResults, code: str) -> str:
+    return f"yếu tố {code} ({dict(results.elements)[code]})"
+
+
+def province_sentences(results: SipasResults, year: int) -> list[str]:
+    """III.1: the province's SIPAS, how it is stated and whether it reaches the target."""
+    p = results.province
+    if pd.isna(p.value):
+        return ["Chưa có đơn vị nào đủ phiếu để tính chỉ số hài lòng của tỉnh. " + target_words(results)]
+    text = f"Chỉ số hài lòng (SIPAS) của tỉnh năm {year} đạt {percent_text(p.value)} ({weighting_words(results)})."
+    out = [text]
+    if results.target is not None:
+        out.append(target_words(results))
+    return out
+
+
+def level_sentences(results: SipasResults) -> Blocks:
+    """III.2: per level, the units above and below the target, the highest and lowest element (the plain
+    mean of the element's index over the level's units with a figure), the units short of ballots."""
+    out: Blocks = []
+    target = results.target
+    for lv in results.cset.levels:
+        mine = results.units[results.units["level"] == lv.code]
+        if mine.empty:
+            continue
+        sentences = []
+        indexed = mine[mine["sipas"].notna()]
+        if len(indexed):
+            top, low = indexed["sipas"].max(), indexed["sipas"].min()
+            best = [n for n, v in zip(indexed["name"], indexed["sipas"]) if v == top]
+            worst = [n for n, v in zip(indexed["name"], indexed["sipas"]) if v == low]
+            if len(indexed) == 1:
+                text = f"{lv.name} có 1 đơn vị có chỉ số: {best[0]} ({percent_text(top)})."
+            elif top == low:
+                text = f"{lv.name} có {len(indexed)} đơn vị có chỉ số, đều đạt {percent_text(top)}."
+            else:
+                text = (f"{lv.name} có {len(indexed)} đơn vị có chỉ số; cao nhất là {join_vi(best)} "
+                        f"({percent_text(top)}), thấp nhất là {join_vi(worst)} ({percent_text(low)}).")
+            sentences.append(text)
+            if target is not None:
+                above = [f"{n} ({percent_text(v)})" for n, v in zip(indexed["name"], indexed["sipas"])
+                         if meets(v, target)]
+                below = [f"{n} ({percent_text(v)})" for n, v in zip(indexed["name"], indexed["sipas"])
+                         if not meets(v, target)]
+                goal = percent_text(target)
+                sentences.append(f"Đạt mục tiêu {goal}: {len(above)} đơn vị" + (f" ({join_vi(above)})" if above else "")
+                                 + f"; chưa đạt: {len(below)} đơn vị" + (f" ({join_vi(below)})." if below else "."))
+            means = {code: indexed[code].mean() for code, _ in results.elements if indexed[code].notna().any()}
+            if means:
+                high, lowest = max(means.values()), min(means.values())
+                if high == lowest:
+                    sentences.append(f"Các yếu tố có chỉ số bình quân như nhau: {percent_text(high)}.")
+                else:
+                    best_e = join_vi([_element_label(results, c) for c, v in means.items() if v == high])
+                    worst_e = join_vi([_element_label(results, c) for c, v in means.items() if v == lowest])
+                    sentences.append(f"Bình quân các đơn vị có chỉ số, người dân, tổ chức hài lòng nhất với {best_e} "
+                                     f"({percent_text(high)}) và ít hài lòng nhất với {worst_e} "
+                                     f"({percent_text(lowest)}).")
+        short = mine[~mine["covered"].astype(bool)]
+        if len(short):
+            names = join_vi([f"{n}: {short_of_ballots(b)}" for n, b in zip(short["name"], short["ballots"])])
+            sentences.append(f"Chưa tính chỉ số {len(short)} đơn vị {names}.")
+        if not sentences:
+            sentences.append("Chưa có đơn vị nào có chỉ số.")
+        out.append((lv.name, sentences))
+    return out
+
+
+def perception_sentence(results: SipasResults) -> str:
+    """III.3: what the perception shares are, and the lowest one (a fact most often missed)."""
+    p = results.perception.dropna(subset=["share"])
+    if p.empty:
+        return "Chưa có tỷ lệ nhận định của đơn vị nào đủ phiếu."
+    low = p["share"].min()
+    rows = p[p["share"] == low]
+    where = join_vi([f"{r.name}, câu {r.question} ({r.text})" for r in rows.itertuples()][:5])
+    return ("Câu hỏi nhận định được báo cáo bằng tỷ lệ người trả lời “Có” trên số người trả lời câu đó (không tính "
+            f"“Không biết”), không tính vào chỉ số. Tỷ lệ thấp nhất là {percent_text(low)}: {where}.")
+
+
+def expectation_sentences(results: SipasResults) -> list[str]:
+    """IV. Expectations: the set has no expectation question yet (issue 29 item 2), so the part says so."""
+    return [NO_EXPECTATIONS]
