@@ -137,7 +137,8 @@ def _check_positive_options(base: SetBase, questions: list[Question], problems: 
 
 
 def _check_question_sums(base, questions, unreadable, problems) -> None:
-    """A sub-criterion's max points must be the sum of its questions' max points."""
+    """A sub-criterion's max points must be the sum of its questions' max points (one that takes its points
+    from SIPAS has no question)."""
     per_sub: dict[tuple[str, str], list[Question]] = defaultdict(list)
     for q in questions:
         per_sub[(q.level, q.sub_criterion)].append(q)
@@ -148,6 +149,13 @@ def _check_question_sums(base, questions, unreadable, problems) -> None:
             line = base.lines[("sub", level.code, sub.code)]
             qs = per_sub.get((level.code, sub.code), [])
             total = sum(q.max_points for q in qs)
+            if sub.from_sipas:  # its points come from a SIPAS campaign's index: no question may score it too
+                if qs:
+                    problems.append(Problem(SET_FILE, line, "sipas_with_questions",
+                                            f"tiêu chí thành phần '{sub.code}' cấp '{level.code}' lấy điểm từ Chỉ số "
+                                            f"SIPAS ('from_sipas: true') nhưng có câu hỏi "
+                                            f"{', '.join(q.id for q in qs)}: bỏ các câu hỏi này hoặc bỏ 'from_sipas'"))
+                continue
             if not qs:
                 problems.append(Problem(SET_FILE, line, "no_question",
                                         f"tiêu chí thành phần '{sub.code}' cấp '{level.code}' chưa có câu hỏi nào "

@@ -126,7 +126,13 @@ class Field:
 
 @dataclass(frozen=True)
 class SubCriterion:
-    """A survey sub-criterion (tiêu chí thành phần) of one level."""
+    """A survey sub-criterion (tiêu chí thành phần) of one level.
+
+    ``from_sipas``: the sub-criterion asks no question; its points come from a closed SIPAS campaign's
+    index of the same unit (issue 29 item 5): ``max_points × index``, or, when ``sipas_bands`` is given,
+    ``max_points × share`` of the first band ``(threshold, share)`` whose threshold the index reaches
+    (bands in descending thresholds, the last at 0).
+    """
 
     code: str
     name: str
@@ -134,6 +140,8 @@ class SubCriterion:
     field: str
     criterion: str
     max_points: float
+    from_sipas: bool = False
+    sipas_bands: tuple[tuple[float, float], ...] = ()
 
 
 @dataclass(frozen=True)

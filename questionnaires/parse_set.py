@@ -22,6 +22,7 @@ from .model import (
     SubCriterion,
 )
 from .reader import Reader
+from .sipas_bands import parse_sipas
 from .yamlnodes import LineDict, Problem
 
 TOLERANCE = 1e-6
@@ -313,7 +314,8 @@ def _parse_criteria(r, fd, level, fcode, criteria, base) -> list[SubCriterion]:
             r.problem(cd.line_of("code"), "code_prefix", f"tiêu chí '{ccode}' không thuộc lĩnh vực '{fcode}'")
         base.lines[("criterion", level, ccode)] = cd.line
         subs: list[SubCriterion] = []
-        keys, more = (("code", "name"), ("survey_max",)) if base.is_sipas else (("code", "name", "survey_max"), ())
+        keys, more = (("code", "name"), ("survey_max",)) if base.is_sipas else \
+            (("code", "name", "survey_max"), ("from_sipas", "sipas_bands"))
         for sd in r.entries(cd, "sub_criteria", "tiêu chí thành phần", keys, more):
             scode, sname = r.code(sd, "code"), r.text(sd, "name")
             if base.is_sipas:  # points unused: may be left out (0), and 0 is allowed
@@ -327,11 +329,14 @@ def _parse_criteria(r, fd, level, fcode, criteria, base) -> list[SubCriterion]:
                 r.problem(
                     sd.line_of("code"), "code_prefix", f"tiêu chí thành phần '{scode}' không thuộc tiêu chí '{ccode}'"
                 )
+            sipas = (False, ()) if base.is_sipas else parse_sipas(r, sd, scode)
             if sname is None or smax is None:
                 base.broken |= {("sub", level, scode), ("field_subs", level, fcode)}
                 continue
             base.lines[("sub", level, scode)] = sd.line
-            subs.append(SubCriterion(scode, sname, level, fcode, ccode, smax))
+            if sipas is None:  # reported; no second message about its questions
+                sipas = (True, ())
+            subs.append(SubCriterion(scode, sname, level, fcode, ccode, smax, *sipas))
         criteria.append(Criterion(ccode, cname or ccode, level, fcode, tuple(subs)))
         subs_of_field.extend(subs)
     return subs_of_field

@@ -45,7 +45,7 @@ from .exports import NOT_XML, Column
 from .findings import level_paragraphs
 from .report_charts import campaign_chart, chart_available
 from .report_form import DRAFTER_PARTS, closing_sentence, report_title
-from .report_method import field_index_blocks, method_blocks
+from .report_method import field_index_blocks, method_blocks, sipas_source
 from .report_tables import (
     ReportTable,
     comparison_table,
@@ -509,7 +509,7 @@ def report_document(sc: CampaignScores, inp: ReportInput) -> bytes:
     sections = section_names(sc, [lv.code for lv in sc.cset.levels])
     _header(doc, inp, sc.cset)
     doc.add_paragraph(f"I. TỔNG QUAN VỀ CHỈ SỐ CẢI CÁCH HÀNH CHÍNH NĂM {inp.year}", style="Heading 1")
-    _blocks(doc, method_blocks(sc.cset), "Heading 2")
+    _blocks(doc, method_blocks(sc.cset, sipas_source(sc)), "Heading 2")
     doc.add_paragraph(f"II. KẾT QUẢ XÁC ĐỊNH CHỈ SỐ CCHC NĂM {inp.year}", style="Heading 1")
     _overview(doc, inp, _text_width(first), sc, captions)
     _survey(doc, sc, sections, first, captions)

@@ -100,8 +100,8 @@ def _set_sentence(cset: CriteriaSet, terms: _Terms) -> str:
             f"vực: {fields}.")
 
 
-def _level_fields(cset: CriteriaSet, lv: Level, terms: _Terms) -> list[str]:
-    """The surveyed sub-criteria of a level, per field, with the field's maxima."""
+def _level_fields(cset: CriteriaSet, lv: Level, terms: _Terms, sipas_source: str | None = None) -> list[str]:
+    """The surveyed sub-criteria of a level, per field, with the field's maxima (and those taken from SIPAS)."""
     subs = lv.sub_criteria
     xhh = "điều tra " + terms.term("xã hội học", "XHH")
     tctp = terms.term("tiêu chí thành phần", "TCTP")
@@ -120,6 +120,18 @@ def _level_fields(cset: CriteriaSet, lv: Level, terms: _Terms) -> list[str]:
     left = [terms.text(f.name) for f in cset.fields if f.code not in lv.field_max]
     if left:  # names hold commas: listed with semicolons, as the seed lists them
         lines.append(f"Lĩnh vực không có TCTP điều tra XHH ở {level_word(lv)}: {'; '.join(left)}.")
+    return lines + _sipas_lines(lv, sipas_source)
+
+
+def _sipas_lines(lv: Level, source: str | None) -> list[str]:
+    """Which sub-criteria of a level take their points from SIPAS, from which campaign, and how (issue 29)."""
+    lines = []
+    for s in (s for s in lv.sub_criteria if s.from_sipas):
+        how = "; ".join(f"từ {maximum_vi(100 * low)}% trở lên: {maximum_vi(100 * share)}% số điểm"
+                        for low, share in s.sipas_bands) if s.sipas_bands else "điểm = điểm tối đa × Chỉ số SIPAS"
+        where = f"đợt khảo sát “{source}”" if source else "đợt khảo sát SIPAS (chưa chọn)"
+        lines.append(f"TCTP {s.code} ({s.name}, tối đa {maximum_vi(s.max_points)} điểm) không điều tra XHH mà lấy "
+                     f"điểm từ Chỉ số hài lòng (SIPAS) của chính đơn vị trong {where}: {how}.")
     return lines
 
 
@@ -208,13 +220,15 @@ def _rule_lines(cset: CriteriaSet) -> list[str]:
     ]
 
 
-def method_blocks(cset: CriteriaSet) -> list[tuple[str, list[str]]]:
+def method_blocks(cset: CriteriaSet, sipas_source: str | None = None) -> list[tuple[str, list[str]]]:
     """Section I of the report: the criteria set and how it scores, every figure read from ``cset``.
 
     Parameters
     ----------
     cset : CriteriaSet
         The campaign's frozen set.
+    sipas_source : str, optional
+        The name of the SIPAS campaign whose index gives the points of the set's ``from_sipas`` sub-criteria.
 
     Returns
     -------
@@ -238,12 +252,18 @@ def method_blocks(cset: CriteriaSet) -> list[tuple[str, list[str]]]:
     surveyed = [lv for lv in _scored(cset) if lv.surveyed]
     for i, lv in enumerate(surveyed, 1):
         heading = f"1.{i}. Đối với các {lv.units_word} ({level_word(lv)})"
-        blocks.append((heading, _level_fields(cset, lv, terms)))
+        blocks.append((heading, _level_fields(cset, lv, terms, sipas_source)))
     blocks.append(("2. Thang điểm", _split_lines(cset)))
     blocks.append(("3. Đối tượng điều tra XHH", _group_lines(cset)))
     blocks.append(("4. Xếp hạng, xếp loại", _band_lines(cset)))
     blocks.append(("5. Độ phủ phiếu và công bố số liệu", _rule_lines(cset)))
     return blocks
+
+
+def sipas_source(sc) -> str | None:
+    """The name of the SIPAS campaign a campaign's scores take points from (:func:`method_blocks`), if any."""
+    sipas = getattr(sc, "sipas", None)
+    return sipas.source if sipas is not None else None
 
 
 # --- section III: the index per field -------------------------------------------------------------------

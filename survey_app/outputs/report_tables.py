@@ -140,6 +140,12 @@ def survey_points_table(sc: CampaignScores) -> ReportTable:
     headers = {lv.code: {**{f"f{f.code}": _field_header(f, maxima[lv.code][f.code]) for f in fields},
                          "total": f"Tổng điểm ({maximum_vi(lv.survey_max)})"} for lv in levels}
     notes = incompleteness(sc)
+    sipas = getattr(sc, "sipas", None)  # points taken from a SIPAS campaign (issue 29 item 5)
+    if sipas is not None:
+        level_of = dict(zip(sipas.points["unit"], sipas.points["level"]))
+        for unit, said in sipas.notes().items():
+            key = (level_of[unit], unit)
+            notes[key] = "; ".join(p for p in (notes.get(key, ""), said) if p)
     names = sc.names
     t = sc.survey_table
     rows, summary = [], set()
@@ -260,6 +266,10 @@ FINAL_COLUMNS = [STT, Column("level_name", "Cấp"), Column("rank", "Xếp hạn
 NEW_UNIT_COLUMN = Column("previous_note", "Đơn vị mới (hợp nhất, chia tách) từ", width=40)
 
 
+# The points of a unit's from_sipas sub-criteria: "trong đó từ Chỉ số SIPAS: 0,457 điểm (SIPAS 91,4 %)".
+SIPAS_COLUMN = Column("sipas_note", "Điểm lấy từ Chỉ số SIPAS", width=40)
+
+
 def previous_columns(year: int | None) -> list[Column]:
     """Last year's columns, the year named as the published comparison names it ("Năm 2022")."""
     said = last_year_vi(year)
@@ -278,12 +288,17 @@ def final_report_table(sc: CampaignScores) -> ReportTable:
     columns = FINAL_COLUMNS + (previous_columns(sc.year) if sc.imported["previous"] else [])
     if sc.final is not None and "previous_note" in sc.final.table:
         columns = columns + [NEW_UNIT_COLUMN]
+    sipas = getattr(sc, "sipas", None)  # sub-criteria whose points come from a SIPAS campaign (issue 29 item 5)
+    if sipas is not None:
+        columns = columns + [SIPAS_COLUMN]
     if sc.final is None:
         return ReportTable("ket-qua", "Kết quả Chỉ số CCHC", columns, [], sheet="Kết quả Chỉ số CCHC",
                            note="Chưa nhập điểm thẩm định: chưa tính được chỉ số.")
     table = sc.final.table.copy()
     table["level_name"] = table["level"].map(level_names(sc))
     table["name"] = table["unit"].map(sc.names).fillna(table["unit"])
+    if sipas is not None:
+        table["sipas_note"] = table["unit"].map(sipas.notes()).fillna("")
     columns, headers, within = ranked_within_parent_columns(sc, table, columns)
     rows = _records(table)
     _numbered(rows, set())

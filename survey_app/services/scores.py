@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from aggregation import SurveyPoints, answer_counts, points_from_counts
+from aggregation.sipas_points import with_sipas_points
 from aggregation.suppression import SmallCells, small_cells
 from questionnaires import CriteriaSet
 from scoring import FinalTable, final_table, index_intervals
@@ -28,6 +29,7 @@ from ..models import AuditEntry, Ballot, Campaign, SampleTarget
 from .ballot_frame import answers_frame, rated_frame
 from .campaigns import campaign_criteria
 from .results import appraisal_table, campaign_units, commune_table, previous_table
+from .sipas_into_par import SipasPart, sipas_part
 
 REPLICATES = 1000
 SEED = 2023
@@ -47,6 +49,7 @@ class CampaignScores:
     imported: dict[str, bool]
     year: int | None = None  # the campaign's year: "Năm 2022" names last year in the tables
     small: SmallCells | None = None  # what the small-cell rule hides (set's min_cell)
+    sipas: SipasPart | None = None  # points of from_sipas sub-criteria, already in ``points`` (issue 29 item 5)
 
     @property
     def names(self) -> dict[str, str]:
@@ -62,6 +65,9 @@ def campaign_scores(session: Session, campaign: Campaign) -> CampaignScores:
     answers = answers_frame(session, campaign)
     counts = answer_counts(answers)
     points = points_from_counts(counts, cset, surveyed.rename(columns={"code": "unit"})[["level", "unit"]])
+    sipas = sipas_part(session, campaign, cset, surveyed)
+    if sipas is not None:
+        points = with_sipas_points(points, sipas.points)
     survey = with_coverage(points.table([f.code for f in cset.fields]), unit_ballots(answers), cset,
                            planned_ballots(session, campaign))
     appraisal = appraisal_table(session, campaign, cset)
@@ -73,7 +79,7 @@ def campaign_scores(session: Session, campaign: Campaign) -> CampaignScores:
     return CampaignScores(cset, units, answers, counts, points, survey, final,
                           {"appraisal": appraisal is not None, "communes": communes is not None,
                            "previous": previous is not None}, campaign.year,
-                          small_cells(rated_frame(session, campaign), cset.min_cell))
+                          small_cells(rated_frame(session, campaign), cset.min_cell), sipas)
 
 
 def planned_ballots(session: Session, campaign: Campaign) -> pd.DataFrame:

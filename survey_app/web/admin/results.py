@@ -10,6 +10,7 @@ from ...services.results import KINDS, check_import, store_import
 from ..common import actor, campaign_or_404, read_session, readable_campaign_or_404, roles_required
 from . import bp
 from .forms import UploadForm
+from .sipas_source import sipas_source_form  # also registers its route: the setting shown when the set asks
 
 TEMPLATES = {
     "appraisal": "unit,1,2,3,4,5,6,7,total  — hoặc chỉ: unit,total (mã hoặc tên đơn vị; dấu phẩy thập phân được)",
@@ -22,7 +23,8 @@ TEMPLATES = {
 @roles_required("admin")
 def results(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
-    return render_template("admin/results.html", campaign=campaign, kinds=KINDS, templates=TEMPLATES)
+    return render_template("admin/results.html", campaign=campaign, kinds=KINDS, templates=TEMPLATES,
+                           sipas_form=sipas_source_form(campaign))
 
 
 @bp.post("/dot/<int:campaign_id>/ket-qua-nhap/<kind>")

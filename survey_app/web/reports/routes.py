@@ -14,7 +14,7 @@ from ...outputs.ballot_table import ballot_headline, ballot_table
 from ...outputs.exports import CSV_FORM_WORD, MACHINE, CsvForm, Sheet, csv_chunks, csv_form, json_chunks, xlsx_file
 from ...outputs.findings import level_paragraphs
 from ...outputs.report_form import DRAFTER_PARTS, closing_sentence, report_title
-from ...outputs.report_method import field_index_blocks, method_blocks
+from ...outputs.report_method import field_index_blocks, method_blocks, sipas_source
 from ...outputs.report_tables import (
     ReportTable,
     comparison_table,
@@ -163,7 +163,8 @@ def printable(campaign_id: int):
                            ballots=ballot_table(counts, CHANNELS), summary=ballot_headline(counts, CHANNELS),
                            survey_blocks=report_text.survey_blocks(sc), field_blocks=field_index_blocks(sc),
                            index_blocks=report_text.index_blocks(sc, campaign.year),
-                           method_blocks=method_blocks(sc.cset), title=report_title(sc.cset, campaign.year),
+                           method_blocks=method_blocks(sc.cset, sipas_source(sc)),
+                           title=report_title(sc.cset, campaign.year),
                            drafter_parts=DRAFTER_PARTS,
                            closing=closing_sentence(sc.cset, campaign.province or "", campaign.year), **ctx)
 
