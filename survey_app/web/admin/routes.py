@@ -230,12 +230,14 @@ def close(campaign_id: int):
     error = None
     session = db_session()
     coverage = closing_coverage(session, campaign, current_app.config["SECRET_KEY"])
+    sipas = campaign_service.campaign_criteria(campaign).is_sipas  # no points, ranks or classes to lose
     if form.validate_on_submit():
         if not form.confirm.data:
             error = "Xin đánh dấu ô xác nhận trước khi kết thúc đợt khảo sát."
         elif coverage.under and not form.confirm_coverage.data:
             error = (f"{len(coverage.under)} đơn vị có dưới {coverage.minimum} phiếu: xin đánh dấu ô xác nhận "
-                     "rằng các đơn vị này sẽ không được xếp hạng, xếp loại, trước khi kết thúc đợt khảo sát.")
+                     "rằng các đơn vị này sẽ không " + ("có chỉ số SIPAS" if sipas else "được xếp hạng, xếp loại")
+                     + ", trước khi kết thúc đợt khảo sát.")
         else:
             try:
                 _note, opened = closing.close_campaign(session, campaign, actor(), current_user().id,
@@ -256,7 +258,7 @@ def close(campaign_id: int):
                 return redirect(url_for("admin.campaign", campaign_id=campaign_id))
     return render_template("admin/close.html", campaign=campaign, form=form, error=error,
                            note=closing.closing_note(session, campaign), coverage=coverage,
-                           box_kind=ballot_box.box_kind(session, campaign.id)), 400 if error else 200
+                           box_kind=ballot_box.box_kind(session, campaign.id), sipas=sipas), 400 if error else 200
 
 
 @bp.get("/dot/<int:campaign_id>/xem-truoc/<level>/<group>")
