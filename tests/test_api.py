@@ -51,7 +51,8 @@ def ballots(app) -> int:
 
 def test_reads_for_analysts(demo_app, tokens):
     token = tokens["analyst"]
-    assert [c["year"] for c in call(demo_app, "GET", "/campaigns", token).json] == [2026, 2024, 2023]
+    # Two of 2026: the merged province's PAR campaign and its SIPAS one.
+    assert [c["year"] for c in call(demo_app, "GET", "/campaigns", token).json] == [2026, 2026, 2024, 2023]
     units = call(demo_app, "GET", "/campaigns/1/units", token).json
     assert {u["level"] for u in units} == {"so", "huyen", "xa"} and sum(u["level"] != "xa" for u in units) == 27
     assert any(

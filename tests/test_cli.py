@@ -133,7 +133,7 @@ def test_demo_twice_says_not_empty_and_changes_nothing(app, runner):
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0
     assert (
-        "Cơ sở dữ liệu không trống (3 đợt khảo sát, 4 người dùng): không tạo dữ liệu mẫu, không thay đổi gì."
+        "Cơ sở dữ liệu không trống (4 đợt khảo sát, 4 người dùng): không tạo dữ liệu mẫu, không thay đổi gì."
         in second.output
     )
     assert access in second.output, "the logins and links are shown again"

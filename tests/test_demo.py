@@ -1,6 +1,7 @@
 """The demo province is shaped like seed 001 and every ballot obeys the criteria set: last year's
 campaign closed with its results, this year's collecting, sealed, with work in progress; and the merged
-province's 2026 campaign in the two-tier shape, copied across the 2025 reform."""
+province's 2026 campaign in the two-tier shape, copied across the 2025 reform; and its SIPAS campaign of 2026,
+respondents drawn from dossiers, closed."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -33,6 +34,7 @@ from survey_app.services.visits import find_link
 from .conftest import CURRENT, LAST
 
 MERGED = 3  # the 2026 campaign of the merged province
+SIPAS = 4  # the merged province's SIPAS campaign of 2026, closed
 
 
 @pytest.fixture
@@ -41,12 +43,13 @@ def session(demo_app):
         yield s
 
 
-def test_three_campaigns_last_years_closed_this_years_and_the_merged_provinces_collecting(session):
+def test_four_campaigns_last_years_closed_this_years_and_the_merged_provinces_collecting_its_sipas_closed(session):
     campaigns = {c.id: (c.year, c.status, c.province) for c in session.scalars(select(Campaign))}
     assert campaigns == {LAST: (2023, "closed", "Tỉnh Bắc Kạn"), CURRENT: (2024, "open", "Tỉnh Bắc Kạn"),
-                         MERGED: (2026, "open", "Tỉnh Thái Nguyên")}
-    closing = session.scalar(select(AuditEntry).where(AuditEntry.action == "close"))
-    assert (closing.entity_id, closing.actor) == (str(LAST), "demo"), "closing is audited"
+                         MERGED: (2026, "open", "Tỉnh Thái Nguyên"), SIPAS: (2026, "closed", "Tỉnh Thái Nguyên")}
+    closings = session.scalars(select(AuditEntry).where(AuditEntry.action == "close").order_by(AuditEntry.id)).all()
+    assert [(c.entity_id, c.actor) for c in closings] == [(str(LAST), "demo"), (str(SIPAS), "demo")], \
+        "closing is audited"
 
 
 @pytest.mark.parametrize("campaign_id", [LAST, CURRENT])
@@ -107,7 +110,7 @@ def test_ballots_in_every_state_and_channel(session):
 def test_every_keyed_ballot_has_a_printed_serial_of_its_campaign_and_an_audit_row(session):
     keyed = session.execute(select(Ballot.id, Ballot.campaign_id, Ballot.paper_serial)
                             .where(Ballot.channel == "paper")).all()
-    assert len(keyed) > 400 and {c for _i, c, _s in keyed} == {LAST, CURRENT, MERGED}
+    assert len(keyed) > 400 and {c for _i, c, _s in keyed} == {LAST, CURRENT, MERGED, SIPAS}
     printed = {(c, s) for c, s in session.execute(select(PaperSerial.campaign_id, PaperSerial.serial)
                                                    .where(PaperSerial.status == "done"))}
     assert {(c, s) for _i, c, s in keyed} == printed
@@ -235,3 +238,117 @@ def test_the_2026_campaign_is_collecting_with_printing_and_keying_under_way(sess
     sealed = session.scalar(select(func.count()).select_from(Envelope).where(Envelope.campaign_id == MERGED))
     assert sealed > 100 and set(session.scalars(select(Ballot.channel).where(Ballot.campaign_id == MERGED))) == \
         {"paper"}, "respondents' ballots are sealed while collecting"
+
+
+# --- the merged province's SIPAS campaign of 2026 -------------------------------------------------
+
+
+def test_the_sipas_campaign_rates_2026s_departments_and_twelve_communes_on_the_sipas_set(session):
+    campaign = session.get(Campaign, SIPAS)
+    assert campaign.name == "Khảo sát Chỉ số hài lòng (SIPAS) năm 2026, tỉnh Thái Nguyên (dữ liệu mẫu)"
+    cset = campaign_criteria(campaign)
+    assert cset.is_sipas and cset.classes == ()
+    units = {u.code: (u.level, u.name) for u in session.scalars(select(Unit).where(Unit.campaign_id == SIPAS))}
+    assert Counter(level for level, _name in units.values()) == {"so": 14, "xa": 12}
+    merged = {u.code: (u.level, u.name) for u in session.scalars(select(Unit).where(Unit.campaign_id == MERGED))}
+    # The same codes and names as the 2026 PAR campaign: all 14 departments, 12 of its 93 communes.
+    assert units.items() <= merged.items() and {c for c, (lv, _n) in merged.items() if lv == "so"} <= set(units)
+    plan = Counter(session.execute(select(RespondentGroup.code, SampleTarget.target)
+                                   .join(RespondentGroup, SampleTarget.group_id == RespondentGroup.id)
+                                   .where(SampleTarget.campaign_id == SIPAS)).all())
+    assert plan == {("nguoi_dan", 20): 26, ("to_chuc", 5): 26}
+
+
+def _audit(session, action: str, attribute: str | None = None) -> list[str]:
+    query = select(AuditEntry.new_value).where(AuditEntry.entity == "dossiers", AuditEntry.action == action,
+                                               AuditEntry.entity_id == str(SIPAS))
+    if attribute:
+        query = query.where(AuditEntry.attribute == attribute)
+    return list(session.scalars(query.order_by(AuditEntry.id)))
+
+
+def test_the_sipas_dossiers_were_imported_and_drawn_with_the_seed_in_the_audit(session):
+    from survey_app.models import Dossier
+    from survey_app.services.dossiers import draw_unit
+
+    dossiers = session.scalars(select(Dossier).where(Dossier.campaign_id == SIPAS)).all()
+    units = {u.id: u.code for u in session.scalars(select(Unit).where(Unit.campaign_id == SIPAS))}
+    held = Counter(units[d.unit_id] for d in dossiers)
+    # 26 to 48 completed dossiers per unit, Xã Định Hóa only 16 (fewer than its 20 citizens: all drawn).
+    assert len(held) == 26 and held["xa_dinh_hoa"] == 16
+    assert all(26 <= n <= 48 for code, n in held.items() if code != "xa_dinh_hoa")
+    assert all(d.completed_on.year == 2026 and d.completed_on.month <= 9 and d.completed_on.weekday() < 5
+               for d in dossiers)
+    assert len({d.field for d in dossiers}) > 10 and len({d.procedure for d in dossiers}) > 20
+    (imported,) = _audit(session, "import")
+    phones = int(imported.split("(")[1].split()[0])
+    assert imported.startswith(f"{len(dossiers)} hồ sơ của 26 đơn vị (")
+    assert 0.7 * len(dossiers) < phones < len(dossiers), "most dossiers with a phone (85 % drawn), not all"
+    # 20 citizens per unit, all 16 of Xã Định Hóa: 25 x 20 + 16 = 516 drawn, each with its personal link.
+    drawn = [d for d in dossiers if d.drawn]
+    assert len(drawn) == 25 * 20 + 16
+    (draw,) = _audit(session, "draw")
+    assert draw.startswith("hạt giống 260915; đối tượng nguoi_dan; phân tầng theo lĩnh vực: có; 516 hồ sơ được chọn "
+                           "ở 26 đơn vị") and "xa_dinh_hoa 16/20 (có 16)" in draw
+    invitations = {i.id: i for i in session.scalars(select(Invitation).where(Invitation.campaign_id == SIPAS,
+                                                                              Invitation.kind == "personal"))}
+    assert sorted(invitations) == sorted(d.invitation_id for d in drawn)
+    assert all(invitations[d.invitation_id].unit_id == d.unit_id for d in drawn)
+    # The draw is reproducible from the seed the audit keeps: every unit's dossiers drawn again give the same.
+    for unit_id, code in units.items():
+        mine = [d for d in dossiers if d.unit_id == unit_id]
+        assert {d.number for d in draw_unit(mine, 20, 260915, code, True)} == {d.number for d in mine if d.drawn}
+
+
+def test_the_sipas_phone_numbers_are_gone_after_close(session):
+    from survey_app.models import Dossier
+
+    assert session.scalar(select(func.count()).select_from(Dossier).where(
+        Dossier.campaign_id == SIPAS, Dossier.phone.is_not(None))) == 0
+    assert session.scalar(select(func.count()).select_from(Invitation).where(
+        Invitation.campaign_id == SIPAS, Invitation.phone.is_not(None))) == 0
+    (imported,) = _audit(session, "import")
+    (forgotten,) = _audit(session, "update", "phone")
+    # As many as were imported with one; the texted invitations (stamped sent) had the drawn dossiers' phones.
+    texted = session.scalar(select(func.count()).select_from(Invitation).where(
+        Invitation.campaign_id == SIPAS, Invitation.sent_at.is_not(None)))
+    assert forgotten.startswith(f"kết thúc đợt: xoá số điện thoại của {imported.split('(')[1].split()[0]} hồ sơ và "
+                                f"{texted} đường link mời từ hồ sơ") and 0.7 * 516 < texted < 516
+
+
+def test_the_sipas_box_was_opened_at_close_into_ballots_by_link_card_and_paper(session):
+    for table in (Draft, Envelope, SpentLink):
+        assert session.scalar(select(func.count()).select_from(table).where(table.campaign_id == SIPAS)) == 0
+    channels = Counter(session.scalars(select(Ballot.channel).where(Ballot.campaign_id == SIPAS)))
+    # Paper: 2 organisations' ballots per commune, 12 communes. QR: of 3 cards per unit (78), the first kept aside.
+    assert channels["paper"] == 12 * 2 and 40 < channels["qr"] <= 77 and 250 < channels["web"] <= 516
+    groups = set(session.execute(select(Ballot.channel, RespondentGroup.code)
+                                 .join(RespondentGroup, Ballot.group_id == RespondentGroup.id)
+                                 .where(Ballot.campaign_id == SIPAS)).all())
+    assert groups == {("web", "nguoi_dan"), ("qr", "to_chuc"), ("paper", "to_chuc")}
+    # Each ballot rates the one unit of its dossier or card; a unit's web ballots are at most its drawn dossiers.
+    rated = session.execute(select(Ballot.id, Ballot.channel, func.count(func.distinct(Answer.unit_id)),
+                                   func.min(Answer.unit_id)).join(Answer, Answer.ballot_id == Ballot.id)
+                            .where(Ballot.campaign_id == SIPAS).group_by(Ballot.id, Ballot.channel)).all()
+    assert {n for _b, _c, n, _u in rated} == {1}
+    web = Counter(u for _b, c, _n, u in rated if c == "web")
+    assert all(n <= 20 for n in web.values()) and len(web) == 26
+
+
+def test_the_sipas_results_give_a_province_figure_with_every_unit_covered(session):
+    from survey_app.services.sipas_results import sipas_results
+
+    results = sipas_results(session, session.get(Campaign, SIPAS))
+    units = results.units.set_index("unit")
+    assert len(units) == 26 and units["covered"].all() and units["sipas"].notna().all()
+    assert (units["ballots"] >= 5).all() and units["ballots"].sum() == results.ballots
+    assert results.province.left_out == () and len(results.province.units) == 26
+    assert 0.8 <= results.province.value <= 1.0
+    # The plain mean over units (the set's sipas_weighting: units).
+    assert results.province.value == pytest.approx(units["sipas"].mean())
+    # Most units 85-97 % satisfied; Sở Nông nghiệp và Môi trường (land registration) drawn lower, under the province.
+    assert ((units["sipas"] >= 0.85) & (units["sipas"] <= 0.97)).sum() >= 20
+    assert units.at["so_nnmt", "sipas"] < min(0.85, results.province.value)
+    # Some answered "Không biết" (left out of the shares).
+    assert results.perception["dont_know"].sum() > 0
+    assert (results.perception["answered"] > 0).all()

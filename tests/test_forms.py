@@ -94,7 +94,7 @@ def test_a_year_in_other_digits_is_a_form_error(demo_app, admin):
         page = admin.post("/quan-tri/dot/moi", data={"csrf_token": token, "name": f"Đợt {year}", "year": year,
                                                       "source": "bo:default"})
         assert page.status_code == 400 and "Năm phải là một số từ 2000 đến 2100." in page.get_data(as_text=True)
-    assert count(demo_app, Campaign) == 3, "the demo's three, no new one"
+    assert count(demo_app, Campaign) == 4, "the demo's four, no new one"
 
 
 def test_odd_unit_ids_on_the_public_choice_page_are_ignored(demo_app):

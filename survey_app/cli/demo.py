@@ -43,7 +43,8 @@ def access_file_for(url: str, instance_path: str) -> Path:
 @click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help="Địa chỉ in trong các đường link.")
 @with_appcontext
 def demo_command(seed: int, base_url: str) -> None:
-    """Tạo tỉnh mẫu (2023, 2024: 19 sở, 8 huyện; 2026: tỉnh sau hợp nhất, 14 sở, 93 xã) trong cơ sở dữ liệu trống."""
+    """Tạo tỉnh mẫu (2023, 2024: 19 sở, 8 huyện; 2026: tỉnh sau hợp nhất, 14 sở, 93 xã, và khảo sát SIPAS đã kết
+    thúc: 14 sở, 12 xã) trong cơ sở dữ liệu trống."""
     database = get_database()
     if migrate.current_revision(database) != migrate.head_revision():
         click.echo("Cơ sở dữ liệu chưa ở phiên bản mới nhất: chạy 'parsurvey db upgrade' trước.", err=True)

@@ -3,11 +3,12 @@
 Everything is simulated but shaped like the real 2023 survey of seed 001: the 19
 departments and 8 districts, a few communes each, the sample plan, personal links, QR
 cards, paper ballots with printed serials in every review state, and appraisal points.
-Three campaigns: last year's (2023), closed, so its reports show; this year's (2024),
+Four campaigns: last year's (2023), closed, so its reports show; this year's (2024),
 collecting, to which the first example links belong: its results are sealed, some of its
 respondents have answered, some are half-way (encrypted drafts), and paper ballots of Ba
-Bể wait for their second keying; and the merged province's first two-tier campaign (2026,
-:mod:`.two_tier`), copied from 2024 across the 2025 reform, collecting.
+Bể wait for their second keying; the merged province's first two-tier campaign (2026,
+:mod:`.two_tier`), copied from 2024 across the 2025 reform, collecting; and the merged province's
+SIPAS survey of 2026 (:mod:`.sipas`), respondents drawn from the one-stop shops' dossiers, closed.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from ..services.closing import close_campaign
 from ..services.users import create_user
 from . import data as D
 from .simulator import Simulator
+from .sipas import build_sipas
 from .two_tier import build_two_tier, succession_file
 
 CAMPAIGN_NAME = "Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu mẫu)"
@@ -103,10 +105,13 @@ def build_demo(session: Session, secret: str, seed: int = 2023) -> DemoAccess:
     access.printed = [(current.id, len(access.links)), (two_tier.id, len(merged.links))]
     access.links += merged.links
     access.succession = succession_file(current)
-    access.ballots = sim.ballot_count + now.ballot_count + merged.ballot_count
-    access.answers = sim.answer_count + now.answer_count + merged.answer_count
+    # The SIPAS campaign draws from its own generator: the campaigns above keep the data they had without it.
+    satisfaction, _sipas = build_sipas(session, random.Random(seed + 1), secret)
+    made = (sim, now, merged, satisfaction)
+    access.ballots = sum(m.ballot_count for m in made)
+    access.answers = sum(m.answer_count for m in made)
     record(session, "demo", "create", "demo", last.id,
-           new_value=f"{sim.ballot_count} + {now.ballot_count} + {merged.ballot_count} phiếu mẫu (seed {seed})")
+           new_value=" + ".join(str(m.ballot_count) for m in made) + f" phiếu mẫu (seed {seed})")
     return access
 
 
