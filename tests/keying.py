@@ -83,6 +83,8 @@ def sign_in(browser, base: str, username: str, width: int = 1280):
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url("**/nhap-lieu/**")
+    # The serial box takes the focus when the page has loaded (autofocus); a key typed before that is lost.
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'serial'")
     return page
 
 
