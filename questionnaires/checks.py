@@ -87,7 +87,8 @@ def check_cross_references(
         groups = asked.get((q.level, q.id), set())
         if not groups and not questionnaire_broken(q.level, None):
             problems.append(Problem(file, line, "question_not_asked",
-                                    f"câu hỏi '{q.id}' không có trong phiếu của đối tượng nào nên không thể chấm điểm"))
+                                    f"câu hỏi '{q.id}' không có trong phiếu của đối tượng nào nên không thể chấm điểm"
+                                    if q.scored else f"câu hỏi '{q.id}' không có trong phiếu của đối tượng nào"))
         for g in sorted(set(q.weights) - groups):
             if groups:
                 problems.append(
@@ -99,6 +100,21 @@ def check_cross_references(
                     )
                 )
 
+    for q in questions:
+        scale = base.scale(q.scale) if q.scale else None
+        if scale is not None and q.scored and not scale.scored:
+            file, line = base.where[("question", q.level, q.id)]
+            problems.append(Problem(file, line, "unscored_scale",
+                                    f"câu hỏi '{q.id}' tính điểm nhưng thang đo '{q.scale}' không tính điểm "
+                                    "('scored: false'): dùng thang đo khác, hoặc ghi 'kind: profile' cho câu hỏi"))
+    comment_ids = {q.id for q in questions if q.kind == "comment"}
+    for q in questions:
+        if q.kind != "comment" and q.id in comment_ids:
+            file, line = base.where[("question", q.level, q.id)]
+            problems.append(Problem(file, line, "comment_id_reused",
+                                    f"mã '{q.id}' là câu ý kiến (kind: comment) ở cấp khác: đặt mã khác cho câu này"))
+    others = [q for q in questions if not q.scored]
+    questions = [q for q in questions if q.scored]
     _check_question_sums(base, questions, unreadable, problems)
     if base.is_sipas:
         _check_positive_options(base, questions, problems)
@@ -110,6 +126,7 @@ def check_cross_references(
         scales=tuple(base.scales),
         groups=tuple(base.groups),
         questions=tuple(questions),
+        other_questions=tuple(others),
         questionnaires=tuple(sorted(questionnaires, key=lambda q: (q.level, q.group))),
         classes=tuple(base.classes),
         district_rule=base.district_rule,

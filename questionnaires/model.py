@@ -20,6 +20,12 @@ RatingMode = Literal["own", "each", "choose"]
 SET_KINDS = ("par", "sipas")  # PAR INDEX points; SIPAS shares satisfied (docs/method.md)
 SIPAS_WEIGHTINGS = ("units", "dossiers")  # the province's SIPAS: plain mean of units, or weighted by dossiers
 QUESTION_ROLES = ("satisfaction", "perception")  # SIPAS: in the element's index, or reported as a share beside it
+# What a question is (docs/criteria-sets.md, "Question kinds"): ``scored`` enters the points (PAR) or the index
+# (SIPAS); ``profile`` (single choice about the respondent), ``expectation`` (choose up to N) and ``comment``
+# (free text) are reported beside them and never scored.
+QUESTION_KINDS = ("scored", "profile", "expectation", "comment")
+CHOICE_SEPARATOR = " "  # an expectation's chosen option codes, stored as one answer: "rut_ngan_thoi_gian cong_khai"
+COMMENT_MAX = 500  # a comment's default length limit (characters)
 
 
 def round_points(value: float, places: int = 3) -> float:
@@ -67,6 +73,7 @@ class Scale:
     code: str
     name: str
     options: tuple[Option, ...]
+    scored: bool = True  # false: options to choose from (profile, expectation), no fractions
 
     @cached_property
     def by_code(self) -> Mapping[str, Option]:
@@ -255,6 +262,14 @@ class Question:
     scale: str
     weights: Mapping[str, float] = dc_field(default_factory=lambda: _frozen({}))
     role: str = "satisfaction"
+    kind: str = "scored"
+    choose_up_to: int = 1  # an expectation: how many options a respondent may choose
+    max_length: int = 0  # a comment: its length limit in characters
+
+    @property
+    def scored(self) -> bool:
+        """True for a question that enters the points or the index (``kind: scored``)."""
+        return self.kind == "scored"
 
 
 @dataclass(frozen=True)
@@ -317,7 +332,7 @@ class CriteriaSet:
     levels: tuple[Level, ...]
     scales: tuple[Scale, ...]
     groups: tuple[Group, ...]
-    questions: tuple[Question, ...]
+    questions: tuple[Question, ...]  # the scored questions only: what points and indices are made of
     questionnaires: tuple[Questionnaire, ...]
     classes: tuple[ClassBand, ...]
     district_rule: DistrictRule
@@ -330,6 +345,14 @@ class CriteriaSet:
     kind: str = "par"
     sipas_weighting: str = "units"
     sipas_target: float | None = None
+    # Profile, expectation and comment questions (never scored); a questionnaire may ask them beside the
+    # scored ones. ``question_by_key`` finds both.
+    other_questions: tuple[Question, ...] = ()
+
+    @property
+    def all_questions(self) -> tuple[Question, ...]:
+        """Scored questions, then the others (profile, expectation, comment), in file order within each."""
+        return self.questions + self.other_questions
 
     @property
     def is_sipas(self) -> bool:
@@ -361,8 +384,8 @@ class CriteriaSet:
 
     @cached_property
     def question_by_key(self) -> Mapping[tuple[str, str], Question]:
-        """Questions by ``(level, question id)``."""
-        return _frozen({(q.level, q.id): q for q in self.questions})
+        """Questions by ``(level, question id)``, of every kind."""
+        return _frozen({(q.level, q.id): q for q in self.all_questions})
 
     @cached_property
     def sub_criterion_by_key(self) -> Mapping[tuple[str, str], SubCriterion]:
@@ -378,6 +401,10 @@ class CriteriaSet:
     def level_questions(self, level: str) -> tuple[Question, ...]:
         """The questions of a level, in file order."""
         return tuple(q for q in self.questions if q.level == level)
+
+    def scored_ids(self, questionnaire: Questionnaire) -> tuple[str, ...]:
+        """The scored questions of a questionnaire, in its order (profile, expectation, comment left out)."""
+        return tuple(q for q in questionnaire.question_ids if self.question_by_key[(questionnaire.level, q)].scored)
 
     def groups_asking(self, level: str, question_id: str) -> tuple[str, ...]:
         """Codes of the groups whose questionnaire for ``level`` asks the question."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from .model import QUESTION_ROLES, Level, Question
+from .model import CHOICE_SEPARATOR, COMMENT_MAX, QUESTION_KINDS, QUESTION_ROLES, Level, Question
 from .parse_set import SetBase
 from .reader import Reader
 from .yamlnodes import LineDict, Problem
@@ -51,8 +51,22 @@ def parse_questions_file(tree, file: str, base: SetBase, problems: list[Problem]
     subs = {s.code for s in level.sub_criteria}
     questions: list[Question] = []
     required = ("id", "text", "sub_criterion", "scale") + (() if base.is_sipas else ("max_points",))
-    optional = ("weights", "role") + (("max_points",) if base.is_sipas else ())
-    for d in r.entries(top, "questions", "câu hỏi", required, optional):
+    optional = ("weights", "role", "kind") + (("max_points",) if base.is_sipas else ())
+    other_keys = {"profile": ("scale",), "expectation": ("scale", "choose_up_to"), "comment": ("max_length",)}
+
+    def keys(d: LineDict) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        kind = str(d.get("kind") or "scored").strip()
+        if kind in other_keys:  # never scored: no sub-criterion, points, weights or role
+            return ("id", "text", "kind") + other_keys[kind][:1], other_keys[kind][1:]
+        return required, optional
+
+    for d in r.entries(top, "questions", "câu hỏi", keys):
+        kind = _kind(r, d)
+        if kind is not None and kind != "scored":
+            other = _other_question(r, d, kind, level, base, file)
+            if other is not None:
+                questions.append(other)
+            continue
         qid, text = r.code(d, "id"), r.text(d, "text")
         sub, scale = r.code(d, "sub_criterion"), r.code(d, "scale")
         if base.is_sipas:  # points unused: may be left out (0), and 0 is allowed
@@ -60,16 +74,9 @@ def parse_questions_file(tree, file: str, base: SetBase, problems: list[Problem]
         else:
             max_points = r.number(d, "max_points", positive=True)
         role = _role(r, d)
-        key = ("question", level.code, qid)
-        if qid is not None and key in base.where:
-            f, ln = base.where[key]
-            r.problem(
-                d.line_of("id"), "duplicate_id", f"câu hỏi '{qid}' của cấp '{level.code}' lặp lại (đã có ở {f}:{ln})"
-            )
+        if not _first_definition(r, d, qid, level, base, file):
             continue
-        if qid is not None:
-            base.where[key] = (file, d.line)
-        ok = None not in (qid, text, sub, scale, max_points, role)
+        ok = None not in (qid, text, sub, scale, max_points, role, kind)
         if sub is not None and sub not in subs and ("sub", level.code, sub) not in base.broken:
             r.problem(
                 d.line_of("sub_criterion"),
@@ -86,6 +93,78 @@ def parse_questions_file(tree, file: str, base: SetBase, problems: list[Problem]
         else:
             base.broken.add(("question_level", level.code))
     return questions
+
+
+def _first_definition(r: Reader, d: LineDict, qid: str | None, level: Level, base: SetBase, file: str) -> bool:
+    """False (reported) when the level already defines ``qid``; else records where it is defined."""
+    key = ("question", level.code, qid)
+    if qid is not None and key in base.where:
+        f, ln = base.where[key]
+        r.problem(d.line_of("id"), "duplicate_id", f"câu hỏi '{qid}' của cấp '{level.code}' lặp lại (đã có ở {f}:{ln})")
+        return False
+    if qid is not None:
+        base.where[key] = (file, d.line)
+    return True
+
+
+def _kind(r: Reader, d: LineDict) -> str | None:
+    """A question's ``kind`` (default ``scored``); None, reported at its line, when it is not one."""
+    kind = r.text(d, "kind", "scored") or "scored"
+    if kind not in QUESTION_KINDS:
+        r.problem(d.line_of("kind"), "bad_value",
+                  f"'kind' phải là một trong: {', '.join(QUESTION_KINDS)} (scored: câu hỏi tính điểm/chỉ số; "
+                  f"profile: thông tin người trả lời, chọn một; expectation: mong đợi, chọn tối đa N; "
+                  f"comment: ý kiến tự do), không phải '{kind}'")
+        return None
+    return kind
+
+
+def _other_question(r: Reader, d: LineDict, kind: str, level: Level, base: SetBase, file: str) -> Question | None:
+    """A profile, expectation or comment question: never scored, so no sub-criterion, points, weights or role;
+    a scale for the two that choose, ``choose_up_to`` for an expectation, ``max_length`` for a comment."""
+    qid, text = r.code(d, "id"), r.text(d, "text")
+    scale = r.code(d, "scale") if kind != "comment" else ""
+    ok = _first_definition(r, d, qid, level, base, file) and None not in (qid, text, scale)
+    options = base.scale(scale) if scale else None
+    if scale and options is None:
+        r.problem(d.line_of("scale"), "unknown_scale", f"thang đo '{scale}' không có trong set.yaml")
+        ok = False
+    choose, length = 1, 0
+    if kind == "expectation" and ok:
+        choose = _whole(r, d, "choose_up_to", 3)
+        longest = max(len(o.code) for o in options.options) if options.options else 0
+        if choose is None or choose > len(options.options):
+            if choose is not None:
+                r.problem(d.line_of("choose_up_to"), "bad_value",
+                          f"'choose_up_to' ({choose}) lớn hơn số phương án của thang '{scale}' "
+                          f"({len(options.options)})")
+            ok = False
+        elif choose * (longest + len(CHOICE_SEPARATOR)) - 1 > 32:
+            r.problem(d.line_of("scale"), "bad_value",
+                      f"mã phương án của thang '{scale}' quá dài để lưu {choose} lựa chọn (tổng tối đa 32 ký tự): "
+                      "dùng mã ngắn hơn hoặc giảm 'choose_up_to'")
+            ok = False
+    if kind == "comment":
+        length = _whole(r, d, "max_length", COMMENT_MAX)
+        if length is not None and length > 2000:
+            r.problem(d.line_of("max_length"), "bad_value", f"'max_length' tối đa 2000 ký tự (đang là {length})")
+            length = None
+        ok = ok and length is not None
+    if not ok:
+        return None
+    return Question(qid, level.code, text, "", 0.0, scale or "", MappingProxyType({}), "satisfaction", kind,
+                    choose, length)
+
+
+def _whole(r: Reader, d: LineDict, key: str, default: int) -> int | None:
+    """A whole number ≥ 1 (``default`` when absent); None, reported, when it is not one."""
+    if key not in d or d[key] is None:
+        return default
+    value = d[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        r.problem(d.line_of(key), "bad_value", f"'{key}' phải là một số nguyên từ 1 trở lên (đang là {value!r})")
+        return None
+    return value
 
 
 def _role(r: Reader, d: LineDict) -> str | None:

@@ -344,8 +344,9 @@ def _parse_criteria(r, fd, level, fcode, criteria, base) -> list[SubCriterion]:
 
 def _parse_scales(r: Reader, top: LineDict, base: SetBase) -> None:
     seen: dict = {}
-    for d in r.entries(top, "scales", "thang đo", ("code", "options"), ("name",)):
+    for d in r.entries(top, "scales", "thang đo", ("code", "options"), ("name", "scored")):
         code = r.code(d, "code")
+        scored = r.boolean(d, "scored") if "scored" in d else True  # false: a list to choose from, no points
         if not _unique(r, seen, code, d.line, "thang đo"):
             continue
         options: list[Option] = []
@@ -383,6 +384,12 @@ def _parse_scales(r: Reader, top: LineDict, base: SetBase) -> None:
                               "bỏ 'positive' (người không biết được loại khỏi tỷ lệ hài lòng)")
                 options.append(Option(ocode, label, None, True))
                 continue
+            if not scored:
+                if "fraction" in od:
+                    r.problem(od.line_of("fraction"), "bad_value",
+                              f"thang đo '{code}' không tính điểm ('scored: false'): bỏ 'fraction'")
+                options.append(Option(ocode, label, None, False))
+                continue
             if "fraction" not in od:
                 r.problem(od.line, "missing_key", f"phương án '{ocode}' thiếu khóa 'fraction' (tỉ lệ điểm từ 0 đến 1)")
                 continue
@@ -396,9 +403,11 @@ def _parse_scales(r: Reader, top: LineDict, base: SetBase) -> None:
                 )
                 continue
             options.append(Option(ocode, label, fraction, False, poor, positive))
-        if not any(not o.dont_know for o in options):
+        if scored and not any(not o.dont_know for o in options):
             r.problem(d.line, "no_counted_option", f"thang đo '{code}' không có phương án nào được tính điểm")
-        base.scales.append(Scale(code, r.text(d, "name", code) or code, tuple(options)))
+        elif not options:
+            r.problem(d.line, "no_counted_option", f"thang đo '{code}' không có phương án nào")
+        base.scales.append(Scale(code, r.text(d, "name", code) or code, tuple(options), bool(scored)))
 
 
 def _parse_groups(r: Reader, top: LineDict, base: SetBase) -> None:

@@ -80,7 +80,8 @@ class Reader:
         """Yield the items of the list ``d[key]`` that are mappings, their keys checked.
 
         An item that is not a mapping is reported and skipped (``on_bad`` is then
-        called, so a caller can note that something it needs was left out).
+        called, so a caller can note that something it needs was left out). ``required_keys`` may be a
+        function of the item returning ``(required, optional)``, when the keys depend on one of its values.
         """
         for line, item in self.items(d, key, required=required):
             entry = self.mapping(item, line, what)
@@ -88,7 +89,10 @@ class Reader:
                 if on_bad is not None:
                     on_bad()
                 continue
-            self.keys(entry, required_keys, optional_keys, what)
+            if callable(required_keys):
+                self.keys(entry, *required_keys(entry), what)
+            else:
+                self.keys(entry, required_keys, optional_keys, what)
             yield entry
 
     def text(self, d: LineDict, key: str, default: str | None = None) -> str | None:

@@ -39,13 +39,16 @@ SHEETS: dict[str, list[tuple[str, str]]] = {
                  ("survey_max", "Điểm điều tra tối đa")],
     "Câu hỏi": [("level", "Cấp"), ("id", "Mã câu"), ("sub_criterion", "TCTP"), ("max_points", "Điểm tối đa"),
                 ("scale", "Thang đo"), ("weights", "Trọng số theo đối tượng"), ("text", "Nội dung câu hỏi"),
-                ("role", "Loại câu (hài lòng/nhận định)")],
+                ("role", "Loại câu (hài lòng/nhận định)"),
+                ("kind", "Dạng câu (chấm điểm/thông tin người trả lời/mong đợi/ý kiến)"),
+                ("choose_up_to", "Chọn tối đa (câu mong đợi)"), ("max_length", "Số ký tự tối đa (câu ý kiến)")],
     "Phiếu": [("level", "Cấp"), ("group", "Đối tượng"), ("title", "Tiêu đề phiếu"), ("intro", "Lời mở đầu")],
     "Câu hỏi của phiếu": [("level", "Cấp"), ("group", "Đối tượng"), ("question", "Mã câu"),
                           ("text", "Cách hỏi riêng (để trống: như câu hỏi)")],
     "Thang đo": [("scale", "Mã thang đo"), ("scale_name", "Tên thang đo"), ("code", "Mã phương án"),
                  ("label", "Phương án"), ("fraction", "Tỷ lệ điểm"), ("dont_know", "Không biết (có/không)"),
-                 ("poor", "Tính là kém (có/không)"), ("positive", "Tính là hài lòng, tích cực (có/không)")],
+                 ("poor", "Tính là kém (có/không)"), ("positive", "Tính là hài lòng, tích cực (có/không)"),
+                 ("unscored", "Chỉ để chọn, không tính điểm (có/không)")],
     "Đối tượng": [("code", "Mã"), ("name", "Tên"), ("reached_by", "Cách tiếp cận"),
                   ("rates", "Đánh giá (cấp: own/each/choose; …)"), ("census", "Khảo sát toàn bộ (có/không)")],
     "Xếp loại": [("code", "Mã"), ("name", "Tên"), ("min", "Từ (điểm)")],
@@ -58,10 +61,13 @@ OPTIONAL = {("Bộ tiêu chí", "min_ballots"), ("Bộ tiêu chí", "min_cell"),
             ("Cấp", "rank_within"),
             ("Cấp", "field_appraisal_max"), ("Thang đo", "poor"), ("Đối tượng", "census"),
             ("Bộ tiêu chí", "kind"), ("Bộ tiêu chí", "sipas_weighting"), ("Bộ tiêu chí", "sipas_target"),
-            ("Câu hỏi", "role"), ("Thang đo", "positive")}
+            ("Câu hỏi", "role"), ("Thang đo", "positive"), ("Câu hỏi", "kind"), ("Câu hỏi", "choose_up_to"),
+            ("Câu hỏi", "max_length"), ("Thang đo", "unscored")}
 RANK_WORDS = {"province": "toàn tỉnh", "parent": "trong cấp trên"}
 WEIGHTING_WORDS = {"units": "bình quân các đơn vị", "dossiers": "theo số hồ sơ"}
 ROLE_WORDS = {"satisfaction": "hài lòng", "perception": "nhận định"}
+KIND_WORDS = {"scored": "chấm điểm", "profile": "thông tin người trả lời", "expectation": "mong đợi",
+              "comment": "ý kiến"}
 LIMITS = tabular.Limits(rows=MAX_ROWS)
 YES = ("có", "co", "1", "x", "yes", "true")
 
@@ -108,7 +114,7 @@ def _points(value: float, sipas: bool) -> float | int | str:
 
 def sheet_rows(cset: CriteriaSet) -> dict[str, list[tuple]]:
     """The rows of each sheet (without headings) for ``cset``."""
-    questions = {(q.level, q.id): q for q in cset.questions}
+    questions = cset.question_by_key
     share = cset.district_rule.min_share
     sipas = cset.is_sipas
     return {
@@ -123,16 +129,19 @@ def sheet_rows(cset: CriteriaSet) -> dict[str, list[tuple]]:
                  "; ".join(f"{f}: {_number(v)}" for f, v in lv.field_appraisal_max.items())) for lv in cset.levels],
         "Tiêu chí": [(lv.code, c.field, c.code, c.name, sc.code, sc.name, _points(sc.max_points, sipas))
                      for lv in cset.levels for c in lv.criteria for sc in c.sub_criteria],
-        "Câu hỏi": [(q.level, q.id, q.sub_criterion, _points(q.max_points, sipas), q.scale,
+        "Câu hỏi": [(q.level, q.id, q.sub_criterion, "" if not q.scored else _points(q.max_points, sipas), q.scale,
                      "; ".join(f"{g}: {_number(w)}" for g, w in q.weights.items()), q.text,
-                     ROLE_WORDS[q.role] if sipas or q.role != "satisfaction" else "")
-                    for q in cset.questions],
+                     ROLE_WORDS[q.role] if q.scored and (sipas or q.role != "satisfaction") else "",
+                     "" if q.scored else KIND_WORDS[q.kind], q.choose_up_to if q.kind == "expectation" else "",
+                     q.max_length if q.kind == "comment" else "")
+                    for q in sorted(cset.all_questions, key=lambda q: [lv.code for lv in cset.levels].index(q.level))],
         "Phiếu": [(qn.level, qn.group, qn.title, qn.intro) for qn in cset.questionnaires],
         "Câu hỏi của phiếu": [(qn.level, qn.group, item.question,
                                "" if item.text == questions[(qn.level, item.question)].text else item.text)
                               for qn in cset.questionnaires for item in qn.items],
         "Thang đo": [(s.code, s.name, o.code, o.label, "" if o.fraction is None else _number(o.fraction),
-                      _yes(o.dont_know), _yes(o.poor), _yes(o.positive)) for s in cset.scales for o in s.options],
+                      _yes(o.dont_know), _yes(o.poor), _yes(o.positive), _yes(not s.scored))
+                     for s in cset.scales for o in s.options],
         "Đối tượng": [(g.code, g.name, g.reached_by, "; ".join(f"{r.level}: {r.how}" for r in g.rates),
                        _yes(g.census)) for g in cset.groups],
         "Xếp loại": [(b.code, b.name, _number(b.min_points)) for b in cset.classes],
@@ -391,6 +400,9 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
     for code, rows in scales.items():
         w.add(f"  - code: {_s(code)}", rows[0])
         w.add(f"    name: {_s(rows[0].cells.get('scale_name', '') or code)}", rows[0])
+        unscored = rows[0].cells.get("unscored", "").lower() in YES
+        if unscored:
+            w.add("    scored: false", rows[0])
         w.add("    options:", rows[0])
         for r in rows:
             head = f"      - {{code: {_s(r.cells.get('code', ''))}, label: {_s(r.cells.get('label', ''))}"
@@ -398,6 +410,8 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
             poor += ", positive: true" if r.cells.get("positive", "").lower() in YES else ""
             if r.cells.get("dont_know", "").lower() in YES:
                 w.add(head + ", dont_know: true" + poor + "}", r)
+            elif unscored:
+                w.add(head + poor + "}", r)
             else:
                 fraction = _num(r, "fraction", _heading("Thang đo", "fraction"), problems)
                 w.add(head + f", fraction: {fraction}{poor}}}", r)
@@ -441,6 +455,11 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
         q.add("questions:")
         for r in rows:
             q.add(f"  - id: {_s(r.cells.get('id', ''))}", r)
+            kind = r.cells.get("kind", "").strip().lower()
+            kind = {v: k for k, v in KIND_WORDS.items()}.get(kind, kind)
+            if kind and kind != "scored":
+                _other_question(q, r, kind)
+                continue
             q.add(f"    sub_criterion: {_s(r.cells.get('sub_criterion', ''))}", r)
             points = _num(r, "max_points", _heading("Câu hỏi", "max_points"), problems, not sipas)
             if not (sipas and points == "null"):
@@ -482,6 +501,20 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
     if problems:
         raise WorkbookError(problems)
     return texts, origin
+
+
+def _other_question(q: _Writer, r: _Row, kind: str) -> None:
+    """A profile, expectation or comment question's lines (after its id): no points, no sub-criterion; the
+    loader says what is wrong with a cell left where it means nothing."""
+    q.add(f"    kind: {_s(kind)}", r)
+    for key in ("sub_criterion", "max_points", "weights", "role"):
+        if r.cells.get(key, "").strip():
+            q.add(f"    {key}: {_s(r.cells[key])}", r)
+    for key in ("scale", "choose_up_to", "max_length"):
+        value = r.cells.get(key, "").strip()
+        if value:
+            q.add(f"    {key}: {value if value.isdigit() else _s(value)}", r)
+    q.add(f"    text: {_s(r.cells.get('text', ''))}", r)
 
 
 def _sipas_keys(info: _Row, w: _Writer, problems: list[WorkbookProblem]) -> bool:

@@ -336,6 +336,20 @@ class Answer(Base):
     ballot: Mapped[Ballot] = relationship(back_populates="answers")
 
 
+class Comment(Base):
+    """A ballot's free comment about a unit (a question of ``kind: comment``), phone numbers and e-mail
+    addresses masked before it is written. Keyed like an answer (no sequence, no rowid); shown only after
+    the campaign closes, under the small-cell rule (``services/comments.py``)."""
+
+    __tablename__ = "comments"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    ballot_id: Mapped[int] = mapped_column(BallotId, ForeignKey("ballots.id"), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), primary_key=True, index=True)
+    question: Mapped[str] = mapped_column(String(32), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+
+
 SERIAL_STATUSES = ("printed", "entering", "conflict", "done")
 
 

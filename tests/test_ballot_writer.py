@@ -30,9 +30,9 @@ def spy(monkeypatch):
     seen: list[str] = []
     real = ballots._insert
 
-    def recording(s, new):
+    def recording(s, new, *rest):
         seen.extend(b.channel for b in new)
-        return real(s, new)
+        return real(s, new, *rest)
 
     monkeypatch.setattr(ballots, "_insert", recording)
     return seen

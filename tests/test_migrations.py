@@ -19,7 +19,7 @@ from .conftest import BACKENDS
 TABLES = {"campaigns", "units", "respondent_groups", "sample_targets", "invitations", "ballots",
           "answers", "appraisals", "users", "user_units", "audit_log", "drafts", "paper_serials", "paper_entries",
           "commune_results", "previous_results", "api_tokens", "ballot_boxes", "envelopes", "spent_links",
-          "unit_successions", "dossiers"}
+          "unit_successions", "dossiers", "comments"}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -37,7 +37,7 @@ def tables(db: Database) -> set[str]:
 def test_up_down_up(database):
     assert migrate.current_revision(database) is None
     migrate.upgrade(database)
-    assert migrate.current_revision(database) == migrate.head_revision() == "0013"
+    assert migrate.current_revision(database) == migrate.head_revision() == "0014"
     assert tables(database) == TABLES
     migrate.downgrade(database, "base")
     assert migrate.current_revision(database) is None and tables(database) == set()

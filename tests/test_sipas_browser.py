@@ -153,7 +153,7 @@ def store_extra_ballots(app, campaign_id: int) -> None:
         def answers(code: str, by_element: dict[str, str], perceived: str) -> list[tuple[int, str, str]]:
             level = units[code].level
             out = []
-            for q in cset.questionnaire(level, "nguoi_dan").question_ids:
+            for q in cset.scored_ids(cset.questionnaire(level, "nguoi_dan")):
                 question = cset.question_by_key[(level, q)]
                 option = perceived if question.role == "perception" else by_element[q[1]]  # X3N1 -> "3"
                 out.append((units[code].id, q, option))
@@ -323,7 +323,7 @@ def test_a_sipas_campaign_end_to_end_by_clicking(browser, empty_server, app, tmp
             create_user(s, name, KEYER_PASSWORD, "staff", unit_codes=("xa_an",), campaign_id=campaign_id,
                         actor="test")
         cset = campaign_criteria(s.get(Campaign, campaign_id))
-        questions = list(cset.questionnaire("xa", "nguoi_dan").question_ids)
+        questions = list(cset.scored_ids(cset.questionnaire("xa", "nguoi_dan")))
     keys = "".join(("0" if q == "X5N1" else "1") if "N" in q else C_KEYS[q[1]] for q in questions)
     assert len(keys) == 22
     runs = []

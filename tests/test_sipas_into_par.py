@@ -300,7 +300,7 @@ def test_migration_0013_adds_the_source_with_its_foreign_key_and_goes_back(datab
     migrate.upgrade(database, "0012")
     assert "sipas_source_id" not in {c["name"] for c in inspect(database.engine).get_columns("campaigns")}
     migrate.upgrade(database, "0013")
-    assert migrate.current_revision(database) == migrate.head_revision() == "0013"
+    assert migrate.current_revision(database) == "0013"
     keys = inspect(database.engine).get_foreign_keys("campaigns")
     assert [(k["name"], k["constrained_columns"], k["referred_table"]) for k in keys] == [
         ("fk_campaigns_sipas_source_id_campaigns", ["sipas_source_id"], "campaigns")]
@@ -319,5 +319,5 @@ def test_migration_0013_adds_the_source_with_its_foreign_key_and_goes_back(datab
     assert "sipas_source_id" not in {c["name"] for c in inspect(database.engine).get_columns("campaigns")}
     with database.session() as s:
         assert s.execute(text("SELECT count(*) FROM campaigns")).scalar() == 2
-    migrate.upgrade(database)
+    migrate.upgrade(database, "0013")
     assert migrate.current_revision(database) == "0013"

@@ -52,7 +52,7 @@ PLAN = {
 
 def _answers(cset, level: str, unit_id: int, i: int, given) -> list[tuple[int, str, str]]:
     out = []
-    for q in cset.questionnaire(level, "nguoi_dan").question_ids:
+    for q in cset.scored_ids(cset.questionnaire(level, "nguoi_dan")):
         yes_no = cset.question_by_key[(level, q)].scale == "co_khong"
         if given == "all":
             option = "co" if yes_no else RHL
@@ -79,7 +79,7 @@ def make_campaign(app, status: str = "closed", texts: dict[str, str] | None = No
                 new.append(ballots.NewBallot(campaign_id=c.id, group_id=group, channel="web",
                                              client_id=f"{code}-{i}", answers=answers))
         rejected = [(ids["so_b"], q, "co" if cset.question_by_key[("so", q)].scale == "co_khong" else RKHL)
-                    for q in cset.questionnaire("so", "nguoi_dan").question_ids]
+                    for q in cset.scored_ids(cset.questionnaire("so", "nguoi_dan"))]
         new.append(ballots.NewBallot(campaign_id=c.id, group_id=group, channel="paper", client_id="so_b-rejected",
                                      answers=rejected, state="rejected", state_reason="phiếu trùng"))
         ballots.store_ballots(s, cset, new)

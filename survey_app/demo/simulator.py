@@ -204,6 +204,11 @@ class Simulator:
             qn = self.cset.questionnaire(unit.level, group.code)
             for item in qn.items:
                 q = self.cset.question_by_key[(unit.level, item.question)]
+                if not q.scored:
+                    answer = other_answer(self.cset, q, rng)
+                    if answer is not None:
+                        rows.append((unit.id, q.id, answer))
+                    continue
                 quality = self.quality(unit, self.cset.sub_criterion_by_key[(unit.level, q.sub_criterion)].field)
                 rows.append((unit.id, q.id, draw(self.cset.scale_by_code[q.scale], quality, rng)))
         ballot = NewBallot(
@@ -223,6 +228,35 @@ class Simulator:
             self.sealed.append((invitation, ballot, self._assigned(group.code, rated_units)))
         self.ballot_count += 1
         self.answer_count += len(rows)
+
+
+# What the demo's respondents write in the free comment (one in six writes something; one of them leaves a
+# phone number, which the ballot writer masks).
+COMMENTS = (
+    "Cán bộ hướng dẫn tận tình, nhưng phải chờ lâu vào buổi sáng.",
+    "Đề nghị niêm yết rõ hơn mức phí và thời hạn trả kết quả.",
+    "Nộp trực tuyến vẫn phải mang bản giấy đến, mất thêm một lần đi lại.",
+    "Kết quả trả sớm hơn hẹn, rất hài lòng.",
+    "Có việc gì xin gọi tôi số 0912 345 678 để phản ánh thêm.",
+    "Nơi ngồi chờ chật, mùa hè nóng.",
+)
+
+
+def other_answer(cset, question, rng: random.Random) -> str | None:
+    """A demo answer to a profile, expectation or comment question, or None (left out, as people may)."""
+    from questionnaires.answers import joined_choices
+
+    if question.kind == "comment":
+        return rng.choice(COMMENTS) if rng.random() < 1 / 6 else None
+    options = cset.scale_by_code[question.scale].options
+    if rng.random() < 0.08:
+        return None
+    if question.kind == "profile":
+        return rng.choice(options).code
+    # expectations: people most often ask for shorter waiting and fewer documents
+    weights = [3 if o.code in ("thoi_gian", "giay_to") else 2 if o.code == "thai_do" else 1 for o in options]
+    chosen = {rng.choices(options, weights)[0].code for _ in range(rng.randint(1, question.choose_up_to))}
+    return joined_choices(cset, question, chosen)
 
 
 def draw(scale: Scale, quality: float, rng: random.Random) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from aggregation import COUNTED
 
 from ..models import Answer, Ballot, Campaign
+from .campaigns import campaign_criteria
 
 COLUMNS = ["ballot_id", "group", "level", "unit", "question", "option", "state"]
 
@@ -49,12 +50,27 @@ class _Coder:
 CHUNK = 200_000
 
 
-def answers_frame(session: Session, campaign: Campaign) -> pd.DataFrame:
+def answers_frame(session: Session, campaign: Campaign, scored: bool = True) -> pd.DataFrame:
     """``ballot_id, group, level, unit, question, option, state`` of a campaign's counted ballots.
 
     Rows are read in chunks of ``CHUNK`` and turned into NumPy arrays at once, so
     memory holds the final columns (about 20 bytes an answer) and one chunk of tuples.
+    With ``scored`` (the default) only the answers to scored questions are kept, what points and
+    indices are made of; ``scored=False`` keeps the profile and expectation answers too.
     """
+    frame = _answers_frame(session, campaign)
+    cset = campaign_criteria(campaign)
+    if not scored or not cset.other_questions or frame.empty:
+        return frame
+    others = pd.MultiIndex.from_tuples([(q.level, q.id) for q in cset.other_questions])
+    keep = ~pd.MultiIndex.from_arrays([frame["level"].astype(object), frame["question"].astype(object)]).isin(others)
+    frame = frame[keep].reset_index(drop=True)
+    for name in ("question", "option"):
+        frame[name] = frame[name].cat.remove_unused_categories()
+    return frame
+
+
+def _answers_frame(session: Session, campaign: Campaign) -> pd.DataFrame:
     statement = (
         select(Answer.ballot_id, Ballot.group_id, Answer.unit_id, Answer.question, Answer.option, Ballot.state)
         .join(Ballot, Answer.ballot_id == Ballot.id)

@@ -5,9 +5,13 @@ Rules every channel shares
 --------------------------
 * **Answers** (:func:`answer_problems`): the respondent group must rate the unit's
   level; every answer is to a question of the questionnaire that group answers for that
-  level, with an option of the question's scale; with ``complete`` (the default) every
-  question of that questionnaire is answered ("don't know" is an answer). The units must
-  belong to the ballot's campaign.
+  level, as :func:`questionnaires.answers.answer_error` accepts it (an option of the scale;
+  an expectation's choices; a comment's length); with ``complete`` (the default) every
+  scored question of that questionnaire is answered ("don't know" is an answer), while
+  profile, expectation and comment questions may be left out. The units must belong to
+  the ballot's campaign.
+* **Comments** go to their own table (``comments``), phone numbers and e-mail addresses
+  masked before they are written (:func:`questionnaires.answers.mask_contacts`).
 * **No time**: a ballot records no day or time of its own (only, for web ballots, the
   seconds spent, for the "too fast" flag).
 * **Idempotency**: ``client_id`` is unique. Storing again under the same id with the same
@@ -32,8 +36,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from questionnaires import CriteriaSet
+from questionnaires.answers import answer_error, mask_contacts
 
-from ..models import Answer, Ballot, RespondentGroup, Unit, random_ballot_id
+from ..models import Answer, Ballot, Comment, RespondentGroup, Unit, random_ballot_id
 from .audit import record
 
 
@@ -47,9 +52,9 @@ class Problem:
 
 
 def option_allowed(cset: CriteriaSet, level: str, question: str, option: str) -> bool:
-    """Whether ``option`` is in the scale of ``question`` of ``level``."""
+    """Whether ``option`` answers ``question`` of ``level`` (see :func:`questionnaires.answers.answer_error`)."""
     q = cset.question_by_key.get((level, question))
-    return q is not None and option in cset.scale_by_code[q.scale].by_code
+    return q is not None and answer_error(cset, q, option) is None
 
 
 def answer_problems(cset: CriteriaSet, group: str, levels: Mapping[int, str],
@@ -87,12 +92,12 @@ def answer_problems(cset: CriteriaSet, group: str, levels: Mapping[int, str],
         problems += [Problem(unit_id, q, "câu hỏi không có trong phiếu") for q in sorted(set(given) - set(asked))]
         for question in asked:
             option = given.get(question)
+            q = cset.question_by_key[(level, question)]
             if option is None:
-                if complete:
+                if complete and q.scored:
                     problems.append(Problem(unit_id, question, "chưa trả lời"))
-            elif not option_allowed(cset, level, question, option):
-                codes = ", ".join(cset.scale_by_code[cset.question_by_key[(level, question)].scale].by_code)
-                problems.append(Problem(unit_id, question, f"phương án '{option}' không có (dùng: {codes})"))
+            elif (error := answer_error(cset, q, option)) is not None:
+                problems.append(Problem(unit_id, question, error))
     return problems
 
 
@@ -192,7 +197,7 @@ def store_opened(s: Session | Connection, cset: CriteriaSet, opened: Sequence[Ne
     levels, groups = _lookups(s, opened)
     tables: dict = {}
     good = [b for b in opened if _opened_ok(cset, b, levels, groups, tables)]
-    _insert(s, good)
+    _insert(s, good, comment_ids(cset))
     return len(good), len(opened) - len(good)
 
 
@@ -232,8 +237,9 @@ def _append_answers(conn: Connection, rows: list[tuple[int, int, str, str]]) -> 
             copy.write_row(row)
 
 
-def _allowed(cset: CriteriaSet, level: str, group: str) -> dict[str, frozenset] | None:
-    """Question -> the option codes of its scale, for the questionnaire ``group`` answers about ``level``;
+def _allowed(cset: CriteriaSet, level: str, group: str) -> tuple[dict, frozenset] | None:
+    """(question -> the option codes of its scale, or its Question when it is not a plain choice; the
+    scored questions that must be answered), for the questionnaire ``group`` answers about ``level``;
     None when the group does not rate the level."""
     rule_group = cset.group_by_code.get(group)
     questionnaire = cset.questionnaire(level, group) if rule_group and rule_group.rule_for(level) else None
@@ -241,9 +247,9 @@ def _allowed(cset: CriteriaSet, level: str, group: str) -> dict[str, frozenset] 
         return None
     table = {}
     for question in questionnaire.question_ids:
-        q = cset.question_by_key.get((level, question))
-        table[question] = frozenset(cset.scale_by_code[q.scale].by_code) if q is not None else frozenset()
-    return table
+        q = cset.question_by_key[(level, question)]
+        table[question] = frozenset(cset.scale_by_code[q.scale].by_code) if q.kind in ("scored", "profile") else q
+    return table, frozenset(cset.scored_ids(questionnaire))
 
 
 def _opened_ok(cset: CriteriaSet, b: NewBallot, levels: dict, groups: dict, tables: dict) -> bool:
@@ -260,14 +266,28 @@ def _opened_ok(cset: CriteriaSet, b: NewBallot, levels: dict, groups: dict, tabl
             return False
         if (level, group) not in tables:
             tables[(level, group)] = _allowed(cset, level, group)
-        table = tables[(level, group)]
-        if table is None or given.keys() != table.keys() or \
-                not all(option in table[question] for question, option in given.items()):
+        if tables[(level, group)] is None:
+            return False
+        table, required = tables[(level, group)]
+        if not required <= given.keys() <= table.keys() or not all(
+                option in table[question] if isinstance(table[question], frozenset)
+                else answer_error(cset, table[question], option) is None for question, option in given.items()):
             return False
     return True
 
 
-def _insert(s: Session | Connection, ballots: Sequence[NewBallot]) -> list[int]:
+def comment_ids(cset: CriteriaSet) -> frozenset[str]:
+    """The ids of the set's comment questions (a comment's id is never another kind's at another level:
+    :mod:`questionnaires.checks`)."""
+    return frozenset(q.id for q in cset.other_questions if q.kind == "comment")
+
+
+_INSERT_COMMENT = insert(Comment.__table__)
+
+
+def _insert(s: Session | Connection, ballots: Sequence[NewBallot], comments: frozenset[str] = frozenset()) -> list[int]:
+    """Write the ballots and their answers; an answer to a question of ``comments`` (ids) is written, masked,
+    to the comments table (an empty comment to none)."""
     if not ballots:
         return []
     ids = [b.ballot_id or random_ballot_id() for b in ballots]
@@ -277,18 +297,30 @@ def _insert(s: Session | Connection, ballots: Sequence[NewBallot]) -> list[int]:
          "duration_seconds": b.duration_seconds}
         for ballot_id, b in zip(ids, ballots)])
     _append_answers(s.connection() if isinstance(s, Session) else s,
-                    [(ballot_id, u, q, o) for ballot_id, b in zip(ids, ballots) for u, q, o in sorted(b.answers)])
+                    [(ballot_id, u, q, o) for ballot_id, b in zip(ids, ballots) for u, q, o in sorted(b.answers)
+                     if q not in comments])
+    written = [{"ballot_id": ballot_id, "unit_id": u, "question": q, "text": mask_contacts(o)}
+               for ballot_id, b in zip(ids, ballots) for u, q, o in b.answers if q in comments and o.strip()]
+    if written:
+        s.execute(_INSERT_COMMENT, written)
     return ids
 
 
-def same_answers(s: Session | Connection, ballot_id: int, answers: Iterable[tuple[int, str, str]]) -> bool:
-    """Whether the ballot stored as ``ballot_id`` holds exactly these ``(unit id, question, option)``."""
-    stored = s.execute(select(Answer.unit_id, Answer.question, Answer.option).where(Answer.ballot_id == ballot_id))
-    return {tuple(row) for row in stored} == {tuple(a) for a in answers}
+def same_answers(s: Session | Connection, ballot_id: int, answers: Iterable[tuple[int, str, str]],
+                 comments: frozenset[str] = frozenset()) -> bool:
+    """Whether the ballot stored as ``ballot_id`` holds exactly these ``(unit id, question, option)``
+    (a comment, of a question in ``comments``, compared as stored: masked)."""
+    stored = set(map(tuple, s.execute(select(Answer.unit_id, Answer.question, Answer.option)
+                                      .where(Answer.ballot_id == ballot_id))))
+    stored |= set(map(tuple, s.execute(select(Comment.unit_id, Comment.question, Comment.text)
+                                       .where(Comment.ballot_id == ballot_id))))
+    given = {(u, q, mask_contacts(o) if q in comments else o) for u, q, o in answers
+             if q not in comments or o.strip()}
+    return stored == given
 
 
-def _settle(s: Session | Connection, existing, ballot: NewBallot) -> Stored:
-    same = existing.campaign_id == ballot.campaign_id and same_answers(s, existing.id, ballot.answers)
+def _settle(s: Session | Connection, existing, ballot: NewBallot, comments: frozenset[str]) -> Stored:
+    same = existing.campaign_id == ballot.campaign_id and same_answers(s, existing.id, ballot.answers, comments)
     return Stored("replay" if same else "conflict", existing.id)
 
 
@@ -317,17 +349,18 @@ def store_ballot(s: Session | Connection, cset: CriteriaSet, ballot: NewBallot, 
         With ``settle=False``, the client id is stored already.
     """
     check_ballots(s, cset, [ballot], complete)
+    comments = comment_ids(cset)
     if not settle:
-        (ballot_id,) = _insert(s, [ballot])
+        (ballot_id,) = _insert(s, [ballot], comments)
         return Stored("stored", ballot_id)
     try:  # a new client id is the common case: no lookup before; a replay fails the UNIQUE and is settled
         with s.begin_nested():
-            (ballot_id,) = _insert(s, [ballot])
+            (ballot_id,) = _insert(s, [ballot], comments)
     except IntegrityError:  # the client id is stored already (a replay, or a racing request)
         existing = stored_ballot(s, ballot.client_id)
         if existing is None:
             raise
-        return _settle(s, existing, ballot)
+        return _settle(s, existing, ballot, comments)
     if actor is not None:
         record(s, actor, "create", "ballot", ballot_id, user_id=user_id,
                new_value=note or f"{ballot.channel}, {ballot.state}")
@@ -348,4 +381,4 @@ def store_ballots(s: Session, cset: CriteriaSet, ballots: Sequence[NewBallot]) -
     client_ids = [b.client_id for b in ballots]
     if len(set(client_ids)) != len(client_ids) or s.scalar(select(Ballot.id).where(Ballot.client_id.in_(client_ids))):
         raise BallotProblems([Problem(0, None, "mã phiếu của bên gửi đã được dùng")])
-    return _insert(s, ballots)
+    return _insert(s, ballots, comment_ids(cset))
