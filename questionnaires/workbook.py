@@ -36,7 +36,9 @@ SHEETS: dict[str, list[tuple[str, str]]] = {
             ("field_appraisal_max", "Điểm thẩm định tối đa theo lĩnh vực (lĩnh vực: điểm; …)")],
     "Tiêu chí": [("level", "Cấp"), ("field", "Lĩnh vực"), ("criterion", "Mã tiêu chí"),
                  ("criterion_name", "Tên tiêu chí"), ("code", "Mã TCTP"), ("name", "Tên TCTP"),
-                 ("survey_max", "Điểm điều tra tối đa")],
+                 ("survey_max", "Điểm điều tra tối đa"),
+                 ("from_sipas", "Lấy điểm từ Chỉ số SIPAS (có/không)"),
+                 ("sipas_bands", "Mức theo SIPAS (ngưỡng: tỷ lệ điểm; …)")],
     "Câu hỏi": [("level", "Cấp"), ("id", "Mã câu"), ("sub_criterion", "TCTP"), ("max_points", "Điểm tối đa"),
                 ("scale", "Thang đo"), ("weights", "Trọng số theo đối tượng"), ("text", "Nội dung câu hỏi"),
                 ("role", "Loại câu (hài lòng/nhận định)"),
@@ -62,7 +64,8 @@ OPTIONAL = {("Bộ tiêu chí", "min_ballots"), ("Bộ tiêu chí", "min_cell"),
             ("Cấp", "field_appraisal_max"), ("Thang đo", "poor"), ("Đối tượng", "census"),
             ("Bộ tiêu chí", "kind"), ("Bộ tiêu chí", "sipas_weighting"), ("Bộ tiêu chí", "sipas_target"),
             ("Câu hỏi", "role"), ("Thang đo", "positive"), ("Câu hỏi", "kind"), ("Câu hỏi", "choose_up_to"),
-            ("Câu hỏi", "max_length"), ("Thang đo", "unscored")}
+            ("Câu hỏi", "max_length"), ("Thang đo", "unscored"), ("Tiêu chí", "from_sipas"),
+            ("Tiêu chí", "sipas_bands")}
 RANK_WORDS = {"province": "toàn tỉnh", "parent": "trong cấp trên"}
 WEIGHTING_WORDS = {"units": "bình quân các đơn vị", "dossiers": "theo số hồ sơ"}
 ROLE_WORDS = {"satisfaction": "hài lòng", "perception": "nhận định"}
@@ -127,14 +130,16 @@ def sheet_rows(cset: CriteriaSet) -> dict[str, list[tuple]]:
         "Cấp": [(lv.code, lv.name, lv.plural, lv.parent or "", _points(lv.appraisal_max, sipas),
                  RANK_WORDS[lv.rank_within],
                  "; ".join(f"{f}: {_number(v)}" for f, v in lv.field_appraisal_max.items())) for lv in cset.levels],
-        "Tiêu chí": [(lv.code, c.field, c.code, c.name, sc.code, sc.name, _points(sc.max_points, sipas))
+        "Tiêu chí": [(lv.code, c.field, c.code, c.name, sc.code, sc.name, _points(sc.max_points, sipas),
+                      _yes(sc.from_sipas),
+                      "; ".join(f"{_number(low)}: {_number(share)}" for low, share in sc.sipas_bands))
                      for lv in cset.levels for c in lv.criteria for sc in c.sub_criteria],
         "Câu hỏi": [(q.level, q.id, q.sub_criterion, "" if not q.scored else _points(q.max_points, sipas), q.scale,
                      "; ".join(f"{g}: {_number(w)}" for g, w in q.weights.items()), q.text,
                      ROLE_WORDS[q.role] if q.scored and (sipas or q.role != "satisfaction") else "",
                      "" if q.scored else KIND_WORDS[q.kind], q.choose_up_to if q.kind == "expectation" else "",
                      q.max_length if q.kind == "comment" else "")
-                    for q in sorted(cset.all_questions, key=lambda q: [lv.code for lv in cset.levels].index(q.level))],
+                    for q in cset.all_questions],
         "Phiếu": [(qn.level, qn.group, qn.title, qn.intro) for qn in cset.questionnaires],
         "Câu hỏi của phiếu": [(qn.level, qn.group, item.question,
                                "" if item.text == questions[(qn.level, item.question)].text else item.text)
@@ -388,6 +393,12 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
                 for sc in subs:
                     points = _num(sc, "survey_max", _heading("Tiêu chí", "survey_max"), problems, not sipas)
                     points = "" if sipas and points == "null" else f", survey_max: {points}"
+                    if sc.cells.get("from_sipas", "").lower() in YES:
+                        points += ", from_sipas: true"
+                    bands = _pairs(sc, "sipas_bands", _heading("Tiêu chí", "sipas_bands"), problems)
+                    if bands:
+                        points += ", sipas_bands: [" + ", ".join(
+                            f"[{low.replace(',', '.')}, {share.replace(',', '.')}]" for low, share in bands) + "]"
                     w.add(f"              - {{code: {_s(sc.cells.get('code', ''))}, name: "
                           f"{_s(sc.cells.get('name', ''))}{points}}}", sc)
     for level, rows in criteria.items():

@@ -21,6 +21,7 @@ from aggregation.sipas_points import band_share, sipas_points, with_sipas_points
 from questionnaires import DEFAULT_SET_DIR, load_criteria_set_from_texts, read_set_texts
 from questionnaires.loader import CriteriaSetError
 from questionnaires.model import SubCriterion
+from questionnaires.workbook import export_workbook, import_workbook
 from survey_app import migrate
 from survey_app.db import Database
 from survey_app.extensions import DB_KEY
@@ -77,6 +78,14 @@ def test_the_set_accepts_a_sub_criterion_from_sipas_without_questions_and_its_ba
     assert banded.sipas_bands == ((0.95, 1.0), (0.9, 0.75), (0.8, 0.5), (0.0, 0.0))
     plain = load(read_set_texts(HAI_CAP)).sub_criterion_by_key[("so", "4.1.3")]
     assert (plain.from_sipas, plain.sipas_bands) == (False, ())
+
+
+def test_the_workbook_carries_from_sipas_and_the_bands_there_and_back():
+    cset = load(par_texts(f"from_sipas: true, sipas_bands: {BANDS}"))
+    _texts, back = import_workbook(export_workbook(cset))
+    sub = back.sub_criterion_by_key[("so", "4.1.3")]
+    assert (sub.from_sipas, sub.sipas_bands) == (True, ((0.95, 1.0), (0.9, 0.75), (0.8, 0.5), (0.0, 0.0)))
+    assert sum(s.from_sipas for s in back.sub_criterion_by_key.values()) == 1
 
 
 @pytest.mark.parametrize("extra, code", [

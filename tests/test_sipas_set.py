@@ -151,8 +151,18 @@ def test_the_bundled_sipas_set_is_in_the_national_shape():
             assert 2 <= len(satisfied) <= 4 and 1 <= len(mine) - len(satisfied) <= 2, (level, field.code)
             assert {q.scale for q in satisfied} == {"hai_long"}
             assert {q.scale for q in mine if q.role == "perception"} <= {"co_khong"}
+        prefix = level[0].upper()
+        extra = {"nguoi_dan": ("E1", "C1", "P1", "P2", "P3", "P4", "P5"), "to_chuc": ("E1", "C1", "P4", "P5")}
         for group in ("nguoi_dan", "to_chuc"):
-            assert cset.questionnaire(level, group).question_ids == tuple(q.id for q in questions)
+            # the scored questions, then (never scored, issue 29 item 2) the expectation, the comment and the
+            # profile; an organisation is not asked its sex, age or occupation
+            assert cset.questionnaire(level, group).question_ids == tuple(q.id for q in questions) + tuple(
+                prefix + i for i in extra[group])
+        kinds = {q.id: q for q in cset.other_questions if q.level == level}
+        assert (kinds[f"{prefix}E1"].kind, kinds[f"{prefix}E1"].choose_up_to) == ("expectation", 3)
+        assert (kinds[f"{prefix}C1"].kind, kinds[f"{prefix}C1"].max_length) == ("comment", 500)
+        assert {q.kind for i, q in kinds.items() if "P" in i} == {"profile"}
+    assert len(cset.scale_by_code["mong_doi"].options) == 10 and not cset.scale_by_code["mong_doi"].scored
 
 
 def test_the_sipas_set_is_not_the_new_campaign_default_and_the_others_stay_par():
