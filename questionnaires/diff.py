@@ -3,17 +3,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import CriteriaSet
+from .model import CriteriaSet, Question
 
 KIND_WORDS = {"par": "Chỉ số CCHC (điểm)", "sipas": "Chỉ số hài lòng SIPAS (tỷ lệ)"}
 WEIGHTING_WORDS = {"units": "bình quân các đơn vị", "dossiers": "gia quyền theo số hồ sơ"}
 ROLE_WORDS = {"satisfaction": "hài lòng", "perception": "nhận định"}
+QUESTION_KIND_WORDS = {"scored": "tính điểm, chỉ số", "profile": "thông tin người trả lời (chọn một)",
+                       "expectation": "mong đợi (chọn nhiều)", "comment": "ý kiến (ghi chữ)"}
 
 
 @dataclass(frozen=True)
 class Change:
     """One difference: ``kind`` (added, removed, reworded, points, weights, scale, band, level, field, role,
-    index: the set's kind and SIPAS keys),
+    index: the set's kind and SIPAS keys; question_kind: a question's kind, how many options an expectation
+    lets a respondent choose, a comment's length limit),
     where it is (``level``, ``question``) and the Vietnamese sentence."""
 
     kind: str
@@ -36,11 +39,12 @@ def set_changes(old: CriteriaSet, new: CriteriaSet) -> list[Change]:
     []
     """
     changes: list[Change] = []
-    before = {(q.level, q.id): q for q in old.questions}
-    after = {(q.level, q.id): q for q in new.questions}
+    before = {(q.level, q.id): q for q in old.all_questions}
+    after = {(q.level, q.id): q for q in new.all_questions}
     for key in sorted(after.keys() - before.keys()):
         q = after[key]
-        changes.append(Change("added", *key, f"thêm câu {q.id} ({q.level}, {q.max_points:g} điểm): {q.text}"))
+        what = f"{q.max_points:g} điểm" if q.scored else QUESTION_KIND_WORDS[q.kind]
+        changes.append(Change("added", *key, f"thêm câu {q.id} ({q.level}, {what}): {q.text}"))
     for key in sorted(before.keys() - after.keys()):
         q = before[key]
         changes.append(Change("removed", *key, f"bỏ câu {q.id} ({q.level}): {q.text}"))
@@ -56,7 +60,8 @@ def set_changes(old: CriteriaSet, new: CriteriaSet) -> list[Change]:
         if a.sub_criterion != b.sub_criterion:
             changes.append(Change("points", *key, f"câu {b.id} ({b.level}): tiêu chí thành phần "
                                                   f"{a.sub_criterion} → {b.sub_criterion}"))
-        if a.role != b.role:
+        changes += _kind_changes(a, b)
+        if a.role != b.role and a.scored and b.scored:
             changes.append(Change("role", *key, f"câu {b.id} ({b.level}): loại câu {ROLE_WORDS[a.role]} → "
                                                 f"{ROLE_WORDS[b.role]}"))
         wa, wb = _weights(old, *key), _weights(new, *key)
@@ -89,6 +94,30 @@ def set_changes(old: CriteriaSet, new: CriteriaSet) -> list[Change]:
         changes.append(Change("band", "", "", "quy tắc xếp loại cấp huyện theo cấp xã thay đổi"))
     changes += _positive_changes(old, new) + _index_changes(old, new)
     return changes
+
+
+def _kind_changes(a: Question, b: Question) -> list[Change]:
+    """A question's kind, and what its kind says: an expectation's ``choose_up_to``, a comment's ``max_length``.
+
+    Examples
+    --------
+    >>> from questionnaires.model import Question
+    >>> e = Question("XE1", "xa", "Mong đợi", "", 0.0, "mong_doi", kind="expectation", choose_up_to=3)
+    >>> [c.text for c in _kind_changes(e, Question("XE1", "xa", "Mong đợi", "", 0.0, "mong_doi",
+    ...                                              kind="expectation", choose_up_to=2))]
+    ['câu XE1 (xa): chọn tối đa 3 → 2 phương án']
+    """
+    where = f"câu {b.id} ({b.level})"
+    if a.kind != b.kind:
+        return [Change("question_kind", b.level, b.id, f"{where}: loại câu {QUESTION_KIND_WORDS[a.kind]} → "
+                                                       f"{QUESTION_KIND_WORDS[b.kind]}")]
+    if b.kind == "expectation" and a.choose_up_to != b.choose_up_to:
+        return [Change("question_kind", b.level, b.id, f"{where}: chọn tối đa {a.choose_up_to} → "
+                                                       f"{b.choose_up_to} phương án")]
+    if b.kind == "comment" and a.max_length != b.max_length:
+        return [Change("question_kind", b.level, b.id, f"{where}: ý kiến tối đa {a.max_length} → "
+                                                       f"{b.max_length} ký tự")]
+    return []
 
 
 def _positive_changes(old: CriteriaSet, new: CriteriaSet) -> list[Change]:

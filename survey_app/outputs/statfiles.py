@@ -15,7 +15,14 @@ name             label                 values
 ``unit``         Mã đơn vị             text (the unit code, the key other tables use)
 ``unit_name``    Tên đơn vị            text
 ``H01``...       the question's text   1..k, the scale's options in order, labelled
+``XP1``...       the question's text   a profile question: 1..k, its list's options
+``XE1_phi``...   the option's label    an expectation: one variable per option, 1
+                                       chosen, 0 not chosen (multiple-response
+                                       dummies), empty when left out or not asked
 ================ ===================== =============================================
+
+Comments (free text) are not in these files: what a person writes may say who they are; they are read
+on their own after the campaign closes. The SPSS file's document says so (:data:`SPSS_NOTE`).
 
 "Don't know" is a missing value, not a point on the scale: in the frame and in
 SPSS it is :data:`DONT_KNOW` (9), declared user-missing, so SPSS leaves it out
@@ -54,7 +61,7 @@ from questionnaires import CriteriaSet
 
 from ..models import BALLOT_STATES, CHANNELS, Campaign
 from ..services.review import STATE_LABELS
-from .raw_ballots import BALLOT_COLUMNS, wide_columns, wide_rows
+from .raw_ballots import BALLOT_COLUMNS, WideColumn, wide_columns, wide_layout, wide_rows
 
 DONT_KNOW = 9
 STATA_MISSING = "a"  # Stata's .a
@@ -69,7 +76,12 @@ MAX_NAME = 32
 SPSS_NOTE = [  # SPSS keeps a document as lines of 80 bytes
     f"Mã {DONT_KNOW}: không biết / không ý kiến (giá trị khuyết).",
     "Ô trống: câu hỏi không hỏi về đơn vị của dòng này.",
+    "Câu chọn nhiều phương án (XE1_...): mỗi phương án một biến,",
+    "1 có chọn, 0 không chọn, trống nếu không trả lời câu đó.",
+    "Ý kiến ghi chữ không có trong tệp này (có thể làm lộ người",
+    "viết); ý kiến được xem riêng sau khi kết thúc đợt.",
 ]
+DUMMY_LABELS = {0: "Không chọn", 1: "Có chọn"}
 CHANNEL_LABELS = {"web": "Trực tuyến", "qr": "Thẻ QR", "paper": "Giấy", "api": "Qua API"}
 
 _TEXT = ("ballot_id", "unit", "unit_name")
@@ -181,16 +193,34 @@ class _Coding:
         return self._add(raw, str(raw)) if code is None else code
 
 
+def _dummy_coding() -> _Coding:
+    """An expectation's option dummy: 0 not chosen, 1 chosen, labelled; None (left out, not asked) NaN."""
+    coding = _Coding()
+    coding.codes.update({0: 0.0, 1: 1.0})
+    coding.labels.update(DUMMY_LABELS)
+    return coding
+
+
+def _dummy_label(cset: CriteriaSet, column: WideColumn) -> str:
+    """An expectation dummy's label: the option's label, or ``[XE1] code`` for a code the scale does not hold."""
+    for q in cset.all_questions:
+        if q.id == column.question and q.kind == "expectation":
+            option = cset.scale_by_code[q.scale].by_code.get(column.option)
+            if option is not None:
+                return option.label
+    return f"[{column.question}] {column.option}"
+
+
 def _question_coding(cset: CriteriaSet, question_id: str) -> _Coding:
     """The options of every scale the id uses (one per level; normally one scale), in scale order."""
-    scales = dict.fromkeys(q.scale for q in cset.questions if q.id == question_id)
+    scales = dict.fromkeys(q.scale for q in cset.all_questions if q.id == question_id)
     options = [o for s in scales for o in cset.scale_by_code[s].options]
     return _Coding([(o.code, o.label) for o in options if not o.dont_know],
                    dont_know=[(o.code, o.label) for o in options if o.dont_know])
 
 
 def _question_label(cset: CriteriaSet, question_id: str, name: str) -> str:
-    question = next((q for q in cset.questions if q.id == question_id), None)
+    question = next((q for q in cset.all_questions if q.id == question_id), None)
     if question is None:
         return f"[{question_id}] Câu hỏi không có trong bộ tiêu chí"
     return question.text if name == question_id else f"[{question_id}] {question.text}"
@@ -220,6 +250,7 @@ def ballot_frame_wide(session: Session, campaign: Campaign,
         Variable name to ``{code: Vietnamese label}`` for the coded variables.
     """
     columns = wide_columns(session, campaign, cset)
+    layout = wide_layout(session, campaign, cset)
     head = len(BALLOT_COLUMNS)
     taken: set[str] = set()
     names = [variable_name(c.key, taken) for c in columns]
@@ -230,9 +261,17 @@ def ballot_frame_wide(session: Session, campaign: Campaign,
         "state": _Coding((s, STATE_LABELS.get(s, s)) for s in BALLOT_STATES),
         "level": _Coding((lv.code, lv.name) for lv in cset.levels),
     }
-    for name, column in zip(names[head:], columns[head:]):
-        labels[name] = _question_label(cset, column.key, name)
-        codings[name] = _question_coding(cset, column.key)
+    ordinal = []  # scored questions' scales are ordered; a profile's list and a dummy are not
+    scored = {q.id for q in cset.questions}
+    for name, column in zip(names[head:], layout):
+        if column.option is not None:
+            labels[name] = _dummy_label(cset, column)
+            codings[name] = _dummy_coding()
+            continue
+        labels[name] = _question_label(cset, column.question, name)
+        codings[name] = _question_coding(cset, column.question)
+        if column.question in scored or not any(q.id == column.question for q in cset.all_questions):
+            ordinal.append(name)
     shared: dict[str, str] = {}  # one object per distinct unit code and name
 
     def text(values: tuple) -> list:
@@ -258,6 +297,7 @@ def ballot_frame_wide(session: Session, campaign: Campaign,
         else:
             data[name] = pd.Series(np.concatenate(part) if part else np.empty(0), dtype=float)
     frame = pd.DataFrame(data, columns=names)
+    frame.attrs["ordinal"] = ordinal
     value_labels = {name: dict(sorted(c.labels.items())) for name, c in codings.items()}
     return frame, labels, value_labels
 
@@ -276,8 +316,8 @@ def write_sav(path: str | Path, frame: pd.DataFrame, variable_labels: dict[str, 
               value_labels: dict[str, dict[int, str]], file_label: str = "") -> None:
     """Write :func:`ballot_frame_wide`'s result as an SPSS ``.sav`` (UTF-8, bytecode-compressed).
 
-    "Don't know" (9) is declared user-missing; coded variables are nominal,
-    questions ordinal, codes shown without decimals.
+    "Don't know" (9) is declared user-missing; coded variables are nominal, scored questions
+    ordinal (``frame.attrs["ordinal"]``, else every question), codes shown without decimals.
     """
     coded = [name for name in frame.columns if name in value_labels]
     pyreadstat.write_sav(
@@ -288,7 +328,7 @@ def write_sav(path: str | Path, frame: pd.DataFrame, variable_labels: dict[str, 
                                    for code, label in labels.items()} for k, labels in value_labels.items()},
         missing_ranges={name: [DONT_KNOW] for name in _dont_know_columns(value_labels)},
         variable_measure={**{name: "nominal" for name in frame.columns},
-                          **{name: "ordinal" for name in _questions(frame)}},
+                          **{name: "ordinal" for name in frame.attrs.get("ordinal", _questions(frame))}},
         variable_format={name: f"F{len(str(max(value_labels[name], default=1)))}.0" for name in coded},
         note=SPSS_NOTE,
         row_compress=True,

@@ -50,7 +50,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "error": {"type": "string", "description": "unauthorized, forbidden, not_found, method_not_allowed, "
                                                        "too_large, invalid_input, bad_json, invalid, sealed, "
-                                                       "conflict, closed, refused"},
+                                                       "not_par, conflict, closed, refused"},
             "message": {"type": "string", "description": "what is wrong, in Vietnamese"},
             "field": {"type": "string", "description": "invalid_input: the refused field (a JSON path such as "
                                                        "units[0].answers.H01; empty for the body as a whole)"},
@@ -195,8 +195,18 @@ SCHEMAS: dict[str, Any] = {
                         "unit": TEXT_IN,
                         "answers": {
                             "type": "object",
-                            "additionalProperties": TEXT_IN,
-                            "description": "question id -> option code, every question asked",
+                            "additionalProperties": {"oneOf": [TEXT_IN, {
+                                "type": "array", "maxItems": 100, "items": TEXT_IN,
+                                "description": "an expectation (choose up to N): its option codes"}]},
+                            "description": "question id -> answer. A scored or profile question: one option code "
+                                           "(every scored question asked must be answered; a profile question "
+                                           "may be left out). An expectation ('chọn tối đa N'): a list of "
+                                           "option codes, or the codes joined by one space, at most N of them, "
+                                           "each once (stored in the scale's order). A comment: the text, at "
+                                           "most the question's max_length characters (phone numbers and "
+                                           "e-mail addresses are masked when stored). Profile, expectation "
+                                           "and comment questions may be left out. A problem names its "
+                                           "question in details[].field (units[i].answers.<question id>).",
                         },
                     },
                 },
@@ -222,7 +232,9 @@ def _read(summary: str, schema: dict, with_campaign: bool = True, sealed: bool =
                  "responses": {"200": _json(schema, "OK"), **{k: v for k, v in ERRORS.items()
                                                               if with_campaign or k != "404"}}}
     if sealed:
-        operation["responses"]["409"] = _json(_ref("Error"), "Kết quả được niêm phong cho đến khi đợt kết thúc")
+        operation["responses"]["409"] = _json(_ref("Error"), "Kết quả được niêm phong cho đến khi đợt kết thúc "
+                                                             "(sealed); hoặc đợt khảo sát SIPAS, không có điểm "
+                                                             "Chỉ số CCHC (not_par)")
     if with_campaign:
         operation["parameters"] = [CAMPAIGN_ID]
     return {"get": operation}

@@ -1,5 +1,9 @@
 """``/api/v1``: thin views; reads use the app's score cache, writes go through
-:mod:`survey_app.services.intake` (and so :mod:`survey_app.services.ballots`)."""
+:mod:`survey_app.services.intake` (and so :mod:`survey_app.services.ballots`).
+
+A ballot's answer is one string (an option code; an expectation's codes joined by one space; a comment's
+text), or, for an expectation, a list of option codes: :func:`_joined_lists` makes it the one string,
+in the scale's order. A SIPAS campaign has no PAR points: ``points`` and ``final`` refuse it (409)."""
 from __future__ import annotations
 
 import re
@@ -9,14 +13,15 @@ import pandas as pd
 from flask import current_app, g, jsonify, request, url_for
 from sqlalchemy import select
 
+from questionnaires.answers import joined_choices, split_choices
 from scoring.coverage import coverage_marks
 
 from ...extensions import csrf, db_session
 from ...models import Campaign
-from ...services.campaigns import sealed
+from ...services.campaigns import campaign_criteria, sealed
 from ...services.dashboard import METRICS, response_dashboard
 from ...services.intake import submit_ballot
-from ...services.units import targets
+from ...services.units import targets, units_by_code
 from ..common import scores_of
 from . import bp
 from .auth import api_error, api_roles
@@ -29,6 +34,8 @@ BALLOT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,60}")
 MAX_UNITS = 100
 BALLOT_FIELDS = ("ballot_id", "group", "serial", "units")
 UNIT_FIELDS = ("unit", "answers")
+NOT_PAR = ("Đợt khảo sát này đo Chỉ số hài lòng SIPAS (tỷ lệ người hài lòng), không có điểm Chỉ số CCHC: "
+           "xem kết quả SIPAS trên trang báo cáo của đợt.")
 
 
 def with_campaign(view):
@@ -48,6 +55,16 @@ def unsealed(view):
     def wrapped(campaign: Campaign):
         if sealed(campaign):
             return api_error(409, "sealed", "Kết quả được niêm phong cho đến khi đợt đánh giá kết thúc.")
+        return view(campaign)
+    return wrapped
+
+
+def par_only(view):
+    """Refuse (409) PAR points and the PAR index of a SIPAS campaign: it measures shares satisfied."""
+    @wraps(view)
+    def wrapped(campaign: Campaign):
+        if campaign_criteria(campaign).is_sipas:
+            return api_error(409, "not_par", NOT_PAR)
         return view(campaign)
     return wrapped
 
@@ -114,6 +131,7 @@ def responses(c: Campaign):
 @bp.get("/campaigns/<int:campaign_id>/points")
 @api_roles(*READERS)
 @with_campaign
+@par_only
 @unsealed
 def points(c: Campaign):
     sc = scores_of(c)
@@ -128,6 +146,7 @@ def points(c: Campaign):
 @bp.get("/campaigns/<int:campaign_id>/final")
 @api_roles(*READERS)
 @with_campaign
+@par_only
 @unsealed
 def final(c: Campaign):
     sc = scores_of(c)
@@ -170,14 +189,53 @@ def _shape_problems(body) -> list[dict]:
             not isinstance(part, dict)
             or not isinstance(part.get("unit"), str)
             or not isinstance(part.get("answers"), dict)
-            or not all(isinstance(k, str) and isinstance(v, str) for k, v in part["answers"].items())
+            or not all(isinstance(k, str) and _answer_shape(v) for k, v in part["answers"].items())
         ):
             problems.append(
-                {"field": f"units[{i}]", "message": 'cần {"unit": mã đơn vị, "answers": {câu hỏi: phương án}}'}
+                {"field": f"units[{i}]", "message": 'cần {"unit": mã đơn vị, "answers": {câu hỏi: phương án, '
+                                                    'hoặc danh sách phương án với câu chọn nhiều}}'}
             )
         elif isinstance(part, dict):
             problems += _unknown_fields(part, UNIT_FIELDS, f"units[{i}].")
     return problems
+
+
+def _answer_shape(value) -> bool:
+    """An answer is a string, or a list of at most 100 strings (an expectation's option codes)."""
+    return isinstance(value, str) or (isinstance(value, list) and len(value) <= MAX_UNITS
+                                      and all(isinstance(code, str) for code in value))
+
+
+def _joined_lists(c: Campaign, body: dict) -> tuple[dict, list[dict]]:
+    """The body with each expectation's answer as the one stored string (codes joined by a space, in the
+    scale's order), and the problems of the answers sent as lists, each naming its question.
+
+    A list is an expectation's only; a code chosen twice is refused, not merged. A joined string is put in
+    the scale's order too. Answers to a unit the campaign does not have are left for the intake to refuse.
+    """
+    cset = campaign_criteria(c)
+    units = units_by_code(c)
+    problems: list[dict] = []
+    parts = []
+    for i, part in enumerate(body["units"]):
+        unit = units.get(part["unit"])
+        answers = {}
+        for qid, value in part["answers"].items():
+            question = cset.question_by_key.get((unit.level, qid)) if unit is not None else None
+            where = f"units[{i}].answers.{qid}"
+            if question is None or question.kind != "expectation":
+                if isinstance(value, list):
+                    problems.append({"field": where, "message": f"câu {qid}: chỉ câu chọn nhiều phương án nhận một "
+                                                                "danh sách; câu này nhận một chuỗi"})
+                answers[qid] = value if isinstance(value, str) else ""
+                continue
+            codes = value if isinstance(value, list) else split_choices(value)
+            codes = [code.strip() for code in codes]
+            if len(set(codes)) != len(codes):
+                problems.append({"field": where, "message": f"câu {qid}: một phương án được chọn hai lần"})
+            answers[qid] = joined_choices(cset, question, codes)
+        parts.append({**part, "answers": answers})
+    return {**body, "units": parts}, problems
 
 
 def _unknown_fields(body: dict, known: tuple[str, ...], prefix: str) -> list[dict]:
@@ -199,6 +257,9 @@ def submit(c: Campaign):
         return api_error(422, "invalid", "Phiếu không hợp lệ.", problems)
     if c.status != "open":
         return api_error(409, "closed", "Đợt đánh giá không nhận phiếu (chưa mở hoặc đã kết thúc).")
+    body, problems = _joined_lists(c, body)
+    if problems:
+        return api_error(422, "invalid", "Phiếu không hợp lệ.", problems)
     outcome = submit_ballot(db_session(), c, g.api_user, body)
     if outcome.status == "invalid":
         return api_error(422, "invalid", "Phiếu không hợp lệ.", outcome.problems)
