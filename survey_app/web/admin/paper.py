@@ -76,13 +76,10 @@ def print_sheet(campaign_id: int):
     sheets = []
     for serial in found:
         qn = paper.questionnaire_of(cset, serial)
-        items = [(n, item, cset.scale_by_code[cset.question_by_key[(serial.unit.level, item.question)].scale])
-                 for n, item in enumerate(qn.items, 1)]
+        items = paper.ballot_items(cset, qn)
         svg = qr_svg(serial.serial)
-        sheets.append((serial, qn, items, svg[svg.index("<svg"):]))
-    return render_template(
-        "admin/paper_print.html", campaign=campaign, sheets=sheets, digit_options=paper.digit_options
-    )
+        sheets.append((serial, qn, paper.printed_sections(items), paper.marking_help(items), svg[svg.index("<svg"):]))
+    return render_template("admin/paper_print.html", campaign=campaign, sheets=sheets, lines=paper.COMMENT_LINES)
 
 
 @bp.get("/dot/<int:campaign_id>/doi-chieu")
@@ -116,10 +113,7 @@ def reconcile(campaign_id: int, serial: str):
                 flash(f"Đã đối chiếu phiếu {serial}: phiếu đã được xác minh.", "ok")
                 return redirect(url_for("admin.conflicts", campaign_id=campaign_id))
     cset = campaign_criteria(campaign)
-    level = paper_serial.unit.level
-    rows = [
-        (n, item, cset.scale_by_code[cset.question_by_key[(level, item.question)].scale], item.question in differing)
-        for n, item in enumerate(paper.questionnaire_of(cset, paper_serial).items, 1)
-    ]
+    items = paper.ballot_items(cset, paper.questionnaire_of(cset, paper_serial))
+    rows = [(item, {code: label for _key, code, label in item.options}, item.question in differing) for item in items]
     return render_template("admin/reconcile.html", campaign=campaign, serial=paper_serial, entries=entries, rows=rows,
-                           differing=differing)
+                           differing=differing, skip_key=paper.SKIP_KEY)

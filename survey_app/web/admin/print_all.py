@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from flask import Response, flash, redirect, stream_template, url_for
+from flask import Response, flash, get_template_attribute, redirect, stream_template, url_for
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import BooleanField, SelectField
@@ -26,7 +26,7 @@ from ...services import bulk_print
 from ...services.campaigns import campaign_criteria
 from ...services.invitations import derive_short_code, derive_token, format_short_code, hash_token
 from ...services.messages import card_instruction, form_url
-from ...services.paper import digit_options
+from ...services.paper import COMMENT_LINES, ballot_items, marking_help, printed_sections
 from ..common import (
     actor,
     base_url,
@@ -246,20 +246,14 @@ def _cards(rows, groups: dict, base: str, key: str) -> Iterator[dict]:
                "instruction": card_instruction(base, code)}
 
 
-QUESTION = Markup('<li><span class="pb-q">{}</span>\n<span class="pb-options">{}</span></li>\n')
-OPTION = Markup('<span class="pb-box"><span class="box"></span>{}. {}</span>')
-
-
-def _questions(cset, level: str, group_code: str) -> tuple[str, str, Markup]:
-    """A questionnaire's title, introduction and its list of questions with their boxes, as HTML made once:
-    every ballot of the questionnaire prints the same list."""
+def _questions(cset, level: str, group_code: str) -> tuple[str, str, Markup, Markup]:
+    """A questionnaire's title, introduction, marking help and its questions with their boxes
+    (``admin/_ballot_questions.html``, as on a single print), as HTML made once: every ballot of the
+    questionnaire prints the same."""
     qn = cset.questionnaire(level, group_code)
-    items = []
-    for item in qn.items:
-        scale = cset.scale_by_code[cset.question_by_key[(level, item.question)].scale]
-        boxes = Markup("").join(OPTION.format(k, scale.by_code[c].label) for k, c in digit_options(scale).items())
-        items.append(QUESTION.format(item.text, boxes))
-    return qn.title, qn.intro, Markup("").join(items)
+    items = ballot_items(cset, qn)
+    questions = get_template_attribute("admin/_ballot_questions.html", "questions")
+    return qn.title, qn.intro, Markup(marking_help(items)), questions(printed_sections(items), 4, COMMENT_LINES)
 
 
 def _ballots(rows, level: str, groups: dict, cset, questionnaires: dict) -> Iterator[dict]:
@@ -267,6 +261,7 @@ def _ballots(rows, level: str, groups: dict, cset, questionnaires: dict) -> Iter
         group_name, group_code = groups[group_id]
         if (level, group_code) not in questionnaires:
             questionnaires[(level, group_code)] = _questions(cset, level, group_code)
-        title, intro, questions = questionnaires[(level, group_code)]
-        yield {"serial": serial, "group": group_name, "title": title, "intro": intro, "questions": questions,
+        title, intro, how, questions = questionnaires[(level, group_code)]
+        yield {"serial": serial, "group": group_name, "title": title, "intro": intro, "how": how,
+               "questions": questions,
                "svg": qr_inline_svg(serial, f"Mã QR của phiếu {serial}")}

@@ -11,7 +11,7 @@ from ...services import paper, serials
 from ...services.campaigns import campaign_criteria
 from ..common import current_user, roles_required
 from . import bp
-from .forms import SerialForm, keying_form, typed_keys
+from .forms import COMMENT_LIMIT, SerialForm, keying_form, typed_keys
 
 ENTRY_ROLES = ("staff", "admin")
 OUTCOME_TEXT = {
@@ -20,6 +20,9 @@ OUTCOME_TEXT = {
     "conflict": "Phiếu {serial}: hai lần nhập khác nhau, đã chuyển sang đối chiếu.",
     "received": "Đã lưu phiếu {serial}.",
 }
+FIELD_ERRORS = {"scored": "Gõ một chữ số.", "profile": f"Gõ một chữ số, hoặc “{paper.SKIP_KEY}” nếu để trống.",
+                "expectation": "Gõ số của các ô được đánh dấu.",
+                "comment": f"Ý kiến dài quá {COMMENT_LIMIT} ký tự."}
 
 
 def _entry_session() -> str:
@@ -54,9 +57,9 @@ def ballot():
     if not paper.may_open(s, user, serial):
         abort(403, description=paper.refusal(user, serial))
     cset = campaign_criteria(s.get(Campaign, serial.campaign_id))
-    questionnaire = paper.questionnaire_of(cset, serial)
-    question_ids = list(questionnaire.question_ids)
-    form = keying_form(question_ids)()
+    items = paper.ballot_items(cset, paper.questionnaire_of(cset, serial))
+    question_ids = [item.question for item in items]
+    form = keying_form(question_ids, {item.question: item.kind for item in items})()
     errors: dict[str, str] = {}
     keys: dict[str, str] = {}
     if form.validate_on_submit():
@@ -71,16 +74,16 @@ def ballot():
             flash(OUTCOME_TEXT[outcome.status].format(serial=serial.serial), "ok")
             return redirect(url_for("entry.start"))
     elif request.method == "POST":
-        errors = {q: "Gõ một chữ số." for q in question_ids if form[f"q_{q}"].errors}
+        keys = typed_keys(form, question_ids)
+        errors = {item.question: FIELD_ERRORS.get(item.kind, FIELD_ERRORS["scored"]) for item in items
+                  if form[f"q_{item.question}"].errors}
     else:
         try:
             paper.check_can_enter(s, serial, user)  # say so before anything is typed
         except paper.EntryRefused as exc:
             flash(str(exc), "error")
             return redirect(url_for("entry.start"))
-    level = serial.unit.level
-    items = [(n, item, cset.scale_by_code[cset.question_by_key[(level, item.question)].scale])
-             for n, item in enumerate(questionnaire.items, 1)]
     focus_question = next((q for q in question_ids if q in errors), question_ids[0] if question_ids else None)
     return render_template("entry/ballot.html", serial=serial, items=items, errors=errors, typed=keys,
-                           digit_options=paper.digit_options, focus_question=focus_question)
+                           focus_question=focus_question, required=sum(not i.optional for i in items),
+                           skip_key=paper.SKIP_KEY)
