@@ -34,7 +34,8 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from questionnaires import CriteriaSet, Level, Questionnaire
+from questionnaires import CriteriaSet, Level, Question, Questionnaire, QuestionnaireItem
+from questionnaires.answers import answer_error, split_choices
 
 from ..db import writing
 from ..models import Draft, Invitation, SpentLink, utcnow
@@ -82,8 +83,8 @@ def answer_scales(cset: CriteriaSet, assigned: list[Assignment]) -> tuple[list[s
     scales: dict[str, None] = {}
     unknown: dict[str, None] = {}
     for a in assigned:
-        for item in a.questionnaire.items:
-            scale = cset.scale_by_code[cset.question_by_key[(a.level.code, item.question)].scale]
+        for question_id in cset.scored_ids(a.questionnaire):
+            scale = cset.scale_by_code[cset.question_by_key[(a.level.code, question_id)].scale]
             scales[", ".join(o.label for o in scale.options if not o.dont_know)] = None
             for option in scale.options:
                 if option.dont_know:
@@ -178,19 +179,42 @@ def read_stored(link, key: bytes) -> DraftContent | None:
 
 def draft_size(assigned: list[Assignment], cset: CriteriaSet) -> int:
     """The size every sealed draft of these questionnaires is padded to: that of a draft answering every
-    question about every unit offered with the longest answer code, every unit chosen. A draft's length
-    then says nothing of what its respondent answered, nor how far they got.
+    question about every unit offered with its longest answer, every unit chosen. A draft's length
+    then says nothing of what its respondent answered, nor how far they got; with
+    :data:`ENVELOPE_OVERHEAD`, neither does the length of the envelope it is sealed into.
+
+    An answer's longest is, in JSON bytes (``json.dumps`` writes ``\\uXXXX`` for every character beyond
+    ASCII): the longest option code of the set's scales (scored, profile); an expectation's
+    ``choose_up_to`` longest codes joined (:func:`_longest_answer`); a comment's ``max_length`` characters,
+    each as long as JSON writes a character (:data:`JSON_CHAR_MAX`). Each answer counts 2 bytes more than a
+    draft writes it (``"12:Q":"a",``), for the envelope's ``[12,"Q","a"],``.
     """
     longest = max(len(json.dumps(o.code)) for scale in cset.scales for o in scale.options)
     size = len(json.dumps({"client_id": "", "data": {}, "started_at": ""}, separators=(",", ":"))) + 36 + 32
     for a in assigned:
         ids = sorted(u.id for u in a.units)
+        answers = [_longest_answer(cset, cset.question_by_key[(a.level.code, item.question)], longest)
+                   for item in a.questionnaire.items]
         for uid in ids:
-            size += sum(len(json.dumps(answer_key(uid, item.question))) + 2 + longest
-                        for item in a.questionnaire.items)
+            size += sum(len(json.dumps(answer_key(uid, item.question))) + 2 + answer + 2
+                        for item, answer in zip(a.questionnaire.items, answers, strict=True))
         if a.how == "choose":
             size += len(json.dumps(chosen_key(a.level.code))) + 2 + len(json.dumps(ids, separators=(",", ":")))
     return size
+
+
+JSON_CHAR_MAX = len(json.dumps("\U0001F600")) - 2  # 12: a character beyond the BMP, as two \uXXXX escapes
+
+
+def _longest_answer(cset: CriteriaSet, question: Question, longest: int) -> int:
+    """The most JSON bytes an answer to ``question`` takes (quotes included); ``longest``: an option code's."""
+    if question.kind == "comment":
+        return 2 + JSON_CHAR_MAX * question.max_length
+    if question.kind == "expectation":
+        codes = sorted((len(json.dumps(o.code)) - 2 for o in cset.scale_by_code[question.scale].options),
+                       reverse=True)[:question.choose_up_to]
+        return max(longest, 2 + sum(codes) + len(codes) - 1)
+    return longest
 
 
 def write_draft(s: Session | Connection, link, key: bytes, content: DraftContent,
@@ -237,26 +261,44 @@ def page_answers(cset: CriteriaSet, page: Page, data: dict) -> dict[str, str]:
     }
 
 
+def page_questions(cset: CriteriaSet, page: Page) -> list[tuple[QuestionnaireItem, Question]]:
+    """The questions of a page, in questionnaire order, each with its item (the wording asked)."""
+    level = page.assignment.level.code
+    return [(item, cset.question_by_key[(level, item.question)]) for item in page.assignment.questionnaire.items]
+
+
 def save_page(session: Session | Connection, cset: CriteriaSet, link, key: bytes, page: Page,
               posted: dict[str, str | None], draft: DraftContent, size: int = 0) -> dict[str, str]:
-    """Keep the answers posted for a page (question id -> option code, or None when none was
-    chosen) in ``draft``, the stored one just read (updated in place); return a message per question
-    still unanswered. Options not in the question's scale are not kept and get their own message."""
+    """Keep the answers posted for a page (question id -> option code, an expectation's chosen codes joined,
+    a comment's text; None when none was given) in ``draft``, the stored one just read (updated in place);
+    return a message per question still unanswered, or whose answer was refused.
+
+    A refused answer is not kept and gets its own message (:data:`INVALID`, or what is wrong with an
+    expectation or a comment). A scored question keeps its earlier answer when none is posted (radio
+    buttons cannot be cleared); a profile, expectation or comment question left empty has no answer.
+    """
     data = dict(draft.data)
     errors: dict[str, str] = {}
-    level = page.assignment.level.code
-    for item in page.assignment.questionnaire.items:
+    for item, question in page_questions(cset, page):
         value = posted.get(item.question)
         answer = answer_key(page.unit.id, item.question)
-        if value and ballots.option_allowed(cset, level, item.question, value):
+        problem = answer_error(cset, question, value) if value else None
+        if value and problem is None:
             data[answer] = value
         elif value:
-            errors[item.question] = INVALID
+            errors[item.question] = INVALID if question.kind in ("scored", "profile") else _sentence(problem)
+        elif not question.scored:
+            data.pop(answer, None)
         elif answer not in data:
             errors[item.question] = MISSING
     draft.data = data
     write_draft(session, link, key, draft, exists=True, size=size)
     return errors
+
+
+def _sentence(text: str) -> str:
+    """A message of :func:`questionnaires.answers.answer_error` as a sentence beside its question."""
+    return text[:1].upper() + text[1:] + "."
 
 
 def save_choice(session: Session | Connection, link, key: bytes, assignment: Assignment,
@@ -272,24 +314,66 @@ def unanswered(cset: CriteriaSet, form_pages: list[Page], data: dict) -> dict[in
     """Number of unanswered questions per page number (pages with none left out)."""
     result = {}
     for page in form_pages:
-        given = page_answers(cset, page, data)
-        missing = len(page.assignment.questionnaire.items) - len(given)
+        missing = sum(1 for q in cset.scored_ids(page.assignment.questionnaire)
+                      if answer_key(page.unit.id, q) not in data)
         if missing:
             result[page.number] = missing
     return result
 
 
-def field_blocks(cset: CriteriaSet, page: Page) -> list:
-    """The page's questions grouped by field, in questionnaire order: [(field, [(number, item, scale)])]."""
-    blocks: list = []
+@dataclass(frozen=True)
+class Block:
+    """A part of a question page: ``kind`` ``field`` (scored questions of one field, titled by it), ``views``
+    (expectations and comments) or ``profile`` (about the respondent); ``entries`` are
+    ``(number, item, question, scale or None)``."""
+
+    kind: str
+    title: str
+    note: str
+    entries: list
+
+
+VIEWS_TITLE = "Mong đợi và ý kiến của Ông/Bà"
+VIEWS_NOTE = "Không bắt buộc trả lời; không tính vào kết quả đánh giá."
+PROFILE_TITLE = "Thông tin về người trả lời"
+PROFILE_NOTE = "Không bắt buộc trả lời; chỉ dùng để tổng hợp theo nhóm, không dùng để nhận biết Ông/Bà là ai."
+
+
+def field_blocks(cset: CriteriaSet, page: Page) -> list[Block]:
+    """The page's questions in blocks, in questionnaire order: scored questions grouped by field, then
+    (wherever the questionnaire puts them) expectations and comments, and the respondent's profile."""
+    blocks: list[Block] = []
     level = page.assignment.level.code
-    for number, item in enumerate(page.assignment.questionnaire.items, 1):
-        question = cset.question_by_key[(level, item.question)]
-        field = cset.field_by_code[cset.sub_criterion_by_key[(level, question.sub_criterion)].field]
-        if not blocks or blocks[-1][0] is not field:
-            blocks.append((field, []))
-        blocks[-1][1].append((number, item, cset.scale_by_code[question.scale]))
+    for number, (item, question) in enumerate(page_questions(cset, page), 1):
+        if question.scored:
+            field = cset.field_by_code[cset.sub_criterion_by_key[(level, question.sub_criterion)].field]
+            kind, title, note = "field", field.name, ""
+        elif question.kind == "profile":
+            kind, title, note = "profile", PROFILE_TITLE, PROFILE_NOTE
+        else:
+            kind, title, note = "views", VIEWS_TITLE, VIEWS_NOTE
+        if not blocks or (blocks[-1].kind, blocks[-1].title) != (kind, title):
+            blocks.append(Block(kind, title, note, []))
+        blocks[-1].entries.append((number, item, question, cset.scale_by_code.get(question.scale)))
     return blocks
+
+
+def given_answers(cset: CriteriaSet, form_pages: list[Page], data: dict) -> dict[int, list[tuple[str, str]]]:
+    """What a respondent gave to the questions beyond the scored ones, per page number, as the review page
+    shows it: (the question's wording, the options' labels or the comment)."""
+    result: dict[int, list[tuple[str, str]]] = {}
+    for page in form_pages:
+        for item, question in page_questions(cset, page):
+            answer = data.get(answer_key(page.unit.id, item.question))
+            if question.scored or not answer:
+                continue
+            if question.kind == "comment":
+                shown = answer
+            else:
+                labels = cset.scale_by_code[question.scale].by_code
+                shown = "; ".join(labels[c].label for c in split_choices(answer) if c in labels)
+            result.setdefault(page.number, []).append((item.text, shown))
+    return result
 
 
 @dataclass(frozen=True)
@@ -371,7 +455,8 @@ def _prepare(conn: Connection, cset: CriteriaSet, link, client_id: str, assigned
     if missing:
         return Outcome("incomplete", missing)
     answers = [(p.unit.id, item.question, draft.data[answer_key(p.unit.id, item.question)])
-               for p in form_pages for item in p.assignment.questionnaire.items]
+               for p in form_pages for item in p.assignment.questionnaire.items
+               if answer_key(p.unit.id, item.question) in draft.data]  # profile, expectation, comment: optional
     ballot = ballots.NewBallot(
         campaign_id=link.campaign.id, group_id=link.group.id, client_id=client_id,
         channel="qr" if link.kind == "qr_card" else "web", answers=answers,

@@ -176,15 +176,20 @@ def page(token: str, number: int):
         if not 1 <= number <= len(form_pages):
             return redirect(url_for("respond.welcome", token=token))
         current = form_pages[number - 1]
-        question_ids = current.assignment.questionnaire.question_ids
-        form = page_form(question_ids)()
+        questions = sub.page_questions(cset, current)
+        form = page_form(tuple((q.id, q.kind) for _item, q in questions))()
+        answers = sub.page_answers(cset, current, draft.data)
         errors: dict[str, str] = {}
+        refused: dict[str, str | None] = {}
         if form.is_submitted():
-            form.validate()  # the CSRF token; each answer is checked against its scale by save_page
-            errors = sub.save_page(conn, cset, invitation, key, current, posted_answers(form, question_ids), draft,
-                                   sub.draft_size(assigns, cset))
+            form.validate()  # the CSRF token; each answer is checked against its question by save_page
+            posted = posted_answers(form, cset, [q for _item, q in questions])
+            errors = sub.save_page(conn, cset, invitation, key, current, posted, draft, sub.draft_size(assigns, cset))
             conn.commit()
-    if form.is_submitted():
+            answers = sub.page_answers(cset, current, draft.data)
+            refused = {q: posted[q] for q, message in errors.items() if message != sub.MISSING}
+            answers.update(refused)  # shown again as sent, to be put right: nothing typed is lost
+    if form.is_submitted() and not refused:
         action = pressed(form)
         if action == "prev":
             return redirect(url_for("respond.page", token=token, number=max(1, number - 1)))
@@ -197,7 +202,7 @@ def page(token: str, number: int):
             return redirect(url_for("respond.review", token=token))
     return render_template(
         "question_page.html", token=token, page=current, total=len(form_pages),
-        blocks=sub.field_blocks(cset, current), answers=sub.page_answers(cset, current, draft.data), errors=errors,
+        blocks=sub.field_blocks(cset, current), answers=answers, errors=errors,
     )
 
 
@@ -211,6 +216,7 @@ def review(token: str):
     form_pages = sub.pages(assigns, draft.data)
     return render_template("respond/review.html", token=token, pages=form_pages,
                            missing=sub.unanswered(cset, form_pages, draft.data), client_id=draft.client_id,
+                           given=sub.given_answers(cset, form_pages, draft.data),
                            choose=next((a for a in assigns if a.how == "choose"), None))
 
 
