@@ -25,6 +25,7 @@ import io
 import re
 
 import openpyxl
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
@@ -137,19 +138,30 @@ def test_the_overview_shows_shares_by_element_and_unit(analyst, sipas_campaign):
     page = analyst.get(f"/bao-cao/{sipas_campaign}/").get_data(as_text=True)
     row_a = re.search(r"<th scope=\"row\">Sở A</th>(.*?)</tr>", page, re.S).group(1)
     cells = re.findall(r'<td class="num">([^<]*)</td>', row_a)
-    assert cells == ["5", "75,6 %", "100,0 %", "100,0 %", "90,0 %", "", "91,4 %"]
+    assert cells[:7] == ["5", "75,6 %", "100,0 %", "100,0 %", "90,0 %", "", "91,4 %"]
+    assert cells[8] == "2/2" and "<td>Sở B</td>" in row_a, "ranked below Sở B, their intervals meet"
     assert "không tính yếu tố 5" in row_a
     row_b = re.search(r"<th scope=\"row\">Sở B</th>(.*?)</tr>", page, re.S).group(1)
     assert re.findall(r'<td class="num">([^<]*)</td>', row_b)[1:] == ["100,0 %", "83,3 %", "100,0 %", "100,0 %",
-                                                                       "75,0 %", "91,7 %"]
+                                                                       "75,0 %", "91,7 %", "90,6–92,8 %", "1/2"]
     row_c = re.search(r"<th scope=\"row\">Sở C</th>(.*?)</tr>", page, re.S).group(1)
     assert "chưa đủ phiếu (2 phiếu)" in row_c and "%" not in row_c
+    assert re.findall(r'<td class="num">([^<]*)</td>', row_c)[6:] == ["chưa đủ phiếu (2 phiếu)", "", ""], \
+        "no interval, no rank"
+    row_x = re.search(r"<th scope=\"row\">Xã Một</th>(.*?)</tr>", page, re.S).group(1)
+    assert re.findall(r'<td class="num">([^<]*)</td>', row_x)[6:] == ["100,0 %", "100,0–100,0 %", "1/1"]
     assert "<strong>94,4 %</strong>" in page and "Chưa đạt mục tiêu 95,0 %" in page
+    low, high = re.search(r"Khoảng tin cậy 95 %: (\d+,\d)–(\d+,\d) %\.</p>", page).groups()
+    assert float(low.replace(",", ".")) < 94.4 < float(high.replace(",", ".")), "the province's interval"
+    assert "1.000 lần, số khởi tạo ngẫu nhiên 2023" in page, "the seed is shown"
+    for level in ("so", "xa"):
+        assert f'src="/bao-cao/{sipas_campaign}/bieu-do/sipas-{level}.svg"' in page
+    assert 'alt="Biểu đồ thanh ngang SIPAS (%) của 2 đơn vị cấp sở' in page
     assert "<caption>Cấp sở</caption>" in page and "<caption>Cấp xã</caption>" in page
     assert "Yếu tố 1. Tiếp cận dịch vụ" in page and "Tỷ lệ hài lòng" in page
     perception_a = re.findall(r"<th scope=\"row\">Sở A</th>(.*?)</tr>", page, re.S)[1]
     assert re.findall(r'<td class="num">([^<]*)</td>', perception_a)[0] == "80,0 %"  # S1N1: 4 Có of 5
-    assert "điểm" not in page.lower() and "xếp hạng" not in page and "xếp loại" not in page
+    assert "điểm" not in page.lower() and "xếp loại" not in page, "no PAR points or classes"
 
 
 def _csv(response) -> list[list[str]]:
@@ -170,10 +182,19 @@ def test_csv_and_xlsx_of_the_sipas_table(analyst, sipas_campaign):
         assert by_unit["so_b"][4:11] == ["6", "100,0", "83,3", "100,0", "100,0", "75,0", "91,7"]
         assert by_unit["so_c"][10] == "chưa đủ phiếu (2 phiếu)" and by_unit["so_c"][5:10] == [""] * 5
         assert by_unit["xa_1"][10] == "100,0"
+        assert rows[0][11:17] == ["Khoảng tin cậy 95 %: từ (%)", "Khoảng tin cậy 95 %: đến (%)", "Xếp hạng",
+                                  "Trên tổng số", "Khoảng tin cậy giao với", "Ghi chú"]
+        assert by_unit["so_b"][11:16] == ["90,6", "92,8", "1", "2", "Sở A"]
+        assert by_unit["so_a"][13:16] == ["2", "2", "Sở B"] and by_unit["xa_1"][11:15] == ["100,0", "100,0", "1", "1"]
+        assert by_unit["so_c"][11:16] == [""] * 5, "a unit short of ballots: no interval, no rank"
         assert rows[-1][3] == "Toàn tỉnh" and rows[-1][4] == "18" and rows[-1][10] == "94,4"
-        assert "Chưa đạt mục tiêu 95,0 %" in rows[-1][11]
+        assert float(rows[-1][11].replace(",", ".")) < 94.4 < float(rows[-1][12].replace(",", "."))
+        assert rows[-1][13] == "" and "Chưa đạt mục tiêu 95,0 %" in rows[-1][16]
     machine = {r[2]: r for r in _csv(analyst.get(f"/bao-cao/{sipas_campaign}/xuat/sipas.csv?dang=may"))[1:]}
     assert float(machine["so_a"][10]) == pytest.approx(100 * 164.5 / 180, abs=1e-6)
+    # Sở B's 2.5 and 97.5 percentiles: 1 and 5 of the 6 drawn ballots of the first kind (see test_service_intervals)
+    assert [float(x) for x in machine["so_b"][11:13]] == pytest.approx([100 * (11 / 12 - 2 / 180),
+                                                                       100 * (11 / 12 + 2 / 180)])
     book = openpyxl.load_workbook(io.BytesIO(analyst.get(f"/bao-cao/{sipas_campaign}/xuat/sipas.xlsx").data))
     values = [[c.value for c in row] for row in book.active.iter_rows()]
     a = next(r for r in values if "so_a" in r)
@@ -205,7 +226,8 @@ def test_every_reports_url_of_a_sipas_campaign_answers_without_points(app, analy
     urls = _urls(app, sipas_campaign)
     assert set(urls) == {"reports.overview", "reports.survey_points", "reports.findings", "reports.final",
                          "reports.intervals", "reports.printable", "reports.document", "reports.chart",
-                         "reports.export"}, "a new reports page: say here what it shows on a SIPAS campaign"
+                         "reports.export", "reports.comments", "reports.comments_csv"}, \
+        "a new reports page: say here what it shows on a SIPAS campaign"
     for endpoint, addresses in urls.items():
         for url in addresses:
             response = analyst.get(url)
@@ -213,7 +235,7 @@ def test_every_reports_url_of_a_sipas_campaign_answers_without_points(app, analy
             assert response.status_code in (200, 404), url
             if response.mimetype != "text/html":
                 assert response.status_code == 200 and ("/phieu-" in url or "/sipas." in url or "/ket-qua." in url
-                                                        or url.endswith("/bao-cao.docx")), url
+                                                        or url.endswith(("/bao-cao.docx", "/y-kien.csv"))), url
                 continue
             page = body.decode()
             if "/phieu-" in url:  # raw ballots as for PAR: long form not in Excel, SPSS/Stata wide only
@@ -222,7 +244,7 @@ def test_every_reports_url_of_a_sipas_campaign_answers_without_points(app, analy
             assert "Chỉ số hài lòng" in page or "SIPAS" in page, url
             for table in re.findall(r"<table.*?</table>", page, re.S):
                 assert "điểm" not in table.lower() and "xếp hạng" not in table and "xếp loại" not in table, url
-            if endpoint not in ("reports.overview", "reports.final", "reports.printable"):
+            if endpoint not in ("reports.overview", "reports.final", "reports.printable", "reports.comments"):
                 assert "Không áp dụng cho đợt khảo sát SIPAS" in page, url
     assert analyst.get(f"/bao-cao/{sipas_campaign}/xuat/nhan-xet.csv").status_code == 404
     assert analyst.get(f"/bao-cao/{sipas_campaign}/diem-dieu-tra").status_code == 200
@@ -288,3 +310,69 @@ def test_province_weighted_by_completed_dossiers(app):
     assert percent_text(r.province.value) == "91,6 %"
     assert "gia quyền theo số hồ sơ" in weighting_words(r) and "xa_1" in weighting_words(r)
     assert sipas_table(r).rows[-1]["sipas"] == pytest.approx(91.6025641)
+
+
+def test_service_intervals_and_ranks_by_hand(app, sipas_campaign):
+    """Xã Một: five identical ballots, every replicate the same: the interval is [1, 1]. Sở B: ballots 1-3 answer
+    S21 "bình thường" and S51 "hài lòng", ballots 4-6 the other way round; a replicate draws 6 ballots, k of the
+    first kind, k ~ Binomial(6, 1/2): S21 = (6 − k)/6, S51 = k/6, SIPAS = (3 + (2 + (6 − k)/6)/3 + (1 + k/6)/2)/5
+    = 11/12 + (k − 3)/180. P(k = 0) = 1/64 < 2.5 % < P(k ≤ 1) = 7/64: the 2.5 percentile is k = 1 and the 97.5 one
+    k = 5, so [11/12 − 2/180, 11/12 + 2/180] = [90,6 %, 92,8 %]. (Each ballot brings both its answers: drawn
+    answer by answer, S21 and S51 would vary apart and the interval would be wider.) Sở C (2 ballots): none."""
+    r = results(app, sipas_campaign)
+    sure = r.sure.set_index("unit")
+    assert sure.loc["xa_1", ["low", "high"]].tolist() == [1.0, 1.0]
+    assert sure.loc["so_b", ["low", "high"]].tolist() == pytest.approx([11 / 12 - 2 / 180, 11 / 12 + 2 / 180])
+    assert sure.loc["so_a", "low"] < 164.5 / 180 < sure.loc["so_a", "high"] == 1.0
+    assert pd_isna(sure.loc["so_c", "low"]) and sure.loc["so_c", "rank"] is pd.NA
+    assert sure["rank"].tolist()[:2] == [2, 1] and sure.loc["xa_1", "rank"] == 1, "ranked within their level"
+    assert sure.loc["so_a", "rank_of"] == 2 and sure.loc["xa_1", "rank_of"] == 1
+    assert sure.loc["so_a", "overlaps"] == "so_b" and sure.loc["so_b", "overlaps"] == "so_a"
+    low, high = r.province_interval
+    assert low < r.province.value < high and (r.replicates, r.seed) == (1000, 2023)
+    again = results(app, sipas_campaign)
+    assert again.sure.equals(r.sure) and again.province_interval == r.province_interval, "the seed is fixed"
+
+
+def test_the_sipas_chart(analyst, sipas_campaign):
+    response = analyst.get(f"/bao-cao/{sipas_campaign}/bieu-do/sipas-so.svg")
+    assert response.status_code == 200 and response.mimetype == "image/svg+xml"
+    svg = response.get_data(as_text=True)
+    assert "Sở A" in svg and "Sở B" in svg and "Sở C" not in svg, "units with a SIPAS only"
+    assert "91,4" in svg and "91,7" in svg and "Mục tiêu 95,0 %" in svg and "Khoảng tin cậy 95 %" in svg
+    assert 'id="sipas_interval' in svg and 'id="sipas_target' in svg
+    assert analyst.get(f"/bao-cao/{sipas_campaign}/bieu-do/sipas-huyen.svg").status_code == 404
+    assert analyst.get(f"/bao-cao/{sipas_campaign}/bieu-do/hang-so.svg").status_code == 404, "PAR's: not here"
+
+
+@pytest.mark.parametrize("fmt", ["sav", "dta"])
+def test_spss_and_stata_of_the_sipas_table(analyst, sipas_campaign, tmp_path, fmt):
+    import pyreadstat
+
+    response = analyst.get(f"/bao-cao/{sipas_campaign}/xuat/sipas.{fmt}")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].endswith(f'filename=sipas-2026.{fmt}')
+    path = tmp_path / f"t.{fmt}"
+    path.write_bytes(response.data)
+    frame, meta = (pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta)(str(path))
+    assert list(frame.columns) == ["level", "unit", "unit_name", "ballots", "covered", "e1", "e2", "e3", "e4", "e5",
+                                   "sipas", "sipas_low", "sipas_high", "rank", "rank_of"]
+    rows = frame.set_index("unit")
+    assert rows.loc["so_a", "sipas"] == pytest.approx(100 * 164.5 / 180)
+    assert rows.loc["so_b", ["sipas_low", "sipas_high", "rank", "rank_of"]].tolist() == pytest.approx(
+        [100 * (11 / 12 - 2 / 180), 100 * (11 / 12 + 2 / 180), 1, 2])
+    assert rows.loc["so_c", "covered"] == 0 and pd_isna(rows.loc["so_c", "sipas"]) and rows.loc["so_c", "ballots"] == 2
+    province = frame[frame["unit_name"] == "Toàn tỉnh"].iloc[0]
+    assert province["level"] == 0 and province["sipas"] == pytest.approx(100 * (164.5 / 180 + 11 / 12 + 1) / 3)
+    labels = meta.variable_value_labels
+    assert labels["level"] == {0: "Toàn tỉnh", 1: "Cấp sở", 2: "Cấp xã"}
+    assert labels["covered"] == {1: "Đủ phiếu", 0: "Chưa đủ phiếu"}
+    assert meta.column_names_to_labels["e1"] == "Yếu tố 1. Tiếp cận dịch vụ (%)"
+    assert meta.column_names_to_labels["sipas_low"] == "Khoảng tin cậy 95 %: từ (%)"
+
+
+def test_the_word_report_draws_the_chart_of_each_level(analyst, sipas_campaign):
+    from docx import Document
+
+    doc = Document(io.BytesIO(analyst.get(f"/bao-cao/{sipas_campaign}/bao-cao.docx").data))
+    assert len(doc.inline_shapes) == 2, "one chart for Cấp sở, one for Cấp xã"

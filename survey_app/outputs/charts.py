@@ -332,3 +332,65 @@ def rank_interval_chart(ranks: pd.DataFrame, names: Mapping[str, str], title: st
     True
     """
     return _render(_rank_interval_figure, ranks, names, title, fmt=fmt)
+
+
+def _sipas_figure(units: pd.DataFrame, title: str, target: float | None) -> Figure:
+    if units.empty:
+        return _empty_figure(title)
+    order = units.sort_values(["sipas", "name"], ascending=[False, True], kind="mergesort")
+    n = len(order)
+    fig = _figure(n, 1.15)
+    ax = fig.add_subplot()
+    y = np.arange(n, dtype=float)
+    value, low, high = (100.0 * _floats(order[c]) for c in ("sipas", "low", "high"))
+    ax.barh(y, value, height=0.65, color=PALETTE[2], edgecolor="white", linewidth=0.4)
+    ok = np.isfinite(low) & np.isfinite(high)
+    # One-sided error bars from low, so an estimate outside its percentile interval is still drawn right.
+    ax.errorbar(low[ok], y[ok], xerr=[np.zeros(ok.sum()), (high - low)[ok]], fmt="none", ecolor="#222222",
+                elinewidth=1.0, capsize=2.5, capthick=0.8, gid="sipas_interval")
+    for yi, v, h in zip(y, value, np.where(ok, high, value)):
+        ax.text(max(v, h) + 1.0, yi, _vn(v, 1), va="center", fontsize=7.5)
+    handles, labels = [], []
+    if target is not None:
+        line = ax.axvline(100.0 * target, color=PALETTE[3], linestyle="--", linewidth=1.1, gid="sipas_target")
+        handles.append(line)
+        labels.append(f"Mục tiêu {_vn(100.0 * target, 1)} %")
+    handles.append(ax.errorbar([], [], xerr=[], fmt="none", ecolor="#222222", elinewidth=1.0, capsize=2.5))
+    labels.append("Khoảng tin cậy 95 %")
+    ax.set_xlim(0, 112)
+    ax.set_xticks(range(0, 101, 10))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    _unit_rows(ax, [_wrap(x, 40) for x in order["name"]])
+    ax.set_xlabel("SIPAS (%)")
+    fig.suptitle(_wrap(title, 90), fontsize=10)
+    _legend(fig, handles, labels)
+    return fig
+
+
+def sipas_chart(units: pd.DataFrame, title: str, target: float | None = None, fmt: str = "svg") -> str | bytes:
+    """Each unit's SIPAS as a horizontal bar with its 95 % interval as whiskers, and the set's target as a
+    dashed line; highest on top.
+
+    Parameters
+    ----------
+    units : DataFrame
+        ``name, sipas, low, high`` (shares 0..1) of the units with a SIPAS; a NaN interval draws no whisker.
+    title : str
+        Chart title.
+    target : float, optional
+        The set's target (a share), drawn as a dashed vertical line and named in the legend.
+
+    Returns
+    -------
+    str or bytes
+        SVG document (or PNG bytes); each bar is labelled with its SIPAS as ``91,4``.
+
+    Examples
+    --------
+    >>> u = pd.DataFrame({"name": ["Sở A", "Sở B"], "sipas": [0.9139, 0.5], "low": [0.88, 0.3],
+    ...                   "high": [0.95, 0.7]})
+    >>> svg = sipas_chart(u, "SIPAS cấp sở", target=0.95)
+    >>> "Sở A" in svg, "91,4" in svg, "Mục tiêu 95,0 %" in svg, "sipas_interval" in svg
+    (True, True, True, True)
+    """
+    return _render(_sipas_figure, units, title, target, fmt=fmt)

@@ -8,12 +8,13 @@ question is keyed ``level/id`` inside the computation, so two levels may reuse a
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 from sqlalchemy.orm import Session
 
 from aggregation.sipas import ProvinceSipas, sipas
+from aggregation.sipas_bootstrap import REPLICATES, SEED, rank_units, sipas_bootstrap
 from questionnaires import CriteriaSet
 from questionnaires.model import round_points
 
@@ -23,6 +24,7 @@ from .campaigns import campaign_criteria
 from .results import campaign_units
 
 UNIT_COLUMNS = ["level", "unit", "name", "ballots", "covered", "elements", "left_out", "sipas"]
+SURE_COLUMNS = ["level", "unit", "low", "high", "rank", "rank_of", "overlaps"]
 PERCEPTION_COLUMNS = ["level", "unit", "name", "element", "question", "text", "answered", "dont_know", "positive",
                       "share"]
 
@@ -81,6 +83,10 @@ class SipasResults:
     elements: tuple[tuple[str, str], ...]
     ballots: int
     dossiers: dict[str, int] | None = None
+    sure: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SURE_COLUMNS))
+    province_interval: tuple[float, float] = (float("nan"), float("nan"))
+    replicates: int = REPLICATES
+    seed: int = SEED
 
     @property
     def target(self) -> float | None:
@@ -113,8 +119,9 @@ def completed_dossiers(session: Session, campaign: Campaign) -> dict[str, int]:
     return {row.unit.code: row.dossiers for row in unit_counts(session, campaign) if row.dossiers}
 
 
-def sipas_results(session: Session, campaign: Campaign) -> SipasResults:
-    """The SIPAS figures of a campaign on a SIPAS set (see :class:`SipasResults`).
+def sipas_results(session: Session, campaign: Campaign, intervals: bool = True) -> SipasResults:
+    """The SIPAS figures of a campaign on a SIPAS set (see :class:`SipasResults`); with ``intervals`` also
+    their 95 % intervals (:data:`REPLICATES` bootstrap replicates, seed :data:`SEED`) and ranks.
 
     Raises
     ------
@@ -153,6 +160,27 @@ def sipas_results(session: Session, campaign: Campaign) -> SipasResults:
     perception = perception[perception["question"].str.split("/", n=1).str[0] == perception["level"]]
     perception["text"] = perception["question"].map(texts)
     perception["question"] = perception["question"].str.split("/", n=1).str[1]
-    return SipasResults(cset, per_unit[UNIT_COLUMNS + codes].reset_index(drop=True),
-                        perception[PERCEPTION_COLUMNS].reset_index(drop=True), result.province,
-                        tuple((f.code, f.name) for f in cset.fields), int(answers["ballot"].nunique()), dossiers)
+    per_unit = per_unit.reset_index(drop=True)
+    extra = {}
+    if intervals:
+        boot = sipas_bootstrap(answers, inputs.questions, inputs.positive, inputs.dont_know,
+                               units=list(units["code"]), min_ballots=cset.min_ballots, dossiers=dossiers,
+                               weighting=weighting, replicates=REPLICATES, seed=SEED)
+        extra = {"sure": sure_frame(cset, per_unit, units, boot.units),
+                 "province_interval": boot.province[1:], "replicates": boot.replicates, "seed": boot.seed}
+    return SipasResults(cset, per_unit[UNIT_COLUMNS + codes], perception[PERCEPTION_COLUMNS].reset_index(drop=True),
+                        result.province, tuple((f.code, f.name) for f in cset.fields),
+                        int(answers["ballot"].nunique()), dossiers, **extra)
+
+
+def sure_frame(cset: CriteriaSet, per_unit: pd.DataFrame, units: pd.DataFrame,
+               intervals: pd.DataFrame) -> pd.DataFrame:
+    """:attr:`SipasResults.sure` from the units' figures (``level, unit, sipas``), the campaign's units
+    (``code, parent``) and the bootstrap's intervals (``unit, low, high``)."""
+    frame = per_unit[["level", "unit", "sipas"]].merge(intervals[["unit", "low", "high"]], on="unit", how="left")
+    parent = dict(zip(units["code"], units["parent"]))
+    within = {lv.code for lv in cset.levels if lv.rank_within == "parent" and lv.parent}
+    frame["ranking"] = [f"{lv}/{parent.get(u) or ''}" if lv in within else lv
+                        for lv, u in zip(frame["level"], frame["unit"])]
+    ranks = rank_units(frame, ["ranking"])
+    return pd.concat([frame[["level", "unit", "low", "high"]], ranks[["rank", "rank_of", "overlaps"]]], axis=1)

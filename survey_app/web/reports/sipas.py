@@ -3,20 +3,35 @@
 Every request of the reports blueprint about a campaign goes through :func:`_sipas_campaign` first: on a
 campaign whose set is of kind ``sipas`` the overview and the final-results page show the SIPAS results
 (:mod:`survey_app.services.sipas_results`), the export of the results table (``ket-qua`` or ``sipas``) gives
-the SIPAS table, the raw ballots are exported as for PAR, the printable page and the Word document are the
-SIPAS report (:mod:`survey_app.outputs.sipas_report_docx`, same URLs and file name as PAR's), and every
-other page or file, which is made of PAR points (survey points, findings, intervals, charts), answers with a
-Vietnamese message that it does not apply. A PAR campaign never reaches this module's views.
+the SIPAS table (also as SPSS ``.sav`` and Stata ``.dta``), the chart ``sipas-<level>`` is a level's SIPAS
+with its intervals and target (:mod:`survey_app.outputs.sipas_chart`), the raw ballots are exported as for
+PAR, the printable page and the Word document are the SIPAS report
+(:mod:`survey_app.outputs.sipas_report_docx`, same URLs and file name as PAR's), and every other page or
+file, which is made of PAR points (survey points, findings, intervals, charts), answers with a Vietnamese
+message that it does not apply. A PAR campaign never reaches this module's views.
 """
 from __future__ import annotations
 
-from flask import Response, render_template, request
+import re
+
+from flask import Response, abort, render_template, request
 
 from ...extensions import db_session
 from ...models import Campaign
 from ...outputs.ballot_table import ballot_headline, ballot_table
 from ...outputs.exports import CSV_FORM_WORD, Sheet, csv_chunks, csv_form, json_chunks, xlsx_file
-from ...outputs.sipas_table import SLUG, percent_text, perception_rows, sipas_table, target_words, weighting_words
+from ...outputs.sipas_chart import chart_alt, chart_levels, level_chart
+from ...outputs.sipas_table import (
+    SLUG,
+    interval_text,
+    method_words,
+    percent_text,
+    perception_rows,
+    rank_words,
+    sipas_table,
+    target_words,
+    weighting_words,
+)
 from ...services.campaigns import CHANNELS, ballot_counts, campaign_criteria
 from ...services.sipas_results import sipas_results
 from ..common import READERS, roles_required
@@ -25,6 +40,7 @@ from .routes import FORMATS, _download_name, _send_temporary, _unsealed
 
 RAW = ("phieu-dai", "phieu-rong")  # raw ballots: the same for both kinds of set
 RESULTS = ("ket-qua", SLUG)  # the results table's export: the SIPAS table on a SIPAS campaign
+CHART = re.compile(r"sipas-(\w+)")
 NOT_APPLICABLE = {
     "reports.survey_points": "Điểm điều tra xã hội học",
     "reports.findings": "Nhận xét nội dung có ý kiến kém theo điểm",
@@ -54,6 +70,8 @@ def _sipas_campaign():
         return sipas_printable(campaign_id)
     if request.endpoint == "reports.document":
         return sipas_document(campaign_id)
+    if request.endpoint == "reports.chart" and CHART.fullmatch(args.get("name", "")):
+        return sipas_chart(campaign_id, CHART.fullmatch(args["name"]).group(1))
     if request.endpoint == "reports.export":
         if args.get("slug") in RAW:
             return None
@@ -73,7 +91,21 @@ def sipas_overview(campaign_id: int):
                            levels={lv.code: lv.name for lv in results.cset.levels},
                            perception=perception_rows(results), summary=ballot_headline(counts, CHANNELS),
                            province=percent_text(results.province.value), weighting=weighting_words(results),
-                           target=target_words(results), percent=percent_text)
+                           target=target_words(results), percent=percent_text,
+                           province_interval=interval_text(*results.province_interval),
+                           charts={code: chart_alt(results, code) for code, _name in chart_levels(results)},
+                           method=method_words(results), ranking=rank_words(results))
+
+
+@roles_required(*READERS)
+def sipas_chart(campaign_id: int, level: str):
+    """A level's SIPAS chart (SVG): bars, 95 % intervals, the target; 404 for a level without a unit with one."""
+    campaign = _unsealed(campaign_id)
+    results = sipas_results(db_session(), campaign)
+    if level not in dict(chart_levels(results)):
+        abort(404)
+    return Response(level_chart(results, level), mimetype="image/svg+xml",
+                    headers={"Cache-Control": "private, max-age=60"})
 
 
 @roles_required(*READERS)
@@ -110,16 +142,22 @@ def sipas_document(campaign_id: int):
 
 @roles_required(*READERS)
 def sipas_export(campaign_id: int, fmt: str):
-    """The SIPAS table as XLSX, CSV (Excel in Vietnamese by default, ``?dang=may`` for programs) or JSON."""
+    """The SIPAS table as XLSX, CSV (Excel in Vietnamese by default, ``?dang=may`` for programs), JSON, SPSS
+    ``.sav`` or Stata ``.dta`` (labelled, :func:`survey_app.outputs.sipas_table.sipas_stat_file`)."""
     form = csv_form(request.args.get(CSV_FORM_WORD))
-    if fmt not in ("csv", "json", "xlsx") or form is None:
+    if fmt not in ("csv", "json", "xlsx", "sav", "dta") or form is None:
         return not_applicable(campaign_id, f"Tệp .{fmt}", 404)
     campaign = _unsealed(campaign_id)
-    table = sipas_table(sipas_results(db_session(), campaign))
+    results = sipas_results(db_session(), campaign)
+    table = sipas_table(results)
     filename = _download_name(campaign, SLUG, fmt)
+    if fmt in ("sav", "dta"):
+        from ...outputs.sipas_table import sipas_stat_file  # pyreadstat: loaded when first asked for
+
+        return _send_temporary(sipas_stat_file(fmt, results, campaign.name), filename, fmt)
     if fmt == "xlsx":
-        return _send_temporary(xlsx_file([Sheet(table.sheet_name, table.columns, table.rows, note=table.heading)]),
-                               filename)
+        sheet = Sheet(table.sheet_name, table.columns, table.rows, note=f"{table.heading}. {table.footnote}")
+        return _send_temporary(xlsx_file([sheet]), filename)
     chunks = csv_chunks(table.columns, table.rows, form=form) if fmt == "csv" else \
         json_chunks(table.columns, table.rows)
     return Response(chunks, mimetype=FORMATS[fmt],
