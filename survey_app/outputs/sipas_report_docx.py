@@ -5,8 +5,11 @@ and the national motto, page numbers from page 2, named styles, numbered table c
 signer, the same bytes for the same data); the content is a provincial SIPAS report's: I. purpose and method,
 II. the sample (ballots by group and channel, by unit and group), III. results (the province's SIPAS and the
 target; on landscape pages per level a table of units × the five elements and SIPAS in percent, units short
-of ballots marked "chưa đủ phiếu"; perception shares), IV. expectations, V. recommendations left for the
-Department to write. Every sentence is :mod:`.sipas_report_text`'s, shared with the printable page.
+of ballots marked "chưa đủ phiếu"; perception shares), IV. expectations (the three chosen most and a table
+province-wide, the three chosen most per unit with enough people), V. recommendations left for the Department
+to write. Part II ends with who answered ("Đặc điểm người trả lời"): per profile question the count and share
+of each option, province-wide and per unit, "—" for a unit under the set's ``min_cell`` respondents. Every
+sentence is :mod:`.sipas_report_text`'s, shared with the printable page.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from . import report_docx as form
 from . import sipas_report_text as st
 from .ballot_table import ballot_table
 from .report_tables import shown
+from .sipas_chart import add_level_chart
 from .sipas_table import percent_text, perception_rows, short_of_ballots
 
 
@@ -66,6 +70,80 @@ def group_rows(inp: st.SipasReportInput, level: str) -> list[list[str]]:
              shown(r.total, "integer"), "" if r.covered else "chưa đủ phiếu"] for i, r in enumerate(mine, 1)]
 
 
+HIDDEN = "—"
+
+
+def profile_rows(table, level: str | None = None) -> list[list[str]]:
+    """One profile table as printed: the province's row (``n (x %)`` per option), then each unit's (of
+    ``level`` when given) with its respondents and shares, :data:`HIDDEN` in every cell of a unit under
+    ``min_cell`` respondents."""
+    p = table.province
+    rows = [[p.name, shown(p.respondents, "integer"),
+             *(f"{shown(c.n, 'integer')} ({percent_text(c.share)})" if p.shown else HIDDEN for c in p.cells)]]
+    for r in table.units:
+        if level is None or r.level == level:
+            rows.append([r.name, shown(r.respondents, "integer"),
+                         *(percent_text(c.share) if r.shown else HIDDEN for c in r.cells)])
+    return rows
+
+
+def expectation_rows(block) -> list[list[str]]:
+    """A ranked list of expectations: rank, label, people who chose it, share."""
+    return [[str(c.rank), c.label, shown(c.n, "integer"), percent_text(c.share)] for c in block.choices]
+
+
+def unit_expectation_rows(ex, scale: str) -> list[list[str]]:
+    """Per unit shown: its name, people who chose, its three chosen most (ties included)."""
+    return [[b.name, shown(b.respondents, "integer"),
+             "; ".join(f"{c.rank}. {c.label} ({percent_text(c.share)})" for c in b.top(3))]
+            for b in ex.units if b.scale == scale and b.shown]
+
+
+def _profile(doc, results: SipasResults, inp: st.SipasReportInput, width: int, captions) -> None:
+    sentences = st.profile_sentences(results, inp)
+    if not sentences:
+        return
+    doc.add_paragraph("Đặc điểm người trả lời", style="Heading 2")
+    for s in sentences:
+        _paragraph(doc, s)
+    for table in inp.profile:
+        if not table.province.respondents:
+            continue
+        n = len(table.options)
+        captions.add(doc, f"Đặc điểm người trả lời: {table.name}")
+        form.word_table(doc, ["Đơn vị", "Số người trả lời", *(label for _, label in table.options)],
+                        [[(v, i > 0) for i, v in enumerate(row)] for row in profile_rows(table)],
+                        [width * 0.28, width * 0.12] + [width * 0.60 / n] * n)
+        doc.add_paragraph()
+
+
+def _expectations(doc, results: SipasResults, inp: st.SipasReportInput, width: int, captions) -> None:
+    for s in st.expectation_sentences(results, inp):
+        _paragraph(doc, s)
+    ex = inp.expectations
+    if ex is None or not ex.any:
+        return
+    for block in ex.province:
+        if not block.shown:
+            continue
+        name = ex.scale_names.get(block.scale, block.scale)
+        captions.add(doc, f"{name}: toàn tỉnh ({shown(block.respondents, 'integer')} người chọn)")
+        form.word_table(doc, ["Thứ hạng", "Điều mong đợi", "Số người chọn", "Tỷ lệ"],
+                        [[(r[0], True), (r[1], False), (r[2], True), (r[3], True)] for r in expectation_rows(block)],
+                        [width * 0.12, width * 0.56, width * 0.16, width * 0.16])
+        units = unit_expectation_rows(ex, block.scale)
+        if units:
+            captions.add(doc, f"{name}: ba điều được chọn nhiều nhất theo đơn vị")
+            form.word_table(doc, ["Đơn vị", "Số người chọn", "Được chọn nhiều nhất (thứ hạng, tỷ lệ)"],
+                            [[(r[0], False), (r[1], True), (r[2], False)] for r in units],
+                            [width * 0.28, width * 0.12, width * 0.60])
+        hidden = ex.hidden(block.scale)
+        if hidden:
+            _paragraph(doc, f"Không nêu riêng, dưới {ex.min_cell} người chọn: "
+                            + ", ".join(b.name for b in hidden) + ".", style="Ghi chú")
+        doc.add_paragraph()
+
+
 def _cells(values: list[str], texts: int) -> list[tuple[str, bool]]:
     """``(text, is a number)``: the first ``texts`` columns after STT and the last one are words."""
     return [(v, not (1 <= i <= texts or i == len(values) - 1)) for i, v in enumerate(values)]
@@ -90,6 +168,7 @@ def _sample(doc, results: SipasResults, inp: st.SipasReportInput, width: int, ca
         form.word_table(doc, headers, [_cells(r, 1) for r in rows],
                         [width * 0.07, width * 0.38] + [width * 0.37 / n] * n + [width * 0.18])
         doc.add_paragraph()
+    _profile(doc, results, inp, width, captions)
 
 
 def _results(doc, results: SipasResults, inp: st.SipasReportInput, width: int, captions) -> None:
@@ -109,6 +188,7 @@ def _results(doc, results: SipasResults, inp: st.SipasReportInput, width: int, c
         captions.add(doc, f"Tỷ lệ hài lòng theo yếu tố và SIPAS (%) — {lv.name}")
         form.word_table(doc, element_headers(results), [_cells(r, 1) for r in element_rows(results, lv.code)],
                         widths)
+        add_level_chart(doc, results, lv.code, int(width * 0.8))  # SIPAS with 95 % intervals and the target
         doc.add_paragraph()
     _paragraph(doc, "Tỷ lệ hài lòng: số người chọn Hài lòng hoặc Rất hài lòng trên số người trả lời (không tính "
                     "Không biết). Đơn vị chưa đủ phiếu không có chỉ số.", style="Ghi chú")
@@ -142,8 +222,7 @@ def sipas_report_document(results: SipasResults, inp: st.SipasReportInput) -> by
     _results(doc, results, inp, form.text_width(wide), captions)
     form.new_section(doc)
     doc.add_paragraph("IV. Ý KIẾN MONG ĐỢI CỦA NGƯỜI DÂN, TỔ CHỨC", style="Heading 1")
-    for s in st.expectation_sentences(results):
-        _paragraph(doc, s)
+    _expectations(doc, results, inp, form.text_width(doc.sections[-1]), captions)
     doc.add_paragraph("V. KIẾN NGHỊ", style="Heading 1")
     _paragraph(doc, st.RECOMMENDATIONS, style="Ghi chú")
     _paragraph(doc, st.sipas_closing(cset, inp.province, inp.year))

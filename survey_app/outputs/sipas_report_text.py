@@ -3,9 +3,11 @@
 The report has the shape of a provincial SIPAS report: I. purpose and method (the set's five elements, how an
 index is computed, the coverage minimum, the target), II. the sample (ballots per unit and group, coverage),
 III. results (the province's SIPAS against the target, per level the units above and below it and the highest
-and lowest element, the perception shares), IV. expectations, V. recommendations (a heading left for the
-Department to write under). Every figure comes from :class:`..services.sipas_results.SipasResults`; shares
-are printed by :func:`.sipas_table.percent_text` ("91,4 %"). Pure text, no Flask, no python-docx.
+and lowest element, the perception shares), IV. expectations (the three chosen most province-wide, from
+:mod:`..services.sipas_extras`; the sample part also describes the respondents' profile), V. recommendations
+(a heading left for the Department to write under). Every figure comes from
+:class:`..services.sipas_results.SipasResults`; shares are printed by :func:`.sipas_table.percent_text`
+("91,4 %"). Pure text, no Flask, no python-docx.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import pandas as pd
 
 from ..services.ballot_frame import rated_frame
 from ..services.campaigns import CHANNELS, GroupCount, ballot_counts
+from ..services.sipas_extras import Expectations, ProfileTable, expectations, profile
 from ..services.sipas_results import SipasResults, meets
 from .report_form import assessed_phrase
 from .report_text import join_vi, thousands_vi
@@ -24,8 +27,11 @@ Blocks = list[tuple[str, list[str]]]
 
 RECOMMENDATIONS = ("(Phần do Sở Nội vụ viết: kiến nghị, đề xuất các giải pháp nâng cao sự hài lòng của người dân, "
                    "tổ chức đối với từng yếu tố và từng cơ quan, đơn vị.)")
-NO_EXPECTATIONS = ("Bộ khảo sát của đợt này chưa có câu hỏi về sự mong đợi của người dân, tổ chức (chọn những nội "
-                   "dung muốn cơ quan hành chính cải thiện trước), nên báo cáo chưa có số liệu phần này.")
+NO_EXPECTATIONS = ("Đợt khảo sát này chưa có số liệu về sự mong đợi của người dân, tổ chức (chọn những nội dung muốn "
+                   "cơ quan hành chính cải thiện trước): bộ khảo sát không hỏi, hoặc chưa người trả lời nào chọn.")
+PROFILE_NOTE = ("Người trả lời không bắt buộc cho biết đặc điểm của mình; tỷ lệ tính trên số người trả lời từng câu. "
+                "Số liệu theo đơn vị chỉ ghi khi đơn vị có từ {n} người trả lời câu đó trở lên; “—”: dưới {n} người, "
+                "không ghi riêng (vẫn tính vào toàn tỉnh).")
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,8 @@ class SipasReportInput:
     channels: tuple[tuple[str, str, str], ...]
     unit_groups: list[UnitGroupRow]
     groups: tuple[tuple[str, str], ...]
+    expectations: Expectations | None = None
+    profile: tuple[ProfileTable, ...] = ()
 
 
 def report_input(session, campaign, results: SipasResults) -> SipasReportInput:
@@ -59,7 +67,8 @@ def report_input(session, campaign, results: SipasResults) -> SipasReportInput:
     rated = rated_frame(session, campaign)
     rows = unit_group_rows(results, rated[rated["counted"]])
     return SipasReportInput(campaign.year, campaign.province or "", ballot_counts(session, campaign), CHANNELS,
-                            rows, tuple((g.code, g.name) for g in results.cset.groups))
+                            rows, tuple((g.code, g.name) for g in results.cset.groups),
+                            expectations(session, campaign), profile(session, campaign))
 
 
 def sipas_title(cset, year: int) -> str:
@@ -240,6 +249,36 @@ def perception_sentence(results: SipasResults) -> str:
             f"“Không biết”), không tính vào chỉ số. Tỷ lệ thấp nhất là {percent_text(low)}: {where}.")
 
 
-def expectation_sentences(results: SipasResults) -> list[str]:
-    """IV. Expectations: the set has no expectation question yet (issue 29 item 2), so the part says so."""
-    return [NO_EXPECTATIONS]
+def _how_many(n: int) -> str:
+    """``Ba điều``: how many expectations a sentence names (more than three when the third place is shared)."""
+    return {1: "Điều", 2: "Hai điều", 3: "Ba điều"}.get(n, f"{n} điều")
+
+
+def expectation_sentences(results: SipasResults, inp: SipasReportInput | None = None) -> list[str]:
+    """IV. Expectations: per expectation scale, how many people chose at least one and the three chosen most
+    province-wide with their shares; :data:`NO_EXPECTATIONS` when nobody chose anything (or no input)."""
+    ex = inp.expectations if inp is not None else None
+    if ex is None or not ex.any:
+        return [NO_EXPECTATIONS]
+    out = []
+    for block in ex.province:
+        if not block.respondents:
+            continue
+        if not block.shown:
+            out.append(f"Chỉ có {block.respondents} người chọn điều mong đợi, dưới {ex.min_cell} người, nên báo cáo "
+                       "không nêu số liệu.")
+            continue
+        top = [f"“{c.label}” ({percent_text(c.share)})" for c in block.top(3)]
+        out.append(f"Trên toàn tỉnh, {thousands_vi(block.respondents)} người trả lời đã chọn ít nhất một điều mong "
+                   f"đợi cơ quan hành chính cải thiện. {_how_many(len(top))} được chọn nhiều nhất là {join_vi(top)}.")
+    out.append("Tỷ lệ là số người chọn điều đó trên số người đã chọn ít nhất một điều (mỗi người chọn được nhiều "
+               "điều, nên các tỷ lệ cộng lại có thể quá 100 %); điều mong đợi không tính vào chỉ số. Theo đơn vị, "
+               f"chỉ nêu đơn vị có từ {ex.min_cell} người chọn trở lên.")
+    return out
+
+
+def profile_sentences(results: SipasResults, inp: SipasReportInput) -> list[str]:
+    """II. Who answered: the rule of the profile tables (empty when nobody described themselves)."""
+    if not any(t.province.respondents for t in inp.profile):
+        return []
+    return [PROFILE_NOTE.format(n=results.cset.min_cell)]
