@@ -97,11 +97,19 @@ def test_import_writes_a_set_that_passes_check(cli, tmp_path):
         "ty_le": [("tren_80", "Trên 80%", 1.0, False), ("tu_65_den_80", "Từ 65% đến 80%", 0.6, False),
                   ("tu_50_den_65", "Từ 50% đến dưới 65%", 0.2, False), ("duoi_50", "Dưới 50%", 0.0, False),
                   ("khong_biet", "Không biết / không ý kiến", None, True)],
+        # lists to choose from: the background select_one (profile) and the select_multiple (expectation)
+        "gioi_tinh": [("nam", "Nam", None, False), ("nu", "Nữ", None, False)],
+        "kenh": [("truc_tiep", "Trực tiếp tại Bộ phận Một cửa", None, False),
+                 ("truc_tuyen", "Dịch vụ công trực tuyến", None, False),
+                 ("buu_chinh", "Qua bưu chính công ích", None, False)],
     }
+    assert [s.code for s in cset.scales if not s.scored] == ["gioi_tinh", "kenh"]
     qn = cset.questionnaire("huyen", "nguoi_dan")
     assert qn.title == "Khảo sát người dân về sự phục vụ của UBND huyện"
     assert qn.intro.startswith("Phiếu khảo sát ý kiến người dân")
-    assert qn.question_ids == ("tuyen_truyen", "mot_cua", "thai_do", "dung_hen", "dvc_truc_tuyen")
+    assert qn.question_ids == ("gioi_tinh", "kenh", "thu_tuc", "tuyen_truyen", "mot_cua", "thai_do", "dung_hen",
+                               "dvc_truc_tuyen", "gop_y")
+    assert cset.scored_ids(qn) == ("tuyen_truyen", "mot_cua", "thai_do", "dung_hen", "dvc_truc_tuyen")
     assert [g.code for g in cset.groups] == ["nguoi_dan"]
     # The base set's maxima are kept for what the form asks; the rest is named, not lost silently.
     assert cset.sub_criterion_by_key[("huyen", "3.4.3")].max_points == 0.5
@@ -116,13 +124,19 @@ def test_import_writes_a_set_that_passes_check(cli, tmp_path):
 def test_import_lists_every_row_it_cannot_represent_with_row_and_type(cli, tmp_path):
     result = import_(cli, FORM, tmp_path / "imported")
     assert result.exit_code == 0, result.output
-    assert "Không biểu diễn được trong bộ tiêu chí (6 dòng của trang survey, không nhập):" in result.output
-    for line in ("dòng 2: start 'start': siêu dữ liệu",
-                 "dòng 6: select_one gioi_tinh 'gioi_tinh': không có par_subcriterion",
-                 "dòng 7: select_multiple kenh 'kenh': kiểu câu hỏi không chấm điểm được",
-                 "dòng 8: text 'thu_tuc': kiểu câu hỏi không chấm điểm được",
-                 "dòng 17: text 'gop_y': kiểu câu hỏi không chấm điểm được"):
+    assert "Không biểu diễn được trong bộ tiêu chí (2 dòng của trang survey, không nhập):" in result.output
+    for line in ("dòng 2: start 'start': siêu dữ liệu", "dòng 3: end 'end': siêu dữ liệu"):
         assert line in result.output
+    # The background select_one (group 'thong_tin'), the select_multiple and the two texts are imported as a
+    # profile question, an expectation and comments (tests/test_kinds_exports.py); a select_one neither scored
+    # nor in such a group is still listed.
+    for name in ("gioi_tinh", "kenh", "thu_tuc", "gop_y"):
+        assert f"'{name}'" not in result.output.split("Ghi chú:")[0]
+    rows = [r if r[1] != "thong_tin" else make_form.q("begin group", "khac", "Khác") for r in make_form.SURVEY]
+    form = xlsform.read_xlsform(variant(tmp_path, "plain.xlsx", survey=rows))
+    assert [str(s) for s in form.skipped if s.name == "gioi_tinh"] == [
+        "dòng 6: select_one gioi_tinh 'gioi_tinh': không có par_subcriterion (câu hỏi không thuộc tiêu chí thành "
+        "phần nào, không chấm điểm)"]
     assert "nhóm 'thong_tin' (dòng 5) được làm phẳng" in result.output
     assert "câu 'dvc_truc_tuyen' (dòng 15): bỏ relevant" in result.output
 
@@ -134,7 +148,7 @@ def test_a_repeat_is_listed_and_its_questions_still_imported(tmp_path):
     rows[begin + 6] = make_form.q("end repeat", "")
     form = xlsform.read_xlsform(variant(tmp_path, survey=rows))
     assert [(s.row, s.type) for s in form.skipped if s.type == "begin repeat"] == [(10, "begin repeat")]
-    assert len(form.questions) == 5
+    assert sum(q.kind == "scored" for q in form.questions) == 5
 
 
 # --- fractions ------------------------------------------------------------------
@@ -268,7 +282,8 @@ def test_a_sheet_declared_down_to_row_1048576_and_column_amj_is_read_only_to_its
     by a scan of the sheet's XML), whatever the declaration."""
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-    survey = list(make_form.SURVEY) + [()] * 600 + [make_form.q("text", "sau_khoang_trong", "Câu sau 600 dòng trống")]
+    survey = list(make_form.SURVEY) + [()] * 600 + [make_form.q("integer", "sau_khoang_trong",
+                                                                 "Câu sau 600 dòng trống")]
     wb = make_form.build_workbook(survey=survey)
     for name in ("survey", "choices"):
         wb[name].cell(row=1, column=1024).number_format = "0"  # a formatted, empty cell: header row to AMJ
@@ -290,8 +305,8 @@ def test_a_sheet_declared_down_to_row_1048576_and_column_amj_is_read_only_to_its
     form = xlsform.read_xlsform(path)
     plain = xlsform.read_xlsform(FORM)
     assert (form.questions, form.lists, form.scale_names) == (plain.questions, plain.lists, plain.scale_names)
-    assert form.skipped[-1] == xlsform.Skipped(618, "text", "sau_khoang_trong",
-                                               "kiểu câu hỏi không chấm điểm được (chỉ select_one được nhập)")
+    assert form.skipped[-1] == xlsform.Skipped(618, "integer", "sau_khoang_trong", "kiểu câu hỏi không nhập được "
+                                               "(chỉ select_one, select_multiple và text được nhập)")
     assert form.notes == plain.notes, "read to its last filled row: nothing below is left unread, nothing to say"
 
 
@@ -338,7 +353,7 @@ def test_without_vietnamese_the_default_language_is_used_and_an_empty_label_fall
     choices = [r if r[1] != "kha" else r[:2] + ("",) + r[3:] for r in make_form.CHOICES]  # no Vietnamese "Khá"
     settings = [make_form.SETTINGS[0], make_form.SETTINGS[1][:3] + ("English (en)",) + make_form.SETTINGS[1][4:]]
     form = xlsform.read_xlsform(variant(tmp_path, survey=survey, choices=choices, settings=settings))
-    assert form.questions[0].label == "Impact of PAR communication"
+    assert {q.id: q.label for q in form.questions}["tuyen_truyen"] == "Impact of PAR communication"
     assert "không có cột nhãn tiếng Việt: dùng cột 'label:English (en)'" in form.notes
     assert "nhãn có 2 ngôn ngữ: dùng cột 'label:English (en)'; bỏ nhãn Français (fr) (trang survey)" in form.notes
     assert [c.label for c in form.lists["muc_do"]][:2] == ["Tốt", "Fair"]
@@ -355,16 +370,17 @@ def test_the_cli_prints_the_label_languages_it_drops(cli, tmp_path):
 
 def test_only_the_lists_of_imported_questions_are_checked(cli, tmp_path):
     choices = list(make_form.CHOICES) + [
-        ("gioi_tinh", "nam", "Nam (lặp lại)", "Male again", ""),  # duplicate, in a list no scored question uses
-        ("gioi_tinh", "khac", "Khác", "Other", "nhiều"),  # a fraction that is not one, in the same list
-        ("kenh", "", "Kênh không có mã", "No code", ""),  # a choice without a name
-        ("kenh", "kb1", "Không biết", "Don't know", "dont_know"),
-        ("kenh", "kb2", "Không rõ", "Not sure", "dont_know"),  # "don't know" twice
+        ("khong_dung", "nam", "Nam", "Male", ""),
+        ("khong_dung", "nam", "Nam (lặp lại)", "Male again", ""),  # duplicate, in a list no question uses
+        ("khong_dung", "khac", "Khác", "Other", "nhiều"),  # a fraction that is not one, in the same list
+        ("khong_dung_2", "", "Kênh không có mã", "No code", ""),  # a choice without a name
+        ("khong_dung_2", "kb1", "Không biết", "Don't know", "dont_know"),
+        ("khong_dung_2", "kb2", "Không rõ", "Not sure", "dont_know"),  # "don't know" twice
     ]
     out = tmp_path / "imported"
     result = import_(cli, variant(tmp_path, choices=choices), out)
     assert result.exit_code == 0, result.output
-    assert [s.code for s in load_criteria_set(out).scales] == ["muc_do", "ty_le"]
+    assert [s.code for s in load_criteria_set(out).scales] == ["muc_do", "ty_le", "gioi_tinh", "kenh"]
 
     duplicated = list(make_form.CHOICES) + [("muc_do", "kha", "Khá (lặp lại)", "Fair again", 0.6)]
     result = import_(cli, variant(tmp_path, "dup.xlsx", choices=duplicated), tmp_path / "dup")

@@ -7,6 +7,12 @@ Import (:func:`read_xlsform`, :func:`build_set_texts`, :func:`write_set`)
     fractions from the ``par_fraction`` column of the ``choices`` sheet, the
     word ``dont_know`` marking the "don't know" option), and the form becomes
     the questionnaire of one group (``questionnaires/<level>-<group>.yaml``).
+    Questions never scored come too: a ``select_multiple`` is an expectation (``choose_up_to`` from a
+    ``count-selected(.) <= N`` constraint, else 3), a ``text`` a comment (``max_length`` from a
+    ``string-length(.) <= N`` constraint, else 500), and a ``select_one`` without ``par_subcriterion`` a
+    profile question when ``par_kind`` says ``profile``, its list is marked ``par_scored: no``, or it sits
+    in a group of background questions (named like ``thong_tin``, ``profile``); their lists are scales
+    without fractions (``scored: false``).
     Fields, levels, sub-criteria, groups and classes come from a base set
     (by default the bundled one). The written folder is a **complete,
     standalone set** restricted to what the form asks: only the imported
@@ -22,7 +28,10 @@ Import (:func:`read_xlsform`, :func:`build_set_texts`, :func:`write_set`)
 Export (:func:`export_sheets`, :func:`write_workbook`)
     One questionnaire (level, group) as an XLSForm with Vietnamese labels
     (``label::Vietnamese (vi)``) and the ``par_*`` columns, so that it
-    re-imports to the same questions and scales. The form rates **one unit**:
+    re-imports to the same questions and scales. A profile question is an optional ``select_one``, an
+    expectation a ``select_multiple`` with its ``count-selected`` constraint and a hint, a comment a ``text``
+    with its ``string-length`` constraint, each named by ``par_kind``; their lists say ``par_scored: no``.
+    The form rates **one unit**:
     its first question ``unit`` (a ``text`` question, or a ``select_one``
     over a list of units) says which; a respondent who rates many units (a
     provincial delegate rating every department) fills one form per unit, so

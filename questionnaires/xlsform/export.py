@@ -15,6 +15,7 @@ from .form import (
     SURVEY_COLUMNS,
     UNIT_FIELD,
     UNITS_LIST,
+    UNSCORED,
     FormProblem,
     XLSFormError,
 )
@@ -110,24 +111,26 @@ def export_sheets(cset: CriteriaSet, level_code: str, group_code: str,
                                         "(phải bắt đầu bằng chữ, chỉ gồm chữ, số, _, ., -; khác 'unit')")])
     level = cset.level_by_code[level_code]
     survey: list[tuple] = []
+    blank = ("",) * 4  # par_kind, hint, constraint, constraint message
     if qn.intro:
-        survey.append(("note", "intro", qn.intro, "", "", "", ""))
+        survey.append(("note", "intro", qn.intro, "", "", "", "") + blank)
     unit_label = f"Đơn vị được đánh giá ({level.name.lower()})" + ("" if units else ": ghi mã đơn vị")
-    survey.append((f"select_one {UNITS_LIST}" if units else "text", UNIT_FIELD, unit_label, "yes", "", "", ""))
+    survey.append((f"select_one {UNITS_LIST}" if units else "text", UNIT_FIELD, unit_label, "yes", "", "", "")
+                  + blank)
     used_scales: list[str] = []
     for item in qn.items:
         q = cset.question_by_key[(level_code, item.question)]
-        if q.scale not in used_scales:
+        if q.scale and q.scale not in used_scales:
             used_scales.append(q.scale)
-        survey.append((f"select_one {q.scale}", q.id, item.text, "yes", q.sub_criterion, q.max_points,
-                       q.text if q.text != item.text else ""))
+        survey.append(_survey_row(q, item.text))
     choices: list[tuple] = []
     for code in sorted(used_scales, key=[s.code for s in cset.scales].index):
         scale = cset.scale_by_code[code]
         for o in scale.options:
-            choices.append((scale.code, o.code, o.label, DONT_KNOW if o.dont_know else o.fraction, scale.name))
+            fraction = DONT_KNOW if o.dont_know else (o.fraction if scale.scored else "")
+            choices.append((scale.code, o.code, o.label, fraction, scale.name, "" if scale.scored else UNSCORED))
     for code, name in units or ():
-        choices.append((UNITS_LIST, code, name, "", ""))
+        choices.append((UNITS_LIST, code, name, "", "", ""))
     settings = [(qn.title, f"parsurvey_{level_code}_{group_code}", cset.digest[:12] or "1",
                  DEFAULT_LANGUAGE, level_code, group_code)]
     return {
@@ -135,6 +138,27 @@ def export_sheets(cset: CriteriaSet, level_code: str, group_code: str,
         "choices": (CHOICES_COLUMNS, choices),
         "settings": (SETTINGS_COLUMNS, settings),
     }
+
+
+def _survey_row(q, label: str) -> tuple:
+    """One question's survey row (:data:`SURVEY_COLUMNS`): a scored question is a required ``select_one`` with
+    its sub-criterion and points (none written when 0, as in a SIPAS set); a profile question an optional
+    ``select_one``; an expectation a ``select_multiple`` whose constraint and hint say how many may be chosen;
+    a comment a ``text`` whose constraint is its length limit. ``par_kind`` names the kind of the last three.
+    """
+    wording = q.text if q.text != label else ""
+    if q.kind == "scored":
+        return (f"select_one {q.scale}", q.id, label, "yes", q.sub_criterion, q.max_points or "", wording,
+                "", "", "", "")
+    if q.kind == "profile":
+        return (f"select_one {q.scale}", q.id, label, "", "", "", wording, q.kind, "", "", "")
+    if q.kind == "expectation":
+        n = q.choose_up_to
+        return (f"select_multiple {q.scale}", q.id, label, "", "", "", wording, q.kind,
+                f"Chọn tối đa {n} phương án", f"count-selected(.) <= {n}", f"Chỉ chọn tối đa {n} phương án")
+    n = q.max_length
+    return ("text", q.id, label, "", "", "", wording, q.kind, f"Tối đa {n} ký tự; xin đừng ghi tên, số điện thoại",
+            f"string-length(.) <= {n}", f"Ý kiến dài quá {n} ký tự")
 
 
 def write_workbook(sheets: Mapping[str, Sheet], path: str | Path) -> Path:

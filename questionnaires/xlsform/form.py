@@ -10,8 +10,13 @@ DEFAULT_LANGUAGE = "Vietnamese (vi)"
 DONT_KNOW = "dont_know"
 UNIT_FIELD = "unit"
 UNITS_LIST = "units"
-SURVEY_COLUMNS = ("type", "name", VI_LABEL, "required", "par_subcriterion", "par_max_points", "par_text")
-CHOICES_COLUMNS = ("list_name", "name", VI_LABEL, "par_fraction", "par_scale_name")
+VI_HINT = "hint::Vietnamese (vi)"
+VI_CONSTRAINT_MESSAGE = "constraint_message::Vietnamese (vi)"
+SURVEY_COLUMNS = ("type", "name", VI_LABEL, "required", "par_subcriterion", "par_max_points", "par_text",
+                  "par_kind", VI_HINT, "constraint", VI_CONSTRAINT_MESSAGE)
+CHOICES_COLUMNS = ("list_name", "name", VI_LABEL, "par_fraction", "par_scale_name", "par_scored")
+UNSCORED = "no"  # par_scored of a list to choose from (a profile's, an expectation's): no fractions
+DEFAULT_CHOOSE_UP_TO = 3  # a select_multiple read without a count-selected constraint
 SETTINGS_COLUMNS = ("form_title", "form_id", "version", "default_language", "par_level", "par_group")
 
 # Types that record something about the device or the interview, not an answer.
@@ -98,7 +103,8 @@ class Choice:
 
 @dataclass(frozen=True)
 class FormQuestion:
-    """A ``select_one`` row that becomes a question."""
+    """A survey row that becomes a question: a scored or profile ``select_one``, an expectation
+    (``select_multiple``) or a comment (``text``; no list)."""
 
     row: int
     id: str
@@ -107,6 +113,9 @@ class FormQuestion:
     sub_criterion: str
     max_points: float | None
     text: str  # the level's wording (``par_text``), else the label
+    kind: str = "scored"
+    choose_up_to: int = 1
+    max_length: int = 0
 
 
 @dataclass
@@ -128,7 +137,9 @@ class XLSForm:
     scale_names: dict[str, str]
     skipped: list[Skipped] = dc_field(default_factory=list)
     notes: list[str] = dc_field(default_factory=list)
+    unscored: frozenset[str] = frozenset()  # lists only profile and expectation questions use: no fractions
 
     def missing_fractions(self) -> list[Choice]:
-        """The options of the used lists whose fraction is neither given nor "don't know"."""
-        return [c for choices in self.lists.values() for c in choices if not c.given]
+        """The options of the used scored lists whose fraction is neither given nor "don't know"."""
+        return [c for name, choices in self.lists.items() if name not in self.unscored for c in choices
+                if not c.given]

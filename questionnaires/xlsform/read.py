@@ -8,12 +8,15 @@ from dataclasses import field as dc_field
 from pathlib import Path
 
 from .. import tabular
+from ..model import COMMENT_MAX
 from .form import (
+    DEFAULT_CHOOSE_UP_TO,
     DONT_KNOW,
     LOGIC_COLUMNS,
     METADATA_TYPES,
     NAME_RE,
     UNIT_FIELD,
+    UNSCORED,
     VI_LABEL,
     Choice,
     FormProblem,
@@ -32,6 +35,54 @@ MAX_ROWS = 100_000
 # Question types whose choices live outside the workbook: their options, hence their scores, are unknown.
 FROM_FILE_TYPES = ("select_one_from_file", "select_multiple_from_file")
 EXTERNAL_TYPE = "select_one_external"
+# A group of background questions ("thông tin người trả lời"): a select_one in it without par_subcriterion is
+# a profile question. Matched on the group's name: thong_tin, thong_tin_nguoi_tra_loi, profile, respondent.
+PROFILE_GROUP = re.compile(r"thong_?tin|profile|respondent|nhan_khau", re.IGNORECASE)
+_COUNT_SELECTED = re.compile(r"count-selected\(\s*\.\s*\)\s*(<=|<)\s*(\d+)")
+_STRING_LENGTH = re.compile(r"string-length\(\s*\.\s*\)\s*(<=|<)\s*(\d+)")
+OTHER_KINDS = ("profile", "expectation", "comment")
+
+
+def _limit(pattern: re.Pattern, constraint: str, default: int) -> int:
+    """The bound a constraint puts (``<= 3`` is 3, ``< 3`` is 2), else ``default``.
+
+    Examples
+    --------
+    >>> _limit(_COUNT_SELECTED, "count-selected(.) <= 2", 3), _limit(_COUNT_SELECTED, "count-selected(.)<4", 3)
+    (2, 3)
+    >>> _limit(_STRING_LENGTH, "string-length(.) <= 300", 500), _limit(_STRING_LENGTH, "", 500)
+    (300, 500)
+    """
+    match = pattern.search(constraint or "")
+    if match is None:
+        return default
+    return int(match.group(2)) - (1 if match.group(1) == "<" else 0)
+
+
+def _question_kind(type_: str, par_kind: str, sub: str, list_unscored: bool, in_profile_group: bool) -> str | None:
+    """What a survey row of a question type becomes: ``scored``, ``profile``, ``expectation``, ``comment``, or
+    None (not imported).
+
+    ``text`` is a comment and ``select_multiple`` an expectation; a ``select_one`` is scored with a
+    ``par_subcriterion``, else a profile question when ``par_kind`` says so, its list is marked
+    ``par_scored: no`` or it sits in a group of background questions (:data:`PROFILE_GROUP`).
+
+    Examples
+    --------
+    >>> [_question_kind("select_one", "", "1.2.1", False, False), _question_kind("select_one", "", "", False, True),
+    ...  _question_kind("select_one", "", "", False, False), _question_kind("select_multiple", "", "", True, False),
+    ...  _question_kind("text", "", "", False, False), _question_kind("integer", "", "", False, False)]
+    ['scored', 'profile', None, 'expectation', 'comment', None]
+    """
+    if type_ == "text":
+        return "comment"
+    if type_ == "select_multiple":
+        return "expectation"
+    if type_ != "select_one":
+        return None
+    if par_kind == "profile" or (not sub and (list_unscored or in_profile_group)):
+        return "profile"
+    return "scored" if sub else None
 
 # --- reading a workbook ----------------------------------------------------------
 
@@ -324,7 +375,7 @@ def read_xlsform(path: str | Path) -> XLSForm:
     seen: dict[str, int] = {}
     intro = ""
     stack: list[str] = []
-    needs_choices = False  # a question to import uses the choices sheet
+    needs_choices = False  # a scored question to import uses the choices sheet
     outside_scored: list[int] = []  # rows of questions with a par_subcriterion whose choices are outside the form
     fallback_rows: list[int] = []  # rows of imported questions labelled from a later label column
     for row_no, row in survey.rows:
@@ -339,7 +390,7 @@ def read_xlsform(path: str | Path) -> XLSForm:
         label_col = next((c for c in labels if survey.get(row, c)), None)
         label = survey.get(row, label_col)
         if kind in ("begin_group", "begin_repeat"):
-            stack.append(kind)
+            stack.append(name)
             if kind == "begin_group":
                 notes.append(
                     f"nhóm '{name}' (dòng {row_no}) được làm phẳng: các câu bên trong thành câu hỏi thường của phiếu"
@@ -366,39 +417,36 @@ def read_xlsform(path: str | Path) -> XLSForm:
             if survey.get(row, "par_subcriterion"):
                 outside_scored.append(row_no)
             continue
-        if kind != "select_one":
-            what = "siêu dữ liệu (metadata), không phải câu trả lời" if kind in METADATA_TYPES else \
-                "kiểu câu hỏi không chấm điểm được (chỉ select_one được nhập)"
-            skipped.append(Skipped(row_no, type_text, name, what))
-            continue
         sub = survey.get(row, "par_subcriterion")
-        if not sub:
-            skipped.append(
-                Skipped(
-                    row_no,
-                    type_text,
-                    name,
-                    "không có par_subcriterion (câu hỏi không thuộc tiêu chí thành phần nào, không chấm điểm)",
-                )
-            )
+        par_kind = survey.get(row, "par_kind").strip().lower()
+        list_unscored = len(tokens) > 1 and tokens[1] in all_lists.lists and all_lists.lists[tokens[1]].unscored
+        qkind = _question_kind(kind, par_kind, sub, list_unscored, any(PROFILE_GROUP.search(g) for g in stack))
+        if qkind is None:
+            if kind == "select_one":
+                skipped.append(Skipped(row_no, type_text, name, "không có par_subcriterion (câu hỏi không thuộc "
+                                       "tiêu chí thành phần nào, không chấm điểm)"))
+            else:
+                what = "siêu dữ liệu (metadata), không phải câu trả lời" if kind in METADATA_TYPES else \
+                    "kiểu câu hỏi không nhập được (chỉ select_one, select_multiple và text được nhập)"
+                skipped.append(Skipped(row_no, type_text, name, what))
             continue
-        if len(tokens) < 2:
-            problems.append(
-                FormProblem("survey", row_no, "missing_list", f"câu '{name}': select_one thiếu tên danh sách")
-            )
-            continue
-        if choices_sheet is None:
-            problems.append(FormProblem("survey", row_no, "no_choices_sheet",
-                                        f"câu '{name}' ({type_text}) cần trang 'choices' nhưng tệp không có trang này"))
-            continue
-        needs_choices = True
-        if all_lists.sheet_problems:  # the choices sheet cannot be read: said once, after the survey rows
-            continue
-        if tokens[1] not in all_lists.lists:
-            problems.append(FormProblem("survey", row_no, "missing_list",
-                                        f"câu '{name}' ({type_text}) dùng danh sách '{tokens[1]}' nhưng trang choices "
-                                        "không có danh sách này"))
-            continue
+        if kind != "text":
+            if len(tokens) < 2:
+                problems.append(FormProblem("survey", row_no, "missing_list",
+                                            f"câu '{name}': {kind} thiếu tên danh sách"))
+                continue
+            if choices_sheet is None:
+                problems.append(FormProblem("survey", row_no, "no_choices_sheet", f"câu '{name}' ({type_text}) "
+                                            "cần trang 'choices' nhưng tệp không có trang này"))
+                continue
+            needs_choices = needs_choices or qkind == "scored"
+            if all_lists.sheet_problems:  # the choices sheet cannot be read: said once, after the survey rows
+                continue
+            if tokens[1] not in all_lists.lists:
+                problems.append(FormProblem("survey", row_no, "missing_list",
+                                            f"câu '{name}' ({type_text}) dùng danh sách '{tokens[1]}' nhưng trang "
+                                            "choices không có danh sách này"))
+                continue
         if not name or not NAME_RE.match(name):
             problems.append(
                 FormProblem(
@@ -419,7 +467,7 @@ def read_xlsform(path: str | Path) -> XLSForm:
                 FormProblem("survey", row_no, "missing_label", f"câu '{name}' không có nhãn (nội dung câu hỏi)")
             )
             continue
-        max_text = survey.get(row, "par_max_points")
+        max_text = survey.get(row, "par_max_points") if qkind == "scored" else ""
         max_points = None
         if max_text:
             max_points = _number(max_text)
@@ -432,22 +480,38 @@ def read_xlsform(path: str | Path) -> XLSForm:
             skipped.append(
                 Skipped(row_no, type_text, name, "phương án 'khác' (or_other) không chấm điểm được: bỏ phương án này")
             )
-        lost = [c for c in LOGIC_COLUMNS if survey.get(row, c)]
+        used_logic = ("constraint",) if qkind in ("expectation", "comment") else ()
+        lost = [c for c in LOGIC_COLUMNS if survey.get(row, c) and c not in used_logic]
         if lost:
             notes.append(f"câu '{name}' (dòng {row_no}): bỏ {', '.join(lost)} — phiếu của chúng tôi hỏi mọi câu")
         if label_col != labels[0]:
             fallback_rows.append(row_no)
         text = survey.get(row, "par_text") or label
-        questions.append(FormQuestion(row_no, name, label, tokens[1], sub, max_points, text))
-    if needs_choices:
+        constraint = survey.get(row, "constraint")
+        if qkind == "expectation":
+            n = len(all_lists.lists[tokens[1]].choices)
+            extra = {"choose_up_to": max(1, min(_limit(_COUNT_SELECTED, constraint, DEFAULT_CHOOSE_UP_TO), n))}
+        elif qkind == "comment":
+            extra = {"max_length": max(1, _limit(_STRING_LENGTH, constraint, COMMENT_MAX))}
+        else:
+            extra = {}
+        questions.append(FormQuestion(row_no, name, label, tokens[1] if kind != "text" else "",
+                                      sub if qkind == "scored" else "", max_points, text, qkind, **extra))
+    if needs_choices:  # without a scored question there is nothing to import (said below), whatever the sheet
         problems.extend(all_lists.sheet_problems)
-    used_names = {q.list_name for q in questions}
+    used_names = {q.list_name for q in questions if q.list_name}
     used = [name for name in all_lists.lists if name in used_names]  # in choices-sheet order
+    scored_lists = {q.list_name for q in questions if q.kind == "scored"}
+    for q in questions:
+        if q.list_name and q.kind != "scored" and q.list_name in scored_lists:
+            problems.append(FormProblem("survey", q.row, "mixed_list",
+                                        f"câu '{q.id}' không tính điểm nhưng dùng danh sách '{q.list_name}' của câu "
+                                        "tính điểm: dùng một danh sách riêng"))
     for list_name in used:
         problems.extend(all_lists.lists[list_name].problems)
     if problems:
         raise XLSFormError(problems)
-    if not questions:
+    if not any(q.kind == "scored" for q in questions):
         why = "" if survey.has("par_subcriterion") else " (trang survey thiếu cột par_subcriterion)"
         if outside_scored:
             why += (f" (câu ở dòng {', '.join(map(str, outside_scored))} có par_subcriterion nhưng danh sách lựa chọn "
@@ -479,6 +543,7 @@ def read_xlsform(path: str | Path) -> XLSForm:
         scale_names=scale_names,
         skipped=skipped,
         notes=notes,
+        unscored=frozenset(name for name in used if name not in scored_lists),
     )
 
 
@@ -512,6 +577,7 @@ class _List:
     scale_name: str = ""
     problems: list[FormProblem] = dc_field(default_factory=list)
     fallback_rows: list[int] = dc_field(default_factory=list)  # options labelled from a later label column
+    unscored: bool = False  # a row of the list says par_scored: no
 
 
 @dataclass
@@ -589,6 +655,8 @@ def _read_lists(sheet: _Sheet, default_language: str = "") -> _Lists:
                     )
                     continue
                 dont_know_row[list_name] = row_no
+        if sheet.get(row, "par_scored").strip().lower() in (UNSCORED, "false", "0", "không"):
+            one.unscored = True
         if not one.scale_name and sheet.get(row, "par_scale_name"):
             one.scale_name = sheet.get(row, "par_scale_name")
         one.choices.append(Choice(list_name, code, label, row_no, fraction, dont_know, given))

@@ -51,7 +51,7 @@ def _plan_points(form: XLSForm, level: Level) -> _Plan:
     subs = {s.code: s for s in level.sub_criteria}
     problems = []
     by_sub: dict[str, list[FormQuestion]] = defaultdict(list)
-    for q in form.questions:
+    for q in (q for q in form.questions if q.kind == "scored"):
         if q.sub_criterion not in subs:
             problems.append(FormProblem("survey", q.row, "unknown_sub_criterion",
                                         f"câu '{q.id}': tiêu chí thành phần '{q.sub_criterion}' không có trong cấp "
@@ -243,8 +243,14 @@ def _set_yaml(form, base: CriteriaSet, level: Level, group, plan: _Plan, header,
                                f"survey_max: {_num(plan.sub_max[s.code])}}}{note}")
     out += ["", "# Thang đo = danh sách lựa chọn của phiếu (list_name); tỉ lệ điểm từ cột par_fraction.", "scales:"]
     for name, choices in form.lists.items():
-        out += [f"  - code: {_code(name)}", f"    name: {_q(form.scale_names.get(name, name))}", "    options:"]
+        out += [f"  - code: {_code(name)}", f"    name: {_q(form.scale_names.get(name, name))}"]
+        if name in form.unscored:
+            out.append("    scored: false  # danh sách để chọn (câu thông tin, câu mong đợi), không tính điểm")
+        out.append("    options:")
         for c in choices:
+            if name in form.unscored:
+                out.append(f"      - {{code: {_code(c.code)}, label: {_q(c.label)}}}  # choices, dòng {c.row}")
+                continue
             tail = "dont_know: true" if c.dont_know else f"fraction: {_num(c.fraction)}"
             out.append(f"      - {{code: {_code(c.code)}, label: {_q(c.label)}, {tail}}}  # choices, dòng {c.row}")
     rule = group.rule_for(level.code)
@@ -268,13 +274,22 @@ def _set_yaml(form, base: CriteriaSet, level: Level, group, plan: _Plan, header,
 
 def _questions_yaml(form: XLSForm, level: Level, plan: _Plan, header) -> str:
     out = header + [
-        f"# Câu hỏi điều tra XHH {level.name.lower()}: mỗi câu select_one có par_subcriterion của phiếu.",
+        f"# Câu hỏi điều tra XHH {level.name.lower()}: mỗi câu select_one có par_subcriterion của phiếu; câu "
+        "thông tin (profile),",
+        "# mong đợi (select_multiple, expectation) và ý kiến (text, comment) không tính điểm.",
         "# Điểm tối đa: từ cột par_max_points; nếu không có, điểm tối đa của tiêu chí thành phần chia đều",
         "# cho các câu của nó.",
         f"level: {_code(level.code)}",
         "questions:",
     ]
     for q in form.questions:
+        if q.kind != "scored":
+            out += [f"  - id: {_code(q.id)}   # survey, dòng {q.row}", f"    kind: {q.kind}"]
+            out += [f"    scale: {_code(q.list_name)}"] if q.list_name else []
+            out += [f"    choose_up_to: {q.choose_up_to}"] if q.kind == "expectation" else []
+            out += [f"    max_length: {q.max_length}"] if q.kind == "comment" else []
+            out.append(f"    text: {_q(q.text)}")
+            continue
         note = f"  # {plan.question_note[q.id]}" if q.id in plan.question_note else ""
         out += [
             f"  - id: {_code(q.id)}   # survey, dòng {q.row}",

@@ -65,7 +65,8 @@ def import_xlsform_command(
 ) -> None:
     """Nhập một XLSForm (ODK/KoboToolbox) thành thư mục bộ tiêu chí.
 
-    Câu select_one có par_subcriterion thành câu hỏi."""
+    Câu select_one có par_subcriterion thành câu hỏi tính điểm; select_one trong nhóm thông tin người trả lời
+    (hoặc danh sách par_scored: no) thành câu thông tin; select_multiple thành câu mong đợi; text thành ý kiến."""
     try:
         if out.exists() and any(out.iterdir()):
             raise xlsform.XLSFormError([xlsform.FormProblem(
@@ -93,7 +94,10 @@ def import_xlsform_command(
         click.echo("Ghi chú:")
         for note in form.notes:
             click.echo(f"  - {note}")
-    click.echo(f"Đã nhập {len(form.questions)} câu hỏi, {len(form.lists)} thang đo (cấp {level}, đối tượng {group}) "
+    scored = sum(q.kind == "scored" for q in form.questions)
+    others = len(form.questions) - scored
+    others_text = f" (và {others} câu không tính điểm: thông tin, mong đợi, ý kiến)" if others else ""
+    click.echo(f"Đã nhập {scored} câu hỏi{others_text}, {len(form.lists)} thang đo (cấp {level}, đối tượng {group}) "
                f"vào {out}:")
     for rel in texts:
         click.echo(f"  {rel}")
@@ -116,5 +120,5 @@ def export_xlsform_command(directory: Path, level: str, group: str, out: Path, u
     except xlsform.XLSFormError as exc:
         _fail(exc.problems, "không xuất được phiếu.")
     xlsform.write_workbook(sheets, out)
-    n = sum(1 for row in sheets["survey"][1] if row[0].startswith("select_one") and row[1] != xlsform.UNIT_FIELD)
+    n = sum(1 for row in sheets["survey"][1] if row[0] != "note" and row[1] != xlsform.UNIT_FIELD)
     click.echo(f"Đã ghi {out}: {n} câu hỏi của đối tượng {group}, cấp {level} (một đơn vị mỗi phiếu: câu 'unit').")
