@@ -236,3 +236,25 @@ def test_the_word_report_has_the_expectations_and_the_profile(app, closed):
     assert age[1] == ["Toàn tỉnh", "3"] + ["—"] * 5 and age[2] == ["Sở A", "3"] + ["—"] * 5
     printable = analyst.get(f"/bao-cao/{closed}/in").get_data(as_text=True)
     assert f"<p>{TOP_THREE}</p>" in printable
+
+
+@pytest.mark.browser
+def test_a_reader_clicks_from_the_overview_to_the_comments_axe_clean(browser, live_server, demo_app):
+    """On the demo's closed SIPAS campaign (4): the overview with its expectations, then the comments by a click."""
+    from survey_app.services.users import create_user
+
+    from .a11y import violations
+    from .test_reports_browser import PASSWORD, sign_in
+
+    with demo_app.extensions[DB_KEY].transaction() as s:
+        create_user(s, "pt", PASSWORD, "analyst", actor="test")
+    page = sign_in(browser, live_server, "pt")
+    page.goto(f"{live_server}/bao-cao/4/")
+    assert page.locator("#mong-doi caption").first.inner_text().startswith("Điều mong đợi cơ quan cải thiện: toàn tỉnh")
+    assert violations(page) == []
+    page.get_by_role("link", name="Đọc ý kiến của người trả lời theo đơn vị").click()
+    page.wait_for_url(f"{live_server}/bao-cao/4/y-kien")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Ý kiến của người trả lời")
+    body = page.locator("main").inner_text()
+    assert PHONE_MASK in body and not re.search(r"0\d{2,3}[ .]?\d{3}[ .]?\d{3}", body), "phone numbers masked"
+    assert violations(page) == []
