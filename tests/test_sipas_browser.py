@@ -4,8 +4,9 @@ set, import two departments and two communes, fill the plan, import the one-stop
 citizens' sample with a fixed seed (then complete it for the commune whose dossiers came later: the units
 drawn before are skipped), download the drawn list (links and one-segment SMS texts), print every QR card and
 paper ballot, open; a drawn link and a printed QR card answered in the browser, a printed paper ballot keyed
-twice with the keyboard by two staff; close (phone numbers gone); read the SIPAS results, their CSV, the
-printable report and the Word report. axe-core checks every page on the way.
+twice with the keyboard by two staff (with an expectation, two boxes ticked, and a short comment); close
+(phone numbers gone); read the SIPAS results, their CSV, the printable report and the Word report. axe-core
+checks every page on the way.
 
 The plan: 3 citizens (Người dân) per unit; no organisation (Tổ chức, doanh nghiệp). Dossiers: 5 for each of
 Sở Tư pháp, Sở Y tế and Xã An Phú, then 4 for Xã Bình Minh; odd-numbered ones have a phone (3 + 3 + 3, then 2).
@@ -21,6 +22,9 @@ Ballots of Xã An Phú (X1x = element 1's satisfaction questions, and so on; XkN
  D    stored by the service   HL    HL    KB    HL    HL    Có
  E    stored by the service   RKHL  RKHL  RKHL  RKHL  HL    Không
 ====  ======================  ====  ====  ====  ====  ====  ==========================
+
+Ballot C also ticks boxes 1 and 4 of the expectation XE1 (up to 3 of 10: "thong_tin", "thoi_gian") and
+writes the comment ``C_COMMENT``; it leaves the profile questions blank. Neither enters an index.
 
 (HL hài lòng, RHL rất hài lòng: positive; BT bình thường, KHL không hài lòng, RKHL rất không hài lòng: not;
 KB không biết: not counted.) D and E are stored through :func:`survey_app.services.ballots.store_ballots`
@@ -55,14 +59,14 @@ from sqlalchemy import func, select
 from werkzeug.serving import make_server
 
 from survey_app.extensions import DB_KEY
-from survey_app.models import Ballot, Campaign, Dossier, Invitation, Unit
+from survey_app.models import Answer, Ballot, Campaign, Comment, Dossier, Invitation, Unit
 from survey_app.services import ballots
 from survey_app.services.campaigns import campaign_criteria
 from survey_app.services.dossiers import is_gsm7
 from survey_app.services.users import create_user
 
 from .keying import PASSWORD as KEYER_PASSWORD
-from .keying import key_ballot
+from .keying import counted
 from .keying import sign_in as keyer_signs_in
 from .test_auth import PASSWORD
 from .test_bulk_print import _matrix_of
@@ -85,6 +89,9 @@ C_KEYS = {"1": "5", "2": "0", "3": "2", "4": "3", "5": "0"}
 # Ballots D and E, stored by the service: option by element, and the perception answer.
 D = ({"1": HL, "2": HL, "3": KB, "4": HL, "5": HL}, "co")
 E = ({"1": RKHL, "2": RKHL, "3": RKHL, "4": RKHL, "5": HL}, "khong")
+# Ballot C's expectation (the digits of its ticked boxes) and comment, keyed after its 22 scored answers.
+C_BOXES = ("1", "4")
+C_COMMENT = "Cần thêm ghế chờ ở Bộ phận Một cửa"
 ELEMENTS = {"1": "60,0 %", "2": "50,0 %", "3": "25,0 %", "4": "40,0 %", "5": "75,0 %"}
 
 
@@ -116,7 +123,8 @@ def drawn_by_hand(numbers: dict[str, list[str]], target: int = 3) -> dict[str, l
 
 def answer_in_browser(browser, url: str, satisfied: str, perceived: str) -> str:
     """A respondent opens ``url`` on a phone and chooses ``satisfied`` on every satisfaction question and
-    ``perceived`` on every perception (Có / Không) question, page by page, and sends; returns the welcome text."""
+    ``perceived`` on every perception (Có / Không) question, page by page, leaving the optional ones blank,
+    and sends; returns the welcome text."""
     context = browser.new_context(viewport={"width": 360, "height": 740})
     page = context.new_page()
     page.set_default_timeout(60_000)
@@ -130,7 +138,10 @@ def answer_in_browser(browser, url: str, satisfied: str, perceived: str) -> str:
             break
         for question in page.locator("fieldset.question").all():
             yes_no = question.get_by_role("radio", name="Có", exact=True).count() > 0
-            question.get_by_role("radio", name=perceived if yes_no else satisfied, exact=True).check()
+            option = question.get_by_role("radio", name=perceived if yes_no else satisfied, exact=True)
+            if not option.count():
+                continue  # an expectation or a profile question, left blank (they are not required)
+            option.check()
             answered += 1
         axe_clean(page)
         click(page, page.get_by_role("button", name=re.compile(r"^Lưu và (tiếp|xem lại) →$")))
@@ -140,6 +151,47 @@ def answer_in_browser(browser, url: str, satisfied: str, perceived: str) -> str:
     assert page.get_by_role("heading", name="Cảm ơn Ông/Bà đã gửi phiếu").is_visible()
     context.close()
     return welcome
+
+
+def key_paper_ballot(page, base: str, serial: str, keys: str, check_axe: bool) -> tuple[int, str]:
+    """From the keying start page, with the keyboard only: the serial and Enter; one key per scored answer;
+    the digits of the expectation's ticked boxes (``C_BOXES``) and Enter; the comment ``C_COMMENT`` and Tab;
+    Enter (the profile questions left blank) saves. Returns (keys pressed after the serial, not counting the
+    comment's, and the saved message)."""
+    page.goto(f"{base}/nhap-lieu/")
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'serial'")
+    before, _ = counted(page)
+    for char in serial:
+        page.keyboard.press(char)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/nhap-lieu/phieu?serial=*")
+    page.wait_for_selector("form[data-entry][data-keys=ready]")
+    page.wait_for_function("document.activeElement && document.activeElement.type === 'radio'")
+    for key in keys:
+        page.keyboard.press(key)
+    focused = "document.activeElement.name + '=' + document.activeElement.value"
+    assert page.evaluate(focused) == "q_XE1=1", "the 22 scored answers lead to the expectation's first box"
+    page.keyboard.press("5")
+    page.keyboard.press("5")  # ticked and unticked again
+    for key in C_BOXES:
+        page.keyboard.press(key)
+    status = page.locator("[data-entry-status]")
+    assert status.inner_text() == "Câu 23: đã chọn 1, 4 (tối đa 3). Enter để sang câu sau."
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.name") == "q_XC1", "Enter moves on to the comment"
+    typed_before, _ = counted(page)
+    page.keyboard.type(C_COMMENT)
+    typed_after, _ = counted(page)
+    page.keyboard.press("Tab")
+    assert page.evaluate(focused) == "q_XP1=1", "Tab leaves the comment for the first profile question"
+    assert page.locator("input[name=q_XE1]:checked").evaluate_all("boxes => boxes.map(b => b.value)") == list(C_BOXES)
+    if check_axe:
+        axe_clean(page)
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/nhap-lieu/")
+    after, pointer = counted(page)
+    assert pointer == 0, "no mouse"
+    return after - before - len(serial) - (typed_after - typed_before), page.locator(".flash").inner_text()
 
 
 def store_extra_ballots(app, campaign_id: int) -> None:
@@ -327,16 +379,23 @@ def test_a_sipas_campaign_end_to_end_by_clicking(browser, empty_server, app, tmp
     keys = "".join(("0" if q == "X5N1" else "1") if "N" in q else C_KEYS[q[1]] for q in questions)
     assert len(keys) == 22
     runs = []
-    for name in KEYERS:
+    for n, name in enumerate(KEYERS):
         keyer = keyer_signs_in(browser, live_server, name)
         keyer.set_default_timeout(60_000)
         assert "Xã An Phú" in keyer.locator("main").inner_text()
         axe_clean(keyer)
-        runs.append(key_ballot(keyer, live_server, serial, keys))
+        runs.append(key_paper_ballot(keyer, live_server, serial, keys, check_axe=n == 0))
         keyer.context.close()
-    assert "lần nhập thứ nhất" in runs[0].flash
-    assert runs[1].flash.endswith("hai lần nhập khớp nhau, phiếu đã được xác minh.")
-    assert runs[1].keys_after_serial == 22 + 2
+    assert "lần nhập thứ nhất" in runs[0][1]
+    assert runs[1][1].endswith("hai lần nhập khớp nhau, phiếu đã được xác minh.")
+    # Enter after the serial, 22 answers, 5 5 (a box ticked and unticked), 1 4, Enter, Tab, Enter.
+    assert runs[1][0] == 1 + 22 + 2 + 2 + 1 + 1 + 1
+    with db.session() as s:
+        ballot_c = s.scalar(select(Ballot.id).where(Ballot.paper_serial == serial))
+        assert s.scalar(select(Answer.option).where(Answer.ballot_id == ballot_c, Answer.question == "XE1")) == \
+            "thong_tin thoi_gian"
+        assert list(s.scalars(select(Comment.text).where(Comment.ballot_id == ballot_c))) == [C_COMMENT]
+        assert s.scalar(select(func.count()).select_from(Answer).where(Answer.ballot_id == ballot_c)) == 22 + 1
 
     # 10. Ballots D, E (Xã An Phú) and one of Sở Tư pháp through the service; then close.
     store_extra_ballots(app, campaign_id)
