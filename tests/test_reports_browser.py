@@ -108,7 +108,8 @@ def test_an_analyst_downloads_every_export(browser, live_server, demo_app, peopl
     # CSV twice (Excel in Vietnamese, machine); no long-format Excel; SPSS and Stata for the wide raw ballots
     assert links.count() == 7 * 4 - 1 + 2
     for i in range(links.count()):
-        with page.expect_download() as info:
+        # a generous wait: under a loaded CI machine one export (the wide SPSS file) took over 30 s to start
+        with page.expect_download(timeout=90_000) as info:
             links.nth(i).click()
         download = info.value
         body = open(download.path(), "rb").read()
