@@ -170,3 +170,30 @@ def test_the_printed_ballot_carries_every_kind(app, world):
     profile = re.search(r'data-question="XP1">(.*?)</li>', html, re.S).group(1)
     assert "(chọn một)" in profile and re.findall(r"</span>(\d)\. ", profile) == ["1", "2", "3"]
     assert "Câu ghi “chọn tối đa” thì đánh dấu không quá số ô đã ghi." in html
+
+
+def test_an_expectation_and_a_profile_answer_differing_are_reconciled(app, world):
+    campaign_id, serials = world
+    serial = serials[1]
+    assert key_in(signed_in(app, "nhap1"), serial, keyed()).status_code == 302
+    # The second keyer ticked box 5 instead of 4 and keyed sex 1 (Nam) where the first keyed 2 (Nữ).
+    assert key_in(signed_in(app, "nhap2"), serial, keyed(expectation=("1", "5"), profile="1-" + "-1-")).status_code \
+        == 302
+    admin = signed_in(app, "qt")
+    html = admin.get(f"/quan-tri/dot/{campaign_id}/doi-chieu/{serial}").get_data(as_text=True)
+    assert re.findall(r'data-differs="(\w+)"', html) == ["XE1", "XP1"]
+    row = re.search(r'data-differs="XE1">(.*?)</tr>', html, re.S).group(1)
+    assert "Mở rộng các hình thức thông tin về thủ tục hành chính; Rút ngắn thời gian giải quyết" in row
+    assert "Mở rộng các hình thức thông tin về thủ tục hành chính; Giảm phí, lệ phí" in row
+    # A choice missing: nothing is stored, the page says which.
+    refused = admin.post(f"/quan-tri/dot/{campaign_id}/doi-chieu/{serial}",
+                         data={"csrf_token": csrf(html), "q_XE1": "2", "q_XP1": ""})
+    assert "Chưa chọn câu trả lời cho câu XP1." in refused.get_data(as_text=True)
+    with app.extensions[DB_KEY].session() as s:
+        assert s.scalar(select(Ballot.id).where(Ballot.paper_serial == serial)) is None
+    # The second keying's boxes; the sex left blank (the paper's box was not clearly ticked).
+    assert admin.post(f"/quan-tri/dot/{campaign_id}/doi-chieu/{serial}",
+                      data={"csrf_token": csrf(html), "q_XE1": "2", "q_XP1": "-"}).status_code == 302
+    answers, comments, state = stored(app, serial)
+    assert state == "verified" and answers["XE1"] == "thong_tin phi" and "XP1" not in answers
+    assert answers["XP4"] == "truc_tiep" and comments == [MASKED]
