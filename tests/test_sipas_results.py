@@ -343,6 +343,9 @@ def test_the_sipas_chart(analyst, sipas_campaign):
     assert 'id="sipas_interval' in svg and 'id="sipas_target' in svg
     assert analyst.get(f"/bao-cao/{sipas_campaign}/bieu-do/sipas-huyen.svg").status_code == 404
     assert analyst.get(f"/bao-cao/{sipas_campaign}/bieu-do/hang-so.svg").status_code == 404, "PAR's: not here"
+    printed = analyst.get(f"/bao-cao/{sipas_campaign}/in").get_data(as_text=True)
+    assert printed.count('<figure class="chart"><img src="/bao-cao/') == 2 and "sipas-xa.svg" in printed
+    assert 'alt="Biểu đồ thanh ngang SIPAS (%) của 1 đơn vị cấp xã' in printed
 
 
 @pytest.mark.parametrize("fmt", ["sav", "dta"])

@@ -123,7 +123,8 @@ def sipas_printable(campaign_id: int):
                            element_headers=element_headers(results),
                            element_rows={lv.code: element_rows(results, lv.code) for lv in levels},
                            group_rows={lv.code: group_rows(inp, lv.code) for lv in levels},
-                           ballots=ballot_table(inp.counts, inp.channels), perception=perception_rows(results))
+                           ballots=ballot_table(inp.counts, inp.channels), perception=perception_rows(results),
+                           charts={code: chart_alt(results, code) for code, _name in chart_levels(results)})
 
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
