@@ -26,8 +26,12 @@ PHONE_MASK = "[số điện thoại đã che]"
 EMAIL_MASK = "[thư điện tử đã che]"
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # control characters but tab and line feed (NUL fails PostgreSQL)
+
+
 def mask_contacts(text: str) -> str:
-    """The comment with every phone number and e-mail address replaced by a mark, its spaces tidied.
+    """The comment as stored: control characters dropped (a NUL sent by the API or keyed would not store),
+    every phone number and e-mail address replaced by a mark, its spaces tidied.
 
     Examples
     --------
@@ -35,8 +39,10 @@ def mask_contacts(text: str) -> str:
     'Gọi tôi [số điện thoại đã che] hoặc [thư điện tử đã che] nhé'
     >>> mask_contacts("Số +84.912.345.678; hồ sơ số 000.00.12.H12 mất 15 ngày")
     'Số [số điện thoại đã che]; hồ sơ số 000.00.12.H12 mất 15 ngày'
+    >>> mask_contacts("Tốt" + chr(0) + " lắm ")
+    'Tốt lắm'
     """
-    text = _EMAIL.sub(EMAIL_MASK, text)
+    text = _EMAIL.sub(EMAIL_MASK, _CONTROL.sub("", text))
     text = _PHONE.sub(lambda m: (" " if m.group(0)[:1].isspace() else "") + PHONE_MASK, text)
     return re.sub(r"[ \t]+", " ", text).strip()
 

@@ -113,6 +113,7 @@ def test_one_answer_of_each_kind_is_checked():
     ("ĐT: 0912.345.678, mail a.b@so.gov.vn", "ĐT: [số điện thoại đã che], mail [thư điện tử đã che]"),
     ("+84 912 345 678 là số tôi", "[số điện thoại đã che] là số tôi"),
     ("Chờ 45 phút, 3 lần đi lại năm 2026", "Chờ 45 phút, 3 lần đi lại năm 2026"),  # numbers that are not phones
+    ("Nhanh\x00 gọn\x1b", "Nhanh gọn"),  # control characters (a NUL does not store in PostgreSQL) dropped
 ])
 def test_a_comment_keeps_no_phone_number_or_e_mail_address(text, kept):
     assert mask_contacts(text) == kept

@@ -243,7 +243,7 @@ def _raw_export(campaign: Campaign, slug: str, fmt: str, form: CsvForm):
     """Raw ballots: long (one row per answer; CSV, JSON) or wide (one row per ballot × unit), read in chunks.
 
     The wide form also comes as SPSS ``.sav`` and Stata ``.dta``, labelled (:mod:`survey_app.statfiles`)."""
-    from ...outputs.raw_ballots import LONG_COLUMNS, long_rows, wide_columns, wide_rows
+    from ...outputs.raw_ballots import LONG_COLUMNS, comments_note, long_rows, wide_columns, wide_rows
 
     database, campaign_id = get_database(), campaign.id
     filename = _download_name(campaign, slug, fmt)
@@ -262,7 +262,8 @@ def _raw_export(campaign: Campaign, slug: str, fmt: str, form: CsvForm):
         with database.session() as s:
             c = s.get(Campaign, campaign_id)
             cset = campaign_criteria(c)
-            path = xlsx_file([Sheet("Phiếu (dạng rộng)", wide_columns(s, c, cset), wide_rows(s, c, cset), note=note)])
+            said = " ".join(filter(None, (note, comments_note(cset)))) or None
+            path = xlsx_file([Sheet("Phiếu (dạng rộng)", wide_columns(s, c, cset), wide_rows(s, c, cset), note=said)])
         return _send_temporary(path, filename)
 
     def generate():
