@@ -348,8 +348,8 @@ def _sipas_figure(units: pd.DataFrame, title: str, target: float | None) -> Figu
     # One-sided error bars from low, so an estimate outside its percentile interval is still drawn right.
     ax.errorbar(low[ok], y[ok], xerr=[np.zeros(ok.sum()), (high - low)[ok]], fmt="none", ecolor="#222222",
                 elinewidth=1.0, capsize=2.5, capthick=0.8, gid="sipas_interval")
-    for yi, v, h in zip(y, value, np.where(ok, high, value)):
-        ax.text(max(v, h) + 1.0, yi, _vn(v, 1), va="center", fontsize=7.5)
+    for yi, v in zip(y, value):  # in a column right of 100, clear of the whiskers and the target line
+        ax.text(101.5, yi, _vn(v, 1), va="center", fontsize=7.5)
     handles, labels = [], []
     if target is not None:
         line = ax.axvline(100.0 * target, color=PALETTE[3], linestyle="--", linewidth=1.1, gid="sipas_target")
