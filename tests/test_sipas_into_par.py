@@ -8,6 +8,7 @@ index of the same unit. Worked by hand:
 """
 from __future__ import annotations
 
+import io
 import math
 import re
 
@@ -273,9 +274,12 @@ def test_the_admin_chooses_the_source_on_the_results_page_audited_and_an_analyst
     assert bad.status_code == 302
     with app.extensions[DB_KEY].session() as s:
         assert s.get(Campaign, par_id).sipas_source_id == sipas_id, "a campaign not in the list changes nothing"
-    # the SIPAS campaign's own page (its set has no from_sipas) shows no such setting
-    assert "Chỉ số SIPAS dùng cho tiêu chí" not in admin.get(f"/quan-tri/dot/{sipas_id}/ket-qua-nhap").get_data(
-        as_text=True)
+    # a SIPAS campaign has no appraisal points, communes' results or last year's PAR table to import: the page
+    # is not there (no link leads to it), and a file posted to it is not read
+    assert admin.get(f"/quan-tri/dot/{sipas_id}/ket-qua-nhap").status_code == 404
+    sent = admin.post(f"/quan-tri/dot/{sipas_id}/ket-qua-nhap/appraisal", content_type="multipart/form-data",
+                      data={"csrf_token": csrf(page), "file": (io.BytesIO(b"unit,total\nso_a,80\n"), "a.csv")})
+    assert sent.status_code == 404
     analyst = app.test_client()
     from survey_app.services.users import create_user
 

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from scoring import TableProblems
 
 from ...extensions import db_session
+from ...services.campaigns import campaign_criteria
 from ...services.results import KINDS, check_import, store_import
 from ..common import actor, campaign_or_404, read_session, readable_campaign_or_404, roles_required
 from . import bp
@@ -23,6 +24,8 @@ TEMPLATES = {
 @roles_required("admin")
 def results(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
+    if campaign_criteria(campaign).is_sipas:  # no appraisal points, communes' results or last year's PAR table
+        abort(404)
     return render_template("admin/results.html", campaign=campaign, kinds=KINDS, templates=TEMPLATES,
                            sipas_form=sipas_source_form(campaign))
 
@@ -30,7 +33,7 @@ def results(campaign_id: int):
 @bp.post("/dot/<int:campaign_id>/ket-qua-nhap/<kind>")
 @roles_required("admin")
 def import_file(campaign_id: int, kind: str):
-    if kind not in KINDS:
+    if kind not in KINDS or campaign_criteria(campaign_or_404(campaign_id)).is_sipas:
         abort(404)
     back = redirect(url_for("admin.results", campaign_id=campaign_id))
     form = UploadForm()
