@@ -133,6 +133,25 @@ def commune_classes(out: pd.DataFrame, band_no: pd.Series, cset: CriteriaSet, co
     return {district: list(classes.values()) for district, classes in by_district.items()}
 
 
+def _incomplete_reason(reason) -> str:
+    """What an incomplete survey total lacks, from its reason text: answers of some group, and/or the SIPAS
+    index a ``from_sipas`` sub-criterion takes its points from (``aggregation.sipas_points``).
+
+    Examples
+    --------
+    >>> _incomplete_reason("không có Chỉ số SIPAS: 4.1.3")
+    'không có Chỉ số SIPAS của đơn vị cho TCTP 4.1.3'
+    >>> _incomplete_reason("H01: thiếu nguoi_dan")
+    'điểm điều tra XHH chưa đủ ý kiến mọi đối tượng'
+    """
+    parts = [p for p in str(reason if isinstance(reason, str) else "").split("; ") if p]
+    sipas = [p.split(":", 1)[1].strip() for p in parts if p.startswith("không có Chỉ số SIPAS:")]
+    said = ["điểm điều tra XHH chưa đủ ý kiến mọi đối tượng"] if len(sipas) < len(parts) or not parts else []
+    if sipas:
+        said.append(f"không có Chỉ số SIPAS của đơn vị cho TCTP {', '.join(sipas)}")
+    return "; ".join(said)
+
+
 def final_table(survey: pd.DataFrame, appraisal: pd.DataFrame, cset: CriteriaSet,
                 communes: pd.DataFrame | None = None, previous: pd.DataFrame | None = None,
                 units: pd.DataFrame | None = None) -> FinalTable:
@@ -212,11 +231,9 @@ def final_table(survey: pd.DataFrame, appraisal: pd.DataFrame, cset: CriteriaSet
             warnings.append("không có kết quả xếp loại của cấp xã (--communes, hoặc điểm của các xã và --units): "
                             "các huyện không được xếp loại")
     incomplete = ~merged["complete"] & ~under
+    why = [_incomplete_reason(r) for r in (merged["reason"] if "reason" in merged else [""] * len(merged))]
     out.loc[incomplete & out["appraisal"].notna(), "class_reason"] = (
-        out["class_reason"]
-        + np.where(out["class_reason"] == "", "", "; ")
-        + "điểm điều tra XHH chưa đủ ý kiến mọi đối tượng"
-    )
+        out["class_reason"] + np.where(out["class_reason"] == "", "", "; ") + pd.Series(why, index=out.index))
     if previous is not None:
         out = out.merge(previous, on=["level", "unit"], how="left")
         out["index_change"] = out["index"] - out["previous_index"]

@@ -223,6 +223,22 @@ def test_end_to_end_the_units_survey_points_and_total_include_the_maximum_times_
     assert {r["unit"]: r["sipas_note"] for r in report.rows}["so_a"] == notes["so_a"]
 
 
+def test_a_unit_without_its_sipas_is_told_so_in_its_class_reason_not_that_a_group_is_missing():
+    from scoring.final import final_table
+
+    cset = load(par_texts())
+    survey = pd.DataFrame({"level": "so", "unit": ["so_a", "so_b", "so_c"], "total": [10.0, 9.0, 8.0],
+                           "complete": [True, False, False], "ballots": 30,
+                           "reason": ["", "không có Chỉ số SIPAS: 4.1.3",
+                                      "S01: thiếu cc_so; không có Chỉ số SIPAS: 4.1.3"]})
+    appraisal = pd.DataFrame({"level": "so", "unit": ["so_a", "so_b", "so_c"], "total": 80.0})
+    reasons = final_table(survey, appraisal, cset).table.set_index("unit")["class_reason"]
+    assert reasons["so_a"] == ""
+    assert reasons["so_b"] == "không có Chỉ số SIPAS của đơn vị cho TCTP 4.1.3"
+    assert reasons["so_c"] == ("điểm điều tra XHH chưa đủ ý kiến mọi đối tượng; không có Chỉ số SIPAS của đơn vị cho "
+                               "TCTP 4.1.3")
+
+
 def test_with_bands_the_unit_earns_the_bands_share(app):
     sipas_id = make_campaign(app)
     par_id = make_par(app, par_texts(f"from_sipas: true, sipas_bands: {BANDS}"))
