@@ -6,9 +6,8 @@
 - The SIPAS overview (``reports/sipas.html``) includes ``reports/_sipas_extras.html``, which reads the
   campaign's expectations through the template global ``sipas_expectations`` set here.
 
-The SIPAS hook of :mod:`.sipas` answers every other page of a SIPAS campaign with "does not apply"; it finds a
-campaign by the URL's ``campaign_id``, which the pages of this module take under another name
-(:func:`_own_campaign_id`) so that the hook lets them through.
+Comments are a question kind of either kind of set: the SIPAS hook of :mod:`.sipas` lets these pages through
+(``COMMENT_PAGES``), and the PAR overview links to them when the set asks a comment question.
 """
 from __future__ import annotations
 
@@ -23,16 +22,7 @@ from ...services.sipas_extras import expectations
 from ..common import READERS, campaign_or_404, roles_required
 from . import bp
 
-PAGE, CSV = "reports.comments", "reports.comments_csv"
-KEY = "comments_campaign_id"
 CSV_COLUMNS = [Column("unit", "Đơn vị"), Column("question", "Câu hỏi"), Column("text", "Ý kiến")]
-
-
-@bp.url_value_preprocessor
-def _own_campaign_id(endpoint: str | None, values: dict | None) -> None:
-    """The campaign id of this module's pages under :data:`KEY`, out of the SIPAS hook's sight (see above)."""
-    if endpoint in (PAGE, CSV) and values and "campaign_id" in values:
-        values[KEY] = values.pop("campaign_id")
 
 
 @bp.app_template_global("sipas_expectations")
@@ -56,9 +46,9 @@ def _closed_or_page(campaign_id: int):
 
 @bp.get("/<int:campaign_id>/y-kien")
 @roles_required(*READERS)
-def comments(comments_campaign_id: int):
+def comments(campaign_id: int):
     """The respondents' comments per unit (see the module)."""
-    campaign, refusal = _closed_or_page(comments_campaign_id)
+    campaign, refusal = _closed_or_page(campaign_id)
     if refusal:
         return refusal
     found = campaign_comments(db_session(), campaign)
@@ -68,10 +58,10 @@ def comments(comments_campaign_id: int):
 
 @bp.get("/<int:campaign_id>/y-kien.csv")
 @roles_required(*READERS)
-def comments_csv(comments_campaign_id: int):
+def comments_csv(campaign_id: int):
     """The comments shown on the page as CSV: unit, question, text (Excel in Vietnamese, ``?dang=may`` for
     programs); units under the small-cell rule are left out as on the page."""
-    campaign, refusal = _closed_or_page(comments_campaign_id)
+    campaign, refusal = _closed_or_page(campaign_id)
     if refusal:
         return refusal
     form = csv_form(request.args.get(CSV_FORM_WORD))

@@ -54,6 +54,9 @@ def is_sipas(campaign: Campaign) -> bool:
     return campaign_criteria(campaign).is_sipas
 
 
+COMMENT_PAGES = ("reports.comments", "reports.comments_csv")  # .comments: a question kind of both kinds of set
+
+
 @bp.before_request
 def _sipas_campaign():
     """On a SIPAS campaign, answer in SIPAS words before a PAR view runs (see the module's docstring)."""
@@ -62,8 +65,8 @@ def _sipas_campaign():
     if campaign_id is None:
         return None
     campaign = db_session().get(Campaign, campaign_id)
-    if campaign is None or not is_sipas(campaign):
-        return None  # the PAR view (or its 404)
+    if campaign is None or not is_sipas(campaign) or request.endpoint in COMMENT_PAGES:
+        return None  # the PAR view (or its 404); the comments pages serve both kinds
     if request.endpoint in ("reports.overview", "reports.final"):
         return sipas_overview(campaign_id)
     if request.endpoint == "reports.printable":
