@@ -182,6 +182,9 @@ def test_comments_page_and_csv_after_close(app, closed):
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "Ý kiến của người trả lời" in page
+    crumbs = (f'<li><a href="/bao-cao/">Báo cáo</a></li><li><a href="/bao-cao/{closed}/">[^<]+</a></li><li><span '
+              'aria-current="page">Ý kiến của người trả lời</span>')
+    assert re.search(crumbs, page), "breadcrumbs lead back"
     sections = dict(re.findall(r"<h2>([^<]+)</h2>(.*?)</section>", page, re.S))
     assert re.findall(r"<li>([^<]*)</li>", sections["Sở A"]) == SORTED_A, "sorted by text, not in ballot order"
     assert "không hiển thị: dưới 5 người trả lời" in sections["Sở C"] and "chậm" not in page

@@ -44,6 +44,7 @@ PAGES: dict[str, tuple[str | None, str | None]] = {
     "reports.intervals": ("Độ tin cậy", "reports.overview"),
     "reports.findings": ("Nhận xét", "reports.overview"),
     "reports.printable": ("Bản in", "reports.overview"),
+    "reports.comments": ("Ý kiến của người trả lời", "reports.overview"),
     "entry.start": ("Nhập liệu phiếu giấy", None),
     "entry.ballot": ("Nhập một phiếu", "entry.start"),
 }
