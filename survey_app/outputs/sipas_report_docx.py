@@ -3,13 +3,15 @@
 The form is the PAR report's (:mod:`.report_docx`: Nghị định 30/2020/NĐ-CP title block with the issuing body
 and the national motto, page numbers from page 2, named styles, numbered table captions, "Nơi nhận" and the
 signer, the same bytes for the same data); the content is a provincial SIPAS report's: I. purpose and method,
-II. the sample (ballots by group and channel, by unit and group), III. results (the province's SIPAS and the
-target; on landscape pages per level a table of units × the five elements and SIPAS in percent, units short
-of ballots marked "chưa đủ phiếu"; perception shares), IV. expectations (the three chosen most and a table
-province-wide, the three chosen most per unit with enough people), V. recommendations left for the Department
-to write. Part II ends with who answered ("Đặc điểm người trả lời"): per profile question the count and share
-of each option, province-wide and per unit, "—" for a unit under the set's ``min_cell`` respondents. Every
-sentence is :mod:`.sipas_report_text`'s, shared with the printable page.
+II. the sample (ballots by group and channel, by unit and group), III. results (the province's SIPAS with its
+95 % interval and the target; on landscape pages per level a table of units × the five elements and SIPAS in
+percent, the SIPAS's 95 % interval and its rank within the level, units short of ballots marked "chưa đủ
+phiếu" with neither; a note on how intervals and ranks are made; perception shares), IV. expectations (the
+three chosen most and a table province-wide, the three chosen most per unit with enough people),
+V. recommendations left for the Department to write. Part II ends with who answered ("Đặc điểm người trả
+lời"): per profile question the count and share of each option, province-wide and per unit, "—" for a unit
+under the set's ``min_cell`` respondents. Every sentence is :mod:`.sipas_report_text`'s, shared with the
+printable page.
 """
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from . import sipas_report_text as st
 from .ballot_table import ballot_table
 from .report_tables import shown
 from .sipas_chart import add_level_chart
-from .sipas_table import percent_text, perception_rows, short_of_ballots
+from .sipas_table import INTERVAL_HEADER, percent_text, perception_rows, short_of_ballots
 
 
 def _paragraph(doc, text: str, style: str | None = None) -> None:
@@ -44,23 +46,27 @@ def _blocks(doc, blocks: st.Blocks, style: str) -> None:
 
 def element_rows(results: SipasResults, level: str) -> list[list[str]]:
     """The results table of a level, as printed: STT, unit, ballots, each element's index and SIPAS in percent,
-    a note; a unit short of ballots reads "chưa đủ phiếu (n phiếu)" instead of figures."""
+    the SIPAS's 95 % interval ("90,6–92,8 %"), its rank within the level ("1/2"), a note; a unit short of
+    ballots reads "chưa đủ phiếu (n phiếu)" instead of figures, with no interval and no rank."""
     rows = []
     mine = results.units[results.units["level"] == level].to_dict("records")
     for i, r in enumerate(mine, 1):
         head = [str(i), r["name"], shown(int(r["ballots"]), "integer")]
         if not r["covered"]:
-            rows.append(head + [""] * len(results.elements) + [short_of_ballots(r["ballots"]), ""])
+            rows.append(head + [""] * len(results.elements) + [short_of_ballots(r["ballots"]), "", "", ""])
             continue
         note = f"không tính yếu tố {r['left_out']}: không có người trả lời" if r["left_out"] else ""
-        rows.append(head + [percent_text(r[code]) for code, _ in results.elements] + [percent_text(r["sipas"]), note])
+        rows.append(head + [percent_text(r[code]) for code, _ in results.elements]
+                    + [percent_text(r["sipas"]), st.unit_interval_text(results, r["unit"]),
+                       st.rank_text(results, r["unit"]), note])
     return rows
 
 
 def element_headers(results: SipasResults) -> list[str]:
+    """The headers of :func:`element_rows`."""
     short = {f.code: f.short_name or f.name for f in results.cset.fields}
     return (["STT", "Đơn vị", "Số phiếu hợp lệ"] + [f"Yếu tố {code}. {short[code]}" for code, _ in results.elements]
-            + ["SIPAS", "Ghi chú"])
+            + ["SIPAS", INTERVAL_HEADER, "Xếp hạng", "Ghi chú"])
 
 
 def group_rows(inp: st.SipasReportInput, level: str) -> list[list[str]]:
@@ -178,7 +184,8 @@ def _results(doc, results: SipasResults, inp: st.SipasReportInput, width: int, c
     doc.add_paragraph("2. Chỉ số hài lòng theo đơn vị và yếu tố", style="Heading 2")
     blocks = dict(st.level_sentences(results))
     n = len(results.elements) + 1
-    widths = [width * 0.05, width * 0.22, width * 0.07] + [width * 0.46 / n] * n + [width * 0.20]
+    widths = ([width * 0.04, width * 0.18, width * 0.06] + [width * 0.42 / n] * n
+              + [width * 0.11, width * 0.06, width * 0.13])
     for lv in results.cset.levels:
         if lv.name not in blocks:
             continue
@@ -192,6 +199,7 @@ def _results(doc, results: SipasResults, inp: st.SipasReportInput, width: int, c
         doc.add_paragraph()
     _paragraph(doc, "Tỷ lệ hài lòng: số người chọn Hài lòng hoặc Rất hài lòng trên số người trả lời (không tính "
                     "Không biết). Đơn vị chưa đủ phiếu không có chỉ số.", style="Ghi chú")
+    _paragraph(doc, st.interval_note(results), style="Ghi chú")
     doc.add_paragraph("3. Nhận định của người trả lời", style="Heading 2")
     _paragraph(doc, st.perception_sentence(results))
     for block in perception_rows(results):

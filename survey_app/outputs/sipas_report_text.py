@@ -2,12 +2,14 @@
 
 The report has the shape of a provincial SIPAS report: I. purpose and method (the set's five elements, how an
 index is computed, the coverage minimum, the target), II. the sample (ballots per unit and group, coverage),
-III. results (the province's SIPAS against the target, per level the units above and below it and the highest
-and lowest element, the perception shares), IV. expectations (the three chosen most province-wide, from
-:mod:`..services.sipas_extras`; the sample part also describes the respondents' profile), V. recommendations
-(a heading left for the Department to write under). Every figure comes from
-:class:`..services.sipas_results.SipasResults`; shares are printed by :func:`.sipas_table.percent_text`
-("91,4 %"). Pure text, no Flask, no python-docx.
+III. results (the province's SIPAS with its 95 % interval against the target, per level the units above and
+below it, the highest and lowest element and the neighbours in the ranking whose intervals meet, the
+perception shares; :func:`interval_note` says under the tables how the intervals and ranks are made),
+IV. expectations (the three chosen most province-wide, from :mod:`..services.sipas_extras`; the sample part
+also describes the respondents' profile), V. recommendations (a heading left for the Department to write
+under). Every figure comes from :class:`..services.sipas_results.SipasResults`; shares are printed by
+:func:`.sipas_table.percent_text` ("91,4 %"), intervals by :func:`.sipas_table.interval_text`
+("90,6–92,8 %"). Pure text, no Flask, no python-docx.
 """
 from __future__ import annotations
 
@@ -21,7 +23,14 @@ from ..services.sipas_extras import Expectations, ProfileTable, expectations, pr
 from ..services.sipas_results import SipasResults, meets
 from .report_form import assessed_phrase
 from .report_text import join_vi, thousands_vi
-from .sipas_table import percent_text, short_of_ballots, target_words, weighting_words
+from .sipas_table import (
+    interval_text,
+    method_words,
+    percent_text,
+    short_of_ballots,
+    target_words,
+    weighting_words,
+)
 
 Blocks = list[tuple[str, list[str]]]
 
@@ -178,7 +187,12 @@ def province_sentences(results: SipasResults, year: int) -> list[str]:
     p = results.province
     if pd.isna(p.value):
         return ["Chưa có đơn vị nào đủ phiếu để tính chỉ số hài lòng của tỉnh. " + target_words(results)]
-    text = f"Chỉ số hài lòng (SIPAS) của tỉnh năm {year} đạt {percent_text(p.value)} ({weighting_words(results)})."
+    interval = interval_text(*results.province_interval)
+    if interval:
+        text = (f"Chỉ số hài lòng (SIPAS) của tỉnh năm {year} đạt {percent_text(p.value)} (khoảng tin cậy 95 %: "
+                f"{interval}), tính bằng {weighting_words(results)}.")
+    else:
+        text = f"Chỉ số hài lòng (SIPAS) của tỉnh năm {year} đạt {percent_text(p.value)} ({weighting_words(results)})."
     out = [text]
     if results.target is not None:
         out.append(target_words(results))
@@ -227,6 +241,10 @@ def level_sentences(results: SipasResults) -> Blocks:
                     sentences.append(f"Bình quân các đơn vị có chỉ số, người dân, tổ chức hài lòng nhất với {best_e} "
                                      f"({percent_text(high)}) và ít hài lòng nhất với {worst_e} "
                                      f"({percent_text(lowest)}).")
+        pairs = overlap_pairs(results, lv.code)
+        if pairs:
+            sentences.append("Khoảng tin cậy 95 % giao nhau, chênh lệch có thể chỉ do chọn mẫu, thứ tự chưa chắc "
+                             f"chắn: {'; '.join(pairs)}.")
         short = mine[~mine["covered"].astype(bool)]
         if len(short):
             names = join_vi([f"{n}: {short_of_ballots(b)}" for n, b in zip(short["name"], short["ballots"])])
@@ -235,6 +253,44 @@ def level_sentences(results: SipasResults) -> Blocks:
             sentences.append("Chưa có đơn vị nào có chỉ số.")
         out.append((lv.name, sentences))
     return out
+
+
+def rank_text(results: SipasResults, unit: str) -> str:
+    """A unit's rank as the report's tables print it, "2/5" (rank / units in its ranking); empty for a unit
+    without a SIPAS or without intervals computed."""
+    sure = results.sure[results.sure["unit"] == unit]
+    if sure.empty or pd.isna(sure["rank"].iloc[0]):
+        return ""
+    return f"{int(sure['rank'].iloc[0])}/{int(sure['rank_of'].iloc[0])}"
+
+
+def unit_interval_text(results: SipasResults, unit: str) -> str:
+    """A unit's 95 % interval as printed, "88,1–93,0 %"; empty for a unit without one."""
+    sure = results.sure[results.sure["unit"] == unit]
+    return "" if sure.empty else interval_text(sure["low"].iloc[0], sure["high"].iloc[0])
+
+
+def overlap_pairs(results: SipasResults, level: str) -> list[str]:
+    """The neighbours in a level's ranking whose 95 % intervals meet, "Sở A và Sở B", higher ranked first,
+    each pair once."""
+    names = dict(zip(results.units["unit"], results.units["name"]))
+    sure = results.sure[(results.sure["level"] == level) & results.sure["rank"].notna()]
+    rank = {u: int(r) for u, r in zip(sure["unit"], sure["rank"])}
+    pairs = set()
+    for unit, overlaps in zip(sure["unit"], sure["overlaps"]):
+        for other in (o for o in str(overlaps).split(", ") if o and o in rank):
+            pairs.add(tuple(sorted((unit, other), key=lambda u: (rank[u], u))))
+    return [f"{names.get(a, a)} và {names.get(b, b)}" for a, b in sorted(pairs, key=lambda p: (rank[p[0]], p))]
+
+
+def interval_note(results: SipasResults) -> str:
+    """The note under the results tables: how the 95 % intervals are made (the seed shown), how units are
+    ranked and what overlapping intervals mean."""
+    within = [lv.units_word for lv in results.cset.levels if lv.rank_within == "parent" and lv.parent]
+    where = "trong cấp" + (f" ({', '.join(within)}: trong đơn vị cấp trên)" if within else "")
+    return (f"{method_words(results)} Xếp hạng: thứ hạng theo SIPAS {where} trên số đơn vị có chỉ số, cao nhất là "
+            "1; đơn vị có SIPAS bằng nhau theo số in (một chữ số thập phân) cùng hạng. Hai đơn vị có khoảng tin cậy "
+            "giao nhau thì chênh lệch giữa chúng có thể chỉ do chọn mẫu: thứ tự của chúng chưa chắc chắn.")
 
 
 def perception_sentence(results: SipasResults) -> str:
