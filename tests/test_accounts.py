@@ -2,12 +2,23 @@
 API tokens that can be listed and revoked, all from the command line."""
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from sqlalchemy import select
 
 from survey_app.extensions import DB_KEY
 from survey_app.models import ApiToken, AuditEntry, User
-from survey_app.services.users import UserError, create_api_token, create_user, normalise_username, password_problem
+from survey_app.services.users import (
+    UserError,
+    create_api_token,
+    create_user,
+    generate_password,
+    local_words,
+    normalise_username,
+    password_problem,
+    set_password,
+)
 
 from .test_auth import PASSWORD, csrf, login
 
@@ -160,3 +171,42 @@ def test_sign_out_ends_a_copied_session_on_postgresql(pg_url, tmp_path):
     client.post("/dang-xuat", data={"csrf_token": csrf(client.get("/quan-tri/").get_data(as_text=True))})
     assert stolen.get("/quan-tri/").status_code == 302
     app.extensions[DB_KEY].dispose()
+
+
+@pytest.mark.parametrize("password", [
+    "chodon123456", "Chodon123456", unicodedata.normalize("NFD", "Chợ Đồn 123456"),
+    unicodedata.normalize("NFD", "Chodon-2026-mùa-lúa"), "ChỢ ĐỒN 2026 lúa chín", "xa-cho-don-12345",
+])
+def test_a_unit_name_of_the_province_is_refused_in_any_form(demo_app, password):
+    """Issue 30: "chodon123456" was accepted for a staff account of a province with the unit "Chợ Đồn"."""
+    assert password_problem("chodon123456", "nl.cd") is None, "length and zxcvbn alone let it through"
+    with demo_app.extensions[DB_KEY].transaction() as s:
+        assert "chodon" in local_words(s) and local_words(s)["backan"] == "tỉnh"
+        with pytest.raises(UserError, match="tên một đơn vị trong tỉnh") as refused:
+            create_user(s, "nl.cd", password, "staff", unit_codes=("cho_don",), actor="t")
+        assert password not in str(refused.value) and "chodon" not in str(refused.value)
+        user = s.scalar(select(User).where(User.username == "nhaplieu1"))
+        with pytest.raises(UserError, match="tên một đơn vị trong tỉnh"):
+            set_password(s, user, password, "t")
+
+
+@pytest.mark.parametrize("password,why", [
+    ("Bắc Kạn mùa lúa 2026", "tên tỉnh"), ("backan-lua-chin-2026", "tên tỉnh"),
+    ("parsurvey-2026-lúa-chín", "tên của hệ thống"), ("Khảo Sát lúa chín 2026", "tên của hệ thống"),
+    ("mùa lúa CCHC chín 2026", "tên của hệ thống"), ("so-noi-vu-lua-chin-2026", "tên của hệ thống"),
+    ("lúa chín nl cd 20261", "tên đăng nhập"),
+])
+def test_the_province_the_site_and_the_username_are_refused(demo_app, password, why):
+    with demo_app.extensions[DB_KEY].session() as s:
+        problem = password_problem(password, "nl.cd", local_words(s))
+    assert problem is not None and why in problem and password not in problem
+
+
+def test_the_rules_leave_good_passwords_and_generated_ones(demo_app):
+    with demo_app.extensions[DB_KEY].session() as s:
+        local = local_words(s)
+    assert password_problem(PASSWORD, "qt", local) is None and password_problem(NEW_PASSWORD, "qt", local) is None
+    assert password_problem("ngắn-quá", "qt", local) == "mật khẩu phải có ít nhất 12 ký tự", "the length rule stays"
+    made = {generate_password("nl.cd", local) for _ in range(50)}
+    assert len(made) == 50 and all(password_problem(p, "nl.cd", local) is None for p in made)
+    assert not set("".join(made)) & set("0o1liIOLS"), "no character read as another"

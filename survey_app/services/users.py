@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
@@ -58,24 +59,107 @@ def normalise_username(name: str) -> str:
     return name
 
 
-def password_problem(password: str, username: str = "") -> str | None:
-    """Why ``password`` is refused (Vietnamese), or None: at least 12 characters, not containing the
-    user name, and not guessable (zxcvbn, with its frequency lists of common passwords and words).
+def fold(text: str) -> str:
+    """``text`` as a password check compares it: any Unicode form, no accents, ``đ`` as ``d``, lower
+    case, letters and digits only (spaces and punctuation dropped).
+
+    Examples
+    --------
+    >>> fold("Chợ Đồn"), fold(unicodedata.normalize("NFD", "Chợ  đồn")), fold("cho-don 2026")
+    ('chodon', 'chodon', 'chodon2026')
+    """
+    text = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in text.lower() if ch.isascii() and ch.isalnum())
+
+
+# The words before a unit's or a province's own name ("Huyện Chợ Đồn": "chodon" is what one would type).
+_PREFIXES = tuple(fold(p) for p in (
+    "Ủy ban nhân dân", "Uỷ ban nhân dân", "UBND", "Thành phố", "Thị trấn", "Thị xã", "Tỉnh", "Huyện", "Quận",
+    "Phường", "Xã", "Sở", "Ban", "Văn phòng"))
+MIN_LOCAL_WORD = 4  # shorter names ("Xã A") would refuse half of every password
+
+
+def _own_name(name: str) -> str:
+    """The name without its administrative prefix, folded: "Huyện Chợ Đồn" -> ``chodon``."""
+    words = unicodedata.normalize("NFC", name).split()
+    for size in (3, 2, 1):
+        if len(words) > size and fold(" ".join(words[:size])) in _PREFIXES:
+            return fold(" ".join(words[size:]))
+    return fold(name)
+
+
+def local_words(s: Session) -> dict[str, str]:
+    """The words a password may not contain, folded, each with what it is (``"đơn vị"``, ``"tỉnh"``): the
+    names of the units of every campaign (with and without "Huyện", "Xã", ...) and the province's name."""
+    words: dict[str, str] = {}
+    for name in s.scalars(select(Campaign.province).distinct()):
+        for word in (fold(name or ""), _own_name(name or "")):
+            if len(word) >= MIN_LOCAL_WORD:
+                words[word] = "tỉnh"
+    for name in s.scalars(select(Unit.name).distinct()):
+        for word in (fold(name), _own_name(name)):
+            if len(word) >= MIN_LOCAL_WORD:
+                words.setdefault(word, "đơn vị")
+    return words
+
+
+_SITE_FOLDED = tuple(dict.fromkeys(fold(word) for word in SITE_WORDS))
+_LOCAL_WHY = {
+    "tỉnh": "mật khẩu không được chứa tên tỉnh (kể cả viết không dấu, liền nhau hay hoa thường khác)",
+    "đơn vị": "mật khẩu không được chứa tên một đơn vị trong tỉnh (kể cả viết không dấu, liền nhau hay hoa "
+              "thường khác): người dò mật khẩu thử những tên này trước",
+}
+
+
+def password_problem(password: str, username: str = "", local: dict[str, str] | None = None) -> str | None:
+    """Why ``password`` is refused (Vietnamese, never repeating the password), or None: at least 12
+    characters; not containing the user name, the site's words ("khảo sát", "CCHC", "Sở Nội vụ", ...) nor
+    ``local`` (:func:`local_words`: the names of the province and its units), compared by :func:`fold`
+    (case, accents, spaces and Unicode form ignored); and not guessable (zxcvbn, with its frequency lists
+    of common passwords and words).
 
     Examples
     --------
     >>> password_problem("aaaaaaaaaaaa") is not None, password_problem("mùa-lúa-chín-vàng-2026") is None
     (True, True)
+    >>> password_problem("Chợ Đồn 123456", local={"chodon": "đơn vị"})[:39]
+    'mật khẩu không được chứa tên một đơn vị'
     """
     from zxcvbn import zxcvbn  # its word lists load on first use, not at start-up
 
     if len(password) < MIN_PASSWORD:
         return f"mật khẩu phải có ít nhất {MIN_PASSWORD} ký tự"
-    if len(username) >= 3 and username.lower() in password.lower():
+    folded = fold(password)
+    if len(username) >= 3 and (username.lower() in password.lower() or fold(username) in folded):
         return "mật khẩu không được chứa tên đăng nhập"
+    if any(word in folded for word in _SITE_FOLDED):
+        return ("mật khẩu không được chứa tên của hệ thống hay của cơ quan (như khảo sát, CCHC, Sở Nội vụ, "
+                "quản trị), kể cả viết không dấu hay liền nhau")
+    for word, what in (local or {}).items():
+        if word in folded:
+            return _LOCAL_WHY[what]
     if zxcvbn(password[:128], user_inputs=[username, *SITE_WORDS])["score"] < MIN_STRENGTH:
         return "mật khẩu quá dễ đoán (từ hay mật khẩu phổ biến, chuỗi lặp hay liên tiếp): hãy dùng một câu dài"
     return None
+
+
+# Generated passwords: four groups of four, consonants and digits only (no vowel: no word, no name;
+# none of 0 O o 1 l I i), 27 characters: 27**16 is about 2**76.
+PASSWORD_ALPHABET = "bcdfghjkmnpqrstvwxz23456789"
+
+
+def generate_password(username: str = "", local: dict[str, str] | None = None) -> str:
+    """A strong password easy to read off a slip and type: ``k7pm-x3qd-w9tr-h4nf``.
+
+    Examples
+    --------
+    >>> len(generate_password()), generate_password().count("-")
+    (19, 3)
+    """
+    while True:
+        password = "-".join("".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(4)) for _ in range(4))
+        if password_problem(password, username, local) is None:
+            return password
 
 
 def create_user(s: Session, username: str, password: str, role: str, *, full_name: str = "",
@@ -84,13 +168,13 @@ def create_user(s: Session, username: str, password: str, role: str, *, full_nam
     if role not in ROLES:
         raise UserError(f"vai trò phải là một trong: {', '.join(ROLES)}")
     username = normalise_username(username)
-    problem = password_problem(password, username)
+    problem = password_problem(password, username, local_words(s))
     if problem:
         raise UserError(problem)
     if s.scalar(select(func.count()).select_from(User).where(func.lower(User.username) == username)):
         raise UserError(f"tên đăng nhập '{username}' đã có")
     if role == "staff" and not unit_codes:
-        raise UserError("nhân viên nhập liệu phải được giao ít nhất một đơn vị (--unit)")
+        raise UserError("nhân viên nhập liệu phải được giao ít nhất một đơn vị")
     unit_ids = units_named(s, unit_codes, campaign_id)
     user = User(username=username, password_hash=generate_password_hash(password), role=role, full_name=full_name)
     s.add(user)
@@ -98,6 +182,127 @@ def create_user(s: Session, username: str, password: str, role: str, *, full_nam
     s.add_all(UserUnit(user_id=user.id, unit_id=unit_id) for unit_id in sorted(unit_ids))
     record(s, actor, "create", "user", user.id, new_value=f"{username} ({role})")
     return user
+
+
+BULK_ROLES = ("staff", "analyst")  # an administrator is made one at a time, with a confirmation
+
+
+@dataclass
+class NewAccount:
+    """One row of the table of new accounts: ``row`` is its number as the page shows it."""
+
+    row: int
+    full_name: str
+    username: str
+    unit: str = ""  # a unit code of :func:`unit_choices`, or (pasted) a name not matched: refused by name
+    role: str = "staff"
+
+
+class AccountsRefused(UserError):
+    """The table of new accounts has problems; nothing was created. ``problems`` names each by its row."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def match_unit(choices: list[tuple[str, str, str]], text: str) -> str:
+    """The code of the unit of ``choices`` (:func:`unit_choices`) that ``text`` names (a code, the name
+    or the name without "Huyện", "Sở", ...; case, accents and spaces ignored), else ``text`` unchanged.
+
+    Examples
+    --------
+    >>> match_unit([("cho_don", "Huyện Chợ Đồn", "huyen")], "cho don")
+    'cho_don'
+    """
+    text = text.strip()
+    if text in {code for code, _, _ in choices}:
+        return text
+    wanted = fold(text)
+    for same in (lambda name: fold(name) == wanted, lambda name: _own_name(name) == wanted):
+        found = {code for code, name, _ in choices if wanted and same(name)}
+        if found:
+            return found.pop() if len(found) == 1 else text
+    return text
+
+
+def _unit_problem(choices: list[tuple[str, str, str]], text: str) -> str:
+    """Why a pasted unit matched no unit of ``choices``: unknown, or the name of several."""
+    wanted = fold(text)
+    alike = sorted({name for _, name, _ in choices if wanted and _own_name(name) == wanted})
+    if len(alike) > 1:
+        return f"'{text[:64]}' là tên của nhiều đơn vị ({', '.join(alike[:4])}): ghi đủ tên, như trong danh sách"
+    return f"không có đơn vị '{text[:64]}' trong danh sách"
+
+
+def pasted_accounts(text: str) -> list[tuple[str, str, str]]:
+    """The rows of a pasted block, one per line: ``Họ tên; tên đăng nhập; đơn vị`` (or cells copied from a
+    spreadsheet, separated by tabs); blank lines skipped, missing cells empty.
+
+    Examples
+    --------
+    >>> pasted_accounts("Nguyễn Văn An; nl.an; Chợ Đồn\\n\\nLò Thị Bình\\tnl.binh\\tBa Bể")
+    [('Nguyễn Văn An', 'nl.an', 'Chợ Đồn'), ('Lò Thị Bình', 'nl.binh', 'Ba Bể')]
+    """
+    rows = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        cells = [cell.strip() for cell in re.split(r"[;\t]", line)] + ["", ""]
+        rows.append((cells[0], cells[1], ";".join(c for c in cells[2:] if c)))
+    return rows
+
+
+def create_users(s: Session, rows: list[NewAccount], actor: str) -> list[tuple[User, str]]:
+    """Create every account of ``rows`` with a generated password, or none: every row is checked first
+    (a name, a valid user name not used twice in the table nor by an existing account, a role of
+    :data:`BULK_ROLES`, a unit of :func:`unit_choices` for staff). One audit row per account (user name
+    and role, never the password). Returns each user with their password, to be shown once.
+
+    Raises
+    ------
+    AccountsRefused
+        With one message per problem, each naming its row.
+    """
+    choices = unit_choices(s)
+    codes = {code for code, _, _ in choices}
+    problems: list[str] = []
+    first_row: dict[str, int] = {}
+    if not rows:
+        raise AccountsRefused(["bảng chưa có dòng nào: điền họ tên, tên đăng nhập và đơn vị"])
+    for row in rows:
+        where = f"dòng {row.row}"
+        if not row.full_name.strip():
+            problems.append(f"{where}: chưa có họ tên")
+        try:
+            username = normalise_username(row.username)
+        except UserError as exc:
+            problems.append(f"{where}: {exc}" if row.username.strip() else f"{where}: chưa có tên đăng nhập")
+        else:
+            if username in first_row:
+                problems.append(f"{where}: tên đăng nhập '{username}' trùng với dòng {first_row[username]}")
+            elif find_user(s, username) is not None:
+                problems.append(f"{where}: tên đăng nhập '{username}' đã có tài khoản")
+            first_row.setdefault(username, row.row)
+        if row.role not in BULK_ROLES:
+            problems.append(f"{where}: vai trò phải là nhân viên nhập liệu hay phân tích (quản trị viên: tạo riêng)")
+        elif row.role == "staff" and not row.unit.strip():
+            problems.append(f"{where}: nhân viên nhập liệu phải được giao một đơn vị")
+        elif row.unit.strip() and row.unit not in codes:
+            problems.append(f"{where}: {_unit_problem(choices, row.unit.strip())}")
+        elif row.role != "staff" and row.unit.strip():
+            problems.append(f"{where}: chỉ nhân viên nhập liệu được giao đơn vị (phân tích xem mọi đơn vị)")
+    if problems:
+        raise AccountsRefused(problems)
+    local = local_words(s)
+    created = []
+    for row in rows:
+        username = normalise_username(row.username)
+        password = generate_password(username, local)
+        created.append((create_user(s, username, password, row.role, full_name=row.full_name.strip(),
+                                    unit_codes=(row.unit,) if row.role == "staff" else (), actor=actor),
+                        password))
+    return created
 
 
 def units_named(s: Session, unit_codes, campaign_id: int | None = None) -> set[int]:
@@ -160,7 +365,7 @@ def end_sessions(s: Session, user: User) -> None:
 def set_password(s: Session, user: User, password: str, actor: str) -> list[int]:
     """A new password: every session of the user ends and every API token of theirs is revoked.
     One audit row (without the password). Returns the numbers of the tokens revoked."""
-    problem = password_problem(password, user.username)
+    problem = password_problem(password, user.username, local_words(s))
     if problem:
         raise UserError(problem)
     user.password_hash = generate_password_hash(password)

@@ -17,6 +17,8 @@ PAGES: dict[str, tuple[str | None, str | None]] = {
     "admin.new_campaign": ("Tạo đợt khảo sát", "admin.index"),
     "admin.users": ("Người dùng", "admin.index"),
     "admin.user": ("Tài khoản", "admin.users"),
+    "admin.users_bulk": ("Thêm nhiều tài khoản", "admin.users"),
+    "admin.users_slips": ("Phiếu tài khoản", "admin.users_bulk"),
     "admin.audit_log": ("Nhật ký thao tác", "admin.index"),
     "admin.campaign": (None, "admin.index"),
     "admin.units": ("Đơn vị", "admin.campaign"),

@@ -267,3 +267,39 @@ class TokenForm(FlaskForm):
 
 class RevokeTokenForm(FlaskForm):
     token = AsciiIntegerField(max_digits=10, validators=[DataRequired()])
+
+
+# --- Issue 30 item 1: accounts in a few interactions (no role preselected; several staff at once) ---------
+from wtforms import FieldList, Form, FormField, TextAreaField  # noqa: E402 (this block's own imports)
+
+ROLE_PROMPT = "— chọn vai trò —"
+ADMIN_CONFIRM = "Tôi hiểu tài khoản này quản trị toàn bộ hệ thống"
+BULK_ROWS = 5  # empty rows shown, and added by "Thêm dòng"
+MAX_BULK_ROWS = 200
+
+
+class ChosenRoleUserForm(NewUserForm):
+    """The single-user form with no role preselected; an administrator needs the confirmation box."""
+
+    role = SelectField("Vai trò", choices=["", *ROLE_LABELS],
+                       validators=[DataRequired("Xin chọn vai trò cho tài khoản.")])
+    confirm_admin = BooleanField(ADMIN_CONFIRM)
+
+    def validate_confirm_admin(self, field):
+        if self.role.data == "admin" and not field.data:
+            raise ValidationError("Quản trị viên làm được mọi việc: đánh dấu ô xác nhận, hoặc chọn vai trò khác.")
+
+
+class BulkRowForm(Form):
+    """One row of the table of new accounts (a unit is a code from the list, or a pasted name)."""
+
+    full_name = StringField(validators=[Length(max=200)])
+    username = StringField(validators=[Length(max=64)])
+    unit = StringField(validators=[Length(max=200)])
+    role = SelectField(choices=["staff", "analyst"], default="staff")
+
+
+class BulkUsersForm(FlaskForm):
+    rows = FieldList(FormField(BulkRowForm), min_entries=0, max_entries=MAX_BULK_ROWS)
+    pasted = TextAreaField(validators=[Length(max=20000, message="Khối dán quá dài (tối đa 20 000 ký tự).")])
+    action = StringField(validators=[Length(max=16)])

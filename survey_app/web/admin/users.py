@@ -6,14 +6,29 @@ A refused change answers with a redirect and a message, and a redirect is a succ
 session, which would commit: :func:`_refused` rolls back first, so a refusal leaves nothing changed."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, make_response, redirect, render_template, session, url_for
 
 from ...extensions import db_session
 from ...models import User
 from ...services import users as user_service
-from ..common import actor, current_user, first_error, roles_required
+from ..common import actor, base_url, current_user, first_error, roles_required
 from . import bp
-from .forms import ROLE_LABELS, ActiveForm, NewUserForm, PasswordForm, RevokeTokenForm, RoleForm, TokenForm
+from .forms import (
+    ADMIN_CONFIRM,
+    BULK_ROWS,
+    MAX_BULK_ROWS,
+    ROLE_LABELS,
+    ROLE_PROMPT,
+    ActiveForm,
+    BulkUsersForm,
+    ChosenRoleUserForm,
+    PasswordForm,
+    RevokeTokenForm,
+    RoleForm,
+    TokenForm,
+)
+
+SLIPS_KEY = "account_slips"  # the ids of the accounts last created in bulk by this browser (never a password)
 
 
 def _user_or_404(user_id: int) -> User:
@@ -46,7 +61,7 @@ def _not_self(user: User, what: str):
 @roles_required("admin")
 def users():
     s = db_session()
-    form = NewUserForm()
+    form = ChosenRoleUserForm()
     choices = user_service.unit_choices(s)
     error = None
     if form.validate_on_submit():
@@ -61,10 +76,81 @@ def users():
                   "ok")
             return redirect(url_for("admin.users"))
     elif form.is_submitted():
-        error = first_error(form)
+        error = "Chưa tạo tài khoản: xem các lỗi ghi cạnh từng ô." if form.role.errors or form.confirm_admin.errors \
+            else first_error(form)
     return render_template("admin/users.html", users=user_service.all_users(s), form=form, choices=choices,
-                           role_labels=ROLE_LABELS, error=error, unit_codes_of=user_service.unit_codes_of,
+                           role_labels=ROLE_LABELS, role_prompt=ROLE_PROMPT, admin_confirm=ADMIN_CONFIRM,
+                           error=error, unit_codes_of=user_service.unit_codes_of,
                            names={code: name for code, name, _ in choices}), 400 if error else 200
+
+
+def _bulk_page(rows: list[dict], choices, problems=(), row_problems=None, pasted: str = "", status: int = 200):
+    return render_template("admin/users_bulk.html", rows=rows, choices=choices, problems=list(problems),
+                           row_problems=row_problems or {}, pasted=pasted, role_labels=ROLE_LABELS,
+                           more=BULK_ROWS), status
+
+
+def _empty_rows(count: int) -> list[dict]:
+    return [{"full_name": "", "username": "", "unit": "", "role": "staff"} for _ in range(count)]
+
+
+@bp.route("/nguoi-dung/them-nhieu", methods=["GET", "POST"])
+@roles_required("admin")
+def users_bulk():
+    """Several accounts at once: a table (and a pasted block); all are created, with generated passwords
+    shown once on the slips page this POST answers with, or none."""
+    s = db_session()
+    choices = user_service.unit_choices(s)
+    form = BulkUsersForm()
+    if not form.is_submitted():
+        return _bulk_page(_empty_rows(BULK_ROWS), choices)
+    if not form.validate():
+        return _bulk_page(_empty_rows(BULK_ROWS), choices, [first_error(form)], status=400)
+    rows = [{key: (entry.data[key] or "").strip() for key in ("full_name", "username", "unit", "role")}
+            for entry in form.rows.entries]
+    filled = [row for row in rows if row["full_name"] or row["username"] or row["unit"]]
+    for name, username, unit in user_service.pasted_accounts(form.pasted.data or ""):
+        filled.append({"full_name": name, "username": username, "unit": user_service.match_unit(choices, unit),
+                       "role": "staff"})
+    filled = filled[:MAX_BULK_ROWS]
+    if form.action.data != "create":  # "Thêm dòng": the rows so far, the pasted ones in, and empty rows
+        return _bulk_page(filled + _empty_rows(BULK_ROWS), choices)
+    accounts = [user_service.NewAccount(number, row["full_name"], row["username"], row["unit"], row["role"])
+                for number, row in enumerate(filled, start=1)]
+    try:
+        created = user_service.create_users(s, accounts, actor())
+    except user_service.AccountsRefused as exc:
+        s.rollback()
+        by_row: dict[int, list[str]] = {}
+        for problem in exc.problems:
+            if problem.startswith("dòng "):
+                by_row.setdefault(int(problem.split(":", 1)[0].split()[1]), []).append(problem.split(": ", 1)[1])
+        shown = filled + _empty_rows(max(0, BULK_ROWS - len(filled)))
+        return _bulk_page(shown, choices, [p[:1].upper() + p[1:] + "." for p in exc.problems], by_row, status=400)
+    s.flush()
+    session[SLIPS_KEY] = [user.id for user, _ in created]
+    return _slips([(user, password) for user, password in created], choices)
+
+
+def _slips(accounts: list[tuple], choices):
+    """The slips page: one slip per account to cut out; the password is in ``accounts`` only on the POST
+    that created them (None afterwards). Never cached."""
+    names = {code: name for code, name, _ in choices}
+    response = make_response(render_template(
+        "admin/user_slips.html", accounts=accounts, role_labels=ROLE_LABELS, names=names,
+        unit_codes_of=user_service.unit_codes_of, address=base_url().rstrip("/") + url_for("auth.login")))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/nguoi-dung/them-nhieu/phieu")
+@roles_required("admin")
+def users_slips():
+    """The slips of the accounts this browser last created in bulk, without their passwords (shown once)."""
+    s = db_session()
+    accounts = [(user, None) for user_id in session.get(SLIPS_KEY, [])
+                if isinstance(user_id, int) and (user := s.get(User, user_id)) is not None]
+    return _slips(accounts, user_service.unit_choices(s))
 
 
 @bp.get("/nguoi-dung/<int:user_id>")
