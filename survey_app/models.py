@@ -484,6 +484,8 @@ class Dossier(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     drawn: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     invitation_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"))
+    # who applied: an organisation (tổ chức, doanh nghiệp) or a citizen (công dân); migration 0015
+    organisation: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     unit: Mapped[Unit] = relationship()
     invitation: Mapped[Invitation | None] = relationship()

@@ -173,8 +173,10 @@ def test_the_template_has_the_headings_and_an_example_row_the_import_refuses(sip
     assert response.status_code == 200
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).worksheets[0]
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert rows[0] == ["Số hồ sơ", "Đơn vị", "Thủ tục hành chính", "Lĩnh vực", "Ngày trả kết quả", "Điện thoại"]
+    assert rows[0] == ["Số hồ sơ", "Đơn vị", "Thủ tục hành chính", "Lĩnh vực", "Ngày trả kết quả", "Điện thoại",
+                       "Người nộp (công dân/tổ chức)"]
     assert len(rows) == 2 and "xoá dòng này" in rows[1][0] and rows[1][1] == "Huyện Ba Bể"
+    assert rows[1][6] == "Công dân"
     assert _problems(sipas, response.data) == [(2, "đây là dòng ví dụ của tệp mẫu: xoá dòng này rồi nhập lại")]
 
 
@@ -314,7 +316,8 @@ def test_the_campaign_page_links_to_the_dossier_page_which_shows_counts_and_form
     assert '<option value="nguoi_dan">' in html
     cells = re.findall(r"<tr><th scope=\"row\">([^<]+) <code>\w+</code></th>((?:<td[^>]*>[^<]*</td>)+)", html)
     table = {name.strip(): re.findall(r">([^<]*)</td>", tds) for name, tds in cells}
-    assert table == {"Huyện Ba Bể": ["7", "0", "5"], "Huyện Chợ Đồn": ["0", "0", "3"]}
+    # dossiers, of which organisations' (the set's Doanh nghiệp draws from them), drawn, plan of Người dân
+    assert table == {"Huyện Ba Bể": ["7", "0", "0", "5"], "Huyện Chợ Đồn": ["0", "0", "0", "3"]}
 
 
 def test_the_admin_draws_on_the_page_sees_the_seed_and_downloads_the_links_for_sms(sipas):
@@ -326,7 +329,11 @@ def test_the_admin_draws_on_the_page_sees_the_seed_and_downloads_the_links_for_s
     assert done.status_code == 302
     shown = flashes(admin, "/quan-tri/dot/1/ho-so")
     assert shown[0].startswith("Đã chọn 5 hồ sơ ở 1 đơn vị cho Người dân") and "Hạt giống: 31337" in shown[0]
-    assert "hạt giống 31337; đối tượng nguoi_dan" in admin.get("/quan-tri/dot/1/ho-so").get_data(as_text=True)
+    line = re.search(r'<p id="hat-giong">(.*?)</p>', admin.get("/quan-tri/dot/1/ho-so").get_data(as_text=True))[1]
+    assert line == ("<strong>Lần chọn mẫu gần nhất:</strong> hạt giống 31337; đối tượng Người dân; phân tầng theo "
+                    "lĩnh vực: có; 5 hồ sơ được chọn ở 1 đơn vị (5 có số điện thoại): Huyện Ba Bể chọn 5 theo kế "
+                    "hoạch 5 trong 7 hồ sơ, Huyện Chợ Đồn chọn 0 theo kế hoạch 3 trong 0 hồ sơ")
+    assert _audits(sipas, "draw")[0].startswith("hạt giống 31337; đối tượng nguoi_dan;")  # the audit keeps codes
     download = admin.get("/quan-tri/dot/1/ho-so/da-chon.csv")
     rows = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0] == ["Số hồ sơ", "Đơn vị", "Thủ tục hành chính", "Lĩnh vực", "Điện thoại", "Đường link",
@@ -414,7 +421,7 @@ def test_migration_0012_creates_the_table_with_its_checks_and_goes_back(database
     migrate.downgrade(database, "0011")
     assert "dossiers" not in inspect(database.engine).get_table_names()
     migrate.upgrade(database)
-    assert migrate.current_revision(database) == migrate.head_revision() == "0014"
+    assert migrate.current_revision(database) == migrate.head_revision() == "0015"
 
 
 def test_the_model_and_the_unit_relation(sipas):

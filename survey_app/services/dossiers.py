@@ -1,11 +1,17 @@
 """Respondents drawn from dossiers (SIPAS, issue 29 item 3): the one-stop shop's completed dossiers of a
 campaign, imported from its Excel template; a reproducible random sample per unit; a personal link per
-drawn dossier, sent by SMS; phone numbers deleted at close.
+drawn dossier, sent by SMS or printed on a QR card handed over at the counter; phone numbers deleted once
+the invitations are sent, and at close.
 
 The file (:func:`parse_file`) has the template's Vietnamese headings "Số hồ sơ, Đơn vị, Thủ tục hành
-chính, Lĩnh vực, Ngày trả kết quả, Điện thoại" (the phone is optional). It is checked whole: every bad
-row is named by its row (as Excel numbers it), a dossier number twice names both rows, and nothing is
-stored on any error (:func:`import_dossiers`).
+chính, Lĩnh vực, Ngày trả kết quả, Điện thoại, Người nộp (công dân/tổ chức)" (the phone and the applicant
+are optional; a blank applicant is a citizen). It is checked whole: every bad row is named by its row (as
+Excel numbers it), a dossier number twice names both rows, and nothing is stored on any error
+(:func:`import_dossiers`).
+
+Each group draws from its own kind of dossier (:func:`for_organisations`): a group of organisations
+(code ``to_chuc`` or ``doanh_nghiep``, or a name beginning "Tổ chức" or "Doanh nghiệp") from the
+dossiers an organisation applied for, every other group from citizens'.
 
 The draw (:func:`draw_sample`) takes, for each unit, as many dossiers as the sample plan's target for
 the unit × group, with ``random.Random(f"{seed}-{unit.code}")`` over the unit's dossiers sorted by
@@ -15,9 +21,15 @@ Stratified by field, each field gets its proportional share by largest remainder
 counts. Each drawn dossier gets a personal invitation of the group for its unit, with the dossier's
 phone copied for the SMS (:func:`sms_text`, one GSM-7 segment).
 
-Phone numbers are personal data (Nghị định 13/2023/NĐ-CP; Luật Bảo vệ dữ liệu cá nhân 2025): they are
-deleted from the dossiers and from their invitations when the campaign closes (:func:`forget_phones`,
-called by :func:`.closing.close_campaign`).
+Phone numbers are personal data (Nghị định 13/2023/NĐ-CP; Luật Bảo vệ dữ liệu cá nhân 2025), kept only
+to send the invitations. Downloading the drawn list with its SMS texts stamps the invitations with a phone
+as sent (:func:`stamp_listed`). The admin then says the messages went out (:func:`forget_sent_phones`),
+which deletes, from the dossiers and their invitations, the numbers of the drawn dossiers whose links
+were listed, and of the dossiers not drawn that no draw can still take (their unit was drawn for every
+group of their kind with a target there, or has no target): those people will never be contacted, so
+minimisation says delete them too. What remains (drawn dossiers not yet listed, dossiers of units still to
+be drawn) is counted and said (:func:`phone_counts`); everything left is deleted when the campaign closes
+(:func:`forget_phones`, called by :func:`.closing.close_campaign`), the backstop.
 
 Functions take a session and only flush; the caller commits once. No Flask here.
 """
@@ -33,10 +45,10 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
-from ..models import AuditEntry, Campaign, Dossier, Invitation, RespondentGroup, Unit
+from ..models import AuditEntry, Campaign, Dossier, Invitation, RespondentGroup, Unit, utcnow
 from .audit import record
 from .campaigns import campaign_criteria
-from .csv_import import Catalogue, CsvProblems, read_rows
+from .csv_import import Catalogue, CsvProblems, fold, read_rows
 from .csv_import import phone_number as normalise_phone
 from .invitations import issue_link
 from .units import targets
@@ -46,6 +58,13 @@ from .units import targets
 NUMBER, UNIT, PROCEDURE, FIELD, COMPLETED, PHONE = ("số hồ sơ", "unit", "thủ tục hành chính", "lĩnh vực",
                                                     "ngày trả kết quả", "phone")
 HEADINGS = ("Số hồ sơ", "Đơn vị", "Thủ tục hành chính", "Lĩnh vực", "Ngày trả kết quả", "Điện thoại")
+# The optional column saying who applied (blank: a citizen), with the words it accepts (compared folded).
+APPLICANT_HEADING = "Người nộp (công dân/tổ chức)"
+APPLICANT = fold(APPLICANT_HEADING)
+APPLICANT_WORDS = {"công dân": False, "cá nhân": False, "người dân": False, "tổ chức": True, "doanh nghiệp": True,
+                   "tổ chức, doanh nghiệp": True}
+ORGANISATION_GROUPS = ("to_chuc", "doanh_nghiep")  # group codes drawn from organisations' dossiers
+ORGANISATION_NAMES = ("tổ chức", "doanh nghiệp")  # ... and the beginnings of such groups' names (folded)
 EXCEL_EPOCH = date(1899, 12, 30)  # day 0 of Excel's (1900) date numbers
 DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d", "%Y-%m-%d %H:%M:%S", "%d-%m-%Y", "%d.%m.%Y")
 SEED_DIGITS = 6
@@ -71,6 +90,7 @@ class DossierRow:
     field: str
     completed_on: date | None
     phone: str | None
+    organisation: bool = False
 
 
 def vietnam_today() -> date:
@@ -106,7 +126,7 @@ def _number(text: str) -> str:
 
 def _read(data: bytes) -> tuple[list[DossierRow], list[tuple[int, str]]]:
     """The file's rows and the problems found in the rows themselves (units are not looked up)."""
-    rows = read_rows(data, (NUMBER, UNIT, PROCEDURE, FIELD, COMPLETED), (PHONE,))
+    rows = read_rows(data, (NUMBER, UNIT, PROCEDURE, FIELD, COMPLETED), (PHONE, APPLICANT))
     today = vietnam_today()
     problems: list[tuple[int, str]] = []
     result: list[DossierRow] = []
@@ -140,7 +160,12 @@ def _read(data: bytes) -> tuple[list[DossierRow], list[tuple[int, str]]]:
         phone = normalise_phone(typed) if typed else None
         if typed and phone is None:
             problems.append((n, f"số điện thoại '{typed}' không hợp lệ"))
-        result.append(DossierRow(n, number, r[UNIT], r[PROCEDURE], r[FIELD], completed, phone))
+        applicant = r.get(APPLICANT) or ""
+        organisation = APPLICANT_WORDS.get(fold(applicant), None) if applicant else False
+        if organisation is None:
+            problems.append((n, f"người nộp '{applicant}' không rõ (ghi Công dân, Cá nhân, Tổ chức hay Doanh nghiệp; "
+                                "để trống là công dân)"))
+        result.append(DossierRow(n, number, r[UNIT], r[PROCEDURE], r[FIELD], completed, phone, bool(organisation)))
     return result, problems
 
 
@@ -195,13 +220,15 @@ def import_dossiers(s: Session, campaign: Campaign, data: bytes, actor: str,
     if problems:
         raise CsvProblems(sorted(problems, key=lambda p: p[0]))
     made = [Dossier(campaign_id=campaign.id, unit_id=units[row.row].id, number=row.number, procedure=row.procedure,
-                    field=row.field, completed_on=row.completed_on, phone=row.phone, drawn=False) for row in rows]
+                    field=row.field, completed_on=row.completed_on, phone=row.phone, drawn=False,
+                    organisation=row.organisation) for row in rows]
     s.add_all(made)
     s.flush()
     phones = sum(1 for d in made if d.phone)
+    organisations = sum(1 for d in made if d.organisation)
     record(s, actor, "import", "dossiers", campaign.id, user_id=user_id,
            new_value=f"{len(made)} hồ sơ của {len(set(units[r.row].id for r in rows))} đơn vị "
-                     f"({phones} có số điện thoại)")
+                     f"({phones} có số điện thoại" + (f", {organisations} của tổ chức" if organisations else "") + ")")
     return made
 
 
@@ -281,6 +308,7 @@ class Draw:
     stratified: bool
     units: tuple[UnitDraw, ...]
     already_drawn: tuple[str, ...] = ()
+    organisations: bool = False  # drawn from organisations' dossiers
 
     @property
     def drawn(self) -> int:
@@ -293,7 +321,8 @@ class Draw:
 
     def warnings(self) -> list[str]:
         """A Vietnamese sentence per unit with fewer dossiers than its target."""
-        return [f"{u.unit.name}: chỉ có {u.dossiers} hồ sơ, ít hơn kế hoạch {u.target}; đã chọn tất cả."
+        kind = " của tổ chức, doanh nghiệp" if self.organisations else ""
+        return [f"{u.unit.name}: chỉ có {u.dossiers} hồ sơ{kind}, ít hơn kế hoạch {u.target}; đã chọn tất cả."
                 for u in self.units if u.short]
 
 
@@ -303,6 +332,28 @@ def drawable_groups(campaign: Campaign) -> list[RespondentGroup]:
     cset = campaign_criteria(campaign)
     return [g for g in campaign.groups
             if g.code in cset.group_by_code and any(r.how == "own" for r in cset.group_by_code[g.code].rates)]
+
+
+def for_organisations(group: RespondentGroup) -> bool:
+    """Whether ``group`` is drawn from the dossiers organisations applied for (else from citizens'): its
+    code is one of :data:`ORGANISATION_GROUPS` or its name begins with "Tổ chức" or "Doanh nghiệp".
+
+    Examples
+    --------
+    >>> for_organisations(RespondentGroup(code="to_chuc", name="Tổ chức, doanh nghiệp"))
+    True
+    >>> for_organisations(RespondentGroup(code="dn", name="Doanh nghiệp")), for_organisations(
+    ...     RespondentGroup(code="nguoi_dan", name="Người dân"))
+    (True, False)
+    """
+    return group.code in ORGANISATION_GROUPS or fold(group.name).startswith(ORGANISATION_NAMES)
+
+
+def _drawn_for(s: Session, campaign: Campaign) -> set[tuple[int, int]]:
+    """(unit id, group id) of every unit drawn for a group: a dossier of the unit drawn with a link of the group."""
+    return {(u, g) for u, g in s.execute(
+        select(Dossier.unit_id, Invitation.group_id).join(Invitation, Invitation.id == Dossier.invitation_id)
+        .where(Dossier.campaign_id == campaign.id, Dossier.drawn.is_(True)).distinct())}
 
 
 def new_seed() -> int:
@@ -315,8 +366,9 @@ def draw_sample(s: Session, campaign: Campaign, group: RespondentGroup, seed: in
     """Draw the sample of ``group`` from the campaign's dossiers, unit by unit, and invite each drawn one.
 
     Per unit the group rates as its own with a target in the plan (:func:`.units.targets`), draw
-    that many dossiers (:func:`draw_unit`; all of them when there are fewer, said by
-    :meth:`Draw.warnings`). A unit drawn before (a dossier of it is drawn) is left out, so a draw can be
+    that many of the dossiers of the group's kind (:func:`for_organisations`) not drawn for another group
+    (:func:`draw_unit`; all of them when there are fewer, said by :meth:`Draw.warnings`). A unit drawn
+    before for the group (a dossier of it drawn with a link of the group) is left out, so a draw can be
     completed after more dossiers are imported without changing the first. Each drawn dossier is marked
     and gets a personal :class:`~survey_app.models.Invitation` of ``group`` for its unit, carrying the
     dossier's phone. The audit entry holds the seed, the group, whether by field and the counts.
@@ -333,19 +385,22 @@ def draw_sample(s: Session, campaign: Campaign, group: RespondentGroup, seed: in
     rule_group = cset.group_by_code[group.code]
     seed = new_seed() if seed is None else seed
     planned = targets(s, campaign)
+    organisations = for_organisations(group)
+    drawn_for = _drawn_for(s, campaign)
     dossiers: dict[int, list[Dossier]] = {}
-    for d in s.scalars(select(Dossier).where(Dossier.campaign_id == campaign.id).order_by(Dossier.number)):
+    for d in s.scalars(select(Dossier).where(Dossier.campaign_id == campaign.id,
+                                             Dossier.organisation.is_(organisations)).order_by(Dossier.number)):
         dossiers.setdefault(d.unit_id, []).append(d)
     results, skipped = [], []
     for unit in sorted(campaign.units, key=lambda u: u.code):
         rule = rule_group.rule_for(unit.level)
         target = planned.get((unit.id, group.id), 0)
-        mine = dossiers.get(unit.id, [])
         if rule is None or rule.how != "own" or not target:
             continue
-        if any(d.drawn for d in mine):
+        if (unit.id, group.id) in drawn_for:
             skipped.append(unit.code)
             continue
+        mine = [d for d in dossiers.get(unit.id, []) if not d.drawn]
         chosen = draw_unit(mine, target, seed, unit.code, stratify_by_field)
         for d in chosen:
             link = issue_link(secret)
@@ -356,10 +411,11 @@ def draw_sample(s: Session, campaign: Campaign, group: RespondentGroup, seed: in
             d.drawn, d.invitation_id = True, invitation.id
         results.append(UnitDraw(unit, len(mine), target, len(chosen)))
     if not any(r.drawn for r in results):
-        raise DossierError("Không chọn được hồ sơ nào: chưa có hồ sơ của đơn vị có kế hoạch mẫu cho "
+        kind = " do tổ chức, doanh nghiệp nộp (cột “Người nộp”)" if organisations else ""
+        raise DossierError(f"Không chọn được hồ sơ nào: chưa có hồ sơ{kind} của đơn vị có kế hoạch mẫu cho "
                            f"{group.name}" + (", hoặc các đơn vị đã được chọn mẫu trước đây." if skipped else "."))
     s.flush()
-    draw = Draw(seed, group, stratify_by_field, tuple(results), tuple(skipped))
+    draw = Draw(seed, group, stratify_by_field, tuple(results), tuple(skipped), organisations)
     per_unit = "; ".join(f"{r.unit.code} {r.drawn}/{r.target} (có {r.dossiers})" for r in results)
     record(s, actor, "draw", "dossiers", campaign.id, user_id=user_id, attribute="seed", new_value=(
         f"hạt giống {seed}; đối tượng {group.code}; phân tầng theo lĩnh vực: {'có' if stratify_by_field else 'không'}; "
@@ -381,29 +437,72 @@ def last_seed(s: Session, campaign: Campaign) -> str | None:
         .order_by(AuditEntry.id.desc()).limit(1))
 
 
+# The audit text of a draw (:func:`draw_sample`), read back to show it with names instead of codes.
+DRAW_TEXT = re.compile(r"hạt giống (?P<seed>\d+); đối tượng (?P<group>\S+); phân tầng theo lĩnh vực: (?P<by>có|không); "
+                       r"(?P<drawn>\d+) hồ sơ được chọn ở (?P<units>\d+) đơn vị, mỗi hồ sơ một đường link cá nhân "
+                       r"\((?P<phones>\d+) có số điện thoại\): (?P<per_unit>.*?)"
+                       r"(?:; bỏ qua đơn vị đã chọn mẫu trước: (?P<skipped>.*))?")
+UNIT_TEXT = re.compile(r"(?P<code>\S+) (?P<drawn>\d+)/(?P<target>\d+) \(có (?P<held>\d+)\)")
+
+
+def readable_draw(text: str, campaign: Campaign) -> str:
+    """A draw's audit text as the page shows it: the group's and units' names instead of their codes (the
+    audit keeps the codes). A text not of that shape (an older draw) is shown as it is.
+
+    Examples
+    --------
+    >>> c = Campaign(groups=[RespondentGroup(code="nguoi_dan", name="Người dân")],
+    ...              units=[Unit(code="ba_be", name="Huyện Ba Bể")])
+    >>> readable_draw("hạt giống 31337; đối tượng nguoi_dan; phân tầng theo lĩnh vực: có; 5 hồ sơ được chọn ở "
+    ...               "1 đơn vị, mỗi hồ sơ một đường link cá nhân (5 có số điện thoại): ba_be 5/5 (có 7)", c)
+    'hạt giống 31337; đối tượng Người dân; phân tầng theo lĩnh vực: có; 5 hồ sơ được chọn ở 1 đơn vị (5 có số \
+điện thoại): Huyện Ba Bể chọn 5 theo kế hoạch 5 trong 7 hồ sơ'
+    """
+    found = DRAW_TEXT.fullmatch(text)
+    if found is None:
+        return text
+    groups = {g.code: g.name for g in campaign.groups}
+    units = {u.code: u.name for u in campaign.units}
+    per_unit = []
+    for part in found["per_unit"].split("; "):
+        unit = UNIT_TEXT.fullmatch(part)
+        per_unit.append(f"{units.get(unit['code'], unit['code'])} chọn {unit['drawn']} theo kế hoạch {unit['target']} "
+                        f"trong {unit['held']} hồ sơ" if unit else part)
+    line = (f"hạt giống {found['seed']}; đối tượng {groups.get(found['group'], found['group'])}; phân tầng theo "
+            f"lĩnh vực: {found['by']}; {found['drawn']} hồ sơ được chọn ở {found['units']} đơn vị "
+            f"({found['phones']} có số điện thoại): " + ", ".join(per_unit))
+    if found["skipped"]:
+        line += "; giữ nguyên đơn vị đã chọn mẫu trước: " + ", ".join(
+            units.get(code, code) for code in found["skipped"].split(", "))
+    return line
+
+
 @dataclass(frozen=True)
 class UnitCount:
-    """The page's row of a unit: its dossiers, those drawn, and the plan's target per group id."""
+    """The page's row of a unit: its dossiers, those drawn, and the plan's target per group id; of its
+    dossiers, ``organisations`` were an organisation's."""
 
     unit: Unit
     dossiers: int
     drawn: int
     targets: dict[int, int]
+    organisations: int = 0
 
 
 def unit_counts(s: Session, campaign: Campaign) -> list[UnitCount]:
     """Per unit of the campaign with a dossier or a target of a drawable group: counts, by unit code."""
-    counts = {u: (n, int(k or 0)) for u, n, k in s.execute(
-        select(Dossier.unit_id, func.count(), func.sum(case((Dossier.drawn.is_(True), 1), else_=0)))
+    counts = {u: (n, int(k or 0), int(o or 0)) for u, n, k, o in s.execute(
+        select(Dossier.unit_id, func.count(), func.sum(case((Dossier.drawn.is_(True), 1), else_=0)),
+               func.sum(case((Dossier.organisation.is_(True), 1), else_=0)))
         .where(Dossier.campaign_id == campaign.id).group_by(Dossier.unit_id))}
     groups = {g.id for g in drawable_groups(campaign)}
     planned = {(u, g): t for (u, g), t in targets(s, campaign).items() if g in groups and t}
     rows = []
     for unit in sorted(campaign.units, key=lambda u: u.code):
         mine = {g: t for (u, g), t in planned.items() if u == unit.id}
-        n, k = counts.get(unit.id, (0, 0))
+        n, k, o = counts.get(unit.id, (0, 0, 0))
         if n or mine:
-            rows.append(UnitCount(unit, n, k, mine))
+            rows.append(UnitCount(unit, n, k, mine, o))
     return rows
 
 
@@ -411,6 +510,29 @@ def drawn_dossiers(s: Session, campaign: Campaign) -> list[Dossier]:
     """The campaign's drawn dossiers with their invitations, by unit code and number."""
     return list(s.scalars(select(Dossier).join(Unit, Unit.id == Dossier.unit_id).where(
         Dossier.campaign_id == campaign.id, Dossier.drawn.is_(True)).order_by(Unit.code, Dossier.number)))
+
+
+def counter_cards(s: Session, campaign: Campaign, every_drawn: bool = False) -> list[Dossier]:
+    """The drawn dossiers whose link is printed on a QR card to hand over at the counter: those without a
+    phone (no SMS reaches them), or every drawn one when ``every_drawn``; never a revoked link. By unit
+    code and number."""
+    query = (select(Dossier).join(Unit, Unit.id == Dossier.unit_id)
+             .join(Invitation, Invitation.id == Dossier.invitation_id)
+             .where(Dossier.campaign_id == campaign.id, Dossier.drawn.is_(True), Invitation.revoked.is_(False)))
+    if not every_drawn:
+        query = query.where(Dossier.phone.is_(None))
+    return list(s.scalars(query.order_by(Unit.code, Dossier.number)))
+
+
+def last_characters(number: str, count: int = 4) -> str:
+    """The end of a dossier number printed on its counter card, so the clerk hands the right one.
+
+    Examples
+    --------
+    >>> last_characters("000.00.12.H56-260315-0042"), last_characters("HS1")
+    ('…0042', 'HS1')
+    """
+    return number if len(number) <= count else "…" + number[-count:]
 
 
 def plain(text: str) -> str:
@@ -476,3 +598,135 @@ def forget_phones(s: Session, campaign: Campaign, actor: str, user_id: int | Non
                      "(Nghị định 13/2023/NĐ-CP, Luật Bảo vệ dữ liệu cá nhân)")
     return phones
 
+
+
+@dataclass(frozen=True)
+class PhoneCounts:
+    """The campaign's dossiers holding a phone number, by what becomes of it when the admin says the
+    invitations were sent (:func:`forget_sent_phones`): ``sent`` (drawn, the link listed for the SMS) and
+    ``unused`` (not drawn, and no draw can still take them) are deleted; ``unsent`` (drawn, the link not
+    listed yet) and ``waiting`` (not drawn, in a unit still to be drawn for a group of their kind) stay
+    until they are sent or the campaign closes. ``listed``: drawn dossiers whose link was listed for the
+    SMS, phone or not (the action is offered once there is one)."""
+
+    sent: int = 0
+    unused: int = 0
+    unsent: int = 0
+    waiting: int = 0
+    listed: int = 0
+
+    @property
+    def deletable(self) -> int:
+        return self.sent + self.unused
+
+    @property
+    def remaining(self) -> int:
+        return self.unsent + self.waiting
+
+    def why_remaining(self) -> str:
+        """Why the numbers left are kept, in Vietnamese ("" when none is left).
+
+        Examples
+        --------
+        >>> PhoneCounts(unsent=2, waiting=3).why_remaining()
+        '2 số của hồ sơ đã chọn chưa tải danh sách gửi tin nhắn, 3 số của hồ sơ ở đơn vị còn chờ chọn mẫu'
+        """
+        parts = [f"{self.unsent} số của hồ sơ đã chọn chưa tải danh sách gửi tin nhắn" if self.unsent else "",
+                 f"{self.waiting} số của hồ sơ ở đơn vị còn chờ chọn mẫu" if self.waiting else ""]
+        return ", ".join(p for p in parts if p)
+
+
+def _waiting(s: Session, campaign: Campaign) -> set[tuple[int, bool]]:
+    """(unit id, organisations' or not) whose dossiers a draw can still take: a group of that kind rates the
+    unit as its own, has a target there, and has not drawn it yet."""
+    cset = campaign_criteria(campaign)
+    planned = targets(s, campaign)
+    drawn_for = _drawn_for(s, campaign)
+    waiting = set()
+    for group in drawable_groups(campaign):
+        rule_group = cset.group_by_code[group.code]
+        for unit in campaign.units:
+            rule = rule_group.rule_for(unit.level)
+            if (rule is not None and rule.how == "own" and planned.get((unit.id, group.id), 0)
+                    and (unit.id, group.id) not in drawn_for):
+                waiting.add((unit.id, for_organisations(group)))
+    return waiting
+
+
+def _phone_classes(s: Session, campaign: Campaign) -> tuple[dict[str, list[tuple[int, int | None]]], int]:
+    """The dossiers with a phone as (dossier id, invitation id) by class (see :class:`PhoneCounts`), and
+    how many drawn dossiers had their link listed."""
+    waiting = _waiting(s, campaign)
+    classes: dict[str, list[tuple[int, int | None]]] = {"sent": [], "unused": [], "unsent": [], "waiting": []}
+    listed = 0
+    for dossier_id, unit_id, organisation, drawn, phone, invitation_id, sent_at in s.execute(
+            select(Dossier.id, Dossier.unit_id, Dossier.organisation, Dossier.drawn, Dossier.phone,
+                   Dossier.invitation_id, Invitation.sent_at)
+            .outerjoin(Invitation, Invitation.id == Dossier.invitation_id)
+            .where(Dossier.campaign_id == campaign.id)):
+        listed += bool(drawn and sent_at)
+        if phone is None:
+            continue
+        if drawn:
+            kind = "sent" if sent_at else "unsent"
+        else:
+            kind = "waiting" if (unit_id, bool(organisation)) in waiting else "unused"
+        classes[kind].append((dossier_id, invitation_id))
+    return classes, listed
+
+
+def phone_counts(s: Session, campaign: Campaign) -> PhoneCounts:
+    """How many phone numbers the campaign's dossiers hold, by what :func:`forget_sent_phones` does with them."""
+    classes, listed = _phone_classes(s, campaign)
+    return PhoneCounts(**{k: len(v) for k, v in classes.items()}, listed=listed)
+
+
+def stamp_listed(s: Session, invitation_ids: list[int]) -> int:
+    """Stamp as sent (now) the invitations whose link and phone were just listed for the SMS (the drawn list
+    downloaded), those not stamped before; returns how many. The caller audits the download."""
+    stamped = 0
+    for start in range(0, len(invitation_ids), 500):
+        chunk = invitation_ids[start:start + 500]
+        stamped += s.execute(update(Invitation).where(Invitation.id.in_(chunk), Invitation.sent_at.is_(None),
+                                                      Invitation.phone.is_not(None))
+                             .values(sent_at=utcnow())).rowcount
+    s.flush()
+    return stamped
+
+
+def forget_sent_phones(s: Session, campaign: Campaign, actor: str, user_id: int | None = None) -> PhoneCounts:
+    """The admin says the SMS invitations were sent: delete the phone numbers that are no longer needed
+    (:class:`PhoneCounts`: ``sent`` and ``unused``) from the dossiers and from their invitations, in the
+    caller's transaction, audited with counts only (never a number). Returns the counts before.
+
+    Raises
+    ------
+    DossierError
+        The campaign is closed, no drawn list was downloaded yet, or no number is left to delete.
+    """
+    _open(campaign)
+    classes, listed = _phone_classes(s, campaign)
+    counts = PhoneCounts(**{k: len(v) for k, v in classes.items()}, listed=listed)
+    if not listed:
+        raise DossierError("Chưa tải danh sách hồ sơ đã chọn kèm tin nhắn SMS: tải danh sách, gửi tin nhắn, rồi mới "
+                           "xoá số điện thoại.")
+    if not counts.deletable:
+        raise DossierError("Không còn số điện thoại nào để xoá: "
+                           + (f"còn {counts.why_remaining()}." if counts.remaining else "các hồ sơ không còn số nào."))
+    dossier_ids = [d for k in ("sent", "unused") for d, _i in classes[k]]
+    invitation_ids = [i for _d, i in classes["sent"] if i is not None]
+    links = 0
+    for start in range(0, max(len(dossier_ids), len(invitation_ids)), 500):
+        if chunk := dossier_ids[start:start + 500]:
+            s.execute(update(Dossier).where(Dossier.id.in_(chunk)).values(phone=None))
+        if chunk := invitation_ids[start:start + 500]:
+            links += s.execute(update(Invitation).where(Invitation.id.in_(chunk), Invitation.phone.is_not(None))
+                               .values(phone=None)).rowcount
+    s.flush()
+    left = (f"còn {counts.remaining} số ({counts.why_remaining()}), xoá khi đã gửi hay khi kết thúc đợt"
+            if counts.remaining else "không còn số nào")
+    record(s, actor, "update", "dossiers", campaign.id, user_id=user_id, attribute="phone",
+           new_value=f"đã gửi tin nhắn mời: xoá số điện thoại của {counts.sent} hồ sơ được chọn đã tải danh sách gửi "
+                     f"tin nhắn ({links} đường link mời) và {counts.unused} hồ sơ không được chọn; {left} "
+                     "(Nghị định 13/2023/NĐ-CP, Luật Bảo vệ dữ liệu cá nhân)")
+    return counts
