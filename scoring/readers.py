@@ -3,10 +3,14 @@
 Each reader takes the file's cells as text (a DataFrame whose index is the
 row number as Excel shows it, the header being row 1) and returns a clean
 table, or raises :class:`TableProblems` with every problem at once, each
-naming its row and column. Units are matched by code or by exact name.
+naming its row and column. Units are matched by code or by name, whatever the
+case, the spaces and the Unicode form (:func:`fold`); an unknown name is answered
+with the closest names ("có phải … không?"). Headings are the templates' Vietnamese
+ones (:data:`APPRAISAL_HEADINGS`) or the older English codes.
 """
 from __future__ import annotations
 
+import difflib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +21,48 @@ import pandas as pd
 from questionnaires import CriteriaSet, tabular
 from questionnaires.tabular import csv_delimiter  # noqa: F401 - the one separator rule, used from here
 
-UNIT_COLUMNS = ("unit", "đơn vị", "don_vi", "code", "mã", "ma")
-TOTAL_COLUMNS = ("total", "tổng", "tong")
+UNIT_COLUMNS = ("unit", "đơn vị", "don_vi", "code", "mã", "ma", "tên đơn vị", "mã đơn vị")
+TOTAL_COLUMNS = ("total", "tổng", "tong", "tổng điểm", "tổng điểm thẩm định", "điểm thẩm định", "tong_diem")
+APPRAISAL_UNIT = "Đơn vị"  # the headings of the appraisal template (outputs/import_templates.py)
+APPRAISAL_TOTAL = "Tổng điểm thẩm định"
+LEVEL_COLUMNS = ("level", "cấp", "cap")
+NAME_COLUMNS = ("name", "tên", "ten")
+
+
+def fold(text) -> str:
+    """``text`` as names and headings are compared: NFC, case-folded, spaces collapsed and trimmed.
+
+    Examples
+    --------
+    >>> fold(" Sở Kế hoạch  và Đầu Tư ") == fold("Sở Kế hoạch và Đầu tư")
+    True
+    >>> fold("So\u031b\u0309 Tu\u031b pha\u0301p") == fold("Sở Tư pháp")
+    True
+    """
+    return " ".join(unicodedata.normalize("NFC", str(text)).casefold().split())
+
+
+def closest(text: str, names) -> list[str]:
+    """Up to three of ``names`` closest to ``text`` (difflib, on folded forms), the best first; only those
+    about as close as the best, so that one clear likeness gives one name."""
+    wanted = fold(text)
+    scored = sorted(((difflib.SequenceMatcher(None, wanted, fold(n)).ratio(), n) for n in set(names)),
+                    key=lambda pair: -pair[0])
+    best = scored[0][0] if scored else 0
+    return [n for ratio, n in scored[:3] if ratio >= 0.6 and ratio >= best - 0.05]
+
+
+def did_you_mean(names: list[str]) -> str:
+    """``: có phải “A” không?`` (or “A”, “B” hay “C”) for the closest names; empty when there are none.
+
+    >>> did_you_mean(["Sở Tài chính"]), did_you_mean(["A", "B", "C"]), did_you_mean([])
+    (': có phải “Sở Tài chính” không?', ': có phải “A”, “B” hay “C” không?', '')
+    """
+    if not names:
+        return ""
+    quoted = [f"“{n}”" for n in names]
+    said = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} hay {quoted[-1]}"
+    return f": có phải {said} không?"
 
 
 @dataclass(frozen=True)
@@ -141,22 +185,24 @@ def parse_number(text: str) -> float | None:
 
 
 class UnitMatcher:
-    """Finds a unit by code or exact name among ``units`` (``level, code, name``); given a level, only
-    among that level's units (a commune and a district may share a code)."""
+    """Finds a unit by code or name among ``units`` (``level, code, name``); given a level, only
+    among that level's units (a commune and a district may share a code). Codes and names compare
+    folded (:func:`fold`: case, spaces and Unicode form do not matter)."""
 
     def __init__(self, units: pd.DataFrame):
         self.units = units
         self.by_code: dict[str, list[tuple[str, str]]] = {}
         self.by_name: dict[str, list[tuple[str, str]]] = {}
+        self.names: dict[str, list[str]] = {}  # level -> the units' names as written, for suggestions
         for r in units.itertuples():
-            self.by_code.setdefault(tabular.nfc(str(r.code)), []).append((r.level, r.code))
+            self.by_code.setdefault(fold(r.code), []).append((r.level, r.code))
             if "name" in units.columns and isinstance(r.name, str):
-                self.by_name.setdefault(tabular.nfc(r.name), []).append((r.level, r.code))
+                self.by_name.setdefault(fold(r.name), []).append((r.level, r.code))
+                self.names.setdefault(r.level, []).append(r.name)
 
     def find(self, text: str, level: str | None = None) -> tuple[str, str] | None:
-        """(level, code) of the unit, or None when unknown or ambiguous; names and codes compare
-        NFC-normalized (a name typed in decomposed Unicode finds its unit)."""
-        text = tabular.nfc(str(text))
+        """(level, code) of the unit, or None when unknown or ambiguous."""
+        text = fold(text)
         for found in (self.by_code.get(text, []), self.by_name.get(text, [])):
             if level is not None:
                 found = [f for f in found if f[0] == level]
@@ -164,20 +210,63 @@ class UnitMatcher:
                 return found[0]
         return None
 
+    def twice(self, text: str) -> bool:
+        """Whether ``text`` is the code of units of several levels."""
+        return len(self.by_code.get(fold(text), [])) > 1
+
+    def suggest(self, text: str, level: str | None = None) -> str:
+        """``: có phải “…” không?`` with the names closest to ``text`` (of ``level`` when given), or empty."""
+        names = self.names.get(level, []) if level else [n for names in self.names.values() for n in names]
+        return did_you_mean(closest(text, names))
+
 
 def _column(frame: pd.DataFrame, names: tuple[str, ...]) -> str | None:
-    return next((c for c in frame.columns if c in names), None)
+    folded = {fold(n) for n in names}
+    return next((c for c in frame.columns if fold(c) in folded), None)
 
 
-def parse_appraisal(frame: pd.DataFrame, units: pd.DataFrame, cset: CriteriaSet) -> pd.DataFrame:
+COMMUNE_HEADINGS = {"commune": ("commune", "xã", "xa", "unit", "đơn vị", "tên xã"),
+                    "district": ("district", "huyện", "huyen", "tên huyện", "đơn vị cấp trên")}
+INDEX_HEADINGS = ("index", "chỉ số", "chi_so", "điểm", "diem", "chỉ số năm trước", "chỉ số cải cách hành chính")
+CLASS_HEADINGS = ("class", "xếp loại", "xep_loai")
+
+
+def _refuse_unknown(frame: pd.DataFrame, understood, choices: str) -> None:
+    """Raise a problem for every heading of ``frame`` not in ``understood``, naming the headings to use."""
+    problems = [Problem(1, c, f"không hiểu tiêu đề cột “{c}”: dùng {choices}") for c in frame.columns
+                if c not in understood and c.strip()]
+    if problems:
+        raise TableProblems(problems)
+
+
+def field_headings(cset: CriteriaSet) -> dict[str, str]:
+    """Folded heading -> field code: each field by its code, its name, its short name, "lĩnh vực <code>"."""
+    out = {}
+    for f in cset.fields:
+        for text in (f.code, f.name, f.short_name, f"lĩnh vực {f.code}", f"lĩnh vực {f.code}: {f.name}"):
+            if text:
+                out[fold(text)] = f.code
+    return out
+
+
+def vi_number(value: float) -> str:
+    """A number as pages show it: a decimal comma, no trailing zeros.
+
+    >>> vi_number(86.5), vi_number(86.0), vi_number(13.25)
+    ('86,5', '86', '13,25')
+    """
+    return f"{value:g}".replace(".", ",")
+
+
+def parse_appraisal(frame: pd.DataFrame, units: pd.DataFrame, cset: CriteriaSet, whole: bool = True) -> pd.DataFrame:
     """Appraisal points: ``level, unit, <field codes>, total`` (fields NaN when only a total was given).
 
     Parameters
     ----------
     frame : DataFrame
-        The file's cells (:func:`read_table`): a unit column (code or exact
-        name) and either one column per field code, or only ``total``, or both
-        (then they must add up).
+        The file's cells (:func:`read_table`): a unit column (code or name; "Đơn vị" or ``unit``) and
+        either one column per field (its code or its name), or only the total ("Tổng điểm thẩm định",
+        "Tổng" or ``total``), or both (then they must add up).
     units : DataFrame
         ``level, code[, name]`` of the units scored (the campaign's, or those
         of ``points.csv``). Every unit of a surveyed level must be in the file;
@@ -185,6 +274,9 @@ def parse_appraisal(frame: pd.DataFrame, units: pd.DataFrame, cset: CriteriaSet)
         index (its appraisal) feeds its district's rule.
     cset : CriteriaSet
         Gives the field codes and each level's appraisal maximum.
+    whole : bool
+        True: every unit of every surveyed level must be in the file. False (a template per level): every
+        unit of each level the file names.
 
     Raises
     ------
@@ -194,31 +286,42 @@ def parse_appraisal(frame: pd.DataFrame, units: pd.DataFrame, cset: CriteriaSet)
     problems: list[Problem] = []
     unit_col = _column(frame, UNIT_COLUMNS)
     total_col = _column(frame, TOTAL_COLUMNS)
+    by_heading = field_headings(cset)
     fields = [f.code for f in cset.fields]
-    field_cols = [c for c in frame.columns if c in fields]
+    field_of = {c: by_heading[fold(c)] for c in frame.columns if fold(c) in by_heading and c not in (unit_col,
+                                                                                                   total_col)}
+    field_cols = list(field_of)
+    repeated = [c for c in field_cols if list(field_of.values()).count(field_of[c]) > 1]
+    problems += [Problem(1, c, "lĩnh vực có hai cột") for c in repeated]
+    names = ", ".join(f"“{f.name}”" for f in cset.fields)
     if unit_col is None:
-        problems.append(Problem(1, None, "thiếu cột đơn vị ('unit': mã hoặc tên đơn vị)"))
+        problems.append(Problem(1, None, f"thiếu cột “{APPRAISAL_UNIT}” (tên hoặc mã đơn vị)"))
     if total_col is None and not field_cols:
-        problems.append(
-            Problem(1, None, f"thiếu cột điểm: mỗi lĩnh vực một cột ({', '.join(fields)}) hoặc cột 'total'")
-        )
-    unknown = [c for c in frame.columns if c not in (unit_col, total_col, *field_cols, "level", "cấp", "cap", "name",
-                                                      "tên", "ten")]
-    problems += [Problem(1, c, "cột không dùng được") for c in unknown]
+        problems.append(Problem(1, None, f"thiếu cột điểm: mỗi lĩnh vực một cột ({names}) "
+                                         f"hoặc cột “{APPRAISAL_TOTAL}”"))
+    level_col = _column(frame, LEVEL_COLUMNS)
+    name_col = _column(frame, NAME_COLUMNS) if unit_col is not None and fold(unit_col) not in NAME_COLUMNS else None
+    understood = {unit_col, total_col, level_col, name_col, *field_cols}
+    problems += [Problem(1, c, f"không hiểu tiêu đề cột “{c}”: dùng “{APPRAISAL_UNIT}”, tên các lĩnh vực "
+                               f"({names}), “{APPRAISAL_TOTAL}”")
+                 for c in frame.columns if c not in understood]
     if problems:
         raise TableProblems(problems)
     known = units[units["level"].isin(list(cset.level_by_code))]
     scored = known[known["level"].map(lambda lv: cset.level_by_code[lv].surveyed)]  # these must all be given
     matcher = UnitMatcher(known)  # a unit of a level not surveyed (a commune) may be given too
     rows, seen = [], {}
-    level_col = "level" if "level" in frame.columns else _column(frame, ("cấp", "cap"))
     for number, row in frame.iterrows():
+        if not any(str(v).strip() for v in row.values):
+            continue  # an empty row (a template's spare lines)
         level = level_code(cset, row[level_col]) if level_col and row[level_col] else None
         key = matcher.find(row[unit_col], level)
         if key is None:
-            twice = len(matcher.by_code.get(row[unit_col], [])) > 1 and level is None
-            problems.append(Problem(number, unit_col, f"mã '{row[unit_col]}' có ở nhiều cấp: thêm cột 'level'" if twice
-                                    else f"không có đơn vị '{row[unit_col]}' trong đợt đánh giá"))
+            twice = matcher.twice(row[unit_col]) and level is None
+            problems.append(Problem(number, unit_col,
+                                    f"mã '{row[unit_col]}' có ở nhiều cấp: thêm cột 'level' hay “Cấp”" if twice
+                                    else f"không có đơn vị '{row[unit_col]}' trong đợt đánh giá"
+                                    + matcher.suggest(row[unit_col], level)))
             continue
         if key in seen:
             problems.append(Problem(number, unit_col, f"đơn vị '{row[unit_col]}' đã có ở dòng {seen[key]}"))
@@ -226,29 +329,36 @@ def parse_appraisal(frame: pd.DataFrame, units: pd.DataFrame, cset: CriteriaSet)
         seen[key] = number
         values: dict[str, float] = {}
         for column in field_cols + ([total_col] if total_col else []):
-            if row[column] == "" and column != total_col and total_col and not field_cols:
-                continue
+            if row[column] == "":
+                continue  # a blank cell: the fields or the total may be given alone
             value = parse_number(row[column])
             if value is None:
                 problems.append(Problem(number, column, f"'{row[column]}' không phải là số"))
             elif value < 0:
                 problems.append(Problem(number, column, f"điểm âm ({row[column]})"))
             else:
-                values["total" if column == total_col else column] = value
+                values["total" if column == total_col else field_of[column]] = value
         level = cset.level_by_code[key[0]]
-        if field_cols and all(c in values for c in field_cols):
-            summed = sum(values[c] for c in field_cols)
+        if field_cols and all(field_of[c] in values for c in field_cols):
+            summed = sum(values[field_of[c]] for c in field_cols)
             if "total" in values and abs(values["total"] - summed) > 0.0005:
                 problems.append(
                     Problem(number, total_col, f"tổng {values['total']:g} khác tổng các lĩnh vực {summed:.3f}")
                 )
             values.setdefault("total", summed)
+        if "total" not in values and all(row[c] == "" for c in field_cols + ([total_col] if total_col else [])):
+            problems.append(Problem(number, total_col or field_cols[0], "chưa có điểm: ghi điểm mọi lĩnh vực "
+                                                                        f"hoặc “{APPRAISAL_TOTAL}”"))
+        elif "total" not in values and not any(p.row == number for p in problems):
+            problems.append(Problem(number, total_col or field_cols[0], "thiếu điểm của một số lĩnh vực: ghi đủ "
+                                                                        f"mọi lĩnh vực hoặc “{APPRAISAL_TOTAL}”"))
         if "total" in values and level.appraisal_max and values["total"] > level.appraisal_max + 1e-9:
             problems.append(
                 Problem(
                     number,
                     total_col or field_cols[-1],
-                    f"điểm thẩm định {values['total']:g} vượt tối đa {level.appraisal_max:g} của {level.name.lower()}",
+                    f"điểm thẩm định {vi_number(values['total'])} vượt tối đa {vi_number(level.appraisal_max)} "
+                    f"của {level.name.lower()}",
                 )
             )
         rows.append(
@@ -259,8 +369,9 @@ def parse_appraisal(frame: pd.DataFrame, units: pd.DataFrame, cset: CriteriaSet)
                 "total": values.get("total", np.nan),
             }
         )
+    given = {level for level, _code in seen}
     for r in scored.itertuples():
-        if (r.level, r.code) not in seen:
+        if (r.level, r.code) not in seen and (whole or r.level in given):
             problems.append(Problem(None, None, f"thiếu điểm thẩm định của đơn vị '{r.code}'"
                                     + (f" ({r.name})" if "name" in scored.columns and isinstance(r.name, str) else "")))
     if problems:
@@ -278,21 +389,23 @@ def parse_communes(frame: pd.DataFrame, districts: pd.DataFrame, cset: CriteriaS
     campaign's), adds the communes absent from the file as missing results.
     """
     problems: list[Problem] = []
-    commune_col = _column(frame, ("commune", "xã", "xa", "unit", "đơn vị"))
-    district_col = _column(frame, ("district", "huyện", "huyen"))
-    index_col = _column(frame, ("index", "chỉ số", "chi_so", "điểm", "diem"))
-    class_col = _column(frame, ("class", "xếp loại", "xep_loai"))
+    commune_col = _column(frame, COMMUNE_HEADINGS["commune"])
+    district_col = _column(frame, COMMUNE_HEADINGS["district"])
+    index_col = _column(frame, INDEX_HEADINGS)
+    class_col = _column(frame, CLASS_HEADINGS)
     if commune_col is None or district_col is None:
-        raise TableProblems([Problem(1, None, "cần cột 'commune' (xã) và 'district' (huyện)")])
+        raise TableProblems([Problem(1, None, "cần cột “Xã” và cột “Huyện” (tên hoặc mã)")])
     if index_col is None and class_col is None:
-        raise TableProblems([Problem(1, None, "cần cột 'index' (chỉ số) và/hoặc 'class' (xếp loại)")])
+        raise TableProblems([Problem(1, None, "cần cột “Chỉ số” và/hoặc cột “Xếp loại”")])
+    _refuse_unknown(frame, (commune_col, district_col, index_col, class_col), "“Huyện”, “Xã”, “Chỉ số”, “Xếp loại”")
     matcher = UnitMatcher(districts)
     band_by_text = {b.code.lower(): b for b in cset.classes} | {b.name.lower(): b for b in cset.classes}
     rows, seen = [], {}
     for number, row in frame.iterrows():
         district = matcher.find(row[district_col])
         if district is None:
-            problems.append(Problem(number, district_col, f"không có huyện '{row[district_col]}'"))
+            problems.append(Problem(number, district_col, f"không có huyện '{row[district_col]}'"
+                                    + matcher.suggest(row[district_col])))
             continue
         commune = row[commune_col]
         if (district[1], commune) in seen:
@@ -343,11 +456,12 @@ def parse_previous(frame: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
     """
     problems: list[Problem] = []
     unit_col = _column(frame, UNIT_COLUMNS)
-    index_col = _column(frame, ("index", "chỉ số", "chi_so", "điểm", "diem"))
-    rank_col = _column(frame, ("rank", "xếp hạng", "xep_hang"))
-    class_col = _column(frame, ("class", "xếp loại", "xep_loai"))
+    index_col = _column(frame, INDEX_HEADINGS)
+    rank_col = _column(frame, ("rank", "xếp hạng", "xep_hang", "thứ hạng"))
+    class_col = _column(frame, CLASS_HEADINGS)
     if unit_col is None or index_col is None:
-        raise TableProblems([Problem(1, None, "cần cột 'unit' (đơn vị) và 'index' (chỉ số)")])
+        raise TableProblems([Problem(1, None, "cần cột “Đơn vị” (tên hoặc mã) và cột “Chỉ số”")])
+    # other headings are left alone: last year's final table, as exported, has many more columns
     matcher = UnitMatcher(units)
     rows = []
     for number, row in frame.iterrows():

@@ -275,7 +275,7 @@ def test_imports_replace_the_previous_ones_and_are_audited(demo_app, users):
     page = upload(
         client, "communes", "xa.csv", "commune,district,class\nXã Không Có,Huyện Chợ Mới,Tốt\n".encode()
     ).get_data(as_text=True)
-    assert "không có xã &#39;Xã Không Có&#39; thuộc huyện &#39;cho_moi&#39;" in page
+    assert "không có xã &#39;Xã Không Có&#39; thuộc Huyện Chợ Mới" in page
     page = upload(
         client,
         "previous",

@@ -131,3 +131,92 @@ def succession_sheets(previous: Campaign | None, campaign: Campaign | None) -> t
             "này (thêm đơn vị ở trang Đơn vị trước); khi tạo đợt mới bằng sao chép, đơn vị mới được tạo theo tệp.")
     return SUCCESSION_COLUMNS, rows, [Sheet("Kế thừa đơn vị", SUCCESSION_COLUMNS, rows),
                                       Sheet("Danh mục", CATALOGUE_COLUMNS, listing, note=note)]
+
+
+# --- results beside the ballots (issue 30 item 4): appraisal per level, communes' results, last year's table --------
+
+APPRAISAL_PREFIX = "tham-dinh-"  # + a level code: the appraisal template of that level
+RESULT_KINDS = ("ket-qua-xa", "nam-truoc")
+
+
+def _named(units) -> list[str]:
+    """Each unit by its name, by its code where two share a name (the import takes either)."""
+    names = Counter(u.name for u in units)
+    return [u.name if names[u.name] == 1 else u.code for u in units]
+
+
+def _number(value: float) -> str:
+    return f"{value:g}".replace(".", ",")
+
+
+def result_template_kinds(cset: CriteriaSet) -> list[tuple[str, str]]:
+    """(kind, title) of every results template of the set: one appraisal template per surveyed level with an
+    appraisal, then the communes' results (when a level is classed by its communes) and last year's table."""
+    from scoring.final import ruled_levels
+
+    kinds = [(f"{APPRAISAL_PREFIX}{lv.code}", f"Điểm thẩm định {lv.name.lower()}") for lv in cset.levels
+             if lv.surveyed and lv.appraisal_max]
+    if ruled_levels(cset):
+        kinds.append(("ket-qua-xa", "Kết quả xếp loại cấp xã"))
+    return kinds + [("nam-truoc", "Kết quả năm trước")]
+
+
+def results_template_sheets(kind: str, campaign: Campaign, cset: CriteriaSet, last_year: Campaign | None = None
+                            ) -> tuple[list[Column], list[tuple], list[Sheet]]:
+    """(columns, rows, sheets) of a results template (:func:`result_template_kinds`): Vietnamese headings on
+    row 1 (the import reads them), the units already listed by name, the points left to fill in; a second
+    sheet says how. ``last_year``: the campaign whose units last year's table names (across a reform).
+
+    Raises
+    ------
+    KeyError
+        ``kind`` is not a template of the set.
+    """
+    from scoring.final import ruled_levels
+    from scoring.readers import APPRAISAL_TOTAL, APPRAISAL_UNIT
+
+    if kind.startswith(APPRAISAL_PREFIX):
+        level = cset.level_by_code.get(kind.removeprefix(APPRAISAL_PREFIX))
+        if level is None or not level.surveyed or not level.appraisal_max:
+            raise KeyError(kind)
+        columns = [Column("unit", APPRAISAL_UNIT, width=40)]
+        columns += [Column(f"field_{f.code}", f.name, "number", width=18) for f in cset.fields]
+        columns.append(Column("total", APPRAISAL_TOTAL, "number", width=16))
+        units = [u for u in campaign.units if u.level == level.code]
+        rows = [(name, *([None] * len(cset.fields)), None) for name in _named(units)]
+        most = "; ".join(f"{f.name}: {_number(level.field_appraisal_max[f.code])}" for f in cset.fields
+                         if f.code in level.field_appraisal_max)
+        note = [("Cách điền", f"Mỗi dòng một đơn vị {level.name.lower()} (đã có sẵn tên). Ghi điểm từng lĩnh vực, "
+                              f"hoặc chỉ ghi cột “{APPRAISAL_TOTAL}”; ghi cả hai thì tổng phải bằng tổng các lĩnh "
+                              "vực. Dấu phẩy thập phân được (ví dụ 12,5)."),
+                ("Điểm tối đa", f"{APPRAISAL_TOTAL}: {_number(level.appraisal_max)}" + (f"; {most}" if most else "")),
+                ("Khi nhập", f"Tệp thay điểm thẩm định {level.name.lower()} đã nhập trước đó; điểm các cấp khác giữ "
+                             "nguyên. Không xoá hay đổi tên các cột.")]
+        title = f"Thẩm định {level.name.lower()}"
+    elif kind == "ket-qua-xa":
+        ruled = ruled_levels(cset)
+        if not ruled:
+            raise KeyError(kind)
+        columns = [Column("district", "Huyện", width=32), Column("commune", "Xã", width=32),
+                   Column("index", "Chỉ số", "number", width=12), Column("class", "Xếp loại", width=14)]
+        by_id = {u.id: u for u in campaign.units}
+        rows = [(by_id[u.parent_id].name if u.parent_id in by_id else "", u.name, None, None)
+                for u in campaign.units if u.level in set(ruled.values())]
+        note = [("Cách điền", "Mỗi dòng một xã (đã có sẵn tên xã và huyện). Ghi Chỉ số (0–100) và/hoặc Xếp loại."),
+                ("Xếp loại", ", ".join(b.name for b in cset.classes)),
+                ("Khi nhập", "Tệp thay toàn bộ kết quả cấp xã đã nhập trước đó.")]
+        title = "Kết quả cấp xã"
+    elif kind == "nam-truoc":
+        columns = [Column("unit", APPRAISAL_UNIT, width=40), Column("index", "Chỉ số", "number", width=12),
+                   Column("rank", "Xếp hạng", "integer", width=10), Column("class", "Xếp loại", width=14)]
+        listed = (last_year or campaign).units
+        scored = [u for u in listed if (lv := cset.level_by_code.get(u.level)) is None or lv.surveyed]
+        rows = [(name, None, None, None) for name in _named(scored)]
+        note = [("Cách điền", "Kết quả năm trước của mỗi đơn vị: Chỉ số, Xếp hạng (1, 2, …) và Xếp loại như đã "
+                              "công bố. Đơn vị năm nay không còn thì bỏ qua."),
+                ("Khi nhập", "Tệp thay toàn bộ kết quả năm trước đã nhập trước đó.")]
+        title = "Kết quả năm trước"
+    else:
+        raise KeyError(kind)
+    guide = Sheet("Hướng dẫn", [Column("what", "Mục", width=16), Column("how", "Nội dung", width=90)], note)
+    return columns, rows, [Sheet(title, columns, rows), guide]  # no note above the header: it is imported

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from questionnaires import CriteriaSet
 from scoring import Problem, TableProblems, parse_appraisal, parse_communes, parse_previous, read_table
 from scoring.final import ruled_levels
+from scoring.readers import closest, did_you_mean, fold
 from scoring.succession import carry_previous
 
 from ..models import Appraisal, Campaign, CommuneResult, PreviousResult, Unit
@@ -39,13 +40,15 @@ class CheckedImport:
     """A file of ``kind`` read and checked, ready to store: ``rows`` name units by id.
 
     appraisal: ``(unit id, field or "total", points)``; communes: ``(unit id, index or None, class code or None)``;
-    previous: ``(unit id, index, rank or None, class name)``.
+    previous: ``(unit id, index, rank or None, class name)``. ``levels``: for an appraisal, the levels the file
+    gives (a template per level replaces that level's points only); empty for the other kinds.
     """
 
     kind: str
     filename: str
     rows: list[tuple]
     count: int  # rows of the file
+    levels: tuple[str, ...] = ()
 
 
 def check_import(session: Session, campaign: Campaign, kind: str, filename: str, data: bytes) -> CheckedImport:
@@ -64,8 +67,10 @@ def check_import(session: Session, campaign: Campaign, kind: str, filename: str,
     frame = read_table(filename, data)
     unit_id = {code: i for i, code in zip(units["id"], units["code"])}
     rows: list[tuple] = []
+    levels: tuple[str, ...] = ()
     if kind == "appraisal":
-        table = parse_appraisal(frame, units, cset)
+        table = parse_appraisal(frame, units, cset, whole=False)
+        levels = tuple(sorted(set(table["level"])))
         columns = [f.code for f in cset.fields] + ["total"]
         for row in table.itertuples(index=False):
             values = dict(zip(table.columns, row))
@@ -76,11 +81,18 @@ def check_import(session: Session, campaign: Campaign, kind: str, filename: str,
         districts = units[units["level"].isin(list(ruled))]
         communes = units[units["level"].isin(list(ruled.values()))]
         table = parse_communes(frame, districts, cset)
-        known = {(p, c): c for p, c in zip(communes["parent"], communes["code"])}
-        known |= {(p, n): c for p, n, c in zip(communes["parent"], communes["name"], communes["code"])}
-        keys = list(zip(table["district"], table["commune"]))
-        problems = [Problem(number, None, f"không có xã '{commune}' thuộc huyện '{district}' trong đợt đánh giá")
-                    for number, (district, commune) in zip(frame.index, keys) if (district, commune) not in known]
+        known = {(p, fold(c)): c for p, c in zip(communes["parent"], communes["code"])}
+        known |= {(p, fold(n)): c for p, n, c in zip(communes["parent"], communes["name"], communes["code"])}
+        keys = [(d, fold(c)) for d, c in zip(table["district"], table["commune"])]
+        names_under = {}
+        for parent, name in zip(communes["parent"], communes["name"]):
+            names_under.setdefault(parent, []).append(name)
+        name_of = dict(zip(districts["code"], districts["name"]))
+        problems = [Problem(number, None, f"không có xã '{commune}' thuộc {name_of.get(district, district)} "
+                                          "trong đợt đánh giá"
+                            + did_you_mean(closest(commune, names_under.get(district, []))))
+                    for number, (district, commune) in zip(frame.index, zip(table["district"], table["commune"]))
+                    if (district, fold(commune)) not in known]
         if problems:
             raise TableProblems(problems)
         for key, value, band in zip(keys, table["index"], table["class"]):
@@ -90,7 +102,7 @@ def check_import(session: Session, campaign: Campaign, kind: str, filename: str,
                          band if isinstance(band, str) else None))
         count = len(rows)
     else:
-        before = _reformed_from(session, campaign)  # across a reform: last year's table names last year's units
+        before = reformed_from(session, campaign)  # across a reform: last year's table names last year's units
         if before is not None:
             units = campaign_units(session, before)
             unit_id = {code: i for i, code in zip(units["id"], units["code"])}
@@ -98,13 +110,18 @@ def check_import(session: Session, campaign: Campaign, kind: str, filename: str,
         rows = [(unit_id[r.unit], r.previous_index, None if pd.isna(r.previous_rank) else int(r.previous_rank),
                  r.previous_class or "") for r in table.itertuples(index=False)]
         count = len(rows)
-    return CheckedImport(kind, filename, rows, count)
+    return CheckedImport(kind, filename, rows, count, levels)
 
 
 def store_import(session: Session, campaign: Campaign, checked: CheckedImport, actor: str) -> int:
-    """Replace the campaign's import of that kind with ``checked`` (audited); returns the rows stored."""
+    """Replace the campaign's import of that kind with ``checked`` (audited); returns the rows stored. An
+    appraisal file replaces the points of the levels it gives (a file per level keeps the other levels')."""
     model = {"appraisal": Appraisal, "communes": CommuneResult, "previous": PreviousResult}[checked.kind]
-    session.execute(delete(model).where(model.campaign_id == campaign.id))
+    replaced = delete(model).where(model.campaign_id == campaign.id)
+    if checked.kind == "appraisal" and checked.levels:
+        replaced = replaced.where(model.unit_id.in_(select(Unit.id).where(Unit.campaign_id == campaign.id,
+                                                                          Unit.level.in_(checked.levels))))
+    session.execute(replaced)
     if checked.kind == "appraisal":
         session.add_all(Appraisal(campaign_id=campaign.id, unit_id=u, field=f, points=p) for u, f, p in checked.rows)
     elif checked.kind == "communes":
@@ -161,7 +178,7 @@ def commune_table(session: Session, campaign: Campaign) -> pd.DataFrame | None:
     return pd.DataFrame(rows, columns=["district", "commune", "index", "class"])
 
 
-def _reformed_from(session: Session, campaign: Campaign) -> Campaign | None:
+def reformed_from(session: Session, campaign: Campaign) -> Campaign | None:
     """Last year's campaign when ``campaign`` has a succession table (its units came through a reform)."""
     if not succession.entries(session, campaign):
         return None

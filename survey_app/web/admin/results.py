@@ -1,23 +1,27 @@
 """Imports beside the ballots: appraisal points, commune results, last year's table (admin)."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import Response, abort, flash, redirect, render_template, url_for
 
 from scoring import TableProblems
 
 from ...extensions import db_session
+from ...outputs.exports import csv_chunks, xlsx_file
+from ...outputs.import_templates import APPRAISAL_PREFIX, result_template_kinds, results_template_sheets
 from ...services.campaigns import campaign_criteria
-from ...services.results import KINDS, check_import, store_import
-from ..common import actor, campaign_or_404, read_session, readable_campaign_or_404, roles_required
+from ...services.results import KINDS, check_import, reformed_from, store_import
+from ..common import actor, campaign_or_404, read_session, readable_campaign_or_404, roles_required, send_temporary
 from . import bp
 from .forms import UploadForm
 from .sipas_source import sipas_source_form  # also registers its route: the setting shown when the set asks
 
-TEMPLATES = {
-    "appraisal": "unit,1,2,3,4,5,6,7,total  — hoặc chỉ: unit,total (mã hoặc tên đơn vị; dấu phẩy thập phân được)",
-    "communes": "commune,district,index,class  (tên hoặc mã xã, huyện; chỉ số và/hoặc xếp loại)",
-    "previous": "unit,index,rank,class",
+TEMPLATES = {  # the columns of each import, in the words of its template (outputs/import_templates.py)
+    "appraisal": "Đơn vị, một cột cho mỗi lĩnh vực (tên lĩnh vực), Tổng điểm thẩm định — hoặc chỉ Đơn vị và Tổng "
+                 "điểm thẩm định. Đơn vị ghi bằng tên hoặc mã; dấu phẩy thập phân được.",
+    "communes": "Huyện, Xã, Chỉ số và/hoặc Xếp loại (xã và huyện ghi bằng tên hoặc mã).",
+    "previous": "Đơn vị, Chỉ số, Xếp hạng, Xếp loại.",
 }
+TEMPLATE_OF = {"appraisal": APPRAISAL_PREFIX, "communes": "ket-qua-xa", "previous": "nam-truoc"}
 
 
 @bp.get("/dot/<int:campaign_id>/ket-qua-nhap")
@@ -26,8 +30,28 @@ def results(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
     if campaign_criteria(campaign).is_sipas:  # no appraisal points, communes' results or last year's PAR table
         abort(404)
+    files = result_template_kinds(campaign_criteria(campaign))
+    downloads = {kind: [(k, title) for k, title in files if k.startswith(TEMPLATE_OF[kind])] for kind in KINDS}
     return render_template("admin/results.html", campaign=campaign, kinds=KINDS, templates=TEMPLATES,
-                           sipas_form=sipas_source_form(campaign))
+                           downloads=downloads, sipas_form=sipas_source_form(campaign))
+
+
+@bp.get("/dot/<int:campaign_id>/ket-qua-nhap/mau/<kind>.<fmt>")
+@roles_required("admin")
+def results_template(campaign_id: int, kind: str, fmt: str):
+    """A results file to fill in (appraisal of one level, communes' results, last year's table): Vietnamese
+    headings and the campaign's units already listed."""
+    campaign = campaign_or_404(campaign_id)
+    cset = campaign_criteria(campaign)
+    if fmt not in ("csv", "xlsx") or cset.is_sipas or kind not in dict(result_template_kinds(cset)):
+        abort(404)
+    last_year = reformed_from(db_session(), campaign) if kind == "nam-truoc" else None
+    columns, rows, sheets = results_template_sheets(kind, campaign, cset, last_year)
+    filename = f"{kind}-{campaign.year}.{fmt}"
+    if fmt == "xlsx":
+        return send_temporary(xlsx_file(sheets), filename)
+    return Response(csv_chunks(columns, rows), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @bp.post("/dot/<int:campaign_id>/ket-qua-nhap/<kind>")
