@@ -151,3 +151,62 @@ def test_a_local_name_is_refused_as_a_password_on_the_form(office, demo_app):
     page = answer.get_data(as_text=True)
     assert answer.status_code == 400 and "tên một đơn vị trong tỉnh" in page
     assert "chodon123456" not in page, "the error does not repeat the password"
+
+
+@pytest.mark.browser
+def test_three_accounts_by_clicking_at_1280_pass_axe(browser, live_server, demo_app, artifacts):
+    """From the campaigns list: Người dùng -> Thêm nhiều tài khoản -> three rows -> create -> print. The
+    interactions are counted (clicks, choices in a list and typed fields); axe checks every new page."""
+    from survey_app.services.users import create_user
+
+    from .a11y import violations
+
+    with demo_app.extensions[DB_KEY].transaction() as s:
+        create_user(s, "qt", PASSWORD, "admin", actor="t")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(live_server + "/dang-nhap")
+    page.get_by_label("Tên đăng nhập").fill("qt")
+    page.get_by_label("Mật khẩu").fill(PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+    found: dict[str, list[str]] = {}
+    count = 0
+
+    def look(name):
+        found[name] = violations(page)
+        page.screenshot(path=str(artifacts / f"accounts-bulk-{name}.png"), full_page=True)
+
+    page.get_by_role("navigation", name="Chức năng").get_by_role("link", name="Người dùng").click()
+    count += 1
+    look("users")
+    page.get_by_label("Vai trò").select_option("admin")  # not counted: the refusal's page checked too
+    page.get_by_role("button", name="Tạo tài khoản").click()
+    assert page.locator("#confirm-admin-error").is_visible() and page.locator("#role-error").count() == 0
+    look("users-refused")
+    page.get_by_role("link", name="Thêm nhiều tài khoản").click()
+    count += 1
+    look("table")
+    page.get_by_label("Tên đăng nhập, dòng 1").fill("nl.an")  # first an error: the same name twice
+    page.get_by_label("Tên đăng nhập, dòng 2").fill("nl.an")
+    page.get_by_role("button", name="Tạo tài khoản và in phiếu").click()
+    look("refused")
+    assert "Dòng 2: tên đăng nhập 'nl.an' trùng với dòng 1" in page.content().replace("&#39;", "'")
+    page.goto(live_server + BULK)  # back to an empty table (not counted)
+    for n, (name, username, unit) in enumerate(THREE, start=1):
+        page.get_by_label(f"Họ tên, dòng {n}").fill(name)
+        page.get_by_label(f"Tên đăng nhập, dòng {n}").fill(username)
+        page.get_by_label(f"Đơn vị, dòng {n}").select_option(unit)
+        count += 3
+    page.get_by_role("button", name="Tạo tài khoản và in phiếu").click()
+    count += 1
+    look("slips")
+    assert len(GENERATED.findall(page.content())) == 3
+    page.get_by_role("button", name="In").click()  # the browser's print dialog (none when headless)
+    count += 1
+    page.goto(live_server + SLIPS)
+    look("slips-again")
+    assert not GENERATED.search(page.content())
+    context.close()
+    print(f"three staff accounts: {count} interactions (clicks, choices and typed fields)")
+    assert count == 2 + 3 * 3 + 1 + 1 == 13
+    assert not any(found.values()), found

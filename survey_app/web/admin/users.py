@@ -76,8 +76,9 @@ def users():
                   "ok")
             return redirect(url_for("admin.users"))
     elif form.is_submitted():
-        error = "Chưa tạo tài khoản: xem các lỗi ghi cạnh từng ô." if form.role.errors or form.confirm_admin.errors \
-            else first_error(form)
+        beside = ("role", "confirm_admin")  # shown beside their fields; the others above the form
+        others = [messages[0] for name, messages in form.errors.items() if name not in beside and messages]
+        error = others[0] if others else "Chưa tạo tài khoản: xem lỗi ghi cạnh ô vai trò."
     return render_template("admin/users.html", users=user_service.all_users(s), form=form, choices=choices,
                            role_labels=ROLE_LABELS, role_prompt=ROLE_PROMPT, admin_confirm=ADMIN_CONFIRM,
                            error=error, unit_codes_of=user_service.unit_codes_of,
