@@ -150,6 +150,8 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(200))
     level: Mapped[str] = mapped_column(String(64))  # a level code of the campaign's criteria set
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    # "Ngừng sử dụng" (migration 0016): out of the plan, cards, links and forms; its history kept
+    retired: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     campaign: Mapped[Campaign] = relationship(back_populates="units")
     parent: Mapped[Unit | None] = relationship(remote_side=[id])

@@ -210,3 +210,14 @@ def test_three_accounts_by_clicking_at_1280_pass_axe(browser, live_server, demo_
     print(f"three staff accounts: {count} interactions (clicks, choices and typed fields)")
     assert count == 2 + 3 * 3 + 1 + 1 == 13
     assert not any(found.values()), found
+
+
+def test_a_tampered_role_is_refused_in_words(office, demo_app):
+    before = accounts(demo_app)
+    fields = {"username": "pt.moi", "password": PASSWORD, "password2": PASSWORD, "role": "root"}
+    page = post(office, USERS, fields).get_data(as_text=True)
+    assert "Vai trò này không có trong danh sách." in page and "Not a valid" not in page
+    bulk = post(office, BULK, dict(table(THREE[:1]), **{"rows-0-role": "admin"}))
+    assert bulk.status_code == 400 and "Dòng 1: vai trò phải là nhân viên nhập liệu hay phân tích" in \
+        bulk.get_data(as_text=True)
+    assert accounts(demo_app) == before

@@ -137,6 +137,7 @@ def _campaign_with_units(admin):
     upload(admin, "/quan-tri/dot/1/don-vi", UNITS_CSV, token_of(admin))
     token = token_of(admin)
     admin.post("/quan-tri/dot/1/lich", data={"csrf_token": token, "status": "open", "opens_at": "", "closes_at": ""})
+    admin.post("/quan-tri/dot/1/mo-khao-sat", data={"csrf_token": token, "xac_nhan": "y"})  # opening is confirmed
 
 
 def test_invitations_csv_with_a_bad_row_imports_nothing(admin, app):

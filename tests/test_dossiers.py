@@ -421,7 +421,7 @@ def test_migration_0012_creates_the_table_with_its_checks_and_goes_back(database
     migrate.downgrade(database, "0011")
     assert "dossiers" not in inspect(database.engine).get_table_names()
     migrate.upgrade(database)
-    assert migrate.current_revision(database) == migrate.head_revision() == "0015"
+    assert migrate.current_revision(database) == migrate.head_revision() == "0016"
 
 
 def test_the_model_and_the_unit_relation(sipas):

@@ -37,7 +37,7 @@ def tables(db: Database) -> set[str]:
 def test_up_down_up(database):
     assert migrate.current_revision(database) is None
     migrate.upgrade(database)
-    assert migrate.current_revision(database) == migrate.head_revision() == "0015"
+    assert migrate.current_revision(database) == migrate.head_revision() == "0016"
     assert tables(database) == TABLES
     migrate.downgrade(database, "base")
     assert migrate.current_revision(database) is None and tables(database) == set()

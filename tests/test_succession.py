@@ -561,4 +561,4 @@ def test_migration_0011_creates_the_table_with_its_checks_and_goes_back(database
     migrate.downgrade(database, "0010")
     assert "unit_successions" not in inspect(database.engine).get_table_names()
     migrate.upgrade(database)
-    assert migrate.current_revision(database) == migrate.head_revision() == "0015"
+    assert migrate.current_revision(database) == migrate.head_revision() == "0016"

@@ -16,7 +16,9 @@ from ..models import (
     Answer,
     Appraisal,
     Campaign,
+    Comment,
     CommuneResult,
+    Dossier,
     Envelope,
     Invitation,
     PaperSerial,
@@ -37,8 +39,14 @@ def units_by_code(campaign: Campaign) -> dict[str, Unit]:
 
 
 def units_of_level(campaign: Campaign, level: str) -> list[Unit]:
-    """The campaign's units of one level, in the order they were added."""
-    return [u for u in campaign.units if u.level == level]
+    """The campaign's units of one level in use (not "ngừng sử dụng"), in the order they were added."""
+    return [u for u in campaign.units if u.level == level and not u.retired]
+
+
+def units_in_use(campaign: Campaign) -> list[Unit]:
+    """The campaign's units not retired ("ngừng sử dụng"): what the plan, cards, links and forms offer. A retired
+    unit keeps its history (answers, links, results) and is listed on the units page."""
+    return [u for u in campaign.units if not u.retired]
 
 
 def rated_pairs(campaign: Campaign, groups: list[RespondentGroup]) -> list[tuple[Unit, RespondentGroup]]:
@@ -46,7 +54,7 @@ def rated_pairs(campaign: Campaign, groups: list[RespondentGroup]) -> list[tuple
     surveys (communes too, when it does): what a QR card or a paper ballot can be printed for."""
     cset = campaign_criteria(campaign)
     order = {lv.code: i for i, lv in enumerate(cset.levels)}
-    units = sorted(campaign.units, key=lambda u: (order.get(u.level, len(order)), u.parent_id or 0, u.id))
+    units = sorted(units_in_use(campaign), key=lambda u: (order.get(u.level, len(order)), u.parent_id or 0, u.id))
     return [(u, g) for u in units for g in groups if cset.group_by_code[g.code].rule_for(u.level)]
 
 
@@ -90,7 +98,8 @@ _HANGING = ((Answer, Answer.unit_id, "câu trả lời"), (Invitation, Invitatio
             (PaperSerial, PaperSerial.unit_id, "phiếu giấy đã in"), (Appraisal, Appraisal.unit_id, "điểm thẩm định"),
             (CommuneResult, CommuneResult.unit_id, "kết quả xã"), (PreviousResult, PreviousResult.unit_id,
                                                                      "kết quả năm trước"),
-            (Unit, Unit.parent_id, "xã trực thuộc"))
+            (Comment, Comment.unit_id, "ý kiến"), (Dossier, Dossier.unit_id, "hồ sơ"),
+            (Unit, Unit.parent_id, "đơn vị trực thuộc"))
 
 
 def _sealed_about(s: Session, unit: Unit) -> int:
@@ -104,15 +113,9 @@ def _sealed_about(s: Session, unit: Unit) -> int:
         Envelope.campaign_id == unit.campaign_id, or_(Envelope.unit_id == unit.id, Envelope.group_id.in_(raters))))
 
 
-def remove_unit(s: Session, unit: Unit, actor: str) -> None:
-    """Remove a unit added by mistake, with its sample-plan cells and staff assignments (audited).
-
-    Raises
-    ------
-    UnitInUse
-        Answers, links, printed ballots, results or communes hang on it: it stays, and the message
-        lists them.
-    """
+def unit_references(s: Session, unit: Unit) -> list[str]:
+    """What hangs on ``unit`` (answers, links, printed ballots, results, dossiers, sub-units, sealed web
+    ballots that may rate it), each as "<count> <what>" in Vietnamese; empty when it can be deleted."""
     hanging = []
     for model, column, label in _HANGING:
         count = s.scalar(select(func.count()).select_from(model).where(column == unit.id))
@@ -121,6 +124,39 @@ def remove_unit(s: Session, unit: Unit, actor: str) -> None:
     sealed = _sealed_about(s, unit)
     if sealed:  # their answers, sealed until close, may rate this unit: they would be refused when opened
         hanging.append(f"{sealed} phiếu trực tuyến niêm phong trong hòm phiếu có thể đánh giá đơn vị này")
+    return hanging
+
+
+def referenced_units(s: Session, campaign: Campaign) -> set[int]:
+    """The ids of the campaign's units that something hangs on (:func:`unit_references` not empty), read
+    for all units at once: which the units page offers to delete and which to retire."""
+    own = select(Unit.id).where(Unit.campaign_id == campaign.id)
+    ids: set[int] = set()
+    for _model, column, _label in _HANGING:
+        ids.update(s.scalars(select(column).where(column.in_(own)).distinct()))
+    sealed = s.execute(select(Envelope.unit_id, Envelope.group_id).where(Envelope.campaign_id == campaign.id)
+                       .distinct()).all()
+    ids.update(unit_id for unit_id, _group in sealed)
+    cset = campaign_criteria(campaign)
+    sealing = {group for _unit, group in sealed}
+    for group in campaign.groups:
+        if group.id in sealing and group.code in cset.group_by_code:
+            levels = {rule.level for rule in cset.group_by_code[group.code].rates if rule.how != "own"}
+            ids.update(u.id for u in campaign.units if u.level in levels)
+    ids.discard(None)
+    return ids
+
+
+def remove_unit(s: Session, unit: Unit, actor: str) -> None:
+    """Remove a unit added by mistake, with its sample-plan cells and staff assignments (audited).
+
+    Raises
+    ------
+    UnitInUse
+        Answers, links, printed ballots, results or communes hang on it: it stays, and the message
+        lists them (the unit can be retired instead, :func:`set_retired`).
+    """
+    hanging = unit_references(s, unit)
     if hanging:
         raise UnitInUse(f"Không xoá được {unit.name}: đã có {', '.join(hanging)}.")
     s.execute(delete(SampleTarget).where(SampleTarget.unit_id == unit.id))
@@ -132,10 +168,26 @@ def remove_unit(s: Session, unit: Unit, actor: str) -> None:
     s.expire(campaign, ["units"])
 
 
+def set_retired(s: Session, unit: Unit, retired: bool, actor: str) -> bool:
+    """Retire a unit ("ngừng sử dụng") or bring it back ("dùng lại"), audited; returns whether it changed.
+
+    A retired unit keeps every row that hangs on it (its history) but leaves the sample plan (its targets
+    no longer count), the QR cards, paper ballots and links that can be made, and the forms that offer
+    units; nothing is deleted, so bringing it back restores all of it.
+    """
+    if unit.retired == retired:
+        return False
+    record(s, actor, "update", "unit", unit.id, attribute="retired", old_value=unit.retired, new_value=retired)
+    unit.retired = retired
+    s.flush()
+    return True
+
+
 def targets(s: Session, campaign: Campaign) -> dict[tuple[int, int], int]:
     """The sample plan: (unit id, group id) -> target."""
     return {(t.unit_id, t.group_id): t.target
-            for t in s.scalars(select(SampleTarget).where(SampleTarget.campaign_id == campaign.id))}
+            for t in s.scalars(select(SampleTarget).join(Unit, SampleTarget.unit_id == Unit.id)
+                               .where(SampleTarget.campaign_id == campaign.id, Unit.retired.is_(False)))}
 
 
 def set_targets(s: Session, campaign: Campaign, plan: list[tuple[Unit, RespondentGroup, int]], actor: str) -> int:

@@ -14,7 +14,8 @@ from ...services import campaigns as campaign_service
 from ...services.criteria import replace_criteria
 from ..common import READERS, XLSX_TYPE, actor, campaign_or_404, roles_required
 from . import bp
-from .forms import CompareQuery, UploadForm
+from .confirm import EXPIRED, NOT_TICKED, Confirmation, drop_file, keep_file, peek_file, render_confirmation
+from .forms import CompareQuery, PendingFileForm, UploadForm
 
 
 def show_workbook_problems(problems, what: str) -> None:
@@ -54,25 +55,87 @@ def criteria_workbook(campaign_id: int):
                     headers={"Content-Disposition": f'attachment; filename="bo-tieu-chi-{campaign.year}.xlsx"'})
 
 
+def _set_counts(cset) -> str:
+    """A set's size in words: questions (scored and others), questionnaires, groups, levels."""
+    others = len(cset.other_questions)
+    return (f"“{cset.name}”: {len(cset.questions)} câu hỏi chấm điểm" + (f" và {others} câu hỏi khác" if others else "")
+            + f", {len(cset.questionnaires)} phiếu hỏi, {len(cset.groups)} đối tượng, {len(cset.levels)} cấp")
+
+
+def _criteria_confirmation(campaign, token: str, filename: str, new_set, error: str = "") -> Confirmation:
+    """What replacing the campaign's set with ``new_set`` does, for its confirmation page."""
+    old_set = campaign_service.campaign_criteria(campaign)
+    changes = set_changes(old_set, new_set)
+    old_groups, new_groups = {g.code: g.name for g in old_set.groups}, {g.code: g.name for g in new_set.groups}
+    lines = [f"Bộ tiêu chí hiện tại {_set_counts(old_set)}.", f"Sau khi thay: {_set_counts(new_set)} (tệp {filename}).",
+             f"{len(changes)} thay đổi về cách chấm điểm" + (": " + "; ".join(c.text for c in changes[:5])
+                                                             + ("; …" if len(changes) > 5 else "") if changes else ".")]
+    removed = [name for code, name in old_groups.items() if code not in new_groups]
+    added = [name for code, name in new_groups.items() if code not in old_groups]
+    if removed:
+        lines.append(f"Bỏ đối tượng {', '.join(removed)} cùng chỉ tiêu kế hoạch mẫu của đối tượng này.")
+    if added:
+        lines.append(f"Thêm đối tượng {', '.join(added)} (chỉ tiêu kế hoạch mẫu bằng 0, cần nhập).")
+    return Confirmation(
+        title="Thay bộ tiêu chí?", consequences=lines,
+        irreversible="bộ tiêu chí hiện tại bị thay hẳn. Muốn giữ để trở lại sau, hãy tải “Tải bộ tiêu chí (Excel)” "
+                     "trước khi thay: tải tệp đó lên lại sẽ trở về bộ cũ (khi đợt còn đang chuẩn bị).",
+        action=url_for("admin.confirm_criteria", campaign_id=campaign.id), hidden=[("tep", token)],
+        cancel=url_for("admin.criteria", campaign_id=campaign.id), button="Thay bộ tiêu chí",
+        confirm_label="Tôi xác nhận thay bộ tiêu chí của đợt bằng tệp này.", error=error)
+
+
 @bp.post("/dot/<int:campaign_id>/bo-tieu-chi")
 @roles_required("admin")
 def replace_criteria_view(campaign_id: int):
-    """Replace a draft campaign's set with an edited workbook (checked whole: every problem listed). The
-    workbook is read and its set checked before the request's write session takes the lock."""
+    """Check an edited workbook (every problem listed) and ask, on a confirmation page, before it replaces a
+    draft campaign's set. The workbook is read and its set checked without the write lock."""
     back = redirect(url_for("admin.criteria", campaign_id=campaign_id))
-    data = UploadForm().read()
+    form = UploadForm()
+    data = form.read()
     if data is None:
         return back
     try:
-        texts, cset = import_workbook(data)
+        _texts, cset = import_workbook(data)
     except WorkbookError as exc:
         show_workbook_problems(exc.problems, "Thay bộ tiêu chí")
         return back
     campaign = campaign_or_404(campaign_id)
+    if campaign.status != "draft":
+        flash("Chỉ thay được bộ tiêu chí khi đợt khảo sát đang chuẩn bị (chưa mở).", "error")
+        return back
+    filename = form.file.data.filename or "bo-tieu-chi.xlsx"
+    token = keep_file("criteria", campaign.id, data, filename)
+    return render_confirmation(campaign, _criteria_confirmation(campaign, token, filename, cset))
+
+
+@bp.post("/dot/<int:campaign_id>/bo-tieu-chi/xac-nhan")
+@roles_required("admin")
+def confirm_criteria(campaign_id: int):
+    """Replace the set with the workbook checked and kept by :func:`replace_criteria_view`, once confirmed."""
+    back = redirect(url_for("admin.criteria", campaign_id=campaign_id))
+    form = PendingFileForm()
+    if not form.validate():
+        abort(400)
+    kept = peek_file(form.tep.data, "criteria", campaign_id)
+    if kept is None:
+        flash(EXPIRED, "error")
+        return back
+    data, filename = kept
+    try:
+        texts, cset = import_workbook(data)
+    except WorkbookError as exc:  # checked when uploaded; a changed library could still refuse it
+        show_workbook_problems(exc.problems, "Thay bộ tiêu chí")
+        return back
+    campaign = campaign_or_404(campaign_id)
+    if not form.xac_nhan.data:
+        return render_confirmation(campaign, _criteria_confirmation(campaign, form.tep.data, filename, cset,
+                                                                    error=NOT_TICKED))
     try:
         notes = replace_criteria(db_session(), campaign, texts, actor(), cset)
     except campaign_service.CampaignError as exc:
         flash(str(exc), "error")
         return back
+    drop_file(form.tep.data)
     flash("Đã thay bộ tiêu chí." + (f" {'; '.join(notes).capitalize()}." if notes else ""), "ok")
     return back

@@ -269,8 +269,58 @@ class RevokeTokenForm(FlaskForm):
     token = AsciiIntegerField(max_digits=10, validators=[DataRequired()])
 
 
+# --- issue 30 item 2: nothing final by one click (confirmation pages) ----------------------------------------
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation page's form: the box ``xac_nhan`` must be ticked before the action is done."""
+
+    xac_nhan = BooleanField()
+
+
+class RevokeConfirmForm(ConfirmForm):
+    """Revoking the chosen links, confirmed (and restoring them: the same ids, no box needed)."""
+
+    invitation = IdListField()
+
+
+class PendingFileForm(ConfirmForm):
+    """Replacing something by an uploaded file already checked: the name the file was kept under (a random
+    hex token; see :mod:`.pending`)."""
+
+    tep = StringField(validators=[DataRequired(), Length(max=64)])
+
+
+# --- issue 30 item 5: lists that scale (search, filters, paging, select-all) ------------------------------------
+
+LINK_STATES = {"chua-dung": "Chưa dùng", "da-dung": "Đã dùng", "thu-hoi": "Đã thu hồi"}
+
+
+class LinksQuery(QueryForm):
+    """The links list's filters (GET): words to find, a unit (its id, or ``khong`` for links of no unit), a
+    group's code, a state, the page; ``chon=tat-ca`` selects every link the filters give, on every page."""
+
+    q = StringField("Tìm", validators=[Length(max=200)])
+    don_vi = StringField("Đơn vị", validators=[Length(max=20)])
+    doi_tuong = StringField("Đối tượng", validators=[Length(max=64)])
+    tinh_trang = SelectField("Tình trạng", choices=["", *LINK_STATES], validators=[Optional()])
+    trang = AsciiIntegerField(max_digits=9, validators=[Optional()])
+    chon = SelectField(choices=["", "tat-ca"], validators=[Optional()])
+
+    def filters(self) -> dict[str, str]:
+        """The chosen filters (page and selection left out), for links that keep them."""
+        return {k: str(v) for k, v in self.data.items() if k not in ("trang", "chon") and v not in (None, "")}
+
+
+class PageQuery(QueryForm):
+    """A list's page number (the review list's filters are :class:`ReviewFilter`)."""
+
+    trang = AsciiIntegerField(max_digits=9, validators=[Optional()])
+
+
 # --- Issue 30 item 1: accounts in a few interactions (no role preselected; several staff at once) ---------
 from wtforms import FieldList, Form, FormField, TextAreaField  # noqa: E402 (this block's own imports)
+from wtforms.validators import AnyOf  # noqa: E402
 
 ROLE_PROMPT = "— chọn vai trò —"
 ADMIN_CONFIRM = "Tôi hiểu tài khoản này quản trị toàn bộ hệ thống"
@@ -281,8 +331,9 @@ MAX_BULK_ROWS = 200
 class ChosenRoleUserForm(NewUserForm):
     """The single-user form with no role preselected; an administrator needs the confirmation box."""
 
-    role = SelectField("Vai trò", choices=["", *ROLE_LABELS],
-                       validators=[DataRequired("Xin chọn vai trò cho tài khoản.")])
+    role = SelectField("Vai trò", choices=["", *ROLE_LABELS], validate_choice=False,
+                       validators=[DataRequired("Xin chọn vai trò cho tài khoản."),
+                                   AnyOf(list(ROLE_LABELS), "Vai trò này không có trong danh sách.")])
     confirm_admin = BooleanField(ADMIN_CONFIRM)
 
     def validate_confirm_admin(self, field):
@@ -296,7 +347,7 @@ class BulkRowForm(Form):
     full_name = StringField(validators=[Length(max=200)])
     username = StringField(validators=[Length(max=64)])
     unit = StringField(validators=[Length(max=200)])
-    role = SelectField(choices=["staff", "analyst"], default="staff")
+    role = SelectField(choices=["staff", "analyst"], default="staff", validate_choice=False)  # checked by the service
 
 
 class BulkUsersForm(FlaskForm):

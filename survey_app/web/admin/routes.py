@@ -3,11 +3,12 @@ parse a form, call :mod:`survey_app.services`, render; the request commits once.
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from sqlalchemy import func, select
 
 from questionnaires import CriteriaSetError, load_criteria_set_from_texts, read_set_texts
 
 from ...extensions import db_session, get_database
-from ...models import Campaign, Unit
+from ...models import Campaign, Invitation, Unit
 from ...services import ballot_box, closing
 from ...services import campaigns as campaign_service
 from ...services import units as unit_service
@@ -31,7 +32,8 @@ from ..common import (
     to_local,
 )
 from . import bp
-from .forms import ArchiveForm, CloseForm, DashboardFilter, NewCampaignForm, ScheduleForm
+from .confirm import NOT_TICKED, Confirmation, render_confirmation
+from .forms import ArchiveForm, CloseForm, ConfirmForm, DashboardFilter, NewCampaignForm, ScheduleForm
 
 
 @bp.get("/")
@@ -207,14 +209,70 @@ def schedule(campaign_id: int):
     cross = campaign.cross_district_check if not form.cross_district_check.data \
         else form.cross_district_check.data == "1"
     seconds = campaign.min_web_seconds if form.min_web_seconds.data is None else form.min_web_seconds.data
+    status = form.status.data
+    to_open = status == "open" and campaign.status != "open"
+    if to_open:  # opening freezes the set: only through its confirmation page (the rest is saved here)
+        status = campaign.status
     try:
-        campaign_service.set_schedule(db_session(), campaign, form.status.data, opens, closes, actor(),
+        campaign_service.set_schedule(db_session(), campaign, status, opens, closes, actor(),
                                       double_entry=double_entry, min_web_seconds=seconds, cross_district_check=cross,
                                       province=None if form.province.data is None else form.province.data.strip())
     except campaign_service.CampaignError as exc:
         flash(str(exc), "error")
     else:
         flash("Đã lưu lịch khảo sát.", "ok")
+        if to_open:
+            flash("Đợt chưa mở: xem các hệ quả và xác nhận để mở khảo sát.", "warn")
+            return redirect(url_for("admin.open_campaign", campaign_id=campaign_id))
+    return redirect(url_for("admin.campaign", campaign_id=campaign_id))
+
+
+def _open_confirmation(campaign, error: str = "") -> Confirmation:
+    """What opening the campaign does, for its confirmation page."""
+    session = db_session()
+    links = session.scalar(select(func.count()).select_from(Invitation).where(
+        Invitation.campaign_id == campaign.id, Invitation.revoked.is_(False))) or 0
+    cset = campaign_service.campaign_criteria(campaign)
+    opens, closes = to_local(campaign.opens_at).replace("T", " "), to_local(campaign.closes_at).replace("T", " ")
+    when = (f"từ {opens}" if opens else "ngay khi mở") + (f" đến {closes}" if closes else ", không hạn kết thúc")
+    return Confirmation(
+        title=f"Mở khảo sát “{campaign.name}”?",
+        consequences=[
+            f"Bộ tiêu chí “{cset.name}” được cố định: không thay được nữa trong khi đợt đang khảo sát, và không bao "
+            "giờ thay được nữa khi đã có người mở đường link hay gửi phiếu.",
+            f"{links} đường link và thẻ QR đã tạo bắt đầu mở được ({when}, giờ Việt Nam); người nhận trả lời được "
+            "ngay.",
+            "Phiếu trực tuyến gửi về được niêm phong trong hòm phiếu: không ai (kể cả quản trị viên) xem được câu "
+            "trả lời hay điểm số cho đến khi kết thúc đợt.",
+            "Nhân viên bắt đầu nhập được phiếu giấy.",
+        ],
+        undo="có thể chuyển đợt về “Đang chuẩn bị” trên trang đợt khảo sát để tạm dừng: đường link ngừng mở, "
+             "phiếu đã gửi vẫn được giữ. Bộ tiêu chí vẫn không thay được khi đã có người mở link.",
+        action=url_for("admin.open_campaign", campaign_id=campaign.id),
+        cancel=url_for("admin.campaign", campaign_id=campaign.id), button="Mở khảo sát",
+        confirm_label="Tôi đã xem các hệ quả trên và muốn mở khảo sát.", error=error)
+
+
+@bp.route("/dot/<int:campaign_id>/mo-khao-sat", methods=["GET", "POST"])
+@roles_required("admin")
+def open_campaign(campaign_id: int):
+    """Open the campaign (the set is frozen, links start to work) after a confirmation page (audited)."""
+    campaign = campaign_or_404(campaign_id)
+    if campaign.status != "draft":
+        flash("Đợt khảo sát đang khảo sát." if campaign.status == "open" else "Đợt khảo sát đã kết thúc.", "error")
+        return redirect(url_for("admin.campaign", campaign_id=campaign_id))
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        if form.is_submitted():
+            abort(400)
+        return render_confirmation(campaign, _open_confirmation(campaign))
+    if not form.xac_nhan.data:
+        return render_confirmation(campaign, _open_confirmation(campaign, NOT_TICKED))
+    try:
+        campaign_service.set_schedule(db_session(), campaign, "open", campaign.opens_at, campaign.closes_at, actor())
+    except campaign_service.CampaignError as exc:
+        return render_confirmation(campaign, _open_confirmation(campaign, str(exc)))
+    flash("Đã mở khảo sát: đường link và thẻ QR mở được, bộ tiêu chí đã cố định.", "ok")
     return redirect(url_for("admin.campaign", campaign_id=campaign_id))
 
 

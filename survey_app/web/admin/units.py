@@ -1,5 +1,6 @@
-"""A campaign's units and its sample plan: typed in, imported (CSV or XLSX, by code or by name), removed
-while nothing hangs on them; and the template files to fill in."""
+"""A campaign's units and its sample plan: typed in, imported (CSV or XLSX, by code or by name), deleted
+while nothing hangs on them or else retired ("ngừng sử dụng"), each after a confirmation page; and the
+template files to fill in."""
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -25,7 +26,8 @@ from ..common import (
     show_problems,
 )
 from . import bp
-from .forms import RemoveForm, SuccessionEditForm, SuccessionUploadForm, UnitForm, UploadForm, plan_form
+from .confirm import NOT_TICKED, Confirmation, render_confirmation
+from .forms import ConfirmForm, RemoveForm, SuccessionEditForm, SuccessionUploadForm, UnitForm, UploadForm, plan_form
 
 HOW_NOTE = {"each": "mỗi người đánh giá mọi đơn vị: tổng là số người", "own": "mỗi người đánh giá đơn vị của mình",
             "choose": "mỗi người tự chọn đơn vị: tổng là số lượt đánh giá"}
@@ -61,7 +63,8 @@ def units(campaign_id: int):
     return render_template("admin/units.html", campaign=campaign, units=ordered, levels=cset.levels,
                            level_names={lv.code: lv.name for lv in cset.levels},
                            child_levels=[lv.name for lv in cset.levels if lv.parent],
-                           parents=[u for u in ordered if u.level in parent_levels],
+                           parents=[u for u in ordered if u.level in parent_levels and not u.retired],
+                           referenced=unit_service.referenced_units(db_session(), campaign),
                            succession=succession.succession_table(db_session(), campaign),
                            succession_form=SuccessionUploadForm(), kind_names=succession.KIND_NAMES)
 
@@ -93,21 +96,108 @@ def add_unit(campaign_id: int):
     return back
 
 
-@bp.post("/dot/<int:campaign_id>/don-vi/<int:unit_id>/xoa")
+def _unit_or_404(campaign, unit_id: int) -> Unit:
+    unit = db_session().get(Unit, unit_id)
+    if unit is None or unit.campaign_id != campaign.id:
+        abort(404)
+    return unit
+
+
+@bp.get("/dot/<int:campaign_id>/don-vi/<int:unit_id>")
+@roles_required(*READERS)
+def unit_page(campaign_id: int, unit_id: int):
+    """One unit: what it is, what hangs on it, and (admin) delete it, retire it or bring it back."""
+    campaign = campaign_or_404(campaign_id)
+    unit = _unit_or_404(campaign, unit_id)
+    levels = campaign_criteria(campaign).level_by_code
+    return render_template("admin/unit.html", campaign=campaign, unit=unit,
+                           level_name=levels[unit.level].name if unit.level in levels else unit.level,
+                           references=unit_service.unit_references(db_session(), unit), form=RemoveForm())
+
+
+def _delete_confirmation(campaign, unit, references: list[str], error: str = "") -> Confirmation:
+    """Deleting ``unit`` when nothing hangs on it; otherwise retiring it instead (what the page offers)."""
+    back = url_for("admin.unit_page", campaign_id=campaign.id, unit_id=unit.id)
+    if references:
+        return Confirmation(
+            title=f"Ngừng sử dụng {unit.name}?",
+            blocked=f"Không xoá được {unit.name}: đã có {', '.join(references)}. Xoá sẽ làm mất dữ liệu này; "
+                    "thay vào đó có thể ngừng sử dụng đơn vị.",
+            consequences=[f"{unit.name} không còn trong kế hoạch mẫu; chỉ tiêu của đơn vị không được tính nữa.",
+                          "Không tạo được thẻ QR, phiếu giấy hay đường link mới cho đơn vị; đơn vị không còn trong "
+                          "các danh sách chọn đơn vị.",
+                          "Mọi dữ liệu đã có của đơn vị được giữ nguyên: " + ", ".join(references) + "."],
+            undo="bấm “Dùng lại” trên trang của đơn vị: đơn vị trở lại kế hoạch mẫu với chỉ tiêu cũ.",
+            action=url_for("admin.retire_unit", campaign_id=campaign.id, unit_id=unit.id), cancel=back,
+            button="Ngừng sử dụng", confirm_label=f"Tôi xác nhận ngừng sử dụng {unit.name}.", error=error)
+    return Confirmation(
+        title=f"Xoá {unit.name}?",
+        intro=f"Đơn vị {unit.name} (mã {unit.code}) chưa có đường link, phiếu, kết quả hay hồ sơ nào.",
+        consequences=[f"{unit.name} bị xoá khỏi đợt khảo sát.",
+                      "Chỉ tiêu của đơn vị trong kế hoạch mẫu và việc phân công nhân viên cho đơn vị bị xoá theo."],
+        irreversible="muốn có lại đơn vị phải thêm lại và nhập lại chỉ tiêu. Nếu chỉ tạm thời không dùng, hãy "
+                     "chọn “Ngừng sử dụng” trên trang của đơn vị.",
+        action=url_for("admin.remove_unit", campaign_id=campaign.id, unit_id=unit.id), cancel=back,
+        button="Xoá đơn vị", confirm_label=f"Tôi xác nhận xoá {unit.name}.", error=error)
+
+
+@bp.route("/dot/<int:campaign_id>/don-vi/<int:unit_id>/xoa", methods=["GET", "POST"])
 @roles_required("admin")
 def remove_unit(campaign_id: int, unit_id: int):
-    """Remove a unit added by mistake; refused, with the reason, when data hangs on it."""
+    """Delete a unit added by mistake, after a confirmation; a unit that data hangs on is offered "Ngừng sử
+    dụng" instead (its history kept)."""
     campaign = campaign_or_404(campaign_id)
-    unit = db_session().get(Unit, unit_id)
-    if unit is None or unit.campaign_id != campaign.id or not RemoveForm().validate():
-        abort(404)
-    try:
-        unit_service.remove_unit(db_session(), unit, actor())
-    except unit_service.UnitInUse as exc:
-        flash(str(exc), "error")
-    else:
-        flash(f"Đã xoá đơn vị {unit.name}.", "ok")
+    unit = _unit_or_404(campaign, unit_id)
+    references = unit_service.unit_references(db_session(), unit)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        if form.is_submitted():
+            abort(400)
+        return render_confirmation(campaign, _delete_confirmation(campaign, unit, references))
+    if references:  # the page offered retiring; a POST here never deletes it
+        return render_confirmation(campaign, _delete_confirmation(campaign, unit, references, error=(
+            f"Chưa làm gì: {unit.name} không xoá được.")))
+    if not form.xac_nhan.data:
+        return render_confirmation(campaign, _delete_confirmation(campaign, unit, references, error=NOT_TICKED))
+    name = unit.name
+    unit_service.remove_unit(db_session(), unit, actor())
+    flash(f"Đã xoá đơn vị {name}.", "ok")
     return redirect(url_for("admin.units", campaign_id=campaign_id))
+
+
+@bp.route("/dot/<int:campaign_id>/don-vi/<int:unit_id>/ngung", methods=["GET", "POST"])
+@roles_required("admin")
+def retire_unit(campaign_id: int, unit_id: int):
+    """Retire a unit ("Ngừng sử dụng"), after a confirmation; undone by :func:`restore_unit`."""
+    campaign = campaign_or_404(campaign_id)
+    unit = _unit_or_404(campaign, unit_id)
+    references = unit_service.unit_references(db_session(), unit) or ["không có dữ liệu nào"]
+    form = ConfirmForm()
+    page = _delete_confirmation(campaign, unit, references)
+    page.blocked = ""
+    if not form.validate_on_submit():
+        if form.is_submitted():
+            abort(400)
+        return render_confirmation(campaign, page)
+    if not form.xac_nhan.data:
+        page.error = NOT_TICKED
+        return render_confirmation(campaign, page)
+    unit_service.set_retired(db_session(), unit, True, actor())
+    flash(f"Đã ngừng sử dụng {unit.name}. Hoàn tác: bấm “Dùng lại” dưới đây.", "ok")
+    return redirect(url_for("admin.unit_page", campaign_id=campaign_id, unit_id=unit_id))
+
+
+@bp.post("/dot/<int:campaign_id>/don-vi/<int:unit_id>/dung-lai")
+@roles_required("admin")
+def restore_unit(campaign_id: int, unit_id: int):
+    """Bring a retired unit back (the undo of "Ngừng sử dụng"; audited)."""
+    campaign = campaign_or_404(campaign_id)
+    unit = _unit_or_404(campaign, unit_id)
+    if not RemoveForm().validate():
+        abort(400)
+    unit_service.set_retired(db_session(), unit, False, actor())
+    flash(f"Đã dùng lại {unit.name}: đơn vị trở lại kế hoạch mẫu, thẻ QR, phiếu giấy và đường link.", "ok")
+    return redirect(url_for("admin.unit_page", campaign_id=campaign_id, unit_id=unit_id))
 
 
 def _columns(cset, grid) -> list[tuple]:
