@@ -252,3 +252,12 @@ def test_the_page_shows_the_last_draw_with_names_and_keeps_codes_in_the_audit(dr
                     "vực: không; 2 hồ sơ được chọn ở 1 đơn vị (5 có số điện thoại): Xã An Phú chọn 2 theo kế hoạch 2 "
                     "trong 2 hồ sơ; giữ nguyên đơn vị đã chọn mẫu trước: Sở Tư pháp")
     assert "đối tượng nguoi_dan" in _audits(drawn, "draw")[-1] and "so_tp" in _audits(drawn, "draw")[-1]
+
+
+def test_a_closed_campaign_prints_no_counter_cards(drawn):
+    with drawn.extensions[DB_KEY].transaction() as s:
+        close_campaign(s, s.get(Campaign, 1), "qt", secret=TEST_SECRET)
+    admin = _signed_in(drawn, "admin")
+    assert CARDS not in admin.get(PAGE).get_data(as_text=True)
+    assert admin.get(CARDS).status_code == 302
+    assert flashes(admin, PAGE) == ["Đợt khảo sát “SIPAS 2026” đã kết thúc: không in thẻ QR nữa."]

@@ -514,13 +514,13 @@ def drawn_dossiers(s: Session, campaign: Campaign) -> list[Dossier]:
 
 def counter_cards(s: Session, campaign: Campaign, every_drawn: bool = False) -> list[Dossier]:
     """The drawn dossiers whose link is printed on a QR card to hand over at the counter: those without a
-    phone (no SMS reaches them), or every drawn one when ``every_drawn``; never a revoked link. By unit
-    code and number."""
+    phone that were not texted (no SMS reaches them; a texted one's phone may be deleted since), or every
+    drawn one when ``every_drawn``; never a revoked link. By unit code and number."""
     query = (select(Dossier).join(Unit, Unit.id == Dossier.unit_id)
              .join(Invitation, Invitation.id == Dossier.invitation_id)
              .where(Dossier.campaign_id == campaign.id, Dossier.drawn.is_(True), Invitation.revoked.is_(False)))
     if not every_drawn:
-        query = query.where(Dossier.phone.is_(None))
+        query = query.where(Dossier.phone.is_(None), Invitation.sent_at.is_(None))
     return list(s.scalars(query.order_by(Unit.code, Dossier.number)))
 
 

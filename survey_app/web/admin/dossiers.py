@@ -220,6 +220,9 @@ def dossier_cards(campaign_id: int):
     every = request.args.get("tat-ca") == "1"
     with read_session() as s:
         campaign = readable_campaign_or_404(s, campaign_id)
+        if campaign.status == "closed":
+            flash(f"Đợt khảo sát “{campaign.name}” đã kết thúc: không in thẻ QR nữa.", "error")
+            return _back(campaign_id)
         info = {"id": campaign.id, "name": campaign.name, "province": campaign.province}
         cards, handed = [], {}
         for d in dossier_service.counter_cards(s, campaign, every):
