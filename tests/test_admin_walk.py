@@ -166,7 +166,7 @@ def _open_campaign_with_units(admin):
     new_campaign(admin)
     post_file(admin, "/quan-tri/dot/1/don-vi",
               "code,name,level,parent\nba_be,Huyện Ba Bể,huyen,\nx1,Xã Nam Mẫu,xa,ba_be\n".encode(), "u.csv")
-    admin.post("/quan-tri/dot/1/lich", data={"csrf_token": token_of(admin), "status": "open"})
+    admin.post("/quan-tri/dot/1/mo-khao-sat", data={"csrf_token": token_of(admin), "xac_nhan": "y"})
 
 
 PEOPLE = ("name,group,unit,email,phone\nNguyễn Văn An,hdnd_huyen,ba_be,an@example.vn,0912345678\n"
@@ -203,8 +203,9 @@ def test_a_revoked_link_opens_nothing_and_cannot_submit(admin, app):
     assert respondent.get(link).status_code == 200
     with app.extensions[DB_KEY].session() as s:
         inv_id = s.scalar(select(Invitation.id).where(Invitation.name == "Nguyễn Văn An"))
-    admin.post("/quan-tri/dot/1/loi-moi/thu-hoi", data={"csrf_token": token_of(admin), "invitation": str(inv_id)})
-    assert flashes(admin, "/quan-tri/dot/1/loi-moi")[0].startswith("Đã thu hồi 1 đường link")
+    done = admin.post("/quan-tri/dot/1/loi-moi/thu-hoi", data={"csrf_token": token_of(admin), "invitation": str(inv_id),
+                                                               "xac_nhan": "y"})  # the confirmation page's box
+    assert "Đã thu hồi 1 đường link" in done.get_data(as_text=True)
     page = respondent.get(link)
     assert page.status_code == 410 and "Đường link đã bị thu hồi" in page.get_data(as_text=True)
     token = csrf(respondent.get("/dang-nhap").get_data(as_text=True))
@@ -236,24 +237,23 @@ def test_a_unit_with_data_stays_and_a_mistaken_one_goes(demo_admin, demo_app):
     with demo_app.extensions[DB_KEY].session() as s:
         ba_be = s.scalar(select(Unit.id).where(Unit.campaign_id == CURRENT, Unit.code == "ba_be"))
     token = token_of(demo_admin)
-    demo_admin.post(f"/quan-tri/dot/{CURRENT}/don-vi/{ba_be}/xoa", data={"csrf_token": token})
-    message = flashes(demo_admin, f"/quan-tri/dot/{CURRENT}/don-vi")[0]
-    assert message.startswith("Không xoá được Huyện Ba Bể: đã có") and "đường link/thẻ QR" in message
+    confirmed = {"csrf_token": token, "xac_nhan": "y"}  # deleting goes through a confirmation page (issue 30)
+    page = demo_admin.post(f"/quan-tri/dot/{CURRENT}/don-vi/{ba_be}/xoa", data=confirmed).get_data(as_text=True)
+    assert "Không xoá được Huyện Ba Bể: đã có" in page and "đường link/thẻ QR" in page
     post_file(demo_admin, f"/quan-tri/dot/{CURRENT}/don-vi", "code,name,level\nso_nham,Sở Nhầm,so\n".encode(), "u.csv")
     with demo_app.extensions[DB_KEY].session() as s:
         mistaken = s.scalar(select(Unit.id).where(Unit.code == "so_nham"))
     # Delegates rate every department: their sealed ballots may rate it, which only close will tell.
-    demo_admin.post(f"/quan-tri/dot/{CURRENT}/don-vi/{mistaken}/xoa", data={"csrf_token": token})
-    messages = flashes(demo_admin, f"/quan-tri/dot/{CURRENT}/don-vi")
-    assert any("phiếu trực tuyến niêm phong trong hòm phiếu có thể đánh giá đơn vị này" in m for m in messages)
+    page = demo_admin.post(f"/quan-tri/dot/{CURRENT}/don-vi/{mistaken}/xoa", data=confirmed).get_data(as_text=True)
+    assert "phiếu trực tuyến niêm phong trong hòm phiếu có thể đánh giá đơn vị này" in page
     assert count(demo_app, Unit, Unit.code == "so_nham") == 1
     with demo_app.extensions[DB_KEY].transaction() as s:  # a box still empty: the mistake can be undone
         s.execute(delete(Envelope).where(Envelope.campaign_id == CURRENT))
-    demo_admin.post(f"/quan-tri/dot/{CURRENT}/don-vi/{mistaken}/xoa", data={"csrf_token": token})
+    demo_admin.post(f"/quan-tri/dot/{CURRENT}/don-vi/{mistaken}/xoa", data=confirmed)
     assert count(demo_app, Unit, Unit.code == "so_nham") == 0
     assert count(demo_app, AuditEntry, AuditEntry.action == "delete", AuditEntry.entity == "unit") == 1
     assert demo_admin.post(f"/quan-tri/dot/{LAST}/don-vi/{ba_be}/xoa",
-                           data={"csrf_token": token}).status_code == 404, "a unit of another campaign"
+                           data=confirmed).status_code == 404, "a unit of another campaign"
 
 
 # --- the plan ------------------------------------------------------------------------------------

@@ -43,8 +43,9 @@ from ..common import (
     unit_and_group,
 )
 from . import bp
-from .forms import CardsQuery, CountForm, InvitationUploadForm, RevokeForm, SendForm
+from .forms import CardsQuery, CountForm, InvitationUploadForm, SendForm
 from .print_all import print_all_panel
+from .revoking import revoke_after_confirmation
 
 EXPORT_COLUMNS = ("name", "group", "unit", "email", "phone", "kind", "link", "short_code", "zalo_sms_text",
                   "email_subject", "email_body", "sent", "opened", "answered")
@@ -153,15 +154,9 @@ def import_invitations(campaign_id: int):
 @bp.post("/dot/<int:campaign_id>/loi-moi/thu-hoi")
 @roles_required("admin")
 def revoke_invitations(campaign_id: int):
-    """Revoke the chosen links not yet answered (kept and audited; they open nothing any more)."""
-    campaign = campaign_or_404(campaign_id)
-    form = RevokeForm()
-    if not form.validate() or not form.invitation.data:
-        flash("Chọn ít nhất một đường link để thu hồi.", "error")
-        return redirect(url_for("admin.invitations", campaign_id=campaign_id))
-    revoked = invitation_service.revoke_invitations(db_session(), campaign, form.invitation.data, actor(), secret())
-    flash(f"Đã thu hồi {revoked} đường link; người nhận mở link sẽ thấy link đã bị thu hồi.", "ok")
-    return redirect(url_for("admin.invitations", campaign_id=campaign_id))
+    """Revoke the chosen links not yet answered (kept and audited; they open nothing any more), after a
+    confirmation page, with an undo (issue 30 item 2: :mod:`.revoking`)."""
+    return revoke_after_confirmation(campaign_id)
 
 
 @bp.post("/dot/<int:campaign_id>/the-qr")
