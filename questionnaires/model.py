@@ -236,6 +236,9 @@ class Group:
     rates: tuple[RatingRule, ...]
     reached_by: str = "link"
     census: bool = False  # every member is surveyed (all provincial delegates): no sampling variance
+    # How the group is addressed in the welcome page, e-mails and texts ("Kính gửi <greeting>", "mời <greeting>"):
+    # "Ông/Bà" (citizens), "đồng chí" (civil servants, delegates, leaders), "Quý cơ quan, doanh nghiệp".
+    greeting: str = "Ông/Bà"
 
     def rule_for(self, level: str) -> RatingRule | None:
         return next((r for r in self.rates if r.level == level), None)

@@ -412,7 +412,7 @@ def _parse_scales(r: Reader, top: LineDict, base: SetBase) -> None:
 
 def _parse_groups(r: Reader, top: LineDict, base: SetBase) -> None:
     seen: dict = {}
-    for d in r.entries(top, "groups", "đối tượng", ("code", "name", "rates"), ("reached_by", "census")):
+    for d in r.entries(top, "groups", "đối tượng", ("code", "name", "rates"), ("reached_by", "census", "greeting")):
         code, name = r.code(d, "code"), r.text(d, "name")
         if not _unique(r, seen, code, d.line, "đối tượng"):
             continue
@@ -448,7 +448,8 @@ def _parse_groups(r: Reader, top: LineDict, base: SetBase) -> None:
                 continue
             base.lines[("rates", code, level)] = rd.line
             rules.append(RatingRule(level, how))
-        base.groups.append(Group(code, name or code, tuple(rules), reached_by, r.boolean(d, "census")))
+        base.groups.append(Group(code, name or code, tuple(rules), reached_by, r.boolean(d, "census"),
+                                 r.text(d, "greeting", "Ông/Bà") or "Ông/Bà"))
 
 
 def _parse_classes(r: Reader, top: LineDict, base: SetBase) -> None:

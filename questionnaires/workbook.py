@@ -52,7 +52,8 @@ SHEETS: dict[str, list[tuple[str, str]]] = {
                  ("poor", "Tính là kém (có/không)"), ("positive", "Tính là hài lòng, tích cực (có/không)"),
                  ("unscored", "Chỉ để chọn, không tính điểm (có/không)")],
     "Đối tượng": [("code", "Mã"), ("name", "Tên"), ("reached_by", "Cách tiếp cận"),
-                  ("rates", "Đánh giá (cấp: own/each/choose; …)"), ("census", "Khảo sát toàn bộ (có/không)")],
+                  ("rates", "Đánh giá (cấp: own/each/choose; …)"), ("census", "Khảo sát toàn bộ (có/không)"),
+                  ("greeting", "Cách xưng hô (Kính gửi …)")],
     "Xếp loại": [("code", "Mã"), ("name", "Tên"), ("min", "Từ (điểm)")],
 }
 # Rows of one sheet below its header. The bundled sets have at most 112; checking a set of 5,000 questions takes
@@ -65,7 +66,7 @@ OPTIONAL = {("Bộ tiêu chí", "min_ballots"), ("Bộ tiêu chí", "min_cell"),
             ("Bộ tiêu chí", "kind"), ("Bộ tiêu chí", "sipas_weighting"), ("Bộ tiêu chí", "sipas_target"),
             ("Câu hỏi", "role"), ("Thang đo", "positive"), ("Câu hỏi", "kind"), ("Câu hỏi", "choose_up_to"),
             ("Câu hỏi", "max_length"), ("Thang đo", "unscored"), ("Tiêu chí", "from_sipas"),
-            ("Tiêu chí", "sipas_bands")}
+            ("Tiêu chí", "sipas_bands"), ("Đối tượng", "greeting")}
 RANK_WORDS = {"province": "toàn tỉnh", "parent": "trong cấp trên"}
 WEIGHTING_WORDS = {"units": "bình quân các đơn vị", "dossiers": "theo số hồ sơ"}
 ROLE_WORDS = {"satisfaction": "hài lòng", "perception": "nhận định"}
@@ -148,7 +149,7 @@ def sheet_rows(cset: CriteriaSet) -> dict[str, list[tuple]]:
                       _yes(o.dont_know), _yes(o.poor), _yes(o.positive), _yes(not s.scored))
                      for s in cset.scales for o in s.options],
         "Đối tượng": [(g.code, g.name, g.reached_by, "; ".join(f"{r.level}: {r.how}" for r in g.rates),
-                       _yes(g.census)) for g in cset.groups],
+                       _yes(g.census), g.greeting) for g in cset.groups],
         "Xếp loại": [(b.code, b.name, _number(b.min_points)) for b in cset.classes],
     }
 
@@ -434,6 +435,8 @@ def workbook_texts(data: bytes) -> tuple[dict[str, str], dict[tuple[str, int], t
             w.add(f"    reached_by: {_s(r.cells['reached_by'])}", r)
         if r.cells.get("census", "").lower() in YES:
             w.add("    census: true", r)
+        if r.cells.get("greeting"):
+            w.add(f"    greeting: {_s(r.cells['greeting'])}", r)
         w.add("    rates:", r)
         for level, how in _pairs(r, "rates", _heading("Đối tượng", "rates"), problems):
             w.add(f"      - {{level: {_s(level)}, how: {_s(how)}}}", r)

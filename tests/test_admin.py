@@ -161,12 +161,12 @@ def test_imported_links_open_the_form_and_their_qr_decodes_to_the_link(admin, ap
     exported = admin.get("/quan-tri/dot/1/loi-moi.csv").get_data(as_text=True)
     assert exported.startswith("\ufeff")
     rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
-    assert sorted(r["name"] for r in rows) == ["", "Nguyễn Văn An", "Trần Thị Bình"]
-    an = next(r for r in rows if r["name"] == "Nguyễn Văn An")
-    link = an["link"]
+    assert sorted(r["Họ tên"] for r in rows) == ["", "Nguyễn Văn An", "Trần Thị Bình"]
+    an = next(r for r in rows if r["Họ tên"] == "Nguyễn Văn An")
+    link = an["Đường link"]
     assert re.fullmatch(r"http://localhost/s/[A-Za-z0-9_-]{32}", link)
-    assert an["zalo_sms_text"].startswith("Kính gửi Nguyễn Văn An,") and an["zalo_sms_text"].endswith(link)
-    assert link in an["email_body"] and an["email_subject"] == "Mời trả lời phiếu khảo sát Điều tra XHH 2024"
+    assert an["Tin nhắn Zalo/SMS"].startswith("Kinh gui Nguyen Van An,") and an["Tin nhắn Zalo/SMS"].endswith(link)
+    assert link in an["Nội dung thư"] and an["Tiêu đề thư"] == "Mời trả lời phiếu khảo sát Điều tra XHH 2024"
     with app.extensions[DB_KEY].session() as s:
         assert link.rsplit("/", 1)[1] not in str(s.scalars(select(Invitation.token_hash)).all()), (
             "the token is not stored"
@@ -214,7 +214,7 @@ def test_closing_the_campaign_closes_its_links_once_and_for_all(admin, app):
     rows = list(
         csv.DictReader(io.StringIO(admin.get("/quan-tri/dot/1/loi-moi.csv").get_data(as_text=True).lstrip("\ufeff")))
     )
-    path = rows[0]["link"].replace("http://localhost", "")
+    path = rows[0]["Đường link"].replace("http://localhost", "")
     admin.post("/quan-tri/dot/1/lich", data={"csrf_token": token_of(admin), "status": "open",
                                               "opens_at": "2020-01-02T08:00", "closes_at": "2020-01-31T17:00"})
     page = app.test_client().get(path)

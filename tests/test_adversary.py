@@ -49,7 +49,9 @@ def exported_links(app, username: str = "qt") -> list[dict]:
     row's name, link (its ``token``), and whether the link was ``opened`` and ``answered``."""
     response = signed_in(app, username).get(f"/quan-tri/dot/{CURRENT}/loi-moi.csv")
     assert response.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    english = {"Họ tên": "name", "Đường link": "link", "Đã mở": "opened", "Đã trả lời": "answered"}
+    rows = [{english.get(k, k): v for k, v in row.items()}
+            for row in csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")))]
     for row in rows:
         row["token"] = row["link"].rsplit("/s/", 1)[-1] if row["link"] else ""
     return rows

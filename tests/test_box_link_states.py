@@ -38,8 +38,8 @@ def test_the_admin_sees_who_answered_while_collecting_and_nobody_can_after_close
     assert _status_of(page, "Nguyễn Văn A") == "đã gửi phiếu" and box.spent(demo_app, TOKEN)
     reminders = demo_admin.get(f"/quan-tri/dot/{CURRENT}/nhac-nho.csv").get_data(as_text=True)
     assert "Nguyễn Văn A" not in reminders and "Đại biểu HĐND huyện 01" in reminders, "reminders skip who answered"
-    answered = [r for r in _rows(demo_admin) if r["name"] == "Nguyễn Văn A"]
-    assert answered and answered[0]["answered"] == "1" and answered[0]["opened"] == "1"
+    answered = [r for r in _rows(demo_admin) if r["Họ tên"] == "Nguyễn Văn A"]
+    assert answered and answered[0]["Đã trả lời"] == "1" and answered[0]["Đã mở"] == "1"
 
     with demo_app.extensions[DB_KEY].transaction() as s:
         close_campaign(s, s.get(Campaign, CURRENT), "qt", secret=demo_app.config["SECRET_KEY"])
@@ -47,7 +47,7 @@ def test_the_admin_sees_who_answered_while_collecting_and_nobody_can_after_close
     assert _status_of(page, "Nguyễn Văn A") == "—" and "không ai (kể cả quản trị viên) còn biết" in page
     assert "đã gửi phiếu</td>" not in page and "đã mở</td>" not in page
     rows = _rows(demo_admin)
-    assert rows and all(r["answered"] == "" and r["opened"] == "" for r in rows), "the export says nothing either"
+    assert rows and all(r["Đã trả lời"] == "" and r["Đã mở"] == "" for r in rows), "the export says nothing either"
     with demo_app.extensions[DB_KEY].session() as s:
         assert s.scalar(select(Campaign.status).where(Campaign.id == CURRENT)) == "closed"
     assert box.markers(demo_app, CURRENT) == 0 and box.envelopes(demo_app, CURRENT) == 0

@@ -62,7 +62,8 @@ def links_in(response) -> list[str]:
         sheet = openpyxl.load_workbook(io.BytesIO(response.data), read_only=True).worksheets[0]
         cells = [str(v) for row in sheet.iter_rows(values_only=True) for v in row if v]
     elif response.mimetype == "text/csv":
-        cells = [row["link"] for row in csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff")))]
+        text = response.get_data(as_text=True).lstrip("\ufeff")
+        cells = [row["Đường link"] for row in csv.DictReader(io.StringIO(text))]
     else:
         return re.findall(r'<p class="qr-code">([A-Z2-9]{4}-[A-Z2-9]{4})</p>', response.get_data(as_text=True))
     return sorted({cell for cell in cells if re.fullmatch(r"http://localhost/s/[\w-]{32}", cell)})
@@ -209,7 +210,7 @@ def test_the_invitee_whose_link_the_admin_used_reports_it_once_and_admin_and_rev
     app, admin = site
     exported = csv.DictReader(io.StringIO(admin.get("/quan-tri/dot/1/loi-moi.csv").get_data(as_text=True)
                                           .lstrip("\ufeff")))
-    links = {row["name"]: row["link"].removeprefix("http://localhost") for row in exported if row["name"]}
+    links = {row["Họ tên"]: row["Đường link"].removeprefix("http://localhost") for row in exported if row["Họ tên"]}
     for name in ("Nguyễn Văn An", "Lê Văn Cường"):
         answer_everything(admin, links[name].removeprefix("/s/"))  # the admin, in their place
     assert reports(app) == []
@@ -252,7 +253,7 @@ def test_only_a_used_link_can_report_and_an_unknown_one_counts_against_the_link_
     app, admin = site
     exported = csv.DictReader(io.StringIO(admin.get("/quan-tri/dot/1/loi-moi.csv").get_data(as_text=True)
                                           .lstrip("\ufeff")))
-    path = next(row["link"] for row in exported if row["name"] == "Trần Thị Bình").removeprefix("http://localhost")
+    path = next(row["Đường link"] for row in exported if row["Họ tên"] == "Trần Thị Bình").removeprefix("http://localhost")
     client = app.test_client()
     token = csrf(client.get("/dang-nhap").get_data(as_text=True))  # this client's CSRF token
     unused = client.post(path + "/khong-phai-toi", data={"csrf_token": token})

@@ -50,13 +50,13 @@ def test_a_commune_leader_rates_the_district_of_the_commune(demo_app):
     invite(demo_app, "ld_xa", "ba_be_x2", "tok-commune-00000000000000000")
     html = demo_app.test_client().get("/s/tok-commune-00000000000000000").get_data(as_text=True)
     assert "Cấp huyện: 14 câu hỏi" in html
-    assert "Ông/Bà đánh giá: <strong>Huyện Ba Bể</strong>." in html
+    assert "Đồng chí đánh giá: <strong>Huyện Ba Bể</strong>." in html  # a leader: greeting "đồng chí"
 
 
 def test_a_department_leader_chooses_among_the_departments(demo_app):
     invite(demo_app, "ldp_huyen", "na_ri", "tok-choose-000000000000000000")
     html = demo_app.test_client().get("/s/tok-choose-000000000000000000").get_data(as_text=True)
-    assert "Ông/Bà chọn những đơn vị đã trực tiếp làm việc cùng trong năm (trong 19 đơn vị" in html
+    assert "Đồng chí chọn những đơn vị đã trực tiếp làm việc cùng trong năm (trong 19 đơn vị" in html
 
 
 def test_an_unknown_link_gets_a_polite_page(demo_app):

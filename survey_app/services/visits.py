@@ -50,6 +50,7 @@ class LinkCampaign:
     opens_at: datetime | None
     closes_at: datetime | None
     criteria_digest: str
+    province: str = ""  # named in the respondent's page header
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ _I, _C, _G, _D, _S = (Invitation.__table__, Campaign.__table__, RespondentGroup.
 _U, _P = Unit.__table__.alias("own"), Unit.__table__.alias("own_parent")
 _COLUMNS = (
     _I.c.id, _I.c.kind, _I.c.name, _I.c.token_hash, _I.c.token_salt, _I.c.expires_at, _I.c.revoked,
-    _C.c.id.label("c_id"), _C.c.status, _C.c.opens_at, _C.c.closes_at, _C.c.criteria_digest,
+    _C.c.id.label("c_id"), _C.c.status, _C.c.opens_at, _C.c.closes_at, _C.c.criteria_digest, _C.c.province,
     _G.c.id.label("g_id"), _G.c.code.label("g_code"),
     _U.c.id.label("u_id"), _U.c.name.label("u_name"), _U.c.level.label("u_level"), _U.c.parent_id.label("u_parent"),
     _P.c.id.label("p_id"), _P.c.name.label("p_name"), _P.c.level.label("p_level"),
@@ -143,7 +144,8 @@ def find_link(conn: Connection, key: str, secret: str) -> Link | None:
     parent = None if row.p_id is None else LinkUnit(row.p_id, row.p_name, row.p_level, row.p_parent)
     unit = None if row.u_id is None else LinkUnit(row.u_id, row.u_name, row.u_level, row.u_parent, parent)
     return Link(row.id, row.kind, row.name, row.token_hash, row.token_salt, row.expires_at, spent is not None,
-                bool(row.revoked), LinkCampaign(row.c_id, row.status, row.opens_at, row.closes_at, row.criteria_digest),
+                bool(row.revoked), LinkCampaign(row.c_id, row.status, row.opens_at, row.closes_at, row.criteria_digest,
+                                                row.province or ""),
                 LinkGroup(row.g_id, row.g_code), unit, None if sealed is None else StoredDraft(bytes(sealed)),
                 ids["draft"], ids["marker"])
 

@@ -24,7 +24,7 @@ from ...services.campaigns import campaign_criteria
 from ...services.csv_import import Catalogue, CsvProblems, parse_invitations
 from ...services.invitations import format_short_code, link_of
 from ...services.mailer import SmtpSettings, send_all
-from ...services.messages import card_instruction, email_text, form_url, zalo_text
+from ...services.messages import card_instruction, email_text, form_url, group_greeting, zalo_text
 from ...services.units import rated_pairs
 from ..common import (
     actor,
@@ -47,9 +47,8 @@ from .forms import CardsQuery, CountForm, InvitationUploadForm, SendForm
 from .print_all import print_all_panel
 from .revoking import revoke_after_confirmation
 
-EXPORT_COLUMNS = ("name", "group", "unit", "email", "phone", "kind", "link", "short_code", "zalo_sms_text",
-                  "email_subject", "email_body", "sent", "opened", "answered")
-# The same, for Excel: Vietnamese headings; phone numbers and codes are text (Excel keeps their leading 0).
+# For mail merge, in Excel and CSV: Vietnamese headings on row 1; phone numbers and codes are text (Excel keeps
+# their leading 0).
 XLSX_COLUMNS = [Column("name", "Họ tên", width=24), Column("group", "Đối tượng", width=26),
                 Column("unit", "Đơn vị", width=24), Column("email", "Thư điện tử", width=24),
                 Column("phone", "Điện thoại", width=13), Column("kind", "Loại"), Column("link", "Đường link", width=50),
@@ -75,11 +74,13 @@ def _handed_out(campaign_id: int, channel: str, text: str) -> None:
 def _export_row(campaign: Campaign, inv: Invitation, reminder: bool = False) -> tuple:
     link = link_of(secret(), inv) if not inv.revoked else None
     url = form_url(base_url(), link.token) if link else ""
-    subject, body = email_text(inv.name, inv.group.name, campaign.name, url, reminder) if link else ("", "")
+    greeting = group_greeting(campaign_criteria(campaign), inv.group.code)
+    subject, body = email_text(inv.name, inv.group.name, campaign.name, url, reminder, greeting,
+                               campaign.province) if link else ("", "")
     return (inv.name or "", inv.group.name, inv.unit.name if inv.unit else "", inv.email or "", inv.phone or "",
             "thu hồi" if inv.revoked else ("thẻ QR" if inv.kind == "qr_card" else "cá nhân"), url,
             format_short_code(link.short_code) if link and link.short_code else "",
-            zalo_text(inv.name, url, reminder) if link else "", subject, body,
+            zalo_text(inv.name, url, reminder, greeting, campaign.province) if link else "", subject, body,
             1 if inv.sent_at else 0, *(("", "") if campaign.status == "closed" else (int(inv.opened), int(inv.used))))
 
 
@@ -226,13 +227,18 @@ def qr_image(invitation_id: int, fmt: str):
 
 
 def _links_file(campaign: Campaign, rows: list[tuple], stem: str, fmt: str):
+    """The links as a CSV or an Excel file for mail merge: the headings on row 1 of the first sheet; the notes
+    (a draft campaign's links do not open yet; how to send) on a second sheet, "Ghi chú"."""
     if fmt == "csv":
-        return csv_response(f"{stem}-{campaign.year}.csv", EXPORT_COLUMNS, rows)
-    note = None
+        return csv_response(f"{stem}-{campaign.year}.csv", [c.header for c in XLSX_COLUMNS], rows)
+    notes = [("Cột “Tin nhắn Zalo/SMS” viết không dấu để mỗi tin nhắn SMS là một tin (tối đa 160 ký tự); "
+              "dòng 1 của trang đầu là tên cột, dùng được ngay để trộn thư (mail merge).",)]
     if campaign.status == "draft":
-        note = "ĐỢT KHẢO SÁT CHƯA MỞ: các đường link chưa dùng được cho đến khi quản trị viên mở đợt khảo sát."
-    sheet = Sheet("Đường link" if stem == "duong-link" else "Nhắc nhở", XLSX_COLUMNS, rows, note=note)
-    return send_temporary(xlsx_file([sheet]), f"{stem}-{campaign.year}.xlsx")
+        notes.insert(0, ("ĐỢT KHẢO SÁT CHƯA MỞ: các đường link chưa dùng được cho đến khi quản trị viên mở "
+                         "đợt khảo sát.",))
+    sheet = Sheet("Đường link" if stem == "duong-link" else "Nhắc nhở", XLSX_COLUMNS, rows)
+    return send_temporary(xlsx_file([sheet, Sheet("Ghi chú", [Column("note", "Ghi chú", width=100)], notes)]),
+                          f"{stem}-{campaign.year}.xlsx")
 
 
 @bp.get("/dot/<int:campaign_id>/loi-moi.<fmt>")
@@ -288,7 +294,8 @@ def send_emails(campaign_id: int):
         link = link_of(secret(), inv)
         if link is not None:
             subject, body = email_text(
-                inv.name, inv.group.name, campaign.name, form_url(base_url(), link.token), reminder
+                inv.name, inv.group.name, campaign.name, form_url(base_url(), link.token), reminder,
+                group_greeting(campaign_criteria(campaign), inv.group.code), campaign.province
             )
             messages.append((inv.email, subject, body))
             sent.append(inv)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import current_app, make_response, redirect, render_template, request, url_for
+from flask import current_app, g, make_response, redirect, render_template, request, url_for
 
 from ...extensions import db_session, get_database
 from ...services import audit as audit_service
@@ -17,6 +17,7 @@ from ...services import visits
 from ...services.campaigns import campaign_progress, open_campaigns
 from ...services.health import health
 from ...services.invitations import normalise_short_code
+from ...services.messages import group_greeting, sender, without_greeting
 from ...services.sealing import format_resume_code
 from ..common import secret
 from . import bp
@@ -38,10 +39,12 @@ def _load(conn, token: str, allow_used: bool = False):
     link = visits.find_link(conn, token, secret())
     if link is None:
         return None, _problem("unknown")
+    g.respondent_sender = sender(link.campaign.province)  # the page header names the province
     status = sub.link_status(link)
     if status != "open" and not (allow_used and status == "used"):
         return None, _problem(status, link)
     cset = visits.criteria_of(conn, link.campaign)
+    g.greeting = group_greeting(cset, link.group.code)  # "Ông/Bà", "đồng chí", "Quý cơ quan, doanh nghiệp"
     assigns = visits.assignments(conn, link, cset)
     if not assigns:  # a QR card printed for a unit its group does not rate (refused since)
         return None, _problem("wrong_card", link)
@@ -109,6 +112,7 @@ def welcome(token: str):
     scales, unknown = sub.answer_scales(cset, assigns)
     response = make_response(render_template(
         "respond/welcome.html", invitation=invitation, assignments=assigns, start=start, scales=scales,
+        intro=without_greeting(assigns[0].questionnaire.intro), greeting=g.greeting,
         unknown=unknown, started=started, pages=form_pages, missing=missing, resume_code=format_resume_code(code)))
     return _keep_resume_code(response, token, code)
 
