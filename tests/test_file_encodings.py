@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 import unicodedata
 
 import pandas as pd
@@ -133,7 +134,9 @@ def test_appraisal_with_semicolons_decimal_commas_and_decomposed_names_is_import
     response = post_file(admin, url + "/appraisal", cp1258(unicodedata.normalize("NFC", text)), url)
     assert response.status_code == 302
     assert flashes(admin, url)[0].startswith("Đã nhập điểm thẩm định: 2 dòng"), flashes(admin, url)
-    post_file(admin, url + "/appraisal", text.encode("utf-8"), url)  # the same, typed in NFD, as UTF-8
+    asked = post_file(admin, url + "/appraisal", text.encode("utf-8"), url)  # the same, typed in NFD, as UTF-8
+    token = re.search(r'name="tep" value="([0-9a-f]{32})"', asked.get_data(as_text=True)).group(1)
+    admin.post(url + "/appraisal/xac-nhan", data={"csrf_token": token_of(admin), "tep": token, "xac_nhan": "y"})
     assert flashes(admin, url)[0].startswith("Đã nhập điểm thẩm định: 2 dòng"), flashes(admin, url)
     with app.extensions[DB_KEY].session() as s:
         stored = dict(s.execute(select(Unit.code, Appraisal.points).join(Unit, Appraisal.unit_id == Unit.id)).all())

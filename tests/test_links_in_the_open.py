@@ -41,8 +41,7 @@ def site(request, tmp_path):
     login(admin, "qt")
     new_campaign(admin)
     upload(admin, "/quan-tri/dot/1/don-vi", UNITS_CSV, token_of(admin))
-    admin.post("/quan-tri/dot/1/lich", data={"csrf_token": token_of(admin), "status": "open", "opens_at": "",
-                                             "closes_at": ""})
+    admin.post("/quan-tri/dot/1/mo-khao-sat", data={"csrf_token": token_of(admin), "xac_nhan": "y"})  # confirmed
     upload(admin, "/quan-tri/dot/1/loi-moi/nhap", PEOPLE_CSV, token_of(admin, "/quan-tri/dot/1/loi-moi"))
     made = admin.post("/quan-tri/dot/1/the-qr", data={"csrf_token": token_of(admin, "/quan-tri/dot/1/loi-moi"),
                                                       "pair": "ba_be|nguoi_dan", "count": str(CARDS)})

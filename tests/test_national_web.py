@@ -32,7 +32,7 @@ def test_a_set_with_its_own_level_codes_runs_in_the_web_app(admin, app):
     # QR cards for the citizens of a commune: the set surveys communes, so the list offers them.
     page = admin.get("/quan-tri/dot/1/loi-moi").get_data(as_text=True)
     assert 'value="x_a1|nguoi_dan_xa"' in page and 'value="h_a|to_chuc"' in page
-    admin.post("/quan-tri/dot/1/lich", data={"csrf_token": token_of(admin), "status": "open"})
+    admin.post("/quan-tri/dot/1/mo-khao-sat", data={"csrf_token": token_of(admin), "xac_nhan": "y"})  # confirmed
     cards = admin.post("/quan-tri/dot/1/the-qr", data={"csrf_token": token_of(admin), "pair": "x_a1|nguoi_dan_xa",
                                                         "count": "1"})
     sheet = admin.get(cards.headers["Location"]).get_data(as_text=True)

@@ -132,7 +132,7 @@ def national_report(tmp_path_factory) -> Built:
                                                  "province": "Tỉnh Thử", "source": "bo:quoc_gia"})
     assert made.status_code == 302
     post_file(admin, "/quan-tri/dot/1/don-vi", UNITS.encode(), "don-vi.csv")
-    admin.post("/quan-tri/dot/1/lich", data={"csrf_token": token_of(admin), "status": "open"})
+    admin.post("/quan-tri/dot/1/mo-khao-sat", data={"csrf_token": token_of(admin), "xac_nhan": "y"})  # confirmed
     _store_ballots(app, random.Random(30))
     confirm = admin.get("/quan-tri/dot/1/ket-thuc").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', confirm).group(1)

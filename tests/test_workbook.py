@@ -3,6 +3,7 @@ its sheet, row and column, the CLI, and the differences between two sets."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import openpyxl
@@ -140,7 +141,11 @@ def test_an_admin_edits_a_draft_campaigns_set_in_excel_and_sees_what_changed(dem
     book["Xếp loại"]["C2"] = 80
     fixed = io.BytesIO()
     book.save(fixed)
-    _post(demo_admin, f"/quan-tri/dot/{new_id}/bo-tieu-chi", fixed.getvalue())
+    asked = _post(demo_admin, f"/quan-tri/dot/{new_id}/bo-tieu-chi", fixed.getvalue()).get_data(as_text=True)
+    assert "1 thay đổi về cách chấm điểm" in asked, "a confirmation page first (issue 30 item 2)"
+    token = re.search(r'name="tep" value="([0-9a-f]{32})"', asked).group(1)
+    demo_admin.post(f"/quan-tri/dot/{new_id}/bo-tieu-chi/xac-nhan", data={
+        "csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', asked).group(1), "tep": token, "xac_nhan": "y"})
     assert flashes(demo_admin, f"/quan-tri/dot/{new_id}/bo-tieu-chi") == ["Đã thay bộ tiêu chí."]
     with demo_app.extensions[DB_KEY].session() as s:
         cset = campaign_criteria(s.get(Campaign, new_id))
