@@ -135,9 +135,9 @@ def test_a_new_admin_runs_a_campaign_in_the_browser_alone(browser, live_server, 
 
     # Open it.
     walk.click(page.locator("nav.crumbs").get_by_role("link", name="Chỉ số CCHC tỉnh Bắc Kạn năm 2025"))
-    walk.click(page.locator("ol.steps").get_by_role("link", name="Lịch và mở khảo sát"))
-    walk.choose(page.get_by_label("Tình trạng"), "open")
-    walk.click(page.get_by_role("button", name="Lưu", exact=True))
+    walk.click(page.get_by_role("link", name="Mở khảo sát…"))  # its confirmation page says what opening does
+    walk.click(page.get_by_label("Tôi đã xem các hệ quả trên và muốn mở khảo sát."))
+    walk.click(page.get_by_role("button", name="Mở khảo sát", exact=True))
     assert page.locator("h1 .tag").first.inner_text() == "Đang khảo sát"
 
     # Export the links for Zalo, SMS and e-mail.
@@ -272,9 +272,9 @@ def test_the_national_set_in_the_browser(browser, live_server, demo_app, people,
     assert page.locator(".flash").first.inner_text() == "Đã thêm 3 đơn vị."
     assert "Cấp xã" in page.locator("table").first.inner_text()
     walk.click(page.locator("nav.crumbs").get_by_role("link", name="Khung quốc gia 2025"))
-    walk.click(page.locator("ol.steps").get_by_role("link", name="Lịch và mở khảo sát"))
-    walk.choose(page.get_by_label("Tình trạng"), "open")
-    walk.click(page.get_by_role("button", name="Lưu", exact=True))
+    walk.click(page.get_by_role("link", name="Mở khảo sát…"))  # its confirmation page says what opening does
+    walk.click(page.get_by_label("Tôi đã xem các hệ quả trên và muốn mở khảo sát."))
+    walk.click(page.get_by_role("button", name="Mở khảo sát", exact=True))
     walk.click(page.locator("ol.steps").get_by_role("link", name="Đường link và thẻ QR"))
     walk.choose(page.get_by_label("Đơn vị — đối tượng"), "x_a1|nguoi_dan_xa")
     walk.fill(page.get_by_label("Số thẻ"), "1")

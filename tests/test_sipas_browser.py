@@ -357,9 +357,9 @@ def test_a_sipas_campaign_end_to_end_by_clicking(browser, empty_server, app, tmp
 
     # 7. Open the campaign.
     crumb(page, NAME)
-    step(page, "Lịch và mở khảo sát")
-    page.get_by_label("Tình trạng").select_option("open")
-    click(page, page.get_by_role("button", name="Lưu", exact=True))
+    click(page, page.get_by_role("link", name="Mở khảo sát…"))  # its confirmation page says what opening does
+    page.get_by_label("Tôi đã xem các hệ quả trên và muốn mở khảo sát.").check()
+    click(page, page.get_by_role("button", name="Mở khảo sát", exact=True))
     assert page.locator("h1 .tag").first.inner_text() == "Đang khảo sát"
     axe_clean(page)
 
