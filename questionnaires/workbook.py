@@ -172,9 +172,60 @@ def export_workbook(cset: CriteriaSet) -> bytes:
             wide = key in ("name", "text", "title", "intro", "criterion_name", "label", "scale_name", "rates")
             sheet.column_dimensions[openpyxl.utils.get_column_letter(i)].width = 48 if wide else 14
         sheet.freeze_panes = "A2"
+    _dropdowns(book)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+# Closed lists of the workbook (issue 30 item 4): each code column offers its codes as a dropdown. A list of codes
+# defined in another sheet points at that sheet's column, so a code added there is offered too.
+CODE_SOURCES = {  # (sheet, column key) -> (sheet, column key) whose cells are the codes to choose from
+    ("Cấp", "parent"): ("Cấp", "code"), ("Tiêu chí", "level"): ("Cấp", "code"),
+    ("Tiêu chí", "field"): ("Lĩnh vực", "code"), ("Câu hỏi", "level"): ("Cấp", "code"),
+    ("Câu hỏi", "sub_criterion"): ("Tiêu chí", "code"), ("Câu hỏi", "scale"): ("Thang đo", "scale"),
+    ("Phiếu", "level"): ("Cấp", "code"), ("Phiếu", "group"): ("Đối tượng", "code"),
+    ("Câu hỏi của phiếu", "level"): ("Cấp", "code"), ("Câu hỏi của phiếu", "group"): ("Đối tượng", "code"),
+    ("Câu hỏi của phiếu", "question"): ("Câu hỏi", "id"),
+}
+
+
+def closed_lists() -> dict[tuple[str, str], list[str]]:
+    """(sheet, column key) -> the words a column of fixed choices takes: yes/no, rank_within, kinds, role,
+    reached_by, the SIPAS weighting."""
+    from .parse_set import REACHED_BY
+
+    lists = {(sheet, key): ["có", "không"] for sheet, columns in SHEETS.items() for key, heading in columns
+             if "(có/không)" in heading}
+    lists |= {("Cấp", "rank_within"): list(RANK_WORDS.values()), ("Câu hỏi", "role"): list(ROLE_WORDS.values()),
+              ("Câu hỏi", "kind"): list(KIND_WORDS.values()), ("Bộ tiêu chí", "kind"): ["par", "sipas"],
+              ("Bộ tiêu chí", "sipas_weighting"): list(WEIGHTING_WORDS.values()),
+              ("Đối tượng", "reached_by"): list(REACHED_BY)}
+    return lists
+
+
+def _dropdowns(book) -> None:
+    """Data validation on every code column of ``book`` that takes a closed list (:data:`CODE_SOURCES`,
+    :func:`closed_lists`), from row 2 to :data:`MAX_ROWS`; a blank cell stays allowed (optional columns)."""
+    from openpyxl.utils import get_column_letter, quote_sheetname
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    def letter(sheet: str, key: str) -> str:
+        return get_column_letter([k for k, _h in SHEETS[sheet]].index(key) + 1)
+
+    formulas = {where: f'"{",".join(words)}"' for where, words in closed_lists().items()}
+    for where, (sheet, key) in CODE_SOURCES.items():
+        column = letter(sheet, key)
+        formulas[where] = f"{quote_sheetname(sheet)}!${column}$2:${column}${MAX_ROWS + 1}"
+    for (sheet, key), formula in formulas.items():
+        if sheet not in book.sheetnames or key not in dict(SHEETS[sheet]):
+            continue
+        rule = DataValidation(type="list", formula1=formula, allow_blank=True, showErrorMessage=True,
+                              errorTitle="Giá trị không có trong danh sách",
+                              error="Chọn một giá trị trong danh sách (bấm mũi tên bên phải ô).")
+        column = letter(sheet, key)
+        rule.add(f"{column}2:{column}{MAX_ROWS + 1}")
+        book[sheet].add_data_validation(rule)
 
 
 def _formula_safe(value):

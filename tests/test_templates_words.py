@@ -4,6 +4,7 @@ official reads (results imports, audit log) and dropdowns in the criteria workbo
 from __future__ import annotations
 
 import io
+import re
 import unicodedata
 
 import openpyxl
@@ -102,3 +103,45 @@ def test_the_results_page_shows_no_column_codes_and_links_the_templates(demo_adm
     assert "Tổng điểm thẩm định" in page
     for kind in ("tham-dinh-so", "tham-dinh-huyen", "ket-qua-xa", "nam-truoc"):
         assert f"{RESULTS}/mau/{kind}.xlsx" in page
+
+
+def test_the_audit_log_speaks_in_words_and_vietnam_time(demo_app, demo_admin):
+    from datetime import datetime
+
+    from survey_app.models import AuditEntry
+
+    with demo_app.extensions[DB_KEY].transaction() as s:
+        s.add(AuditEntry(at=datetime(2026, 12, 8, 7, 5), actor="qt", action="update", entity="campaign",
+                         entity_id="1", attribute="status", old_value="draft", new_value="open"))
+    page = demo_admin.get("/quan-tri/nhat-ky?nguoi=qt&doi_tuong=campaign").get_data(as_text=True)
+    # 07:05 UTC is 14:05 in Vietnam (UTC+7), day first
+    assert '<time datetime="2026-12-08T14:05:00+07:00">08/12/2026 14:05</time>' in page
+    assert "<td>Sửa</td><td>Đợt khảo sát: Điều tra XHH Chỉ số CCHC năm 2023 (dữ liệu mẫu)</td>" in page
+    assert "<td>trạng thái</td><td>Đang chuẩn bị</td><td>Đang thu phiếu</td>" in page
+    whole = demo_admin.get("/quan-tri/nhat-ky").get_data(as_text=True)
+    cells = re.findall(r"<td>([^<]*)</td>", whole)
+    for code in ("create", "update", "state", "links_out", "ballot", "campaign", "verified", "UTC"):
+        assert code not in cells and f">{code}</option>" not in whole
+    assert "(UTC)" not in whole and '<option value="links_out"' in whole  # the filter sends the code, shows words
+
+
+def test_the_criteria_workbook_offers_dropdowns_on_its_code_columns():
+    from questionnaires.workbook import export_workbook
+
+    book = openpyxl.load_workbook(io.BytesIO(export_workbook(load_default_set())))
+
+    def rule(sheet: str, cell: str):
+        found = [dv for dv in book[sheet].data_validations.dataValidation if cell in dv.sqref]
+        assert len(found) == 1, (sheet, cell)
+        return found[0]
+
+    # "Câu hỏi": A Cấp (level codes, from the "Cấp" sheet), E Thang đo (scales), I Dạng câu (words)
+    assert rule("Câu hỏi", "A2").type == "list" and rule("Câu hỏi", "A5000").formula1 == "'Cấp'!$A$2:$A$5001"
+    assert rule("Câu hỏi", "E2").formula1 == "'Thang đo'!$A$2:$A$5001"
+    assert rule("Câu hỏi", "I3").formula1 == '"chấm điểm,thông tin người trả lời,mong đợi,ý kiến"'
+    assert rule("Tiêu chí", "B2").formula1 == "'Lĩnh vực'!$A$2:$A$5001"
+    assert rule("Cấp", "F2").formula1 == '"toàn tỉnh,trong cấp trên"'
+    assert rule("Đối tượng", "C2").formula1 == '"link,paper,qr,mixed"'
+    assert rule("Đối tượng", "E2").formula1 == '"có,không"'  # census (có/không)
+    assert rule("Câu hỏi của phiếu", "B2").formula1 == "'Đối tượng'!$A$2:$A$5001"
+    assert not [dv for dv in book["Câu hỏi"].data_validations.dataValidation if "G2" in dv.sqref]  # free text

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, url_for
 from ...extensions import db_session
 from ...models import CHANNELS
 from ...services.audit import audit_page, disputed_links
+from ...services.audit_words import choice_words, shown_entries
 from ...services.review import FLAGS, STATE_LABELS, ReviewError, ballots_for_review, change_state
 from ..common import READERS, actor, campaign_or_404, current_user, roles_required
 from . import bp
@@ -64,6 +65,8 @@ def audit_log():
     page = audit_page(db_session(), {"entity": form.doi_tuong.data, "actor": form.nguoi.data,
                                      "action": form.thao_tac.data, "entity_id": form.ma.data},
                       form.trang.data or 1, AUDIT_PAGE)
-    choices = {"doi_tuong": page.choices["entity"], "nguoi": page.choices["actor"], "thao_tac": page.choices["action"]}
-    return render_template("admin/audit.html", entries=page.entries, total=page.total, page=page.page,
+    choices = choice_words({"doi_tuong": page.choices["entity"], "nguoi": page.choices["actor"],
+                            "thao_tac": page.choices["action"]})
+    return render_template("admin/audit.html", entries=page.entries,
+                           shown=shown_entries(db_session(), page.entries), total=page.total, page=page.page,
                            pages=page.pages, args=form.filters(), choices=choices)
