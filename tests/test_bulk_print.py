@@ -3,16 +3,18 @@ still lacks, reconciled against it, and returns one print-ready page; reprints a
 
 The campaign is the card set of test_card_levels (citizens rate their own district and commune and
 choose departments; businesses rate their own district) with two districts, a commune each and two
-departments. The plan and what is already issued, by hand:
+departments; here citizens are reached both ways (``mixed``), businesses on paper. Since issue 30 a
+cell counts its cards and serials together (each person takes one): what it lacks goes half to cards
+(the odd one a card) for citizens, all to ballots for businesses. The plan and what is issued, by hand:
 
-    cell                    target  cards (not revoked)  serials   missing cards  missing serials
-    Huyện An Phú, citizens      6          2                5             4              1
-    Huyện An Phú, businesses    3          0                0             3              3
-    Huyện Bình Sơn, citizens    4          0                0             4              4
-    Huyện Bình Sơn, businesses  2          3 (over)         1             0              1
-    Xã An Lạc, citizens         2          0 (1 revoked)    0             2              2
-    Sở Tư pháp, citizens        0          -                -             -              -
-                                                                  total  13             11
+    cell                    target  cards (not revoked)  serials   lacks   new cards  new serials
+    Huyện An Phú, citizens      6          2                5        0 (7)      0          0
+    Huyện An Phú, businesses    3          0                0        3          0          3
+    Huyện Bình Sơn, citizens    4          0                0        4          2          2
+    Huyện Bình Sơn, businesses  2          3 (over)         1        0          0          0
+    Xã An Lạc, citizens         2          0 (1 revoked)    0        2          1          1
+    Sở Tư pháp, citizens        0          -                -        -          -          -
+                                                           total     9          3          6
 """
 from __future__ import annotations
 
@@ -43,7 +45,11 @@ PLAN = {("h_a", "nguoi_dan"): 6, ("h_a", "doanh_nghiep"): 3, ("h_b", "nguoi_dan"
 @pytest.fixture
 def campaign(app) -> int:
     with app.extensions[DB_KEY].transaction() as s:
-        c = create_campaign(s, year=2026, name="In hàng loạt", criteria_texts=card_set(), actor="t", status="open")
+        texts = card_set()
+        texts["set.yaml"] = texts["set.yaml"].replace("    name: Người dân\n    reached_by: paper",
+                                                      "    name: Người dân\n    reached_by: mixed")
+        assert "reached_by: mixed" in texts["set.yaml"]
+        c = create_campaign(s, year=2026, name="In hàng loạt", criteria_texts=texts, actor="t", status="open")
         c.province = "Tỉnh Thái Nguyên"
         s.add_all([Unit(campaign_id=c.id, code="so_tp", name="Sở Tư pháp", level="so"),
                    Unit(campaign_id=c.id, code="so_tc", name="Sở Tài chính", level="so")])
@@ -130,35 +136,35 @@ def ballot_groups(section: str, unit: str) -> list[str]:
 def test_bulk_issues_exactly_what_the_plan_lacks_and_a_second_click_nothing(app, admin, campaign):
     assert cards_and_serials(app, campaign) == BEFORE
     page = admin.get(f"/quan-tri/dot/{campaign}/phieu-giay").get_data(as_text=True)
-    assert "còn thiếu <strong>13 thẻ QR</strong> và <strong>11 phiếu giấy</strong> ở 5 ô" in page
+    assert "còn thiếu <strong>3 thẻ QR</strong> và <strong>6 phiếu giấy</strong> ở 3 ô" in page
 
     result = bulk(admin, campaign)
     html = result.get_data(as_text=True)
     assert result.status_code == 200 and result.headers["Cache-Control"] == "no-store"
-    assert "Vừa phát hành 13 thẻ QR và 11 phiếu giấy còn thiếu so với kế hoạch mẫu" in html
+    assert "Vừa phát hành 3 thẻ QR và 6 phiếu giấy còn thiếu so với kế hoạch mẫu" in html
     assert cards_and_serials(app, campaign) == {
-        ("h_a", "nguoi_dan"): (6, 6), ("h_a", "doanh_nghiep"): (3, 3), ("h_b", "nguoi_dan"): (4, 4),
-        ("h_b", "doanh_nghiep"): (3, 2), ("x_a1", "nguoi_dan"): (2, 2)}, "each medium up to its target, never over"
-    assert html.count('<article class="qr-card cut">') == 13 and html.count('<article class="paper-ballot">') == 11
+        ("h_a", "nguoi_dan"): (2, 5), ("h_a", "doanh_nghiep"): (0, 3), ("h_b", "nguoi_dan"): (2, 2),
+        ("h_b", "doanh_nghiep"): (3, 1), ("x_a1", "nguoi_dan"): (1, 1)}, "cards and ballots together up to the target"
+    assert html.count('<article class="qr-card cut">') == 3 and html.count('<article class="paper-ballot">') == 6
 
     # Grouped by unit, in the plan's order, each card and ballot naming its unit and group in words.
     found = sections(html)
     assert [unit for unit, _s in found] == ["Huyện An Phú", "Huyện Bình Sơn", "Xã An Lạc"]
     by_unit = {unit: (card_groups(s, unit), ballot_groups(s, unit)) for unit, s in found}
     assert by_unit == {
-        "Huyện An Phú": (["Người dân"] * 4 + ["Doanh nghiệp"] * 3, ["Người dân"] + ["Doanh nghiệp"] * 3),
-        "Huyện Bình Sơn": (["Người dân"] * 4, ["Người dân"] * 4 + ["Doanh nghiệp"]),
-        "Xã An Lạc": (["Người dân"] * 2, ["Người dân"] * 2)}
+        "Huyện An Phú": ([], ["Doanh nghiệp"] * 3),
+        "Huyện Bình Sơn": (["Người dân"] * 2, ["Người dân"] * 2),
+        "Xã An Lạc": (["Người dân"], ["Người dân"])}
     # The new serials are the ones printed, numbered after the 6 already reserved.
     with app.extensions[DB_KEY].session() as s:
         new = s.scalars(select(PaperSerial.serial).where(PaperSerial.campaign_id == campaign)
                         .order_by(PaperSerial.serial)).all()[6:]
-    assert len(new) == 11 and sorted(re.findall(r'<div class="pb-serial">.*?<span>(\d+)</span>', html)) == new
+    assert len(new) == 6 and sorted(re.findall(r'<div class="pb-serial">.*?<span>(\d+)</span>', html)) == new
 
     again = bulk(admin, campaign)
     assert again.status_code == 302
-    assert cards_and_serials(app, campaign)[("h_a", "nguoi_dan")] == (6, 6)
-    assert sum(c for c, _s in cards_and_serials(app, campaign).values()) == 18
+    assert cards_and_serials(app, campaign)[("h_a", "nguoi_dan")] == (2, 5)
+    assert sum(c for c, _s in cards_and_serials(app, campaign).values()) == 8
     (message,) = flashes(admin, f"/quan-tri/dot/{campaign}/phieu-giay")
     assert message.startswith("Không có thẻ QR hay phiếu giấy nào còn thiếu so với kế hoạch mẫu") \
         and "không phát hành thêm" in message
@@ -190,11 +196,11 @@ def test_each_cards_qr_code_opens_its_own_card(app, admin, campaign):
 
 
 @pytest.mark.parametrize("fields,cells", [
-    ({"don_vi": "h_a"}, {("h_a", "nguoi_dan"): (6, 6), ("h_a", "doanh_nghiep"): (3, 3)}),
-    ({"doi_tuong": "doanh_nghiep"}, {("h_a", "doanh_nghiep"): (3, 3), ("h_b", "doanh_nghiep"): (3, 2)}),
-    ({"cap": "xa"}, {("x_a1", "nguoi_dan"): (2, 2)}),
-    ({"cap": "huyen", "doi_tuong": "nguoi_dan", "loai": "phieu-giay"},
-     {("h_a", "nguoi_dan"): (2, 6), ("h_b", "nguoi_dan"): (0, 4)}),
+    ({"don_vi": "h_a"}, {("h_a", "doanh_nghiep"): (0, 3)}),
+    ({"doi_tuong": "doanh_nghiep"}, {("h_a", "doanh_nghiep"): (0, 3)}),
+    ({"cap": "xa"}, {("x_a1", "nguoi_dan"): (1, 1)}),
+    ({"cap": "huyen", "doi_tuong": "nguoi_dan", "loai": "phieu-giay"}, {("h_b", "nguoi_dan"): (0, 4)}),
+    ({"cap": "huyen", "doi_tuong": "nguoi_dan", "loai": "the-qr"}, {("h_b", "nguoi_dan"): (4, 0)}),
 ])
 def test_the_filter_issues_only_its_part(app, admin, campaign, fields, cells):
     result = bulk(admin, campaign, **fields)
@@ -248,9 +254,9 @@ def test_a_reprint_needs_its_checkbox_is_audited_and_prints_only_usable_cards(ap
     codes = re.findall(r'<p class="qr-code">([A-Z2-9]{4}-[A-Z2-9]{4})</p>', html)
     page = reprint(admin, campaign, confirm=True).get_data(as_text=True)
     codes += re.findall(r'<p class="qr-code">([A-Z2-9]{4}-[A-Z2-9]{4})</p>', page)
-    assert len(codes) == 1 + 17
+    assert len(codes) == 1 + 7  # unused cards after the issue: An Phú 1 (one answered), Bình Sơn 2 + 3, An Lạc 1
     texts = " ".join(f"{r.old_value} {r.new_value}" for r in audit_rows(app))
-    assert "In hàng loạt 13 thẻ QR" in texts and "13 thẻ QR in hàng loạt cho 4 ô" in texts
+    assert "In hàng loạt 3 thẻ QR" in texts and "3 thẻ QR in hàng loạt cho 2 ô" in texts
     assert not [c for c in codes if c in texts or c.replace("-", "") in texts]
     with app.extensions[DB_KEY].session() as s:
         salts = s.scalars(select(Invitation.token_salt)).all()
@@ -290,7 +296,7 @@ def test_the_action_is_reached_by_clicking_from_the_campaign_page(app, admin, ca
         data.setdefault(name, re.search(rf'name="{name}".*?<option[^>]*value="([^"]*)"', form.group(2), re.S).group(1))
     assert set(data) == {"in-csrf_token", "in-ve", "in-cap", "in-doi_tuong", "in-don_vi", "in-loai"}
     result = admin.post(form.group(1), data=data)
-    assert result.status_code == 200 and "Vừa phát hành 13 thẻ QR và 11 phiếu giấy" in result.get_data(as_text=True)
+    assert result.status_code == 200 and "Vừa phát hành 3 thẻ QR và 6 phiếu giấy" in result.get_data(as_text=True)
     # The links and cards page, linked from the campaign page too, has the same action and comes back to itself.
     cards_url = re.search(r'href="(/quan-tri/dot/\d+/loi-moi)"', home).group(1)
     cards_page = admin.get(cards_url).get_data(as_text=True)
@@ -313,5 +319,5 @@ def test_the_write_lock_is_released_before_the_page_is_drawn(app, admin, campaig
     quick.dispose()
     rest = (head + b"".join(chunks)).decode()
     result.close()
-    assert rest.count('<article class="qr-card cut">') == 13
-    assert cards_and_serials(app, campaign)[("h_b", "nguoi_dan")] == (4, 4)
+    assert rest.count('<article class="qr-card cut">') == 3
+    assert cards_and_serials(app, campaign)[("h_b", "nguoi_dan")] == (2, 2)

@@ -6,10 +6,11 @@ the plan for the groups reached on paper or by QR (optionally only a level, a gr
 medium), and says which it made (:class:`BulkIssue`, ranges per unit × group, never a list per card);
 the caller commits, then reads them back unit by unit (:func:`cards_of`, :func:`serials_of`) to print.
 
-Each medium is reconciled against the plan on its own, as the paper page's "In N phiếu còn thiếu"
-does: a unit × group planned for T people has at most T QR cards that are not revoked and at most T
-paper serials, so a person at the one-stop shop can take either. A cell already at its target gets
-nothing; a second bulk issue right after the first issues nothing.
+A cell is reconciled against the plan once, both media together (issue 30): a unit × group planned
+for T people has T QR cards not revoked and paper serials in all, since each person takes one or the
+other. What a cell lacks goes to the medium its group is reached by (cards for ``qr``, ballots for
+``paper``, half each for ``mixed``, the odd one a card), or all to the one medium chosen. A cell
+already at its target gets nothing; a second bulk issue right after the first issues nothing.
 
 A reprint (:func:`reprint_counts`) prints again what was issued and can still be used: QR cards
 neither answered nor revoked, serials printed and not yet keyed. It issues nothing new; the caller
@@ -73,10 +74,29 @@ class Cell:
     target: int
     cards: int
     serials: int
+    reach: str = "paper"
 
-    def missing(self, medium: str) -> int:
-        """How many of ``medium`` the plan still lacks here (never below 0)."""
-        return max(0, self.target - (self.cards if medium == "qr" else self.serials))
+    @property
+    def lacking(self) -> int:
+        """How many cards and ballots together the plan still lacks here (never below 0)."""
+        return max(0, self.target - self.cards - self.serials)
+
+    def missing(self, medium: str, media: tuple[str, ...] = MEDIA) -> int:
+        """How many of ``medium`` an issue of ``media`` makes here: what the cell lacks, all of it when one
+        medium is chosen, else shared by how the group is reached (``mixed``: half each, the odd one a card).
+
+        Examples
+        --------
+        >>> cell = Cell(None, None, 7, 1, 1, "mixed")
+        >>> cell.missing("qr"), cell.missing("paper"), cell.missing("paper", ("paper",))
+        (3, 2, 5)
+        """
+        if medium not in media:
+            return 0
+        if len(media) == 1:
+            return self.lacking
+        cards = {"qr": self.lacking, "paper": 0}.get(self.reach, (self.lacking + 1) // 2)
+        return cards if medium == "qr" else self.lacking - cards
 
 
 def printed_groups(campaign: Campaign) -> list[RespondentGroup]:
@@ -105,7 +125,10 @@ def plan_cells(s: Session, campaign: Campaign, flt: PrintFilter) -> list[Cell]:
         .group_by(Invitation.unit_id, Invitation.group_id))
     serials = _counts(s, select(PaperSerial.unit_id, PaperSerial.group_id, func.count()).where(
         PaperSerial.campaign_id == campaign.id).group_by(PaperSerial.unit_id, PaperSerial.group_id))
-    return [Cell(u, g, planned[(u.id, g.id)], cards.get((u.id, g.id), 0), serials.get((u.id, g.id), 0))
+    reach = {g.code: cset_group.reached_by for g in campaign.groups
+             if (cset_group := campaign_criteria(campaign).group_by_code.get(g.code)) is not None}
+    return [Cell(u, g, planned[(u.id, g.id)], cards.get((u.id, g.id), 0), serials.get((u.id, g.id), 0),
+                 reach.get(g.code, "paper"))
             for u, g in pairs_in(campaign, flt) if planned.get((u.id, g.id))]
 
 
@@ -120,10 +143,9 @@ class Shortfall:
 
 def shortfall(cells: list[Cell], media: tuple[str, ...] = MEDIA) -> Shortfall:
     """The totals of :func:`plan_cells` still missing, for the chosen media."""
-    cards = sum(c.missing("qr") for c in cells) if "qr" in media else 0
-    serials = sum(c.missing("paper") for c in cells) if "paper" in media else 0
-    lacking = sum(1 for c in cells if ("qr" in media and c.missing("qr")) or ("paper" in media and c.missing("paper")))
-    return Shortfall(cards, serials, lacking)
+    cards = sum(c.missing("qr", media) for c in cells)
+    serials = sum(c.missing("paper", media) for c in cells)
+    return Shortfall(cards, serials, sum(1 for c in cells if c.lacking))
 
 
 @dataclass(frozen=True)
@@ -173,8 +195,7 @@ def issue_missing(s: Session, campaign: Campaign, flt: PrintFilter, secret: str,
     now = utcnow()
     issued, handed = [], Counter()
     for cell in cells:
-        cards = cell.missing("qr") if "qr" in flt.media else 0
-        serials = cell.missing("paper") if "paper" in flt.media else 0
+        cards, serials = cell.missing("qr", flt.media), cell.missing("paper", flt.media)
         if not cards and not serials:
             continue
         ids = []
@@ -316,3 +337,57 @@ def record_reprint(s: Session, campaign: Campaign, flt: PrintFilter, reprint: Re
 def spent_markers(s: Session, campaign_id: int) -> set[str]:
     """The campaign's spent markers (a card whose marker is here was answered); empty after close."""
     return set(s.scalars(select(SpentLink.marker).where(SpentLink.campaign_id == campaign_id)))
+
+
+def cell_of(s: Session, campaign: Campaign, unit: Unit, group: RespondentGroup) -> Cell:
+    """One unit × group's cell: its target (0 when the plan has none) and what it already has."""
+    cells = [c for c in plan_cells(s, campaign, PrintFilter(unit=unit.code, group=group.code))
+             if c.unit.id == unit.id and c.group.id == group.id]
+    if cells:
+        return cells[0]
+    reach = campaign_criteria(campaign).group_by_code[group.code].reached_by \
+        if group.code in campaign_criteria(campaign).group_by_code else "paper"
+    return Cell(unit, group, 0, 0, 0, reach)
+
+
+class OverPlan(ValueError):
+    """An issue past what the plan lacks, without a reason: the message says how many and what to do."""
+
+
+def check_over_plan(cell: Cell, count: int, reason: str, what: str) -> int:
+    """How many of ``count`` go past what ``cell`` lacks; refused (:class:`OverPlan`) without a reason.
+    A cell the plan gives no target is not reconciled (nothing to go past).
+
+    Examples
+    --------
+    >>> check_over_plan(Cell(None, None, 60, 61, 0), 5, "in hỏng 5 phiếu", "thẻ QR")
+    5
+    >>> check_over_plan(Cell(None, None, 0, 3, 0), 5, "", "thẻ QR")
+    0
+    """
+    if not cell.target:
+        return 0
+    extra = count - min(count, cell.lacking)
+    if extra and not reason.strip():
+        issued = cell.cards + cell.serials
+        raise OverPlan(f"Kế hoạch mẫu của ô này là {cell.target} người, đã phát hành {issued} (thẻ QR và phiếu "
+                       f"giấy): in thêm {count} {what} thì {extra} vượt kế hoạch. Ghi lý do phát hành vượt kế hoạch "
+                       "(ví dụ: thay phiếu in hỏng) rồi bấm lại, hoặc giảm số lượng.")
+    return extra
+
+
+def record_over_plan(s: Session, campaign: Campaign, cell: Cell, what: str, count: int, extra: int, reason: str,
+                     actor: str, user_id: int | None = None) -> None:
+    """Audit an issue past the plan, with its reason (the unit and group in words)."""
+    record(s, actor, "over_plan", "invitations" if what == "thẻ QR" else "paper_serials", campaign.id,
+           user_id=user_id, attribute="ly_do",
+           new_value=f"{count} {what} cho {cell.unit.name} — {cell.group.name}, {extra} vượt kế hoạch "
+                     f"{cell.target} (đã có {cell.cards + cell.serials}). Lý do: {reason.strip()}")
+
+
+def record_paper_reprint(s: Session, campaign: Campaign, serials: list[str], words: str, actor: str,
+                         user_id: int | None = None) -> None:
+    """Audit a reprint of paper ballots already issued (how many, which, the first and last)."""
+    record(s, actor, "reprint", "paper_serials", campaign.id, user_id=user_id, attribute="paper_print",
+           new_value=f"In lại {len(serials)} phiếu giấy đã phát hành ({words}): "
+                     f"{', '.join(serials[:20])}{' …' if len(serials) > 20 else ''}")

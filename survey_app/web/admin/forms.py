@@ -354,3 +354,32 @@ class BulkUsersForm(FlaskForm):
     rows = FieldList(FormField(BulkRowForm), min_entries=0, max_entries=MAX_BULK_ROWS)
     pasted = TextAreaField(validators=[Length(max=20000, message="Khối dán quá dài (tối đa 20 000 ký tự).")])
     action = StringField(validators=[Length(max=16)])
+
+
+# --- Issue 30 item 6: issue once (reasons for going past the plan, reprints) ---------------------------
+
+class IssueCountForm(CountForm):
+    """How many cards or ballots to issue for a unit × group, and why, when more than the plan lacks."""
+
+    ly_do = StringField("Lý do phát hành vượt kế hoạch", validators=[
+        Length(max=300, message="Lý do dài tối đa 300 ký tự.")])
+
+
+class PaperReprintForm(FlaskForm):
+    """A reprint of paper ballots already issued: a unit × group (``o``) or serials typed (``so``)."""
+
+    chon = SelectField(choices=["o", "so"], default="o")
+    pair = StringField(validators=[Length(max=130)])
+    so = StringField(validators=[Length(max=4000, message="Danh sách mã phiếu dài tối đa 4000 ký tự.")])
+
+
+class CardsPrintQuery(QueryForm):
+    """Which QR cards of a unit × group the print page shows: the new ones (card ids ``tu``..``den``),
+    every card not used (``chon=tat-ca``, a reprint) or the codes typed (``ma``)."""
+
+    don_vi = StringField(validators=[Length(max=64)])
+    doi_tuong = StringField(validators=[Length(max=64)])
+    tu = AsciiIntegerField(max_digits=12, validators=[Optional()])
+    den = AsciiIntegerField(max_digits=12, validators=[Optional()])
+    chon = SelectField(choices=["", "moi", "tat-ca", "ma"], default="", validators=[Optional()])
+    ma = StringField(validators=[Length(max=4000)])

@@ -8,6 +8,7 @@ failed write is an error page and nothing is sent.
 """
 from __future__ import annotations
 
+import re
 import smtplib
 from collections import Counter
 
@@ -17,6 +18,7 @@ from ...extensions import db_session
 from ...models import Campaign, Invitation
 from ...outputs.exports import Column, Sheet, xlsx_file
 from ...outputs.qr import qr_png, qr_svg
+from ...services import bulk_print
 from ...services import invitations as invitation_service
 from ...services import units as unit_service
 from ...services.audit import handout_text, record_links_out
@@ -43,7 +45,7 @@ from ..common import (
     unit_and_group,
 )
 from . import bp
-from .forms import CardsQuery, CountForm, InvitationUploadForm, SendForm
+from .forms import CardsPrintQuery, InvitationUploadForm, IssueCountForm, SendForm
 from .print_all import print_all_panel
 from .revoking import revoke_after_confirmation
 
@@ -166,27 +168,34 @@ def make_cards(campaign_id: int):
     campaign = campaign_or_404(campaign_id)
     if closed := collecting_or_back(campaign, "admin.invitations"):
         return closed
-    form = CountForm()
+    form = IssueCountForm()
     valid = form.validate()
     unit, group = unit_and_group(campaign_id, *form.codes())
     if not valid or unit is None or group is None or form.count.data > 500:
         flash("Chọn đơn vị, đối tượng và số thẻ từ 1 đến 500.", "error")
         return redirect(url_for("admin.invitations", campaign_id=campaign_id))
     count = form.count.data
+    cell = bulk_print.cell_of(db_session(), campaign, unit, group)  # issue 30 item 6: past the plan needs a reason
     try:
-        invitation_service.create_qr_cards(db_session(), campaign, unit, group, count, secret(), actor())
-    except invitation_service.CardRefused as refused:
+        extra = bulk_print.check_over_plan(cell, count, form.ly_do.data or "", "thẻ QR")
+        made = invitation_service.create_qr_cards(db_session(), campaign, unit, group, count, secret(), actor())
+    except (invitation_service.CardRefused, bulk_print.OverPlan) as refused:
         flash(str(refused), "error")
         return redirect(url_for("admin.invitations", campaign_id=campaign_id))
+    if extra:
+        bulk_print.record_over_plan(db_session(), campaign, cell, "thẻ QR", count, extra, form.ly_do.data, actor(),
+                                    current_user().id)
     flash(f"Đã tạo {count} thẻ QR cho {group.name} — {unit.name}.", "ok")
-    return redirect(url_for("admin.cards", campaign_id=campaign_id, don_vi=unit.code, doi_tuong=group.code))
+    return redirect(url_for("admin.cards", campaign_id=campaign_id, don_vi=unit.code, doi_tuong=group.code,
+                            tu=made[0][0].id, den=made[-1][0].id))
 
 
 @bp.get("/dot/<int:campaign_id>/the-qr/in")
 @roles_required("admin")
 def cards(campaign_id: int):
-    """An A4 sheet of the unused QR cards of a unit × group, to print and cut."""
-    query = CardsQuery()
+    """An A4 sheet of QR cards of a unit × group, to print and cut: the new ones (ids ``tu``..``den``) by
+    default; every unused card (``chon=tat-ca``) or the codes typed (``chon=ma``) is a reprint, audited."""
+    query = CardsPrintQuery()
     with read_session() as s:
         campaign = readable_campaign_or_404(s, campaign_id)
         unit, group = (unit_service.unit_and_group(s, campaign_id, query.don_vi.data or "", query.doi_tuong.data or "")
@@ -197,16 +206,33 @@ def cards(campaign_id: int):
         if refusal:  # cards made before they were refused for a level the group does not rate open nothing
             flash(refusal, "error")
             return redirect(url_for("admin.invitations", campaign_id=campaign_id))
-        cards = []
+        choice, new_range, typed, cards = card_selection(query)
+        wanted = {invitation_service.normalise_short_code(code) for code in re.split(r"[,;\n]+", typed)} - {""}
         for inv in invitation_service.unused_cards(s, campaign_id, unit, group, secret()):
             link = link_of(secret(), inv)
-            if link is not None:
-                svg = qr_svg(form_url(base_url(), link.token))
-                cards.append((svg[svg.index("<svg"):], format_short_code(link.short_code),
-                              card_instruction(base_url(), link.short_code)))
-    _handed_out(campaign_id, "qr_cards_print", handout_text(
-        "Mở trang in", [("qr_card", group.name)] * len(cards), f"đối tượng {group.name}, đơn vị {unit.name}"))
-    return render_template("admin/cards.html", campaign=campaign, unit=unit, group=group, cards=cards)
+            if link is None or (choice == "moi" and not new_range[0] <= inv.id <= new_range[1]) \
+                    or (choice == "ma" and link.short_code not in wanted):
+                continue
+            svg = qr_svg(form_url(base_url(), link.token))
+            cards.append((svg[svg.index("<svg"):], format_short_code(link.short_code),
+                          card_instruction(base_url(), link.short_code)))
+    reprint = bool(query.chon.data) and choice != "moi"  # chosen on the page: a reprint, audited as one
+    action = "In lại" if reprint else "Mở trang in"
+    _handed_out(campaign_id, "qr_cards_reprint" if reprint else "qr_cards_print", handout_text(
+        action, [("qr_card", group.name)] * len(cards), f"đối tượng {group.name}, đơn vị {unit.name}"))
+    shown = {"moi": "thẻ vừa tạo", "tat-ca": "thẻ chưa dùng (in lại)", "ma": "thẻ theo mã đã gõ (in lại)"}[choice]
+    return render_template("admin/cards.html", campaign=campaign, unit=unit, group=group, cards=cards, shown=shown,
+                           choice=choice, new_range=new_range if new_range[1] else None, typed=typed)
+
+
+def card_selection(query) -> tuple[str, tuple[int, int], str, list]:
+    """Which cards the print page shows: ``moi`` (the new range, the default when there is one), ``tat-ca``
+    (every unused card) or ``ma`` (the codes typed); the range, the codes typed and an empty list to fill."""
+    new_range = (query.tu.data or 0, query.den.data or 0)
+    choice = query.chon.data or ("moi" if new_range[1] else "tat-ca")
+    if choice == "moi" and not new_range[1]:
+        choice = "tat-ca"
+    return choice, new_range, (query.ma.data or "") if choice == "ma" else "", []
 
 
 @bp.get("/loi-moi/<int:invitation_id>/qr.<fmt>")
