@@ -26,6 +26,7 @@ from survey_app.services.invitations import issue_link
 from survey_app.services.serials import reserve_serials
 from survey_app.services.units import set_targets
 
+from .test_admin import token_of
 from .test_card_levels import card_set
 
 
@@ -99,3 +100,15 @@ def test_collection_is_done_only_at_the_plan(app, campaign):
     closed = steps_of(app, campaign, "closed")["collect"]
     assert closed.state == "short" and closed.state != "done"
     assert closed.missing == ("còn thiếu 316 phiếu so với kế hoạch (0/316)",)
+
+
+def test_the_opening_confirmation_lists_the_uncovered_cells_and_still_opens(app, admin, campaign):
+    page = admin.get(f"/quan-tri/dot/{campaign}/mo-khao-sat").get_data(as_text=True)
+    assert ("Cảnh báo (vẫn mở được, phát hành thêm sau khi mở): 3 đơn vị × đối tượng chưa có đủ đường link, thẻ QR "
+            "hay phiếu giấy theo kế hoạch mẫu: Sở Tư pháp — Công chức (thiếu 138), Sở Tài chính — Công chức "
+            "(thiếu 150), Huyện An Phú — Người dân (thiếu 15).") in page
+    url = f"/quan-tri/dot/{campaign}/mo-khao-sat"
+    opened = admin.post(url, data={"csrf_token": token_of(admin, url), "xac_nhan": "y"})
+    assert opened.status_code == 302
+    with app.extensions[DB_KEY].session() as s:
+        assert s.get(Campaign, campaign).status == "open", "a warning, not a block"

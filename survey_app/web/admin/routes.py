@@ -13,7 +13,7 @@ from ...services import ballot_box, closing
 from ...services import campaigns as campaign_service
 from ...services import units as unit_service
 from ...services.audit import disputed_links
-from ...services.checklist import campaign_steps
+from ...services.checklist import campaign_steps, uncovered_cells
 from ...services.copying import copy_campaign
 from ...services.coverage import closing_coverage
 from ...services.csv_import import CsvProblems
@@ -227,6 +227,17 @@ def schedule(campaign_id: int):
     return redirect(url_for("admin.campaign", campaign_id=campaign_id))
 
 
+def _uncovered_warning(session, campaign) -> list[str]:
+    """Issue 30 item 3: the plan's cells still lacking links, QR cards or paper ballots (a warning, not a block)."""
+    short = uncovered_cells(session, campaign)
+    if not short:
+        return []
+    named = ", ".join(f"{c.unit.name} — {c.group.name} (thiếu {c.missing})" for c in short[:10])
+    more = f" và {len(short) - 10} ô khác" if len(short) > 10 else ""
+    return [f"Cảnh báo (vẫn mở được, phát hành thêm sau khi mở): {len(short)} đơn vị × đối tượng chưa có đủ đường "
+            f"link, thẻ QR hay phiếu giấy theo kế hoạch mẫu: {named}{more}."]
+
+
 def _open_confirmation(campaign, error: str = "") -> Confirmation:
     """What opening the campaign does, for its confirmation page."""
     session = db_session()
@@ -245,6 +256,7 @@ def _open_confirmation(campaign, error: str = "") -> Confirmation:
             "Phiếu trực tuyến gửi về được niêm phong trong hòm phiếu: không ai (kể cả quản trị viên) xem được câu "
             "trả lời hay điểm số cho đến khi kết thúc đợt.",
             "Nhân viên bắt đầu nhập được phiếu giấy.",
+            *_uncovered_warning(session, campaign),
         ],
         undo="có thể chuyển đợt về “Đang chuẩn bị” trên trang đợt khảo sát để tạm dừng: đường link ngừng mở, "
              "phiếu đã gửi vẫn được giữ. Bộ tiêu chí vẫn không thay được khi đã có người mở link.",
