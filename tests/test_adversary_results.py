@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, func, inspect, select, text
 
 from survey_app.extensions import DB_KEY
 from survey_app.models import (
+    Ballot,
     Campaign,
     Envelope,
     Invitation,
@@ -49,8 +50,11 @@ def everything_fetchable(app) -> list[str]:
                                                              PaperSerial.status == "conflict"))
         first, last = s.execute(select(func.min(PaperSerial.serial), func.max(PaperSerial.serial))
                                 .where(PaperSerial.campaign_id == CURRENT)).one()
+        paper = s.scalar(select(Ballot.id).where(Ballot.campaign_id == CURRENT, Ballot.paper_serial.is_not(None))
+                         .order_by(Ballot.paper_serial).limit(1))  # its review page (issue 30 item 5)
     values = {"campaign_id": str(CURRENT), "level": "huyen", "group": "nguoi_dan", "invitation_id": str(invitation),
-              "serial": conflict, "kind": "appraisal", "name": "nhiet-huyen", "user_id": "1", "entry_id": "1"}
+              "serial": conflict, "kind": "appraisal", "name": "nhiet-huyen", "user_id": "1", "entry_id": "1",
+              "ballot_id": str(paper)}
     query = {"admin.cards": "?don_vi=ba_be&doi_tuong=nguoi_dan", "admin.print_sheet": f"?tu={first}&den={last}",
              "admin.dashboard": "?cap=huyen", "admin.review": "?kenh=web"}
     urls = []

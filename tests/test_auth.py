@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from survey_app.extensions import DB_KEY
-from survey_app.models import Campaign, User
+from survey_app.models import Ballot, Campaign, User
 from survey_app.services.users import create_user
 
 from .conftest import CURRENT
@@ -134,6 +134,10 @@ def admin_routes(app, method: str = "GET"):
             continue
         view = app.view_functions[rule.endpoint]
         values = URL_VALUES | ENDPOINT_VALUES.get(rule.endpoint, {})
+        if "ballot_id" in rule.arguments:  # a ballot's review page: a paper ballot of last year's campaign
+            with app.extensions[DB_KEY].session() as s:
+                values = values | {"ballot_id": str(s.scalar(select(Ballot.id).where(
+                    Ballot.campaign_id == 1, Ballot.channel == "paper").order_by(Ballot.id).limit(1)))}
         url = re.sub(r"<(?:\w+:)?(\w+)>", lambda m, v=values: v[m.group(1)], rule.rule) + QUERY.get(rule.endpoint, "")
         routes.append((url, view.allowed_roles))
     return routes

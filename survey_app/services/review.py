@@ -95,8 +95,8 @@ class ReviewRow:
 
 
 def ballots_for_review(s: Session, campaign: Campaign, state=None, channel=None, group_id=None, flag=None,
-                       limit: int = 200) -> tuple[list[ReviewRow], int]:
-    """The ballots matching the filters (at most ``limit``), and how many match in all."""
+                       limit: int = 200, offset: int = 0) -> tuple[list[ReviewRow], int]:
+    """The ballots matching the filters (at most ``limit``, from the ``offset``-th on), and how many match in all."""
     flags = quality_flags(s, campaign)
     query = select(Ballot).where(*_visible(campaign))
     if state:
@@ -108,7 +108,7 @@ def ballots_for_review(s: Session, campaign: Campaign, state=None, channel=None,
     if flag:
         query = query.where(Ballot.id.in_([b for b, f in flags.items() if flag in f] or [0]))
     total = s.scalar(select(func.count()).select_from(query.subquery()))
-    ballots = s.scalars(query.order_by(Ballot.paper_serial, Ballot.id).limit(limit)).all()
+    ballots = s.scalars(query.order_by(Ballot.paper_serial, Ballot.id).offset(offset).limit(limit)).all()
     names = defaultdict(list)
     if ballots:
         for ballot_id, name in s.execute(

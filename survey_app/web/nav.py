@@ -32,6 +32,7 @@ PAGES: dict[str, tuple[str | None, str | None]] = {
     "admin.conflicts": ("Đối chiếu nhập liệu", "admin.campaign"),
     "admin.reconcile": ("Đối chiếu một phiếu", "admin.conflicts"),
     "admin.review": ("Duyệt phiếu", "admin.campaign"),
+    "admin.review_ballot": ("Một phiếu", "admin.review"),  # issue 30 item 5
     "admin.dashboard": ("Tiến độ thu phiếu", "admin.campaign"),
     "admin.results": ("Điểm thẩm định", "admin.campaign"),
     "admin.close": ("Kết thúc đợt", "admin.campaign"),

@@ -45,7 +45,8 @@ from ..common import (
     unit_and_group,
 )
 from . import bp
-from .forms import CardsPrintQuery, InvitationUploadForm, IssueCountForm, SendForm
+from .forms import LINK_STATES, CardsPrintQuery, InvitationUploadForm, IssueCountForm, LinksQuery, SendForm
+from .listing import matches, page_of
 from .print_all import print_all_panel
 from .revoking import revoke_after_confirmation
 
@@ -62,6 +63,68 @@ FORMAT_WORDS = {"csv": "CSV", "xlsx": "Excel"}
 EVERYTHING = "tất cả đối tượng, tất cả đơn vị"
 DUPLICATE_CHOICES = {"hoi": "Hỏi lại tôi (không tạo gì)", "bo-qua": "Bỏ qua người đã được mời",
                      "van-tao": "Vẫn tạo thêm đường link"}
+
+
+def _links_query() -> LinksQuery:
+    query = LinksQuery()
+    if not query.validate():
+        abort(404)
+    return query
+
+
+def _state_of(inv: Invitation) -> str:
+    return "thu-hoi" if inv.revoked else ("da-dung" if inv.used else "chua-dung")
+
+
+def _searched(inv: Invitation, words: str) -> bool:
+    """Whether the link's person, contacts, group, unit, number or link code hold every word of ``words``."""
+    if not words:
+        return True
+    link = link_of(secret(), inv)
+    return matches(words, inv.name, inv.phone, inv.email, inv.group.name, inv.group.code,
+                   inv.unit.name if inv.unit else None, inv.unit.code if inv.unit else None, f"số {inv.id}",
+                   link.token if link else None, format_short_code(link.short_code) if link and link.short_code
+                   else None)
+
+
+def filtered_links(personal: list[Invitation], query: LinksQuery, closed: bool) -> list[Invitation]:
+    """The personal links the list's filters give, in the list's order.
+
+    Parameters
+    ----------
+    personal : list of Invitation
+        The campaign's personal links (states read).
+    query : LinksQuery
+        The filters: words, unit id (``khong``: no unit), group code, state.
+    closed : bool
+        The campaign is closed: used marks are gone, so ``chua-dung`` means only "not revoked" and
+        ``da-dung`` finds nothing.
+
+    Returns
+    -------
+    list of Invitation
+    """
+    unit, group, state = query.don_vi.data or "", query.doi_tuong.data or "", query.tinh_trang.data or ""
+    return [inv for inv in personal
+            if (not unit or str(inv.unit_id or "khong") == unit) and (not group or inv.group.code == group)
+            and (not state or (("thu-hoi" if inv.revoked else "chua-dung") if closed else _state_of(inv)) == state)
+            and _searched(inv, (query.q.data or "")[:200])]
+
+
+def _filter_words(campaign: Campaign, query: LinksQuery) -> str:
+    """The filters in words, for the links-out audit row of a filtered export."""
+    parts = []
+    if query.q.data:
+        parts.append(f"tìm “{query.q.data}”")
+    if query.doi_tuong.data:
+        group = next((g.name for g in campaign.groups if g.code == query.doi_tuong.data), query.doi_tuong.data)
+        parts.append(f"đối tượng {group}")
+    if query.don_vi.data:
+        unit = next((u.name for u in campaign.units if str(u.id) == query.don_vi.data), "không có đơn vị")
+        parts.append(f"đơn vị {unit}")
+    if query.tinh_trang.data:
+        parts.append(LINK_STATES[query.tinh_trang.data].lower())
+    return "đường link cá nhân đang lọc: " + ", ".join(parts)
 
 
 def _invitations(campaign_id: int, only_unanswered: bool = False) -> list[Invitation]:
@@ -105,6 +168,13 @@ def invitations(campaign_id: int):
         if not inv.used:
             waiting[(inv.unit.name if inv.unit else "(mọi đơn vị)", inv.group.name, inv.kind)] += 1
     card_groups = [g for g in campaign.groups if cset.group_by_code[g.code].reached_by in ("paper", "qr", "mixed")]
+    query = _links_query()
+    personal = [inv for inv in all_invitations if inv.kind == "personal"]
+    chosen = filtered_links(personal, query, campaign.status == "closed")
+    page = page_of(chosen, query.trang.data)
+    selectable = [inv.id for inv in chosen if not inv.used and not inv.revoked]
+    all_chosen = query.chon.data == "tat-ca"
+    shown = {inv.id for inv in page.items}
     return render_template(
         "admin/invitations.html",
         campaign=campaign,
@@ -114,7 +184,16 @@ def invitations(campaign_id: int):
         waiting=sorted(waiting.items(), key=lambda kv: -kv[1]),
         pairs=rated_pairs(campaign, card_groups),
         smtp=SmtpSettings.from_env() is not None,
-        personal=[inv for inv in all_invitations if inv.kind == "personal"],
+        personal=personal,
+        links=page,
+        link_args=query.filters(),
+        link_units=sorted({(inv.unit.name, str(inv.unit_id)) for inv in personal if inv.unit}),
+        links_without_unit=any(inv.unit is None for inv in personal),
+        link_states=LINK_STATES,
+        query=query,
+        selectable=selectable,
+        all_chosen=all_chosen,
+        hidden_chosen=[i for i in selectable if i not in shown] if all_chosen else [],
         duplicate_choices=DUPLICATE_CHOICES,
         print_all=print_all_panel(campaign, "loi-moi"),
     )
@@ -270,10 +349,12 @@ def _links_file(campaign: Campaign, rows: list[tuple], stem: str, fmt: str):
 @bp.get("/dot/<int:campaign_id>/loi-moi.<fmt>")
 @roles_required("admin")
 def export_invitations(campaign_id: int, fmt: str):
-    """Every link with its texts, for mail merge (Zalo, SMS, e-mail): XLSX (phones as text) or CSV."""
+    """Every link with its texts, for mail merge (Zalo, SMS, e-mail): XLSX (phones as text) or CSV; with the
+    links list's filters in the query string, only the personal links they give."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    return _export(campaign_id, fmt, reminder=False)
+    query = _links_query()
+    return _export(campaign_id, fmt, reminder=False, query=query if query.filters() else None)
 
 
 @bp.get("/dot/<int:campaign_id>/nhac-nho.<fmt>")
@@ -285,17 +366,23 @@ def export_reminders(campaign_id: int, fmt: str):
     return _export(campaign_id, fmt, reminder=True)
 
 
-def _export(campaign_id: int, fmt: str, reminder: bool):
-    """The links file (every link, or the reminders), made from a session of its own; then its audit row."""
+def _export(campaign_id: int, fmt: str, reminder: bool, query: LinksQuery | None = None):
+    """The links file (every link, the reminders, or the personal links the list's filters give), made from a
+    session of its own; then its audit row."""
     with read_session() as s:
         campaign = readable_campaign_or_404(s, campaign_id)
         invitations = invitation_service.invitations_of(s, campaign_id, secret(), only_unanswered=reminder)
+        if query is not None:
+            invitations = filtered_links([inv for inv in invitations if inv.kind == "personal"], query,
+                                         campaign.status == "closed")
+            selection = _filter_words(campaign, query)
         rows = [_export_row(campaign, inv, reminder) for inv in invitations]
         handed = [(inv.kind, inv.group.name) for inv, row in zip(invitations, rows) if row[6]]  # row[6]: the link
         response = _links_file(campaign, rows, "nhac-nho" if reminder else "duong-link", fmt)
     verb = f"Tải tệp {FORMAT_WORDS[fmt]}" + (" nhắc nhở" if reminder else "")
-    _handed_out(campaign_id, f"{'reminders' if reminder else 'export'}_{fmt}",
-                handout_text(verb, handed, EVERYTHING + (", chưa trả lời" if reminder else "")))
+    if query is None:
+        selection = EVERYTHING + (", chưa trả lời" if reminder else "")
+    _handed_out(campaign_id, f"{'reminders' if reminder else 'export'}_{fmt}", handout_text(verb, handed, selection))
     return response
 
 
