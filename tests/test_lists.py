@@ -239,7 +239,9 @@ def _answers_in_words(app, ballot_id: int) -> list[tuple[str, str]]:
         for answer in s.scalars(select(Answer).where(Answer.ballot_id == ballot_id)):
             unit = s.get(Unit, answer.unit_id)
             question = cset.question_by_key[(unit.level, answer.question)]
-            label = cset.scale_by_code[question.scale].by_code[answer.option].label
+            options = cset.scale_by_code[question.scale].by_code
+            label = ("; ".join(options[code].label for code in answer.option.split()) if question.kind == "expectation"
+                     else options[answer.option].label)  # an expectation: its chosen codes, one space apart
             found.append((question.kind, label))
         return found
 
