@@ -93,7 +93,23 @@ def set_changes(old: CriteriaSet, new: CriteriaSet) -> list[Change]:
     if old.district_rule != new.district_rule:
         changes.append(Change("band", "", "", "quy tắc xếp loại cấp huyện theo cấp xã thay đổi"))
     changes += _positive_changes(old, new) + _index_changes(old, new)
-    return changes
+    return _in_words(changes, old, new)
+
+
+def _in_words(changes: list[Change], old: CriteriaSet, new: CriteriaSet) -> list[Change]:
+    """The sentences as an official reads them: a question's level by its name ("câu S20 (cấp sở)", not
+    "(so)"), a scale by its name; the ``level`` field keeps the code for programs."""
+    levels = {lv.code: lv.name[:1].lower() + lv.name[1:] for lv in (*old.levels, *new.levels)}
+    scales = {s.code: s.name for s in (*old.scales, *new.scales)}
+    out = []
+    for c in changes:
+        text = c.text.replace(f" ({c.level})", f" ({levels[c.level]})", 1) if c.level in levels else c.text
+        text = text.replace(f" ({c.level},", f" ({levels.get(c.level, c.level)},", 1)
+        if c.kind == "scale":
+            a, _, b = text.rpartition(": thang đo ")[2].partition(" → ")
+            text = text.replace(f"thang đo {a} → {b}", f"thang đo “{scales.get(a, a)}” → “{scales.get(b, b)}”")
+        out.append(Change(c.kind, c.level, c.question, text))
+    return out
 
 
 def _kind_changes(a: Question, b: Question) -> list[Change]:

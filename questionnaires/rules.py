@@ -44,6 +44,32 @@ def rules_table(cset: CriteriaSet) -> tuple[tuple[str, ...], list[tuple]]:
     return RULES_COLUMNS, rows
 
 
+def summary_words(cset: CriteriaSet) -> str:
+    """What a set holds, as a page shows it to an official: levels by name, "tiêu chí thành phần" in full,
+    points with a decimal comma, and the questions that are not scored counted apart.
+
+    Examples
+    --------
+    >>> from questionnaires import load_default_set
+    >>> summary_words(load_default_set()).split("; ")[1]
+    'cấp sở: 27 tiêu chí thành phần, 28 câu hỏi, 13,5 điểm'
+    """
+    parts = []
+    for level in (lv for lv in cset.levels if lv.surveyed):
+        name = level.name[:1].lower() + level.name[1:]
+        asked = len(cset.level_questions(level.code))
+        if cset.is_sipas:
+            satisfied = sum(q.role == "satisfaction" for q in cset.level_questions(level.code))
+            parts.append(f"{name}: {asked} câu hỏi ({satisfied} hài lòng, {asked - satisfied} nhận định)")
+        else:
+            points = f"{level.survey_max:g}".replace(".", ",")
+            parts.append(f"{name}: {len(level.sub_criteria)} tiêu chí thành phần, {asked} câu hỏi, {points} điểm")
+    others = len(cset.other_questions)
+    return (f"{cset.name}: {len(cset.fields)} {'yếu tố' if cset.is_sipas else 'lĩnh vực'}; {'; '.join(parts)}"
+            + (f"; {others} câu không tính điểm (thông tin người trả lời, mong đợi, ý kiến)" if others else "")
+            + f"; {len(cset.groups)} đối tượng, {len(cset.questionnaires)} phiếu")
+
+
 def summary_line(cset: CriteriaSet) -> str:
     """One line saying what a set holds, for ``parsurvey questionnaires check``; a SIPAS set's line counts
     elements and questions by role, never points.

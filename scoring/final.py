@@ -228,7 +228,7 @@ def final_table(survey: pd.DataFrame, appraisal: pd.DataFrame, cset: CriteriaSet
             out.at[i, "class"] = band.name if band else NOT_CLASSIFIED
             out.at[i, "class_reason"] = decision.reason
         if not by_district and out["level"].isin(list(ruled)).any():
-            warnings.append("không có kết quả xếp loại của cấp xã (--communes, hoặc điểm của các xã và --units): "
+            warnings.append("không có kết quả xếp loại của cấp xã (nhập kết quả các xã, hoặc điểm của các xã): "
                             "các huyện không được xếp loại")
     incomplete = ~merged["complete"] & ~under
     why = [_incomplete_reason(r) for r in (merged["reason"] if "reason" in merged else [""] * len(merged))]

@@ -283,7 +283,8 @@ def test_the_diff_shows_a_change_of_kind_choices_and_length():
     new = load_criteria_set_from_texts({**texts, "questions/xa.yaml": xa})
     changes = [(c.kind, c.question, c.text) for c in set_changes(old, new)]
     assert changes == [  # by level and question id
-        ("question_kind", "XC1", "câu XC1 (xa): ý kiến tối đa 500 → 300 ký tự"),
-        ("question_kind", "XE1", "câu XE1 (xa): chọn tối đa 3 → 2 phương án"),
-        ("question_kind", "XP1", "câu XP1 (xa): loại câu thông tin người trả lời (chọn một) → mong đợi (chọn nhiều)"),
+        ("question_kind", "XC1", "câu XC1 (cấp xã): ý kiến tối đa 500 → 300 ký tự"),
+        ("question_kind", "XE1", "câu XE1 (cấp xã): chọn tối đa 3 → 2 phương án"),
+        ("question_kind", "XP1",
+         "câu XP1 (cấp xã): loại câu thông tin người trả lời (chọn một) → mong đợi (chọn nhiều)"),
     ]

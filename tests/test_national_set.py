@@ -280,7 +280,7 @@ def test_rank_classes_xuat_sac_and_ranks_each_level_apart(runner, points):
         "không có kết quả xếp loại của các xã trực thuộc"}
     # The warning's middle part (which options give commune results) is being reworded elsewhere: assert its ends.
     warning = next(line for line in result.output.splitlines() if line.startswith("Lưu ý:"))
-    assert warning.startswith("Lưu ý: không có kết quả xếp loại của cấp xã (--communes")
+    assert warning.startswith("Lưu ý: không có kết quả xếp loại của cấp xã (nhập kết quả các xã")
     assert warning.endswith("các huyện không được xếp loại")
     assert "Đã ghi 8 đơn vị" in result.output
 

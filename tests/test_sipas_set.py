@@ -366,7 +366,7 @@ def test_the_diff_names_a_changed_positive_flag_role_weighting_and_target():
     assert [o.label for o in new.scale_by_code["hai_long"].positive_options] == ["Bình thường", "Hài lòng",
                                                                                  "Rất hài lòng"]
     assert [c.text for c in set_changes(cset, new)] == [
-        "câu S1N1 (so): loại câu nhận định → hài lòng",
+        "câu S1N1 (cấp sở): loại câu nhận định → hài lòng",
         "thang đo hai_long, phương án “Bình thường”: tính là hài lòng, tích cực không → có",
         "SIPAS của tỉnh: bình quân các đơn vị → gia quyền theo số hồ sơ",
         "mục tiêu SIPAS: 95 % → 90 %",

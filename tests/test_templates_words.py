@@ -145,3 +145,11 @@ def test_the_criteria_workbook_offers_dropdowns_on_its_code_columns():
     assert rule("Đối tượng", "E2").formula1 == '"có,không"'  # census (có/không)
     assert rule("Câu hỏi của phiếu", "B2").formula1 == "'Đối tượng'!$A$2:$A$5001"
     assert not [dv for dv in book["Câu hỏi"].data_validations.dataValidation if "G2" in dv.sqref]  # free text
+
+
+def test_the_criteria_page_names_levels_and_scales_not_their_codes(demo_admin):
+    """The set's summary and the comparison with another campaign's set, as an official reads them."""
+    page = demo_admin.get("/quan-tri/dot/2/bo-tieu-chi?so_sanh=1").get_data(as_text=True)
+    assert "cấp sở: 27 tiêu chí thành phần, 28 câu hỏi, 13,5 điểm" in page
+    assert "TCTP" not in page and "so: " not in page and "13.5" not in page
+    assert not re.search(r"câu \w+ \((so|huyen|xa)\)", page), "a question's level by its name"

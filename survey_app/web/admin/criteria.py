@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 
 from questionnaires.diff import set_changes
-from questionnaires.rules import summary_line
+from questionnaires.rules import summary_words
 from questionnaires.workbook import WorkbookError, export_workbook, import_workbook
 
 from ...extensions import db_session
@@ -39,7 +39,7 @@ def criteria(campaign_id: int):
         if other is None:
             abort(404)
     changes = set_changes(campaign_service.campaign_criteria(other), cset) if other else None
-    return render_template("admin/criteria.html", campaign=campaign, cset=cset, summary=summary_line(cset),
+    return render_template("admin/criteria.html", campaign=campaign, cset=cset, summary=summary_words(cset),
                            others=others, other=other, changes=changes)
 
 
