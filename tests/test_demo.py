@@ -227,13 +227,15 @@ def test_the_2026_campaign_is_collecting_with_printing_and_keying_under_way(sess
     assert plan == {("hdnd_tinh", 60): 14, ("cc_so", 10): 14, ("cb_xa", 4): 93, ("nguoi_dan", 15): 93,
                     ("doanh_nghiep", 5): 93}
     serials = session.scalars(select(PaperSerial).where(PaperSerial.campaign_id == MERGED)).all()
-    # Printed in bulk to plan for 40 communes (the keyers' two, then by name): 15 + 5 ballots each.
-    assert len(serials) == 40 * 20 and len({s.unit_id for s in serials}) == 40
+    # Printed in bulk to plan for 40 communes (the keyers' two, then by name). A cell's cards and ballots
+    # together meet its plan (issue 30): citizens 15 - 3 cards handed out = 12, half ballots; businesses
+    # 5 - 1 = 4, half ballots: 6 + 2 ballots each.
+    assert len(serials) == 40 * 8 and len({s.unit_id for s in serials}) == 40
     statuses = Counter(s.status for s in serials)
     assert statuses["entering"] == 4 and statuses["conflict"] == 1 and statuses["printed"] > 0
     cards = Counter(session.scalars(select(Invitation.kind).where(Invitation.campaign_id == MERGED)))
-    # QR cards: 3 + 1 handed out per commune, then the bulk print fills the 40 printed communes to plan.
-    assert cards["qr_card"] == 93 * 4 + 40 * (20 - 4)
+    # QR cards: 3 + 1 handed out per commune, then the bulk print's other half, 6 + 2, in the 40 printed communes.
+    assert cards["qr_card"] == 93 * 4 + 40 * (6 + 2)
     assert cards["personal"] == 60 + 14 * 10 + 93 * 4
     sealed = session.scalar(select(func.count()).select_from(Envelope).where(Envelope.campaign_id == MERGED))
     assert sealed > 100 and set(session.scalars(select(Ballot.channel).where(Ballot.campaign_id == MERGED))) == \
