@@ -299,7 +299,8 @@ def cards(campaign_id: int):
     action = "In lại" if reprint else "Mở trang in"
     _handed_out(campaign_id, "qr_cards_reprint" if reprint else "qr_cards_print", handout_text(
         action, [("qr_card", group.name)] * len(cards), f"đối tượng {group.name}, đơn vị {unit.name}"))
-    shown = {"moi": "thẻ vừa tạo", "tat-ca": "thẻ chưa dùng (in lại)", "ma": "thẻ theo mã đã gõ (in lại)"}[choice]
+    shown = {"moi": "thẻ vừa tạo", "tat-ca": "thẻ chưa dùng", "ma": "thẻ theo mã đã gõ"}[choice] + \
+        (" (in lại)" if reprint else "")
     return render_template("admin/cards.html", campaign=campaign, unit=unit, group=group, cards=cards, shown=shown,
                            choice=choice, new_range=new_range if new_range[1] else None, typed=typed)
 
