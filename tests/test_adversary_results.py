@@ -16,6 +16,7 @@ from survey_app.models import (
     Envelope,
     Invitation,
     PaperSerial,
+    Unit,
 )
 from survey_app.services.campaigns import campaign_criteria
 from survey_app.services.invitations import hash_token
@@ -52,9 +53,10 @@ def everything_fetchable(app) -> list[str]:
                                 .where(PaperSerial.campaign_id == CURRENT)).one()
         paper = s.scalar(select(Ballot.id).where(Ballot.campaign_id == CURRENT, Ballot.paper_serial.is_not(None))
                          .order_by(Ballot.paper_serial).limit(1))  # its review page (issue 30 item 5)
+        unit = s.scalar(select(func.min(Unit.id)).where(Unit.campaign_id == CURRENT))  # its page (issue 30 item 2)
     values = {"campaign_id": str(CURRENT), "level": "huyen", "group": "nguoi_dan", "invitation_id": str(invitation),
               "serial": conflict, "kind": "appraisal", "name": "nhiet-huyen", "user_id": "1", "entry_id": "1",
-              "ballot_id": str(paper)}
+              "ballot_id": str(paper), "unit_id": str(unit)}
     query = {"admin.cards": "?don_vi=ba_be&doi_tuong=nguoi_dan", "admin.print_sheet": f"?tu={first}&den={last}",
              "admin.dashboard": "?cap=huyen", "admin.review": "?kenh=web"}
     urls = []
@@ -67,6 +69,9 @@ def everything_fetchable(app) -> list[str]:
             urls += [f"/quan-tri/loi-moi/{invitation}/qr.{fmt}" for fmt in ("png", "svg")]
         elif rule.endpoint in ("admin.export_invitations", "admin.export_reminders"):
             urls += [re.sub(r"<(?:\w+:)?(\w+)>", lambda m, f=fmt: {**values, "fmt": f}[m.group(1)], rule.rule)
+                     for fmt in ("csv", "xlsx")]
+        elif rule.endpoint == "admin.results_template":  # the results imports' templates (issue 30 item 4)
+            urls += [f"/quan-tri/dot/{CURRENT}/ket-qua-nhap/mau/{kind}.{fmt}" for kind in ("tham-dinh-so", "nam-truoc")
                      for fmt in ("csv", "xlsx")]
         elif rule.endpoint == "admin.succession_template":
             urls += [f"/quan-tri/dot/{CURRENT}/mau-ke-thua.{fmt}" for fmt in ("csv", "xlsx")]
@@ -96,7 +101,7 @@ def fetch_all(app) -> dict[tuple[str, str], object]:
                 # the CSRF tokens of every form (the bulk print's is prefixed: "in-csrf_token")
                 body = re.sub(r'name="[\w-]*csrf_token"([^>]*)value="[^"]+"', "", response.get_data(as_text=True))
                 # the audit log's times: each copy's own downloads of links are audited, a second apart
-                body = re.sub(r"<td>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</td>", "", body)
+                body = re.sub(r'<td><time datetime="[^"]+">[^<]+</time></td>', "", body)
             seen[(role, url)] = (response.status_code, body)
     return seen
 

@@ -116,14 +116,15 @@ URL_VALUES = {"campaign_id": "1", "level": "so", "group": "hdnd_tinh", "invitati
               "user_id": "1", "unit_id": "1", "entry_id": "1"}
 QUERY = {"admin.cards": "?don_vi=ba_be&doi_tuong=nguoi_dan"}
 ENDPOINT_VALUES = {"reports.export": {"slug": "ket-qua", "fmt": "csv"}, "reports.chart": {"name": "nhiet-so"},
-                   "admin.import_file": {"kind": "appraisal"},
+                   "admin.import_file": {"kind": "appraisal"}, "admin.confirm_import": {"kind": "appraisal"},
+                   "admin.results_template": {"kind": "nam-truoc", "fmt": "xlsx"},
                    "admin.import_template": {"kind": "don-vi", "fmt": "xlsx"},
                    "admin.export_invitations": {"fmt": "xlsx"}, "admin.export_reminders": {"fmt": "csv"},
                    "admin.succession_template": {"fmt": "xlsx", "campaign_id": str(CURRENT)},
                    # pages of collecting (campaign 2); the rest read last year's, closed, campaign 1
                    **{e: {"campaign_id": str(CURRENT)}
                       for e in ("admin.reconcile", "admin.print_sheet", "admin.close", "admin.edit_succession",
-                                "admin.delete_succession")}}
+                                "admin.delete_succession", "admin.forget_sent_phones", "admin.dossier_cards")}}
 
 
 def admin_routes(app, method: str = "GET"):
@@ -156,6 +157,8 @@ def test_every_admin_route_refuses_the_wrong_role(demo_app, people):
         for url, allowed in routes:
             result = client.get(url)
             expected = 200 if role in allowed else 403
+            if url.endswith("/mo-khao-sat") and role in allowed:  # no demo campaign is a draft: back to its page
+                expected = 302
             assert result.status_code == expected, (role, url, result.status_code)
             if expected == 403:
                 assert "Không có quyền truy cập" in result.get_data(as_text=True)

@@ -102,7 +102,7 @@ def test_every_download_and_print_of_links_writes_one_audit_row_with_who_and_how
             ("qt", admin_id, "invitations", "1", channel), url
         assert row.new_value.startswith(words), row.new_value
     log = admin.get("/quan-tri/nhat-ky?thao_tac=links_out&doi_tuong=invitations&ma=1").get_data(as_text=True)
-    assert log.count("<td>links_out</td>") == len(ways) and "Mở trang in 4 thẻ QR" in log
+    assert log.count("<td>Đường link ra ngoài</td>") == len(ways) and "Mở trang in 4 thẻ QR" in log
     assert admin.get("/quan-tri/loi-moi/999/qr.png").status_code == 404
     assert len(handouts(app)) == len(ways), "an unknown invitation hands nothing out"
 
@@ -239,7 +239,7 @@ def test_the_invitee_whose_link_the_admin_used_reports_it_once_and_admin_and_rev
         page = admin.get(url).get_data(as_text=True)
         assert counted in page and filtered in page, url
     log = admin.get(filtered.replace("&amp;", "&")).get_data(as_text=True)
-    assert log.count("<td>link_disputed</td>") == 2 and "Người nhận đường link số" in log
+    assert log.count("<td>Báo link bị dùng</td>") == 2 and "Người nhận đường link số" in log
     with app.extensions[DB_KEY].transaction() as s:
         create_user(s, "pt", PASSWORD, "analyst", actor="test")
     analyst = app.test_client()

@@ -259,7 +259,7 @@ def test_a_rejection_needs_a_reason_and_keeps_the_ballot(demo_app):
         assert (kept.state, kept.state_reason) == ("rejected", "Trùng người trả lời")
         assert s.scalar(select(func.count()).select_from(Answer).where(Answer.ballot_id == ballot_id)) > 0
     audit = admin_client.get(f"/quan-tri/nhat-ky?doi_tuong=ballot&ma={ballot_id}").get_data(as_text=True)
-    assert "rejected: Trùng người trả lời" in audit and "<td>qt</td>" in audit
+    assert "Loại: Trùng người trả lời" in audit and "<td>qt</td>" in audit  # the state by its name
 
 
 def test_review_filters_by_flag(demo_app):

@@ -184,10 +184,12 @@ def set_retired(s: Session, unit: Unit, retired: bool, actor: str) -> bool:
 
 
 def targets(s: Session, campaign: Campaign) -> dict[tuple[int, int], int]:
-    """The sample plan: (unit id, group id) -> target."""
+    """The sample plan: (unit id, group id) -> target, of the units in use, in a stable order (the join's
+    order is the query plan's otherwise: the API's list would change with the database's statistics)."""
     return {(t.unit_id, t.group_id): t.target
             for t in s.scalars(select(SampleTarget).join(Unit, SampleTarget.unit_id == Unit.id)
-                               .where(SampleTarget.campaign_id == campaign.id, Unit.retired.is_(False)))}
+                               .where(SampleTarget.campaign_id == campaign.id, Unit.retired.is_(False))
+                               .order_by(SampleTarget.unit_id, SampleTarget.group_id))}
 
 
 def set_targets(s: Session, campaign: Campaign, plan: list[tuple[Unit, RespondentGroup, int]], actor: str) -> int:

@@ -279,9 +279,11 @@ class ConfirmForm(FlaskForm):
 
 
 class RevokeConfirmForm(ConfirmForm):
-    """Revoking the chosen links, confirmed (and restoring them: the same ids, no box needed)."""
+    """Revoking the chosen links, confirmed (and restoring them: the same ids, no box needed); ``trang_xac_nhan``
+    says the post came from the confirmation page (so an unticked box is an error there, not on the list)."""
 
     invitation = IdListField()
+    trang_xac_nhan = BooleanField()
 
 
 class PendingFileForm(ConfirmForm):

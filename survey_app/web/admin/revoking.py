@@ -3,7 +3,7 @@ item 2. The route that revokes is :func:`.invitations.revoke_invitations`, which
 :func:`revoke_after_confirmation`."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, url_for
 
 from ...extensions import db_session
 from ...services import invitations as invitation_service
@@ -53,7 +53,7 @@ def revoke_after_confirmation(campaign_id: int):
         return redirect(url_for("admin.invitations", campaign_id=campaign_id))
     if not form.xac_nhan.data:
         return render_confirmation(campaign, _revoke_confirmation(
-            campaign, chosen, links, NOT_TICKED if request.form.get("trang_xac_nhan") == "1" else ""))
+            campaign, chosen, links, NOT_TICKED if form.trang_xac_nhan.data else ""))
     ids = [inv.id for inv in links]
     revoked = invitation_service.revoke_invitations(db_session(), campaign, ids, actor(), secret())
     flash(f"Đã thu hồi {revoked} đường link; người nhận mở link sẽ thấy link đã bị thu hồi.", "ok")
