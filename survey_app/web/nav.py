@@ -40,7 +40,6 @@ PAGES: dict[str, tuple[str | None, str | None]] = {
     "admin.archive": ("Lưu trữ", "admin.campaign"),
     "admin.preview": ("Xem trước phiếu", "admin.campaign"),
     "admin.criteria": ("Bộ tiêu chí", "admin.campaign"),
-    "reports.index": ("Báo cáo", None),
     # issue 30 item 2: confirmation pages
     "admin.unit_page": ("Trang đơn vị", "admin.units"),
     "admin.remove_unit": ("Xoá đơn vị", "admin.units"),
@@ -51,6 +50,7 @@ PAGES: dict[str, tuple[str | None, str | None]] = {
     "admin.revoke_invitations": ("Thu hồi đường link", "admin.invitations"),
     "admin.import_file": ("Thay tệp đã nhập", "admin.results"),
     "admin.confirm_import": ("Thay tệp đã nhập", "admin.results"),
+    "reports.index": ("Báo cáo", None),
     "reports.overview": (None, "reports.index"),
     "reports.survey_points": ("Điểm điều tra XHH", "reports.overview"),
     "reports.final": ("Kết quả chỉ số", "reports.overview"),
