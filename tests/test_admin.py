@@ -188,7 +188,8 @@ def test_imported_links_open_the_form_and_their_qr_decodes_to_the_link(admin, ap
 def test_qr_cards_print_and_their_short_code_opens_the_form(demo_admin, demo_app):
     token = token_of(demo_admin, "/quan-tri/dot/2/loi-moi")
     result = demo_admin.post(
-        "/quan-tri/dot/2/the-qr", data={"csrf_token": token, "unit": "na_ri", "group": "doanh_nghiep", "count": "3"}
+        "/quan-tri/dot/2/the-qr", data={"csrf_token": token, "unit": "na_ri", "group": "doanh_nghiep", "count": "3",
+                                              "ly_do": "thẻ dự phòng cho quầy một cửa"}  # the demo's plan is covered
     )
     assert result.status_code == 302 and "/the-qr/in?don_vi=na_ri&doi_tuong=doanh_nghiep" in result.headers["Location"]
     sheet = demo_admin.get(result.headers["Location"]).get_data(as_text=True)

@@ -159,7 +159,7 @@ def test_a_new_admin_runs_a_campaign_in_the_browser_alone(browser, live_server, 
     # A paper ballot for Ba Bể's citizens, printed with its serial.
     walk.click(page.locator("nav.crumbs").get_by_role("link", name="Chỉ số CCHC tỉnh Bắc Kạn năm 2025"))
     walk.click(page.locator("ol.steps").get_by_role("link", name="In phiếu giấy"))
-    walk.choose(page.get_by_label("Đơn vị — đối tượng"), "ba_be|nguoi_dan")
+    walk.choose(page.get_by_label("Đơn vị — đối tượng", exact=True), "ba_be|nguoi_dan")
     walk.fill(page.get_by_label("Số phiếu"), "1")
     walk.click(page.get_by_role("button", name="Giữ mã và in"))
     serial = page.locator(".pb-serial span").first.inner_text()
@@ -276,7 +276,7 @@ def test_the_national_set_in_the_browser(browser, live_server, demo_app, people,
     walk.click(page.get_by_label("Tôi đã xem các hệ quả trên và muốn mở khảo sát."))
     walk.click(page.get_by_role("button", name="Mở khảo sát", exact=True))
     walk.click(page.locator("ol.steps").get_by_role("link", name="Đường link và thẻ QR"))
-    walk.choose(page.get_by_label("Đơn vị — đối tượng"), "x_a1|nguoi_dan_xa")
+    walk.choose(page.get_by_label("Đơn vị — đối tượng", exact=True), "x_a1|nguoi_dan_xa")
     walk.fill(page.get_by_label("Số thẻ"), "1")
     walk.click(page.get_by_role("button", name="Tạo và in thẻ"))
     code = page.locator(".qr-code").first.inner_text()
