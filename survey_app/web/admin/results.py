@@ -56,6 +56,13 @@ def results_template(campaign_id: int, kind: str, fmt: str):
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+def _sipas(campaign_id: int) -> bool:
+    """Whether the campaign is a SIPAS one (no such imports), read without taking the write lock: a POST's
+    own session would hold it while the file is read (tests/test_robustness.py)."""
+    with read_session() as s:
+        return campaign_criteria(readable_campaign_or_404(s, campaign_id)).is_sipas
+
+
 def _checked(campaign_id: int, kind: str, filename: str, data: bytes):
     """The file read and checked (no write lock), or None once every problem was flashed."""
     with read_session() as s:
@@ -86,7 +93,7 @@ def _replace_confirmation(campaign, kind: str, checked, stored, token: str, erro
 @bp.post("/dot/<int:campaign_id>/ket-qua-nhap/<kind>")
 @roles_required("admin")
 def import_file(campaign_id: int, kind: str):
-    if kind not in KINDS or campaign_criteria(campaign_or_404(campaign_id)).is_sipas:
+    if kind not in KINDS or _sipas(campaign_id):
         abort(404)
     back = redirect(url_for("admin.results", campaign_id=campaign_id))
     form = UploadForm()
@@ -111,7 +118,7 @@ def import_file(campaign_id: int, kind: str):
 @roles_required("admin")
 def confirm_import(campaign_id: int, kind: str):
     """Store the file kept by :func:`import_file` in place of the earlier import, once confirmed."""
-    if kind not in KINDS or campaign_criteria(campaign_or_404(campaign_id)).is_sipas:
+    if kind not in KINDS or _sipas(campaign_id):
         abort(404)
     back = redirect(url_for("admin.results", campaign_id=campaign_id))
     form = PendingFileForm()
