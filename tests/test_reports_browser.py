@@ -101,6 +101,22 @@ def test_the_printable_report_fits_a4(browser, live_server, demo_app, people, ar
     page.context.close()
 
 
+def _download(page, link):
+    """The download a click on ``link`` starts. Twice the CI run (two workers, the machine loaded) saw no download
+    event for one of the 29 links within 90 s while every link passes alone: a second click is given, and the
+    failure names the link."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(2):
+        try:
+            with page.expect_download(timeout=45_000) as info:
+                link.click()
+            return info.value
+        except PlaywrightTimeout:
+            if attempt:
+                raise AssertionError(f"no download from {link.get_attribute('href')} ({page.url})") from None
+
+
 def test_an_analyst_downloads_every_export(browser, live_server, demo_app, people, artifacts):
     page = sign_in(browser, live_server, "pt")
     page.goto(f"{live_server}/bao-cao/1/")
@@ -108,10 +124,7 @@ def test_an_analyst_downloads_every_export(browser, live_server, demo_app, peopl
     # CSV twice (Excel in Vietnamese, machine); no long-format Excel; SPSS and Stata for the wide raw ballots
     assert links.count() == 7 * 4 - 1 + 2
     for i in range(links.count()):
-        # a generous wait: under a loaded CI machine one export (the wide SPSS file) took over 30 s to start
-        with page.expect_download(timeout=90_000) as info:
-            links.nth(i).click()
-        download = info.value
+        download = _download(page, links.nth(i))
         body = open(download.path(), "rb").read()
         name = download.suggested_filename
         assert name.rsplit("-", 1)[-1] in ("2023.xlsx", "2023.csv", "2023.json", "2023.sav", "2023.dta"), name
