@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from survey_app import migrate
 from survey_app.db import Database
 from survey_app.extensions import DB_KEY
-from survey_app.models import Answer, AuditEntry, Ballot
+from survey_app.models import Answer, AuditEntry, Ballot, Comment
 from survey_app.services.audit import record
 from survey_app.services.backup import backup_sqlite, sqlite_file
 
@@ -61,6 +61,7 @@ def delete_ballots(app, n: int) -> None:
     with app.extensions[DB_KEY].transaction() as session:
         ids = session.scalars(select(Ballot.id).order_by(Ballot.id).limit(n)).all()
         session.execute(delete(Answer).where(Answer.ballot_id.in_(ids)))
+        session.execute(delete(Comment).where(Comment.ballot_id.in_(ids)))  # the demo's SIPAS ballots have some
         session.execute(delete(Ballot).where(Ballot.id.in_(ids)))
 
 
