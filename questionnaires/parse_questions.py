@@ -107,16 +107,21 @@ def _first_definition(r: Reader, d: LineDict, qid: str | None, level: Level, bas
     return True
 
 
+def _one_of(r: Reader, d: LineDict, key: str, allowed: tuple[str, ...], meanings: str) -> str | None:
+    """``d[key]`` (default ``allowed[0]``) when it is one of ``allowed``; else None, reported at its line with
+    what each value means."""
+    value = r.text(d, key, allowed[0]) or allowed[0]
+    if value not in allowed:
+        r.problem(d.line_of(key), "bad_value",
+                  f"'{key}' phải là một trong: {', '.join(allowed)} ({meanings}), không phải '{value}'")
+        return None
+    return value
+
+
 def _kind(r: Reader, d: LineDict) -> str | None:
     """A question's ``kind`` (default ``scored``); None, reported at its line, when it is not one."""
-    kind = r.text(d, "kind", "scored") or "scored"
-    if kind not in QUESTION_KINDS:
-        r.problem(d.line_of("kind"), "bad_value",
-                  f"'kind' phải là một trong: {', '.join(QUESTION_KINDS)} (scored: câu hỏi tính điểm/chỉ số; "
-                  f"profile: thông tin người trả lời, chọn một; expectation: mong đợi, chọn tối đa N; "
-                  f"comment: ý kiến tự do), không phải '{kind}'")
-        return None
-    return kind
+    return _one_of(r, d, "kind", QUESTION_KINDS, "scored: câu hỏi tính điểm/chỉ số; profile: thông tin người trả "
+                   "lời, chọn một; expectation: mong đợi, chọn tối đa N; comment: ý kiến tự do")
 
 
 def _other_question(r: Reader, d: LineDict, kind: str, level: Level, base: SetBase, file: str) -> Question | None:
@@ -169,13 +174,8 @@ def _whole(r: Reader, d: LineDict, key: str, default: int) -> int | None:
 
 def _role(r: Reader, d: LineDict) -> str | None:
     """A question's ``role`` (default ``satisfaction``); None, reported at its line, when it is not one."""
-    role = r.text(d, "role", "satisfaction") or "satisfaction"
-    if role not in QUESTION_ROLES:
-        r.problem(d.line_of("role"), "bad_value",
-                  f"'role' phải là một trong: {', '.join(QUESTION_ROLES)} (satisfaction: câu hỏi mức độ hài lòng, "
-                  f"tính vào chỉ số; perception: câu hỏi nhận định, báo cáo riêng tỷ lệ), không phải '{role}'")
-        return None
-    return role
+    return _one_of(r, d, "role", QUESTION_ROLES, "satisfaction: câu hỏi mức độ hài lòng, tính vào chỉ số; "
+                   "perception: câu hỏi nhận định, báo cáo riêng tỷ lệ")
 
 
 def _weights(r: Reader, d: LineDict, base: SetBase) -> dict[str, float] | None:
