@@ -36,6 +36,7 @@ from .audit import record
 from .ballot_box import read_link_states
 from .campaigns import campaign_criteria
 from .csv_import import NewInvitation, fold, phone_number
+from .revoking import mark_revoked, revocable
 
 SHORT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 letters: one byte mod 32 is uniform
 SHORT_CODE_LENGTH = 8
@@ -178,16 +179,7 @@ def already_invited(s: Session, campaign: Campaign, rows: list[NewInvitation]) -
 
 def revoke_invitations(s: Session, campaign: Campaign, ids: list[int], actor: str, secret: str) -> int:
     """Revoke links not yet answered (kept, audited; a revoked link opens nothing). Returns how many."""
-    found = list(s.scalars(select(Invitation).where(Invitation.campaign_id == campaign.id, Invitation.id.in_(ids),
-                                                    Invitation.revoked.is_(False))))
-    found = [inv for inv in read_link_states(s, found, secret) if not inv.used]
-    for inv in found:
-        inv.revoked = True
-    s.flush()
-    if found:
-        record(s, actor, "update", "invitations", campaign.id, attribute="revoked",
-               new_value=f"{len(found)} thu hồi: " + ", ".join(str(inv.id) for inv in found[:50]))
-    return len(found)
+    return mark_revoked(s, campaign, revocable(s, campaign, ids, secret), True, actor)
 
 
 def create_invitations(s: Session, campaign: Campaign, rows: list[NewInvitation], secret: str,

@@ -27,12 +27,18 @@ def restore_invitations(s: Session, campaign: Campaign, ids: list[int], actor: s
     """
     if campaign.status == "closed":
         return 0
-    found = list(s.scalars(select(Invitation).where(Invitation.campaign_id == campaign.id, Invitation.id.in_(ids),
-                                                    Invitation.revoked.is_(True))))
-    for inv in found:
-        inv.revoked = False
+    return mark_revoked(s, campaign, list(s.scalars(select(Invitation).where(
+        Invitation.campaign_id == campaign.id, Invitation.id.in_(ids), Invitation.revoked.is_(True)))), False, actor)
+
+
+def mark_revoked(s: Session, campaign: Campaign, links: list[Invitation], revoked: bool, actor: str) -> int:
+    """Set the revoked mark of ``links`` (revoking, or its undo), audited with their count and first 50 ids;
+    returns how many."""
+    for inv in links:
+        inv.revoked = revoked
     s.flush()
-    if found:
+    if links:
         record(s, actor, "update", "invitations", campaign.id, attribute="revoked",
-               new_value=f"{len(found)} khôi phục: " + ", ".join(str(inv.id) for inv in found[:50]))
-    return len(found)
+               new_value=f"{len(links)} {'thu hồi' if revoked else 'khôi phục'}: "
+               + ", ".join(str(inv.id) for inv in links[:50]))
+    return len(links)
